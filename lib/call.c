@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* A blocking round trip for simple programs, with one total timeout. */
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kasa-private.h"
+
+/* Drive one request on c until it completes or its deadline passes. */
+static int call_wait(struct kasa_conn *c)
+{
+	for (;;) {
+		uint64_t now = kasa_now_usec();
+		uint64_t deadline = kasa_conn_deadline(c);
+		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = (short)kasa_conn_events(c)};
+		int ms = deadline > now ? (int)((deadline - now + 999) / 1000) : 0;
+		int n, r;
+
+		n = poll(&pfd, 1, ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		r = kasa_conn_process(c, n > 0 ? (uint32_t)pfd.revents : 0, kasa_now_usec());
+		if (r != 0)
+			return r;
+	}
+}
+
+KASA_EXPORT int kasa_call(const char *host, uint16_t port, const char *json, int timeout_ms,
+			  char **ret_reply, size_t *ret_len)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
+	struct addrinfo *res = NULL;
+	uint64_t deadline;
+	char service[8];
+	int err = -EINVAL;
+
+	if (!host || !json || timeout_ms <= 0)
+		return -EINVAL;
+	deadline = kasa_now_usec() + (uint64_t)timeout_ms * 1000u;
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	err = getaddrinfo(host, service, &hints, &res);
+	if (err != 0)
+		return kasa_gai_errno(err);
+
+	/* Try each address (localhost may be ::1 first) while time is left. */
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		struct kasa_conn *c;
+		uint64_t now = kasa_now_usec();
+		const char *reply;
+		size_t len;
+
+		if (now >= deadline) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		c = kasa_conn_new(ai->ai_addr, ai->ai_addrlen);
+		if (!c) {
+			err = -ENOMEM;
+			break;
+		}
+		err = kasa_conn_start(c, json, strlen(json), now, deadline - now);
+		if (err >= 0)
+			err = call_wait(c);
+		if (err == 1) {
+			char *copy;
+
+			reply = kasa_conn_reply(c, &len);
+			copy = malloc(len + 1);
+			if (copy) {
+				memcpy(copy, reply, len + 1);
+				*ret_reply = copy;
+				if (ret_len)
+					*ret_len = len;
+				err = 0;
+			} else {
+				err = -ENOMEM;
+			}
+		}
+		kasa_conn_free(c);
+		if (err != -ECONNREFUSED && err != -EHOSTUNREACH && err != -ENETUNREACH &&
+		    err != -EAFNOSUPPORT && err != -EADDRNOTAVAIL)
+			break;
+	}
+	freeaddrinfo(res);
+	return err;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Figures, not pass/fail: the cipher's throughput, and round trips to a
+ * plug (kasa-emu) with a new connection each time (kasa_call) and over one
+ * kept connection (kasa_conn), as median and p99.
+ * Usage: bench-lib PORT [ROUNDS]
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "kasa.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, uint64_t *us, size_t n)
+{
+	qsort(us, n, sizeof(*us), cmp_u64);
+	printf("%-34s n=%zu median=%.3f ms p99=%.3f ms max=%.3f ms\n", what, n,
+	       us[n / 2] / 1000.0, us[(n * 99) / 100] / 1000.0, us[n - 1] / 1000.0);
+}
+
+static void bench_cipher(void)
+{
+	size_t len = 16u << 20;
+	uint8_t *buf = malloc(len);
+	uint64_t start, took;
+	int rounds = 8;
+
+	if (!buf)
+		exit(1);
+	memset(buf, 'x', len);
+	start = kasa_now_usec();
+	for (int i = 0; i < rounds; i++)
+		kasa_encrypt(buf, len);
+	took = kasa_now_usec() - start;
+	printf("%-34s %.0f MiB/s (%d x %zu MiB)\n", "cipher encrypt", rounds * (len >> 20) / (took / 1e6),
+	       rounds, len >> 20);
+	start = kasa_now_usec();
+	for (int i = 0; i < rounds; i++)
+		kasa_decrypt(buf, len);
+	took = kasa_now_usec() - start;
+	printf("%-34s %.0f MiB/s\n", "cipher decrypt", rounds * (len >> 20) / (took / 1e6));
+	free(buf);
+}
+
+static int conn_roundtrip(struct kasa_conn *c, const char *json)
+{
+	int r = kasa_conn_start(c, json, strlen(json), kasa_now_usec(), 5000000);
+
+	while (r == 0) {
+		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = (short)kasa_conn_events(c)};
+		int n = poll(&pfd, 1, 5000);
+
+		r = kasa_conn_process(c, n > 0 ? (uint32_t)pfd.revents : 0, kasa_now_usec());
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const char *query = "{\"system\":{\"get_sysinfo\":{}}}";
+	size_t rounds = argc > 2 ? strtoul(argv[2], NULL, 10) : 2000;
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	uint64_t *us = calloc(rounds ? rounds : 1, sizeof(*us));
+	struct kasa_conn *c;
+
+	if (argc < 2 || !rounds || !us) {
+		fprintf(stderr, "usage: bench-lib PORT [ROUNDS]\n");
+		return 2;
+	}
+	sin.sin_port = htons((uint16_t)atoi(argv[1]));
+	bench_cipher();
+
+	for (size_t i = 0; i < rounds; i++) {
+		uint64_t start = kasa_now_usec();
+		char *reply;
+		int r = kasa_call("127.0.0.1", ntohs(sin.sin_port), query, 5000, &reply, NULL);
+
+		if (r < 0) {
+			fprintf(stderr, "bench: kasa_call: %s\n", kasa_strerror(r));
+			return 1;
+		}
+		us[i] = kasa_now_usec() - start;
+		free(reply);
+	}
+	report("sysinfo, new connection each", us, rounds);
+
+	c = kasa_conn_new((struct sockaddr *)&sin, sizeof(sin));
+	for (size_t i = 0; i < rounds; i++) {
+		uint64_t start = kasa_now_usec();
+		int r = conn_roundtrip(c, query);
+
+		if (r != 1) {
+			fprintf(stderr, "bench: kasa_conn: %s\n", kasa_strerror(r));
+			return 1;
+		}
+		us[i] = kasa_now_usec() - start;
+	}
+	report("sysinfo, one kept connection", us, rounds);
+	kasa_conn_free(c);
+	free(us);
+	return 0;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault modes: what a misbehaving plug puts on the wire instead of (or
+ * around) a well-formed reply.  Everything is decided here; net.c only
+ * writes the plan out, paced as the plan says.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+#include "kasa.h"
+
+static const char *const fault_names[] = {
+	[EMU_FAULT_NONE] = "none",	   [EMU_FAULT_BLACKHOLE] = "blackhole",
+	[EMU_FAULT_REFUSE] = "refuse",	   [EMU_FAULT_CLOSE] = "close",
+	[EMU_FAULT_RESET] = "reset",	   [EMU_FAULT_GARBAGE] = "garbage",
+	[EMU_FAULT_TRUNCATE] = "truncate", [EMU_FAULT_OVERSIZE] = "oversize",
+	[EMU_FAULT_ZEROLEN] = "zerolen",   [EMU_FAULT_SPLIT] = "split",
+	[EMU_FAULT_DRIP] = "drip",	   [EMU_FAULT_BADJSON] = "badjson",
+};
+
+const char *fault_name(enum emu_fault f)
+{
+	if ((size_t)f < sizeof(fault_names) / sizeof(fault_names[0]))
+		return fault_names[f];
+	return "?";
+}
+
+int fault_from_name(const char *name, enum emu_fault *ret)
+{
+	for (size_t i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]); i++) {
+		if (!strcmp(name, fault_names[i])) {
+			*ret = (enum emu_fault)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool flaky_drop(struct emu_device *d)
+{
+	return d->spec.flaky && emu_rand(&d->fault_rng) % 100 < d->spec.flaky;
+}
+
+bool fault_udp_answers(struct emu_device *d)
+{
+	switch (d->spec.fault) {
+	case EMU_FAULT_REFUSE:
+	case EMU_FAULT_BLACKHOLE:
+		return false;
+	case EMU_FAULT_NONE:
+	case EMU_FAULT_CLOSE:
+	case EMU_FAULT_RESET:
+	case EMU_FAULT_GARBAGE:
+	case EMU_FAULT_TRUNCATE:
+	case EMU_FAULT_OVERSIZE:
+	case EMU_FAULT_ZEROLEN:
+	case EMU_FAULT_SPLIT:
+	case EMU_FAULT_DRIP:
+	case EMU_FAULT_BADJSON:
+		break;
+	}
+	return !flaky_drop(d);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Header h, then the first part bytes of the encrypted payload. */
+static int raw_frame(uint32_t h, const char *json, size_t len, size_t part, struct emu_plan *p)
+{
+	p->buf = malloc(KASA_HEADER_LEN + len);
+	if (!p->buf)
+		return -ENOMEM;
+	put_be32(p->buf, h);
+	memcpy(p->buf + KASA_HEADER_LEN, json, len);
+	kasa_encrypt(p->buf + KASA_HEADER_LEN, len);
+	p->len = KASA_HEADER_LEN + part;
+	return 0;
+}
+
+static int garbage(struct emu_device *d, struct emu_plan *p)
+{
+	size_t len = 16 + emu_rand(&d->fault_rng) % 112;
+
+	p->buf = malloc(len);
+	if (!p->buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		p->buf[i] = (uint8_t)emu_rand(&d->fault_rng);
+	/* A first byte of 0x80 or more announces over 2 GiB: never a frame. */
+	p->buf[0] |= 0x80;
+	p->len = len;
+	return 0;
+}
+
+/* Cut the JSON text in the middle of a key: well framed, not parseable. */
+static int badjson(const char *json, size_t len, struct emu_plan *p)
+{
+	static const char tail[] = ",\"err_code\":";
+	size_t keep = len / 2;
+
+	p->buf = malloc(KASA_HEADER_LEN + keep + sizeof(tail));
+	if (!p->buf)
+		return -ENOMEM;
+	memcpy(p->buf + KASA_HEADER_LEN, json, keep);
+	memcpy(p->buf + KASA_HEADER_LEN + keep, tail, sizeof(tail) - 1);
+	p->len = KASA_HEADER_LEN + keep + sizeof(tail) - 1;
+	put_be32(p->buf, (uint32_t)(p->len - KASA_HEADER_LEN));
+	kasa_encrypt(p->buf + KASA_HEADER_LEN, p->len - KASA_HEADER_LEN);
+	return 0;
+}
+
+int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret)
+{
+	struct emu_plan p = { .after = EMU_AFTER_KEEP };
+	size_t len = strlen(reply);
+	int err = 0;
+
+	if (len > EMU_REPLY_MAX)
+		return -EMSGSIZE;
+	if (flaky_drop(d)) {
+		p.after = EMU_AFTER_CLOSE;
+		*ret = p;
+		return 0;
+	}
+
+	switch (d->spec.fault) {
+	case EMU_FAULT_NONE:
+	case EMU_FAULT_REFUSE: /* never gets a connection */
+		err = raw_frame((uint32_t)len, reply, len, len, &p);
+		break;
+	case EMU_FAULT_BLACKHOLE:
+		p.after = EMU_AFTER_HOLD;
+		break;
+	case EMU_FAULT_CLOSE:
+		p.after = EMU_AFTER_CLOSE;
+		break;
+	case EMU_FAULT_RESET:
+		p.after = EMU_AFTER_RESET;
+		break;
+	case EMU_FAULT_GARBAGE:
+		err = garbage(d, &p);
+		p.after = EMU_AFTER_CLOSE;
+		break;
+	case EMU_FAULT_TRUNCATE:
+		err = raw_frame((uint32_t)len, reply, len, len / 2, &p);
+		p.after = EMU_AFTER_CLOSE;
+		break;
+	case EMU_FAULT_OVERSIZE:
+		/* Then stay silent: a client that trusts the header waits forever. */
+		err = raw_frame(0xFFFFFFFFu, reply, len, len < 64 ? len : 64, &p);
+		p.after = EMU_AFTER_SINK;
+		break;
+	case EMU_FAULT_ZEROLEN:
+		err = raw_frame(0, reply, len, len, &p);
+		p.after = EMU_AFTER_CLOSE;
+		break;
+	case EMU_FAULT_SPLIT:
+		err = raw_frame((uint32_t)len, reply, len, len, &p);
+		p.chunk_min = 1;
+		p.chunk_max = 3;
+		p.interval_ms = 1;
+		break;
+	case EMU_FAULT_DRIP:
+		err = raw_frame((uint32_t)len, reply, len, len, &p);
+		p.chunk_min = 1;
+		p.chunk_max = 1;
+		p.interval_ms = d->spec.drip_ms;
+		break;
+	case EMU_FAULT_BADJSON:
+		err = badjson(reply, len, &p);
+		break;
+	}
+	if (err < 0)
+		return err;
+	*ret = p;
+	return 0;
+}

@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sockets: per device one TCP listener and one UDP socket on the same port.
+ * A TCP connection reads frames with libkasa's reader into a small queue of
+ * requests in flight, answers them one at a time (after the device's delay,
+ * shaped by fault.c) and keeps the connection for the next one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "kasa.h"
+
+#define ACCEPT_BATCH 64
+#define UDP_BATCH 64
+#define UDP_DATAGRAM_MAX 4096
+#define READ_CHUNK 16384
+#define BIND_TRIES 64
+
+enum conn_state {
+	CONN_IDLE,  /* waiting for a request */
+	CONN_DELAY, /* reply computed, waiting out the device's delay */
+	CONN_WRITE, /* writing the plan, maybe paced */
+	CONN_SINK,  /* answered; discard whatever else comes */
+	CONN_HOLD,  /* never answering; discard whatever else comes */
+};
+
+struct emu_conn {
+	struct emu_watch w;
+	struct emu_device *d;
+	struct emu_conn *next, **pprev;
+	struct kasa_reader *reader;
+	char *queue[EMU_QUEUE_MAX]; /* owned payloads; [0] is being answered */
+	size_t qlen[EMU_QUEUE_MAX];
+	unsigned count;
+	enum conn_state state;
+	char *reply; /* owned, while delayed */
+	struct emu_plan plan;
+	size_t off;
+	bool peer_eof;
+	uint32_t events;
+	struct emu_timer timer;
+	struct emu_defer defer;
+	char peer[64];
+};
+
+struct emu_udp_reply {
+	struct emu_udp_reply *next, **pprev;
+	struct emu_device *d;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	struct emu_timer timer;
+	size_t len;
+	uint8_t data[];
+};
+
+static int spare_fd = -1;
+/* Ports taken by this process, so that port 0 never hands one out twice. */
+static uint8_t ports_used[65536 / 8];
+
+static void port_mark(uint16_t port)
+{
+	ports_used[port / 8] |= (uint8_t)(1u << (port % 8));
+}
+
+static bool port_taken(uint16_t port)
+{
+	return ports_used[port / 8] & (1u << (port % 8));
+}
+
+int net_init(void)
+{
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return spare_fd < 0 ? -errno : 0;
+}
+
+void net_done(void)
+{
+	if (spare_fd >= 0)
+		close(spare_fd);
+	spare_fd = -1;
+}
+
+static void addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(buf, size, "[%s]:%s", host, serv);
+	else
+		snprintf(buf, size, "%s:%s", host, serv);
+}
+
+void net_device_name(const struct emu_device *d, char *buf, size_t len)
+{
+	struct sockaddr_storage ss = d->addr;
+
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(d->port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons(d->port);
+	addr_text((struct sockaddr *)&ss, d->addrlen, buf, len);
+}
+
+/* --- TCP connections ------------------------------------------------------- */
+
+static void conn_next(struct emu_conn *c);
+static void conn_flush(struct emu_conn *c);
+
+static void conn_events(struct emu_conn *c, uint32_t events)
+{
+	if (c->w.fd < 0 || c->events == events)
+		return;
+	if (loop_mod(&c->w, events) == 0)
+		c->events = events;
+}
+
+static void conn_free(struct emu_defer *df)
+{
+	struct emu_conn *c = emu_container_of(df, struct emu_conn, defer);
+
+	kasa_reader_free(c->reader);
+	free(c);
+}
+
+static void conn_close(struct emu_conn *c, bool reset)
+{
+	struct emu_device *d = c->d;
+
+	if (c->w.fd < 0)
+		return;
+	if (reset) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(c->w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	if (emu_verbose)
+		fprintf(stderr, "kasa-emu: [%u] %s %s\n", d->index, c->peer,
+			reset ? "reset" : "closed");
+	loop_del(&c->w);
+	close(c->w.fd);
+	c->w.fd = -1;
+	loop_timer_cancel(&c->timer);
+	d->stats.inflight -= c->count;
+	for (unsigned i = 0; i < c->count; i++)
+		free(c->queue[i]);
+	c->count = 0;
+	free(c->reply);
+	c->reply = NULL;
+	free(c->plan.buf);
+	c->plan.buf = NULL;
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	d->nconns--;
+	c->defer.cb = conn_free;
+	loop_defer(&c->defer);
+}
+
+/* The request at the head of the queue is answered (or given up). */
+static void conn_dequeue(struct emu_conn *c)
+{
+	if (c->count == 0)
+		return;
+	free(c->queue[0]);
+	c->count--;
+	memmove(&c->queue[0], &c->queue[1], c->count * sizeof(c->queue[0]));
+	memmove(&c->qlen[0], &c->qlen[1], c->count * sizeof(c->qlen[0]));
+	c->d->stats.inflight--;
+}
+
+static bool conn_enqueue(struct emu_conn *c, const char *payload, size_t len)
+{
+	struct emu_stats *st = &c->d->stats;
+	char *copy;
+
+	/* A client this far ahead is pipelining without end: drop it. */
+	if (c->count == EMU_QUEUE_MAX) {
+		conn_close(c, false);
+		return false;
+	}
+	copy = malloc(len + 1);
+	if (!copy) {
+		conn_close(c, false);
+		return false;
+	}
+	memcpy(copy, payload, len);
+	copy[len] = '\0';
+	c->queue[c->count] = copy;
+	c->qlen[c->count] = len;
+	c->count++;
+	st->requests++;
+	st->inflight++;
+	if (st->inflight > st->max_inflight)
+		st->max_inflight = st->inflight;
+	if (emu_verbose)
+		fprintf(stderr, "kasa-emu: [%u] %s > %s\n", c->d->index, c->peer, copy);
+	return true;
+}
+
+static void conn_respond(struct emu_conn *c, char *reply)
+{
+	int err = fault_plan(c->d, reply, &c->plan);
+
+	free(reply);
+	if (err < 0) {
+		conn_close(c, false);
+		return;
+	}
+	c->off = 0;
+	c->state = CONN_WRITE;
+	conn_flush(c);
+}
+
+static void conn_finish(struct emu_conn *c)
+{
+	enum emu_after after = c->plan.after;
+
+	free(c->plan.buf);
+	c->plan.buf = NULL;
+	conn_events(c, c->peer_eof ? 0 : EPOLLIN);
+	switch (after) {
+	case EMU_AFTER_KEEP:
+		conn_dequeue(c);
+		conn_next(c);
+		break;
+	case EMU_AFTER_CLOSE:
+		conn_dequeue(c);
+		/* Let the FIN follow the bytes, as a plug closing its side does. */
+		shutdown(c->w.fd, SHUT_WR);
+		conn_close(c, false);
+		break;
+	case EMU_AFTER_RESET:
+		conn_close(c, true);
+		break;
+	case EMU_AFTER_SINK:
+		conn_dequeue(c);
+		c->state = CONN_SINK;
+		break;
+	case EMU_AFTER_HOLD:
+		c->state = CONN_HOLD;
+		break;
+	}
+}
+
+static void conn_flush(struct emu_conn *c)
+{
+	struct emu_plan *p = &c->plan;
+
+	while (c->off < p->len) {
+		size_t n = p->len - c->off;
+		ssize_t w;
+
+		if (p->chunk_max) {
+			size_t seg = p->chunk_min +
+				     emu_rand(&c->d->fault_rng) % (p->chunk_max - p->chunk_min + 1);
+
+			if (n > seg)
+				n = seg;
+		}
+		w = send(c->w.fd, p->buf + c->off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				conn_events(c, c->peer_eof ? EPOLLOUT : EPOLLIN | EPOLLOUT);
+				return;
+			}
+			conn_close(c, false);
+			return;
+		}
+		c->off += (size_t)w;
+		if (p->chunk_max && c->off < p->len) {
+			conn_events(c, c->peer_eof ? 0 : EPOLLIN);
+			loop_timer_arm(&c->timer,
+				       loop_now_usec() + (uint64_t)p->interval_ms * 1000u);
+			return;
+		}
+	}
+	conn_finish(c);
+}
+
+/* Start on the next queued request, if any. */
+static void conn_next(struct emu_conn *c)
+{
+	struct emu_device *d = c->d;
+	char *reply;
+
+	loop_timer_cancel(&c->timer);
+	if (c->count == 0) {
+		c->state = CONN_IDLE;
+		if (c->peer_eof)
+			conn_close(c, false);
+		else if (d->spec.idle_ms)
+			loop_timer_arm(&c->timer,
+				       loop_now_usec() + (uint64_t)d->spec.idle_ms * 1000u);
+		return;
+	}
+	reply = device_handle(d, c->queue[0], c->qlen[0], false);
+	if (!reply) {
+		/* Not a JSON object: a real plug hangs up too. */
+		conn_close(c, false);
+		return;
+	}
+	if (emu_verbose)
+		fprintf(stderr, "kasa-emu: [%u] %s < %s%s%s\n", d->index, c->peer, reply,
+			d->spec.fault ? " fault=" : "", d->spec.fault ? fault_name(d->spec.fault) : "");
+	if (d->spec.delay_ms) {
+		c->reply = reply;
+		c->state = CONN_DELAY;
+		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)d->spec.delay_ms * 1000u);
+		return;
+	}
+	conn_respond(c, reply);
+}
+
+static void conn_timer(struct emu_timer *t)
+{
+	struct emu_conn *c = emu_container_of(t, struct emu_conn, timer);
+	char *reply;
+
+	switch (c->state) {
+	case CONN_IDLE:
+		conn_close(c, false);
+		break;
+	case CONN_DELAY:
+		reply = c->reply;
+		c->reply = NULL;
+		conn_respond(c, reply);
+		break;
+	case CONN_WRITE:
+		conn_flush(c);
+		break;
+	case CONN_SINK:
+	case CONN_HOLD:
+		break;
+	}
+}
+
+static void conn_eof(struct emu_conn *c)
+{
+	const char *payload;
+	size_t len;
+
+	c->peer_eof = true;
+	if (c->state == CONN_SINK || c->state == CONN_HOLD) {
+		conn_close(c, false);
+		return;
+	}
+	/* Level-triggered EOF would wake us forever: stop reading. */
+	conn_events(c, c->state == CONN_WRITE && c->events & EPOLLOUT ? EPOLLOUT : 0);
+	/* A zero length header: the request ended at EOF. */
+	if (kasa_reader_eof(c->reader) == 1) {
+		payload = kasa_reader_payload(c->reader, &len);
+		if (!conn_enqueue(c, payload, len))
+			return;
+		kasa_reader_reset(c->reader);
+	}
+	if (c->state == CONN_IDLE)
+		conn_next(c);
+}
+
+static void conn_read(struct emu_conn *c)
+{
+	uint8_t buf[READ_CHUNK];
+	size_t off = 0;
+	ssize_t n;
+
+	n = recv(c->w.fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_close(c, false);
+		return;
+	}
+	if (n == 0) {
+		conn_eof(c);
+		return;
+	}
+	if (c->state == CONN_SINK || c->state == CONN_HOLD)
+		return;
+	while (off < (size_t)n) {
+		size_t used, len;
+		const char *payload;
+		int r = kasa_reader_feed(c->reader, buf + off, (size_t)n - off, &used);
+
+		off += used;
+		if (r < 0) {
+			/* Over the cap or otherwise not a frame: hang up. */
+			conn_close(c, false);
+			return;
+		}
+		if (r == 0)
+			break;
+		payload = kasa_reader_payload(c->reader, &len);
+		if (!conn_enqueue(c, payload, len))
+			return;
+		kasa_reader_reset(c->reader);
+	}
+	if (c->state == CONN_IDLE && c->count)
+		conn_next(c);
+}
+
+static void conn_io(struct emu_watch *w, uint32_t events)
+{
+	struct emu_conn *c = emu_container_of(w, struct emu_conn, w);
+
+	/* Reset, or shut down both ways: nothing can be answered any more. */
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		conn_close(c, false);
+		return;
+	}
+	if (events & EPOLLIN)
+		conn_read(c);
+	if (c->w.fd >= 0 && events & EPOLLOUT && c->state == CONN_WRITE &&
+	    !c->timer.armed)
+		conn_flush(c);
+}
+
+/* Out of fds: take the connection off the backlog and drop it at once. */
+static void shed_connection(int lfd)
+{
+	int fd;
+
+	if (spare_fd < 0)
+		return;
+	close(spare_fd);
+	fd = accept(lfd, NULL, NULL);
+	if (fd >= 0)
+		close(fd);
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void conn_new(struct emu_device *d, int fd, const struct sockaddr *peer, socklen_t len)
+{
+	struct emu_conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (!c || !(c->reader = kasa_reader_new(KASA_FRAME_MAX_DEFAULT))) {
+		free(c);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->d = d;
+	c->w.fd = fd;
+	c->w.cb = conn_io;
+	c->timer.cb = conn_timer;
+	c->events = EPOLLIN;
+	addr_text(peer, len, c->peer, sizeof(c->peer));
+	if (loop_add(&c->w, EPOLLIN) < 0) {
+		kasa_reader_free(c->reader);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->next = d->conns;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &d->conns;
+	d->conns = c;
+	d->nconns++;
+	d->stats.connections++;
+	if (emu_verbose)
+		fprintf(stderr, "kasa-emu: [%u] %s connected\n", d->index, c->peer);
+	if (d->spec.idle_ms)
+		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)d->spec.idle_ms * 1000u);
+}
+
+static void tcp_accept(struct emu_watch *w, uint32_t events)
+{
+	struct emu_device *d = emu_container_of(w, struct emu_device, tcp);
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(w->fd, (struct sockaddr *)&peer, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				shed_connection(w->fd);
+			return;
+		}
+		if (d->nconns >= EMU_CONNS_MAX) {
+			close(fd);
+			continue;
+		}
+		conn_new(d, fd, (struct sockaddr *)&peer, len);
+	}
+}
+
+/* --- UDP discovery --------------------------------------------------------- */
+
+static void udp_unlink(struct emu_udp_reply *u)
+{
+	*u->pprev = u->next;
+	if (u->next)
+		u->next->pprev = u->pprev;
+	u->d->nudp_pending--;
+}
+
+static void udp_fire(struct emu_timer *t)
+{
+	struct emu_udp_reply *u = emu_container_of(t, struct emu_udp_reply, timer);
+
+	sendto(u->d->udp.fd, u->data, u->len, MSG_DONTWAIT, (struct sockaddr *)&u->to, u->tolen);
+	udp_unlink(u);
+	free(u);
+}
+
+static void udp_later(struct emu_device *d, const uint8_t *data, size_t len,
+		      const struct sockaddr_storage *to, socklen_t tolen)
+{
+	struct emu_udp_reply *u;
+
+	if (d->nudp_pending >= EMU_UDP_PENDING_MAX)
+		return;
+	u = calloc(1, sizeof(*u) + len);
+	if (!u)
+		return;
+	u->d = d;
+	u->to = *to;
+	u->tolen = tolen;
+	u->len = len;
+	memcpy(u->data, data, len);
+	u->timer.cb = udp_fire;
+	if (loop_timer_arm(&u->timer, loop_now_usec() + (uint64_t)d->spec.delay_ms * 1000u) < 0) {
+		free(u);
+		return;
+	}
+	u->next = d->udp_pending;
+	if (u->next)
+		u->next->pprev = &u->next;
+	u->pprev = &d->udp_pending;
+	d->udp_pending = u;
+	d->nudp_pending++;
+}
+
+static void udp_datagram(struct emu_device *d, uint8_t *buf, size_t n,
+			 const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	char peer[64] = "";
+	char *reply;
+	size_t len;
+
+	if (!fault_udp_answers(d))
+		return;
+	kasa_decrypt(buf, n);
+	buf[n] = '\0';
+	if (emu_verbose) {
+		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
+		fprintf(stderr, "kasa-emu: [%u] udp %s > %s\n", d->index, peer, (char *)buf);
+	}
+	reply = device_handle(d, (char *)buf, n, true);
+	if (!reply)
+		return;
+	if (emu_verbose)
+		fprintf(stderr, "kasa-emu: [%u] udp %s < %s\n", d->index, peer, reply);
+	len = strlen(reply);
+	kasa_encrypt(reply, len);
+	if (d->spec.delay_ms)
+		udp_later(d, (uint8_t *)reply, len, from, fromlen);
+	else
+		sendto(d->udp.fd, reply, len, MSG_DONTWAIT, (const struct sockaddr *)from,
+		       fromlen);
+	free(reply);
+}
+
+static void udp_io(struct emu_watch *w, uint32_t events)
+{
+	struct emu_device *d = emu_container_of(w, struct emu_device, udp);
+	static uint8_t buf[UDP_DATAGRAM_MAX + 1];
+
+	for (int i = 0; i < UDP_BATCH; i++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(w->fd, buf, UDP_DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &fromlen);
+
+		if (n < 0)
+			return;
+		/* Oversized datagrams (MSG_TRUNC reports their real size) are dropped. */
+		if (n == 0 || n > UDP_DATAGRAM_MAX)
+			continue;
+		udp_datagram(d, buf, (size_t)n, &from, fromlen);
+	}
+}
+
+/* --- Devices --------------------------------------------------------------- */
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* One attempt: TCP first (any port when port is 0), then UDP on the same. */
+static int bind_pair(struct emu_device *d, struct sockaddr_storage *ss, socklen_t len,
+		     uint16_t port, bool listening)
+{
+	int one = 1, t, u, err;
+	socklen_t sl = len;
+
+	set_port(ss, port);
+	t = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t < 0)
+		return -errno;
+	/* A test can restart at once on the same port despite TIME_WAIT. */
+	setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(t, (struct sockaddr *)ss, len) < 0 || getsockname(t, (struct sockaddr *)ss, &sl) < 0)
+		goto fail_t;
+	if (port == 0 && port_taken(get_port(ss))) {
+		close(t);
+		return -EADDRINUSE;
+	}
+	/* Listen now: nobody else can share a listening port. */
+	if (listening && listen(t, SOMAXCONN) < 0)
+		goto fail_t;
+	u = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u < 0)
+		goto fail_t;
+	if (bind(u, (struct sockaddr *)ss, len) < 0) {
+		err = -errno;
+		close(u);
+		close(t);
+		return err;
+	}
+	d->tcp.fd = t;
+	d->udp.fd = u;
+	d->port = get_port(ss);
+	port_mark(d->port);
+	return 0;
+fail_t:
+	err = -errno;
+	close(t);
+	return err;
+}
+
+int net_device_bind(struct emu_device *d, const struct sockaddr *addr, socklen_t addrlen,
+		    uint16_t port)
+{
+	bool listening = d->spec.fault != EMU_FAULT_REFUSE;
+	int err = -EINVAL;
+
+	if (addrlen > sizeof(d->addr))
+		return -EINVAL;
+	memcpy(&d->addr, addr, addrlen);
+	d->addrlen = addrlen;
+	for (int i = 0; i < (port ? 1 : BIND_TRIES); i++) {
+		struct sockaddr_storage ss = d->addr;
+
+		err = bind_pair(d, &ss, addrlen, port, listening);
+		if (err != -EADDRINUSE || port)
+			break;
+	}
+	return err;
+}
+
+int net_device_start(struct emu_device *d)
+{
+	int err;
+
+	d->tcp.cb = tcp_accept;
+	d->udp.cb = udp_io;
+	/* "refuse": bound but not listening, so connecting is refused. */
+	if (d->spec.fault != EMU_FAULT_REFUSE) {
+		err = loop_add(&d->tcp, EPOLLIN);
+		if (err < 0)
+			return err;
+	}
+	return loop_add(&d->udp, EPOLLIN);
+}
+
+void net_device_drop(struct emu_device *d)
+{
+	while (d->conns)
+		conn_close(d->conns, false);
+}
+
+void net_device_close(struct emu_device *d)
+{
+	net_device_drop(d);
+	while (d->udp_pending) {
+		struct emu_udp_reply *u = d->udp_pending;
+
+		loop_timer_cancel(&u->timer);
+		udp_unlink(u);
+		free(u);
+	}
+	if (d->tcp.fd >= 0) {
+		loop_del(&d->tcp);
+		close(d->tcp.fd);
+		d->tcp.fd = -1;
+	}
+	if (d->udp.fd >= 0) {
+		loop_del(&d->udp);
+		close(d->udp.fd);
+		d->udp.fd = -1;
+	}
+}

@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: MIT */
+/* kasactl: the commands that talk to one device. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kasactl.h"
+
+static const char *child(const struct ctl *c)
+{
+	return c->outlet >= 0 ? c->child_id : NULL;
+}
+
+/* Read sysinfo and, with --outlet, check the outlet against it. */
+static int load(struct ctl *c, struct kasa_sysinfo *info)
+{
+	int r = ctl_sysinfo(c, info);
+
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	return ctl_resolve_outlet(c, info);
+}
+
+static int json_add(struct json_object *obj, const char *key, struct json_object *val)
+{
+	return json_object_object_add(obj, key, val);
+}
+
+static void json_add_outlet(const struct ctl *c, struct json_object *obj)
+{
+	if (c->outlet >= 0) {
+		json_add(obj, "outlet", json_object_new_int(c->outlet));
+		json_add(obj, "child_id", json_object_new_string(c->child_id));
+	}
+}
+
+/* Send a request whose reply carries nothing but err_code. */
+static int simple_request(struct ctl *c, char *req, const char *module, const char *method)
+{
+	_cleanup_free_ char *owned = req;
+	_cleanup_json_ struct json_object *reply = NULL;
+	struct kasa_device_error derr;
+	struct json_object *result;
+	int r;
+
+	r = ctl_call(c, owned, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_reply_result(reply, module, method, &result, &derr);
+	if (r < 0)
+		return ctl_device_error(c, method, r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+static const struct kasa_outlet *find_outlet(const struct ctl *c, const struct kasa_sysinfo *info)
+{
+	for (unsigned i = 0; i < info->outlet_count && i < KASA_OUTLETS_MAX; i++)
+		if (strcmp(info->outlets[i].id, c->child_id) == 0)
+			return &info->outlets[i];
+	/* Some firmware lists children by their two-digit suffix only. */
+	return &info->outlets[c->outlet];
+}
+
+/* The relay state that toggle and check look at. */
+static int relay_state(const struct ctl *c, const struct kasa_sysinfo *info, bool *ret_on)
+{
+	if (c->outlet >= 0) {
+		*ret_on = find_outlet(c, info)->on;
+		return KASACTL_EXIT_OK;
+	}
+	if (info->has_relay) {
+		*ret_on = info->relay_on;
+		return KASACTL_EXIT_OK;
+	}
+	if (info->outlet_count > 0) {
+		/* A strip as a whole is on when any outlet is. */
+		*ret_on = false;
+		for (unsigned i = 0; i < info->outlet_count && i < KASA_OUTLETS_MAX; i++)
+			*ret_on |= info->outlets[i].on;
+		return KASACTL_EXIT_OK;
+	}
+	return ctl_error(c, "get_sysinfo: the reply has neither relay_state nor children");
+}
+
+static int print_state(const struct ctl *c, bool on)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+
+	if (!c->json) {
+		puts(on ? "ON" : "OFF");
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (!obj)
+		return ctl_print_json(NULL);
+	json_add(obj, "on", json_object_new_boolean(on));
+	json_add_outlet(c, obj);
+	return ctl_print_json(obj);
+}
+
+static int do_switch(struct ctl *c, bool on)
+{
+	int r = simple_request(c, kasa_req_relay(child(c), on), "system", "set_relay_state");
+
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	return print_state(c, on);
+}
+
+int cmd_switch(struct ctl *c, bool on)
+{
+	struct kasa_sysinfo info;
+	int r;
+
+	/* The child id is built from the deviceId, which only sysinfo tells. */
+	if (c->outlet >= 0) {
+		r = load(c, &info);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+	}
+	return do_switch(c, on);
+}
+
+int cmd_toggle(struct ctl *c)
+{
+	struct kasa_sysinfo info;
+	bool on;
+	int r;
+
+	r = load(c, &info);
+	if (r == KASACTL_EXIT_OK)
+		r = relay_state(c, &info, &on);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	return do_switch(c, !on);
+}
+
+int cmd_check(struct ctl *c)
+{
+	struct kasa_sysinfo info;
+	bool on;
+	int r;
+
+	r = load(c, &info);
+	if (r == KASACTL_EXIT_OK)
+		r = relay_state(c, &info, &on);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	return print_state(c, on);
+}
+
+/* "1 d 02:03:04" or "02:03:04". */
+static void format_duration(int64_t s, char *buf, size_t size)
+{
+	if (s < 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (s >= 86400)
+		snprintf(buf, size, "%" PRId64 " d %02d:%02d:%02d", s / 86400,
+			 (int)(s % 86400 / 3600), (int)(s % 3600 / 60), (int)(s % 60));
+	else
+		snprintf(buf, size, "%02d:%02d:%02d", (int)(s / 3600), (int)(s % 3600 / 60),
+			 (int)(s % 60));
+}
+
+static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
+{
+	struct json_object *obj = json_object_new_object();
+	struct json_object *outlets;
+
+	if (!obj)
+		return NULL;
+	json_add(obj, "alias", json_object_new_string(info->alias));
+	json_add(obj, "model", json_object_new_string(info->model));
+	json_add(obj, "dev_name", json_object_new_string(info->dev_name));
+	json_add(obj, "device_id", json_object_new_string(info->device_id));
+	json_add(obj, "hw_id", json_object_new_string(info->hw_id));
+	json_add(obj, "oem_id", json_object_new_string(info->oem_id));
+	json_add(obj, "mac", json_object_new_string(info->mac));
+	json_add(obj, "hw_ver", json_object_new_string(info->hw_ver));
+	json_add(obj, "sw_ver", json_object_new_string(info->sw_ver));
+	json_add(obj, "type", json_object_new_string(info->type));
+	json_add(obj, "feature", json_object_new_string(info->feature));
+	json_add(obj, "active_mode", json_object_new_string(info->active_mode));
+	json_add(obj, "rssi", json_object_new_int(info->rssi));
+	json_add(obj, "led_on", json_object_new_boolean(info->led_on));
+	if (info->has_relay) {
+		json_add(obj, "relay_on", json_object_new_boolean(info->relay_on));
+		json_add(obj, "on_time", json_object_new_int64(info->on_time));
+	}
+	json_add(obj, "has_emeter", json_object_new_boolean(info->has_emeter));
+	json_add(obj, "updating", json_object_new_boolean(info->updating));
+	json_add(obj, "latitude", ctl_json_double(info->latitude));
+	json_add(obj, "longitude", ctl_json_double(info->longitude));
+	json_add(obj, "outlet_count", json_object_new_int((int)info->outlet_count));
+	if (info->outlet_count == 0)
+		return obj;
+
+	outlets = json_object_new_array();
+	if (!outlets) {
+		json_object_put(obj);
+		return NULL;
+	}
+	json_add(obj, "outlets", outlets);
+	for (unsigned i = 0; i < info->outlet_count && i < KASA_OUTLETS_MAX; i++) {
+		const struct kasa_outlet *o = &info->outlets[i];
+		struct json_object *oj = json_object_new_object();
+
+		if (!oj) {
+			json_object_put(obj);
+			return NULL;
+		}
+		json_object_array_add(outlets, oj);
+		json_add(oj, "index", json_object_new_int((int)i));
+		json_add(oj, "id", json_object_new_string(o->id));
+		json_add(oj, "alias", json_object_new_string(o->alias));
+		json_add(oj, "on", json_object_new_boolean(o->on));
+		json_add(oj, "on_time", json_object_new_int64(o->on_time));
+		if (o->next_action[0]) {
+			struct json_object *na = json_tokener_parse(o->next_action);
+
+			json_add(oj, "next_action",
+				 na ? na : json_object_new_string(o->next_action));
+		}
+	}
+	return obj;
+}
+
+static void print_status(const struct kasa_sysinfo *info)
+{
+	char alias[sizeof(info->alias)], model[sizeof(info->model)], name[sizeof(info->dev_name)];
+	char hw[sizeof(info->hw_ver)], sw[sizeof(info->sw_ver)], mac[sizeof(info->mac)];
+	char feature[sizeof(info->feature)], id[sizeof(info->device_id)];
+	char duration[48];
+
+	ctl_sanitize(info->alias, alias, sizeof(alias));
+	ctl_sanitize(info->model, model, sizeof(model));
+	ctl_sanitize(info->dev_name, name, sizeof(name));
+	ctl_sanitize(info->hw_ver, hw, sizeof(hw));
+	ctl_sanitize(info->sw_ver, sw, sizeof(sw));
+	ctl_sanitize(info->mac, mac, sizeof(mac));
+	ctl_sanitize(info->feature, feature, sizeof(feature));
+	ctl_sanitize(info->device_id, id, sizeof(id));
+
+	printf("alias:     %s\n", alias);
+	printf("model:     %s%s%s%s\n", model, name[0] ? " (" : "", name, name[0] ? ")" : "");
+	printf("hardware:  %s\n", hw);
+	printf("software:  %s\n", sw);
+	printf("mac:       %s\n", mac);
+	printf("device id: %s\n", id);
+	printf("rssi:      %d dBm\n", info->rssi);
+	printf("LED:       %s\n", info->led_on ? "on" : "off");
+	if (info->has_relay) {
+		format_duration(info->relay_on ? info->on_time : -1, duration, sizeof(duration));
+		printf("relay:     %s\n", info->relay_on ? "ON" : "OFF");
+		printf("on_time:   %s\n", duration);
+	}
+	printf("feature:   %s%s\n", feature, info->has_emeter ? " (energy meter)" : "");
+	if (info->updating)
+		printf("updating:  yes\n");
+	if (info->outlet_count == 0)
+		return;
+
+	printf("outlets:   %u\n", info->outlet_count);
+	printf("  index  state  on_time        alias\n");
+	for (unsigned i = 0; i < info->outlet_count && i < KASA_OUTLETS_MAX; i++) {
+		const struct kasa_outlet *o = &info->outlets[i];
+
+		ctl_sanitize(o->alias, alias, sizeof(alias));
+		format_duration(o->on ? o->on_time : -1, duration, sizeof(duration));
+		printf("  %-5u  %-5s  %-13s  %s\n", i, o->on ? "ON" : "OFF", duration, alias);
+	}
+}
+
+int cmd_status(struct ctl *c)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	struct kasa_sysinfo info;
+	int r;
+
+	r = load(c, &info);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	if (!c->json) {
+		print_status(&info);
+		return KASACTL_EXIT_OK;
+	}
+	obj = sysinfo_json(&info);
+	return ctl_print_json(obj);
+}
+
+/* Energy commands: first make sure there is a meter to ask (PROTOCOL.md: some devices crash
+ * on modules they do not support). */
+static int check_emeter(const struct ctl *c, const struct kasa_sysinfo *info)
+{
+	char feature[sizeof(info->feature)];
+
+	if (info->has_emeter)
+		return KASACTL_EXIT_OK;
+	ctl_sanitize(info->feature, feature, sizeof(feature));
+	return ctl_error(c, "the device has no energy meter (feature \"%s\")", feature);
+}
+
+static int emeter_query(struct ctl *c, const char *child_id, struct kasa_emeter *ret)
+{
+	_cleanup_free_ char *req = kasa_req_emeter_realtime(child_id);
+	_cleanup_json_ struct json_object *reply = NULL;
+	struct kasa_device_error derr;
+	int r;
+
+	r = ctl_call(c, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_emeter_parse(reply, ret, &derr);
+	if (r < 0)
+		return ctl_device_error(c, "get_realtime", r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+/* A strip's total: the sum over its outlets; voltage is their average. */
+static int emeter_strip(struct ctl *c, const struct kasa_sysinfo *info, struct kasa_emeter *ret)
+{
+	struct kasa_emeter sum = {.new_style = true, .slot_id = -1};
+	unsigned n = info->outlet_count < KASA_OUTLETS_MAX ? info->outlet_count : KASA_OUTLETS_MAX;
+
+	for (unsigned i = 0; i < n; i++) {
+		char id[KASA_ID_MAX];
+		struct kasa_emeter em;
+		int r;
+
+		r = kasa_child_id(info->device_id, i, id);
+		if (r < 0)
+			return ctl_error(c, "cannot build the id of outlet %u: %s", i,
+					 kasa_strerror(r));
+		r = emeter_query(c, id, &em);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+		sum.power_mw += em.power_mw;
+		sum.current_ma += em.current_ma;
+		sum.total_wh += em.total_wh;
+		sum.voltage_mv += em.voltage_mv;
+		sum.power_w += em.power_w;
+		sum.current_a += em.current_a;
+		sum.total_kwh += em.total_kwh;
+		sum.voltage_v += em.voltage_v;
+		sum.new_style &= em.new_style;
+	}
+	if (n) {
+		sum.voltage_mv /= n;
+		sum.voltage_v /= n;
+	}
+	*ret = sum;
+	return KASACTL_EXIT_OK;
+}
+
+int cmd_emeter(struct ctl *c)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	struct kasa_sysinfo info;
+	struct kasa_emeter em;
+	bool strip;
+	int r;
+
+	r = load(c, &info);
+	if (r == KASACTL_EXIT_OK)
+		r = check_emeter(c, &info);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	strip = c->outlet < 0 && info.outlet_count > 0;
+	r = strip ? emeter_strip(c, &info, &em) : emeter_query(c, child(c), &em);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+
+	if (!c->json) {
+		printf("power:   %.3f W\n", em.power_w);
+		printf("voltage: %.3f V\n", em.voltage_v);
+		printf("current: %.3f A\n", em.current_a);
+		printf("total:   %.3f kWh\n", em.total_kwh);
+		if (strip)
+			printf("(sum of %u outlets; voltage averaged)\n", info.outlet_count);
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (!obj)
+		return ctl_print_json(NULL);
+	json_add(obj, "power_w", ctl_json_double(em.power_w));
+	json_add(obj, "voltage_v", ctl_json_double(em.voltage_v));
+	json_add(obj, "current_a", ctl_json_double(em.current_a));
+	json_add(obj, "total_kwh", ctl_json_double(em.total_kwh));
+	json_add(obj, "power_mw", json_object_new_int64(em.power_mw));
+	json_add(obj, "voltage_mv", json_object_new_int64(em.voltage_mv));
+	json_add(obj, "current_ma", json_object_new_int64(em.current_ma));
+	json_add(obj, "total_wh", json_object_new_int64(em.total_wh));
+	json_add(obj, "new_style", json_object_new_boolean(em.new_style));
+	if (em.slot_id >= 0)
+		json_add(obj, "slot_id", json_object_new_int(em.slot_id));
+	if (strip)
+		json_add(obj, "outlets_summed", json_object_new_int((int)info.outlet_count));
+	json_add_outlet(c, obj);
+	return ctl_print_json(obj);
+}
+
+static int stats_query(struct ctl *c, const char *child_id, bool daily, int year, int month,
+		       struct kasa_stats *ret)
+{
+	_cleanup_free_ char *req = daily ? kasa_req_emeter_daily(child_id, year, month)
+					 : kasa_req_emeter_monthly(child_id, year);
+	_cleanup_json_ struct json_object *reply = NULL;
+	struct kasa_device_error derr;
+	int r;
+
+	r = ctl_call(c, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = daily ? kasa_daystat_parse(reply, ret, &derr) : kasa_monthstat_parse(reply, ret, &derr);
+	if (r < 0)
+		return ctl_device_error(c, daily ? "get_daystat" : "get_monthstat", r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+/* Add the entries of one outlet to the strip's sum, matching by date. */
+static void stats_merge(struct kasa_stats *sum, const struct kasa_stats *add)
+{
+	for (unsigned i = 0; i < add->count && i < KASA_STATS_MAX; i++) {
+		const struct kasa_stat *e = &add->entries[i];
+		unsigned j;
+
+		for (j = 0; j < sum->count; j++) {
+			struct kasa_stat *s = &sum->entries[j];
+
+			if (s->year == e->year && s->month == e->month && s->day == e->day) {
+				s->energy_wh += e->energy_wh;
+				s->energy_kwh += e->energy_kwh;
+				break;
+			}
+		}
+		if (j == sum->count && sum->count < KASA_STATS_MAX)
+			sum->entries[sum->count++] = *e;
+	}
+}
+
+static int cmp_stat(const void *a, const void *b)
+{
+	const struct kasa_stat *x = a, *y = b;
+
+	if (x->year != y->year)
+		return x->year < y->year ? -1 : 1;
+	if (x->month != y->month)
+		return x->month < y->month ? -1 : 1;
+	return (x->day > y->day) - (x->day < y->day);
+}
+
+static int print_stats(const struct ctl *c, const struct kasa_stats *st, bool daily, int year,
+		       int month, unsigned summed)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	struct json_object *list;
+	double total_kwh = 0;
+	int64_t total_wh = 0;
+
+	for (unsigned i = 0; i < st->count; i++) {
+		total_kwh += st->entries[i].energy_kwh;
+		total_wh += st->entries[i].energy_wh;
+	}
+	if (!c->json) {
+		for (unsigned i = 0; i < st->count; i++) {
+			const struct kasa_stat *e = &st->entries[i];
+
+			if (daily)
+				printf("%04d-%02d-%02d  %10.3f kWh\n", e->year, e->month, e->day,
+				       e->energy_kwh);
+			else
+				printf("%04d-%02d     %10.3f kWh\n", e->year, e->month,
+				       e->energy_kwh);
+		}
+		printf("total       %10.3f kWh\n", total_kwh);
+		if (summed)
+			printf("(sum of %u outlets)\n", summed);
+		return KASACTL_EXIT_OK;
+	}
+
+	obj = json_object_new_object();
+	list = json_object_new_array();
+	if (!obj || !list) {
+		json_object_put(list);
+		return ctl_print_json(NULL);
+	}
+	json_add(obj, "year", json_object_new_int(year));
+	if (daily)
+		json_add(obj, "month", json_object_new_int(month));
+	json_add(obj, daily ? "days" : "months", list);
+	for (unsigned i = 0; i < st->count; i++) {
+		const struct kasa_stat *e = &st->entries[i];
+		struct json_object *ej = json_object_new_object();
+
+		if (!ej)
+			return ctl_print_json(NULL);
+		json_object_array_add(list, ej);
+		json_add(ej, "year", json_object_new_int(e->year));
+		json_add(ej, "month", json_object_new_int(e->month));
+		if (daily)
+			json_add(ej, "day", json_object_new_int(e->day));
+		json_add(ej, "energy_wh", json_object_new_int64(e->energy_wh));
+		json_add(ej, "energy_kwh", ctl_json_double(e->energy_kwh));
+	}
+	json_add(obj, "total_wh", json_object_new_int64(total_wh));
+	json_add(obj, "total_kwh", ctl_json_double(total_kwh));
+	if (summed)
+		json_add(obj, "outlets_summed", json_object_new_int((int)summed));
+	json_add_outlet(c, obj);
+	return ctl_print_json(obj);
+}
+
+static int cmd_stats(struct ctl *c, bool daily, int year, int month)
+{
+	struct kasa_sysinfo info;
+	struct kasa_stats st = {0};
+	unsigned summed = 0;
+	int r;
+
+	r = load(c, &info);
+	if (r == KASACTL_EXIT_OK)
+		r = check_emeter(c, &info);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+
+	if (c->outlet < 0 && info.outlet_count > 0) {
+		summed =
+			info.outlet_count < KASA_OUTLETS_MAX ? info.outlet_count : KASA_OUTLETS_MAX;
+		for (unsigned i = 0; i < summed; i++) {
+			struct kasa_stats one;
+			char id[KASA_ID_MAX];
+
+			r = kasa_child_id(info.device_id, i, id);
+			if (r < 0)
+				return ctl_error(c, "cannot build the id of outlet %u: %s", i,
+						 kasa_strerror(r));
+			r = stats_query(c, id, daily, year, month, &one);
+			if (r != KASACTL_EXIT_OK)
+				return r;
+			stats_merge(&st, &one);
+		}
+	} else {
+		r = stats_query(c, child(c), daily, year, month, &st);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+	}
+	if (st.count > KASA_STATS_MAX)
+		st.count = KASA_STATS_MAX;
+	qsort(st.entries, st.count, sizeof(st.entries[0]), cmp_stat);
+	return print_stats(c, &st, daily, year, month, summed);
+}
+
+int cmd_daily(struct ctl *c, int year, int month)
+{
+	return cmd_stats(c, true, year, month);
+}
+
+int cmd_monthly(struct ctl *c, int year)
+{
+	return cmd_stats(c, false, year, 0);
+}
+
+int cmd_led(struct ctl *c, bool on)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	int r = simple_request(c, kasa_req_led(on), "system", "set_led_off");
+
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	if (!c->json) {
+		printf("LED %s\n", on ? "on" : "off");
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (obj)
+		json_add(obj, "led_on", json_object_new_boolean(on));
+	return ctl_print_json(obj);
+}
+
+int cmd_alias(struct ctl *c, const char *alias)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	struct kasa_sysinfo info;
+	char safe[KASACTL_ALIAS_MAX + 1];
+	int r;
+
+	if (c->outlet >= 0) {
+		r = load(c, &info);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+	}
+	r = simple_request(c, kasa_req_alias(child(c), alias), "system", "set_dev_alias");
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	if (!c->json) {
+		ctl_sanitize(alias, safe, sizeof(safe));
+		printf("alias: %s\n", safe);
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (!obj)
+		return ctl_print_json(NULL);
+	json_add(obj, "alias", json_object_new_string(alias));
+	json_add_outlet(c, obj);
+	return ctl_print_json(obj);
+}
+
+int cmd_reboot(struct ctl *c)
+{
+	_cleanup_json_ struct json_object *obj = NULL;
+	/* A delay of 0 may reboot before the reply is sent (PROTOCOL.md). */
+	int r = simple_request(c, kasa_req_reboot(1), "system", "reboot");
+
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	if (!c->json) {
+		puts("rebooting");
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (obj)
+		json_add(obj, "rebooting", json_object_new_boolean(true));
+	return ctl_print_json(obj);
+}
+
+int cmd_time(struct ctl *c)
+{
+	_cleanup_free_ char *req = kasa_req_time();
+	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_json_ struct json_object *obj = NULL;
+	struct kasa_device_error derr;
+	struct kasa_time t;
+	int r;
+
+	r = ctl_call(c, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_time_parse(reply, &t, &derr);
+	if (r < 0)
+		return ctl_device_error(c, "get_time", r, &derr);
+	if (!c->json) {
+		printf("%04d-%02d-%02d %02d:%02d:%02d\n", t.year, t.month, t.mday, t.hour, t.min,
+		       t.sec);
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (!obj)
+		return ctl_print_json(NULL);
+	json_add(obj, "year", json_object_new_int(t.year));
+	json_add(obj, "month", json_object_new_int(t.month));
+	json_add(obj, "mday", json_object_new_int(t.mday));
+	json_add(obj, "hour", json_object_new_int(t.hour));
+	json_add(obj, "min", json_object_new_int(t.min));
+	json_add(obj, "sec", json_object_new_int(t.sec));
+	return ctl_print_json(obj);
+}
+
+/* The first non-zero err_code at the top, module or method level, and its err_msg. */
+static bool find_device_error(struct json_object *obj, int depth, struct kasa_device_error *ret)
+{
+	struct json_object *code, *msg;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return false;
+	if (json_object_object_get_ex(obj, "err_code", &code) && json_object_get_int(code) != 0) {
+		ret->code = json_object_get_int(code);
+		ret->msg[0] = '\0';
+		if (json_object_object_get_ex(obj, "err_msg", &msg))
+			snprintf(ret->msg, sizeof(ret->msg), "%s", json_object_get_string(msg));
+		return true;
+	}
+	if (depth >= 2)
+		return false;
+	json_object_object_foreach(obj, key, val)
+	{
+		(void)key;
+		if (find_device_error(val, depth + 1, ret))
+			return true;
+	}
+	return false;
+}
+
+int cmd_raw(struct ctl *c, const char *json)
+{
+	_cleanup_json_ struct json_object *parsed = json_tokener_parse(json);
+	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_free_ char *req = NULL;
+	struct kasa_device_error derr;
+	struct kasa_sysinfo info;
+	const char *out;
+	int r;
+
+	if (!json_object_is_type(parsed, json_type_object))
+		return ctl_usage_error("raw: the request is not a JSON object: %s", json);
+	if (c->outlet >= 0) {
+		r = load(c, &info);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+		req = kasa_req_with_context(json, c->child_id);
+	} else {
+		req = strdup(json_object_to_json_string_ext(
+			parsed, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	r = ctl_call(c, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+
+	out = json_object_to_json_string_ext(
+		reply, (c->json ? JSON_C_TO_STRING_PLAIN
+				: JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED) |
+			       JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!out)
+		return ctl_print_json(NULL);
+	puts(out);
+	if (find_device_error(reply, 0, &derr))
+		return ctl_device_error(c, "raw", kasa_device_errno(derr.code), &derr);
+	return KASACTL_EXIT_OK;
+}

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kasactl: talk to one Kasa plug directly.  Command line, error reporting and
+ * the round trip shared by every device command.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "kasactl.h"
+
+/* A day: longer waits are surely a typo. */
+#define TIMEOUT_MAX_S	  86400.0
+#define TIMEOUT_DEFAULT_S 5.0
+
+static const char usage_text[] =
+	"Usage: kasactl [OPTIONS] HOST[:PORT] COMMAND [ARGS]\n"
+	"       kasactl [OPTIONS] discover\n"
+	"       kasactl [OPTIONS] encode|decode < INPUT > OUTPUT\n"
+	"       kasactl HOST PORT on|off|check|status|emeter   (the 2016 script's form)\n"
+	"\n"
+	"Talk to a TP-Link Kasa smart plug over its LAN protocol (TCP port 9999).\n"
+	"HOST is a name or an address; write IPv6 literals as [::1] or [::1]:PORT.\n"
+	"\n"
+	"Commands:\n"
+	"  on, off             switch the relay (or one outlet with --outlet)\n"
+	"  toggle              read the state, then switch it the other way\n"
+	"  check               print ON or OFF\n"
+	"  status              alias, model, versions, MAC, signal, LED, relay, outlets\n"
+	"  emeter              power (W), voltage (V), current (A), total energy (kWh)\n"
+	"  daily [YEAR MONTH]  energy per day (default: this month)\n"
+	"  monthly [YEAR]      energy per month (default: this year)\n"
+	"  led on|off          switch the status LED\n"
+	"  alias NAME          rename the plug (or one outlet with --outlet)\n"
+	"  reboot              restart the plug\n"
+	"  time                print the plug's clock\n"
+	"  raw JSON            send any request, print the reply as JSON\n"
+	"  discover            find plugs by UDP broadcast and list them\n"
+	"  encode, decode      filters: JSON to a wire frame and back\n"
+	"\n"
+	"Options:\n"
+	"  -o, --outlet N      act on outlet N (0-based) of a power strip\n"
+	"  -t, --timeout S     give up after S seconds in total (default 5, fractions ok)\n"
+	"  -j, --json          machine-readable output\n"
+	"      --broadcast ADDR[:PORT]  discover: where to send (default 255.255.255.255)\n"
+	"      --base64        encode/decode: base64 text instead of raw bytes\n"
+	"      --no-header     encode/decode: no 4-byte length header (UDP framing)\n"
+	"  -h, --help          show this help and exit\n"
+	"  -V, --version       show the version and exit\n"
+	"\n"
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  the plug refused the request, or sent an error or garbage\n"
+	"  2  usage error\n"
+	"  3  unreachable (connection refused, no route, unknown host) or timed out\n";
+
+int ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kasactl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'kasactl --help' for more information.\n", stderr);
+	return KASACTL_EXIT_USAGE;
+}
+
+/* Report a problem that is not the device's fault nor the network's. */
+int ctl_error(const struct ctl *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c)
+		fprintf(stderr, "kasactl: %s: ", c->where);
+	else
+		fputs("kasactl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return KASACTL_EXIT_DEVICE;
+}
+
+/* Errors of the transport that mean "could not reach the plug in time". */
+static bool err_is_unreachable(int err)
+{
+	switch (-err) {
+	case ETIMEDOUT:
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT:
+	case ENXIO:  /* name resolution failed */
+	case EAGAIN: /* temporary resolver failure */
+		return true;
+	default:
+		return false;
+	}
+}
+
+int ctl_timeout_ms(const struct ctl *c)
+{
+	uint64_t now = kasa_now_usec();
+
+	if (now >= c->deadline)
+		return 0;
+	return (int)((c->deadline - now + 999) / 1000);
+}
+
+/* One request, one reply: send req, parse the answer into a JSON object. */
+int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct json_object *reply;
+	size_t len = 0;
+	int ms = ctl_timeout_ms(c);
+	int r;
+
+	if (!req)
+		return ctl_error(c, "cannot build the request: %s", strerror(ENOMEM));
+
+	r = ms > 0 ? kasa_call(c->host, c->port, req, ms, &buf, &len) : -ETIMEDOUT;
+	if (r < 0) {
+		const char *text = kasa_strerror(r);
+
+		fprintf(stderr, "kasactl: %s: %s", c->where, text);
+		if (r == -ETIMEDOUT)
+			fprintf(stderr, " (no complete reply within %g s)", c->timeout_s);
+		else if (r == -ECONNREFUSED && !strstr(text, "KLAP"))
+			fputs(" (newer firmware moves to an encrypted transport on port 80 (KLAP); "
+			      "kasactl speaks only port 9999)",
+			      stderr);
+		fputc('\n', stderr);
+		return err_is_unreachable(r) ? KASACTL_EXIT_UNREACHABLE : KASACTL_EXIT_DEVICE;
+	}
+
+	r = kasa_reply_parse(buf, len, &reply);
+	if (r < 0)
+		return ctl_error(c, "%s", kasa_strerror(r));
+	*ret_reply = reply;
+	return KASACTL_EXIT_OK;
+}
+
+/* The device answered, but not with what we asked for. */
+int ctl_device_error(const struct ctl *c, const char *what, int err,
+		     const struct kasa_device_error *derr)
+{
+	if (derr && derr->code != 0 && derr->msg[0]) {
+		char msg[sizeof(derr->msg)];
+
+		ctl_sanitize(derr->msg, msg, sizeof(msg));
+		return ctl_error(c, "%s: the device says \"%s\" (err_code %d: %s)", what, msg,
+				 derr->code, kasa_strerror(err));
+	}
+	if (derr && derr->code != 0)
+		return ctl_error(c, "%s: %s (err_code %d)", what, kasa_strerror(err), derr->code);
+	return ctl_error(c, "%s: %s", what, kasa_strerror(err));
+}
+
+int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info)
+{
+	_cleanup_free_ char *req = kasa_req_sysinfo();
+	_cleanup_json_ struct json_object *reply = NULL;
+	struct kasa_device_error derr;
+	int r;
+
+	r = ctl_call(c, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_sysinfo_parse(reply, ret_info, &derr);
+	if (r < 0)
+		return ctl_device_error(c, "get_sysinfo", r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+/* Check --outlet against the strip and build its child id. */
+int ctl_resolve_outlet(struct ctl *c, const struct kasa_sysinfo *info)
+{
+	char model[sizeof(info->model)];
+	int r;
+
+	if (c->outlet < 0)
+		return KASACTL_EXIT_OK;
+	ctl_sanitize(info->model, model, sizeof(model));
+	if (info->outlet_count == 0) {
+		fprintf(stderr,
+			"kasactl: %s: --outlet %d: the %s is not a power strip; it has no "
+			"outlets to choose from\n",
+			c->where, c->outlet, model[0] ? model : "device");
+		return KASACTL_EXIT_USAGE;
+	}
+	if ((unsigned)c->outlet >= info->outlet_count) {
+		fprintf(stderr, "kasactl: %s: --outlet %d: no such outlet; the %s has %u (0..%u)\n",
+			c->where, c->outlet, model[0] ? model : "strip", info->outlet_count,
+			info->outlet_count - 1);
+		return KASACTL_EXIT_USAGE;
+	}
+	r = kasa_child_id(info->device_id, (unsigned)c->outlet, c->child_id);
+	if (r < 0)
+		return ctl_error(c, "cannot build the id of outlet %d from deviceId \"%s\": %s",
+				 c->outlet, info->device_id, kasa_strerror(r));
+	return KASACTL_EXIT_OK;
+}
+
+/* Device strings go to a terminal: keep control characters out. */
+void ctl_sanitize(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	if (!size)
+		return;
+	for (i = 0; in[i] && i + 1 < size; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	out[i] = '\0';
+}
+
+int ctl_print_json(struct json_object *obj)
+{
+	const char *s;
+
+	if (!obj)
+		return ctl_error(NULL, "%s", strerror(ENOMEM));
+	s = json_object_to_json_string_ext(obj,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		return ctl_error(NULL, "%s", strerror(ENOMEM));
+	puts(s);
+	return KASACTL_EXIT_OK;
+}
+
+/* json-c prints doubles with 17 digits; the devices give at most 6 decimals. */
+struct json_object *ctl_json_double(double d)
+{
+	char buf[64];
+	size_t len;
+
+	if (!isfinite(d))
+		return NULL; /* json-c writes NULL as null */
+	snprintf(buf, sizeof(buf), "%.6f", d);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '0' && buf[len - 2] != '.')
+		buf[--len] = '\0';
+	return json_object_new_double_s(d, buf);
+}
+
+int ctl_parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+	unsigned long v;
+
+	if (ctl_parse_uint(s, 65535, &v) < 0 || v == 0)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* HOST, HOST:PORT, [V6], [V6]:PORT or a bare V6 literal (two colons or more). */
+int ctl_parse_target(const char *arg, uint16_t default_port, char *ret_host, size_t host_size,
+		     uint16_t *ret_port)
+{
+	const char *host = arg, *port = NULL;
+	size_t host_len;
+
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close)
+			return -EINVAL;
+		host = arg + 1;
+		host_len = (size_t)(close - host);
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return -EINVAL;
+	} else {
+		const char *colon = strchr(arg, ':');
+
+		host_len = strlen(arg);
+		if (colon && !strchr(colon + 1, ':')) {
+			host_len = (size_t)(colon - arg);
+			port = colon + 1;
+		}
+	}
+	if (host_len == 0 || host_len >= host_size)
+		return -EINVAL;
+	*ret_port = default_port;
+	if (port && parse_port(port, ret_port) < 0)
+		return -EINVAL;
+	memcpy(ret_host, host, host_len);
+	ret_host[host_len] = '\0';
+	return 0;
+}
+
+void ctl_format_where(const char *host, uint16_t port, char *buf, size_t size)
+{
+	snprintf(buf, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
+}
+
+static int parse_timeout(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > TIMEOUT_MAX_S)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+enum cmd {
+	CMD_ON,
+	CMD_OFF,
+	CMD_TOGGLE,
+	CMD_CHECK,
+	CMD_STATUS,
+	CMD_EMETER,
+	CMD_DAILY,
+	CMD_MONTHLY,
+	CMD_LED,
+	CMD_ALIAS,
+	CMD_REBOOT,
+	CMD_TIME,
+	CMD_RAW,
+	CMD_DISCOVER,
+	CMD_ENCODE,
+	CMD_DECODE,
+};
+
+struct cmd_info {
+	const char *name;
+	enum cmd cmd;
+	int min_args, max_args;
+	bool outlet;	  /* --outlet applies */
+	bool device;	  /* talks to HOST */
+	bool legacy;	  /* allowed in the 2016 form "HOST PORT COMMAND" */
+	const char *args; /* for messages */
+};
+
+static const struct cmd_info commands[] = {
+	{"on", CMD_ON, 0, 0, true, true, true, ""},
+	{"off", CMD_OFF, 0, 0, true, true, true, ""},
+	{"toggle", CMD_TOGGLE, 0, 0, true, true, false, ""},
+	{"check", CMD_CHECK, 0, 0, true, true, true, ""},
+	{"status", CMD_STATUS, 0, 0, false, true, true, ""},
+	{"emeter", CMD_EMETER, 0, 0, true, true, true, ""},
+	{"daily", CMD_DAILY, 0, 2, true, true, false, " [YEAR MONTH]"},
+	{"monthly", CMD_MONTHLY, 0, 1, true, true, false, " [YEAR]"},
+	{"led", CMD_LED, 1, 1, false, true, false, " on|off"},
+	{"alias", CMD_ALIAS, 1, 1, true, true, false, " NAME"},
+	{"reboot", CMD_REBOOT, 0, 0, false, true, false, ""},
+	{"time", CMD_TIME, 0, 0, false, true, false, ""},
+	{"raw", CMD_RAW, 1, 1, true, true, false, " JSON"},
+	{"discover", CMD_DISCOVER, 0, 0, false, false, false, ""},
+	{"encode", CMD_ENCODE, 0, 0, false, false, false, ""},
+	{"decode", CMD_DECODE, 0, 0, false, false, false, ""},
+};
+
+static const struct cmd_info *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+struct options {
+	double timeout_s;
+	bool timeout_set;
+	int outlet;
+	bool json;
+	const char *broadcast;
+	bool base64;
+	bool no_header;
+};
+
+enum {
+	OPT_BROADCAST = 0x100,
+	OPT_BASE64,
+	OPT_NO_HEADER,
+};
+
+static const struct option long_options[] = {{"outlet", required_argument, NULL, 'o'},
+					     {"timeout", required_argument, NULL, 't'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"broadcast", required_argument, NULL, OPT_BROADCAST},
+					     {"base64", no_argument, NULL, OPT_BASE64},
+					     {"no-header", no_argument, NULL, OPT_NO_HEADER},
+					     {"help", no_argument, NULL, 'h'},
+					     {"version", no_argument, NULL, 'V'},
+					     {}};
+
+static int parse_year(const char *s, int *ret)
+{
+	unsigned long v;
+
+	if (ctl_parse_uint(s, 9999, &v) < 0 || v < 1970)
+		return ctl_usage_error("invalid year '%s' (expected 1970..9999)", s);
+	*ret = (int)v;
+	return KASACTL_EXIT_OK;
+}
+
+static int parse_month(const char *s, int *ret)
+{
+	unsigned long v;
+
+	if (ctl_parse_uint(s, 12, &v) < 0 || v < 1)
+		return ctl_usage_error("invalid month '%s' (expected 1..12)", s);
+	*ret = (int)v;
+	return KASACTL_EXIT_OK;
+}
+
+static int run_device_command(struct ctl *c, const struct cmd_info *ci, int argc, char **argv)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int year, month, r;
+
+	if (!localtime_r(&now, &tm))
+		memset(&tm, 0, sizeof(tm));
+	year = tm.tm_year + 1900;
+	month = tm.tm_mon + 1;
+
+	switch (ci->cmd) {
+	case CMD_ON:
+		return cmd_switch(c, true);
+	case CMD_OFF:
+		return cmd_switch(c, false);
+	case CMD_TOGGLE:
+		return cmd_toggle(c);
+	case CMD_CHECK:
+		return cmd_check(c);
+	case CMD_STATUS:
+		return cmd_status(c);
+	case CMD_EMETER:
+		return cmd_emeter(c);
+	case CMD_DAILY:
+		if (argc == 1)
+			return ctl_usage_error("daily takes YEAR and MONTH, or nothing");
+		if (argc == 2) {
+			r = parse_year(argv[0], &year);
+			if (r == KASACTL_EXIT_OK)
+				r = parse_month(argv[1], &month);
+			if (r != KASACTL_EXIT_OK)
+				return r;
+		}
+		return cmd_daily(c, year, month);
+	case CMD_MONTHLY:
+		if (argc == 1) {
+			r = parse_year(argv[0], &year);
+			if (r != KASACTL_EXIT_OK)
+				return r;
+		}
+		return cmd_monthly(c, year);
+	case CMD_LED:
+		if (strcmp(argv[0], "on") == 0)
+			return cmd_led(c, true);
+		if (strcmp(argv[0], "off") == 0)
+			return cmd_led(c, false);
+		return ctl_usage_error("led takes 'on' or 'off', not '%s'", argv[0]);
+	case CMD_ALIAS:
+		if (!argv[0][0])
+			return ctl_usage_error("alias: the name is empty");
+		if (strlen(argv[0]) > KASACTL_ALIAS_MAX)
+			return ctl_usage_error("alias: the name is longer than %d bytes",
+					       KASACTL_ALIAS_MAX);
+		return cmd_alias(c, argv[0]);
+	case CMD_REBOOT:
+		return cmd_reboot(c);
+	case CMD_TIME:
+		return cmd_time(c);
+	case CMD_RAW:
+		return cmd_raw(c, argv[0]);
+	case CMD_DISCOVER:
+	case CMD_ENCODE:
+	case CMD_DECODE:
+		break;
+	}
+	return ctl_usage_error("internal error: '%s' is not a device command", ci->name);
+}
+
+/* A full disk or a closed pipe must not pass for success. */
+static int flush_stdout(int r)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ctl_error(NULL, "writing to standard output: %s", strerror(errno));
+		return r == KASACTL_EXIT_OK ? KASACTL_EXIT_DEVICE : r;
+	}
+	return r;
+}
+
+static bool is_legacy_command(const char *s)
+{
+	const struct cmd_info *ci = find_command(s);
+
+	return ci && ci->legacy;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {.timeout_s = TIMEOUT_DEFAULT_S, .outlet = -1};
+	const struct cmd_info *ci;
+	struct ctl c = {0};
+	const char *target = NULL, *legacy_port = NULL;
+	char **pos;
+	int npos, opt;
+	bool legacy = false;
+
+	while ((opt = getopt_long(argc, argv, "o:t:jhV", long_options, NULL)) != -1) {
+		unsigned long v;
+
+		switch (opt) {
+		case 'o':
+			if (ctl_parse_uint(optarg, 99, &v) < 0)
+				return ctl_usage_error("invalid outlet '%s' (expected 0..99)",
+						       optarg);
+			o.outlet = (int)v;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &o.timeout_s) < 0)
+				return ctl_usage_error("invalid timeout '%s' (expected seconds, "
+						       "more than 0, at most %g)",
+						       optarg, TIMEOUT_MAX_S);
+			o.timeout_set = true;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case OPT_BROADCAST:
+			o.broadcast = optarg;
+			break;
+		case OPT_BASE64:
+			o.base64 = true;
+			break;
+		case OPT_NO_HEADER:
+			o.no_header = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return flush_stdout(KASACTL_EXIT_OK);
+		case 'V':
+			printf("kasactl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return flush_stdout(KASACTL_EXIT_OK);
+		default:
+			fputs("Try 'kasactl --help' for more information.\n", stderr);
+			return KASACTL_EXIT_USAGE;
+		}
+	}
+	pos = argv + optind;
+	npos = argc - optind;
+	if (npos == 0)
+		return ctl_usage_error("missing HOST and COMMAND");
+
+	ci = find_command(pos[0]);
+	if (ci && !ci->device) {
+		pos++;
+		npos--;
+	} else {
+		if (npos >= 3 && all_digits(pos[1]) && is_legacy_command(pos[2]))
+			legacy = true;
+		if (npos < 2)
+			return ctl_usage_error("missing COMMAND after '%s'", pos[0]);
+		target = pos[0];
+		legacy_port = legacy ? pos[1] : NULL;
+		ci = find_command(pos[legacy ? 2 : 1]);
+		if (!ci)
+			return ctl_usage_error("unknown command '%s'", pos[1]);
+		if (!ci->device)
+			return ctl_usage_error("%s takes no HOST", ci->name);
+		pos += legacy ? 3 : 2;
+		npos -= legacy ? 3 : 2;
+	}
+
+	if (npos < ci->min_args || npos > ci->max_args)
+		return ctl_usage_error("usage: kasactl %s%s%s", ci->device ? "HOST " : "", ci->name,
+				       ci->args);
+	if (o.outlet >= 0 && !ci->outlet)
+		return ctl_usage_error("--outlet does not apply to %s", ci->name);
+	if (o.broadcast && ci->cmd != CMD_DISCOVER)
+		return ctl_usage_error("--broadcast applies only to discover");
+	if ((o.base64 || o.no_header) && ci->cmd != CMD_ENCODE && ci->cmd != CMD_DECODE)
+		return ctl_usage_error("--%s applies only to encode and decode",
+				       o.base64 ? "base64" : "no-header");
+
+	if (ci->cmd == CMD_DISCOVER)
+		return flush_stdout(cmd_discover(o.broadcast ? o.broadcast : "255.255.255.255",
+						 o.timeout_s, o.json));
+	if (ci->cmd == CMD_ENCODE)
+		return flush_stdout(cmd_encode(o.base64, !o.no_header));
+	if (ci->cmd == CMD_DECODE)
+		return flush_stdout(cmd_decode(o.base64, !o.no_header));
+
+	if (legacy) {
+		const char *h = target;
+		size_t len = strlen(h);
+
+		if (h[0] == '[' && len > 2 && h[len - 1] == ']') {
+			h++;
+			len -= 2;
+		}
+		if (len >= sizeof(c.host) || parse_port(legacy_port, &c.port) < 0)
+			return ctl_usage_error("invalid host '%s' or port '%s'", target,
+					       legacy_port);
+		memcpy(c.host, h, len);
+		c.host[len] = '\0';
+	} else if (ctl_parse_target(target, KASA_PORT, c.host, sizeof(c.host), &c.port) < 0) {
+		return ctl_usage_error("invalid HOST[:PORT] '%s' (IPv6: [::1]:9999)", target);
+	}
+	ctl_format_where(c.host, c.port, c.where, sizeof(c.where));
+	c.timeout_s = o.timeout_s;
+	c.json = o.json;
+	c.outlet = o.outlet;
+	c.deadline = kasa_now_usec() + (uint64_t)ceil(o.timeout_s * 1e6);
+
+	return flush_stdout(run_device_command(&c, ci, npos, pos));
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* kasactl: what its files share.  Not installed. */
+#ifndef KASACTL_H
+#define KASACTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "kasa.h"
+
+/* Exit codes, documented in --help and docs/kasactl.md. */
+#define KASACTL_EXIT_OK		 0 /* success */
+#define KASACTL_EXIT_DEVICE	 1 /* the plug refused, or sent an error or garbage */
+#define KASACTL_EXIT_USAGE	 2 /* bad command line */
+#define KASACTL_EXIT_UNREACHABLE 3 /* refused, no route, resolution failure, timeout */
+
+/* Longer aliases would not fit struct kasa_sysinfo, so status could not show them. */
+#define KASACTL_ALIAS_MAX 63
+
+static inline void kasactl_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void kasactl_json_putp(struct json_object **p)
+{
+	json_object_put(*p);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(kasactl_freep)))
+#define _cleanup_json_ __attribute__((cleanup(kasactl_json_putp)))
+
+/* One invocation against one device. */
+struct ctl {
+	char host[256]; /* name or address, IPv6 without brackets */
+	uint16_t port;
+	char where[300]; /* "host:port" or "[v6]:port", for messages */
+	double timeout_s;
+	uint64_t deadline; /* kasa_now_usec() clock; the whole command must end by then */
+	bool json;
+	int outlet;		    /* -1 when --outlet was not given */
+	char child_id[KASA_ID_MAX]; /* set by ctl_resolve_outlet() */
+};
+
+/* kasactl.c */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ctl_error(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply);
+int ctl_device_error(const struct ctl *c, const char *what, int err,
+		     const struct kasa_device_error *derr);
+int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info);
+int ctl_resolve_outlet(struct ctl *c, const struct kasa_sysinfo *info);
+int ctl_timeout_ms(const struct ctl *c);
+void ctl_sanitize(const char *in, char *out, size_t size);
+int ctl_print_json(struct json_object *obj);
+struct json_object *ctl_json_double(double d);
+int ctl_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+int ctl_parse_target(const char *arg, uint16_t default_port, char *ret_host, size_t host_size,
+		     uint16_t *ret_port);
+void ctl_format_where(const char *host, uint16_t port, char *buf, size_t size);
+
+/* kasactl-cmd.c: each returns an exit code and prints its own errors. */
+int cmd_switch(struct ctl *c, bool on);
+int cmd_toggle(struct ctl *c);
+int cmd_check(struct ctl *c);
+int cmd_status(struct ctl *c);
+int cmd_emeter(struct ctl *c);
+int cmd_daily(struct ctl *c, int year, int month);
+int cmd_monthly(struct ctl *c, int year);
+int cmd_led(struct ctl *c, bool on);
+int cmd_alias(struct ctl *c, const char *alias);
+int cmd_reboot(struct ctl *c);
+int cmd_time(struct ctl *c);
+int cmd_raw(struct ctl *c, const char *json);
+
+/* kasactl-discover.c */
+int cmd_discover(const char *target, double timeout_s, bool json);
+
+/* kasactl-filter.c: stdin to stdout. */
+int cmd_encode(bool base64, bool header);
+int cmd_decode(bool base64, bool header);
+
+#endif
