@@ -75,8 +75,10 @@ emu_start() {
 	# A watchdog bounds the wait: killing the emulator closes the FIFO, so
 	# the read below sees end of file instead of blocking forever.
 	(
-		sleep "$READY_S"
-		kill "$(cat "$_dir/pid")" 2>/dev/null
+		trap 'kill "$_sleep" 2>/dev/null; exit 0' TERM
+		sleep "$READY_S" &
+		_sleep=$!
+		wait "$_sleep" && kill "$(cat "$_dir/pid")" 2>/dev/null
 	) >/dev/null 2>&1 &
 	_watchdog=$!
 	: >"$_dir/devices"
@@ -94,7 +96,7 @@ emu_start() {
 	kill "$_watchdog" 2>/dev/null
 	wait "$_watchdog" 2>/dev/null
 	if [ "$_ready" != yes ]; then
-		echo "kasa-emu $* did not get ready within ${READY_S} s; its stderr:" >&2
+		echo "kasa-emu $* exited or did not print 'ready' within ${READY_S} s; its stderr:" >&2
 		cat "$_dir/stderr" >&2
 		hard_error "kasa-emu failed to start"
 	fi
