@@ -42,7 +42,7 @@ run "127.0.0.1:$port_1" off
 run "127.0.0.1:$port_1" emeter
 run --outlet 2 "127.0.0.1:$port_2" on
 run "127.0.0.1:$port_2" status
-run discover --broadcast 127.0.0.1 --port "$port_1" --timeout 1
+run discover --broadcast "127.0.0.1:$port_1" --timeout 1
 query='{"system":{"get_sysinfo":{}}}'
 printf "\n\$ printf '%%s' '%s' | kasactl encode --base64\n" "$query"
 printf '%s' "$query" | "$ctl" encode --base64

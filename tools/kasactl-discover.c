@@ -99,6 +99,8 @@ int cmd_discover(const char *target, double timeout_s, bool json)
 	r = kasa_discover(host, port, (int)ceil(timeout_s * 1000), DISCOVER_SENDS, on_found, &list);
 	if (r < 0) {
 		fprintf(stderr, "kasactl: discover to %s: %s\n", where, kasa_strerror(r));
+		if (r == -EINVAL || r == -EAFNOSUPPORT)
+			return KASACTL_EXIT_USAGE; /* not an address discovery can send to */
 		return r == -ENOMEM ? KASACTL_EXIT_DEVICE : KASACTL_EXIT_UNREACHABLE;
 	}
 	if (json) {

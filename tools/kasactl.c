@@ -403,7 +403,6 @@ static const struct cmd_info *find_command(const char *name)
 
 struct options {
 	double timeout_s;
-	bool timeout_set;
 	int outlet;
 	bool json;
 	const char *broadcast;
@@ -543,7 +542,9 @@ int main(int argc, char **argv)
 	int npos, opt;
 	bool legacy = false;
 
-	while ((opt = getopt_long(argc, argv, "o:t:jhV", long_options, NULL)) != -1) {
+	/* Report bad options ourselves, as "kasactl: ...", whatever argv[0] is. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":o:t:jhV", long_options, NULL)) != -1) {
 		unsigned long v;
 
 		switch (opt) {
@@ -558,7 +559,6 @@ int main(int argc, char **argv)
 				return ctl_usage_error("invalid timeout '%s' (expected seconds, "
 						       "more than 0, at most %g)",
 						       optarg, TIMEOUT_MAX_S);
-			o.timeout_set = true;
 			break;
 		case 'j':
 			o.json = true;
@@ -578,9 +578,15 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("kasactl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return flush_stdout(KASACTL_EXIT_OK);
+		case ':':
+			return ctl_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fputs("Try 'kasactl --help' for more information.\n", stderr);
-			return KASACTL_EXIT_USAGE;
+			if (!optopt)
+				return ctl_usage_error("unknown option '%s'", argv[optind - 1]);
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				return ctl_usage_error("option '%s' takes no argument",
+						       argv[optind - 1]);
+			return ctl_usage_error("unknown option '-%c'", optopt);
 		}
 	}
 	pos = argv + optind;
@@ -635,7 +641,7 @@ int main(int argc, char **argv)
 			h++;
 			len -= 2;
 		}
-		if (len >= sizeof(c.host) || parse_port(legacy_port, &c.port) < 0)
+		if (len == 0 || len >= sizeof(c.host) || parse_port(legacy_port, &c.port) < 0)
 			return ctl_usage_error("invalid host '%s' or port '%s'", target,
 					       legacy_port);
 		memcpy(c.host, h, len);
