@@ -2,10 +2,14 @@
 /*
  * Figures, not pass/fail: the cipher's throughput, and round trips to a
  * plug (kasa-emu) with a new connection each time (kasa_call) and over one
- * kept connection (kasa_conn), as median and p99.
- * Usage: bench-lib PORT [ROUNDS]
+ * kept connection (kasa_conn), as median and p99; with a kasactl path, also
+ * kasactl's whole-process round trip (spawn, connect, query, print, exit).
+ * Usage: bench-lib PORT [ROUNDS [KASACTL]]
  */
+#include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +69,34 @@ static int conn_roundtrip(struct kasa_conn *c, const char *json)
 	return r;
 }
 
+/* kasactl HOST:PORT check, as a user runs it; stdout to /dev/null. */
+static void bench_kasactl(const char *kasactl, uint16_t port, uint64_t *us, size_t rounds)
+{
+	char hostport[32];
+	char *argv[] = {(char *)kasactl, hostport, (char *)"check", NULL};
+	posix_spawn_file_actions_t fa;
+	extern char **environ;
+
+	snprintf(hostport, sizeof(hostport), "127.0.0.1:%u", (unsigned)port);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	for (size_t i = 0; i < rounds; i++) {
+		uint64_t start = kasa_now_usec();
+		int status;
+		pid_t pid;
+
+		if (posix_spawn(&pid, kasactl, &fa, NULL, argv, environ) != 0 ||
+		    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "bench: %s failed\n", kasactl);
+			exit(1);
+		}
+		us[i] = kasa_now_usec() - start;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	report("kasactl check, whole process", us, rounds);
+}
+
 int main(int argc, char **argv)
 {
 	const char *query = "{\"system\":{\"get_sysinfo\":{}}}";
@@ -74,7 +106,7 @@ int main(int argc, char **argv)
 	struct kasa_conn *c;
 
 	if (argc < 2 || !rounds || !us) {
-		fprintf(stderr, "usage: bench-lib PORT [ROUNDS]\n");
+		fprintf(stderr, "usage: bench-lib PORT [ROUNDS [KASACTL]]\n");
 		return 2;
 	}
 	sin.sin_port = htons((uint16_t)atoi(argv[1]));
@@ -107,6 +139,8 @@ int main(int argc, char **argv)
 	}
 	report("sysinfo, one kept connection", us, rounds);
 	kasa_conn_free(c);
+	if (argc > 3)
+		bench_kasactl(argv[3], ntohs(sin.sin_port), us, rounds < 500 ? rounds : 500);
 	free(us);
 	return 0;
 }
