@@ -30,7 +30,7 @@
 #endif
 
 #define EMU_DEVICES_MAX 16
-#define IO_TIMEOUT_MS 5000
+#define IO_TIMEOUT_MS	5000
 /* How long "no answer" is waited for where silence is the expected result. */
 #define SILENCE_MS 300
 
@@ -99,9 +99,9 @@ static void emu_startv(struct emu *e, bool ephemeral, const char *const *args)
 		if (!strcmp(line, "ready\n"))
 			return;
 		ck_assert_uint_lt(e->n, EMU_DEVICES_MAX);
-		ck_assert_int_eq(sscanf(line, "device %u %15s %95s %47s", &d->index, d->model, addr,
-					d->id),
-				 4);
+		ck_assert_int_eq(
+			sscanf(line, "device %u %15s %95s %47s", &d->index, d->model, addr, d->id),
+			4);
 		colon = strrchr(addr, ':');
 		ck_assert_ptr_nonnull(colon);
 		*colon = '\0';
@@ -137,10 +137,10 @@ static void read_stats(struct emu *e, struct emu_stat *st)
 		unsigned idx;
 
 		ck_assert_ptr_nonnull(fgets(line, sizeof(line), e->out));
-		ck_assert_int_eq(sscanf(line, "stats %u requests=%lu max_inflight=%lu connections=%lu",
-					&idx, &st[i].requests, &st[i].max_inflight,
-					&st[i].connections),
-				 4);
+		ck_assert_int_eq(
+			sscanf(line, "stats %u requests=%lu max_inflight=%lu connections=%lu", &idx,
+			       &st[i].requests, &st[i].max_inflight, &st[i].connections),
+			4);
 		ck_assert_uint_eq(idx, i);
 	}
 }
@@ -172,9 +172,10 @@ struct client {
 
 static int tcp_connect(uint16_t port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_MS / 1000 };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 
@@ -332,8 +333,8 @@ static const char *jstr(struct json_object *o, const char *path)
 {
 	struct json_object *v = jget(o, path);
 
-	ck_assert_msg(v && json_object_is_type(v, json_type_string), "%s: not a string in %s",
-		      path, json_object_to_json_string(o));
+	ck_assert_msg(v && json_object_is_type(v, json_type_string), "%s: not a string in %s", path,
+		      json_object_to_json_string(o));
 	return json_object_get_string(v);
 }
 
@@ -380,7 +381,7 @@ static size_t read_to_eof(int fd, uint8_t *buf, size_t cap, int *ret_err)
 /* True when nothing at all arrives within ms. */
 static bool silent(int fd, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	return poll(&p, 1, ms) == 0;
 }
@@ -393,13 +394,13 @@ START_TEST(test_sysinfo_models)
 		const char *name, *model, *hw;
 		bool meter, mic, lat_i, strip;
 	} want[] = {
-		{ "hs100", "HS100(US)", "1.0", false, false, false, false },
-		{ "hs105", "HS105(US)", "1.0", false, false, true, false },
-		{ "hs110v1", "HS110(EU)", "1.0", true, false, false, false },
-		{ "hs110v4", "HS110(EU)", "4.0", true, false, true, false },
-		{ "kp115", "KP115(US)", "1.0", true, true, true, false },
-		{ "hs200", "HS200(US)", "1.0", false, false, false, false },
-		{ "hs300", "HS300(US)", "2.0", true, true, true, true },
+		{"hs100", "HS100(US)", "1.0", false, false, false, false},
+		{"hs105", "HS105(US)", "1.0", false, false, true, false},
+		{"hs110v1", "HS110(EU)", "1.0", true, false, false, false},
+		{"hs110v4", "HS110(EU)", "4.0", true, false, true, false},
+		{"kp115", "KP115(US)", "1.0", true, true, true, false},
+		{"hs200", "HS200(US)", "1.0", false, false, false, false},
+		{"hs300", "HS300(US)", "2.0", true, true, true, true},
 	};
 	struct emu e;
 	char macs[7][24];
@@ -654,9 +655,8 @@ END_TEST
 
 START_TEST(test_emeter_new_style)
 {
-	static const char *const specs[] = { "hs110v4,state=on,power=60",
-					     "kp115,state=on,power=60" };
-	static const int volts[] = { 230, 120 };
+	static const char *const specs[] = {"hs110v4,state=on,power=60", "kp115,state=on,power=60"};
+	static const int volts[] = {230, 120};
 
 	for (unsigned k = 0; k < 2; k++) {
 		struct emu e;
@@ -766,9 +766,9 @@ START_TEST(test_strip_contexts)
 		 id);
 	json_object_put(call(port, req));
 	r = call(port, "{\"system\":{\"get_sysinfo\":{}}}");
-	ck_assert_str_eq(jstr(json_object_array_get_idx(jget(r, "system.get_sysinfo.children"), 4),
-			      "alias"),
-			 "Kettle");
+	ck_assert_str_eq(
+		jstr(json_object_array_get_idx(jget(r, "system.get_sysinfo.children"), 4), "alias"),
+		"Kettle");
 	ck_assert_str_ne(jstr(r, "system.get_sysinfo.alias"), "Kettle");
 	json_object_put(r);
 
@@ -811,8 +811,9 @@ static int udp_socket(void)
 
 static void udp_send(int fd, uint16_t port, const char *json)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	size_t len = strlen(json);
 	uint8_t *buf = malloc(len);
 
@@ -829,7 +830,7 @@ static struct json_object *udp_reply(int fd, uint16_t port, int ms)
 	static uint8_t buf[65536];
 	struct sockaddr_in from;
 	socklen_t fromlen = sizeof(from);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	ssize_t n;
 
 	if (poll(&p, 1, ms) != 1)
@@ -873,7 +874,7 @@ START_TEST(test_udp_discovery)
 				(struct sockaddr *)&(struct sockaddr_in){
 					.sin_family = AF_INET,
 					.sin_port = htons(e.dev[1].port),
-					.sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
 				sizeof(struct sockaddr_in)),
 			 3);
 	ck_assert_ptr_null(udp_reply(fd, e.dev[1].port, SILENCE_MS));
@@ -901,7 +902,8 @@ START_TEST(test_keepalive)
 	emu_start(&e, "hs110v4", NULL);
 	client_open(&c, e.dev[0].port);
 	for (int i = 0; i < 3; i++) {
-		r = client_call(&c, "{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}");
+		r = client_call(
+			&c, "{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}");
 		ck_assert_int_eq(jint(r, "system.get_sysinfo.err_code"), 0);
 		ck_assert_int_eq(jint(r, "emeter.get_realtime.err_code"), 0);
 		json_object_put(r);
@@ -918,7 +920,7 @@ END_TEST
 START_TEST(test_zero_header_request)
 {
 	static const char json[] = "{\"system\":{\"get_sysinfo\":{}}}";
-	uint8_t buf[4 + sizeof(json)] = { 0, 0, 0, 0 };
+	uint8_t buf[4 + sizeof(json)] = {0, 0, 0, 0};
 	struct emu e;
 	struct client c;
 	char *reply = NULL;
@@ -942,7 +944,7 @@ END_TEST
 
 START_TEST(test_hostile_client)
 {
-	static const uint8_t huge[] = { 0xff, 0xff, 0xff, 0xff, 1, 2, 3 };
+	static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 1, 2, 3};
 	struct emu e;
 	struct client c;
 	uint8_t buf[64];
@@ -1135,9 +1137,8 @@ START_TEST(test_fault_close)
 	uint8_t buf[256];
 	int err;
 
-	ck_assert_uint_eq(fault_exchange(&e, "hs100,fault=close", sysinfo_req, buf, sizeof(buf),
-					 &err),
-			  0);
+	ck_assert_uint_eq(
+		fault_exchange(&e, "hs100,fault=close", sysinfo_req, buf, sizeof(buf), &err), 0);
 	ck_assert_int_eq(err, 0);
 	emu_stop(&e, NULL);
 }
@@ -1149,9 +1150,8 @@ START_TEST(test_fault_reset)
 	uint8_t buf[256];
 	int err;
 
-	ck_assert_uint_eq(fault_exchange(&e, "hs100,fault=reset", sysinfo_req, buf, sizeof(buf),
-					 &err),
-			  0);
+	ck_assert_uint_eq(
+		fault_exchange(&e, "hs100,fault=reset", sysinfo_req, buf, sizeof(buf), &err), 0);
 	ck_assert_int_eq(err, -ECONNRESET);
 	emu_stop(&e, NULL);
 }
@@ -1431,14 +1431,14 @@ static int run_status(const char *const *argv)
 START_TEST(test_cli_errors)
 {
 	static const char *const bad[][6] = {
-		{ EMU_PATH, "-p", "0", "hs999", NULL },
-		{ EMU_PATH, "-p", "0", "hs100,fault=nope", NULL },
-		{ EMU_PATH, "-p", "0", "hs100,flaky=101", NULL },
-		{ EMU_PATH, "-p", "0", "hs100,colour=red", NULL },
-		{ EMU_PATH, "-p", "70000", NULL },
-		{ EMU_PATH, "-a", "not-an-address", NULL },
+		{EMU_PATH, "-p", "0", "hs999", NULL},
+		{EMU_PATH, "-p", "0", "hs100,fault=nope", NULL},
+		{EMU_PATH, "-p", "0", "hs100,flaky=101", NULL},
+		{EMU_PATH, "-p", "0", "hs100,colour=red", NULL},
+		{EMU_PATH, "-p", "70000", NULL},
+		{EMU_PATH, "-a", "not-an-address", NULL},
 	};
-	static const char *const help[] = { EMU_PATH, "-h", NULL };
+	static const char *const help[] = {EMU_PATH, "-h", NULL};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_int_eq(run_status(bad[i]), 2);
@@ -1453,7 +1453,7 @@ START_TEST(test_restart_same_port)
 	char port[16], spec[64];
 	uint8_t buf[16];
 	int err;
-	const char *args[] = { "-p", port, spec, NULL };
+	const char *args[] = {"-p", port, spec, NULL};
 
 	fault_exchange(&e, "hs100,fault=close", sysinfo_req, buf, sizeof(buf), &err);
 	snprintf(port, sizeof(port), "%u", e.dev[0].port);

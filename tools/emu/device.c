@@ -13,7 +13,7 @@
 
 #include "emu.h"
 
-#define JSON_DEPTH_MAX 16
+#define JSON_DEPTH_MAX	 16
 #define REBOOT_DELAY_MAX 3600
 
 /* Plausible values: model strings and versions as real units report them. */
@@ -126,7 +126,7 @@ static const struct emu_model models[] = {
 
 const struct emu_model *device_model_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+	for (size_t i = 0; i < EMU_ARRAY_SIZE(models); i++)
 		if (!strcmp(models[i].name, name))
 			return &models[i];
 	return NULL;
@@ -134,7 +134,7 @@ const struct emu_model *device_model_find(const char *name)
 
 const struct emu_model *device_model_at(size_t i)
 {
-	return i < sizeof(models) / sizeof(models[0]) ? &models[i] : NULL;
+	return i < EMU_ARRAY_SIZE(models) ? &models[i] : NULL;
 }
 
 struct json_object *device_result(int code)
@@ -198,6 +198,7 @@ struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsig
 	d->udp.fd = -1;
 	d->reboot_timer.cb = reboot_fire;
 	d->fault_rng = spec->has_seed ? spec->seed : emu_mix64(index + 1);
+	d->noise_rng = emu_mix64(index ^ 0x6e6f697365ULL);
 	if (spec->alias[0] && rep) {
 		char suffix[16];
 		int n = snprintf(suffix, sizeof(suffix), " %u", rep);
@@ -305,7 +306,7 @@ static void add_location(const struct emu_device *d, struct json_object *o)
 
 static int rssi_now(struct emu_device *d)
 {
-	return d->rssi + (int)(emu_rand(&d->fault_rng) % 5) - 2;
+	return d->rssi + (int)(emu_rand(&d->noise_rng) % 5) - 2;
 }
 
 static const char *feature(const struct emu_device *d)
@@ -429,7 +430,8 @@ struct module {
 	const struct method *methods;
 	bool (*present)(const struct emu_device *d);
 	/* Methods not in the table fall to this one when set (rule verbs). */
-	struct json_object *(*other)(struct call *c, const char *method, struct json_object *params);
+	struct json_object *(*other)(struct call *c, const char *method,
+				     struct json_object *params);
 };
 
 static bool get_int(struct json_object *params, const char *key, int64_t min, int64_t max,
@@ -530,12 +532,9 @@ static struct json_object *sys_reboot(struct call *c, struct json_object *params
 }
 
 static const struct method system_methods[] = {
-	{ "get_sysinfo", sys_get_sysinfo },
-	{ "set_relay_state", sys_set_relay_state },
-	{ "set_led_off", sys_set_led_off },
-	{ "set_dev_alias", sys_set_dev_alias },
-	{ "reboot", sys_reboot },
-	{ NULL, NULL },
+	{"get_sysinfo", sys_get_sysinfo}, {"set_relay_state", sys_set_relay_state},
+	{"set_led_off", sys_set_led_off}, {"set_dev_alias", sys_set_dev_alias},
+	{"reboot", sys_reboot},		  {NULL, NULL},
 };
 
 static bool has_emeter(const struct emu_device *d)
@@ -586,11 +585,11 @@ static struct json_object *em_erase(struct call *c, struct json_object *params)
 }
 
 static const struct method emeter_methods[] = {
-	{ "get_realtime", em_get_realtime },
-	{ "get_daystat", em_get_daystat },
-	{ "get_monthstat", em_get_monthstat },
-	{ "erase_emeter_stat", em_erase },
-	{ NULL, NULL },
+	{"get_realtime", em_get_realtime},
+	{"get_daystat", em_get_daystat},
+	{"get_monthstat", em_get_monthstat},
+	{"erase_emeter_stat", em_erase},
+	{NULL, NULL},
 };
 
 /* The device clock runs on UTC, so its days match the emeter history. */
@@ -624,9 +623,9 @@ static struct json_object *time_get_timezone(struct call *c, struct json_object 
 }
 
 static const struct method time_methods[] = {
-	{ "get_time", time_get_time },
-	{ "get_timezone", time_get_timezone },
-	{ NULL, NULL },
+	{"get_time", time_get_time},
+	{"get_timezone", time_get_timezone},
+	{NULL, NULL},
 };
 
 static struct json_object *cloud_get_info(struct call *c, struct json_object *params)
@@ -648,8 +647,8 @@ static struct json_object *cloud_get_info(struct call *c, struct json_object *pa
 }
 
 static const struct method cloud_methods[] = {
-	{ "get_info", cloud_get_info },
-	{ NULL, NULL },
+	{"get_info", cloud_get_info},
+	{NULL, NULL},
 };
 
 static struct json_object *countdown_other(struct call *c, const char *method,
@@ -659,7 +658,7 @@ static struct json_object *countdown_other(struct call *c, const char *method,
 }
 
 static const struct method no_methods[] = {
-	{ NULL, NULL },
+	{NULL, NULL},
 };
 
 static struct json_object *sched_get_next_action(struct call *c, struct json_object *params)
@@ -680,9 +679,9 @@ static struct json_object *sched_set_overall_enable(struct call *c, struct json_
 }
 
 static const struct method schedule_methods[] = {
-	{ "get_next_action", sched_get_next_action },
-	{ "set_overall_enable", sched_set_overall_enable },
-	{ NULL, NULL },
+	{"get_next_action", sched_get_next_action},
+	{"set_overall_enable", sched_set_overall_enable},
+	{NULL, NULL},
 };
 
 static struct json_object *schedule_other(struct call *c, const char *method,
@@ -692,17 +691,17 @@ static struct json_object *schedule_other(struct call *c, const char *method,
 }
 
 static const struct module modules[] = {
-	{ "system", system_methods, NULL, NULL },
-	{ "emeter", emeter_methods, has_emeter, NULL },
-	{ "time", time_methods, NULL, NULL },
-	{ "cnCloud", cloud_methods, NULL, NULL },
-	{ "count_down", no_methods, NULL, countdown_other },
-	{ "schedule", schedule_methods, NULL, schedule_other },
+	{"system", system_methods, NULL, NULL},
+	{"emeter", emeter_methods, has_emeter, NULL},
+	{"time", time_methods, NULL, NULL},
+	{"cnCloud", cloud_methods, NULL, NULL},
+	{"count_down", no_methods, NULL, countdown_other},
+	{"schedule", schedule_methods, NULL, schedule_other},
 };
 
 static const struct module *find_module(const struct emu_device *d, const char *name)
 {
-	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+	for (size_t i = 0; i < EMU_ARRAY_SIZE(modules); i++) {
 		if (strcmp(modules[i].name, name))
 			continue;
 		if (modules[i].present && !modules[i].present(d))
@@ -733,14 +732,14 @@ static struct json_object *call_method(struct call *c, const struct module *mod,
 
 static bool method_known(const struct module *mod, const char *name)
 {
-	static const char *const rule_verbs[] = { "get_rules", "add_rule", "edit_rule",
-						  "delete_rule", "delete_all_rules" };
+	static const char *const rule_verbs[] = {"get_rules", "add_rule", "edit_rule",
+						 "delete_rule", "delete_all_rules"};
 
 	for (const struct method *m = mod->methods; m->name; m++)
 		if (!strcmp(m->name, name))
 			return true;
 	if (mod->other)
-		for (size_t i = 0; i < sizeof(rule_verbs) / sizeof(rule_verbs[0]); i++)
+		for (size_t i = 0; i < EMU_ARRAY_SIZE(rule_verbs); i++)
 			if (!strcmp(rule_verbs[i], name))
 				return true;
 	return false;
@@ -841,7 +840,7 @@ static char *handle_udp(struct call *c, struct json_object *req)
 
 char *device_handle(struct emu_device *d, const char *json, size_t len, bool udp)
 {
-	struct call c = { .d = d, .now = loop_now_usec() };
+	struct call c = {.d = d, .now = loop_now_usec()};
 	struct json_tokener *tok;
 	struct json_object *req, *reply;
 	char *text;

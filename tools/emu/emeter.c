@@ -31,7 +31,7 @@ static int64_t days_from_civil(int y, int m, int d)
 
 static int days_in_month(int y, int m)
 {
-	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -40,7 +40,7 @@ static int days_in_month(int y, int m)
 
 struct day {
 	int y, m, d;
-	int64_t n; /* days since the epoch */
+	int64_t n;   /* days since the epoch */
 	double frac; /* of the day elapsed */
 };
 
@@ -85,8 +85,8 @@ static bool day_energy(const struct emu_meter *m, int y, int mo, int d, const st
 	return true;
 }
 
-void emeter_init(struct emu_meter *m, unsigned index, unsigned outlet, double volts,
-		 double power_w, uint64_t now)
+void emeter_init(struct emu_meter *m, unsigned index, unsigned outlet, double volts, double power_w,
+		 uint64_t now)
 {
 	struct day t;
 	uint64_t r;

@@ -22,18 +22,19 @@
 
 struct json_object;
 
-#define EMU_OUTLETS_MAX 6
-#define EMU_ALIAS_MAX 64	 /* including the NUL, as libkasa's sysinfo */
-#define EMU_DEVICES_MAX 10000	 /* per process */
-#define EMU_CONNS_MAX 64	 /* open TCP connections per device */
-#define EMU_QUEUE_MAX 16	 /* requests received but unanswered, per connection */
-#define EMU_UDP_PENDING_MAX 16	 /* delayed discovery replies, per device */
-#define EMU_REPLY_MAX (1 << 20) /* a reply over this is dropped, never sent */
-#define EMU_RULES_MAX 32	 /* schedule table size; count_down holds one */
+#define EMU_OUTLETS_MAX	    6
+#define EMU_ALIAS_MAX	    64	      /* including the NUL, as libkasa's sysinfo */
+#define EMU_DEVICES_MAX	    10000     /* per process */
+#define EMU_CONNS_MAX	    64	      /* open TCP connections per device */
+#define EMU_QUEUE_MAX	    16	      /* requests received but unanswered, per connection */
+#define EMU_UDP_PENDING_MAX 16	      /* delayed discovery replies, per device */
+#define EMU_REPLY_MAX	    (1 << 20) /* a reply over this is dropped, never sent */
+#define EMU_RULES_MAX	    32	      /* schedule table size; count_down holds one */
 
 extern bool emu_verbose;
 
-#define emu_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define EMU_ARRAY_SIZE(a)		    (sizeof(a) / sizeof((a)[0]))
+#define emu_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* --- Pseudo-random numbers: deterministic, seeded per device ------------- */
 
@@ -177,8 +178,8 @@ struct emu_meter {
 	uint64_t last_usec;
 };
 
-void emeter_init(struct emu_meter *m, unsigned index, unsigned outlet, double volts,
-		 double power_w, uint64_t now);
+void emeter_init(struct emu_meter *m, unsigned index, unsigned outlet, double volts, double power_w,
+		 uint64_t now);
 /* Account energy up to now; call before the relay changes and before reads. */
 void emeter_update(struct emu_meter *m, bool on, uint64_t now);
 struct json_object *emeter_realtime(struct emu_meter *m, bool on, bool new_style, int slot,
@@ -233,11 +234,11 @@ struct emu_model {
 };
 
 /* Device err_codes and their texts, as real firmware words them. */
-#define EMU_ERR_MODULE -1 /* "module not support" */
-#define EMU_ERR_METHOD -2 /* "member not support" */
-#define EMU_ERR_ARG -3	  /* "invalid argument" */
-#define EMU_ERR_FULL -10  /* "table is full" */
-#define EMU_ERR_ENTRY -14 /* "entry not exist" */
+#define EMU_ERR_MODULE -1  /* "module not support" */
+#define EMU_ERR_METHOD -2  /* "member not support" */
+#define EMU_ERR_ARG    -3  /* "invalid argument" */
+#define EMU_ERR_FULL   -10 /* "table is full" */
+#define EMU_ERR_ENTRY  -14 /* "entry not exist" */
 
 /* {"err_code":code} plus the matching err_msg when code is not 0. */
 struct json_object *device_result(int code);
@@ -280,7 +281,8 @@ struct emu_device {
 	struct emu_outlet outlet[EMU_OUTLETS_MAX];
 	struct emu_rules countdown, schedule;
 	struct emu_timer reboot_timer;
-	uint64_t fault_rng;
+	uint64_t fault_rng; /* flaky, garbage, split: seeded by seed= */
+	uint64_t noise_rng; /* rssi jitter */
 
 	struct emu_stats stats;
 

@@ -22,14 +22,14 @@ static const char *const fault_names[] = {
 
 const char *fault_name(enum emu_fault f)
 {
-	if ((size_t)f < sizeof(fault_names) / sizeof(fault_names[0]))
+	if ((size_t)f < EMU_ARRAY_SIZE(fault_names))
 		return fault_names[f];
 	return "?";
 }
 
 int fault_from_name(const char *name, enum emu_fault *ret)
 {
-	for (size_t i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]); i++) {
+	for (size_t i = 0; i < EMU_ARRAY_SIZE(fault_names); i++) {
 		if (!strcmp(name, fault_names[i])) {
 			*ret = (enum emu_fault)i;
 			return 0;
@@ -119,7 +119,7 @@ static int badjson(const char *json, size_t len, struct emu_plan *p)
 
 int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret)
 {
-	struct emu_plan p = { .after = EMU_AFTER_KEEP };
+	struct emu_plan p = {.after = EMU_AFTER_KEEP};
 	size_t len = strlen(reply);
 	int err = 0;
 

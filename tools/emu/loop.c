@@ -49,14 +49,14 @@ void loop_done(void)
 
 int loop_add(struct emu_watch *w, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	return epoll_ctl(loop_fd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
 int loop_mod(struct emu_watch *w, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	return epoll_ctl(loop_fd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
 }

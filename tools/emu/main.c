@@ -25,7 +25,7 @@ bool emu_verbose;
 
 static struct emu_device **devices;
 static size_t ndevices;
-static struct emu_watch sig_watch = { .fd = -1 };
+static struct emu_watch sig_watch = {.fd = -1};
 
 static void usage(FILE *f)
 {
@@ -45,13 +45,14 @@ static void usage(FILE *f)
 		DEFAULT_PORT);
 	for (size_t i = 0; device_model_at(i); i++)
 		fprintf(f, " %s", device_model_at(i)->name);
-	fprintf(f, "\n"
-		   "keys: alias=TEXT port=N state=on|off delay=MS fault=MODE flaky=PERCENT seed=N\n"
-		   "      drip=MS idle=MS power=WATTS\n"
-		   "fault MODEs: blackhole refuse close reset garbage truncate oversize zerolen\n"
-		   "             split drip badjson\n"
-		   "Without SPEC and -d: one hs100.  Prints 'device INDEX MODEL ADDR:PORT ID' lines,\n"
-		   "then 'ready'; SIGUSR1 prints stats, SIGTERM/SIGINT print them and exit.\n");
+	fprintf(f,
+		"\n"
+		"keys: alias=TEXT port=N state=on|off delay=MS fault=MODE flaky=PERCENT seed=N\n"
+		"      drip=MS idle=MS power=WATTS\n"
+		"fault MODEs: blackhole refuse close reset garbage truncate oversize zerolen\n"
+		"             split drip badjson\n"
+		"Without SPEC and -d: one hs100.  Prints 'device INDEX MODEL ADDR:PORT ID' lines,\n"
+		"then 'ready'; SIGUSR1 prints stats, SIGTERM/SIGINT print them and exit.\n");
 }
 
 static int parse_number(const char *text, long min, long max, long *ret)
@@ -176,8 +177,8 @@ static char *ready_text(size_t *ret_len)
 		char name[96];
 
 		net_device_name(devices[i], name, sizeof(name));
-		fprintf(f, "device %u %s %s %s\n", devices[i]->index, devices[i]->model->name,
-			name, devices[i]->device_id);
+		fprintf(f, "device %u %s %s %s\n", devices[i]->index, devices[i]->model->name, name,
+			devices[i]->device_id);
 	}
 	fprintf(f, "ready\n");
 	if (fclose(f) != 0) {
@@ -205,8 +206,7 @@ static void cleanup(void)
 }
 
 static int create_devices(const struct emu_spec *specs, size_t nspecs, unsigned count,
-			  long first_port, const struct sockaddr_storage *addr,
-			  socklen_t addrlen)
+			  long first_port, const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	unsigned index = 0;
 
@@ -308,8 +308,7 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc || (nspecs == 0 && i == argc); i++) {
 		struct emu_spec s, *grown;
 
-		if (spec_parse(i < argc ? argv[i] : "hs100", &s) < 0 ||
-		    nspecs >= EMU_DEVICES_MAX) {
+		if (spec_parse(i < argc ? argv[i] : "hs100", &s) < 0 || nspecs >= EMU_DEVICES_MAX) {
 			free(specs);
 			return 2;
 		}

@@ -19,11 +19,11 @@
 #include "emu.h"
 #include "kasa.h"
 
-#define ACCEPT_BATCH 64
-#define UDP_BATCH 64
+#define ACCEPT_BATCH	 64
+#define UDP_BATCH	 64
 #define UDP_DATAGRAM_MAX 4096
-#define READ_CHUNK 16384
-#define BIND_TRIES 64
+#define READ_CHUNK	 16384
+#define BIND_TRIES	 64
 
 enum conn_state {
 	CONN_IDLE,  /* waiting for a request */
@@ -143,7 +143,7 @@ static void conn_close(struct emu_conn *c, bool reset)
 	if (c->w.fd < 0)
 		return;
 	if (reset) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
 		setsockopt(c->w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
@@ -317,7 +317,8 @@ static void conn_next(struct emu_conn *c)
 	}
 	if (emu_verbose)
 		fprintf(stderr, "kasa-emu: [%u] %s < %s%s%s\n", d->index, c->peer, reply,
-			d->spec.fault ? " fault=" : "", d->spec.fault ? fault_name(d->spec.fault) : "");
+			d->spec.fault ? " fault=" : "",
+			d->spec.fault ? fault_name(d->spec.fault) : "");
 	if (d->spec.delay_ms) {
 		c->reply = reply;
 		c->state = CONN_DELAY;
@@ -424,8 +425,7 @@ static void conn_io(struct emu_watch *w, uint32_t events)
 	}
 	if (events & EPOLLIN)
 		conn_read(c);
-	if (c->w.fd >= 0 && events & EPOLLOUT && c->state == CONN_WRITE &&
-	    !c->timer.armed)
+	if (c->w.fd >= 0 && events & EPOLLOUT && c->state == CONN_WRITE && !c->timer.armed)
 		conn_flush(c);
 }
 
@@ -574,8 +574,7 @@ static void udp_datagram(struct emu_device *d, uint8_t *buf, size_t n,
 	if (d->spec.delay_ms)
 		udp_later(d, (uint8_t *)reply, len, from, fromlen);
 	else
-		sendto(d->udp.fd, reply, len, MSG_DONTWAIT, (const struct sockaddr *)from,
-		       fromlen);
+		sendto(d->udp.fd, reply, len, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
 	free(reply);
 }
 
@@ -629,7 +628,8 @@ static int bind_pair(struct emu_device *d, struct sockaddr_storage *ss, socklen_
 		return -errno;
 	/* A test can restart at once on the same port despite TIME_WAIT. */
 	setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(t, (struct sockaddr *)ss, len) < 0 || getsockname(t, (struct sockaddr *)ss, &sl) < 0)
+	if (bind(t, (struct sockaddr *)ss, len) < 0 ||
+	    getsockname(t, (struct sockaddr *)ss, &sl) < 0)
 		goto fail_t;
 	if (port == 0 && port_taken(get_port(ss))) {
 		close(t);

@@ -55,8 +55,7 @@ static struct json_object *make_rule(struct json_object *params, const char *id)
 	if (!json_object_is_type(params, json_type_object) ||
 	    json_object_object_length(params) == 0)
 		return NULL;
-	if (strlen(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)) >
-	    RULE_TEXT_MAX)
+	if (strlen(json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)) > RULE_TEXT_MAX)
 		return NULL;
 	if (json_object_deep_copy(params, &rule, NULL) < 0)
 		return NULL;

@@ -4,7 +4,6 @@
  * file (one SPEC a line, '#' starts a comment line, blank lines are fine).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +112,7 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val)
 int spec_parse(const char *text, struct emu_spec *ret)
 {
 	char buf[SPEC_LINE_MAX];
-	struct emu_spec s = { .port = -1, .drip_ms = 50 };
+	struct emu_spec s = {.port = -1, .drip_ms = 50};
 	char *save = NULL, *item;
 	size_t len = strlen(text);
 
@@ -143,8 +142,8 @@ int spec_parse(const char *text, struct emu_spec *ret)
 			return -EINVAL;
 		}
 		if (err < 0) {
-			fprintf(stderr, "kasa-emu: SPEC '%s': bad value for '%s': '%s'\n", text, item,
-				eq + 1);
+			fprintf(stderr, "kasa-emu: SPEC '%s': bad value for '%s': '%s'\n", text,
+				item, eq + 1);
 			return -EINVAL;
 		}
 	}
@@ -159,8 +158,7 @@ static char *trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-			   end[-1] == '\r'))
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
@@ -192,7 +190,8 @@ int spec_load_file(const char *path, struct emu_spec **specs, size_t *count)
 		if (*text == '\0' || *text == '#')
 			continue;
 		if (*count >= SPEC_FILE_MAX) {
-			fprintf(stderr, "kasa-emu: %s: more than %d devices\n", path, SPEC_FILE_MAX);
+			fprintf(stderr, "kasa-emu: %s: more than %d devices\n", path,
+				SPEC_FILE_MAX);
 			err = -EMSGSIZE;
 			break;
 		}
