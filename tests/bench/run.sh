@@ -6,33 +6,18 @@
 set -eu
 build=${1:-.}
 rounds=${ROUNDS:-2000}
-emu=$build/tools/emu/kasa-emu
-ctl=$build/tools/kasactl
-dir=$(mktemp -d)
-emu_pid=
-cleanup() {
-	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
+top_builddir=$(cd "$build" && pwd)
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+# The integration tests' helpers start kasa-emu and wait for its "ready".
+. "$top_srcdir/tests/integration/lib.sh"
 
-mkfifo "$dir/out"
-"$emu" -p 0 hs110v4 >"$dir/out" &
-emu_pid=$!
-exec 3<"$dir/out"
-port=
-while IFS= read -r line <&3; do
-	case $line in
-	ready) break ;;
-	device*) set -- $line; port=${4##*:} ;;
-	esac
-done
-[ -n "$port" ] || { echo "bench: kasa-emu did not start" >&2; exit 1; }
+emu_start hs110v4
+port=$(emu_port 0)
 
 echo "bench: $(uname -m), $(nproc) cores, kasa-emu hs110v4 on 127.0.0.1:$port"
 # The real kasactl binary, not libtool's wrapper script in front of it.
 ctl_bin=$build/tools/.libs/kasactl
-[ -x "$ctl_bin" ] || ctl_bin=$ctl
+[ -x "$ctl_bin" ] || ctl_bin=$KASACTL
 LD_LIBRARY_PATH=$build/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
 	"$build/tests/bench/bench-lib" "$port" "$rounds" "$ctl_bin"
 
