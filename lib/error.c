@@ -40,6 +40,8 @@ KASA_EXPORT const char *kasa_strerror(int err)
 		return "network unreachable";
 	case ENXIO:
 		return "host name not found";
+	case EAGAIN: /* only getaddrinfo() passes it on */
+		return "host name lookup failed for now (no answer from the resolver)";
 	case ENOMEM:
 		return "out of memory";
 	default:
