@@ -283,7 +283,10 @@ uint64_t kasa_now_usec(void);
 
 /*
  * Resolve host (name or address), send one request and wait for its reply,
- * all within timeout_ms.  *ret_reply is owned (free()), NUL-terminated.
+ * all within timeout_ms: a name lookup runs in the background
+ * (getaddrinfo_a) and counts against the same deadline.  *ret_reply is
+ * owned (free()), NUL-terminated.  -ENXIO: the name does not resolve;
+ * -EAGAIN: the resolver failed for now.
  */
 int kasa_call(const char *host, uint16_t port, const char *json, int timeout_ms,
 	      char **ret_reply, size_t *ret_len);

@@ -60,6 +60,13 @@ now_ms() {
 # descriptor (3..8) on the read end of its stdout FIFO, so that its final
 # "stats" lines can be read once it exits.
 emu_start() {
+	emu_try_start "$@" || hard_error "kasa-emu failed to start"
+}
+
+# emu_try_start: emu_start, but a failure to start returns 1 (with the
+# emulator's stderr shown) instead of ending the test.  Later options win,
+# so "-p PORT" picks a fixed port.
+emu_try_start() {
 	[ -x "$KASA_EMU" ] || skip "$KASA_EMU is not built"
 	[ "$emu_count" -lt 6 ] || hard_error "too many emulators in one test"
 	emu_count=$((emu_count + 1))
@@ -98,7 +105,7 @@ emu_start() {
 	if [ "$_ready" != yes ]; then
 		echo "kasa-emu $* exited or did not print 'ready' within ${READY_S} s; its stderr:" >&2
 		cat "$_dir/stderr" >&2
-		hard_error "kasa-emu failed to start"
+		return 1
 	fi
 }
 
