@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The REST API: routes, JSON bodies, and the one table that turns errors
+ * into HTTP statuses and error codes.
+ */
+#ifndef KASAD_API_H
+#define KASAD_API_H
+
+#include <stdint.h>
+
+struct http_request;
+struct loop;
+struct registry;
+struct api;
+
+struct api_settings {
+	uint64_t request_timeout_usec; /* how long a request waits on a plug */
+	uint64_t cache_max_age_usec;   /* reads older than this go to the plug */
+};
+
+int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
+	    struct api **ret_api);
+void api_free(struct api *a);
+void api_configure(struct api *a, const struct api_settings *s);
+/* From now on, new requests get 503 and /healthz says so. */
+void api_set_stopping(struct api *a);
+
+/* The http_handler_cb_t; userdata is the struct api. */
+void api_handle(struct http_request *req, void *userdata);
+
+#endif

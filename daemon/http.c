@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmicrohttpd inside the loop: external epoll mode, its epoll descriptor
+ * an I/O source, a timer that follows MHD_get_timeout(), and suspend/resume
+ * for requests that wait on a plug.
+ *
+ * Known traps of libmicrohttpd 0.9.75, and what this file does about them:
+ * - a response queued on the first call of the access handler loses
+ *   keep-alive: responses are queued on the second call or later;
+ * - connections never time out and one address may take them all unless
+ *   told: both limits are set;
+ * - a suspended connection never times out: each suspension has a deadline
+ *   here;
+ * - MHD_stop_daemon() with suspended connections is an error: everything is
+ *   resumed first.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+struct http_request {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct http_request *prev, *next; /* in the suspended list */
+	enum http_method method;
+	const char *method_name; /* borrowed from libmicrohttpd for the request's life */
+	char *path;
+	char *body;
+	size_t body_len;
+	bool too_large;
+	bool dispatched;
+	bool suspended;
+	bool gone; /* the connection ended before an answer */
+	struct MHD_Response *response;
+	unsigned status;
+	uint64_t deadline;
+	http_abort_cb_t abort_cb;
+	void *abort_userdata;
+	char client[INET6_ADDRSTRLEN];
+};
+
+struct http_server {
+	struct loop *loop;
+	struct MHD_Daemon *mhd;
+	struct loop_source *io;
+	struct loop_source *timer;
+	struct loop_source *deadline_timer;
+	struct loop_source *kick; /* MHD_run() after a resume */
+	http_handler_cb_t handler;
+	void *userdata;
+	size_t body_max;
+	uint64_t suspend_timeout_usec;
+	struct http_request *suspended_head, *suspended_tail;
+	unsigned active;
+	bool quiescing;
+	void (*idle_cb)(void *userdata);
+	void *idle_userdata;
+	struct sockaddr_storage local;
+	socklen_t local_len;
+};
+
+static const struct {
+	const char *name;
+	enum http_method method;
+} methods[] = {
+	{ "GET", HTTP_GET },       { "HEAD", HTTP_HEAD },   { "POST", HTTP_POST },
+	{ "PUT", HTTP_PUT },       { "DELETE", HTTP_DELETE }, { "PATCH", HTTP_PATCH },
+	{ "OPTIONS", HTTP_OPTIONS },
+};
+
+enum http_method http_request_method(const struct http_request *r)
+{
+	return r->method;
+}
+
+const char *http_request_method_name(const struct http_request *r)
+{
+	return r->method_name;
+}
+
+const char *http_request_path(const struct http_request *r)
+{
+	return r->path;
+}
+
+const char *http_request_query(const struct http_request *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_request_header(const struct http_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_body(const struct http_request *r, size_t *ret_len)
+{
+	if (ret_len)
+		*ret_len = r->body_len;
+	return r->body ? r->body : "";
+}
+
+bool http_request_body_too_large(const struct http_request *r)
+{
+	return r->too_large;
+}
+
+const char *http_request_client(const struct http_request *r)
+{
+	return r->client;
+}
+
+void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata)
+{
+	r->abort_cb = cb;
+	r->abort_userdata = userdata;
+}
+
+unsigned http_active(const struct http_server *s)
+{
+	return s->active;
+}
+
+void http_on_idle(struct http_server *s, void (*cb)(void *userdata), void *userdata)
+{
+	s->idle_cb = cb;
+	s->idle_userdata = userdata;
+}
+
+/* --- The loop's side ------------------------------------------------------- */
+
+static void update_timer(struct http_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+		loop_timer_set(s->timer, loop_now(s->loop) + (uint64_t)ms * USEC_PER_MSEC + 1);
+	else
+		loop_timer_set(s->timer, 0);
+}
+
+static void run(struct http_server *s)
+{
+	MHD_run(s->mhd);
+	update_timer(s);
+}
+
+static void on_io(struct loop_source *src, int fd, uint32_t revents, void *userdata)
+{
+	run(userdata);
+}
+
+static void on_timer(struct loop_source *src, uint64_t now, void *userdata)
+{
+	run(userdata);
+}
+
+static void on_kick(struct loop_source *src, uint64_t now, void *userdata)
+{
+	run(userdata);
+}
+
+/* --- Suspension ---------------------------------------------------------- */
+
+static void suspended_unlink(struct http_request *r)
+{
+	struct http_server *s = r->srv;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		s->suspended_head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		s->suspended_tail = r->prev;
+	r->prev = r->next = NULL;
+	r->suspended = false;
+}
+
+static void arm_deadline(struct http_server *s)
+{
+	loop_timer_set(s->deadline_timer, s->suspended_head ? s->suspended_head->deadline : 0);
+}
+
+static void abort_request(struct http_request *r, enum http_abort why)
+{
+	static const char timeout_body[] = "{\"error\":\"timeout\",\"message\":\"no answer in time\"}";
+	static const char shutdown_body[] =
+		"{\"error\":\"shutting_down\",\"message\":\"kasad is stopping\"}";
+	bool timeout = why == HTTP_ABORT_TIMEOUT;
+
+	if (r->abort_cb)
+		r->abort_cb(r, why, r->abort_userdata);
+	if (r->suspended) {
+		/* The handler left it unanswered: a bug, but the client still gets
+		 * its answer rather than a connection that hangs. */
+		log_error("%s %s: not answered on abort", r->method_name, r->path);
+		http_reply(r, timeout ? 504 : 503, "application/json",
+			   strdup(timeout ? timeout_body : shutdown_body),
+			   timeout ? sizeof(timeout_body) - 1 : sizeof(shutdown_body) - 1, NULL);
+	}
+}
+
+static void on_deadline(struct loop_source *src, uint64_t now, void *userdata)
+{
+	struct http_server *s = userdata;
+
+	while (s->suspended_head && s->suspended_head->deadline <= now)
+		abort_request(s->suspended_head, HTTP_ABORT_TIMEOUT);
+	arm_deadline(s);
+}
+
+void http_abort_all(struct http_server *s, enum http_abort why)
+{
+	while (s->suspended_head)
+		abort_request(s->suspended_head, why);
+	arm_deadline(s);
+}
+
+/* --- Answers ------------------------------------------------------------- */
+
+void http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
+		size_t len, const char *const *headers)
+{
+	struct MHD_Response *resp;
+
+	if (r->response || r->gone) {
+		free(body);
+		return;
+	}
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		status = 500;
+		if (!resp)
+			return; /* out of memory: the connection is dropped */
+	} else if (content_type) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	for (; headers && headers[0] && headers[1]; headers += 2)
+		MHD_add_response_header(resp, headers[0], headers[1]);
+	if (r->srv->quiescing)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r->response = resp;
+	r->status = status;
+	if (r->suspended) {
+		suspended_unlink(r);
+		arm_deadline(r->srv);
+		MHD_resume_connection(r->conn);
+		/* In external polling mode a resumed connection moves only when
+		 * MHD_run() is next called; nothing on the wire would wake it. */
+		loop_defer_arm(r->srv->kick);
+	}
+}
+
+static enum MHD_Result queue(struct http_request *r)
+{
+	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->response);
+
+	MHD_destroy_response(r->response);
+	r->response = NULL;
+	return ret;
+}
+
+/* --- libmicrohttpd's callbacks -------------------------------------------- */
+
+static struct http_request *request_new(struct http_server *s, struct MHD_Connection *c,
+					const char *url, const char *method)
+{
+	struct http_request *r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo *ci;
+
+	if (!r)
+		return NULL;
+	r->path = strdup(url);
+	if (!r->path) {
+		free(r);
+		return NULL;
+	}
+	r->srv = s;
+	r->conn = c;
+	r->method = HTTP_OTHER;
+	r->method_name = method;
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+		if (streq(methods[i].name, method))
+			r->method = methods[i].method;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client,
+				  sizeof(r->client));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+				  r->client, sizeof(r->client));
+	}
+	return r;
+}
+
+static void take_body(struct http_request *r, const char *data, size_t len)
+{
+	char *b;
+
+	if (r->too_large)
+		return;
+	if (len > r->srv->body_max - r->body_len) {
+		/* Past the cap: keep reading (and dropping) so the answer can be a
+		 * clean 413 rather than a reset. */
+		r->too_large = true;
+		free(r->body);
+		r->body = NULL;
+		r->body_len = 0;
+		return;
+	}
+	b = realloc(r->body, r->body_len + len + 1);
+	if (!b) {
+		r->too_large = true;
+		return;
+	}
+	memcpy(b + r->body_len, data, len);
+	r->body_len += len;
+	b[r->body_len] = '\0';
+	r->body = b;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_request *r = *con_cls;
+
+	if (!r) {
+		r = request_new(s, c, url, method);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		s->active++;
+		return MHD_YES;
+	}
+	if (r->response)
+		return queue(r); /* resumed with its answer */
+	if (*upload_data_size) {
+		take_body(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->dispatched)
+		return MHD_YES;
+	r->dispatched = true;
+	s->handler(r, s->userdata);
+	if (r->response)
+		return queue(r);
+	r->suspended = true;
+	r->deadline = loop_now(s->loop) + s->suspend_timeout_usec;
+	r->prev = s->suspended_tail;
+	if (s->suspended_tail)
+		s->suspended_tail->next = r;
+	else
+		s->suspended_head = r;
+	s->suspended_tail = r;
+	if (s->suspended_head == r)
+		arm_deadline(s);
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct http_request *r = *con_cls;
+
+	if (!r)
+		return;
+	*con_cls = NULL;
+	if (r->suspended) {
+		/* Ended while it waited: let the handler let go of it. */
+		r->gone = true;
+		suspended_unlink(r);
+		arm_deadline(s);
+		if (r->abort_cb)
+			r->abort_cb(r, HTTP_ABORT_SHUTDOWN, r->abort_userdata);
+	}
+	if (r->response)
+		MHD_destroy_response(r->response);
+	free(r->body);
+	free(r->path);
+	free(r);
+	s->active--;
+	if (s->quiescing && s->active == 0 && s->idle_cb)
+		s->idle_cb(s->idle_userdata);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	log_info("http: %s", buf);
+}
+
+/* --- Life ---------------------------------------------------------------- */
+
+static int listen_on(const struct sockaddr *addr, socklen_t len)
+{
+	int fd, one = 1;
+
+	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, addr, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t handler,
+	     void *userdata, struct http_server **ret_server)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+	const union MHD_DaemonInfo *info;
+	int fd = o->listen_fd, r;
+
+	if (!s)
+		return -ENOMEM;
+	s->loop = l;
+	s->handler = handler;
+	s->userdata = userdata;
+	s->body_max = o->body_max;
+	s->suspend_timeout_usec = o->suspend_timeout_usec;
+	if (fd < 0) {
+		fd = listen_on(o->addr, o->addrlen);
+		if (fd < 0) {
+			free(s);
+			return fd;
+		}
+	}
+	s->local_len = sizeof(s->local);
+	if (getsockname(fd, (struct sockaddr *)&s->local, &s->local_len) < 0)
+		s->local_len = 0;
+
+	/* The logger first, or libmicrohttpd complains through its own. */
+	s->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	if (!s->mhd) {
+		close(fd);
+		free(s);
+		return -EINVAL;
+	}
+	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info) {
+		r = -EINVAL;
+		goto fail;
+	}
+	r = loop_io_add(l, info->epoll_fd, EPOLLIN, on_io, s, &s->io);
+	if (r >= 0)
+		r = loop_timer_add(l, 0, on_timer, s, &s->timer);
+	if (r >= 0)
+		r = loop_timer_add(l, 0, on_deadline, s, &s->deadline_timer);
+	if (r >= 0)
+		r = loop_defer_add(l, on_kick, s, &s->kick);
+	if (r < 0)
+		goto fail;
+	update_timer(s);
+	*ret_server = s;
+	return 0;
+fail:
+	http_free(s);
+	return r;
+}
+
+int http_local_address(const struct http_server *s, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (s->local.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&s->local;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
+	} else if (s->local.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s->local;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
+void http_quiesce(struct http_server *s)
+{
+	MHD_socket fd;
+
+	if (s->quiescing)
+		return;
+	s->quiescing = true;
+	fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	if (s->active == 0 && s->idle_cb)
+		s->idle_cb(s->idle_userdata);
+}
+
+void http_free(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->mhd) {
+		http_abort_all(s, HTTP_ABORT_SHUTDOWN);
+		MHD_stop_daemon(s->mhd);
+	}
+	loop_source_free(s->io);
+	loop_source_free(s->timer);
+	loop_source_free(s->deadline_timer);
+	loop_source_free(s->kick);
+	free(s);
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop: a thin layer over sd-event, so that the rest of the
+ * daemon needs no systemd header and reads the same whatever the loop is.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "loop.h"
+
+struct loop {
+	sd_event *event;
+};
+
+struct loop_source {
+	struct loop *loop;
+	sd_event_source *source; /* an I/O source is made once it has a descriptor */
+	union {
+		loop_io_cb_t io;
+		loop_timer_cb_t timer;
+		loop_signal_cb_t signal;
+	} cb;
+	void *userdata;
+};
+
+int loop_new(struct loop **ret_loop)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	r = sd_event_new(&l->event);
+	if (r < 0) {
+		free(l);
+		return r;
+	}
+	*ret_loop = l;
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	sd_event_unref(l->event);
+	free(l);
+}
+
+int loop_run(struct loop *l)
+{
+	return sd_event_loop(l->event);
+}
+
+void loop_exit(struct loop *l, int code)
+{
+	sd_event_exit(l->event, code);
+}
+
+uint64_t loop_now(struct loop *l)
+{
+	uint64_t now;
+
+	if (sd_event_now(l->event, CLOCK_MONOTONIC, &now) < 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	}
+	return now;
+}
+
+int loop_enable_watchdog(struct loop *l)
+{
+	/* A no-op (0) unless $WATCHDOG_USEC and $WATCHDOG_PID name us.  The ping
+	 * comes from the loop itself, so a stuck loop stops pinging. */
+	return sd_event_set_watchdog(l->event, 1);
+}
+
+static struct loop_source *source_new(struct loop *l, void *userdata)
+{
+	struct loop_source *s = calloc(1, sizeof(*s));
+
+	if (s) {
+		s->loop = l;
+		s->userdata = userdata;
+	}
+	return s;
+}
+
+static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+{
+	struct loop_source *s = userdata;
+
+	s->cb.io(s, fd, revents, s->userdata);
+	return 0;
+}
+
+int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_cb_t cb, void *userdata,
+		struct loop_source **ret_source)
+{
+	struct loop_source *s = source_new(l, userdata);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->cb.io = cb;
+	r = loop_io_set(s, fd, events);
+	if (r < 0) {
+		loop_source_free(s);
+		return r;
+	}
+	*ret_source = s;
+	return 0;
+}
+
+int loop_io_set(struct loop_source *s, int fd, uint32_t events)
+{
+	int r;
+
+	if (!s->source) {
+		if (fd < 0 || events == 0)
+			return 0;
+		return sd_event_add_io(s->loop->event, &s->source, fd, events, on_io, s);
+	}
+	/* Off first: the descriptor number may be the same as before but name a
+	 * new socket, which the kernel dropped from epoll when the old one
+	 * closed.  Turning the source off and on registers it afresh. */
+	r = sd_event_source_set_enabled(s->source, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
+	if (fd < 0 || events == 0)
+		return 0;
+	r = sd_event_source_set_io_fd(s->source, fd);
+	if (r < 0)
+		return r;
+	r = sd_event_source_set_io_events(s->source, events);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(s->source, SD_EVENT_ON);
+}
+
+static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct loop_source *s = userdata;
+
+	s->cb.timer(s, usec, s->userdata);
+	return 0;
+}
+
+int loop_timer_add(struct loop *l, uint64_t usec, loop_timer_cb_t cb, void *userdata,
+		   struct loop_source **ret_source)
+{
+	struct loop_source *s = source_new(l, userdata);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->cb.timer = cb;
+	/* 1 ms accuracy: timers here are deadlines and poll times, and
+	 * coalescing them saves wake-ups without changing any outcome. */
+	r = sd_event_add_time(l->event, &s->source, CLOCK_MONOTONIC, usec ? usec : 1, 1000,
+			      on_timer, s);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	r = loop_timer_set(s, usec);
+	if (r < 0) {
+		loop_source_free(s);
+		return r;
+	}
+	*ret_source = s;
+	return 0;
+}
+
+int loop_timer_set(struct loop_source *s, uint64_t usec)
+{
+	int r;
+
+	if (usec == 0)
+		return sd_event_source_set_enabled(s->source, SD_EVENT_OFF);
+	r = sd_event_source_set_time(s->source, usec);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(s->source, SD_EVENT_ONESHOT);
+}
+
+static int on_defer(sd_event_source *es, void *userdata)
+{
+	struct loop_source *s = userdata;
+
+	s->cb.timer(s, loop_now(s->loop), s->userdata);
+	return 0;
+}
+
+int loop_defer_add(struct loop *l, loop_timer_cb_t cb, void *userdata,
+		   struct loop_source **ret_source)
+{
+	struct loop_source *s = source_new(l, userdata);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->cb.timer = cb;
+	r = sd_event_add_defer(l->event, &s->source, on_defer, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->source, SD_EVENT_OFF);
+	if (r < 0) {
+		loop_source_free(s);
+		return r;
+	}
+	*ret_source = s;
+	return 0;
+}
+
+void loop_defer_arm(struct loop_source *s)
+{
+	sd_event_source_set_enabled(s->source, SD_EVENT_ONESHOT);
+}
+
+static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct loop_source *s = userdata;
+
+	s->cb.signal(s, (int)si->ssi_signo, s->userdata);
+	return 0;
+}
+
+int loop_signal_add(struct loop *l, int signo, loop_signal_cb_t cb, void *userdata,
+		    struct loop_source **ret_source)
+{
+	struct loop_source *s = source_new(l, userdata);
+	sigset_t mask;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->cb.signal = cb;
+	sigemptyset(&mask);
+	sigaddset(&mask, signo);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		free(s);
+		return -errno;
+	}
+	r = sd_event_add_signal(l->event, &s->source, signo, on_signal, s);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret_source = s;
+	return 0;
+}
+
+void loop_source_free(struct loop_source *s)
+{
+	if (!s)
+		return;
+	sd_event_source_disable_unref(s->source);
+	free(s);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop: one thread, sd-event underneath.  The only file that
+ * includes <systemd/sd-event.h> is loop.c; everything else sees this.
+ * Times are CLOCK_MONOTONIC microseconds, like kasa_now_usec().
+ */
+#ifndef KASAD_LOOP_H
+#define KASAD_LOOP_H
+
+#include <stdint.h>
+
+struct loop;
+struct loop_source;
+
+typedef void (*loop_io_cb_t)(struct loop_source *s, int fd, uint32_t revents, void *userdata);
+typedef void (*loop_timer_cb_t)(struct loop_source *s, uint64_t now_usec, void *userdata);
+typedef void (*loop_signal_cb_t)(struct loop_source *s, int signo, void *userdata);
+
+int loop_new(struct loop **ret_loop);
+void loop_free(struct loop *l);
+/* Run until loop_exit(); returns the code given to it. */
+int loop_run(struct loop *l);
+void loop_exit(struct loop *l, int code);
+/* The time of the current iteration (cheap), or now when not running. */
+uint64_t loop_now(struct loop *l);
+/* Ping the watchdog from the loop when $WATCHDOG_USEC asks for it. */
+int loop_enable_watchdog(struct loop *l);
+
+/* Watch fd for events (EPOLLIN/EPOLLOUT bits); fd may be -1 (disabled). */
+int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_cb_t cb, void *userdata,
+		struct loop_source **ret_source);
+/*
+ * Point the source at fd for events; events 0 or fd -1 disables it.  Always
+ * re-registers, so a closed descriptor whose number came back for a new
+ * socket is watched correctly.
+ */
+int loop_io_set(struct loop_source *s, int fd, uint32_t events);
+
+/* A one-shot timer at an absolute time; 0 means disarmed. */
+int loop_timer_add(struct loop *l, uint64_t usec, loop_timer_cb_t cb, void *userdata,
+		   struct loop_source **ret_source);
+int loop_timer_set(struct loop_source *s, uint64_t usec);
+
+/* Work for the next iteration, before the loop waits again: armed with
+ * loop_defer_arm(), it runs once per arming. */
+int loop_defer_add(struct loop *l, loop_timer_cb_t cb, void *userdata,
+		   struct loop_source **ret_source);
+void loop_defer_arm(struct loop_source *s);
+
+/* Blocks the signal and delivers it through the loop. */
+int loop_signal_add(struct loop *l, int signo, loop_signal_cb_t cb, void *userdata,
+		    struct loop_source **ret_source);
+
+/* Accepts NULL. */
+void loop_source_free(struct loop_source *s);
+
+#endif

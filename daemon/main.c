@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kasad: arguments, then wiring.  Everything else lives in the modules.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "api.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "registry.h"
+#include "systemd.h"
+#include "util.h"
+
+struct daemon {
+	const char *config_path;
+	struct config *config;
+	struct loop *loop;
+	struct registry *registry;
+	struct api *api;
+	struct http_server *http;
+	struct loop_source *sig_term, *sig_int, *sig_hup;
+	struct loop_source *status_timer, *stop_timer;
+	char listen[64];
+	size_t last_online;
+	bool stopping;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: kasad [OPTIONS]\n"
+		"Serve a REST API for TP-Link Kasa smart plugs on the local network.\n\n"
+		"  -c, --config FILE    configuration file (default %s)\n"
+		"  -t, --check-config   check the configuration, print what it holds, and exit\n"
+		"  -v, --verbose        log debug messages too\n"
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n\n"
+		"Signals: SIGHUP reloads the configuration, SIGTERM stops.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+static void print_errors(const char *errors)
+{
+	/* One log line per configuration error, so each is its own journal entry. */
+	const char *s = errors;
+
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		int n = nl ? (int)(nl - s) : (int)strlen(s);
+
+		log_error("%.*s", n, s);
+		s = nl ? nl + 1 : s + n;
+	}
+}
+
+static struct api_settings api_settings(const struct config *c)
+{
+	return (struct api_settings){
+		.request_timeout_usec = c->request_timeout_usec,
+		.cache_max_age_usec = c->cache_max_age_usec,
+	};
+}
+
+static void notify_status(struct daemon *d)
+{
+	size_t online = registry_online(d->registry);
+
+	d->last_online = online;
+	systemd_notify("STATUS=Listening on %s; %zu of %zu devices online", d->listen, online,
+		       registry_count(d->registry));
+}
+
+static void on_status_timer(struct loop_source *s, uint64_t now, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (registry_online(d->registry) != d->last_online)
+		notify_status(d);
+	loop_timer_set(s, now + USEC_PER_SEC);
+}
+
+static void reload(struct daemon *d)
+{
+	_cleanup_free_ char *errors = NULL;
+	struct api_settings settings;
+	struct config *c = NULL;
+	int r;
+
+	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)loop_now(d->loop));
+	log_info("reloading %s", d->config_path);
+	r = config_load_file(d->config_path, &c, &errors);
+	if (r < 0) {
+		print_errors(errors);
+		log_error("reload failed: keeping the configuration in use");
+		systemd_notify("READY=1\nSTATUS=Reload failed; serving with the previous configuration");
+		return;
+	}
+	r = registry_apply(d->registry, c);
+	if (r < 0) {
+		log_error("reload failed: %s", strerror(-r));
+		config_free(c);
+		systemd_notify("READY=1");
+		return;
+	}
+	if (!streq(c->listen, d->config->listen))
+		log_warning("listen changed to %s: that takes a restart", c->listen);
+	settings = api_settings(c);
+	api_configure(d->api, &settings);
+	config_free(d->config);
+	d->config = c;
+	log_info("reloaded: %zu devices", c->n_devices);
+	systemd_notify("READY=1");
+	notify_status(d);
+}
+
+static void on_stopped(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	loop_exit(d->loop, 0);
+}
+
+static void on_stop_timer(struct loop_source *s, uint64_t now, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	/* Whatever still waits on a plug gets 503 now; one more second for
+	 * those answers to go out, then stop regardless. */
+	if (http_active(d->http)) {
+		log_info("stopping: %u requests unanswered in time, answering 503",
+			 http_active(d->http));
+		http_abort_all(d->http, HTTP_ABORT_SHUTDOWN);
+		loop_timer_set(s, now + USEC_PER_SEC);
+		loop_source_free(d->status_timer);
+		d->status_timer = NULL;
+		if (http_active(d->http))
+			return;
+	}
+	loop_exit(d->loop, 0);
+}
+
+static void stop(struct daemon *d)
+{
+	if (d->stopping) {
+		log_info("stopping now");
+		loop_exit(d->loop, 0);
+		return;
+	}
+	d->stopping = true;
+	systemd_notify("STOPPING=1");
+	log_info("stopping: %u requests in progress", http_active(d->http));
+	api_set_stopping(d->api);
+	registry_poll_stop(d->registry);
+	loop_timer_set(d->stop_timer, loop_now(d->loop) + d->config->shutdown_timeout_usec);
+	http_on_idle(d->http, on_stopped, d);
+	http_quiesce(d->http);
+}
+
+static void on_signal(struct loop_source *s, int signo, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (signo == SIGHUP && !d->stopping)
+		reload(d);
+	else if (signo != SIGHUP)
+		stop(d);
+}
+
+/* Each plug keeps a socket: let a thousand of them in. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int start(struct daemon *d)
+{
+	const struct config *c = d->config;
+	struct http_options o = {
+		.listen_fd = -1,
+		.addr = (const struct sockaddr *)&c->listen_addr,
+		.addrlen = c->listen_addrlen,
+		.max_connections = c->max_connections,
+		.max_connections_per_ip = c->max_connections_per_ip,
+		.connection_timeout_s = (unsigned)(c->connection_timeout_usec / USEC_PER_SEC),
+		.body_max = c->body_max,
+		/* The plug's own deadline comes first; this one is the net under it. */
+		.suspend_timeout_usec = c->request_timeout_usec + USEC_PER_SEC,
+	};
+	const char *why = NULL;
+	int r;
+
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	r = loop_new(&d->loop);
+	if (r < 0)
+		return log_error("cannot create the event loop: %s", strerror(-r)), r;
+	if ((r = loop_signal_add(d->loop, SIGTERM, on_signal, d, &d->sig_term)) < 0 ||
+	    (r = loop_signal_add(d->loop, SIGINT, on_signal, d, &d->sig_int)) < 0 ||
+	    (r = loop_signal_add(d->loop, SIGHUP, on_signal, d, &d->sig_hup)) < 0 ||
+	    (r = loop_timer_add(d->loop, 0, on_status_timer, d, &d->status_timer)) < 0 ||
+	    (r = loop_timer_add(d->loop, 0, on_stop_timer, d, &d->stop_timer)) < 0)
+		return log_error("cannot set up the event loop: %s", strerror(-r)), r;
+
+	r = registry_new(d->loop, &d->registry);
+	if (r >= 0)
+		r = registry_apply(d->registry, c);
+	if (r >= 0) {
+		struct api_settings settings = api_settings(c);
+
+		r = api_new(d->loop, d->registry, &settings, &d->api);
+	}
+	if (r < 0)
+		return log_error("cannot set up the inventory: %s", strerror(-r)), r;
+
+	r = systemd_listen_fd(&why);
+	if (r >= 0) {
+		o.listen_fd = r;
+		log_info("using the socket passed by systemd");
+	} else if (r != -ENOENT) {
+		return log_error("socket activation: %s", why ? why : strerror(-r)), r;
+	}
+	r = http_new(d->loop, &o, api_handle, d->api, &d->http);
+	if (r < 0)
+		return log_error("cannot listen on %s: %s", c->listen, strerror(-r)), r;
+	http_local_address(d->http, d->listen, sizeof(d->listen));
+	log_info("listening on http://%s with %zu devices", d->listen, c->n_devices);
+
+	loop_enable_watchdog(d->loop);
+	systemd_notify("READY=1\nSTATUS=Listening on %s; 0 of %zu devices online", d->listen,
+		       registry_count(d->registry));
+	loop_timer_set(d->status_timer, loop_now(d->loop) + USEC_PER_SEC);
+	return 0;
+}
+
+static void cleanup(struct daemon *d)
+{
+	http_free(d->http);
+	registry_free(d->registry);
+	api_free(d->api);
+	loop_source_free(d->sig_term);
+	loop_source_free(d->sig_int);
+	loop_source_free(d->sig_hup);
+	loop_source_free(d->status_timer);
+	loop_source_free(d->stop_timer);
+	loop_free(d->loop);
+	config_free(d->config);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct daemon d = { .config_path = CONFIG_DEFAULT_PATH };
+	_cleanup_free_ char *errors = NULL;
+	bool check = false, verbose = false;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "c:tvhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("kasad %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kasad: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init(verbose ? LOG_DEBUG : LOG_INFO);
+
+	r = config_load_file(d.config_path, &d.config, &errors);
+	if (r < 0) {
+		print_errors(errors);
+		if (check)
+			return 1;
+		log_error("not starting: fix the configuration first");
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok: listen %s, %zu devices\n", d.config_path, d.config->listen,
+		       d.config->n_devices);
+		config_free(d.config);
+		return 0;
+	}
+
+	r = start(&d);
+	if (r >= 0)
+		r = loop_run(d.loop);
+	if (r >= 0)
+		log_info("stopped");
+	cleanup(&d);
+	return r < 0 ? 1 : 0;
+}

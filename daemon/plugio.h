@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One physical plug: its address, one kept connection, one request in
+ * flight, a FIFO of jobs behind it, the cached state, and the poller that
+ * keeps that state fresh.  Every device in the inventory is a view of one
+ * plug (the whole plug, or one outlet of a strip); devices that name the
+ * same host and port share the plug, so the plug still sees one request
+ * at a time.
+ */
+#ifndef KASAD_PLUGIO_H
+#define KASAD_PLUGIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kasa.h"
+
+struct loop;
+struct plug;
+struct plug_waiter;
+
+/* Settings a plug takes from the configuration; a reload may change them. */
+struct plug_settings {
+	uint64_t poll_interval_usec; /* 0: no polling */
+	uint64_t request_timeout_usec;
+	unsigned offline_after;
+	uint64_t backoff_max_usec;
+	unsigned queue_max;
+};
+
+enum plug_job_kind {
+	PLUG_JOB_REFRESH, /* sysinfo, and emeter readings where there is a meter */
+	PLUG_JOB_RELAY,   /* set_relay_state; outlet -1 switches a whole strip */
+	PLUG_JOB_TOGGLE,  /* sysinfo, then set_relay_state to the opposite */
+	PLUG_JOB_LED,
+	PLUG_JOB_ALIAS,
+	PLUG_JOB_REBOOT,
+	PLUG_JOB_DAILY,   /* get_daystat; a whole strip asks each outlet */
+	PLUG_JOB_MONTHLY, /* get_monthstat; likewise */
+};
+
+struct plug_job_args {
+	enum plug_job_kind kind;
+	int outlet; /* -1: the whole plug */
+	bool on;    /* RELAY, LED */
+	int year, month;
+	char alias[64];
+};
+
+/* What a finished job hands its waiters (borrowed for the callback only). */
+struct plug_result {
+	int error;                       /* 0, or -errno (see kasa.h, and -ENOBUFS etc.) */
+	struct kasa_device_error device; /* when the plug refused */
+	bool on;                         /* RELAY and TOGGLE: the state now */
+	/* DAILY and MONTHLY: one statistics list per queried outlet (or one). */
+	unsigned n_stats;
+	const struct kasa_stats *stats;
+};
+
+typedef void (*plug_result_cb_t)(struct plug *p, const struct plug_result *result,
+				 void *userdata);
+
+/* The cached state. */
+struct plug_state {
+	bool known;          /* sysinfo has been read at least once */
+	uint64_t usec;       /* when sysinfo was read */
+	struct kasa_sysinfo info;
+	bool emeter_known;
+	uint64_t emeter_usec;
+	struct kasa_emeter emeter;                            /* single plugs */
+	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX];  /* strips, per outlet */
+	bool online;
+	unsigned misses;     /* failed polls in a row */
+	int last_error;      /* of the last failed round trip, 0 after a success */
+	char last_error_text[128];
+	uint64_t last_poll_usec; /* when the last poll ended, 0 never */
+};
+
+int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
+	     struct plug **ret_plug);
+/* Answers every waiter with -ESHUTDOWN first.  Accepts NULL. */
+void plug_free(struct plug *p);
+void plug_configure(struct plug *p, const struct plug_settings *s);
+
+const char *plug_host(const struct plug *p);
+uint16_t plug_port(const struct plug *p);
+/* A name for logs: the first device that uses it, or host:port. */
+void plug_set_label(struct plug *p, const char *label);
+const char *plug_label(const struct plug *p);
+const struct plug_state *plug_state(const struct plug *p);
+
+/* Start (or stop) background polling; the first poll comes within
+ * first_within_usec, at a random point so many plugs spread out. */
+void plug_poll_start(struct plug *p, uint64_t first_within_usec);
+void plug_poll_stop(struct plug *p);
+
+/*
+ * Queue a job and wait for it, for at most timeout_usec from now.  cb is
+ * called exactly once, never from inside this call: with the result, or
+ * -ETIMEDOUT, or -ENOBUFS when the queue is full, or -ESHUTDOWN.  A REFRESH
+ * (and identical DAILY or MONTHLY) already queued or in flight is joined
+ * rather than repeated.  *ret_waiter (may be NULL) lets the caller cancel.
+ */
+int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeout_usec,
+		plug_result_cb_t cb, void *userdata, struct plug_waiter **ret_waiter);
+/* Stop waiting: cb will not be called.  The job itself may still run. */
+void plug_waiter_cancel(struct plug_waiter *w);
+
+/* Requests waiting or in flight, for status and tests. */
+unsigned plug_queue_length(const struct plug *p);
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inventory.  Devices are kept in configuration order (that is how
+ * GET /devices lists them) and in a by-name index for lookups; plugs are
+ * shared by every device on the same host and port.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "plugio.h"
+#include "registry.h"
+#include "util.h"
+
+struct registry {
+	struct loop *loop;
+	struct device *devices; /* configuration order */
+	struct device **by_name;
+	size_t n_devices;
+	struct plug **plugs;
+	size_t n_plugs;
+};
+
+int registry_new(struct loop *l, struct registry **ret_registry)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->loop = l;
+	*ret_registry = r;
+	return 0;
+}
+
+static void free_devices(struct device *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(d[i].name);
+	free(d);
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_plugs; i++)
+		plug_free(r->plugs[i]);
+	free(r->plugs);
+	free_devices(r->devices, r->n_devices);
+	free(r->by_name);
+	free(r);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct device *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+struct device *registry_find(struct registry *r, const char *name)
+{
+	struct device key = { .name = (char *)name }, *kp = &key, **found;
+
+	if (r->n_devices == 0)
+		return NULL;
+	found = bsearch(&kp, r->by_name, r->n_devices, sizeof(*r->by_name), cmp_name);
+	return found ? *found : NULL;
+}
+
+size_t registry_count(const struct registry *r)
+{
+	return r->n_devices;
+}
+
+struct device *registry_device(struct registry *r, size_t i)
+{
+	return i < r->n_devices ? &r->devices[i] : NULL;
+}
+
+size_t registry_online(const struct registry *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (plug_state(r->devices[i].plug)->online)
+			n++;
+	return n;
+}
+
+void registry_poll_stop(struct registry *r)
+{
+	for (size_t i = 0; i < r->n_plugs; i++)
+		plug_poll_stop(r->plugs[i]);
+}
+
+static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (plug_port(plugs[i]) == port && streq(plug_host(plugs[i]), host))
+			return plugs[i];
+	return NULL;
+}
+
+/* What a plug's devices ask of it: the shortest poll interval wins. */
+static void plug_settings_for(const struct config *c, const char *host, uint16_t port,
+			      struct plug_settings *ret)
+{
+	uint64_t interval = 0;
+
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct config_device *d = &c->devices[i];
+		uint64_t v;
+
+		if (d->port != port || !streq(d->host, host))
+			continue;
+		v = d->poll_interval_usec ? d->poll_interval_usec : c->poll_interval_usec;
+		if (v && (!interval || v < interval))
+			interval = v;
+	}
+	*ret = (struct plug_settings){
+		.poll_interval_usec = interval,
+		.request_timeout_usec = c->request_timeout_usec,
+		.offline_after = c->offline_after,
+		.backoff_max_usec = c->backoff_max_usec,
+		.queue_max = c->queue_max,
+	};
+}
+
+static const struct device *find_old(const struct registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (streq(r->devices[i].name, name))
+			return &r->devices[i];
+	return NULL;
+}
+
+int registry_apply(struct registry *r, const struct config *c)
+{
+	struct device *devices = calloc(c->n_devices ? c->n_devices : 1, sizeof(*devices));
+	struct device **by_name = calloc(c->n_devices ? c->n_devices : 1, sizeof(*by_name));
+	struct plug **plugs = calloc(c->n_devices ? c->n_devices : 1, sizeof(*plugs));
+	bool *created = calloc(c->n_devices ? c->n_devices : 1, sizeof(*created));
+	size_t n_plugs = 0, added = 0, removed = 0, changed = 0;
+	int ret = -ENOMEM;
+
+	if (!devices || !by_name || !plugs || !created)
+		goto fail;
+
+	/* Build the new inventory beside the old one; nothing is touched until
+	 * everything is allocated. */
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct config_device *cd = &c->devices[i];
+		struct plug *p = find_plug(plugs, n_plugs, cd->host, cd->port);
+
+		if (!p) {
+			struct plug_settings s;
+
+			plug_settings_for(c, cd->host, cd->port, &s);
+			p = find_plug(r->plugs, r->n_plugs, cd->host, cd->port);
+			if (!p) {
+				int e = plug_new(r->loop, cd->host, cd->port, &s, &p);
+
+				if (e < 0) {
+					ret = e;
+					goto fail;
+				}
+				created[n_plugs] = true;
+				plug_set_label(p, cd->name);
+			}
+			plugs[n_plugs++] = p;
+		}
+		devices[i].name = strdup(cd->name);
+		if (!devices[i].name)
+			goto fail;
+		devices[i].plug = p;
+		devices[i].outlet = cd->outlet;
+		by_name[i] = &devices[i];
+	}
+	qsort(by_name, c->n_devices, sizeof(*by_name), cmp_name);
+
+	/* Commit: log the differences, keep or free the old plugs, start new. */
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct device *old = find_old(r, devices[i].name);
+
+		if (!old) {
+			added++;
+			if (r->n_devices || r->n_plugs)
+				log_dev(LOG_NOTICE, devices[i].name, "added (%s:%u%s)",
+					plug_host(devices[i].plug), plug_port(devices[i].plug),
+					devices[i].outlet >= 0 ? ", an outlet" : "");
+		} else if (old->plug != devices[i].plug || old->outlet != devices[i].outlet) {
+			changed++;
+			log_dev(LOG_NOTICE, devices[i].name, "now %s:%u outlet %d",
+				plug_host(devices[i].plug), plug_port(devices[i].plug),
+				devices[i].outlet);
+		}
+	}
+	for (size_t i = 0; i < r->n_devices; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < c->n_devices && !kept; k++)
+			kept = streq(devices[k].name, r->devices[i].name);
+		if (!kept) {
+			removed++;
+			log_dev(LOG_NOTICE, r->devices[i].name, "removed");
+		}
+	}
+	for (size_t i = 0; i < r->n_plugs; i++)
+		if (!find_plug(plugs, n_plugs, plug_host(r->plugs[i]), plug_port(r->plugs[i])))
+			plug_free(r->plugs[i]);
+	for (size_t i = 0; i < n_plugs; i++) {
+		struct plug_settings s;
+
+		plug_settings_for(c, plug_host(plugs[i]), plug_port(plugs[i]), &s);
+		if (created[i]) {
+			/* Spread the first polls over a moment, not a whole interval:
+			 * the state should be known soon after start. */
+			uint64_t spread = s.poll_interval_usec / 10;
+
+			plug_poll_start(plugs[i], spread < USEC_PER_SEC / 2 ? spread
+									    : USEC_PER_SEC / 2);
+		} else {
+			plug_configure(plugs[i], &s);
+		}
+	}
+	free(r->plugs);
+	free_devices(r->devices, r->n_devices);
+	free(r->by_name);
+	r->plugs = plugs;
+	r->n_plugs = n_plugs;
+	r->devices = devices;
+	r->by_name = by_name;
+	r->n_devices = c->n_devices;
+	free(created);
+	if (added + removed + changed)
+		log_info("inventory: %zu devices on %zu plugs (%zu added, %zu removed, %zu changed)",
+			 c->n_devices, n_plugs, added, removed, changed);
+	return 0;
+fail:
+	for (size_t i = 0; i < n_plugs; i++)
+		if (created[i])
+			plug_free(plugs[i]);
+	if (devices)
+		free_devices(devices, c->n_devices);
+	free(by_name);
+	free(plugs);
+	free(created);
+	return ret;
+}

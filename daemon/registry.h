@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inventory: named devices, each a view of one plug (the whole plug or
+ * one outlet of a strip).  Devices naming the same host and port share one
+ * plug, its connection and its cache.
+ */
+#ifndef KASAD_REGISTRY_H
+#define KASAD_REGISTRY_H
+
+#include <stddef.h>
+
+struct config;
+struct loop;
+struct plug;
+struct registry;
+
+struct device {
+	char *name;
+	struct plug *plug; /* shared with other devices on the same host:port */
+	int outlet;        /* -1: the whole plug */
+};
+
+int registry_new(struct loop *l, struct registry **ret_registry);
+/* Frees every plug (their waiters get -ESHUTDOWN).  Accepts NULL. */
+void registry_free(struct registry *r);
+
+/*
+ * Make the inventory what c says.  Plugs that stay keep their connection,
+ * cache and queue; new ones start polling; plugs no device names any more
+ * are freed.  Logs what changed.  On failure (-ENOMEM) nothing changed.
+ */
+int registry_apply(struct registry *r, const struct config *c);
+
+/* Borrowed; valid until the next registry_apply() or registry_free(). */
+struct device *registry_find(struct registry *r, const char *name);
+size_t registry_count(const struct registry *r);
+struct device *registry_device(struct registry *r, size_t i);
+
+/* Devices whose plug is online. */
+size_t registry_online(const struct registry *r);
+/* Stop every poller (shutting down). */
+void registry_poll_stop(struct registry *r);
+
+#endif

@@ -1,0 +1,1044 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration file: good files with exact values, every error with its FILE:LINE. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* By path: a plain "config.h" would find autoconf's at the top of the tree. */
+#include "../../daemon/config.h"
+#include "../lib/test-util.h"
+
+#define SEC	   1000000ULL
+#define DATA(name) TEST_DATA_DIR "/" name
+#define EXAMPLE	   TEST_DATA_DIR "/../../etc/kasad.conf"
+
+/* Sentinels: ret_* must be left alone when a load fails. */
+#define NO_CONFIG ((struct config *)0x1)
+#define NO_ERRORS ((char *)0x1)
+
+static struct config *load_ok(const char *text)
+{
+	struct config *c = NO_CONFIG;
+	char *errors = NO_ERRORS;
+	int r = config_load_string(text, "t", &c, &errors);
+
+	ck_assert_msg(r == 0, "load failed (%d):\n%s\n---\n%s", r, text,
+		      errors != NO_ERRORS && errors ? errors : "");
+	ck_assert_ptr_ne(c, NO_CONFIG);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_eq(errors, NO_ERRORS);
+	return c;
+}
+
+/* The errors (owned) of a text that must be refused. */
+static char *load_err(const char *text)
+{
+	struct config *c = NO_CONFIG;
+	char *errors = NO_ERRORS;
+	int r = config_load_string(text, "t", &c, &errors);
+
+	ck_assert_msg(r == -EINVAL, "expected -EINVAL, got %d for:\n%s", r, text);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_ptr_ne(errors, NO_ERRORS);
+	ck_assert_ptr_nonnull(errors);
+	return errors;
+}
+
+static void expect_errors(const char *text, const char *expected)
+{
+	char *errors = load_err(text);
+
+	ck_assert_msg(strcmp(errors, expected) == 0, "for:\n%s\nexpected:\n%sgot:\n%s", text,
+		      expected, errors);
+	free(errors);
+}
+
+/* The text with its "#key" lines uncommented (but not "# prose"). */
+static char *uncomment(const char *text)
+{
+	char *out = malloc(strlen(text) + 1);
+	char *o = out;
+	int bol = 1;
+
+	ck_assert_ptr_nonnull(out);
+	for (const char *p = text; *p; p++) {
+		if (bol && p[0] == '#' && p[1] && p[1] != ' ' && p[1] != '\n')
+			continue;
+		*o++ = *p;
+		bol = *p == '\n';
+	}
+	*o = '\0';
+	return out;
+}
+
+static void check_sin(const struct config *c, const char *addr, unsigned port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->listen_addr;
+	char buf[INET_ADDRSTRLEN];
+
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_uint_eq(c->listen_addrlen, sizeof(*sin));
+	ck_assert_uint_eq(ntohs(sin->sin_port), port);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)));
+	ck_assert_str_eq(buf, addr);
+}
+
+static void check_sin6(const struct config *c, const char *addr, unsigned port)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->listen_addr;
+	char buf[INET6_ADDRSTRLEN];
+
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(c->listen_addrlen, sizeof(*sin6));
+	ck_assert_uint_eq(ntohs(sin6->sin6_port), port);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)));
+	ck_assert_str_eq(buf, addr);
+}
+
+static void check_defaults(const struct config *c)
+{
+	ck_assert_str_eq(c->listen, "127.0.0.1:8080");
+	check_sin(c, "127.0.0.1", 8080);
+	ck_assert_uint_eq(c->poll_interval_usec, 10 * SEC);
+	ck_assert_uint_eq(c->request_timeout_usec, 5 * SEC);
+	ck_assert_uint_eq(c->cache_max_age_usec, 20 * SEC);
+	ck_assert_uint_eq(c->offline_after, 3);
+	ck_assert_uint_eq(c->backoff_max_usec, 300 * SEC);
+	ck_assert_uint_eq(c->shutdown_timeout_usec, 3 * SEC);
+	ck_assert_uint_eq(c->max_connections, 256);
+	ck_assert_uint_eq(c->max_connections_per_ip, 32);
+	ck_assert_uint_eq(c->connection_timeout_usec, 30 * SEC);
+	ck_assert_uint_eq(c->queue_max, 64);
+	ck_assert_uint_eq(c->body_max, 4096);
+}
+
+static void check_device(const struct config *c, size_t i, const char *name, const char *host,
+			 unsigned port, int outlet, uint64_t poll, unsigned line)
+{
+	const struct config_device *d = &c->devices[i];
+
+	ck_assert_uint_lt(i, c->n_devices);
+	ck_assert_str_eq(d->name, name);
+	ck_assert_str_eq(d->host, host);
+	ck_assert_uint_eq(d->port, port);
+	ck_assert_int_eq(d->outlet, outlet);
+	ck_assert_uint_eq(d->poll_interval_usec, poll);
+	ck_assert_uint_eq(d->line, line);
+	ck_assert_ptr_eq(config_find_device(c, name), d);
+}
+
+/* Every field of tests/data/config/good.conf. */
+static void check_good(const struct config *c)
+{
+	ck_assert_str_eq(c->listen, "0.0.0.0:8081");
+	check_sin(c, "0.0.0.0", 8081);
+	ck_assert_uint_eq(c->poll_interval_usec, 2500000);
+	ck_assert_uint_eq(c->request_timeout_usec, 1500000);
+	ck_assert_uint_eq(c->cache_max_age_usec, 60 * SEC);
+	ck_assert_uint_eq(c->offline_after, 5);
+	ck_assert_uint_eq(c->backoff_max_usec, 3600 * SEC);
+	ck_assert_uint_eq(c->shutdown_timeout_usec, 0);
+	ck_assert_uint_eq(c->max_connections, 100);
+	ck_assert_uint_eq(c->max_connections_per_ip, 10);
+	ck_assert_uint_eq(c->connection_timeout_usec, 45 * SEC);
+	ck_assert_uint_eq(c->queue_max, 9);
+	ck_assert_uint_eq(c->body_max, 8192);
+
+	ck_assert_uint_eq(c->n_devices, 4);
+	check_device(c, 0, "living-room", "192.168.1.50", 9999, -1, 0, 18);
+	check_device(c, 1, "desk-lamp", "strip.lan", 9999, 2, 30 * SEC, 21);
+	check_device(c, 2, "desk_fan.2", "strip.lan", 10000, 0, 0, 26);
+	check_device(c, 3, "v6", "fe80::1", 9998, -1, 0, 31);
+	ck_assert_ptr_null(config_find_device(c, "desk"));
+	ck_assert_ptr_null(config_find_device(c, "Living-Room"));
+	ck_assert_ptr_null(config_find_device(c, ""));
+}
+
+/* --- good configurations ------------------------------------------------ */
+
+START_TEST(test_good_file)
+{
+	struct config *c = NULL;
+	char *errors = NO_ERRORS;
+
+	ck_assert_int_eq(config_load_file(DATA("config/good.conf"), &c, &errors), 0);
+	ck_assert_ptr_eq(errors, NO_ERRORS);
+	ck_assert_str_eq(c->path, DATA("config/good.conf"));
+	check_good(c);
+	config_free(c);
+
+	/* ret_errors may be NULL. */
+	c = NULL;
+	ck_assert_int_eq(config_load_file(DATA("config/good.conf"), &c, NULL), 0);
+	check_good(c);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_good_string)
+{
+	char *text = test_data("config/good.conf", NULL);
+	struct config *c = load_ok(text);
+
+	ck_assert_str_eq(c->path, "t");
+	check_good(c);
+	config_free(c);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_crlf_bom)
+{
+	struct config *c = NULL;
+
+	ck_assert_int_eq(config_load_file(DATA("config/crlf.conf"), &c, NULL), 0);
+	ck_assert_str_eq(c->listen, "[::1]:0");
+	check_sin6(c, "::1", 0);
+	ck_assert_uint_eq(c->n_devices, 1);
+	check_device(c, 0, "a", "10.0.0.1", 9999, 15, 0, 4);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	static const char *const texts[] = {
+		"",	     "\n\n",
+		"[kasad]\n", "; comment\n# comment\n[kasad] ; comment\n   \n\t\n",
+		"[kasad]",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct config *c = load_ok(texts[i]);
+
+		check_defaults(c);
+		ck_assert_uint_eq(c->n_devices, 0);
+		ck_assert_ptr_null(config_find_device(c, "x"));
+		config_free(c);
+	}
+}
+END_TEST
+
+START_TEST(test_cache_max_age)
+{
+	static const struct {
+		const char *text;
+		uint64_t usec;
+	} cases[] = {
+		{"[kasad]\npoll_interval = 30s\n", 60 * SEC},
+		{"[kasad]\npoll_interval = 250ms\n", 500000},
+		{"[kasad]\npoll_interval = off\n", 20 * SEC},
+		{"[kasad]\npoll_interval = 0\n", 20 * SEC},
+		{"[kasad]\npoll_interval = 30s\ncache_max_age = 0\n", 0},
+		{"[kasad]\ncache_max_age = 7s\npoll_interval = 30s\n", 7 * SEC},
+		/* A device's own interval leaves the default alone. */
+		{"[device \"a\"]\nhost = a\npoll_interval = 1m\n", 20 * SEC},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *c = load_ok(cases[i].text);
+
+		ck_assert_msg(c->cache_max_age_usec == cases[i].usec, "%s: %llu", cases[i].text,
+			      (unsigned long long)c->cache_max_age_usec);
+		config_free(c);
+	}
+}
+END_TEST
+
+START_TEST(test_poll_off)
+{
+	struct config *c = load_ok("[kasad]\npoll_interval = off\n");
+
+	ck_assert_uint_eq(c->poll_interval_usec, 0);
+	config_free(c);
+}
+END_TEST
+
+/* The shipped example loads as the defaults, and with its settings
+ * uncommented gives the defaults it claims, plus its two devices. */
+START_TEST(test_example)
+{
+	struct config *c = NULL;
+	char *errors = NULL;
+	char *text, *all;
+	FILE *f = fopen(EXAMPLE, "r");
+	long n;
+
+	ck_assert_int_eq(config_load_file(EXAMPLE, &c, &errors), 0);
+	check_defaults(c);
+	ck_assert_uint_eq(c->n_devices, 0);
+	config_free(c);
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = calloc(1, (size_t)n + 1);
+	ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	all = uncomment(text);
+	ck_assert_str_ne(all, text);
+
+	c = load_ok(all);
+	check_defaults(c);
+	ck_assert_uint_eq(c->n_devices, 2);
+	ck_assert_str_eq(c->devices[0].name, "living-room");
+	ck_assert_str_eq(c->devices[0].host, "192.168.1.50");
+	ck_assert_int_eq(c->devices[0].outlet, -1);
+	ck_assert_str_eq(c->devices[1].name, "desk-lamp");
+	ck_assert_int_eq(c->devices[1].outlet, 2);
+	ck_assert_uint_eq(c->devices[1].poll_interval_usec, 30 * SEC);
+	config_free(c);
+	free(all);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_syntax_accepted)
+{
+	struct config *c = load_ok("  [kasad]  \n"
+				   "\tqueue_max=7\n"
+				   "offline_after : 4\n"
+				   "body_max = 1k ; a comment\n");
+
+	ck_assert_uint_eq(c->queue_max, 7);
+	ck_assert_uint_eq(c->offline_after, 4);
+	ck_assert_uint_eq(c->body_max, 1024);
+	config_free(c);
+
+	/* "10;not a comment" is the value, and is not a number. */
+	expect_errors("[kasad]\nmax_connections = 10;x\n",
+		      "t:2: max_connections: \"10;x\" is not a number\n");
+
+	/* Indented lines are keys of their own, not continuations. */
+	c = load_ok("[device \"a\"]\n  host = a\n  port = 1\n  outlet = 3\n");
+	check_device(c, 0, "a", "a", 1, 3, 0, 1);
+	config_free(c);
+
+	/* A key may be spelt with ':' and the section name with tabs. */
+	c = load_ok("[device\t\"b\"]\nhost: 10.0.0.1:80\n");
+	check_device(c, 0, "b", "10.0.0.1:80", 9999, -1, 0, 1);
+	config_free(c);
+}
+END_TEST
+
+/* --- errors --------------------------------------------------------------- */
+
+START_TEST(test_bad_file)
+{
+	const char *path = DATA("config/bad.conf");
+	struct config *c = NO_CONFIG;
+	char *errors = NULL;
+	char *expected = NULL;
+
+	ck_assert_int_eq(config_load_file(path, &c, &errors), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_int_gt(
+		asprintf(
+			&expected,
+			"%1$s:1: host: outside of a section ([kasad] or [device \"NAME\"])\n"
+			"%1$s:3: listen: \"localhost\": expected ADDR:PORT, [ADDR6]:PORT or PORT\n"
+			"%1$s:4: poll_interval: \"soon\" is not a duration (such as 250ms, 10s, 2m "
+			"or 1h, or off)\n"
+			"%1$s:5: poll_interval: given twice in [kasad] (first at line 4)\n"
+			"%1$s:6: request_timeout: 0 is out of range (1ms to 5m)\n"
+			"%1$s:7: offline_after: 101 is out of range (1 to 100)\n"
+			"%1$s:9: max_connections_per_ip: 11 is more than max_connections (10)\n"
+			"%1$s:10: body_max: \"2M\" is not a number of bytes (such as 4096 or 4k)\n"
+			"%1$s:11: colour: unknown key in [kasad]\n"
+			"%1$s:12: queue_max: empty value\n"
+			"%1$s:13: syntax error: expected \"key = value\", a [section] or a "
+			"comment\n"
+			"%1$s:14: [kasad]: given twice (first at line 2)\n"
+			"%1$s:16: [devices]: unknown section (expected [kasad] or [device "
+			"\"NAME\"])\n"
+			"%1$s:20: outlet: 16 is out of range (0 to 15)\n"
+			"%1$s:21: [device \"lamp\"]: already defined at line 18\n"
+			"%1$s:23: [device \"no host\"]: invalid device name (letters, digits, '-', "
+			"'_' and '.', at most 63)\n"
+			"%1$s:24: [device \"nohost\"]: no host\n"
+			"%1$s:25: port: 0 is out of range (1 to 65535)\n"
+			"%1$s:26: [device \"twin\"]: the same host, port and outlet as [device "
+			"\"lamp\"] at line 18\n"
+			"%1$s:29: host: \"lamp lan!\" is not a host name or address (letters, "
+			"digits and -.:[]_, at most 253)\n"
+			"%1$s:30: syntax error: a section header needs a closing ']'\n",
+			path),
+		0);
+	ck_assert_str_eq(errors, expected);
+	free(expected);
+	free(errors);
+
+	/* The same from memory, under another name. */
+	expected = test_data("config/bad.conf", NULL);
+	errors = load_err(expected);
+	ck_assert_int_eq(strncmp(errors, "t:1: host: outside", 18), 0);
+	ck_assert_ptr_nonnull(strstr(errors, "\nt:30: syntax error: a section header needs a "
+					     "closing ']'\n"));
+	free(errors);
+	free(expected);
+
+	/* ret_errors may be NULL. */
+	ck_assert_int_eq(config_load_file(path, &c, NULL), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+}
+END_TEST
+
+/* One mistake each, and the exact message it gives. */
+static const struct {
+	const char *text, *errors;
+} bad_cases[] = {
+	/* syntax */
+	{"[kasad\n", "t:1: syntax error: a section header needs a closing ']'\n"},
+	{"[kasad] x\n", "t:1: syntax error: text after the section header\n"},
+	{"[kasad]\n= 5\n", "t:2: syntax error: a key name is missing before the '='\n"},
+	{"[kasad]\nqueue_max\n",
+	 "t:2: syntax error: expected \"key = value\", a [section] or a comment\n"},
+	{"[kasad]\nqueue_max ; = 5\n",
+	 "t:2: syntax error: expected \"key = value\", a [section] or a comment\n"},
+	{"[kasad]\n\n\n  queue_max = \n", "t:4: queue_max: empty value\n"},
+	{"[kasad]\nqueue_max = ; nothing\n", "t:2: queue_max: empty value\n"},
+	{"[device \"a\"]\nhost =\n", "t:2: host: empty value\n"},
+	/* sections */
+	{"[]\n", "t:1: []: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	{"[Kasad]\n", "t:1: [Kasad]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	{"[kasad.x]\n",
+	 "t:1: [kasad.x]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	{"[device]\n", "t:1: [device]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	{"[device\"a\"]\nhost = a\n",
+	 "t:1: [device\"a\"]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	{"[device a]\nhost = a\n",
+	 "t:1: [device a]: the device name needs double quotes, as in [device \"NAME\"]\n"},
+	{"[device \"a]\nhost = a\n",
+	 "t:1: [device \"a]: the device name needs double quotes, as in [device \"NAME\"]\n"},
+	{"[device \"]\n",
+	 "t:1: [device \"]: the device name needs double quotes, as in [device \"NAME\"]\n"},
+	{"[kasad]\n[kasad]\n", "t:2: [kasad]: given twice (first at line 1)\n"},
+	/* keys */
+	{"poll_interval = 1s\n",
+	 "t:1: poll_interval: outside of a section ([kasad] or [device \"NAME\"])\n"},
+	{"[kasad]\nhost = a\n", "t:2: host: unknown key in [kasad]\n"},
+	{"[kasad]\nPoll_interval = 1s\n", "t:2: Poll_interval: unknown key in [kasad]\n"},
+	{"[kasad]\ntokens = /etc/kasad/tokens\n", "t:2: tokens: unknown key in [kasad]\n"},
+	{"[device \"a\"]\nhost = a\nlisten = 80\n", "t:3: listen: unknown key in [device \"a\"]\n"},
+	{"[kasad]\nqueue_max = 1\n\nqueue_max = 2\n",
+	 "t:4: queue_max: given twice in [kasad] (first at line 2)\n"},
+	{"[device \"a\"]\nhost = a\nhost = b\n",
+	 "t:3: host: given twice in [device \"a\"] (first at line 2)\n"},
+	/* A key set again in another device's section is fine; in its own not. */
+	{"[device \"a\"]\nhost = a\n[device \"b\"]\nhost = b\noutlet = 1\noutlet = 1\n",
+	 "t:6: outlet: given twice in [device \"b\"] (first at line 5)\n"},
+	/* devices */
+	{"[device \"a\"]\n", "t:1: [device \"a\"]: no host\n"},
+	{"[device \"a\"]\nport = 1\n[kasad]\n", "t:1: [device \"a\"]: no host\n"},
+	{"[device \"a\"]\nhost = x\n\n[device \"a\"]\nhost = y\n",
+	 "t:4: [device \"a\"]: already defined at line 1\n"},
+	{"[device \"a\"]\nhost = x\n[device \"b\"]\nhost = x\n",
+	 "t:3: [device \"b\"]: the same host, port and outlet as [device \"a\"] at line 1\n"},
+	{"[device \"a\"]\nhost = Plug.lan\noutlet = 1\n[device \"b\"]\nhost = plug.LAN\n"
+	 "outlet = 1\n",
+	 "t:4: [device \"b\"]: the same host, port and outlet as [device \"a\"] at line 1\n"},
+	{"[device \"a\"]\nhost = x\nport = 9999\n[device \"b\"]\nhost = x\n",
+	 "t:4: [device \"b\"]: the same host, port and outlet as [device \"a\"] at line 1\n"},
+	{"[device \"a\"]\nhost = x\noutlet = 16\n", "t:3: outlet: 16 is out of range (0 to 15)\n"},
+	{"[device \"a\"]\nhost = x\noutlet = -1\n", "t:3: outlet: \"-1\" is not a number\n"},
+	{"[device \"a\"]\nhost = x\nport = 65536\n",
+	 "t:3: port: 65536 is out of range (1 to 65535)\n"},
+	{"[device \"a\"]\nhost = x\nport = 99999999999999999999999\n",
+	 "t:3: port: 99999999999999999999999 is out of range (1 to 65535)\n"},
+	{"[device \"a\"]\nhost = x\nport = 0x10\n", "t:3: port: \"0x10\" is not a number\n"},
+	{"[device \"a\"]\nhost = x\nport = 1 2\n", "t:3: port: \"1 2\" is not a number\n"},
+	{"[device \"a\"]\nhost = x\nport = +1\n", "t:3: port: \"+1\" is not a number\n"},
+	{"[device \"a\"]\nhost = x\npoll_interval = off\n",
+	 "t:3: poll_interval: \"off\" is not a duration (such as 250ms, 10s, 2m or 1h)\n"},
+	{"[device \"a\"]\nhost = x\npoll_interval = 0\n",
+	 "t:3: poll_interval: 0 is out of range (1ms to 24h)\n"},
+	{"[device \"a\"]\nhost = x\npoll_interval = 25h\n",
+	 "t:3: poll_interval: 25h is out of range (1ms to 24h)\n"},
+	{"[device \"a\"]\nhost = -x\n",
+	 "t:2: host: \"-x\" is not a host name or address (letters, digits and -.:[]_, at most "
+	 "253)\n"},
+	{"[device \"a\"]\nhost = a/b\n",
+	 "t:2: host: \"a/b\" is not a host name or address (letters, digits and -.:[]_, at most "
+	 "253)\n"},
+	{"[device \"a\"]\nhost = caf\xc3\xa9\n",
+	 "t:2: host: \"caf\xc3\xa9\" is not a host name or address (letters, digits and -.:[]_, "
+	 "at most 253)\n"},
+	/* [kasad] values */
+	{"[kasad]\npoll_interval = -1s\n",
+	 "t:2: poll_interval: \"-1s\" is not a duration (such as 250ms, 10s, 2m or 1h, or off)\n"},
+	{"[kasad]\npoll_interval = 2d\n",
+	 "t:2: poll_interval: \"2d\" is not a duration (such as 250ms, 10s, 2m or 1h, or off)\n"},
+	{"[kasad]\npoll_interval = 86401\n",
+	 "t:2: poll_interval: 86401 is out of range (0s to 24h)\n"},
+	{"[kasad]\nrequest_timeout = 0\n", "t:2: request_timeout: 0 is out of range (1ms to 5m)\n"},
+	{"[kasad]\nrequest_timeout = off\n",
+	 "t:2: request_timeout: \"off\" is not a duration (such as 250ms, 10s, 2m or 1h)\n"},
+	{"[kasad]\nrequest_timeout = 5.001m\n",
+	 "t:2: request_timeout: 5.001m is out of range (1ms to 5m)\n"},
+	{"[kasad]\ncache_max_age = 1d\n",
+	 "t:2: cache_max_age: \"1d\" is not a duration (such as 250ms, 10s, 2m or 1h)\n"},
+	{"[kasad]\noffline_after = 0\n", "t:2: offline_after: 0 is out of range (1 to 100)\n"},
+	{"[kasad]\noffline_after = 3x\n", "t:2: offline_after: \"3x\" is not a number\n"},
+	{"[kasad]\nbackoff_max = 0\n", "t:2: backoff_max: 0 is out of range (1ms to 24h)\n"},
+	{"[kasad]\nshutdown_timeout = 6m\n",
+	 "t:2: shutdown_timeout: 6m is out of range (0s to 5m)\n"},
+	{"[kasad]\nmax_connections = 0\n",
+	 "t:2: max_connections: 0 is out of range (1 to 65535)\n"},
+	{"[kasad]\nmax_connections = 65536\n",
+	 "t:2: max_connections: 65536 is out of range (1 to 65535)\n"},
+	{"[kasad]\nmax_connections_per_ip = 0\n",
+	 "t:2: max_connections_per_ip: 0 is out of range (1 to 65535)\n"},
+	/* Against the default max_connections, and reported where max_connections is. */
+	{"[kasad]\nmax_connections_per_ip = 257\n",
+	 "t:2: max_connections_per_ip: 257 is more than max_connections (256)\n"},
+	{"[kasad]\n\nmax_connections = 16\n",
+	 "t:3: max_connections_per_ip: 32 is more than max_connections (16)\n"},
+	{"[kasad]\nconnection_timeout = 999ms\n",
+	 "t:2: connection_timeout: 999ms is out of range (1s to 24h)\n"},
+	{"[kasad]\nqueue_max = 10001\n", "t:2: queue_max: 10001 is out of range (1 to 10000)\n"},
+	{"[kasad]\nbody_max = 63\n", "t:2: body_max: 63 is out of range (64 to 1048576)\n"},
+	{"[kasad]\nbody_max = 1025k\n", "t:2: body_max: 1025k is out of range (64 to 1048576)\n"},
+	{"[kasad]\nbody_max = 18014398509481984k\n",
+	 "t:2: body_max: 18014398509481984k is out of range (64 to 1048576)\n"},
+	{"[kasad]\nbody_max = 4kb\n",
+	 "t:2: body_max: \"4kb\" is not a number of bytes (such as 4096 or 4k)\n"},
+	{"[kasad]\nbody_max = k\n",
+	 "t:2: body_max: \"k\" is not a number of bytes (such as 4096 or 4k)\n"},
+	/* errors after the first are reported too */
+	{"[kasad]\nqueue_max = 0\noffline_after = 0\n[nope]\nx = 1\n[device \"d\"]\nport = 0\n",
+	 "t:2: queue_max: 0 is out of range (1 to 10000)\n"
+	 "t:3: offline_after: 0 is out of range (1 to 100)\n"
+	 "t:4: [nope]: unknown section (expected [kasad] or [device \"NAME\"])\n"
+	 "t:6: [device \"d\"]: no host\n"
+	 "t:7: port: 0 is out of range (1 to 65535)\n"},
+};
+
+START_TEST(test_bad_cases)
+{
+	expect_errors(bad_cases[_i].text, bad_cases[_i].errors);
+}
+END_TEST
+
+START_TEST(test_device_names)
+{
+	static const char *const bad[] = {
+		"", ".", "..", "a b", "a/b", "a\"b", "caf\xc3\xa9", "a:b", "x\ty",
+	};
+	char text[256], name[80];
+	struct config *c;
+
+	memset(name, 'n', 63);
+	name[63] = '\0';
+	snprintf(text, sizeof(text), "[device \"%s\"]\nhost = h\n", name);
+	c = load_ok(text);
+	ck_assert_str_eq(c->devices[0].name, name);
+	config_free(c);
+
+	c = load_ok("[device \"A-z_0.9\"]\nhost = h\n[device \"...\"]\nhost = h\nport = 1\n");
+	ck_assert_ptr_nonnull(config_find_device(c, "A-z_0.9"));
+	ck_assert_ptr_nonnull(config_find_device(c, "..."));
+	config_free(c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *expected, *errors;
+
+		snprintf(text, sizeof(text), "[device \"%s\"]\nhost = h\n", bad[i]);
+		errors = load_err(text);
+		ck_assert_int_gt(asprintf(&expected,
+					  "t:1: [device \"%s\"]: invalid device name (letters, "
+					  "digits, '-', '_' and '.', at most 63)\n",
+					  bad[i]),
+				 0);
+		ck_assert_str_eq(errors, expected);
+		free(expected);
+		free(errors);
+	}
+
+	/* 64 is one too many. */
+	memset(name, 'n', 64);
+	name[64] = '\0';
+	snprintf(text, sizeof(text), "[device \"%s\"]\nhost = h\n", name);
+	{
+		char *errors = load_err(text);
+
+		ck_assert_ptr_nonnull(strstr(errors, "invalid device name"));
+		ck_assert_int_eq(strncmp(errors, "t:1: [device \"nnnn", 18), 0);
+		free(errors);
+	}
+}
+END_TEST
+
+START_TEST(test_same_host)
+{
+	/* Different outlets, ports, or the whole strip beside one outlet: all fine. */
+	struct config *c = load_ok("[device \"strip\"]\nhost = s\n"
+				   "[device \"o0\"]\nhost = s\noutlet = 0\n"
+				   "[device \"o1\"]\nhost = s\noutlet = 1\n"
+				   "[device \"other-port\"]\nhost = s\nport = 9998\noutlet = 1\n"
+				   "[device \"other-host\"]\nhost = t\noutlet = 1\n");
+
+	ck_assert_uint_eq(c->n_devices, 5);
+	check_device(c, 3, "other-port", "s", 9998, 1, 0, 9);
+	config_free(c);
+
+	/* Each later duplicate names the first one it repeats. */
+	expect_errors("[device \"a\"]\nhost = s\n"
+		      "[device \"b\"]\nhost = s\noutlet = 3\n"
+		      "[device \"c\"]\nhost = s\noutlet = 3\n"
+		      "[device \"d\"]\nhost = s\n",
+		      "t:6: [device \"c\"]: the same host, port and outlet as [device \"b\"] at "
+		      "line 3\n"
+		      "t:9: [device \"d\"]: the same host, port and outlet as [device \"a\"] at "
+		      "line 1\n");
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	static const struct {
+		const char *s;
+		uint64_t usec;
+	} good[] = {
+		{"0", 0},
+		{"0s", 0},
+		{"0ms", 0},
+		{"10", 10 * SEC},
+		{"007s", 7 * SEC},
+		{"1.5", 1500000},
+		{"250ms", 250000},
+		{"0.5ms", 500},
+		{"1.5ms", 1500},
+		{"10s", 10 * SEC},
+		{"2m", 120 * SEC},
+		{"1.25m", 75 * SEC},
+		{"1h", 3600 * SEC},
+		{"0.5h", 1800 * SEC},
+		{"24h", 86400 * SEC},
+		{"1440m", 86400 * SEC},
+		{"86400", 86400 * SEC},
+		{"86400000ms", 86400 * SEC},
+		{"0.000001", 1},
+		{"0.0000019", 1},
+		{"1.000000000000000000001", SEC},
+	};
+	static const struct {
+		const char *s;
+		int ret;
+	} bad[] = {
+		{"", -EINVAL},
+		{"s", -EINVAL},
+		{"ms", -EINVAL},
+		{"-1", -EINVAL},
+		{"-1s", -EINVAL},
+		{"+1", -EINVAL},
+		{" 1", -EINVAL},
+		{"1 ", -EINVAL},
+		{"1 s", -EINVAL},
+		{"1x", -EINVAL},
+		{"1sec", -EINVAL},
+		{"1S", -EINVAL},
+		{"1d", -EINVAL},
+		{"1us", -EINVAL},
+		{"1.", -EINVAL},
+		{".5", -EINVAL},
+		{"1.5.5", -EINVAL},
+		{"1..5", -EINVAL},
+		{"1e3", -EINVAL},
+		{"0x10", -EINVAL},
+		{"1ms5", -EINVAL},
+		{"1m1s", -EINVAL},
+		{"off", -EINVAL},
+		{"99999999999999999999999999x", -EINVAL},
+		{"86401", -ERANGE},
+		{"86400.000001", -ERANGE},
+		{"86400001ms", -ERANGE},
+		{"1441m", -ERANGE},
+		{"24.0001h", -ERANGE},
+		{"25h", -ERANGE},
+		{"18446744073709551616", -ERANGE},
+		{"99999999999999999999999999h", -ERANGE},
+		{"0.0000001", -ERANGE},
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint64_t usec = 42;
+
+		ck_assert_msg(config_parse_duration(good[i].s, &usec) == 0, "%s", good[i].s);
+		ck_assert_msg(usec == good[i].usec, "%s: %llu", good[i].s,
+			      (unsigned long long)usec);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t usec = 42;
+		int r = config_parse_duration(bad[i].s, &usec);
+
+		ck_assert_msg(r == bad[i].ret, "\"%s\": %d", bad[i].s, r);
+		ck_assert_uint_eq(usec, 42);
+	}
+}
+END_TEST
+
+START_TEST(test_listen)
+{
+	static const struct {
+		const char *s, *addr;
+		int family;
+		unsigned port;
+	} good[] = {
+		{"8080", "127.0.0.1", AF_INET, 8080},
+		{"0", "127.0.0.1", AF_INET, 0},
+		{"65535", "127.0.0.1", AF_INET, 65535},
+		{"1.2.3.4:80", "1.2.3.4", AF_INET, 80},
+		{"0.0.0.0:0", "0.0.0.0", AF_INET, 0},
+		{"localhost:8081", "127.0.0.1", AF_INET, 8081},
+		{"[::1]:8080", "::1", AF_INET6, 8080},
+		{"[::]:0", "::", AF_INET6, 0},
+		{"[2001:db8::1]:443", "2001:db8::1", AF_INET6, 443},
+		{"[::ffff:10.0.0.1]:1", "::ffff:10.0.0.1", AF_INET6, 1},
+	};
+	static const struct {
+		const char *s, *why;
+	} bad[] = {
+		{"65536", "the port must be a number from 0 to 65535"},
+		{"99999999999999999999999", "the port must be a number from 0 to 65535"},
+		{"80 80", "the port must be a number from 0 to 65535"},
+		{"1.2.3.4:65536", "the port must be a number from 0 to 65535"},
+		{"1.2.3.4:", "the port must be a number from 0 to 65535"},
+		{"1.2.3.4:-1", "the port must be a number from 0 to 65535"},
+		{"1.2.3.4:+80", "the port must be a number from 0 to 65535"},
+		{"1.2.3.4:80x", "the port must be a number from 0 to 65535"},
+		{"[::1]:", "the port must be a number from 0 to 65535"},
+		{"[::1]:99999", "the port must be a number from 0 to 65535"},
+		{"localhost", "expected ADDR:PORT, [ADDR6]:PORT or PORT"},
+		{"1.2.3.4", "expected ADDR:PORT, [ADDR6]:PORT or PORT"},
+		{":80", "expected ADDR:PORT, [ADDR6]:PORT or PORT"},
+		{"-1", "expected ADDR:PORT, [ADDR6]:PORT or PORT"},
+		{"::1:8080", "an IPv6 address needs brackets, as in [::1]:8080"},
+		{"[::1]8080", "expected [ADDR6]:PORT"},
+		{"[::1]", "expected [ADDR6]:PORT"},
+		{"[::1:80", "expected [ADDR6]:PORT"},
+		{"[]:80", "not a numeric IPv6 address"},
+		{"[1.2.3.4]:80", "not a numeric IPv6 address"},
+		{"[fe80::1%eth0]:80", "not a numeric IPv6 address"},
+		{"example.com:80", "not a numeric IPv4 address (names are not looked up)"},
+		{"1.2.3.4.5:80", "not a numeric IPv4 address (names are not looked up)"},
+		{"256.1.1.1:80", "not a numeric IPv4 address (names are not looked up)"},
+		{"*:80", "not a numeric IPv4 address (names are not looked up)"},
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct config *c;
+
+		snprintf(text, sizeof(text), "[kasad]\nlisten = %s\n", good[i].s);
+		c = load_ok(text);
+		ck_assert_str_eq(c->listen, good[i].s);
+		if (good[i].family == AF_INET)
+			check_sin(c, good[i].addr, good[i].port);
+		else
+			check_sin6(c, good[i].addr, good[i].port);
+		config_free(c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char expected[256];
+
+		snprintf(text, sizeof(text), "[kasad]\nlisten = %s\n", bad[i].s);
+		snprintf(expected, sizeof(expected), "t:2: listen: \"%s\": %s\n", bad[i].s,
+			 bad[i].why);
+		expect_errors(text, expected);
+	}
+}
+END_TEST
+
+/* Each bound of each number, just inside. */
+START_TEST(test_limits)
+{
+	struct config *c = load_ok("[kasad]\noffline_after = 100\nmax_connections = 65535\n"
+				   "max_connections_per_ip = 65535\nqueue_max = 10000\n"
+				   "body_max = 1024k\nrequest_timeout = 5m\n"
+				   "shutdown_timeout = 5m\nconnection_timeout = 1s\n"
+				   "backoff_max = 24h\ncache_max_age = 24h\npoll_interval = 24h\n"
+				   "[device \"a\"]\nhost = a\nport = 65535\noutlet = 15\n"
+				   "poll_interval = 1ms\n"
+				   "[device \"b\"]\nhost = b\nport = 1\noutlet = 0\n"
+				   "poll_interval = 24h\n");
+
+	ck_assert_uint_eq(c->offline_after, 100);
+	ck_assert_uint_eq(c->max_connections, 65535);
+	ck_assert_uint_eq(c->max_connections_per_ip, 65535);
+	ck_assert_uint_eq(c->queue_max, 10000);
+	ck_assert_uint_eq(c->body_max, 1048576);
+	ck_assert_uint_eq(c->request_timeout_usec, 300 * SEC);
+	ck_assert_uint_eq(c->shutdown_timeout_usec, 300 * SEC);
+	ck_assert_uint_eq(c->connection_timeout_usec, SEC);
+	ck_assert_uint_eq(c->backoff_max_usec, 86400 * SEC);
+	ck_assert_uint_eq(c->cache_max_age_usec, 86400 * SEC);
+	ck_assert_uint_eq(c->poll_interval_usec, 86400 * SEC);
+	check_device(c, 0, "a", "a", 65535, 15, 1000, 13);
+	check_device(c, 1, "b", "b", 1, 0, 86400 * SEC, 18);
+	config_free(c);
+
+	c = load_ok("[kasad]\noffline_after = 1\nmax_connections = 1\nmax_connections_per_ip = 1\n"
+		    "queue_max = 1\nbody_max = 64\nrequest_timeout = 1ms\nshutdown_timeout = 0\n"
+		    "backoff_max = 1ms\ncache_max_age = 0\n");
+	ck_assert_uint_eq(c->offline_after, 1);
+	ck_assert_uint_eq(c->max_connections, 1);
+	ck_assert_uint_eq(c->max_connections_per_ip, 1);
+	ck_assert_uint_eq(c->queue_max, 1);
+	ck_assert_uint_eq(c->body_max, 64);
+	ck_assert_uint_eq(c->request_timeout_usec, 1000);
+	ck_assert_uint_eq(c->shutdown_timeout_usec, 0);
+	ck_assert_uint_eq(c->backoff_max_usec, 1000);
+	ck_assert_uint_eq(c->cache_max_age_usec, 0);
+	config_free(c);
+
+	c = load_ok("[kasad]\nbody_max = 4K\n");
+	ck_assert_uint_eq(c->body_max, 4096);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_long_lines)
+{
+	char text[4096], host[1100];
+	const char *prefix;
+	char *errors;
+	struct config *c;
+	int max = 0;
+
+	/* A long comment is fine; a long setting is not. */
+	memset(text, 0, sizeof(text));
+	strcpy(text, "# ");
+	memset(text + 2, 'x', 3000);
+	strcat(text, "\n[kasad]\n");
+	c = load_ok(text);
+	config_free(c);
+
+	memset(host, 'h', 1000);
+	host[1000] = '\0';
+	snprintf(text, sizeof(text), "[device \"a\"]\nhost = %s\n[kasad]\nqueue_max = 0\n", host);
+	errors = load_err(text);
+	/* The line is dropped, so the device has no host either. */
+	prefix = "t:1: [device \"a\"]: no host\nt:2: line too long (more than ";
+	ck_assert_msg(strncmp(errors, prefix, strlen(prefix)) == 0, "%s", errors);
+	ck_assert_ptr_nonnull(strstr(errors, "\nt:4: queue_max: 0 is out of range"));
+	/* inih's buffer decides the limit; check both sides of it exactly. */
+	ck_assert_int_eq(sscanf(errors + strlen(prefix), "%d", &max), 1);
+	free(errors);
+	ck_assert_int_gt(max, 20);
+	if (max - 7 <= 253) {
+		memset(host, 'h', (size_t)max - 7);
+		host[max - 7] = '\0';
+		snprintf(text, sizeof(text), "[device \"a\"]\nhost = %s\n", host);
+		c = load_ok(text);
+		ck_assert_uint_eq(strlen(c->devices[0].host), (size_t)max - 7);
+		config_free(c);
+		snprintf(text, sizeof(text), "[device \"a\"]\nhost = %sh\n", host);
+		errors = load_err(text);
+		ck_assert_ptr_nonnull(strstr(errors, "\nt:2: line too long"));
+		free(errors);
+	}
+
+	/* Long, but within what inih takes. */
+	memset(host, 'h', 150);
+	host[150] = '\0';
+	snprintf(text, sizeof(text), "[device \"a\"]\nhost = %s\n", host);
+	c = load_ok(text);
+	ck_assert_str_eq(c->devices[0].host, host);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_too_many_errors)
+{
+	size_t size = 200 * 32, lines = 0;
+	char *text = malloc(size), *errors, *last;
+	size_t len = 0;
+
+	len += (size_t)snprintf(text + len, size - len, "[kasad]\n");
+	for (int i = 0; i < 200; i++)
+		len += (size_t)snprintf(text + len, size - len, "key%d = 1\n", i);
+	errors = load_err(text);
+	for (char *p = errors; *p; p++)
+		lines += *p == '\n';
+	ck_assert_uint_eq(lines, 51);
+	ck_assert_int_eq(strncmp(errors, "t:2: key0: unknown key in [kasad]\n", 34), 0);
+	ck_assert_ptr_nonnull(strstr(errors, "\nt:51: key49: unknown key in [kasad]\n"));
+	last = strstr(errors, "\nt: too many errors, stopped at line 52\n");
+	ck_assert_ptr_nonnull(last);
+	ck_assert_str_eq(last, "\nt: too many errors, stopped at line 52\n");
+	free(errors);
+	free(text);
+}
+END_TEST
+
+static char *devices_text(size_t n)
+{
+	size_t size = n * 48 + 1;
+	char *text = malloc(size);
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(text);
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len, "[device \"d%zu\"]\nhost = h%zu\n",
+					i, i);
+	return text;
+}
+
+START_TEST(test_devices_max)
+{
+	char *text = devices_text(CONFIG_DEVICES_MAX);
+	struct config *c = load_ok(text);
+	char *errors;
+
+	ck_assert_uint_eq(c->n_devices, CONFIG_DEVICES_MAX);
+	check_device(c, CONFIG_DEVICES_MAX - 1, "d4095", "h4095", 9999, -1, 0,
+		     2 * CONFIG_DEVICES_MAX - 1);
+	config_free(c);
+	free(text);
+
+	text = devices_text(CONFIG_DEVICES_MAX + 1);
+	errors = load_err(text);
+	ck_assert_str_eq(errors, "t:8193: [device \"d4096\"]: too many devices (at most 4096)\n");
+	free(errors);
+	free(text);
+}
+END_TEST
+
+/* --- files ---------------------------------------------------------------- */
+
+START_TEST(test_missing_file)
+{
+	struct config *c = NO_CONFIG;
+	char *errors = NO_ERRORS;
+
+	ck_assert_int_eq(config_load_file(DATA("config/absent.conf"), &c, &errors), -ENOENT);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_str_eq(errors, DATA("config/absent.conf") ": No such file or directory\n");
+	free(errors);
+
+	ck_assert_int_eq(config_load_file(DATA("config/absent.conf"), &c, NULL), -ENOENT);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+
+	errors = NO_ERRORS;
+	ck_assert_int_eq(config_load_file(DATA("config"), &c, &errors), -EISDIR);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_str_eq(errors, DATA("config") ": Is a directory\n");
+	free(errors);
+}
+END_TEST
+
+/* A file written for one test; *ret_path is owned. */
+static void write_temp(const void *data, size_t len, char **ret_path)
+{
+	char path[] = "/tmp/test-config-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	*ret_path = strdup(path);
+}
+
+START_TEST(test_file_limits)
+{
+	static const char nul[] = "[kasad]\nqueue_max = 1\0x\nbody_max = 1\n";
+	size_t big = 1024 * 1024;
+	char *text = malloc(big + 2), *path, *errors, *expected;
+	struct config *c = NO_CONFIG;
+
+	/* Exactly 1 MiB is fine, one byte more is not. */
+	memset(text, '\n', big + 1);
+	memcpy(text, "[kasad]\n", 8);
+	text[big] = '\0';
+	c = load_ok(text);
+	config_free(c);
+	c = NO_CONFIG;
+	write_temp(text, big, &path);
+	ck_assert_int_eq(config_load_file(path, &c, NULL), 0);
+	config_free(c);
+	c = NO_CONFIG;
+	unlink(path);
+	free(path);
+
+	text[big] = '\n';
+	text[big + 1] = '\0';
+	ck_assert_int_eq(config_load_string(text, "t", &c, &errors), -EFBIG);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_str_eq(errors, "t: too large (more than 1 MiB)\n");
+	free(errors);
+	write_temp(text, big + 1, &path);
+	ck_assert_int_eq(config_load_file(path, &c, &errors), -EFBIG);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_int_gt(asprintf(&expected, "%s: too large (more than 1 MiB)\n", path), 0);
+	ck_assert_str_eq(errors, expected);
+	free(expected);
+	free(errors);
+	unlink(path);
+	free(path);
+	free(text);
+
+	/* A NUL byte is refused where it is, and the rest is still read. */
+	write_temp(nul, sizeof(nul) - 1, &path);
+	ck_assert_int_eq(config_load_file(path, &c, &errors), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_int_gt(asprintf(&expected,
+				  "%1$s:2: a NUL byte in the line\n"
+				  "%1$s:3: body_max: 1 is out of range (64 to 1048576)\n",
+				  path),
+			 0);
+	ck_assert_str_eq(errors, expected);
+	free(expected);
+	free(errors);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_free_null)
+{
+	config_free(NULL);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_good_file);
+	tcase_add_test(tc, test_good_string);
+	tcase_add_test(tc, test_crlf_bom);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_cache_max_age);
+	tcase_add_test(tc, test_poll_off);
+	tcase_add_test(tc, test_example);
+	tcase_add_test(tc, test_syntax_accepted);
+	tcase_add_test(tc, test_bad_file);
+	tcase_add_loop_test(tc, test_bad_cases, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_device_names);
+	tcase_add_test(tc, test_same_host);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_long_lines);
+	tcase_add_test(tc, test_too_many_errors);
+	tcase_add_test(tc, test_devices_max);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_file_limits);
+	tcase_add_test(tc, test_free_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return test_run(config_suite());
+}
