@@ -751,7 +751,7 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 	int on;
 
 	if (!d) {
-		reply_error(req, API_ENODEV, NULL, NULL, "no device named '%.64s'", p->part[1]);
+		reply_error(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'", p->part[1]);
 		return;
 	}
 	if (p->n > 4 || (sub && !streq(action, "emeter")))
@@ -796,7 +796,8 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 				    "the body must be ON or OFF, true or false, or {\"on\":true}");
 			return;
 		}
-		submit(a, req, d, &(struct plug_job_args){ .kind = PLUG_JOB_LED, .on = on == 1 },
+		submit(a, req, d,
+		       &(struct plug_job_args){ .kind = PLUG_JOB_LED, .outlet = -1, .on = on == 1 },
 		       ANSWER_DEVICE);
 	} else if (streq(action, "alias")) {
 		struct plug_job_args args = { .kind = PLUG_JOB_ALIAS, .outlet = d->outlet };

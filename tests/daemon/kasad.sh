@@ -132,6 +132,9 @@ api() {
 		LAST_CMD="$LAST_CMD <<< $_b"
 		set -- --data-binary "$_b" "$@"
 	fi
+	# Nothing of the previous answer may pass for this one.
+	: >"$OUT"
+	: >"$TMP/headers"
 	_t0=$(now_ms)
 	HTTP_STATUS=$(curl -sS -m "$GUARD_S" -o "$OUT" -D "$TMP/headers" -w '%{http_code}' \
 		-X "$_m" "$@" "$KASAD_URL$_p" 2>"$ERR" 9<&-)
