@@ -19,7 +19,6 @@
  * SIGTERM, SIGINT and SIGHUP sent to notify-run are passed on to the child,
  * so that a harness killing us does not leave the daemon running.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
