@@ -145,10 +145,16 @@ static void update_timer(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
-		loop_timer_set(s->timer, loop_now(s->loop) + (uint64_t)ms * USEC_PER_MSEC + 1);
-	else
+	if (MHD_get_timeout(s->mhd, &ms) != MHD_YES) {
 		loop_timer_set(s->timer, 0);
+	} else if (ms == 0) {
+		/* Work is ready now (a resumed connection's next request): run on the
+		 * next iteration, not on a timer that may fire a millisecond late. */
+		loop_timer_set(s->timer, 0);
+		loop_defer_arm(s->kick);
+	} else {
+		loop_timer_set(s->timer, loop_now(s->loop) + (uint64_t)ms * USEC_PER_MSEC);
+	}
 }
 
 static void run(struct http_server *s)
