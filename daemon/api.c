@@ -252,20 +252,6 @@ static bool device_emeter(const struct plug_state *st, int outlet, struct kasa_e
 	return true;
 }
 
-static bool device_on(const struct plug_state *st, int outlet)
-{
-	const struct kasa_sysinfo *in = &st->info;
-
-	if (outlet >= 0)
-		return (unsigned)outlet < in->outlet_count && in->outlets[outlet].on;
-	if (in->outlet_count == 0)
-		return in->relay_on;
-	for (unsigned i = 0; i < in->outlet_count; i++)
-		if (in->outlets[i].on)
-			return true;
-	return false;
-}
-
 static struct json_object *device_json(struct api *a, const char *name, struct plug *p,
 				       int outlet)
 {
@@ -292,7 +278,7 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 		add(o, "on", NULL);
 		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
 	} else {
-		add(o, "on", json_object_new_boolean(device_on(st, outlet)));
+		add(o, "on", json_object_new_boolean(plug_state_on(st, outlet)));
 	}
 	add(o, "age_ms", json_object_new_int64(st->usec ? age_ms(now, st->usec) : 0));
 	if (outlet >= 0 && (unsigned)outlet < in->outlet_count) {
@@ -426,7 +412,7 @@ static void call_answer(struct call *c, const struct plug_result *res)
 		reply_json(req, 200, device_json(c->api, c->name, c->plug, c->outlet), NULL);
 		break;
 	case ANSWER_STATE:
-		reply_state_text(req, device_on(plug_state(c->plug), c->outlet));
+		reply_state_text(req, plug_state_on(plug_state(c->plug), c->outlet));
 		break;
 	case ANSWER_EMETER:
 		reply_emeter(c->api, req, c->name, c->plug, c->outlet);
@@ -629,7 +615,7 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 		return;
 	}
 	if (answer == ANSWER_STATE)
-		reply_state_text(req, device_on(st, d->outlet));
+		reply_state_text(req, plug_state_on(st, d->outlet));
 	else
 		reply_json(req, 200, device_json(a, d->name, d->plug, d->outlet), NULL);
 }

@@ -454,14 +454,12 @@ static void set_relay_cache(struct plug *p, int outlet, bool on)
 	}
 }
 
-/* The relay state a toggle looks at: an outlet, a plug, or a strip (on when
- * any outlet is on, as the strip's own switch would show it). */
-static bool relay_state(const struct plug *p, int outlet)
+bool plug_state_on(const struct plug_state *st, int outlet)
 {
-	const struct kasa_sysinfo *in = &p->st.info;
+	const struct kasa_sysinfo *in = &st->info;
 
 	if (outlet >= 0)
-		return in->outlets[outlet].on;
+		return (unsigned)outlet < in->outlet_count && in->outlets[outlet].on;
 	if (in->outlet_count == 0)
 		return in->relay_on;
 	for (unsigned i = 0; i < in->outlet_count; i++)
@@ -503,7 +501,7 @@ static int take_sysinfo(struct plug *p, struct plug_job *j, struct json_object *
 	    (unsigned)j->args.outlet >= info.outlet_count)
 		return -ENOENT;
 	if (j->args.kind == PLUG_JOB_TOGGLE)
-		j->args.on = !relay_state(p, j->args.outlet);
+		j->args.on = !plug_state_on(&p->st, j->args.outlet);
 	return 0;
 }
 

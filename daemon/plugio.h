@@ -76,6 +76,10 @@ struct plug_state {
 	uint64_t last_poll_usec; /* when the last poll ended, 0 never */
 };
 
+/* The relay of a device on this plug: an outlet, a single plug, or a whole
+ * strip (on when any outlet is on, as the strip's own button shows it). */
+bool plug_state_on(const struct plug_state *st, int outlet);
+
 int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
 	     struct plug **ret_plug);
 /* Answers every waiter with -ESHUTDOWN first.  Accepts NULL. */
