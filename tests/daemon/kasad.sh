@@ -46,7 +46,10 @@ kasad_config() {
 # nothing matches within READY_S seconds, which ends the stream.
 _notify_wait() {
 	(
-		trap 'kill "$_sleep" 2>/dev/null; exit 0' TERM
+		# USR1, which the script itself does not trap: a subshell signalled
+		# before it set this trap must die, not run the script's traps
+		# (bash has them in place for a moment, and the EXIT one cleans up).
+		trap 'kill "$_sleep" 2>/dev/null; exit 0' USR1
 		sleep "$READY_S" &
 		_sleep=$!
 		wait "$_sleep" && kill -KILL "$KASAD_PID" 2>/dev/null
@@ -65,7 +68,7 @@ _notify_wait() {
 			break
 		fi
 	done
-	kill "$_watchdog" 2>/dev/null
+	kill -USR1 "$_watchdog" 2>/dev/null
 	wait "$_watchdog" 2>/dev/null
 	[ "$_found" = yes ]
 }

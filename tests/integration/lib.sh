@@ -82,7 +82,10 @@ emu_try_start() {
 	# A watchdog bounds the wait: killing the emulator closes the FIFO, so
 	# the read below sees end of file instead of blocking forever.
 	(
-		trap 'kill "$_sleep" 2>/dev/null; exit 0' TERM
+		# USR1, which the script itself does not trap: a subshell signalled
+		# before it set this trap must die, not run the script's traps
+		# (bash has them in place for a moment, and the EXIT one cleans up).
+		trap 'kill "$_sleep" 2>/dev/null; exit 0' USR1
 		sleep "$READY_S" &
 		_sleep=$!
 		wait "$_sleep" && kill "$(cat "$_dir/pid")" 2>/dev/null
@@ -100,7 +103,7 @@ emu_try_start() {
 			;;
 		esac
 	done
-	kill "$_watchdog" 2>/dev/null
+	kill -USR1 "$_watchdog" 2>/dev/null
 	wait "$_watchdog" 2>/dev/null
 	if [ "$_ready" != yes ]; then
 		echo "kasa-emu $* exited or did not print 'ready' within ${READY_S} s; its stderr:" >&2
