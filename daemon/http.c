@@ -30,6 +30,14 @@
 #include "loop.h"
 #include "util.h"
 
+/*
+ * Each connection's memory pool: the request line, the headers and the
+ * response headers live in it, and libmicrohttpd clears it for every
+ * request on a kept connection, so it is sized for this API's requests
+ * rather than the library's 32 KiB default.
+ */
+#define HTTP_CONNECTION_MEMORY (16 * 1024)
+
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
@@ -478,7 +486,7 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->connection_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd);
