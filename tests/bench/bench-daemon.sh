@@ -42,6 +42,7 @@ done
 mhd_pid=
 big_pid=
 bench_cleanup() {
+	in_main_shell || return 0
 	[ -n "$mhd_pid" ] && kill -TERM "$mhd_pid" 2>/dev/null && wait "$mhd_pid" 2>/dev/null
 	[ -n "$big_pid" ] && kill -TERM "$big_pid" 2>/dev/null && wait "$big_pid" 2>/dev/null
 	mhd_pid=

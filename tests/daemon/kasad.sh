@@ -16,6 +16,7 @@ KASAD_URL=
 kasad_running=no
 
 kasad_cleanup() {
+	in_main_shell || return 0
 	if [ "$kasad_running" = yes ]; then
 		kill -KILL "$KASAD_PID" 2>/dev/null
 		wait "$KASAD_RUN_PID" 2>/dev/null
@@ -46,9 +47,6 @@ kasad_config() {
 # nothing matches within READY_S seconds, which ends the stream.
 _notify_wait() {
 	(
-		# USR1, which the script itself does not trap: a subshell signalled
-		# before it set this trap must die, not run the script's traps
-		# (bash has them in place for a moment, and the EXIT one cleans up).
 		trap 'kill "$_sleep" 2>/dev/null; exit 0' USR1
 		sleep "$READY_S" &
 		_sleep=$!

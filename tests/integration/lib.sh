@@ -37,7 +37,17 @@ hard_error() {
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kasa-it.XXXXXX") || hard_error "mktemp failed"
 
+# The script's own process.  A shell forked to run something in the
+# background (a subshell, or a command before its exec) carries the script's
+# traps for a moment; signalled then, it would run them, and the EXIT trap
+# would clean up under the script's feet.  The traps act in this process only.
+main_pid=$(exec sh -c 'echo $PPID')
+in_main_shell() {
+	[ "$(exec sh -c 'echo $PPID')" = "$main_pid" ]
+}
+
 cleanup() {
+	in_main_shell || return 0
 	i=1
 	while [ "$i" -le "$emu_count" ]; do
 		emu_stop "$i" >/dev/null 2>&1
@@ -82,9 +92,6 @@ emu_try_start() {
 	# A watchdog bounds the wait: killing the emulator closes the FIFO, so
 	# the read below sees end of file instead of blocking forever.
 	(
-		# USR1, which the script itself does not trap: a subshell signalled
-		# before it set this trap must die, not run the script's traps
-		# (bash has them in place for a moment, and the EXIT one cleans up).
 		trap 'kill "$_sleep" 2>/dev/null; exit 0' USR1
 		sleep "$READY_S" &
 		_sleep=$!
