@@ -330,7 +330,6 @@ static void update_io(struct plug *p)
 
 	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
 		kasa_conn_close(p->conn);
-		loop_io_set(p->io, -1, 0);
 		job_done(p, -ENOMEM);
 		return;
 	}
@@ -651,6 +650,13 @@ static void job_done(struct plug *p, int error)
 	p->head = j->next;
 	if (!p->head)
 		p->tail = NULL;
+	/*
+	 * The socket is not watched between jobs: a kept one the plug closes
+	 * while idle would be readable for ever (the next start checks it).
+	 * And off at once, before anything can open a socket that takes the
+	 * number of one the connection just closed.
+	 */
+	loop_io_set(p->io, -1, 0);
 
 	j->result.error = error;
 	if (error >= 0)
@@ -705,9 +711,6 @@ static void job_step(struct plug *p)
 	r = kasa_conn_start(p->conn, json, strlen(json), now, j->deadline - now);
 	free(json);
 	if (r < 0) {
-		/* Off before anything else can open a socket that takes the closed
-		 * descriptor's number. */
-		loop_io_set(p->io, -1, 0);
 		job_done(p, r);
 		return;
 	}
@@ -726,7 +729,6 @@ static void on_conn_result(struct plug *p, int r)
 		return;
 	}
 	if (r < 0) {
-		loop_io_set(p->io, -1, 0);
 		job_done(p, r);
 		return;
 	}
@@ -739,7 +741,6 @@ static void on_conn_result(struct plug *p, int r)
 		/* The plug answered, but not with what was asked: start afresh. */
 		if (j->result.device.code == 0)
 			kasa_conn_close(p->conn);
-		loop_io_set(p->io, -1, 0);
 		job_done(p, r);
 		return;
 	}
@@ -750,8 +751,10 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 {
 	struct plug *p = userdata;
 
-	if (!p->current)
+	if (!p->current) {
+		loop_io_set(p->io, -1, 0);
 		return;
+	}
 	on_conn_result(p, kasa_conn_process(p->conn, revents, loop_now(p->loop)));
 }
 
