@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "kasa.h"
 #include "log.h"
 #include "loop.h"
 #include "util.h"
@@ -53,10 +54,10 @@ struct http_request {
 	bool gone; /* the connection ended before an answer */
 	struct MHD_Response *response;
 	unsigned status;
+	uint64_t start; /* for the access log */
 	uint64_t deadline;
 	http_abort_cb_t abort_cb;
 	void *abort_userdata;
-	char client[INET6_ADDRSTRLEN];
 };
 
 struct http_server {
@@ -93,11 +94,6 @@ enum http_method http_request_method(const struct http_request *r)
 	return r->method;
 }
 
-const char *http_request_method_name(const struct http_request *r)
-{
-	return r->method_name;
-}
-
 const char *http_request_path(const struct http_request *r)
 {
 	return r->path;
@@ -106,11 +102,6 @@ const char *http_request_path(const struct http_request *r)
 const char *http_request_query(const struct http_request *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-const char *http_request_header(const struct http_request *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_request_body(const struct http_request *r, size_t *ret_len)
@@ -123,11 +114,6 @@ const char *http_request_body(const struct http_request *r, size_t *ret_len)
 bool http_request_body_too_large(const struct http_request *r)
 {
 	return r->too_large;
-}
-
-const char *http_request_client(const struct http_request *r)
-{
-	return r->client;
 }
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata)
@@ -297,7 +283,6 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
 					const char *url, const char *method)
 {
 	struct http_request *r = calloc(1, sizeof(*r));
-	const union MHD_ConnectionInfo *ci;
 
 	if (!r)
 		return NULL;
@@ -308,22 +293,12 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
 	}
 	r->srv = s;
 	r->conn = c;
+	r->start = kasa_now_usec();
 	r->method = HTTP_OTHER;
 	r->method_name = method;
 	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
 		if (streq(methods[i].name, method))
 			r->method = methods[i].method;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client,
-				  sizeof(r->client));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  r->client, sizeof(r->client));
-	}
 	return r;
 }
 
@@ -395,6 +370,23 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	return MHD_YES;
 }
 
+/* One debug line per request: who, what, the status and the time taken. */
+static void log_access(const struct http_request *r, bool sent)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char client[INET6_ADDRSTRLEN] = "?";
+
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, client,
+			  sizeof(client));
+	else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+			  client, sizeof(client));
+	log_debug("%s %s %s: %u%s, %.3f ms", client, r->method_name, r->path, r->status,
+		  sent ? "" : " (not sent)", (double)(kasa_now_usec() - r->start) / USEC_PER_MSEC);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -414,6 +406,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (r->response)
 		MHD_destroy_response(r->response);
+	if (log_get_level() >= LOG_DEBUG)
+		log_access(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	free(r->body);
 	free(r->path);
 	free(r);

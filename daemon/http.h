@@ -69,18 +69,14 @@ unsigned http_active(const struct http_server *s);
 void http_on_idle(struct http_server *s, void (*cb)(void *userdata), void *userdata);
 
 enum http_method http_request_method(const struct http_request *r);
-const char *http_request_method_name(const struct http_request *r);
 /* The path without the query string. */
 const char *http_request_path(const struct http_request *r);
-/* A query argument or header; NULL when absent.  Borrowed. */
+/* A query argument; NULL when absent.  Borrowed. */
 const char *http_request_query(const struct http_request *r, const char *key);
-const char *http_request_header(const struct http_request *r, const char *name);
 /* The body, NUL-terminated; "" when none.  body_too_large when over the cap
  * (the handler answers 413). */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);
 bool http_request_body_too_large(const struct http_request *r);
-/* "ADDR" of the client, for logs. */
-const char *http_request_client(const struct http_request *r);
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata);
 

@@ -103,11 +103,6 @@ uint16_t plug_port(const struct plug *p)
 	return p->port;
 }
 
-const char *plug_label(const struct plug *p)
-{
-	return p->label;
-}
-
 void plug_set_label(struct plug *p, const char *label)
 {
 	char *l = strdup(label);
@@ -121,11 +116,6 @@ void plug_set_label(struct plug *p, const char *label)
 const struct plug_state *plug_state(const struct plug *p)
 {
 	return &p->st;
-}
-
-unsigned plug_queue_length(const struct plug *p)
-{
-	return p->queued + (p->current ? 1 : 0);
 }
 
 static bool is_strip(const struct plug *p)
@@ -669,10 +659,8 @@ static void job_done(struct plug *p, int error)
 		log_dev(LOG_INFO, p->label, "refused: %s",
 			error_text(error, &j->result.device, text, sizeof(text)));
 	}
-	if (j->args.kind == PLUG_JOB_REFRESH) {
-		p->st.last_poll_usec = loop_now(p->loop);
+	if (j->args.kind == PLUG_JOB_REFRESH)
 		poll_schedule(p, error == 0);
-	}
 
 	while (j->waiters)
 		waiter_finish(p, j->waiters, &j->result);

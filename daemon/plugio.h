@@ -73,7 +73,6 @@ struct plug_state {
 	unsigned misses;     /* failed polls in a row */
 	int last_error;      /* of the last failed round trip, 0 after a success */
 	char last_error_text[128];
-	uint64_t last_poll_usec; /* when the last poll ended, 0 never */
 };
 
 /* The relay of a device on this plug: an outlet, a single plug, or a whole
@@ -90,7 +89,6 @@ const char *plug_host(const struct plug *p);
 uint16_t plug_port(const struct plug *p);
 /* A name for logs: the first device that uses it, or host:port. */
 void plug_set_label(struct plug *p, const char *label);
-const char *plug_label(const struct plug *p);
 const struct plug_state *plug_state(const struct plug *p);
 
 /* Start (or stop) background polling; the first poll comes within
@@ -109,8 +107,5 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 		plug_result_cb_t cb, void *userdata, struct plug_waiter **ret_waiter);
 /* Stop waiting: cb will not be called.  The job itself may still run. */
 void plug_waiter_cancel(struct plug_waiter *w);
-
-/* Requests waiting or in flight, for status and tests. */
-unsigned plug_queue_length(const struct plug *p);
 
 #endif
