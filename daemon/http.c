@@ -509,6 +509,11 @@ fail:
 	return r;
 }
 
+void http_set_suspend_timeout(struct http_server *s, uint64_t usec)
+{
+	s->suspend_timeout_usec = usec;
+}
+
 int http_local_address(const struct http_server *s, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];

@@ -56,6 +56,9 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 /* Accepts NULL. */
 void http_free(struct http_server *s);
 
+/* For suspensions from now on (a reload may change the plugs' timeout). */
+void http_set_suspend_timeout(struct http_server *s, uint64_t usec);
+
 /* "ADDR:PORT" (IPv6 in brackets) of the listening socket. */
 int http_local_address(const struct http_server *s, char *buf, size_t len);
 

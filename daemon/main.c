@@ -69,6 +69,13 @@ static struct api_settings api_settings(const struct config *c)
 	};
 }
 
+/* A request waiting on a plug is answered by the plug's own deadline; the
+ * HTTP layer's, a second later, is the net under it. */
+static uint64_t suspend_timeout(const struct config *c)
+{
+	return c->request_timeout_usec + USEC_PER_SEC;
+}
+
 static void notify_status(struct daemon *d)
 {
 	size_t online = registry_online(d->registry);
@@ -112,8 +119,14 @@ static void reload(struct daemon *d)
 	}
 	if (!streq(c->listen, d->config->listen))
 		log_warning("listen changed to %s: that takes a restart", c->listen);
+	if (c->max_connections != d->config->max_connections ||
+	    c->max_connections_per_ip != d->config->max_connections_per_ip ||
+	    c->connection_timeout_usec != d->config->connection_timeout_usec ||
+	    c->body_max != d->config->body_max)
+		log_warning("HTTP limits changed: they take a restart");
 	settings = api_settings(c);
 	api_configure(d->api, &settings);
+	http_set_suspend_timeout(d->http, suspend_timeout(c));
 	config_free(d->config);
 	d->config = c;
 	log_info("reloaded: %zu devices", c->n_devices);
@@ -196,8 +209,7 @@ static int start(struct daemon *d)
 		.max_connections_per_ip = c->max_connections_per_ip,
 		.connection_timeout_s = (unsigned)(c->connection_timeout_usec / USEC_PER_SEC),
 		.body_max = c->body_max,
-		/* The plug's own deadline comes first; this one is the net under it. */
-		.suspend_timeout_usec = c->request_timeout_usec + USEC_PER_SEC,
+		.suspend_timeout_usec = suspend_timeout(c),
 	};
 	const char *why = NULL;
 	int r;
