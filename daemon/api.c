@@ -29,11 +29,11 @@
 #include "util.h"
 
 /* Errors of the API's own, beside the -errno values plugs give. */
-#define API_EBADREQ (-10001)
+#define API_EBADREQ  (-10001)
 #define API_ENOROUTE (-10002)
-#define API_ENODEV (-10003)
-#define API_EMETHOD (-10004)
-#define API_ETOOBIG (-10005)
+#define API_ENODEV   (-10003)
+#define API_EMETHOD  (-10004)
+#define API_ETOOBIG  (-10005)
 #define API_ENOMETER (-10006)
 
 static const struct api_error {
@@ -42,31 +42,31 @@ static const struct api_error {
 	const char *code;
 	const char *message; /* when the caller gives none */
 } errors[] = {
-	{ API_EBADREQ, 400, "bad_request", "bad request" },
-	{ API_ENOROUTE, 404, "not_found", "no such route" },
-	{ API_ENODEV, 404, "no_such_device", "no such device" },
-	{ API_ENOMETER, 404, "not_supported", "this device has no energy meter" },
-	{ API_EMETHOD, 405, "method_not_allowed", "method not allowed" },
-	{ API_ETOOBIG, 413, "body_too_large", "request body too large" },
-	{ -ENOBUFS, 503, "queue_full", "too many requests waiting for this plug" },
-	{ -ESHUTDOWN, 503, "shutting_down", "kasad is stopping" },
-	{ -ETIMEDOUT, 504, "timeout", "the plug did not answer in time" },
-	{ -ECONNREFUSED, 502, "refused", "the plug refused the connection" },
-	{ -ECONNRESET, 502, "connection_reset", "the plug closed the connection" },
-	{ -EHOSTUNREACH, 502, "unreachable", "the plug is unreachable" },
-	{ -ENETUNREACH, 502, "unreachable", "the plug's network is unreachable" },
-	{ -EPROTO, 502, "bad_frame", "the plug sent a malformed frame" },
-	{ -EMSGSIZE, 502, "reply_too_large", "the plug's reply is over the size cap" },
-	{ -EBADMSG, 502, "bad_reply", "the plug's reply is not what was asked for" },
-	{ -ENOTSUP, 404, "not_supported", "the plug does not support this" },
-	{ -ENOSYS, 502, "device_error", "the plug does not know this method" },
-	{ -EINVAL, 502, "device_error", "the plug rejected an argument" },
-	{ -ENOSPC, 502, "device_error", "a table on the plug is full" },
-	{ -EREMOTEIO, 502, "device_error", "the plug reported an error" },
-	{ -ENOENT, 502, "no_such_outlet", "the plug has no such outlet" },
-	{ -ENXIO, 502, "unresolved", "the plug's host name does not resolve" },
-	{ -EAGAIN, 502, "resolver_failed", "the plug's host name could not be looked up" },
-	{ -ENOMEM, 500, "internal", "out of memory" },
+	{API_EBADREQ, 400, "bad_request", "bad request"},
+	{API_ENOROUTE, 404, "not_found", "no such route"},
+	{API_ENODEV, 404, "no_such_device", "no such device"},
+	{API_ENOMETER, 404, "not_supported", "this device has no energy meter"},
+	{API_EMETHOD, 405, "method_not_allowed", "method not allowed"},
+	{API_ETOOBIG, 413, "body_too_large", "request body too large"},
+	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
+	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
+	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
+	{-ECONNREFUSED, 502, "refused", "the plug refused the connection"},
+	{-ECONNRESET, 502, "connection_reset", "the plug closed the connection"},
+	{-EHOSTUNREACH, 502, "unreachable", "the plug is unreachable"},
+	{-ENETUNREACH, 502, "unreachable", "the plug's network is unreachable"},
+	{-EPROTO, 502, "bad_frame", "the plug sent a malformed frame"},
+	{-EMSGSIZE, 502, "reply_too_large", "the plug's reply is over the size cap"},
+	{-EBADMSG, 502, "bad_reply", "the plug's reply is not what was asked for"},
+	{-ENOTSUP, 404, "not_supported", "the plug does not support this"},
+	{-ENOSYS, 502, "device_error", "the plug does not know this method"},
+	{-EINVAL, 502, "device_error", "the plug rejected an argument"},
+	{-ENOSPC, 502, "device_error", "a table on the plug is full"},
+	{-EREMOTEIO, 502, "device_error", "the plug reported an error"},
+	{-ENOENT, 502, "no_such_outlet", "the plug has no such outlet"},
+	{-ENXIO, 502, "unresolved", "the plug's host name does not resolve"},
+	{-EAGAIN, 502, "resolver_failed", "the plug's host name could not be looked up"},
+	{-ENOMEM, 500, "internal", "out of memory"},
 };
 
 struct api {
@@ -131,17 +131,16 @@ static const struct api_error *find_error(int error)
 	return NULL;
 }
 
-static void reply_error(struct http_request *req, int error, const char *device,
-			const char *allow, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void reply_error(struct http_request *req, int error, const char *device, const char *allow,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The one place an error becomes an answer. */
-static void reply_error(struct http_request *req, int error, const char *device,
-			const char *allow, const char *fmt, ...)
+static void reply_error(struct http_request *req, int error, const char *device, const char *allow,
+			const char *fmt, ...)
 {
-	static const struct api_error fallback = { 0, 502, "plug_error", "the plug failed" };
+	static const struct api_error fallback = {0, 502, "plug_error", "the plug failed"};
 	const struct api_error *e = find_error(error);
-	const char *headers[5] = { NULL };
+	const char *headers[5] = {NULL};
 	struct json_object *o = json_object_new_object();
 	char message[256];
 	size_t h = 0;
@@ -252,8 +251,7 @@ static bool device_emeter(const struct plug_state *st, int outlet, struct kasa_e
 	return true;
 }
 
-static struct json_object *device_json(struct api *a, const char *name, struct plug *p,
-				       int outlet)
+static struct json_object *device_json(struct api *a, const char *name, struct plug *p, int outlet)
 {
 	const struct plug_state *st = plug_state(p);
 	const struct kasa_sysinfo *in = &st->info;
@@ -362,7 +360,8 @@ static struct json_object *stats_json(const struct call *c, const struct plug_re
 
 		if (!daily)
 			add(x, "year", json_object_new_int(sum[i].year));
-		add(x, daily ? "day" : "month", json_object_new_int(daily ? sum[i].day : sum[i].month));
+		add(x, daily ? "day" : "month",
+		    json_object_new_int(daily ? sum[i].day : sum[i].month));
 		add(x, "energy_kwh", num(sum[i].energy_kwh, 3));
 		json_object_array_add(list, x);
 	}
@@ -377,8 +376,8 @@ static void reply_state_text(struct http_request *req, bool on)
 	http_reply(req, 200, "text/plain; charset=utf-8", body, body ? strlen(body) : 0, NULL);
 }
 
-static void reply_emeter(struct api *a, struct http_request *req, const char *name,
-			 struct plug *p, int outlet)
+static void reply_emeter(struct api *a, struct http_request *req, const char *name, struct plug *p,
+			 int outlet)
 {
 	const struct plug_state *st = plug_state(p);
 	struct kasa_emeter em;
@@ -486,8 +485,8 @@ static void submit(struct api *a, struct http_request *req, const struct device 
  * 1 on, 0 off, -1 unrecognised. */
 static int parse_switch_body(const char *body)
 {
-	static const char *const on_words[] = { "on", "true", "1" };
-	static const char *const off_words[] = { "off", "false", "0" };
+	static const char *const on_words[] = {"on", "true", "1"};
+	static const char *const off_words[] = {"off", "false", "0"};
 	char word[16];
 	size_t n;
 	struct json_object *o, *v;
@@ -525,7 +524,9 @@ static int parse_switch_body(const char *body)
 		else if (json_object_is_type(v, json_type_string))
 			ret = parse_switch_body(json_object_get_string(v));
 		else if (json_object_is_type(v, json_type_int))
-			ret = json_object_get_int(v) == 1 ? 1 : json_object_get_int(v) == 0 ? 0 : -1;
+			ret = json_object_get_int(v) == 1   ? 1
+			      : json_object_get_int(v) == 0 ? 0
+							    : -1;
 	}
 	json_object_put(o);
 	return ret;
@@ -610,7 +611,7 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 	const struct plug_state *st = plug_state(d->plug);
 
 	if (want_fresh(req) || (!fresh(a, st, loop_now(a->loop)) && !known_offline(st))) {
-		submit(a, req, d, &(struct plug_job_args){ .kind = PLUG_JOB_REFRESH, .outlet = -1 },
+		submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1},
 		       answer);
 		return;
 	}
@@ -623,17 +624,16 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 static void route_switch(struct api *a, struct http_request *req, struct device *d, int on,
 			 bool toggle)
 {
-	struct plug_job_args args = { .outlet = d->outlet, .on = on == 1 };
+	struct plug_job_args args = {.outlet = d->outlet, .on = on == 1};
 
 	args.kind = toggle ? PLUG_JOB_TOGGLE : PLUG_JOB_RELAY;
 	submit(a, req, d, &args, ANSWER_DEVICE);
 }
 
-static void route_emeter(struct api *a, struct http_request *req, struct device *d,
-			 const char *sub)
+static void route_emeter(struct api *a, struct http_request *req, struct device *d, const char *sub)
 {
 	const struct plug_state *st = plug_state(d->plug);
-	struct plug_job_args args = { .outlet = d->outlet };
+	struct plug_job_args args = {.outlet = d->outlet};
 	time_t t = time(NULL);
 	struct tm tm;
 	const char *y, *m;
@@ -658,13 +658,14 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	y = http_request_query(req, "year");
 	m = http_request_query(req, "month");
 	if (y && parse_int_arg(y, 2000, 2100, &args.year) < 0) {
-		reply_error(req, API_EBADREQ, d->name, NULL, "year must be 2000..2100, not '%.32s'", y);
+		reply_error(req, API_EBADREQ, d->name, NULL, "year must be 2000..2100, not '%.32s'",
+			    y);
 		return;
 	}
 	if (streq(sub, "daily")) {
 		if (m && parse_int_arg(m, 1, 12, &args.month) < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL, "month must be 1..12, not '%.32s'",
-				    m);
+			reply_error(req, API_EBADREQ, d->name, NULL,
+				    "month must be 1..12, not '%.32s'", m);
 			return;
 		}
 		args.kind = PLUG_JOB_DAILY;
@@ -683,7 +684,8 @@ static void route_healthz(struct api *a, struct http_request *req)
 
 	add(o, "status", json_object_new_string(a->stopping ? "stopping" : "ok"));
 	add(o, "version", json_object_new_string(PACKAGE_VERSION));
-	add(o, "uptime_s", json_object_new_int64((int64_t)((now - a->started_usec) / USEC_PER_SEC)));
+	add(o, "uptime_s",
+	    json_object_new_int64((int64_t)((now - a->started_usec) / USEC_PER_SEC)));
 	add(o, "devices", json_object_new_int64((int64_t)registry_count(a->reg)));
 	add(o, "online", json_object_new_int64((int64_t)registry_online(a->reg)));
 	reply_json(req, a->stopping ? 503 : 200, o, NULL);
@@ -737,7 +739,8 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 	int on;
 
 	if (!d) {
-		reply_error(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'", p->part[1]);
+		reply_error(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'",
+			    p->part[1]);
 		return;
 	}
 	if (p->n > 4 || (sub && !streq(action, "emeter")))
@@ -783,23 +786,24 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 			return;
 		}
 		submit(a, req, d,
-		       &(struct plug_job_args){ .kind = PLUG_JOB_LED, .outlet = -1, .on = on == 1 },
+		       &(struct plug_job_args){.kind = PLUG_JOB_LED, .outlet = -1, .on = on == 1},
 		       ANSWER_DEVICE);
 	} else if (streq(action, "alias")) {
-		struct plug_job_args args = { .kind = PLUG_JOB_ALIAS, .outlet = d->outlet };
+		struct plug_job_args args = {.kind = PLUG_JOB_ALIAS, .outlet = d->outlet};
 
 		if (!is_change(m))
 			goto change_only;
 		if (parse_alias_body(body, args.alias) < 0) {
 			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes, no control characters");
+				    "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes, no "
+				    "control characters");
 			return;
 		}
 		submit(a, req, d, &args, ANSWER_DEVICE);
 	} else if (streq(action, "reboot")) {
 		if (!is_change(m))
 			goto change_only;
-		submit(a, req, d, &(struct plug_job_args){ .kind = PLUG_JOB_REBOOT, .outlet = -1 },
+		submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REBOOT, .outlet = -1},
 		       ANSWER_OK);
 	} else {
 		goto no_route;

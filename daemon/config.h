@@ -17,35 +17,36 @@
 #include <sys/socket.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/kasad/kasad.conf"
-#define CONFIG_NAME_MAX 64
-#define CONFIG_DEVICES_MAX 4096
+#define CONFIG_NAME_MAX	    64
+#define CONFIG_DEVICES_MAX  4096
 
 struct config_device {
-	char *name;                  /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
-	char *host;                  /* a name or a numeric address, as written */
-	uint16_t port;               /* default 9999 */
-	int outlet;                  /* -1: the whole plug; else 0..KASA_OUTLETS_MAX-1 */
+	char *name;		     /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
+	char *host;		     /* a name or a numeric address, as written */
+	uint16_t port;		     /* default 9999 */
+	int outlet;		     /* -1: the whole plug; else 0..KASA_OUTLETS_MAX-1 */
 	uint64_t poll_interval_usec; /* 0: the daemon's poll_interval */
-	unsigned line;               /* where its section starts */
+	unsigned line;		     /* where its section starts */
 };
 
 struct config {
-	char *path;                            /* as given to config_load_file() */
+	char *path; /* as given to config_load_file() */
 	/* listen = ADDR:PORT, [ADDR6]:PORT or PORT (then 127.0.0.1); numeric only */
-	char *listen;                          /* as written, default "127.0.0.1:8080" */
+	char *listen; /* as written, default "127.0.0.1:8080" */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_addrlen;
-	uint64_t poll_interval_usec;           /* default 10 s; 0 disables polling ("off") */
-	uint64_t request_timeout_usec;         /* default 5 s: a plug's whole answer */
-	uint64_t cache_max_age_usec;           /* default 2 x poll_interval (20 s); reads older go to the plug */
-	unsigned offline_after;                /* missed polls before "offline", default 3 */
-	uint64_t backoff_max_usec;             /* longest poll interval of an offline plug, default 5 min */
-	uint64_t shutdown_timeout_usec;        /* SIGTERM grace, default 3 s */
-	unsigned max_connections;              /* HTTP, default 256 */
-	unsigned max_connections_per_ip;       /* default 32 */
-	uint64_t connection_timeout_usec;      /* idle HTTP connection, default 30 s */
-	unsigned queue_max;                    /* waiting requests per plug, default 64 */
-	size_t body_max;                       /* request body cap, default 4096 */
+	uint64_t poll_interval_usec;   /* default 10 s; 0 disables polling ("off") */
+	uint64_t request_timeout_usec; /* default 5 s: a plug's whole answer */
+	uint64_t cache_max_age_usec; /* default 2 x poll_interval (20 s); reads older go to the plug
+				      */
+	unsigned offline_after;	     /* missed polls before "offline", default 3 */
+	uint64_t backoff_max_usec;   /* longest poll interval of an offline plug, default 5 min */
+	uint64_t shutdown_timeout_usec;	  /* SIGTERM grace, default 3 s */
+	unsigned max_connections;	  /* HTTP, default 256 */
+	unsigned max_connections_per_ip;  /* default 32 */
+	uint64_t connection_timeout_usec; /* idle HTTP connection, default 30 s */
+	unsigned queue_max;		  /* waiting requests per plug, default 64 */
+	size_t body_max;		  /* request body cap, default 4096 */
 	struct config_device *devices;
 	size_t n_devices;
 };

@@ -84,9 +84,9 @@ static const struct {
 	const char *name;
 	enum http_method method;
 } methods[] = {
-	{ "GET", HTTP_GET },       { "HEAD", HTTP_HEAD },   { "POST", HTTP_POST },
-	{ "PUT", HTTP_PUT },       { "DELETE", HTTP_DELETE }, { "PATCH", HTTP_PATCH },
-	{ "OPTIONS", HTTP_OPTIONS },
+	{"GET", HTTP_GET},	   {"HEAD", HTTP_HEAD},	    {"POST", HTTP_POST},
+	{"PUT", HTTP_PUT},	   {"DELETE", HTTP_DELETE}, {"PATCH", HTTP_PATCH},
+	{"OPTIONS", HTTP_OPTIONS},
 };
 
 enum http_method http_request_method(const struct http_request *r)
@@ -197,7 +197,8 @@ static void arm_deadline(struct http_server *s)
 
 static void abort_request(struct http_request *r, enum http_abort why)
 {
-	static const char timeout_body[] = "{\"error\":\"timeout\",\"message\":\"no answer in time\"}";
+	static const char timeout_body[] =
+		"{\"error\":\"timeout\",\"message\":\"no answer in time\"}";
 	static const char shutdown_body[] =
 		"{\"error\":\"shutting_down\",\"message\":\"kasad is stopping\"}";
 	bool timeout = why == HTTP_ABORT_TIMEOUT;
@@ -475,9 +476,8 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	/* The logger first, or libmicrohttpd complains through its own. */
 	s->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
+		on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET,
+		(MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,

@@ -41,14 +41,14 @@ typedef void (*http_handler_cb_t)(struct http_request *req, void *userdata);
 typedef void (*http_abort_cb_t)(struct http_request *req, enum http_abort why, void *userdata);
 
 struct http_options {
-	int listen_fd;                    /* an inherited listening socket, or -1 */
-	const struct sockaddr *addr;      /* else bind this */
+	int listen_fd;		     /* an inherited listening socket, or -1 */
+	const struct sockaddr *addr; /* else bind this */
 	socklen_t addrlen;
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	unsigned connection_timeout_s;
-	size_t body_max;                  /* larger bodies get 413 */
-	uint64_t suspend_timeout_usec;    /* a suspended request's deadline */
+	size_t body_max;	       /* larger bodies get 413 */
+	uint64_t suspend_timeout_usec; /* a suspended request's deadline */
 };
 
 int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t handler,

@@ -22,11 +22,11 @@ bool log_to_journal(void);
 void log_full(int level, const char *device, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define log_error(...) log_full(LOG_ERR, NULL, __VA_ARGS__)
-#define log_warning(...) log_full(LOG_WARNING, NULL, __VA_ARGS__)
-#define log_notice(...) log_full(LOG_NOTICE, NULL, __VA_ARGS__)
-#define log_info(...) log_full(LOG_INFO, NULL, __VA_ARGS__)
-#define log_debug(...) log_full(LOG_DEBUG, NULL, __VA_ARGS__)
+#define log_error(...)		    log_full(LOG_ERR, NULL, __VA_ARGS__)
+#define log_warning(...)	    log_full(LOG_WARNING, NULL, __VA_ARGS__)
+#define log_notice(...)		    log_full(LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_info(...)		    log_full(LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(...)		    log_full(LOG_DEBUG, NULL, __VA_ARGS__)
 #define log_dev(level, device, ...) log_full(level, device, __VA_ARGS__)
 
 #endif

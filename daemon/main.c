@@ -107,7 +107,8 @@ static void reload(struct daemon *d)
 	if (r < 0) {
 		print_errors(errors);
 		log_error("reload failed: keeping the configuration in use");
-		systemd_notify("READY=1\nSTATUS=Reload failed; serving with the previous configuration");
+		systemd_notify(
+			"READY=1\nSTATUS=Reload failed; serving with the previous configuration");
 		return;
 	}
 	r = registry_apply(d->registry, c);
@@ -274,14 +275,11 @@ static void cleanup(struct daemon *d)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
+		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {0},
 	};
-	struct daemon d = { .config_path = CONFIG_DEFAULT_PATH };
+	struct daemon d = {.config_path = CONFIG_DEFAULT_PATH};
 	_cleanup_free_ char *errors = NULL;
 	bool check = false, verbose = false;
 	int opt, r;

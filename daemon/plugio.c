@@ -43,8 +43,8 @@ struct plug_job {
 	struct plug_job_args args;
 	bool background;   /* the poller's: runs with nobody waiting */
 	bool need_sysinfo; /* read sysinfo before the main steps */
-	bool combined;     /* REFRESH: the emeter came with the sysinfo */
-	unsigned step;     /* main steps done */
+	bool combined;	   /* REFRESH: the emeter came with the sysinfo */
+	unsigned step;	   /* main steps done */
 	uint64_t deadline; /* of the whole job, once started */
 	struct plug_waiter *waiters;
 	struct plug_result result;
@@ -60,19 +60,19 @@ struct plug {
 
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	struct gaicb *gai;      /* a name lookup in progress */
+	struct gaicb *gai; /* a name lookup in progress */
 	uint64_t gai_deadline;
-	int resolve_error;      /* the last lookup's, until the next one */
+	int resolve_error; /* the last lookup's, until the next one */
 	struct kasa_conn *conn;
 
 	struct loop_source *io;
 	struct loop_source *timer; /* the nearest deadline, or the lookup check */
 	struct loop_source *poll_timer;
-	struct loop_source *kick;  /* starts the next job on the next iteration */
+	struct loop_source *kick; /* starts the next job on the next iteration */
 
 	struct plug_job *head, *tail; /* the queue; head is current when running */
 	struct plug_job *current;
-	unsigned queued;              /* jobs waiting, current excluded */
+	unsigned queued; /* jobs waiting, current excluded */
 
 	bool polling;
 	uint64_t rng;
@@ -279,7 +279,7 @@ static void arm_timer(struct plug *p)
 
 static void expire_waiters(struct plug *p, uint64_t now)
 {
-	struct plug_result res = { .error = -ETIMEDOUT };
+	struct plug_result res = {.error = -ETIMEDOUT};
 
 	for (struct plug_job *j = p->head; j; j = j->next) {
 		struct plug_waiter *w = j->waiters, *next;
@@ -538,8 +538,8 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 		if (r < 0)
 			return r;
 		if (outlet >= 0)
-			snprintf(p->st.info.outlets[outlet].alias, sizeof(p->st.info.outlets[0].alias),
-				 "%s", j->args.alias);
+			snprintf(p->st.info.outlets[outlet].alias,
+				 sizeof(p->st.info.outlets[0].alias), "%s", j->args.alias);
 		else
 			snprintf(p->st.info.alias, sizeof(p->st.info.alias), "%s", j->args.alias);
 		break;
@@ -555,8 +555,9 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 			if (!j->stats)
 				return -ENOMEM;
 		}
-		r = j->args.kind == PLUG_JOB_DAILY ? kasa_daystat_parse(reply, &j->stats[k], derr)
-						   : kasa_monthstat_parse(reply, &j->stats[k], derr);
+		r = j->args.kind == PLUG_JOB_DAILY
+			    ? kasa_daystat_parse(reply, &j->stats[k], derr)
+			    : kasa_monthstat_parse(reply, &j->stats[k], derr);
 		if (r < 0)
 			return r;
 		j->result.n_stats = k + 1;
@@ -569,8 +570,7 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 
 /* --- Running jobs ------------------------------------------------------------ */
 
-static const char *error_text(int error, const struct kasa_device_error *d, char *buf,
-			      size_t len)
+static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
 {
 	if (d->code != 0)
 		snprintf(buf, len, "%s (err_code %d%s%s)", kasa_strerror(error), d->code,
@@ -674,8 +674,8 @@ static void job_done(struct plug *p, int error)
 	 * it really did (on_time, a strip's other outlets, a reboot). */
 	if (changed) {
 		p->st.usec = 0;
-		plug_submit(p, &(struct plug_job_args){ .kind = PLUG_JOB_REFRESH, .outlet = -1 },
-			    0, NULL, NULL, NULL);
+		plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0,
+			    NULL, NULL, NULL);
 	}
 	pump(p);
 }
@@ -802,8 +802,8 @@ static void pump(struct plug *p)
 	p->current = j;
 	p->queued--;
 	j->deadline = loop_now(p->loop) + p->set.request_timeout_usec;
-	j->need_sysinfo = j->args.kind == PLUG_JOB_REFRESH || j->args.kind == PLUG_JOB_TOGGLE ||
-			  !p->st.known;
+	j->need_sysinfo =
+		j->args.kind == PLUG_JOB_REFRESH || j->args.kind == PLUG_JOB_TOGGLE || !p->st.known;
 	job_step(p);
 }
 
@@ -889,8 +889,8 @@ static void on_poll(struct loop_source *s, uint64_t now, void *userdata)
 	for (struct plug_job *j = p->head; j; j = j->next)
 		if (j->args.kind == PLUG_JOB_REFRESH)
 			return; /* its end schedules the next poll */
-	if (plug_submit(p, &(struct plug_job_args){ .kind = PLUG_JOB_REFRESH, .outlet = -1 }, 0,
-			NULL, NULL, NULL) < 0)
+	if (plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0, NULL,
+			NULL, NULL) < 0)
 		poll_schedule(p, false);
 }
 
@@ -976,7 +976,7 @@ fail:
 
 void plug_free(struct plug *p)
 {
-	struct plug_result res = { .error = -ESHUTDOWN };
+	struct plug_result res = {.error = -ESHUTDOWN};
 
 	if (!p)
 		return;

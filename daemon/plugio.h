@@ -30,12 +30,12 @@ struct plug_settings {
 
 enum plug_job_kind {
 	PLUG_JOB_REFRESH, /* sysinfo, and emeter readings where there is a meter */
-	PLUG_JOB_RELAY,   /* set_relay_state; outlet -1 switches a whole strip */
+	PLUG_JOB_RELAY,	  /* set_relay_state; outlet -1 switches a whole strip */
 	PLUG_JOB_TOGGLE,  /* sysinfo, then set_relay_state to the opposite */
 	PLUG_JOB_LED,
 	PLUG_JOB_ALIAS,
 	PLUG_JOB_REBOOT,
-	PLUG_JOB_DAILY,   /* get_daystat; a whole strip asks each outlet */
+	PLUG_JOB_DAILY,	  /* get_daystat; a whole strip asks each outlet */
 	PLUG_JOB_MONTHLY, /* get_monthstat; likewise */
 };
 
@@ -49,29 +49,28 @@ struct plug_job_args {
 
 /* What a finished job hands its waiters (borrowed for the callback only). */
 struct plug_result {
-	int error;                       /* 0, or -errno (see kasa.h, and -ENOBUFS etc.) */
+	int error;			 /* 0, or -errno (see kasa.h, and -ENOBUFS etc.) */
 	struct kasa_device_error device; /* when the plug refused */
-	bool on;                         /* RELAY and TOGGLE: the state now */
+	bool on;			 /* RELAY and TOGGLE: the state now */
 	/* DAILY and MONTHLY: one statistics list per queried outlet (or one). */
 	unsigned n_stats;
 	const struct kasa_stats *stats;
 };
 
-typedef void (*plug_result_cb_t)(struct plug *p, const struct plug_result *result,
-				 void *userdata);
+typedef void (*plug_result_cb_t)(struct plug *p, const struct plug_result *result, void *userdata);
 
 /* The cached state. */
 struct plug_state {
-	bool known;          /* sysinfo has been read at least once */
-	uint64_t usec;       /* when sysinfo was read */
+	bool known;    /* sysinfo has been read at least once */
+	uint64_t usec; /* when sysinfo was read */
 	struct kasa_sysinfo info;
 	bool emeter_known;
 	uint64_t emeter_usec;
-	struct kasa_emeter emeter;                            /* single plugs */
-	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX];  /* strips, per outlet */
+	struct kasa_emeter emeter;			    /* single plugs */
+	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX]; /* strips, per outlet */
 	bool online;
-	unsigned misses;     /* failed polls in a row */
-	int last_error;      /* of the last failed round trip, 0 after a success */
+	unsigned misses; /* failed polls in a row */
+	int last_error;	 /* of the last failed round trip, 0 after a success */
 	char last_error_text[128];
 };
 

@@ -63,7 +63,7 @@ static int cmp_name(const void *a, const void *b)
 
 struct device *registry_find(struct registry *r, const char *name)
 {
-	struct device key = { .name = (char *)name }, *kp = &key, **found;
+	struct device key = {.name = (char *)name}, *kp = &key, **found;
 
 	if (r->n_devices == 0)
 		return NULL;
@@ -221,8 +221,8 @@ int registry_apply(struct registry *r, const struct config *c)
 			 * the state should be known soon after start. */
 			uint64_t spread = s.poll_interval_usec / 10;
 
-			plug_poll_start(plugs[i], spread < USEC_PER_SEC / 2 ? spread
-									    : USEC_PER_SEC / 2);
+			plug_poll_start(plugs[i],
+					spread < USEC_PER_SEC / 2 ? spread : USEC_PER_SEC / 2);
 		} else {
 			plug_configure(plugs[i], &s);
 		}
@@ -237,8 +237,9 @@ int registry_apply(struct registry *r, const struct config *c)
 	r->n_devices = c->n_devices;
 	free(created);
 	if (added + removed + changed)
-		log_info("inventory: %zu devices on %zu plugs (%zu added, %zu removed, %zu changed)",
-			 c->n_devices, n_plugs, added, removed, changed);
+		log_info(
+			"inventory: %zu devices on %zu plugs (%zu added, %zu removed, %zu changed)",
+			c->n_devices, n_plugs, added, removed, changed);
 	return 0;
 fail:
 	for (size_t i = 0; i < n_plugs; i++)

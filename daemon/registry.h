@@ -17,7 +17,7 @@ struct registry;
 struct device {
 	char *name;
 	struct plug *plug; /* shared with other devices on the same host:port */
-	int outlet;        /* -1: the whole plug */
+	int outlet;	   /* -1: the whole plug */
 };
 
 int registry_new(struct loop *l, struct registry **ret_registry);

@@ -11,7 +11,7 @@
 
 #define ARRAY_SIZE(a) KASA_ARRAY_SIZE(a)
 #define USEC_PER_MSEC 1000ULL
-#define USEC_PER_SEC 1000000ULL
+#define USEC_PER_SEC  1000000ULL
 
 static inline bool streq(const char *a, const char *b)
 {
