@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "kasa.h"
+#include "bench-stats.h"
 
 #define BODY_MAX 65536
 
@@ -45,7 +46,8 @@ static void die(const char *what)
 
 static void http_open(struct http *h, uint16_t port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int one = 1;
 
@@ -117,22 +119,6 @@ static int http_exchange(struct http *h, const char *req, char *body)
 	return status;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts us; returns the median. */
-static uint64_t report(const char *what, uint64_t *us, size_t n)
-{
-	qsort(us, n, sizeof(*us), cmp_u64);
-	printf("  %-48s n=%zu median=%.3f ms p99=%.3f ms max=%.3f ms\n", what, n,
-	       us[n / 2] / 1000.0, us[(n * 99) / 100] / 1000.0, us[n - 1] / 1000.0);
-	return us[n / 2];
-}
-
 /* One request over a kept kasa_conn, waiting with poll() like bench-lib. */
 static int conn_roundtrip(struct kasa_conn *c, const char *json)
 {
@@ -149,7 +135,8 @@ static int conn_roundtrip(struct kasa_conn *c, const char *json)
 
 static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(pport),
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(pport),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	uint64_t *via = calloc(rounds, sizeof(*via)), *kept = calloc(rounds, sizeof(*kept));
 	uint64_t *fresh = calloc(rounds, sizeof(*fresh)), m_via, m_kept, m_fresh;
@@ -195,10 +182,12 @@ static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds
 		fresh[i] = kasa_now_usec() - t0;
 		free(reply);
 	}
-	m_via = report("POST /devices/NAME/on via kasad (keep-alive)", via, rounds);
-	m_kept = report("relay direct, kept kasa_conn (as kasad)", kept, rounds);
-	m_fresh = report("relay direct, kasa_call (new conn, as kasactl)", fresh, rounds);
-	printf("  kasad overhead (median via kasad - median direct kept): %.3f ms  (aim < 0.2 ms)\n",
+	m_via = bench_report("  ", 48, "POST /devices/NAME/on via kasad (keep-alive)", via, rounds);
+	m_kept = bench_report("  ", 48, "relay direct, kept kasa_conn (as kasad)", kept, rounds);
+	m_fresh = bench_report("  ", 48, "relay direct, kasa_call (new conn, as kasactl)", fresh,
+			       rounds);
+	printf("  kasad overhead (median via kasad - median direct kept): %.3f ms  (aim < 0.2 "
+	       "ms)\n",
 	       ((double)m_via - (double)m_kept) / 1000.0);
 	printf("  (vs. kasa_call with a new connection each: %+.3f ms)\n",
 	       ((double)m_via - (double)m_fresh) / 1000.0);
@@ -243,8 +232,8 @@ static int online(uint16_t kport, long count, long timeout_s, uint64_t start_ns)
 		}
 		usleep(1000);
 	}
-	fprintf(stderr, "bench-http: /healthz still says online %ld of %ld after %ld s: %s",
-		n, count, timeout_s, body);
+	fprintf(stderr, "bench-http: /healthz still says online %ld of %ld after %ld s: %s", n,
+		count, timeout_s, body);
 	return 1;
 }
 
@@ -257,7 +246,8 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "online"))
 		return online((uint16_t)atoi(argv[2]), atol(argv[3]), atol(argv[4]),
 			      argc == 6 ? strtoull(argv[5], NULL, 10) : 0);
-	fprintf(stderr, "usage: bench-http relay KASAD_PORT NAME PLUG_PORT ROUNDS\n"
-			"       bench-http online KASAD_PORT COUNT TIMEOUT_S [START_REALTIME_NS]\n");
+	fprintf(stderr,
+		"usage: bench-http relay KASAD_PORT NAME PLUG_PORT ROUNDS\n"
+		"       bench-http online KASAD_PORT COUNT TIMEOUT_S [START_REALTIME_NS]\n");
 	return 2;
 }

@@ -17,20 +17,7 @@
 #include <netinet/in.h>
 
 #include "kasa.h"
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void report(const char *what, uint64_t *us, size_t n)
-{
-	qsort(us, n, sizeof(*us), cmp_u64);
-	printf("%-34s n=%zu median=%.3f ms p99=%.3f ms max=%.3f ms\n", what, n,
-	       us[n / 2] / 1000.0, us[(n * 99) / 100] / 1000.0, us[n - 1] / 1000.0);
-}
+#include "bench-stats.h"
 
 static void bench_cipher(void)
 {
@@ -46,8 +33,8 @@ static void bench_cipher(void)
 	for (int i = 0; i < rounds; i++)
 		kasa_encrypt(buf, len);
 	took = kasa_now_usec() - start;
-	printf("%-34s %.0f MiB/s (%d x %zu MiB)\n", "cipher encrypt", rounds * (len >> 20) / (took / 1e6),
-	       rounds, len >> 20);
+	printf("%-34s %.0f MiB/s (%d x %zu MiB)\n", "cipher encrypt",
+	       rounds * (len >> 20) / (took / 1e6), rounds, len >> 20);
 	start = kasa_now_usec();
 	for (int i = 0; i < rounds; i++)
 		kasa_decrypt(buf, len);
@@ -94,7 +81,7 @@ static void bench_kasactl(const char *kasactl, uint16_t port, uint64_t *us, size
 		us[i] = kasa_now_usec() - start;
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	report("kasactl check, whole process", us, rounds);
+	bench_report("", 34, "kasactl check, whole process", us, rounds);
 }
 
 int main(int argc, char **argv)
@@ -124,7 +111,7 @@ int main(int argc, char **argv)
 		us[i] = kasa_now_usec() - start;
 		free(reply);
 	}
-	report("sysinfo, new connection each", us, rounds);
+	bench_report("", 34, "sysinfo, new connection each", us, rounds);
 
 	c = kasa_conn_new((struct sockaddr *)&sin, sizeof(sin));
 	for (size_t i = 0; i < rounds; i++) {
@@ -137,7 +124,7 @@ int main(int argc, char **argv)
 		}
 		us[i] = kasa_now_usec() - start;
 	}
-	report("sysinfo, one kept connection", us, rounds);
+	bench_report("", 34, "sysinfo, one kept connection", us, rounds);
 	kasa_conn_free(c);
 	if (argc > 3)
 		bench_kasactl(argv[3], ntohs(sin.sin_port), us, rounds < 500 ? rounds : 500);
