@@ -162,12 +162,8 @@ static void on_io(struct loop_source *src, int fd, uint32_t revents, void *userd
 	run(userdata);
 }
 
-static void on_timer(struct loop_source *src, uint64_t now, void *userdata)
-{
-	run(userdata);
-}
-
-static void on_kick(struct loop_source *src, uint64_t now, void *userdata)
+/* Both the timer that follows MHD_get_timeout() and the kick after a resume. */
+static void on_run(struct loop_source *src, uint64_t now, void *userdata)
 {
 	run(userdata);
 }
@@ -494,11 +490,11 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	}
 	r = loop_io_add(l, info->epoll_fd, EPOLLIN, on_io, s, &s->io);
 	if (r >= 0)
-		r = loop_timer_add(l, 0, on_timer, s, &s->timer);
+		r = loop_timer_add(l, 0, on_run, s, &s->timer);
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_deadline, s, &s->deadline_timer);
 	if (r >= 0)
-		r = loop_defer_add(l, on_kick, s, &s->kick);
+		r = loop_defer_add(l, on_run, s, &s->kick);
 	if (r < 0)
 		goto fail;
 	update_timer(s);

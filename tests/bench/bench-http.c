@@ -28,7 +28,7 @@
 #include <sys/socket.h>
 
 #include "kasa.h"
-#include "bench-stats.h"
+#include "bench-util.h"
 
 #define BODY_MAX 65536
 
@@ -119,20 +119,6 @@ static int http_exchange(struct http *h, const char *req, char *body)
 	return status;
 }
 
-/* One request over a kept kasa_conn, waiting with poll() like bench-lib. */
-static int conn_roundtrip(struct kasa_conn *c, const char *json)
-{
-	int r = kasa_conn_start(c, json, strlen(json), kasa_now_usec(), 5000000);
-
-	while (r == 0) {
-		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = (short)kasa_conn_events(c)};
-		int n = poll(&pfd, 1, 5000);
-
-		r = kasa_conn_process(c, n > 0 ? (uint32_t)pfd.revents : 0, kasa_now_usec());
-	}
-	return r;
-}
-
 static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET,
@@ -159,7 +145,7 @@ static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds
 				body);
 			return 1;
 		}
-		if (conn_roundtrip(c, json) != 1)
+		if (bench_conn_roundtrip(c, json) != 1)
 			die("direct relay request failed");
 	}
 	for (size_t i = 0; i < rounds; i++) {
@@ -169,7 +155,7 @@ static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds
 			die("POST failed");
 		t1 = kasa_now_usec();
 		via[i] = t1 - t0;
-		if (conn_roundtrip(c, json) != 1)
+		if (bench_conn_roundtrip(c, json) != 1)
 			die("direct relay request failed");
 		kept[i] = kasa_now_usec() - t1;
 	}

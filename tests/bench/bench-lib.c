@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 
 #include "kasa.h"
-#include "bench-stats.h"
+#include "bench-util.h"
 
 static void bench_cipher(void)
 {
@@ -41,19 +41,6 @@ static void bench_cipher(void)
 	took = kasa_now_usec() - start;
 	printf("%-34s %.0f MiB/s\n", "cipher decrypt", rounds * (len >> 20) / (took / 1e6));
 	free(buf);
-}
-
-static int conn_roundtrip(struct kasa_conn *c, const char *json)
-{
-	int r = kasa_conn_start(c, json, strlen(json), kasa_now_usec(), 5000000);
-
-	while (r == 0) {
-		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = (short)kasa_conn_events(c)};
-		int n = poll(&pfd, 1, 5000);
-
-		r = kasa_conn_process(c, n > 0 ? (uint32_t)pfd.revents : 0, kasa_now_usec());
-	}
-	return r;
 }
 
 /* kasactl HOST:PORT check, as a user runs it; stdout to /dev/null. */
@@ -116,7 +103,7 @@ int main(int argc, char **argv)
 	c = kasa_conn_new((struct sockaddr *)&sin, sizeof(sin));
 	for (size_t i = 0; i < rounds; i++) {
 		uint64_t start = kasa_now_usec();
-		int r = conn_roundtrip(c, query);
+		int r = bench_conn_roundtrip(c, query);
 
 		if (r != 1) {
 			fprintf(stderr, "bench: kasa_conn: %s\n", kasa_strerror(r));

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Latency figures shared by the benchmarks: median, p99 and max. */
-#ifndef BENCH_STATS_H
-#define BENCH_STATS_H
+/* Shared by the benchmark programs: a timed round trip and its figures. */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "kasa.h"
 
 static int bench_cmp_u64(const void *a, const void *b)
 {
@@ -23,6 +27,20 @@ static inline uint64_t bench_report(const char *indent, int width, const char *w
 	printf("%s%-*s n=%zu median=%.3f ms p99=%.3f ms max=%.3f ms\n", indent, width, what, n,
 	       us[n / 2] / 1000.0, us[(n * 99) / 100] / 1000.0, us[n - 1] / 1000.0);
 	return us[n / 2];
+}
+
+/* One request over a kept kasa_conn, waiting with poll(); 1 or -errno. */
+static inline int bench_conn_roundtrip(struct kasa_conn *c, const char *json)
+{
+	int r = kasa_conn_start(c, json, strlen(json), kasa_now_usec(), 5000000);
+
+	while (r == 0) {
+		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = (short)kasa_conn_events(c)};
+		int n = poll(&pfd, 1, 5000);
+
+		r = kasa_conn_process(c, n > 0 ? (uint32_t)pfd.revents : 0, kasa_now_usec());
+	}
+	return r;
 }
 
 #endif
