@@ -42,6 +42,7 @@ struct plug_job {
 	struct plug_job *next;
 	struct plug_job_args args;
 	bool background;   /* the poller's: runs with nobody waiting */
+	bool counted;	   /* a client's: takes a place in the queue */
 	bool need_sysinfo; /* read sysinfo before the main steps */
 	bool combined;	   /* REFRESH: the emeter came with the sysinfo */
 	unsigned step;	   /* main steps done */
@@ -72,7 +73,7 @@ struct plug {
 
 	struct plug_job *head, *tail; /* the queue; head is current when running */
 	struct plug_job *current;
-	unsigned queued; /* jobs waiting, current excluded */
+	unsigned queued; /* clients' jobs waiting, current excluded */
 
 	bool polling;
 	uint64_t rng;
@@ -303,7 +304,7 @@ static void drop_orphans(struct plug *p)
 
 		if (j != p->current && !j->waiters && !j->background) {
 			*link = j->next;
-			p->queued--;
+			p->queued -= j->counted;
 			free(j->stats);
 			free(j);
 			continue;
@@ -795,12 +796,12 @@ static void pump(struct plug *p)
 		/* The last lookup failed: this job takes the error, the next
 		 * one looks the name up again. */
 		p->current = j;
-		p->queued--;
+		p->queued -= j->counted;
 		job_done(p, r);
 		return;
 	}
 	p->current = j;
-	p->queued--;
+	p->queued -= j->counted;
 	j->deadline = loop_now(p->loop) + p->set.request_timeout_usec;
 	j->need_sysinfo =
 		j->args.kind == PLUG_JOB_REFRESH || j->args.kind == PLUG_JOB_TOGGLE || !p->st.known;
@@ -841,19 +842,22 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 			break;
 		}
 	if (!j) {
-		/* The poller's own refresh is not counted against clients. */
+		/* The background refreshes (the poller's, the read-back after a
+		 * change) are not counted against clients: there is at most one,
+		 * as they share. */
 		if (cb && p->queued >= p->set.queue_max)
 			return -ENOBUFS;
 		j = calloc(1, sizeof(*j));
 		if (!j)
 			return -ENOMEM;
 		j->args = *args;
+		j->counted = cb != NULL;
 		if (p->tail)
 			p->tail->next = j;
 		else
 			p->head = j;
 		p->tail = j;
-		p->queued++;
+		p->queued += j->counted;
 	}
 	if (!cb) {
 		j->background = true;
