@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tokens file.  Tokens are kept only as SHA-256 digests; checking one
+ * hashes it and compares the digest with every entry, without stopping at
+ * a match, so the time taken says nothing about which entry (if any) it
+ * was.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "sha256.h"
+#include "util.h"
+
+#define AUTH_ERRORS_MAX 20
+
+struct auth_entry {
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	enum auth_scope scope;
+	unsigned line;
+};
+
+struct auth {
+	struct auth_entry *entries;
+	size_t n;
+};
+
+static const char *const scope_names[] = {
+	[AUTH_NONE] = "none",
+	[AUTH_READ] = "read",
+	[AUTH_CONTROL] = "control",
+	[AUTH_ADMIN] = "admin",
+};
+
+const char *auth_scope_name(enum auth_scope s)
+{
+	return (unsigned)s < ARRAY_SIZE(scope_names) ? scope_names[s] : "none";
+}
+
+struct errors {
+	FILE *f;
+	char *text;
+	size_t len;
+	unsigned n;
+	const char *origin;
+};
+
+static __attribute__((format(printf, 3, 4))) void report(struct errors *e, unsigned line,
+							 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e->f || e->n++ >= AUTH_ERRORS_MAX)
+		return;
+	if (e->n == AUTH_ERRORS_MAX) {
+		fprintf(e->f, "%s: too many errors, stopped at line %u\n", e->origin, line);
+		return;
+	}
+	if (line)
+		fprintf(e->f, "%s:%u: ", e->origin, line);
+	else
+		fprintf(e->f, "%s: ", e->origin);
+	va_start(ap, fmt);
+	vfprintf(e->f, fmt, ap);
+	va_end(ap);
+	fputc('\n', e->f);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_token_char(char c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
+/* One line, without its end: "SCOPE TOKEN", a comment, or nothing. */
+static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
+{
+	struct auth_entry *ent;
+	char *scope, *token, *rest;
+	size_t len;
+
+	scope = s + strspn(s, " \t");
+	if (*scope == '\0' || *scope == '#')
+		return;
+	token = scope + strcspn(scope, " \t");
+	if (*token == '\0') {
+		report(e, line, "expected 'SCOPE TOKEN', found only '%.32s'", scope);
+		return;
+	}
+	*token++ = '\0';
+	token += strspn(token, " \t");
+	rest = token + strcspn(token, " \t");
+	if (*rest != '\0') {
+		*rest++ = '\0';
+		rest += strspn(rest, " \t");
+		if (*rest != '\0' && *rest != '#') {
+			report(e, line, "expected 'SCOPE TOKEN', found more after the token");
+			return;
+		}
+	}
+	if (a->n == AUTH_TOKENS_MAX) {
+		report(e, line, "more than %d tokens", AUTH_TOKENS_MAX);
+		return;
+	}
+	ent = &a->entries[a->n];
+	ent->line = line;
+	ent->scope = AUTH_NONE;
+	for (unsigned i = AUTH_READ; i <= AUTH_ADMIN; i++)
+		if (streq(scope, scope_names[i]))
+			ent->scope = i;
+	if (ent->scope == AUTH_NONE) {
+		report(e, line, "unknown scope '%.32s' (read, control or admin)", scope);
+		return;
+	}
+	len = strlen(token);
+	if (strncmp(token, "sha256:", 7) == 0) {
+		const char *hex = token + 7;
+
+		if (len - 7 != 2 * SHA256_DIGEST_SIZE) {
+			report(e, line, "sha256: needs 64 hex digits, found %zu characters",
+			       len - 7);
+			return;
+		}
+		for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
+			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+			if (hi < 0 || lo < 0) {
+				report(e, line, "sha256: '%c' is not a hex digit",
+				       hi < 0 ? hex[2 * i] : hex[2 * i + 1]);
+				return;
+			}
+			ent->digest[i] = (uint8_t)(hi << 4 | lo);
+		}
+	} else {
+		for (size_t i = 0; i < len; i++)
+			if (!is_token_char(token[i])) {
+				report(e, line,
+				       "the token has a character outside ASCII '!' to '~'");
+				return;
+			}
+		if (len < AUTH_TOKEN_MIN || len > AUTH_TOKEN_MAX) {
+			report(e, line, "the token has %zu characters; %d to %d are allowed", len,
+			       AUTH_TOKEN_MIN, AUTH_TOKEN_MAX);
+			return;
+		}
+		sha256(token, len, ent->digest);
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->entries[i].digest, ent->digest, SHA256_DIGEST_SIZE) == 0) {
+			report(e, line, "the same token as on line %u", a->entries[i].line);
+			return;
+		}
+	a->n++;
+}
+
+int auth_parse(const char *text, size_t len, const char *origin, struct auth **ret,
+	       char **ret_errors)
+{
+	struct errors e = {.origin = origin ? origin : "tokens"};
+	struct auth *a = NULL;
+	char line[AUTH_TOKEN_MAX * 2];
+	unsigned lineno = 0;
+	size_t pos = 0;
+	int r = -ENOMEM;
+
+	if (ret_errors) {
+		*ret_errors = NULL;
+		e.f = open_memstream(&e.text, &e.len);
+		if (!e.f)
+			return -ENOMEM;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->entries = calloc(AUTH_TOKENS_MAX, sizeof(*a->entries))))
+		goto out;
+	if (len > AUTH_FILE_MAX)
+		report(&e, 0, "more than %d bytes", AUTH_FILE_MAX);
+	while (pos < len && len <= AUTH_FILE_MAX) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		lineno++;
+		if (n && text[pos + n - 1] == '\r')
+			n--;
+		if (memchr(text + pos, '\0', n)) {
+			report(&e, lineno, "a NUL byte in the line");
+		} else if (n >= sizeof(line)) {
+			report(&e, lineno, "line longer than %zu bytes", sizeof(line) - 1);
+		} else {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			parse_line(a, &e, lineno, line);
+		}
+		pos += nl ? (size_t)(nl - (text + pos)) + 1 : n;
+		if (!nl)
+			break;
+	}
+	if (e.n == 0 && a->n == 0)
+		report(&e, lineno, "no tokens (a line 'SCOPE TOKEN' is needed)");
+	r = e.n ? -EINVAL : 0;
+out:
+	if (e.f && fclose(e.f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		auth_free(a);
+		if (ret_errors && e.text && e.len)
+			*ret_errors = steal_ptr(e.text);
+	} else {
+		*ret = a;
+	}
+	free(e.text);
+	return r;
+}
+
+static int fail(const char *path, int error, char **ret_errors, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(const char *path, int error, char **ret_errors, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (ret_errors && asprintf(ret_errors, "%s: %s\n", path, what) < 0)
+		*ret_errors = NULL;
+	return error;
+}
+
+int auth_load_file(const char *name, const char *base_dir, struct auth **ret, char **ret_errors)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd, r;
+
+	if (ret_errors)
+		*ret_errors = NULL;
+	if (name[0] == '/')
+		path = strdup(name);
+	else if (creds && creds[0])
+		r = asprintf(&path, "%s/%s", creds, name), (void)r;
+	else if (base_dir && base_dir[0])
+		r = asprintf(&path, "%s/%s", base_dir, name), (void)r;
+	else
+		path = strdup(name);
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(path, -errno, ret_errors, "cannot open the tokens file: %s",
+			    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(path, -EINVAL, ret_errors, "the tokens file is not a regular file");
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		return fail(path, -EPERM, ret_errors,
+			    "others may read or write the tokens file (mode %04o): chmod 600 it",
+			    (unsigned)(st.st_mode & 07777));
+	}
+	text = malloc(AUTH_FILE_MAX + 1);
+	if (!text) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len <= AUTH_FILE_MAX && (n = read(fd, text + len, AUTH_FILE_MAX + 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return fail(path, r, ret_errors, "cannot read the tokens file: %s",
+				    strerror(-r));
+		}
+		len += (size_t)n;
+		if (len == AUTH_FILE_MAX + 1)
+			break;
+	}
+	close(fd);
+	if (len > AUTH_FILE_MAX)
+		return fail(path, -EFBIG, ret_errors, "too large (more than %d bytes)",
+			    AUTH_FILE_MAX);
+	return auth_parse(text, len, path, ret, ret_errors);
+}
+
+void auth_free(struct auth *a)
+{
+	if (!a)
+		return;
+	explicit_bzero(a->entries, AUTH_TOKENS_MAX * sizeof(*a->entries));
+	free(a->entries);
+	free(a);
+}
+
+size_t auth_count(const struct auth *a)
+{
+	return a ? a->n : 0;
+}
+
+enum auth_scope auth_check(const struct auth *a, const char *token, size_t len)
+{
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	unsigned scope = AUTH_NONE;
+
+	if (!a || len == 0 || len > AUTH_TOKEN_MAX)
+		return AUTH_NONE;
+	sha256(token, len, digest);
+	for (size_t i = 0; i < a->n; i++) {
+		unsigned diff = 0, match;
+
+		for (unsigned j = 0; j < SHA256_DIGEST_SIZE; j++)
+			diff |= a->entries[i].digest[j] ^ digest[j];
+		/* all ones when diff is 0, else 0, without a branch */
+		match = ((diff - 1) >> 8) & 1;
+		match = 0u - match;
+		scope |= match & a->entries[i].scope;
+	}
+	explicit_bzero(digest, sizeof(digest));
+	return (enum auth_scope)scope;
+}
