@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,6 +52,10 @@ enum value_type {
 	VALUE_SIZE, /* bytes, with an optional k suffix */
 	VALUE_LISTEN,
 	VALUE_HOST,
+	VALUE_BOOL,    /* yes or no */
+	VALUE_PATH,    /* a file name */
+	VALUE_HOSTS,   /* host names, separated by spaces */
+	VALUE_ORIGINS, /* http(s)://HOST[:PORT] ..., separated by spaces */
 };
 
 struct key {
@@ -73,6 +78,17 @@ enum kasad_key {
 	KASAD_CONNECTION_TIMEOUT,
 	KASAD_QUEUE_MAX,
 	KASAD_BODY_MAX,
+	KASAD_TOKENS,
+	KASAD_ALLOW_UNAUTHENTICATED,
+	KASAD_ALLOWED_HOSTS,
+	KASAD_CORS_ORIGINS,
+	KASAD_CLIENT_RATE,
+	KASAD_CLIENT_BURST,
+	KASAD_SWITCH_RATE,
+	KASAD_SWITCH_BURST,
+	KASAD_REQUEST_DEADLINE,
+	KASAD_URL_MAX,
+	KASAD_HEADER_MAX,
 	KASAD_KEYS,
 };
 
@@ -91,6 +107,18 @@ static const struct key kasad_keys[KASAD_KEYS] = {
 				      USEC_PER_DAY, false},
 	[KASAD_QUEUE_MAX] = {"queue_max", VALUE_UINT, 1, 10000, false},
 	[KASAD_BODY_MAX] = {"body_max", VALUE_SIZE, 64, 1024 * 1024, false},
+	[KASAD_TOKENS] = {"tokens", VALUE_PATH, 0, 0, false},
+	[KASAD_ALLOW_UNAUTHENTICATED] = {"allow_unauthenticated", VALUE_BOOL, 0, 0, false},
+	[KASAD_ALLOWED_HOSTS] = {"allowed_hosts", VALUE_HOSTS, 0, 0, false},
+	[KASAD_CORS_ORIGINS] = {"cors_origins", VALUE_ORIGINS, 0, 0, false},
+	[KASAD_CLIENT_RATE] = {"client_rate", VALUE_UINT, 0, 100000, false},
+	[KASAD_CLIENT_BURST] = {"client_burst", VALUE_UINT, 1, 1000000, false},
+	[KASAD_SWITCH_RATE] = {"switch_rate", VALUE_UINT, 0, 6000, false},
+	[KASAD_SWITCH_BURST] = {"switch_burst", VALUE_UINT, 1, 1000, false},
+	[KASAD_REQUEST_DEADLINE] = {"request_deadline", VALUE_DURATION, USEC_PER_SEC,
+				    5 * USEC_PER_MIN, false},
+	[KASAD_URL_MAX] = {"url_max", VALUE_SIZE, 256, 8192, false},
+	[KASAD_HEADER_MAX] = {"header_max", VALUE_SIZE, 1024, 32768, false},
 };
 
 enum device_key {
@@ -502,6 +530,10 @@ static int parse_number(struct parser *p, const struct key *k, const char *value
 		break;
 	case VALUE_LISTEN:
 	case VALUE_HOST:
+	case VALUE_BOOL:
+	case VALUE_PATH:
+	case VALUE_HOSTS:
+	case VALUE_ORIGINS:
 		assert(!"not a number");
 		return -EINVAL;
 	}
@@ -521,6 +553,125 @@ static int lookup_key(const struct key *keys, size_t n, const char *name)
 		if (streq(keys[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+static void set_bool(struct parser *p, const struct key *k, const char *value, bool *ret)
+{
+	if (streq(value, "yes") || streq(value, "true") || streq(value, "on") || streq(value, "1"))
+		*ret = true;
+	else if (streq(value, "no") || streq(value, "false") || streq(value, "off") ||
+		 streq(value, "0"))
+		*ret = false;
+	else
+		report(p, p->line, "%s: \"%s\" is not yes or no", k->name, value);
+}
+
+static void set_path(struct parser *p, const struct key *k, const char *value, char **ret)
+{
+	for (const char *s = value; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f) {
+			report(p, p->line, "%s: a control character in the file name", k->name);
+			return;
+		}
+	if (strlen(value) > CONFIG_PATH_MAX) {
+		report(p, p->line, "%s: longer than %d characters", k->name, CONFIG_PATH_MAX);
+		return;
+	}
+	free(*ret);
+	*ret = strdup(value);
+	if (!*ret)
+		p->oom = p->stop = true;
+}
+
+/* "http://HOST" or "https://HOST", with ":PORT", nothing after: a browser's
+ * Origin header, which is compared byte for byte. */
+static const char *origin_problem(const char *s)
+{
+	const char *host, *port;
+
+	if (streq(s, "*"))
+		return "'*' is not allowed: list exact origins";
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return "must start with http:// or https://";
+	port = host[0] == '[' ? strchr(host, ']') : host;
+	if (!port)
+		return "an IPv6 address needs its closing ']'";
+	port = strchr(port, ':');
+	if (strchr(host, '/'))
+		return "an origin has no path, not even a trailing '/'";
+	if (host[0] == '\0' || host[0] == ':')
+		return "no host";
+	for (const char *c = host; *c && c != port; c++)
+		if (!((*c >= 'a' && *c <= 'z') || is_digit(*c) || strchr("-.[]:", *c)))
+			return "the host must be lower-case letters, digits, '-', '.' or an "
+			       "address";
+	if (port) {
+		uint64_t v;
+
+		if (parse_uint(port + 1, NULL, &v) < 0 || v == 0 || v > 65535)
+			return "the port must be 1 to 65535";
+	}
+	return NULL;
+}
+
+/* Names separated by spaces, at most CONFIG_LIST_MAX; host names are kept in
+ * lower case, origins as written. */
+static void set_list(struct parser *p, const struct key *k, const char *value, char ***ret_list,
+		     size_t *ret_n)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char **list, *save = NULL;
+	size_t n = 0;
+	bool bad = false;
+
+	list = calloc(CONFIG_LIST_MAX, sizeof(*list));
+	if (!copy || !list) {
+		free(list);
+		p->oom = p->stop = true;
+		return;
+	}
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		const char *why = NULL;
+
+		if (n == CONFIG_LIST_MAX) {
+			report(p, p->line, "%s: more than %d entries", k->name, CONFIG_LIST_MAX);
+			bad = true;
+			break;
+		}
+		if (k->type == VALUE_ORIGINS) {
+			why = origin_problem(w);
+		} else {
+			for (char *c = w; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (!valid_host(w) ||
+			    w[strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789-.")])
+				why = "not a host name (letters, digits, '-' and '.')";
+		}
+		if (why) {
+			report(p, p->line, "%s: \"%s\": %s", k->name, w, why);
+			bad = true;
+			continue;
+		}
+		list[n] = strdup(w);
+		if (!list[n]) {
+			p->oom = p->stop = true;
+			bad = true;
+			break;
+		}
+		n++;
+	}
+	if (bad) {
+		for (size_t i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
+		return;
+	}
+	*ret_list = list;
+	*ret_n = n;
 }
 
 static void set_kasad(struct parser *p, const char *name, const char *value)
@@ -568,6 +719,22 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 		return;
 	}
 
+	switch (k->type) {
+	case VALUE_BOOL:
+		set_bool(p, k, value, &c->allow_unauthenticated);
+		return;
+	case VALUE_PATH:
+		set_path(p, k, value, &c->tokens);
+		return;
+	case VALUE_HOSTS:
+		set_list(p, k, value, &c->allowed_hosts, &c->n_allowed_hosts);
+		return;
+	case VALUE_ORIGINS:
+		set_list(p, k, value, &c->cors_origins, &c->n_cors_origins);
+		return;
+	default:
+		break;
+	}
 	if (parse_number(p, k, value, &v) < 0)
 		return;
 	switch ((enum kasad_key)i) {
@@ -604,7 +771,32 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 	case KASAD_BODY_MAX:
 		c->body_max = (size_t)v;
 		break;
+	case KASAD_CLIENT_RATE:
+		c->client_rate = (unsigned)v;
+		break;
+	case KASAD_CLIENT_BURST:
+		c->client_burst = (unsigned)v;
+		break;
+	case KASAD_SWITCH_RATE:
+		c->switch_rate = (unsigned)v;
+		break;
+	case KASAD_SWITCH_BURST:
+		c->switch_burst = (unsigned)v;
+		break;
+	case KASAD_REQUEST_DEADLINE:
+		c->request_deadline_usec = v;
+		break;
+	case KASAD_URL_MAX:
+		c->url_max = (size_t)v;
+		break;
+	case KASAD_HEADER_MAX:
+		c->header_max = (size_t)v;
+		break;
 	case KASAD_LISTEN:
+	case KASAD_TOKENS:
+	case KASAD_ALLOW_UNAUTHENTICATED:
+	case KASAD_ALLOWED_HOSTS:
+	case KASAD_CORS_ORIGINS:
 	case KASAD_KEYS:
 		break;
 	}
@@ -906,6 +1098,16 @@ static void check_all(struct parser *p)
 		       c->max_connections_per_ip, c->max_connections);
 	}
 
+	if (!c->tokens && !c->allow_unauthenticated &&
+	    !config_loopback((const struct sockaddr *)&c->listen_addr)) {
+		unsigned line = p->kasad_key_line[KASAD_LISTEN];
+
+		report(p, line,
+		       "listen: %s is not a loopback address, and there is no tokens file: set "
+		       "tokens = FILE, or allow_unauthenticated = yes to let anyone who reaches it "
+		       "switch the plugs",
+		       c->listen);
+	}
 	if (!p->kasad_key_line[KASAD_CACHE_MAX_AGE])
 		c->cache_max_age_usec =
 			c->poll_interval_usec ? 2 * c->poll_interval_usec : 20 * USEC_PER_SEC;
@@ -937,6 +1139,13 @@ static int config_new(const char *path, struct config **ret)
 	c->connection_timeout_usec = 30 * USEC_PER_SEC;
 	c->queue_max = 64;
 	c->body_max = 4096;
+	c->client_rate = 50;
+	c->client_burst = 100;
+	c->switch_rate = 60;
+	c->switch_burst = 10;
+	c->request_deadline_usec = 10 * USEC_PER_SEC;
+	c->url_max = 2048;
+	c->header_max = 8192;
 	*ret = steal_ptr(c);
 	return 0;
 }
@@ -1068,9 +1277,29 @@ void config_free(struct config *c)
 		free(c->devices[i].host);
 	}
 	free(c->devices);
+	for (size_t i = 0; i < c->n_allowed_hosts; i++)
+		free(c->allowed_hosts[i]);
+	free(c->allowed_hosts);
+	for (size_t i = 0; i < c->n_cors_origins; i++)
+		free(c->cors_origins[i]);
+	free(c->cors_origins);
+	free(c->tokens);
 	free(c->listen);
 	free(c->path);
 	free(c);
+}
+
+bool config_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return sa->sa_family == AF_UNIX;
 }
 
 const struct config_device *config_find_device(const struct config *c, const char *name)

@@ -19,6 +19,8 @@
 #define CONFIG_DEFAULT_PATH "/etc/kasad/kasad.conf"
 #define CONFIG_NAME_MAX	    64
 #define CONFIG_DEVICES_MAX  4096
+#define CONFIG_LIST_MAX	    32 /* allowed_hosts, cors_origins */
+#define CONFIG_PATH_MAX	    4096
 
 struct config_device {
 	char *name;		     /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
@@ -47,6 +49,21 @@ struct config {
 	uint64_t connection_timeout_usec; /* idle HTTP connection, default 30 s */
 	unsigned queue_max;		  /* waiting requests per plug, default 64 */
 	size_t body_max;		  /* request body cap, default 4096 */
+	/* Who may do what: tokens file (NULL: none, then only loopback unless
+	 * allow_unauthenticated), extra Host names, CORS origins. */
+	char *tokens;
+	bool allow_unauthenticated;
+	char **allowed_hosts; /* lower case */
+	size_t n_allowed_hosts;
+	char **cors_origins;
+	size_t n_cors_origins;
+	unsigned client_rate;		/* requests a second per client address, 0: no limit; 50 */
+	unsigned client_burst;		/* 100 */
+	unsigned switch_rate;		/* state changes a minute per plug, 0: no limit; 60 */
+	unsigned switch_burst;		/* 10 */
+	uint64_t request_deadline_usec; /* a request's head and body, default 10 s */
+	size_t url_max;			/* default 2048, 414 beyond */
+	size_t header_max;		/* all header lines, default 8192, 431 beyond */
 	struct config_device *devices;
 	size_t n_devices;
 };
@@ -66,6 +83,9 @@ void config_free(struct config *c);
 /* "250ms", "10s", "2m", "1h", or a bare number of seconds ("1.5").
  * -EINVAL when malformed, -ERANGE when over a day. */
 int config_parse_duration(const char *s, uint64_t *ret_usec);
+
+/* 127.0.0.0/8, ::1, ::ffff:127.x.y.z, or a unix socket. */
+bool config_loopback(const struct sockaddr *sa);
 
 /* Find a device section by name; borrowed, NULL when absent. */
 const struct config_device *config_find_device(const struct config *c, const char *name);

@@ -115,6 +115,17 @@ static void check_defaults(const struct config *c)
 	ck_assert_uint_eq(c->connection_timeout_usec, 30 * SEC);
 	ck_assert_uint_eq(c->queue_max, 64);
 	ck_assert_uint_eq(c->body_max, 4096);
+	ck_assert_ptr_null(c->tokens);
+	ck_assert(!c->allow_unauthenticated);
+	ck_assert_uint_eq(c->n_allowed_hosts, 0);
+	ck_assert_uint_eq(c->n_cors_origins, 0);
+	ck_assert_uint_eq(c->client_rate, 50);
+	ck_assert_uint_eq(c->client_burst, 100);
+	ck_assert_uint_eq(c->switch_rate, 60);
+	ck_assert_uint_eq(c->switch_burst, 10);
+	ck_assert_uint_eq(c->request_deadline_usec, 10 * SEC);
+	ck_assert_uint_eq(c->url_max, 2048);
+	ck_assert_uint_eq(c->header_max, 8192);
 }
 
 static void check_device(const struct config *c, size_t i, const char *name, const char *host,
@@ -148,12 +159,27 @@ static void check_good(const struct config *c)
 	ck_assert_uint_eq(c->connection_timeout_usec, 45 * SEC);
 	ck_assert_uint_eq(c->queue_max, 9);
 	ck_assert_uint_eq(c->body_max, 8192);
+	ck_assert_str_eq(c->tokens, "kasad.tokens");
+	ck_assert(c->allow_unauthenticated);
+	ck_assert_uint_eq(c->n_allowed_hosts, 2);
+	ck_assert_str_eq(c->allowed_hosts[0], "kasad.lan");
+	ck_assert_str_eq(c->allowed_hosts[1], "plug-hub");
+	ck_assert_uint_eq(c->n_cors_origins, 2);
+	ck_assert_str_eq(c->cors_origins[0], "http://dash.lan:3000");
+	ck_assert_str_eq(c->cors_origins[1], "https://[::1]");
+	ck_assert_uint_eq(c->client_rate, 0);
+	ck_assert_uint_eq(c->client_burst, 7);
+	ck_assert_uint_eq(c->switch_rate, 6);
+	ck_assert_uint_eq(c->switch_burst, 2);
+	ck_assert_uint_eq(c->request_deadline_usec, 3 * SEC);
+	ck_assert_uint_eq(c->url_max, 1024);
+	ck_assert_uint_eq(c->header_max, 4096);
 
 	ck_assert_uint_eq(c->n_devices, 4);
-	check_device(c, 0, "living-room", "192.168.1.50", 9999, -1, 0, 18);
-	check_device(c, 1, "desk-lamp", "strip.lan", 9999, 2, 30 * SEC, 21);
-	check_device(c, 2, "desk_fan.2", "strip.lan", 10000, 0, 0, 26);
-	check_device(c, 3, "v6", "fe80::1", 9998, -1, 0, 31);
+	check_device(c, 0, "living-room", "192.168.1.50", 9999, -1, 0, 29);
+	check_device(c, 1, "desk-lamp", "strip.lan", 9999, 2, 30 * SEC, 32);
+	check_device(c, 2, "desk_fan.2", "strip.lan", 10000, 0, 0, 37);
+	check_device(c, 3, "v6", "fe80::1", 9998, -1, 0, 42);
 	ck_assert_ptr_null(config_find_device(c, "desk"));
 	ck_assert_ptr_null(config_find_device(c, "Living-Room"));
 	ck_assert_ptr_null(config_find_device(c, ""));
@@ -424,7 +450,44 @@ static const struct {
 	 "t:1: poll_interval: outside of a section ([kasad] or [device \"NAME\"])\n"},
 	{"[kasad]\nhost = a\n", "t:2: host: unknown key in [kasad]\n"},
 	{"[kasad]\nPoll_interval = 1s\n", "t:2: Poll_interval: unknown key in [kasad]\n"},
-	{"[kasad]\ntokens = /etc/kasad/tokens\n", "t:2: tokens: unknown key in [kasad]\n"},
+	{"[kasad]\ntoken = /etc/kasad/tokens\n", "t:2: token: unknown key in [kasad]\n"},
+	/* who may do what */
+	{"[kasad]\nlisten = 0.0.0.0:8080\n",
+	 "t:2: listen: 0.0.0.0:8080 is not a loopback address, and there is no tokens file: set "
+	 "tokens = FILE, or allow_unauthenticated = yes to let anyone who reaches it switch the "
+	 "plugs\n"},
+	{"[kasad]\nlisten = [::]:8080\nallow_unauthenticated = no\n",
+	 "t:2: listen: [::]:8080 is not a loopback address, and there is no tokens file: set "
+	 "tokens = FILE, or allow_unauthenticated = yes to let anyone who reaches it switch the "
+	 "plugs\n"},
+	{"[kasad]\nallow_unauthenticated = maybe\n",
+	 "t:2: allow_unauthenticated: \"maybe\" is not yes or no\n"},
+	{"[kasad]\ntokens = a\tb\n", "t:2: tokens: a control character in the file name\n"},
+	{"[kasad]\nallowed_hosts = ok.lan bad_host 1.2.3.4:80\n",
+	 "t:2: allowed_hosts: \"bad_host\": not a host name (letters, digits, '-' and '.')\n"
+	 "t:2: allowed_hosts: \"1.2.3.4:80\": not a host name (letters, digits, '-' and '.')\n"},
+	{"[kasad]\ncors_origins = *\n",
+	 "t:2: cors_origins: \"*\": '*' is not allowed: list exact origins\n"},
+	{"[kasad]\ncors_origins = dash.lan\n",
+	 "t:2: cors_origins: \"dash.lan\": must start with http:// or https://\n"},
+	{"[kasad]\ncors_origins = http://dash.lan/\n",
+	 "t:2: cors_origins: \"http://dash.lan/\": an origin has no path, not even a trailing "
+	 "'/'\n"},
+	{"[kasad]\ncors_origins = http://Dash.lan\n",
+	 "t:2: cors_origins: \"http://Dash.lan\": the host must be lower-case letters, digits, "
+	 "'-', '.' or an address\n"},
+	{"[kasad]\ncors_origins = http://dash.lan:0\n",
+	 "t:2: cors_origins: \"http://dash.lan:0\": the port must be 1 to 65535\n"},
+	{"[kasad]\ncors_origins = http://\n", "t:2: cors_origins: \"http://\": no host\n"},
+	{"[kasad]\nallowed_hosts = a b c d e f g h i j k l m n o p q r s t u v w x y z aa bb cc dd "
+	 "ee ff gg\n",
+	 "t:2: allowed_hosts: more than 32 entries\n"},
+	{"[kasad]\nclient_rate = -1\n", "t:2: client_rate: \"-1\" is not a number\n"},
+	{"[kasad]\nclient_burst = 0\n", "t:2: client_burst: 0 is out of range (1 to 1000000)\n"},
+	{"[kasad]\nswitch_rate = 6001\n", "t:2: switch_rate: 6001 is out of range (0 to 6000)\n"},
+	{"[kasad]\nrequest_deadline = 500ms\n",
+	 "t:2: request_deadline: 500ms is out of range (1s to 5m)\n"},
+	{"[kasad]\nurl_max = 100\n", "t:2: url_max: 100 is out of range (256 to 8192)\n"},
 	{"[device \"a\"]\nhost = a\nlisten = 80\n", "t:3: listen: unknown key in [device \"a\"]\n"},
 	{"[kasad]\nqueue_max = 1\n\nqueue_max = 2\n",
 	 "t:4: queue_max: given twice in [kasad] (first at line 2)\n"},
@@ -735,7 +798,8 @@ START_TEST(test_listen)
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		struct config *c;
 
-		snprintf(text, sizeof(text), "[kasad]\nlisten = %s\n", good[i].s);
+		snprintf(text, sizeof(text), "[kasad]\nlisten = %s\nallow_unauthenticated = yes\n",
+			 good[i].s);
 		c = load_ok(text);
 		ck_assert_str_eq(c->listen, good[i].s);
 		if (good[i].family == AF_INET)
