@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,13 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
 #include "plugio.h"
+#include "ratelimit.h"
 #include "registry.h"
 #include "util.h"
 
@@ -35,6 +38,15 @@
 #define API_EMETHOD  (-10004)
 #define API_ETOOBIG  (-10005)
 #define API_ENOMETER (-10006)
+#define API_EURLBIG  (-10007)
+#define API_EHDRBIG  (-10008)
+#define API_ENOAUTH  (-10009) /* no token, or a wrong one */
+#define API_ESCOPE   (-10010) /* a token whose scope is too small */
+#define API_EHOST    (-10011)
+#define API_EORIGIN  (-10012)
+#define API_ERATE    (-10013)
+#define API_ESWITCH  (-10014)
+#define API_ETOKURL  (-10015)
 
 static const struct api_error {
 	int error;
@@ -43,11 +55,23 @@ static const struct api_error {
 	const char *message; /* when the caller gives none */
 } errors[] = {
 	{API_EBADREQ, 400, "bad_request", "bad request"},
+	{API_ETOKURL, 400, "token_in_url",
+	 "tokens are not accepted in the URL: send the header Authorization: Bearer TOKEN"},
+	{API_ENOAUTH, 401, "unauthorized", "a token is needed: Authorization: Bearer TOKEN"},
+	{API_ESCOPE, 403, "insufficient_scope", "the token's scope does not allow this"},
+	{API_EHOST, 403, "host_not_allowed",
+	 "this Host is not one of kasad's names (see allowed_hosts)"},
+	{API_EORIGIN, 403, "origin_not_allowed",
+	 "pages of this origin may not call kasad (see cors_origins)"},
 	{API_ENOROUTE, 404, "not_found", "no such route"},
 	{API_ENODEV, 404, "no_such_device", "no such device"},
 	{API_ENOMETER, 404, "not_supported", "this device has no energy meter"},
 	{API_EMETHOD, 405, "method_not_allowed", "method not allowed"},
 	{API_ETOOBIG, 413, "body_too_large", "request body too large"},
+	{API_EURLBIG, 414, "uri_too_long", "the request target is too long"},
+	{API_ERATE, 429, "rate_limited", "too many requests from this address"},
+	{API_ESWITCH, 429, "switch_rate_limited", "too many state changes for this plug"},
+	{API_EHDRBIG, 431, "headers_too_large", "the request's headers are too large"},
 	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
 	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
 	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
@@ -75,7 +99,13 @@ struct api {
 	struct api_settings set;
 	bool stopping;
 	uint64_t started_usec;
+	struct rate_limit *clients;  /* per address (an IPv6 /64) */
+	struct rate_limit *switches; /* per plug */
 };
+
+/* Sizes of the rate limit tables: a bucket is 40 bytes. */
+#define API_CLIENT_SLOTS 4096
+#define API_SWITCH_SLOTS (2 * CONFIG_DEVICES_MAX)
 
 enum answer {
 	ANSWER_DEVICE, /* the device's state */
@@ -131,46 +161,80 @@ static const struct api_error *find_error(int error)
 	return NULL;
 }
 
-static void reply_error(struct http_request *req, int error, const char *device, const char *allow,
-			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* The one place an error becomes an answer. */
-static void reply_error(struct http_request *req, int error, const char *device, const char *allow,
-			const char *fmt, ...)
+/* The one place an error becomes an answer: the JSON body, Retry-After on
+ * every 503, and the headers the caller adds (name, value, ..., NULL). */
+static void reply_error_v(struct http_request *req, int error, const char *device,
+			  const char *const *extra, const char *fmt, va_list ap)
 {
 	static const struct api_error fallback = {0, 502, "plug_error", "the plug failed"};
 	const struct api_error *e = find_error(error);
-	const char *headers[5] = {NULL};
+	const char *headers[6] = {NULL};
 	struct json_object *o = json_object_new_object();
 	char message[256];
 	size_t h = 0;
 
 	if (!e)
 		e = &fallback;
-	if (fmt) {
-		va_list ap;
-
-		va_start(ap, fmt);
+	if (fmt)
 		vsnprintf(message, sizeof(message), fmt, ap);
-		va_end(ap);
-	} else if (e == &fallback) {
-		snprintf(message, sizeof(message), "%s", kasa_strerror(error));
-	} else {
-		snprintf(message, sizeof(message), "%s", e->message);
-	}
+	else
+		snprintf(message, sizeof(message), "%s",
+			 e == &fallback ? kasa_strerror(error) : e->message);
 	json_object_object_add(o, "error", json_object_new_string(e->code));
 	json_object_object_add(o, "message", json_object_new_string(message));
 	if (device)
 		json_object_object_add(o, "device", json_object_new_string(device));
-	if (e->status == 405 && allow) {
-		headers[h++] = "Allow";
-		headers[h++] = allow;
-	}
 	if (e->status == 503) {
 		headers[h++] = "Retry-After";
 		headers[h++] = "1";
 	}
+	for (; extra && extra[0] && extra[1] && h + 2 < ARRAY_SIZE(headers); extra += 2) {
+		headers[h++] = extra[0];
+		headers[h++] = extra[1];
+	}
 	reply_json(req, e->status, o, headers);
+}
+
+/* An error; allow, for a 405, lists the methods that are. */
+static __attribute__((format(printf, 5, 6))) void reply_error(struct http_request *req, int error,
+							      const char *device, const char *allow,
+							      const char *fmt, ...)
+{
+	const char *extra[] = {"Allow", allow, NULL};
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(req, error, device, allow ? extra : NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A 429: come back in wait_usec (rounded up to whole seconds). */
+static __attribute__((format(printf, 5, 6))) void reply_limited(struct http_request *req, int error,
+								const char *device,
+								uint64_t wait_usec, const char *fmt,
+								...)
+{
+	char seconds[24];
+	const char *extra[] = {"Retry-After", seconds, NULL};
+	va_list ap;
+
+	snprintf(seconds, sizeof(seconds), "%llu",
+		 (unsigned long long)((wait_usec + USEC_PER_SEC - 1) / USEC_PER_SEC));
+	va_start(ap, fmt);
+	reply_error_v(req, error, device, extra, fmt, ap);
+	va_end(ap);
+}
+
+/* A 401 or 403 with its RFC 6750 challenge. */
+static __attribute__((format(printf, 4, 5))) void
+reply_denied(struct http_request *req, int error, const char *challenge, const char *fmt, ...)
+{
+	const char *extra[] = {"WWW-Authenticate", challenge, NULL};
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(req, error, NULL, extra, fmt, ap);
+	va_end(ap);
 }
 
 /* A plug's failure, with what the plug itself said when it refused. */
@@ -626,6 +690,20 @@ static void route_switch(struct api *a, struct http_request *req, struct device 
 {
 	struct plug_job_args args = {.outlet = d->outlet, .on = on == 1};
 
+	if (a->set.switch_rate) {
+		uint64_t wait = rate_limit_take(a->switches, &d->plug, sizeof(d->plug),
+						a->set.switch_rate / 60.0, a->set.switch_burst,
+						loop_now(a->loop));
+
+		if (wait) {
+			reply_limited(req, API_ESWITCH, d->name, wait,
+				      "more than %u state changes a minute for this plug (bursts "
+				      "of %u); try again in %.1f s",
+				      a->set.switch_rate, a->set.switch_burst,
+				      (double)wait / USEC_PER_SEC);
+			return;
+		}
+	}
 	args.kind = toggle ? PLUG_JOB_TOGGLE : PLUG_JOB_RELAY;
 	submit(a, req, d, &args, ANSWER_DEVICE);
 }
@@ -819,20 +897,215 @@ no_route:
 	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
 }
 
+/* --- Who may ask ------------------------------------------------------------- */
+
+/* The scope a route needs.  Everything under /devices, /metrics and /events
+ * needs a token; the rest (/healthz, the dashboard's files, what does not
+ * exist) is open. */
+static enum auth_scope route_scope(enum http_method m, const struct path *p)
+{
+	const char *top = p->n ? p->part[0] : "";
+
+	if (!streq(top, "devices") && !streq(top, "metrics") && !streq(top, "events"))
+		return AUTH_NONE;
+	if (is_get(m) || p->n < 3 || !streq(top, "devices"))
+		return AUTH_READ;
+	if (streq(p->part[2], "alias") || streq(p->part[2], "reboot"))
+		return AUTH_ADMIN;
+	if (streq(p->part[2], "on") || streq(p->part[2], "off") || streq(p->part[2], "toggle") ||
+	    streq(p->part[2], "state") || streq(p->part[2], "led"))
+		return AUTH_CONTROL;
+	return AUTH_READ;
+}
+
+/* "Bearer TOKEN": the token, or NULL. */
+static const char *bearer(const char *h, size_t *ret_len)
+{
+	const char *t;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	t = h + 7 + strspn(h + 7, " ");
+	*ret_len = strcspn(t, " \t");
+	return *ret_len && !t[*ret_len + strspn(t + *ret_len, " \t")] ? t : NULL;
+}
+
+/* Is "host[:port]" a name kasad answers to?  IP addresses are: a page that
+ * reaches kasad by address is no DNS rebinding.  Names must be localhost or
+ * listed. */
+static bool host_allowed(const struct api *a, const char *h)
+{
+	char host[256];
+	size_t n;
+	bool digits = true;
+
+	if (!h)
+		return true; /* HTTP/1.0 */
+	if (h[0] == '[')
+		return strchr(h, ']') != NULL;
+	n = strcspn(h, ":");
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		host[i] = (char)tolower((unsigned char)h[i]);
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			digits = false;
+	}
+	host[n] = '\0';
+	if (digits || streq(host, "localhost"))
+		return true;
+	for (size_t i = 0; i < a->set.n_allowed_hosts; i++)
+		if (streq(host, a->set.allowed_hosts[i]))
+			return true;
+	return false;
+}
+
+static bool cors_listed(const struct api *a, const char *origin)
+{
+	for (size_t i = 0; i < a->set.n_cors_origins; i++)
+		if (streq(origin, a->set.cors_origins[i]))
+			return true;
+	return false;
+}
+
+/* The page that sent it is kasad's own (its dashboard). */
+static bool same_origin(const char *origin, const char *host)
+{
+	return host && strncmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
+}
+
+/* Host, Origin and CORS, the client's rate, the token.  Answers and returns
+ * false when the request may go no further. */
+static bool admit(struct api *a, struct http_request *req, const struct path *p)
+{
+	const char *host = http_request_header(req, "Host");
+	const char *origin = http_request_header(req, "Origin");
+	enum http_method m = http_request_method(req);
+	enum auth_scope need, have;
+	const char *token;
+	size_t len = 0;
+
+	if (!host_allowed(a, host)) {
+		reply_error(req, API_EHOST, NULL, NULL,
+			    "Host '%.64s' is not one of kasad's names: add it to allowed_hosts",
+			    host);
+		return false;
+	}
+	if (a->set.n_cors_origins)
+		http_request_add_header(req, "Vary", "Origin");
+	if (origin) {
+		bool listed = cors_listed(a, origin);
+
+		if (!listed && !same_origin(origin, host)) {
+			reply_error(req, API_EORIGIN, NULL, NULL,
+				    "pages of %.96s may not call kasad: add it to cors_origins",
+				    origin);
+			return false;
+		}
+		if (listed) {
+			http_request_add_header(req, "Access-Control-Allow-Origin", origin);
+			if (m == HTTP_OPTIONS &&
+			    http_request_header(req, "Access-Control-Request-Method")) {
+				static const char *const preflight[] = {
+					"Access-Control-Allow-Methods",
+					"GET, HEAD, POST, PUT",
+					"Access-Control-Allow-Headers",
+					"Authorization, Content-Type",
+					"Access-Control-Max-Age",
+					"600",
+					NULL,
+				};
+
+				http_reply(req, 204, NULL, NULL, 0, preflight);
+				return false;
+			}
+			http_request_add_header(req, "Access-Control-Expose-Headers",
+						"Retry-After, WWW-Authenticate");
+		}
+	}
+	if (a->set.client_rate) {
+		socklen_t alen;
+		const struct sockaddr *sa = http_request_client(req, &alen);
+		uint8_t key[RATE_KEY_MAX] = {0};
+		size_t klen = 0;
+		uint64_t wait;
+
+		if (sa->sa_family == AF_INET) {
+			memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+			klen = 4;
+		} else if (sa->sa_family == AF_INET6) {
+			/* A host has a whole /64 to pick addresses from. */
+			memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+			key[8] = 6;
+			klen = 9;
+		}
+		wait = rate_limit_take(a->clients, key, klen, a->set.client_rate,
+				       a->set.client_burst, loop_now(a->loop));
+		if (wait) {
+			reply_limited(req, API_ERATE, NULL, wait,
+				      "more than %u requests a second from %s (bursts of %u)",
+				      a->set.client_rate, http_request_client_name(req),
+				      a->set.client_burst);
+			return false;
+		}
+	}
+	if (http_request_query(req, "access_token") || http_request_query(req, "token")) {
+		reply_error(req, API_ETOKURL, NULL, NULL, NULL);
+		return false;
+	}
+	need = route_scope(m, p);
+	if (!a->set.auth || need == AUTH_NONE)
+		return true;
+	token = bearer(http_request_header(req, "Authorization"), &len);
+	have = token ? auth_check(a->set.auth, token, len) : AUTH_NONE;
+	if (have == AUTH_NONE) {
+		if (token)
+			reply_denied(req, API_ENOAUTH,
+				     "Bearer realm=\"kasad\", error=\"invalid_token\"",
+				     "the token is not valid");
+		else
+			reply_denied(req, API_ENOAUTH, "Bearer realm=\"kasad\"", NULL);
+		return false;
+	}
+	if (have < need) {
+		char challenge[96];
+
+		snprintf(challenge, sizeof(challenge),
+			 "Bearer realm=\"kasad\", error=\"insufficient_scope\", scope=\"%s\"",
+			 auth_scope_name(need));
+		reply_denied(req, API_ESCOPE, challenge,
+			     "this needs a token of scope %s (or more); this one is %s",
+			     auth_scope_name(need), auth_scope_name(have));
+		return false;
+	}
+	return true;
+}
+
 void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
 	enum http_method m = http_request_method(req);
 	struct path p;
 
-	if (http_request_body_too_large(req)) {
+	switch (http_request_too_large(req)) {
+	case HTTP_TOO_LARGE_URL:
+		reply_error(req, API_EURLBIG, NULL, NULL, NULL);
+		return;
+	case HTTP_TOO_LARGE_HEADERS:
+		reply_error(req, API_EHDRBIG, NULL, NULL, NULL);
+		return;
+	case HTTP_TOO_LARGE_BODY:
 		reply_error(req, API_ETOOBIG, NULL, NULL, NULL);
 		return;
+	case HTTP_TOO_LARGE_NONE:
+		break;
 	}
 	if (split_path(http_request_path(req), &p) < 0) {
 		reply_error(req, API_ENOROUTE, NULL, NULL, "no such route");
 		return;
 	}
+	if (!admit(a, req, &p))
+		return;
 	if (p.n == 1 && streq(p.part[0], "healthz")) {
 		if (!is_get(m))
 			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
@@ -871,12 +1144,21 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	a->reg = reg;
 	a->set = *s;
 	a->started_usec = loop_now(l);
+	if (rate_limit_new(API_CLIENT_SLOTS, &a->clients) < 0 ||
+	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0) {
+		api_free(a);
+		return -ENOMEM;
+	}
 	*ret_api = a;
 	return 0;
 }
 
 void api_free(struct api *a)
 {
+	if (!a)
+		return;
+	rate_limit_free(a->clients);
+	rate_limit_free(a->switches);
 	free(a);
 }
 

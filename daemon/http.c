@@ -12,7 +12,12 @@
  * - a suspended connection never times out: each suspension has a deadline
  *   here;
  * - MHD_stop_daemon() with suspended connections is an error: everything is
- *   resumed first.
+ *   resumed first;
+ * - its connection timeout counts idle time only, so a client that sends a
+ *   byte now and then keeps a connection for ever: each request here must
+ *   arrive whole within a deadline, or its socket is shut down;
+ * - a client that hangs up while its request is suspended goes unnoticed:
+ *   the socket of a suspended request is watched for the hang-up here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +43,19 @@
  * rather than the library's 32 KiB default.
  */
 #define HTTP_CONNECTION_MEMORY (16 * 1024)
+/* Room in the pool beside the request's head, for the response's headers. */
+#define HTTP_POOL_SPARE	   (4 * 1024)
+#define HTTP_EXTRA_HEADERS 4
+/* How often connections are checked against their deadlines. */
+#define HTTP_DEADLINE_CHECK_USEC (250 * USEC_PER_MSEC)
+
+/* A connection: its socket and the time its current request must have
+ * arrived by (0 while a request is being answered). */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	uint64_t deadline;
+};
 
 struct http_request {
 	struct http_server *srv;
@@ -48,10 +66,19 @@ struct http_request {
 	char *path;
 	char *body;
 	size_t body_len;
-	bool too_large;
+	size_t target_len; /* the request target as sent, query included */
+	enum http_too_large too_large;
+	bool started; /* the access handler has seen it (and counted it active) */
 	bool dispatched;
 	bool suspended;
-	bool gone; /* the connection ended before an answer */
+	bool gone;				   /* the connection ended before an answer */
+	bool client_gone;			   /* the client hung up while it waited */
+	const char *extra[2 * HTTP_EXTRA_HEADERS]; /* name, value: for the answer */
+	unsigned n_extra;
+	char client[INET6_ADDRSTRLEN];
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct loop_source *hangup; /* watches the socket while suspended */
 	struct MHD_Response *response;
 	unsigned status;
 	uint64_t start; /* for the access log */
@@ -69,8 +96,13 @@ struct http_server {
 	struct loop_source *kick; /* MHD_run() after a resume */
 	http_handler_cb_t handler;
 	void *userdata;
-	size_t body_max;
+	size_t body_max, url_max, header_max;
 	uint64_t suspend_timeout_usec;
+	uint64_t request_deadline_usec;
+	uint64_t idle_usec; /* the connection timeout */
+	struct http_conn *conns;
+	struct loop_source *conn_timer;
+	bool conn_timer_armed;
 	struct http_request *suspended_head, *suspended_tail;
 	unsigned active;
 	bool quiescing;
@@ -94,6 +126,36 @@ enum http_method http_request_method(const struct http_request *r)
 	return r->method;
 }
 
+const char *http_request_header(const struct http_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const struct sockaddr *http_request_client(const struct http_request *r, socklen_t *ret_len)
+{
+	*ret_len = r->addrlen;
+	return (const struct sockaddr *)&r->addr;
+}
+
+int http_request_add_header(struct http_request *r, const char *name, const char *value)
+{
+	if (r->n_extra == ARRAY_SIZE(r->extra))
+		return -ENOBUFS;
+	r->extra[r->n_extra++] = name;
+	r->extra[r->n_extra++] = value;
+	return 0;
+}
+
+const char *http_request_client_name(const struct http_request *r)
+{
+	return r->client;
+}
+
+enum http_too_large http_request_too_large(const struct http_request *r)
+{
+	return r->too_large;
+}
+
 const char *http_request_path(const struct http_request *r)
 {
 	return r->path;
@@ -109,11 +171,6 @@ const char *http_request_body(const struct http_request *r, size_t *ret_len)
 	if (ret_len)
 		*ret_len = r->body_len;
 	return r->body ? r->body : "";
-}
-
-bool http_request_body_too_large(const struct http_request *r)
-{
-	return r->too_large;
 }
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata)
@@ -184,6 +241,8 @@ static void suspended_unlink(struct http_request *r)
 		s->suspended_tail = r->prev;
 	r->prev = r->next = NULL;
 	r->suspended = false;
+	loop_source_free(r->hangup);
+	r->hangup = NULL;
 }
 
 static void arm_deadline(struct http_server *s)
@@ -220,11 +279,126 @@ static void on_deadline(struct loop_source *src, uint64_t now, void *userdata)
 	arm_deadline(s);
 }
 
+/* The client of a suspended request hung up: let the handler let go of it,
+ * and let libmicrohttpd close the connection. */
+static void on_hangup(struct loop_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct http_request *r = userdata;
+	struct http_server *s = r->srv;
+
+	log_debug("%s %s %s: client gone, %.3f ms", r->client, r->method_name, r->path,
+		  (double)(kasa_now_usec() - r->start) / USEC_PER_MSEC);
+	r->gone = r->client_gone = true;
+	suspended_unlink(r);
+	arm_deadline(s);
+	if (r->abort_cb)
+		r->abort_cb(r, HTTP_ABORT_GONE, r->abort_userdata);
+	MHD_resume_connection(r->conn);
+	loop_defer_arm(s->kick);
+}
+
 void http_abort_all(struct http_server *s, enum http_abort why)
 {
 	while (s->suspended_head)
 		abort_request(s->suspended_head, why);
 	arm_deadline(s);
+}
+
+/* --- Connections and their deadlines ----------------------------------------- */
+
+static struct http_conn *conn_get(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void conn_set_deadline(struct http_server *s, struct http_conn *hc, uint64_t deadline)
+{
+	if (!hc)
+		return;
+	hc->deadline = deadline;
+	if (deadline && !s->conn_timer_armed) {
+		s->conn_timer_armed = true;
+		loop_timer_set(s->conn_timer, loop_now(s->loop) + HTTP_DEADLINE_CHECK_USEC);
+	}
+}
+
+/* Between requests: the next one must arrive within the idle timeout (or
+ * libmicrohttpd closes the connection) and then whole within the deadline. */
+static void conn_idle(struct http_server *s, struct MHD_Connection *c)
+{
+	conn_set_deadline(s, conn_get(c),
+			  loop_now(s->loop) + s->idle_usec + s->request_deadline_usec);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	struct http_conn *hc = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!hc)
+			return;
+		if (hc->prev)
+			hc->prev->next = hc->next;
+		else
+			s->conns = hc->next;
+		if (hc->next)
+			hc->next->prev = hc->prev;
+		free(hc);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	hc = calloc(1, sizeof(*hc));
+	if (!hc || !ci) {
+		free(hc); /* untracked: it still has the idle timeout */
+		return;
+	}
+	hc->fd = ci->connect_fd;
+	hc->next = s->conns;
+	if (hc->next)
+		hc->next->prev = hc;
+	s->conns = hc;
+	*socket_context = hc;
+	conn_set_deadline(s, hc, loop_now(s->loop) + s->idle_usec + s->request_deadline_usec);
+}
+
+/* A request that has not arrived whole in time gets 408 and its socket shut
+ * down; libmicrohttpd then sees the end of the stream and closes it.
+ * Nothing has been sent on it yet, so the bytes written here come first. */
+static void on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
+{
+	static const char answer[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+				     "Content-Type: application/json\r\nContent-Length: 76\r\n\r\n"
+				     "{\"error\":\"request_timeout\",\"message\":\"the request did "
+				     "not arrive in time\"}\n";
+	struct http_server *s = userdata;
+	bool pending = false;
+
+	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
+		if (!hc->deadline)
+			continue;
+		if (hc->deadline > now) {
+			pending = true;
+			continue;
+		}
+		hc->deadline = 0;
+		log_debug("connection %d: no whole request within %.1f s, closing", hc->fd,
+			  (double)s->request_deadline_usec / USEC_PER_SEC);
+		if (write(hc->fd, answer, sizeof(answer) - 1) < 0) {
+			/* The client is gone or not reading: just close. */
+		}
+		shutdown(hc->fd, SHUT_RDWR);
+	}
+	s->conn_timer_armed = pending;
+	if (pending)
+		loop_timer_set(src, now + HTTP_DEADLINE_CHECK_USEC);
+	/* libmicrohttpd learns of the shut-down sockets from its epoll set. */
 }
 
 /* --- Answers ------------------------------------------------------------- */
@@ -251,6 +425,8 @@ void http_reply(struct http_request *r, unsigned status, const char *content_typ
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	for (; headers && headers[0] && headers[1]; headers += 2)
 		MHD_add_response_header(resp, headers[0], headers[1]);
+	for (unsigned i = 0; i < r->n_extra; i += 2)
+		MHD_add_response_header(resp, r->extra[i], r->extra[i + 1]);
 	if (r->srv->quiescing)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r->response = resp;
@@ -276,27 +452,84 @@ static enum MHD_Result queue(struct http_request *r)
 
 /* --- libmicrohttpd's callbacks -------------------------------------------- */
 
-static struct http_request *request_new(struct http_server *s, struct MHD_Connection *c,
-					const char *url, const char *method)
+/* libmicrohttpd's URI log callback: the request line has arrived.  Its
+ * return value becomes the request's *con_cls. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 {
+	struct http_server *s = cls;
 	struct http_request *r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
 
+	if (hc)
+		hc->deadline = loop_now(s->loop) + s->request_deadline_usec;
 	if (!r)
 		return NULL;
-	r->path = strdup(url);
-	if (!r->path) {
-		free(r);
-		return NULL;
-	}
 	r->srv = s;
 	r->conn = c;
 	r->start = kasa_now_usec();
+	r->target_len = strlen(uri);
+	return r;
+}
+
+static void client_address(struct http_request *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	socklen_t len = 0;
+
+	snprintf(r->client, sizeof(r->client), "?");
+	if (!ci || !ci->client_addr)
+		return;
+	if (ci->client_addr->sa_family == AF_INET) {
+		len = sizeof(struct sockaddr_in);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+			  r->client, sizeof(r->client));
+	} else if (ci->client_addr->sa_family == AF_INET6) {
+		len = sizeof(struct sockaddr_in6);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+			  r->client, sizeof(r->client));
+	}
+	memcpy(&r->addr, ci->client_addr, len);
+	r->addrlen = len;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	size_t *sum = cls;
+
+	/* "Key: value\r\n" */
+	*sum += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* The headers have arrived: what the request is, and whether it is in
+ * bounds. */
+static int request_start(struct http_server *s, struct http_request *r, const char *url,
+			 const char *method)
+{
+	size_t headers = 0;
+
+	r->path = strdup(url);
+	if (!r->path)
+		return -ENOMEM;
+	r->started = true;
 	r->method = HTTP_OTHER;
 	r->method_name = method;
 	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
 		if (streq(methods[i].name, method))
 			r->method = methods[i].method;
-	return r;
+	client_address(r);
+	if (r->target_len > s->url_max) {
+		r->too_large = HTTP_TOO_LARGE_URL;
+	} else {
+		MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header_size, &headers);
+		if (headers > s->header_max)
+			r->too_large = HTTP_TOO_LARGE_HEADERS;
+	}
+	return 0;
 }
 
 static void take_body(struct http_request *r, const char *data, size_t len)
@@ -308,7 +541,7 @@ static void take_body(struct http_request *r, const char *data, size_t len)
 	if (len > r->srv->body_max - r->body_len) {
 		/* Past the cap: keep reading (and dropping) so the answer can be a
 		 * clean 413 rather than a reset. */
-		r->too_large = true;
+		r->too_large = HTTP_TOO_LARGE_BODY;
 		free(r->body);
 		r->body = NULL;
 		r->body_len = 0;
@@ -316,13 +549,23 @@ static void take_body(struct http_request *r, const char *data, size_t len)
 	}
 	b = realloc(r->body, r->body_len + len + 1);
 	if (!b) {
-		r->too_large = true;
+		r->too_large = HTTP_TOO_LARGE_BODY;
 		return;
 	}
 	memcpy(b + r->body_len, data, len);
 	r->body_len += len;
 	b[r->body_len] = '\0';
 	r->body = b;
+}
+
+static void watch_hangup(struct http_server *s, struct http_request *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	/* Without the watch the request still ends at its deadline. */
+	if (ci)
+		loop_io_add(s->loop, ci->connect_fd, EPOLLRDHUP, on_hangup, r, &r->hangup);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -332,14 +575,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	struct http_server *s = cls;
 	struct http_request *r = *con_cls;
 
-	if (!r) {
-		r = request_new(s, c, url, method);
-		if (!r)
+	if (!r)
+		return MHD_NO; /* out of memory at the request line */
+	if (!r->started) {
+		if (request_start(s, r, url, method) < 0)
 			return MHD_NO;
-		*con_cls = r;
 		s->active++;
 		return MHD_YES;
 	}
+	if (r->client_gone)
+		return MHD_NO; /* closes the connection */
 	if (r->response)
 		return queue(r); /* resumed with its answer */
 	if (*upload_data_size) {
@@ -350,6 +595,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	if (r->dispatched)
 		return MHD_YES;
 	r->dispatched = true;
+	conn_set_deadline(s, conn_get(c), 0); /* arrived whole: the plug's deadline now */
 	s->handler(r, s->userdata);
 	if (r->response)
 		return queue(r);
@@ -363,6 +609,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	s->suspended_tail = r;
 	if (s->suspended_head == r)
 		arm_deadline(s);
+	watch_hangup(s, r);
 	MHD_suspend_connection(c);
 	return MHD_YES;
 }
@@ -370,17 +617,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 /* One debug line per request: who, what, the status and the time taken. */
 static void log_access(const struct http_request *r, bool sent)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char client[INET6_ADDRSTRLEN] = "?";
-
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, client,
-			  sizeof(client));
-	else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
-			  client, sizeof(client));
-	log_debug("%s %s %s: %u%s, %.3f ms", client, r->method_name, r->path, r->status,
+	log_debug("%s %s %s: %u%s, %.3f ms", r->client, r->method_name, r->path, r->status,
 		  sent ? "" : " (not sent)", (double)(kasa_now_usec() - r->start) / USEC_PER_MSEC);
 }
 
@@ -393,6 +630,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!r)
 		return;
 	*con_cls = NULL;
+	conn_idle(s, c);
+	if (!r->started) {
+		/* The connection ended between the request line and the end of
+		 * the headers. */
+		free(r);
+		return;
+	}
 	if (r->suspended) {
 		/* Ended while it waited: let the handler let go of it. */
 		r->gone = true;
@@ -403,7 +647,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (r->response)
 		MHD_destroy_response(r->response);
-	if (log_get_level() >= LOG_DEBUG)
+	if (log_get_level() >= LOG_DEBUG && !r->client_gone)
 		log_access(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	free(r->body);
 	free(r->path);
@@ -450,6 +694,7 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	struct http_server *s = calloc(1, sizeof(*s));
 	const union MHD_DaemonInfo *info;
 	int fd = o->listen_fd, r;
+	size_t pool;
 
 	if (!s)
 		return -ENOMEM;
@@ -457,6 +702,11 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	s->handler = handler;
 	s->userdata = userdata;
 	s->body_max = o->body_max;
+	s->url_max = o->url_max ? o->url_max : 2048;
+	s->header_max = o->header_max ? o->header_max : 8192;
+	s->request_deadline_usec =
+		o->request_deadline_usec ? o->request_deadline_usec : 10 * USEC_PER_SEC;
+	s->idle_usec = (uint64_t)o->connection_timeout_s * USEC_PER_SEC;
 	s->suspend_timeout_usec = o->suspend_timeout_usec;
 	if (fd < 0) {
 		fd = listen_on(o->addr, o->addrlen);
@@ -465,6 +715,9 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 			return fd;
 		}
 	}
+	pool = s->url_max + s->header_max + HTTP_POOL_SPARE;
+	if (pool < HTTP_CONNECTION_MEMORY)
+		pool = HTTP_CONNECTION_MEMORY;
 	s->local_len = sizeof(s->local);
 	if (getsockname(fd, (struct sockaddr *)&s->local, &s->local_len) < 0)
 		s->local_len = 0;
@@ -476,8 +729,9 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 		(MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->connection_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK,
+		on_request_line, s, MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd);
 		free(s);
@@ -494,6 +748,8 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_deadline, s, &s->deadline_timer);
 	if (r >= 0)
+		r = loop_timer_add(l, 0, on_conn_timer, s, &s->conn_timer);
+	if (r >= 0)
 		r = loop_defer_add(l, on_run, s, &s->kick);
 	if (r < 0)
 		goto fail;
@@ -508,6 +764,11 @@ fail:
 void http_set_suspend_timeout(struct http_server *s, uint64_t usec)
 {
 	s->suspend_timeout_usec = usec;
+}
+
+const struct sockaddr *http_local_sockaddr(const struct http_server *s)
+{
+	return (const struct sockaddr *)&s->local;
 }
 
 int http_local_address(const struct http_server *s, char *buf, size_t len)
@@ -555,6 +816,7 @@ void http_free(struct http_server *s)
 	loop_source_free(s->io);
 	loop_source_free(s->timer);
 	loop_source_free(s->deadline_timer);
+	loop_source_free(s->conn_timer);
 	loop_source_free(s->kick);
 	free(s);
 }

@@ -35,6 +35,14 @@ enum http_method {
 enum http_abort {
 	HTTP_ABORT_TIMEOUT,  /* the suspension's deadline passed */
 	HTTP_ABORT_SHUTDOWN, /* the server is stopping */
+	HTTP_ABORT_GONE,     /* the client hung up: nobody reads an answer */
+};
+
+enum http_too_large {
+	HTTP_TOO_LARGE_NONE,
+	HTTP_TOO_LARGE_URL,	/* over url_max: 414 */
+	HTTP_TOO_LARGE_HEADERS, /* over header_max: 431 */
+	HTTP_TOO_LARGE_BODY,	/* over body_max: 413 */
 };
 
 typedef void (*http_handler_cb_t)(struct http_request *req, void *userdata);
@@ -47,8 +55,11 @@ struct http_options {
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	unsigned connection_timeout_s;
-	size_t body_max;	       /* larger bodies get 413 */
-	uint64_t suspend_timeout_usec; /* a suspended request's deadline */
+	size_t body_max;		/* larger bodies get 413 */
+	size_t url_max;			/* the request target, query included */
+	size_t header_max;		/* the header lines in all */
+	uint64_t request_deadline_usec; /* a request's line, headers and body */
+	uint64_t suspend_timeout_usec;	/* a suspended request's deadline */
 };
 
 int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t handler,
@@ -59,6 +70,8 @@ void http_free(struct http_server *s);
 /* For suspensions from now on (a reload may change the plugs' timeout). */
 void http_set_suspend_timeout(struct http_server *s, uint64_t usec);
 
+/* The listening socket's address. */
+const struct sockaddr *http_local_sockaddr(const struct http_server *s);
 /* "ADDR:PORT" (IPv6 in brackets) of the listening socket. */
 int http_local_address(const struct http_server *s, char *buf, size_t len);
 
@@ -76,10 +89,20 @@ enum http_method http_request_method(const struct http_request *r);
 const char *http_request_path(const struct http_request *r);
 /* A query argument; NULL when absent.  Borrowed. */
 const char *http_request_query(const struct http_request *r, const char *key);
-/* The body, NUL-terminated; "" when none.  body_too_large when over the cap
- * (the handler answers 413). */
+/* A request header (case-insensitive name); NULL when absent.  Borrowed. */
+const char *http_request_header(const struct http_request *r, const char *name);
+/* The client's address (length 0 when unknown), and as text. */
+const struct sockaddr *http_request_client(const struct http_request *r, socklen_t *ret_len);
+const char *http_request_client_name(const struct http_request *r);
+/* The body, NUL-terminated; "" when none. */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);
-bool http_request_body_too_large(const struct http_request *r);
+/* Which cap the request went over, if any: the handler answers 414, 431 or
+ * 413, and nothing else. */
+enum http_too_large http_request_too_large(const struct http_request *r);
+
+/* A header for the answer, whatever it will be (CORS, Vary); at most four.
+ * name and value must stay valid until the answer is given. */
+int http_request_add_header(struct http_request *r, const char *name, const char *value);
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata);
 

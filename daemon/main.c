@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -22,6 +24,7 @@
 struct daemon {
 	const char *config_path;
 	struct config *config;
+	struct auth *auth; /* NULL: no tokens file */
 	struct loop *loop;
 	struct registry *registry;
 	struct api *api;
@@ -61,11 +64,38 @@ static void print_errors(const char *errors)
 	}
 }
 
-static struct api_settings api_settings(const struct config *c)
+/* The tokens file c names (none: *ret = NULL), relative to the
+ * configuration's folder unless systemd passed credentials. */
+static int load_tokens(const struct config *c, const char *config_path, struct auth **ret)
+{
+	_cleanup_free_ char *copy = strdup(config_path), *errors = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!c->tokens)
+		return 0;
+	if (!copy)
+		return -ENOMEM;
+	r = auth_load_file(c->tokens, dirname(copy), ret, &errors);
+	if (r < 0)
+		print_errors(errors ? errors : "the tokens file: out of memory\n");
+	return r;
+}
+
+static struct api_settings api_settings(const struct config *c, const struct auth *auth)
 {
 	return (struct api_settings){
 		.request_timeout_usec = c->request_timeout_usec,
 		.cache_max_age_usec = c->cache_max_age_usec,
+		.auth = auth,
+		.allowed_hosts = c->allowed_hosts,
+		.n_allowed_hosts = c->n_allowed_hosts,
+		.cors_origins = c->cors_origins,
+		.n_cors_origins = c->n_cors_origins,
+		.client_rate = c->client_rate,
+		.client_burst = c->client_burst,
+		.switch_rate = c->switch_rate,
+		.switch_burst = c->switch_burst,
 	};
 }
 
@@ -99,6 +129,7 @@ static void reload(struct daemon *d)
 	_cleanup_free_ char *errors = NULL;
 	struct api_settings settings;
 	struct config *c = NULL;
+	struct auth *auth = NULL;
 	int r;
 
 	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)loop_now(d->loop));
@@ -111,9 +142,24 @@ static void reload(struct daemon *d)
 			"READY=1\nSTATUS=Reload failed; serving with the previous configuration");
 		return;
 	}
+	r = load_tokens(c, d->config_path, &auth);
+	if (r == 0 && !auth && d->auth && !c->allow_unauthenticated &&
+	    !config_loopback(http_local_sockaddr(d->http))) {
+		log_error("the new configuration has no tokens file, and %s is not loopback",
+			  d->listen);
+		r = -EPERM;
+	}
+	if (r < 0) {
+		config_free(c);
+		log_error("reload failed: keeping the configuration and tokens in use");
+		systemd_notify(
+			"READY=1\nSTATUS=Reload failed; serving with the previous configuration");
+		return;
+	}
 	r = registry_apply(d->registry, c);
 	if (r < 0) {
 		log_error("reload failed: %s", strerror(-r));
+		auth_free(auth);
 		config_free(c);
 		systemd_notify("READY=1");
 		return;
@@ -123,14 +169,18 @@ static void reload(struct daemon *d)
 	if (c->max_connections != d->config->max_connections ||
 	    c->max_connections_per_ip != d->config->max_connections_per_ip ||
 	    c->connection_timeout_usec != d->config->connection_timeout_usec ||
-	    c->body_max != d->config->body_max)
+	    c->body_max != d->config->body_max || c->url_max != d->config->url_max ||
+	    c->header_max != d->config->header_max ||
+	    c->request_deadline_usec != d->config->request_deadline_usec)
 		log_warning("HTTP limits changed: they take a restart");
-	settings = api_settings(c);
+	settings = api_settings(c, auth);
 	api_configure(d->api, &settings);
 	http_set_suspend_timeout(d->http, suspend_timeout(c));
 	config_free(d->config);
 	d->config = c;
-	log_info("reloaded: %zu devices", c->n_devices);
+	auth_free(d->auth);
+	d->auth = auth;
+	log_info("reloaded: %zu devices, %zu tokens", c->n_devices, auth_count(auth));
 	systemd_notify("READY=1");
 	notify_status(d);
 }
@@ -210,6 +260,9 @@ static int start(struct daemon *d)
 		.max_connections_per_ip = c->max_connections_per_ip,
 		.connection_timeout_s = (unsigned)(c->connection_timeout_usec / USEC_PER_SEC),
 		.body_max = c->body_max,
+		.url_max = c->url_max,
+		.header_max = c->header_max,
+		.request_deadline_usec = c->request_deadline_usec,
 		.suspend_timeout_usec = suspend_timeout(c),
 	};
 	const char *why = NULL;
@@ -227,11 +280,14 @@ static int start(struct daemon *d)
 	    (r = loop_timer_add(d->loop, 0, on_stop_timer, d, &d->stop_timer)) < 0)
 		return log_error("cannot set up the event loop: %s", strerror(-r)), r;
 
+	r = load_tokens(c, d->config_path, &d->auth);
+	if (r < 0)
+		return log_error("not starting: fix the tokens file first"), r;
 	r = registry_new(d->loop, &d->registry);
 	if (r >= 0)
 		r = registry_apply(d->registry, c);
 	if (r >= 0) {
-		struct api_settings settings = api_settings(c);
+		struct api_settings settings = api_settings(c, d->auth);
 
 		r = api_new(d->loop, d->registry, &settings, &d->api);
 	}
@@ -249,7 +305,19 @@ static int start(struct daemon *d)
 	if (r < 0)
 		return log_error("cannot listen on %s: %s", c->listen, strerror(-r)), r;
 	http_local_address(d->http, d->listen, sizeof(d->listen));
+	if (!d->auth && !config_loopback(http_local_sockaddr(d->http))) {
+		if (!c->allow_unauthenticated)
+			return log_error("not serving on %s without tokens: set tokens = FILE, or "
+					 "allow_unauthenticated = yes",
+					 d->listen),
+			       -EPERM;
+		log_warning("serving on %s without authentication (allow_unauthenticated = "
+			    "yes): anyone who reaches it can switch the plugs",
+			    d->listen);
+	}
 	log_info("listening on http://%s with %zu devices", d->listen, c->n_devices);
+	if (d->auth)
+		log_info("%zu tokens from %s", auth_count(d->auth), c->tokens);
 
 	loop_enable_watchdog(d->loop);
 	systemd_notify("READY=1\nSTATUS=Listening on %s; 0 of %zu devices online", d->listen,
@@ -269,6 +337,7 @@ static void cleanup(struct daemon *d)
 	loop_source_free(d->status_timer);
 	loop_source_free(d->stop_timer);
 	loop_free(d->loop);
+	auth_free(d->auth);
 	config_free(d->config);
 }
 
@@ -322,10 +391,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: ok: listen %s, %zu devices\n", d.config_path, d.config->listen,
-		       d.config->n_devices);
+		r = load_tokens(d.config, d.config_path, &d.auth);
+		if (r == 0)
+			printf("%s: ok: listen %s, %zu devices, %zu tokens\n", d.config_path,
+			       d.config->listen, d.config->n_devices, auth_count(d.auth));
+		auth_free(d.auth);
 		config_free(d.config);
-		return 0;
+		return r < 0 ? 1 : 0;
 	}
 
 	r = start(&d);

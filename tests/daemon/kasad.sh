@@ -36,6 +36,10 @@ kasad_config() {
 		echo "listen = 127.0.0.1:0"
 		echo "request_timeout = ${KASAD_TIMEOUT:-2s}"
 		echo "poll_interval = ${KASAD_POLL:-off}"
+		# The tests switch plugs far faster than anyone should: no limits
+		# unless a test asks for them.
+		echo "client_rate = ${KASAD_CLIENT_RATE:-0}"
+		echo "switch_rate = ${KASAD_SWITCH_RATE:-0}"
 		for _l in "$@"; do
 			echo "$_l"
 		done
