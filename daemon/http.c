@@ -103,6 +103,7 @@ struct http_server {
 	struct http_conn *conns;
 	struct loop_source *conn_timer;
 	bool conn_timer_armed;
+	bool dropping; /* a gone client's connection is being closed */
 	struct http_request *suspended_head, *suspended_tail;
 	unsigned active;
 	bool quiescing;
@@ -373,10 +374,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  * Nothing has been sent on it yet, so the bytes written here come first. */
 static void on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 {
-	static const char answer[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-				     "Content-Type: application/json\r\nContent-Length: 76\r\n\r\n"
-				     "{\"error\":\"request_timeout\",\"message\":\"the request did "
-				     "not arrive in time\"}\n";
+	static const char body[] = "{\"error\":\"request_timeout\",\"message\":\"the request did "
+				   "not arrive in time\"}\n";
+	char answer[256];
+	int n = snprintf(answer, sizeof(answer),
+			 "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+			 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			 sizeof(body) - 1, body);
 	struct http_server *s = userdata;
 	bool pending = false;
 
@@ -390,7 +394,7 @@ static void on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 		hc->deadline = 0;
 		log_debug("connection %d: no whole request within %.1f s, closing", hc->fd,
 			  (double)s->request_deadline_usec / USEC_PER_SEC);
-		if (write(hc->fd, answer, sizeof(answer) - 1) < 0) {
+		if (write(hc->fd, answer, (size_t)n) < 0) {
 			/* The client is gone or not reading: just close. */
 		}
 		shutdown(hc->fd, SHUT_RDWR);
@@ -583,8 +587,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 		s->active++;
 		return MHD_YES;
 	}
-	if (r->client_gone)
-		return MHD_NO; /* closes the connection */
+	if (r->client_gone) {
+		/* MHD_NO closes the connection, and libmicrohttpd logs that as
+		 * an "internal error" of ours: it is not one. */
+		s->dropping = true;
+		return MHD_NO;
+	}
 	if (r->response)
 		return queue(r); /* resumed with its answer */
 	if (*upload_data_size) {
@@ -662,7 +670,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	char buf[512];
 	size_t n;
 
+	struct http_server *s = cls;
+
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (s->dropping && strstr(buf, "Application reported internal error")) {
+		s->dropping = false;
+		return;
+	}
 	n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';

@@ -842,10 +842,14 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 			break;
 		}
 	if (!j) {
-		/* The background refreshes (the poller's, the read-back after a
-		 * change) are not counted against clients: there is at most one,
-		 * as they share. */
-		if (cb && p->queued >= p->set.queue_max)
+		/* queue_max jobs may wait behind the one in flight; an idle plug
+		 * starts its first job on the next iteration, so that one is not
+		 * waiting.  The background refreshes (the poller's, the read-back
+		 * after a change) are not counted: there is at most one, as they
+		 * share. */
+		unsigned waiting = p->queued - (!p->current && p->queued);
+
+		if (cb && waiting >= p->set.queue_max)
 			return -ENOBUFS;
 		j = calloc(1, sizeof(*j));
 		if (!j)

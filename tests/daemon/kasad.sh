@@ -123,7 +123,7 @@ kasad_wait() {
 	kasad_running=no
 }
 
-# api METHOD PATH [BODY [CURL-ARGS...]]: one request, with curl.  The body
+# api METHOD PATH [BODY|- [CURL-ARGS...]]: one request, with curl ("-": no body).
 # of the answer goes to $OUT, its headers to $TMP/headers, the status code
 # to HTTP_STATUS, the time taken to ELAPSED_MS.
 api() {
@@ -131,12 +131,15 @@ api() {
 	_p=$2
 	shift 2
 	LAST_CMD="$_m $_p"
-	if [ $# -gt 0 ]; then
+	if [ $# -gt 0 ] && [ "$1" = - ]; then
+		shift # no body; curl arguments follow
+	elif [ $# -gt 0 ]; then
 		_b=$1
 		shift
 		LAST_CMD="$LAST_CMD <<< $_b"
 		set -- --data-binary "$_b" "$@"
 	fi
+	[ $# -gt 0 ] && LAST_CMD="$LAST_CMD ($*)"
 	# Nothing of the previous answer may pass for this one.
 	: >"$OUT"
 	: >"$TMP/headers"

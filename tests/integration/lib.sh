@@ -301,6 +301,14 @@ check() {
 	fi
 }
 
+# in_range VALUE MIN MAX: VALUE is a number from MIN to MAX.
+in_range() {
+	case $1 in
+	'' | *[!0-9]*) return 1 ;;
+	esac
+	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+}
+
 # hex: stdin as lowercase hex, no spaces or newlines (od, as xxd may be missing).
 hex() {
 	od -An -v -tx1 | tr -d ' \n'
