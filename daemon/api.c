@@ -285,36 +285,6 @@ static struct json_object *emeter_json(const struct kasa_emeter *em, uint64_t ag
 	return o;
 }
 
-/* The reading of a device: one outlet's, a plug's, or a strip's sum (the
- * voltage is the outlets' average: they share one supply). */
-static bool device_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret)
-{
-	const struct kasa_sysinfo *in = &st->info;
-
-	if (!st->known || !in->has_emeter || !st->emeter_known)
-		return false;
-	if (in->outlet_count == 0) {
-		*ret = st->emeter;
-		return true;
-	}
-	if (outlet >= 0) {
-		if ((unsigned)outlet >= in->outlet_count)
-			return false;
-		*ret = st->outlet_emeter[outlet];
-		return true;
-	}
-	memset(ret, 0, sizeof(*ret));
-	for (unsigned i = 0; i < in->outlet_count; i++) {
-		const struct kasa_emeter *e = &st->outlet_emeter[i];
-
-		ret->power_w += e->power_w;
-		ret->current_a += e->current_a;
-		ret->total_kwh += e->total_kwh;
-		ret->voltage_v += e->voltage_v / in->outlet_count;
-	}
-	return true;
-}
-
 static struct json_object *device_json(struct api *a, const char *name, struct plug *p, int outlet)
 {
 	const struct plug_state *st = plug_state(p);
@@ -379,7 +349,7 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 		}
 		add(o, "outlets", list);
 	}
-	if (device_emeter(st, outlet, &em))
+	if (plug_state_emeter(st, outlet, &em))
 		add(o, "emeter", emeter_json(&em, now - st->emeter_usec));
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
@@ -451,7 +421,7 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 		reply_error(req, API_ENOMETER, name, NULL, NULL);
 		return;
 	}
-	if (!device_emeter(st, outlet, &em)) {
+	if (!plug_state_emeter(st, outlet, &em)) {
 		reply_error(req, -EBADMSG, name, NULL, "no reading from the plug yet");
 		return;
 	}

@@ -458,6 +458,34 @@ bool plug_state_on(const struct plug_state *st, int outlet)
 	return false;
 }
 
+bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret)
+{
+	const struct kasa_sysinfo *in = &st->info;
+
+	if (!st->known || !in->has_emeter || !st->emeter_known)
+		return false;
+	if (in->outlet_count == 0) {
+		*ret = st->emeter;
+		return true;
+	}
+	if (outlet >= 0) {
+		if ((unsigned)outlet >= in->outlet_count)
+			return false;
+		*ret = st->outlet_emeter[outlet];
+		return true;
+	}
+	memset(ret, 0, sizeof(*ret));
+	for (unsigned i = 0; i < in->outlet_count; i++) {
+		const struct kasa_emeter *e = &st->outlet_emeter[i];
+
+		ret->power_w += e->power_w;
+		ret->current_a += e->current_a;
+		ret->total_kwh += e->total_kwh;
+		ret->voltage_v += e->voltage_v / in->outlet_count;
+	}
+	return true;
+}
+
 static int take_sysinfo(struct plug *p, struct plug_job *j, struct json_object *reply)
 {
 	struct kasa_sysinfo info;

@@ -77,6 +77,10 @@ struct plug_state {
 /* The relay of a device on this plug: an outlet, a single plug, or a whole
  * strip (on when any outlet is on, as the strip's own button shows it). */
 bool plug_state_on(const struct plug_state *st, int outlet);
+/* The meter reading of a device on this plug: an outlet's, a single plug's,
+ * or a whole strip's sum (its voltage the outlets' average: they share one
+ * supply).  False when there is no meter or no reading yet. */
+bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret);
 
 int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
 	     struct plug **ret_plug);
