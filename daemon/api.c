@@ -26,6 +26,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "plugio.h"
 #include "ratelimit.h"
 #include "registry.h"
@@ -285,36 +286,6 @@ static struct json_object *emeter_json(const struct kasa_emeter *em, uint64_t ag
 	return o;
 }
 
-/* The reading of a device: one outlet's, a plug's, or a strip's sum (the
- * voltage is the outlets' average: they share one supply). */
-static bool device_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret)
-{
-	const struct kasa_sysinfo *in = &st->info;
-
-	if (!st->known || !in->has_emeter || !st->emeter_known)
-		return false;
-	if (in->outlet_count == 0) {
-		*ret = st->emeter;
-		return true;
-	}
-	if (outlet >= 0) {
-		if ((unsigned)outlet >= in->outlet_count)
-			return false;
-		*ret = st->outlet_emeter[outlet];
-		return true;
-	}
-	memset(ret, 0, sizeof(*ret));
-	for (unsigned i = 0; i < in->outlet_count; i++) {
-		const struct kasa_emeter *e = &st->outlet_emeter[i];
-
-		ret->power_w += e->power_w;
-		ret->current_a += e->current_a;
-		ret->total_kwh += e->total_kwh;
-		ret->voltage_v += e->voltage_v / in->outlet_count;
-	}
-	return true;
-}
-
 static struct json_object *device_json(struct api *a, const char *name, struct plug *p, int outlet)
 {
 	const struct plug_state *st = plug_state(p);
@@ -379,7 +350,7 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 		}
 		add(o, "outlets", list);
 	}
-	if (device_emeter(st, outlet, &em))
+	if (plug_state_emeter(st, outlet, &em))
 		add(o, "emeter", emeter_json(&em, now - st->emeter_usec));
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
@@ -451,7 +422,7 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 		reply_error(req, API_ENOMETER, name, NULL, NULL);
 		return;
 	}
-	if (!device_emeter(st, outlet, &em)) {
+	if (!plug_state_emeter(st, outlet, &em)) {
 		reply_error(req, -EBADMSG, name, NULL, "no reading from the plug yet");
 		return;
 	}
@@ -783,6 +754,19 @@ static void route_list(struct api *a, struct http_request *req)
 	reply_json(req, 200, o, NULL);
 }
 
+static void route_metrics(struct api *a, struct http_request *req)
+{
+	char *text;
+	size_t len;
+	int r = metrics_render(a->reg, loop_now(a->loop), a->started_usec, &text, &len);
+
+	if (r < 0) {
+		reply_error(req, r, NULL, NULL, NULL);
+		return;
+	}
+	http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL);
+}
+
 /* Split "/devices/NAME/ACTION/SUB" in place. */
 struct path {
 	char buf[256];
@@ -805,6 +789,44 @@ static int split_path(const char *path, struct path *ret)
 		ret->part[ret->n++] = s;
 	}
 	return 0;
+}
+
+/* The route template a path matches, for the metrics, whose labels must not
+ * grow with what clients send; NULL when none does. */
+static const char *route_template(const struct path *p)
+{
+	static const char *const top[] = {"/healthz", "/devices", "/metrics"};
+	static const char *const device[] = {
+		"/devices/{name}/status",	"/devices/{name}/on",
+		"/devices/{name}/off",		"/devices/{name}/toggle",
+		"/devices/{name}/state",	"/devices/{name}/emeter",
+		"/devices/{name}/emeter/daily", "/devices/{name}/emeter/monthly",
+		"/devices/{name}/led",		"/devices/{name}/alias",
+		"/devices/{name}/reboot",
+	};
+	const size_t skip = strlen("/devices/{name}/");
+
+	if (p->n == 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(top); i++)
+			if (streq(p->part[0], top[i] + 1))
+				return top[i];
+		return NULL;
+	}
+	if (p->n < 2 || p->n > 4 || !streq(p->part[0], "devices"))
+		return NULL;
+	if (p->n == 2)
+		return "/devices/{name}";
+	for (size_t i = 0; i < ARRAY_SIZE(device); i++) {
+		const char *t = device[i] + skip;
+		size_t n = strlen(p->part[2]);
+
+		if (p->n == 3 && streq(t, p->part[2]))
+			return device[i];
+		if (p->n == 4 && strncmp(t, p->part[2], n) == 0 && t[n] == '/' &&
+		    streq(t + n + 1, p->part[3]))
+			return device[i];
+	}
+	return NULL;
 }
 
 static void route_device(struct api *a, struct http_request *req, const struct path *p)
@@ -1104,6 +1126,7 @@ void api_handle(struct http_request *req, void *userdata)
 		reply_error(req, API_ENOROUTE, NULL, NULL, "no such route");
 		return;
 	}
+	http_request_set_route(req, route_template(&p));
 	if (!admit(a, req, &p))
 		return;
 	if (p.n == 1 && streq(p.part[0], "healthz")) {
@@ -1115,6 +1138,13 @@ void api_handle(struct http_request *req, void *userdata)
 	}
 	if (a->stopping) {
 		reply_error(req, -ESHUTDOWN, NULL, NULL, NULL);
+		return;
+	}
+	if (p.n == 1 && streq(p.part[0], "metrics")) {
+		if (!is_get(m))
+			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+		else
+			route_metrics(a, req);
 		return;
 	}
 	if (p.n == 1 && streq(p.part[0], "devices")) {

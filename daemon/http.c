@@ -34,6 +34,7 @@
 #include "kasa.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "util.h"
 
 /*
@@ -64,6 +65,7 @@ struct http_request {
 	enum http_method method;
 	const char *method_name; /* borrowed from libmicrohttpd for the request's life */
 	char *path;
+	const char *route; /* the template it matched, a literal; NULL: none */
 	char *body;
 	size_t body_len;
 	size_t target_len; /* the request target as sent, query included */
@@ -178,6 +180,11 @@ void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *use
 {
 	r->abort_cb = cb;
 	r->abort_userdata = userdata;
+}
+
+void http_request_set_route(struct http_request *r, const char *route)
+{
+	r->route = route;
 }
 
 unsigned http_active(const struct http_server *s)
@@ -435,6 +442,7 @@ void http_reply(struct http_request *r, unsigned status, const char *content_typ
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r->response = resp;
 	r->status = status;
+	metrics_count_http(r->route, r->method, status);
 	if (r->suspended) {
 		suspended_unlink(r);
 		arm_deadline(r->srv);

@@ -106,6 +106,10 @@ int http_request_add_header(struct http_request *r, const char *name, const char
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata);
 
+/* The route template the path matched, for the metrics' request counts
+ * (a string literal; none set: "unmatched"). */
+void http_request_set_route(struct http_request *r, const char *route);
+
 /*
  * Answer.  body is taken over (free()d by the server), may be NULL with len
  * 0.  headers: NULL, or NULL-terminated name, value pairs.  Exactly once per

@@ -28,6 +28,14 @@
 /* How often a pending name lookup is checked. */
 #define RESOLVE_CHECK_USEC (10 * USEC_PER_MSEC)
 
+/* Prometheus's usual buckets: a round trip to a real plug takes 40-80 ms, a
+ * strip's refresh one per outlet more, and a dead plug the whole timeout. */
+const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
+	5 * USEC_PER_MSEC,    10 * USEC_PER_MSEC,  25 * USEC_PER_MSEC,	50 * USEC_PER_MSEC,
+	100 * USEC_PER_MSEC,  250 * USEC_PER_MSEC, 500 * USEC_PER_MSEC, 1 * USEC_PER_SEC,
+	2500 * USEC_PER_MSEC, 5 * USEC_PER_SEC,	   10 * USEC_PER_SEC,
+};
+
 struct plug_job;
 
 struct plug_waiter {
@@ -46,6 +54,7 @@ struct plug_job {
 	bool need_sysinfo; /* read sysinfo before the main steps */
 	bool combined;	   /* REFRESH: the emeter came with the sysinfo */
 	unsigned step;	   /* main steps done */
+	uint64_t started;  /* when it started; 0 before */
 	uint64_t deadline; /* of the whole job, once started */
 	struct plug_waiter *waiters;
 	struct plug_result result;
@@ -78,6 +87,7 @@ struct plug {
 	bool polling;
 	uint64_t rng;
 	struct plug_state st;
+	struct plug_stats stats;
 };
 
 static void pump(struct plug *p);
@@ -114,9 +124,19 @@ void plug_set_label(struct plug *p, const char *label)
 	}
 }
 
+const char *plug_label(const struct plug *p)
+{
+	return p->label;
+}
+
 const struct plug_state *plug_state(const struct plug *p)
 {
 	return &p->st;
+}
+
+const struct plug_stats *plug_stats(const struct plug *p)
+{
+	return &p->stats;
 }
 
 static bool is_strip(const struct plug *p)
@@ -458,6 +478,34 @@ bool plug_state_on(const struct plug_state *st, int outlet)
 	return false;
 }
 
+bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret)
+{
+	const struct kasa_sysinfo *in = &st->info;
+
+	if (!st->known || !in->has_emeter || !st->emeter_known)
+		return false;
+	if (in->outlet_count == 0) {
+		*ret = st->emeter;
+		return true;
+	}
+	if (outlet >= 0) {
+		if ((unsigned)outlet >= in->outlet_count)
+			return false;
+		*ret = st->outlet_emeter[outlet];
+		return true;
+	}
+	memset(ret, 0, sizeof(*ret));
+	for (unsigned i = 0; i < in->outlet_count; i++) {
+		const struct kasa_emeter *e = &st->outlet_emeter[i];
+
+		ret->power_w += e->power_w;
+		ret->current_a += e->current_a;
+		ret->total_kwh += e->total_kwh;
+		ret->voltage_v += e->voltage_v / in->outlet_count;
+	}
+	return true;
+}
+
 static int take_sysinfo(struct plug *p, struct plug_job *j, struct json_object *reply)
 {
 	struct kasa_sysinfo info;
@@ -581,6 +629,55 @@ static const char *error_text(int error, const struct kasa_device_error *d, char
 	return buf;
 }
 
+/* --- Counting ---------------------------------------------------------------- */
+
+static enum plug_failure failure_class(int error, const struct kasa_device_error *d)
+{
+	if (d && d->code != 0)
+		return PLUG_FAILURE_DEVICE;
+	switch (error) {
+	case -ETIMEDOUT:
+		return PLUG_FAILURE_TIMEOUT;
+	case -ECONNREFUSED:
+		return PLUG_FAILURE_REFUSED;
+	case -ECONNRESET:
+	case -EPIPE:
+		return PLUG_FAILURE_RESET;
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -EHOSTDOWN:
+	case -ENETDOWN:
+		return PLUG_FAILURE_UNREACHABLE;
+	case -ENXIO:
+	case -EAGAIN:
+		return PLUG_FAILURE_RESOLVE;
+	case -EPROTO:
+	case -EMSGSIZE:
+		return PLUG_FAILURE_FRAME;
+	case -EBADMSG:
+		return PLUG_FAILURE_REPLY;
+	default:
+		return PLUG_FAILURE_OTHER;
+	}
+}
+
+static void count_failure(struct plug *p, int error, const struct kasa_device_error *d)
+{
+	p->stats.failures[failure_class(error, d)]++;
+}
+
+static void count_poll(struct plug *p, uint64_t usec)
+{
+	unsigned i = 0;
+
+	while (i < PLUG_POLL_BUCKETS && usec > plug_poll_bucket_usec[i])
+		i++;
+	if (i < PLUG_POLL_BUCKETS)
+		p->stats.poll_buckets[i]++;
+	p->stats.polls++;
+	p->stats.poll_usec_sum += usec;
+}
+
 static void poll_schedule(struct plug *p, bool ok)
 {
 	uint64_t delay = p->set.poll_interval_usec, jitter;
@@ -660,8 +757,11 @@ static void job_done(struct plug *p, int error)
 		log_dev(LOG_INFO, p->label, "refused: %s",
 			error_text(error, &j->result.device, text, sizeof(text)));
 	}
-	if (j->args.kind == PLUG_JOB_REFRESH)
+	if (j->args.kind == PLUG_JOB_REFRESH) {
+		if (j->started)
+			count_poll(p, loop_now(p->loop) - j->started);
 		poll_schedule(p, error == 0);
+	}
 
 	while (j->waiters)
 		waiter_finish(p, j->waiters, &j->result);
@@ -699,7 +799,9 @@ static void job_step(struct plug *p)
 	}
 	r = kasa_conn_start(p->conn, json, strlen(json), now, j->deadline - now);
 	free(json);
+	p->stats.requests++;
 	if (r < 0) {
+		count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
@@ -718,6 +820,7 @@ static void on_conn_result(struct plug *p, int r)
 		return;
 	}
 	if (r < 0) {
+		count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
@@ -727,6 +830,7 @@ static void on_conn_result(struct plug *p, int r)
 		r = j->need_sysinfo ? take_sysinfo(p, j, reply) : take_reply(p, j, reply);
 	json_object_put(reply);
 	if (r < 0) {
+		count_failure(p, r, &j->result.device);
 		/* The plug answered, but not with what was asked: start afresh. */
 		if (j->result.device.code == 0)
 			kasa_conn_close(p->conn);
@@ -797,12 +901,15 @@ static void pump(struct plug *p)
 		 * one looks the name up again. */
 		p->current = j;
 		p->queued -= j->counted;
+		p->stats.requests++;
+		count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
 	p->current = j;
 	p->queued -= j->counted;
-	j->deadline = loop_now(p->loop) + p->set.request_timeout_usec;
+	j->started = loop_now(p->loop);
+	j->deadline = j->started + p->set.request_timeout_usec;
 	j->need_sysinfo =
 		j->args.kind == PLUG_JOB_REFRESH || j->args.kind == PLUG_JOB_TOGGLE || !p->st.known;
 	job_step(p);

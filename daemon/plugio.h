@@ -77,6 +77,41 @@ struct plug_state {
 /* The relay of a device on this plug: an outlet, a single plug, or a whole
  * strip (on when any outlet is on, as the strip's own button shows it). */
 bool plug_state_on(const struct plug_state *st, int outlet);
+/* The meter reading of a device on this plug: an outlet's, a single plug's,
+ * or a whole strip's sum (its voltage the outlets' average: they share one
+ * supply).  False when there is no meter or no reading yet. */
+bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret);
+
+/* Why a round trip failed, for the metrics. */
+enum plug_failure {
+	PLUG_FAILURE_TIMEOUT,	  /* no answer before the deadline */
+	PLUG_FAILURE_REFUSED,	  /* the connection was refused */
+	PLUG_FAILURE_RESET,	  /* the plug hung up without an answer */
+	PLUG_FAILURE_UNREACHABLE, /* no route to the plug */
+	PLUG_FAILURE_RESOLVE,	  /* its host name did not resolve */
+	PLUG_FAILURE_FRAME,	  /* a malformed or oversized frame */
+	PLUG_FAILURE_REPLY,	  /* JSON, but not the answer asked for */
+	PLUG_FAILURE_DEVICE,	  /* the plug answered with an err_code */
+	PLUG_FAILURE_OTHER,
+	PLUG_FAILURE_MAX,
+};
+
+/* Upper bounds of the poll duration histogram's buckets (+Inf is implied). */
+#define PLUG_POLL_BUCKETS 11
+extern const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS];
+
+/* Counters since the plug was created; they only grow. */
+struct plug_stats {
+	/* Round trips begun, and name lookups that failed (a lookup that
+	 * fails is an attempt to reach the plug that never got a socket). */
+	uint64_t requests;
+	uint64_t failures[PLUG_FAILURE_MAX]; /* of those, by cause */
+	/* Refreshes (sysinfo and meter; the poller's and ?fresh=1), from the
+	 * first request to the last answer or the failure. */
+	uint64_t polls;
+	uint64_t poll_usec_sum;
+	uint64_t poll_buckets[PLUG_POLL_BUCKETS]; /* per bucket, not cumulative */
+};
 
 int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
 	     struct plug **ret_plug);
@@ -86,9 +121,11 @@ void plug_configure(struct plug *p, const struct plug_settings *s);
 
 const char *plug_host(const struct plug *p);
 uint16_t plug_port(const struct plug *p);
-/* A name for logs: the first device that uses it, or host:port. */
+/* A name for logs and metrics: the first device that uses it, or host:port. */
 void plug_set_label(struct plug *p, const char *label);
+const char *plug_label(const struct plug *p);
 const struct plug_state *plug_state(const struct plug *p);
+const struct plug_stats *plug_stats(const struct plug *p);
 
 /* Start (or stop) background polling; the first poll comes within
  * first_within_usec, at a random point so many plugs spread out. */

@@ -81,6 +81,16 @@ struct device *registry_device(struct registry *r, size_t i)
 	return i < r->n_devices ? &r->devices[i] : NULL;
 }
 
+size_t registry_plug_count(const struct registry *r)
+{
+	return r->n_plugs;
+}
+
+struct plug *registry_plug(struct registry *r, size_t i)
+{
+	return i < r->n_plugs ? r->plugs[i] : NULL;
+}
+
 size_t registry_online(const struct registry *r)
 {
 	size_t n = 0;
@@ -225,6 +235,12 @@ int registry_apply(struct registry *r, const struct config *c)
 					spread < USEC_PER_SEC / 2 ? spread : USEC_PER_SEC / 2);
 		} else {
 			plug_configure(plugs[i], &s);
+			/* Named after its first device, which may be new. */
+			for (size_t k = 0; k < c->n_devices; k++)
+				if (devices[k].plug == plugs[i]) {
+					plug_set_label(plugs[i], devices[k].name);
+					break;
+				}
 		}
 	}
 	free(r->plugs);

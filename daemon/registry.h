@@ -36,6 +36,11 @@ struct device *registry_find(struct registry *r, const char *name);
 size_t registry_count(const struct registry *r);
 struct device *registry_device(struct registry *r, size_t i);
 
+/* The plugs, each once (devices on one host and port share one), in the
+ * order of their first device.  Borrowed, like devices. */
+size_t registry_plug_count(const struct registry *r);
+struct plug *registry_plug(struct registry *r, size_t i);
+
 /* Devices whose plug is online. */
 size_t registry_online(const struct registry *r);
 /* Stop every poller (shutting down). */

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Prometheus text exposition format (version 0.0.4), rendered into one
+ * growing buffer per scrape.  What it costs is bounded by the inventory:
+ * a few lines per device and a histogram per plug.
+ *
+ * Names follow Prometheus's conventions: base units (seconds, watts,
+ * volts, amperes, joules), _total on counters, and one HELP and TYPE line
+ * per family.  Per device (its inventory name, the plug's alias and model
+ * as labels): the relay, online, the meter, on-time, RSSI and the age of
+ * the state.  Per plug: round trips, failures by cause, refresh durations.
+ * The daemon: HTTP answers by route template, devices, build.  The process:
+ * start time, CPU, memory and descriptors.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "plugio.h"
+#include "registry.h"
+#include "util.h"
+
+/* --- HTTP answers ------------------------------------------------------------ */
+
+struct http_count {
+	const char *route; /* NULL: no route matched */
+	enum http_method method;
+	unsigned status;
+	uint64_t n;
+};
+
+/* Bounded by routes x methods x the statuses the API gives: a few dozen. */
+static struct http_count *http_counts;
+static size_t n_http_counts, cap_http_counts;
+
+static bool same_route(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
+void metrics_count_http(const char *route, enum http_method method, unsigned status)
+{
+	struct http_count *c;
+
+	for (size_t i = 0; i < n_http_counts; i++) {
+		c = &http_counts[i];
+		if (c->status == status && c->method == method && same_route(c->route, route)) {
+			c->n++;
+			return;
+		}
+	}
+	if (n_http_counts == cap_http_counts) {
+		size_t cap = cap_http_counts ? 2 * cap_http_counts : 32;
+
+		c = realloc(http_counts, cap * sizeof(*c));
+		if (!c)
+			return; /* one answer goes uncounted rather than anything failing */
+		http_counts = c;
+		cap_http_counts = cap;
+	}
+	http_counts[n_http_counts++] = (struct http_count){route, method, status, 1};
+}
+
+void metrics_reset(void)
+{
+	free(http_counts);
+	http_counts = NULL;
+	n_http_counts = cap_http_counts = 0;
+}
+
+static const char *method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET:
+		return "GET";
+	case HTTP_HEAD:
+		return "HEAD";
+	case HTTP_POST:
+		return "POST";
+	case HTTP_PUT:
+		return "PUT";
+	case HTTP_DELETE:
+		return "DELETE";
+	case HTTP_PATCH:
+		return "PATCH";
+	case HTTP_OPTIONS:
+		return "OPTIONS";
+	case HTTP_OTHER:
+		return "other";
+	}
+	return "other";
+}
+
+/* --- The buffer -------------------------------------------------------------- */
+
+struct buf {
+	char *s;
+	size_t len, cap;
+	bool oom; /* once set, everything else is a no-op */
+};
+
+/* Room for more bytes and a NUL. */
+static bool buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 16384;
+	char *s;
+
+	if (b->oom)
+		return false;
+	if (b->s && more < b->cap - b->len)
+		return true;
+	while (more >= cap - b->len)
+		cap *= 2;
+	s = realloc(b->s, cap);
+	if (!s) {
+		b->oom = true;
+		return false;
+	}
+	b->s = s;
+	b->cap = cap;
+	return true;
+}
+
+static void put_mem(struct buf *b, const char *s, size_t n)
+{
+	if (!buf_reserve(b, n))
+		return;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!buf_reserve(b, 0))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (!buf_reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+/* Go's ParseFloat reads all of these back. */
+static void put_double(struct buf *b, double v)
+{
+	if (isnan(v))
+		put(b, "NaN");
+	else if (isinf(v))
+		put(b, v > 0 ? "+Inf" : "-Inf");
+	else
+		put(b, "%.15g", v);
+}
+
+/* The length of the well-formed UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char lo, hi;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		/* No overlong forms, no UTF-16 surrogates. */
+		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = s[0] == 0xed ? 0x9f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		/* No overlong forms, nothing past U+10FFFF. */
+		lo = s[0] == 0xf0 ? 0x90 : 0x80;
+		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+			       ? 4
+			       : 0;
+	}
+	return 0;
+}
+
+static void put_label_value(struct buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		size_t n = utf8_len(u);
+
+		if (n == 0) {
+			put_mem(b, "\xef\xbf\xbd", 3);
+			u++;
+		} else if (*u == '\\') {
+			put_mem(b, "\\\\", 2);
+			u++;
+		} else if (*u == '"') {
+			put_mem(b, "\\\"", 2);
+			u++;
+		} else if (*u == '\n') {
+			put_mem(b, "\\n", 2);
+			u++;
+		} else {
+			put_mem(b, (const char *)u, n);
+			u += n;
+		}
+	}
+}
+
+char *metrics_label_value(const char *s)
+{
+	struct buf b = {0};
+
+	if (buf_reserve(&b, strlen(s)))
+		b.s[0] = '\0';
+	put_label_value(&b, s);
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* name="value" */
+static void put_label(struct buf *b, const char *name, const char *value)
+{
+	put(b, "%s=\"", name);
+	put_label_value(b, value);
+	put_mem(b, "\"", 1);
+}
+
+static void put_family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* --- Devices ------------------------------------------------------------------- */
+
+struct view {
+	const struct device *d;
+	const struct plug_state *st;
+	bool has_emeter;
+	struct kasa_emeter em;
+	size_t labels; /* offset of device="...",alias="...",model="..." in the label buffer */
+};
+
+static bool outlet_known(const struct view *v)
+{
+	return v->d->outlet >= 0 && (unsigned)v->d->outlet < v->st->info.outlet_count;
+}
+
+static bool v_online(const struct view *v, uint64_t now, double *ret)
+{
+	*ret = v->st->online;
+	return true;
+}
+
+static bool v_relay(const struct view *v, uint64_t now, double *ret)
+{
+	if (!v->st->known || (v->d->outlet >= 0 && !outlet_known(v)))
+		return false;
+	*ret = plug_state_on(v->st, v->d->outlet);
+	return true;
+}
+
+/* Seconds since the relay went on, as the plug said at the last poll; 0
+ * when off.  A whole strip has no one relay to time. */
+static bool v_on_time(const struct view *v, uint64_t now, double *ret)
+{
+	const struct kasa_sysinfo *in = &v->st->info;
+
+	if (!v->st->known)
+		return false;
+	if (outlet_known(v)) {
+		const struct kasa_outlet *o = &in->outlets[v->d->outlet];
+
+		*ret = o->on ? (double)o->on_time : 0;
+		return true;
+	}
+	if (v->d->outlet >= 0 || in->outlet_count > 0)
+		return false;
+	*ret = in->relay_on ? (double)in->on_time : 0;
+	return true;
+}
+
+static bool v_rssi(const struct view *v, uint64_t now, double *ret)
+{
+	if (!v->st->known)
+		return false;
+	*ret = v->st->info.rssi;
+	return true;
+}
+
+static bool v_age(const struct view *v, uint64_t now, double *ret)
+{
+	/* usec is 0 for a moment after a change, until the plug is read back. */
+	if (!v->st->known || !v->st->usec)
+		return false;
+	*ret = now > v->st->usec ? (double)(now - v->st->usec) / USEC_PER_SEC : 0;
+	return true;
+}
+
+static bool v_power(const struct view *v, uint64_t now, double *ret)
+{
+	*ret = v->em.power_w;
+	return v->has_emeter;
+}
+
+static bool v_voltage(const struct view *v, uint64_t now, double *ret)
+{
+	*ret = v->em.voltage_v;
+	return v->has_emeter;
+}
+
+static bool v_current(const struct view *v, uint64_t now, double *ret)
+{
+	*ret = v->em.current_a;
+	return v->has_emeter;
+}
+
+static bool v_energy(const struct view *v, uint64_t now, double *ret)
+{
+	*ret = v->em.total_kwh * 3.6e6;
+	return v->has_emeter;
+}
+
+static const struct device_family {
+	const char *name, *type, *help;
+	bool (*value)(const struct view *v, uint64_t now, double *ret);
+} device_families[] = {
+	{"kasa_device_online", "gauge",
+	 "1 when the plug answers, 0 when it has missed offline_after polls or was never reached",
+	 v_online},
+	{"kasa_relay_on", "gauge",
+	 "1 when the relay is on, 0 when off (a whole strip: any outlet on), as last read",
+	 v_relay},
+	{"kasa_power_watts", "gauge", "Real power drawn, from the plug's meter", v_power},
+	{"kasa_voltage_volts", "gauge", "Supply voltage, from the plug's meter", v_voltage},
+	{"kasa_current_amperes", "gauge", "Current drawn, from the plug's meter", v_current},
+	{"kasa_energy_joules_total", "counter",
+	 "Energy the plug's meter has counted since it was last erased (kWh x 3.6e6)", v_energy},
+	{"kasa_on_time_seconds", "gauge",
+	 "Seconds the relay had been on at the last poll, 0 when off", v_on_time},
+	{"kasa_rssi_dbm", "gauge", "Wi-Fi signal strength the plug reported, in dBm", v_rssi},
+	{"kasa_last_poll_age_seconds", "gauge", "Seconds since the plug's state was last read",
+	 v_age},
+};
+
+static const char *view_alias(const struct view *v)
+{
+	if (!v->st->known)
+		return "";
+	if (outlet_known(v))
+		return v->st->info.outlets[v->d->outlet].alias;
+	return v->st->info.alias;
+}
+
+/* "host:port", with brackets around an IPv6 address. */
+static void plug_address(const struct plug *p, char *buf, size_t len)
+{
+	const char *h = plug_host(p);
+	bool v6 = strchr(h, ':') && h[0] != '[';
+
+	snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", plug_port(p));
+}
+
+static void put_device_info(struct buf *b, const struct view *views, size_t n, const char *labels)
+{
+	put_family(b, "kasa_device_info", "gauge",
+		   "Always 1: a device of the inventory, its plug's address, outlet and versions");
+	for (size_t i = 0; i < n; i++) {
+		const struct view *v = &views[i];
+		const struct kasa_sysinfo *in = &v->st->info;
+		char addr[300], outlet[16] = "";
+
+		plug_address(v->d->plug, addr, sizeof(addr));
+		if (v->d->outlet >= 0)
+			snprintf(outlet, sizeof(outlet), "%d", v->d->outlet);
+		put(b, "kasa_device_info{%s,", labels + v->labels);
+		put_label(b, "plug", addr);
+		put_mem(b, ",", 1);
+		put_label(b, "outlet", outlet);
+		put_mem(b, ",", 1);
+		put_label(b, "hw_ver", v->st->known ? in->hw_ver : "");
+		put_mem(b, ",", 1);
+		put_label(b, "sw_ver", v->st->known ? in->sw_ver : "");
+		put_mem(b, ",", 1);
+		put_label(b, "mac", v->st->known ? in->mac : "");
+		put(b, "} 1\n");
+	}
+}
+
+static int put_devices(struct buf *b, struct registry *reg, uint64_t now)
+{
+	size_t n = registry_count(reg);
+	struct view *views = calloc(n ? n : 1, sizeof(*views));
+	struct buf labels = {0};
+
+	if (!views)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct view *v = &views[i];
+
+		v->d = registry_device(reg, i);
+		v->st = plug_state(v->d->plug);
+		v->has_emeter = plug_state_emeter(v->st, v->d->outlet, &v->em);
+		v->labels = labels.len;
+		put_label(&labels, "device", v->d->name);
+		put_mem(&labels, ",", 1);
+		put_label(&labels, "alias", view_alias(v));
+		put_mem(&labels, ",", 1);
+		put_label(&labels, "model", v->st->known ? v->st->info.model : "");
+		put_mem(&labels, "", 1); /* each set ends with its NUL */
+	}
+	if (labels.oom) {
+		free(views);
+		return -ENOMEM;
+	}
+
+	for (size_t f = 0; f < ARRAY_SIZE(device_families); f++) {
+		const struct device_family *fam = &device_families[f];
+
+		put_family(b, fam->name, fam->type, fam->help);
+		for (size_t i = 0; i < n; i++) {
+			double value;
+
+			if (!fam->value(&views[i], now, &value))
+				continue;
+			put(b, "%s{%s} ", fam->name, labels.s + views[i].labels);
+			put_double(b, value);
+			put_mem(b, "\n", 1);
+		}
+	}
+	if (n)
+		put_device_info(b, views, n, labels.s);
+	free(labels.s);
+	free(views);
+	return 0;
+}
+
+/* --- Plugs --------------------------------------------------------------------- */
+
+static const char *const failure_names[PLUG_FAILURE_MAX] = {
+	[PLUG_FAILURE_TIMEOUT] = "timeout", [PLUG_FAILURE_REFUSED] = "refused",
+	[PLUG_FAILURE_RESET] = "reset",	    [PLUG_FAILURE_UNREACHABLE] = "unreachable",
+	[PLUG_FAILURE_RESOLVE] = "resolve", [PLUG_FAILURE_FRAME] = "frame",
+	[PLUG_FAILURE_REPLY] = "reply",	    [PLUG_FAILURE_DEVICE] = "device",
+	[PLUG_FAILURE_OTHER] = "other",
+};
+
+static void put_plug_labels(struct buf *b, const struct plug *p)
+{
+	char addr[300];
+
+	plug_address(p, addr, sizeof(addr));
+	put_label(b, "device", plug_label(p));
+	put_mem(b, ",", 1);
+	put_label(b, "plug", addr);
+}
+
+static void put_plugs(struct buf *b, struct registry *reg)
+{
+	size_t n = registry_plug_count(reg);
+
+	if (n == 0)
+		return;
+	put_family(b, "kasad_plug_requests_total", "counter",
+		   "Round trips to the plug begun (and name lookups that failed)");
+	for (size_t i = 0; i < n; i++) {
+		const struct plug *p = registry_plug(reg, i);
+
+		put(b, "kasad_plug_requests_total{");
+		put_plug_labels(b, p);
+		put(b, "} %" PRIu64 "\n", plug_stats(p)->requests);
+	}
+
+	put_family(b, "kasad_plug_failures_total", "counter",
+		   "Round trips to the plug that failed, by cause");
+	for (size_t i = 0; i < n; i++) {
+		const struct plug *p = registry_plug(reg, i);
+
+		for (unsigned k = 0; k < PLUG_FAILURE_MAX; k++) {
+			put(b, "kasad_plug_failures_total{");
+			put_plug_labels(b, p);
+			put(b, ",error=\"%s\"} %" PRIu64 "\n", failure_names[k],
+			    plug_stats(p)->failures[k]);
+		}
+	}
+
+	put_family(b, "kasad_poll_duration_seconds", "histogram",
+		   "How long refreshing the plug's state took (sysinfo and meter), failures "
+		   "included");
+	for (size_t i = 0; i < n; i++) {
+		const struct plug *p = registry_plug(reg, i);
+		const struct plug_stats *s = plug_stats(p);
+		uint64_t cumulative = 0;
+
+		for (unsigned k = 0; k < PLUG_POLL_BUCKETS; k++) {
+			cumulative += s->poll_buckets[k];
+			put(b, "kasad_poll_duration_seconds_bucket{");
+			put_plug_labels(b, p);
+			put(b, ",le=\"");
+			put_double(b, (double)plug_poll_bucket_usec[k] / USEC_PER_SEC);
+			put(b, "\"} %" PRIu64 "\n", cumulative);
+		}
+		put(b, "kasad_poll_duration_seconds_bucket{");
+		put_plug_labels(b, p);
+		put(b, ",le=\"+Inf\"} %" PRIu64 "\n", s->polls);
+		put(b, "kasad_poll_duration_seconds_sum{");
+		put_plug_labels(b, p);
+		put(b, "} ");
+		put_double(b, (double)s->poll_usec_sum / USEC_PER_SEC);
+		put(b, "\nkasad_poll_duration_seconds_count{");
+		put_plug_labels(b, p);
+		put(b, "} %" PRIu64 "\n", s->polls);
+	}
+}
+
+/* --- The daemon and the process --------------------------------------------- */
+
+static void put_http(struct buf *b)
+{
+	if (n_http_counts == 0)
+		return;
+	put_family(b, "kasad_http_requests_total", "counter",
+		   "HTTP requests answered, by route template, method and status code");
+	for (size_t i = 0; i < n_http_counts; i++) {
+		const struct http_count *c = &http_counts[i];
+
+		put(b, "kasad_http_requests_total{");
+		put_label(b, "route", c->route ? c->route : "unmatched");
+		put(b, ",method=\"%s\",code=\"%u\"} %" PRIu64 "\n", method_name(c->method),
+		    c->status, c->n);
+	}
+}
+
+static void put_daemon(struct buf *b, struct registry *reg)
+{
+	put_family(b, "kasad_build_info", "gauge", "Always 1: the version of kasad running");
+	put(b, "kasad_build_info{");
+	put_label(b, "version", PACKAGE_VERSION);
+	put(b, "} 1\n");
+	put_family(b, "kasad_devices", "gauge", "Devices in the inventory");
+	put(b, "kasad_devices %zu\n", registry_count(reg));
+	put_family(b, "kasad_devices_online", "gauge", "Devices whose plug is online");
+	put(b, "kasad_devices_online %zu\n", registry_online(reg));
+	put_family(b, "kasad_plugs", "gauge",
+		   "Plugs kasad talks to (a strip and its outlets' devices share one)");
+	put(b, "kasad_plugs %zu\n", registry_plug_count(reg));
+}
+
+static double timespec_s(const struct timespec *t)
+{
+	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+/* Descriptors open, /proc/self/fd's own excluded; -1 when unknown. */
+static long open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* The names and meanings of Prometheus's process collector. */
+static void put_process(struct buf *b, uint64_t start_usec)
+{
+	struct timespec real, mono;
+	struct rusage ru;
+	struct rlimit rl;
+	unsigned long vm, rss;
+	FILE *f;
+	long fds;
+
+	if (clock_gettime(CLOCK_REALTIME, &real) == 0 &&
+	    clock_gettime(CLOCK_MONOTONIC, &mono) == 0) {
+		double up = timespec_s(&mono) - (double)start_usec / USEC_PER_SEC;
+
+		put_family(b, "process_start_time_seconds", "gauge",
+			   "Start time of the process since the Unix epoch, in seconds");
+		put(b, "process_start_time_seconds %.3f\n", timespec_s(&real) - up);
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		put_family(b, "process_cpu_seconds_total", "counter",
+			   "User and system CPU time spent, in seconds");
+		put(b, "process_cpu_seconds_total ");
+		put_double(b, (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+				      (double)ru.ru_stime.tv_sec +
+				      (double)ru.ru_stime.tv_usec / 1e6);
+		put_mem(b, "\n", 1);
+	}
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		long page = sysconf(_SC_PAGESIZE);
+
+		if (fscanf(f, "%lu %lu", &vm, &rss) == 2 && page > 0) {
+			put_family(b, "process_virtual_memory_bytes", "gauge",
+				   "Virtual memory size, in bytes");
+			put(b, "process_virtual_memory_bytes %lu\n", vm * (unsigned long)page);
+			put_family(b, "process_resident_memory_bytes", "gauge",
+				   "Resident memory size, in bytes");
+			put(b, "process_resident_memory_bytes %lu\n", rss * (unsigned long)page);
+		}
+		fclose(f);
+	}
+	fds = open_fds();
+	if (fds >= 0) {
+		put_family(b, "process_open_fds", "gauge", "Open file descriptors");
+		put(b, "process_open_fds %ld\n", fds);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		put_family(b, "process_max_fds", "gauge", "The limit of open file descriptors");
+		put(b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+}
+
+int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec, char **ret_text,
+		   size_t *ret_len)
+{
+	struct buf b = {0};
+	int r;
+
+	r = put_devices(&b, reg, now_usec);
+	if (r >= 0) {
+		put_plugs(&b, reg);
+		put_http(&b);
+		put_daemon(&b, reg);
+		put_process(&b, start_usec);
+	}
+	if (r < 0 || b.oom) {
+		free(b.s);
+		return -ENOMEM;
+	}
+	*ret_text = b.s;
+	*ret_len = b.len;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /metrics: the plugs' state, the daemon's counters and the process's
+ * basics in the Prometheus text exposition format, version 0.0.4.
+ *
+ * Counters are kept where they arise: each plug's round trips, failures and
+ * refresh durations in plugio.c, the HTTP answers here.  The HTTP table is
+ * the process's one (there is one server); http.c counts every answer it
+ * sends, by route template, method and status, all of them bounded sets,
+ * so the table never grows with what clients send.
+ */
+#ifndef KASAD_METRICS_H
+#define KASAD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+struct registry;
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * Count one answer.  route is a route template such as
+ * "/devices/{name}/on" that lives as long as the process (a string
+ * literal), or NULL when no route matched the path.
+ */
+void metrics_count_http(const char *route, enum http_method method, unsigned status);
+/* Forget every HTTP count. */
+void metrics_reset(void);
+
+/*
+ * Everything, as exposition text.  now_usec and start_usec are
+ * CLOCK_MONOTONIC (loop_now()): the present and when kasad started.
+ * *ret_text is owned (free()) and NUL-terminated.  -ENOMEM.
+ */
+int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec, char **ret_text,
+		   size_t *ret_len);
+
+/*
+ * s as the inside of a label value: backslash, double quote and line feed
+ * escaped, and every byte that is not part of well-formed UTF-8 replaced
+ * by U+FFFD (a plug's alias can hold anything).  Owned; NULL on ENOMEM.
+ */
+char *metrics_label_value(const char *s);
+
+#endif
