@@ -248,6 +248,7 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	mode_t shared = S_IRWXG | S_IRWXO;
 	struct stat st;
 	ssize_t n;
 	size_t len = 0;
@@ -255,14 +256,22 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 
 	if (ret_errors)
 		*ret_errors = NULL;
-	if (name[0] == '/')
+	if (name[0] == '/') {
 		path = strdup(name);
-	else if (creds && creds[0])
+	} else if (creds && creds[0]) {
 		r = asprintf(&path, "%s/%s", creds, name), (void)r;
-	else if (base_dir && base_dir[0])
+		/*
+		 * systemd's copy of a LoadCredential= file, in a directory only
+		 * kasad's user may enter.  systemd grants that user read access
+		 * with an ACL where the file system has them, and the ACL's mask
+		 * shows as group bits (0440).
+		 */
+		shared = S_IRWXO;
+	} else if (base_dir && base_dir[0]) {
 		r = asprintf(&path, "%s/%s", base_dir, name), (void)r;
-	else
+	} else {
 		path = strdup(name);
+	}
 	if (!path)
 		return -ENOMEM;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -273,7 +282,7 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 		close(fd);
 		return fail(path, -EINVAL, ret_errors, "the tokens file is not a regular file");
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (st.st_mode & shared) {
 		close(fd);
 		return fail(path, -EPERM, ret_errors,
 			    "others may read or write the tokens file (mode %04o): chmod 600 it",

@@ -264,7 +264,19 @@ START_TEST(files)
 	setenv("CREDENTIALS_DIRECTORY", dir, 1);
 	ck_assert_int_eq(auth_load_file("tokens", "/nonexistent", &a, NULL), 0);
 	auth_free(a);
+	/*
+	 * There, group bits are those of the ACL systemd grants kasad's
+	 * user: accepted.  Bits for others still are not.  Elsewhere the
+	 * same file is refused.
+	 */
+	write_file("acl", "admin " T_ADMIN "\n", 0440);
+	ck_assert_int_eq(auth_load_file("acl", "/nonexistent", &a, NULL), 0);
+	auth_free(a);
+	ck_assert_int_eq(auth_load_file("open", "/nonexistent", &a, &errors), -EPERM);
+	free(errors);
 	unsetenv("CREDENTIALS_DIRECTORY");
+	ck_assert_int_eq(auth_load_file("acl", dir, &a, &errors), -EPERM);
+	free(errors);
 
 	/* others may read it: refused, with the fix */
 	ck_assert_int_eq(auth_load_file("open", dir, &a, &errors), -EPERM);
