@@ -990,10 +990,17 @@ static bool cors_listed(const struct api *a, const char *origin)
 	return false;
 }
 
-/* The page that sent it is kasad's own (its dashboard). */
+/* The page that sent it is kasad's own (its dashboard), served over http,
+ * or over https by a proxy in front that keeps the Host. */
 static bool same_origin(const char *origin, const char *host)
 {
-	return host && strncmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
+	if (!host)
+		return false;
+	if (strncmp(origin, "http://", 7) == 0)
+		return strcasecmp(origin + 7, host) == 0;
+	if (strncmp(origin, "https://", 8) == 0)
+		return strcasecmp(origin + 8, host) == 0;
+	return false;
 }
 
 /* Host, Origin and CORS, the client's rate, the token.  Answers and returns

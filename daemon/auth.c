@@ -101,7 +101,8 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 		return;
 	token = scope + strcspn(scope, " \t");
 	if (*token == '\0') {
-		report(e, line, "expected 'SCOPE TOKEN', found only '%.32s'", scope);
+		/* Not quoted: the one word may well be a token. */
+		report(e, line, "expected 'SCOPE TOKEN', found one word");
 		return;
 	}
 	*token++ = '\0';
@@ -126,7 +127,13 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 		if (streq(scope, scope_names[i]))
 			ent->scope = i;
 	if (ent->scope == AUTH_NONE) {
-		report(e, line, "unknown scope '%.32s' (read, control or admin)", scope);
+		/* Quoted only when short: a token may stand where the scope should. */
+		if (strlen(scope) <= 8)
+			report(e, line, "unknown scope '%s' (read, control or admin)", scope);
+		else
+			report(e, line,
+			       "unknown scope, a word of %zu characters (read, control or admin)",
+			       strlen(scope));
 		return;
 	}
 	len = strlen(token);

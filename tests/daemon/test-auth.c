@@ -150,7 +150,11 @@ START_TEST(errors)
 {
 	expect_errors("", "tok: no tokens (a line 'SCOPE TOKEN' is needed)\n");
 	expect_errors("# nothing\n\n", "tok:2: no tokens (a line 'SCOPE TOKEN' is needed)\n");
-	expect_errors("read\n", "tok:1: expected 'SCOPE TOKEN', found only 'read'\n");
+	expect_errors("read\n", "tok:1: expected 'SCOPE TOKEN', found one word\n");
+	/* a token on its own, or before its scope, is not repeated */
+	expect_errors(T_ADMIN "\n", "tok:1: expected 'SCOPE TOKEN', found one word\n");
+	expect_errors(T_ADMIN " admin\n",
+		      "tok:1: unknown scope, a word of 22 characters (read, control or admin)\n");
 	expect_errors("write " T_READ "\n",
 		      "tok:1: unknown scope 'write' (read, control or admin)\n");
 	expect_errors("Read " T_READ "\n",
@@ -171,7 +175,7 @@ START_TEST(errors)
 		      "tok:2: the same token as on line 1\n");
 	/* every error, in order, and no token kept from a bad file */
 	expect_errors("read\nread " T_READ "\nfoo " T_ADMIN "\n",
-		      "tok:1: expected 'SCOPE TOKEN', found only 'read'\n"
+		      "tok:1: expected 'SCOPE TOKEN', found one word\n"
 		      "tok:3: unknown scope 'foo' (read, control or admin)\n");
 }
 END_TEST
