@@ -78,6 +78,9 @@ struct plug {
 	bool polling;
 	uint64_t rng;
 	struct plug_state st;
+	bool dirty; /* the current job wrote st */
+	plug_change_cb_t observer;
+	void *observer_userdata;
 };
 
 static void pump(struct plug *p);
@@ -117,6 +120,12 @@ void plug_set_label(struct plug *p, const char *label)
 const struct plug_state *plug_state(const struct plug *p)
 {
 	return &p->st;
+}
+
+void plug_set_observer(struct plug *p, plug_change_cb_t cb, void *userdata)
+{
+	p->observer = cb;
+	p->observer_userdata = userdata;
 }
 
 static bool is_strip(const struct plug *p)
@@ -485,6 +494,7 @@ static int take_sysinfo(struct plug *p, struct plug_job *j, struct json_object *
 	p->st.info = info;
 	p->st.known = true;
 	p->st.usec = loop_now(p->loop);
+	p->dirty = true;
 	j->need_sysinfo = false;
 
 	if (j->args.outlet >= 0 && j->args.kind != PLUG_JOB_REFRESH &&
@@ -565,6 +575,10 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 		j->result.stats = j->stats;
 		break;
 	}
+	/* Statistics and a reboot leave the cache as it was. */
+	if (j->args.kind != PLUG_JOB_DAILY && j->args.kind != PLUG_JOB_MONTHLY &&
+	    j->args.kind != PLUG_JOB_REBOOT)
+		p->dirty = true;
 	j->step++;
 	return 0;
 }
@@ -609,8 +623,10 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 	char text[sizeof(p->st.last_error_text)];
 
 	if (error == 0) {
-		if (!p->st.online)
+		if (!p->st.online) {
 			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
+			p->dirty = true;
+		}
 		p->st.online = true;
 		p->st.misses = 0;
 		p->st.last_error = 0;
@@ -618,6 +634,8 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 		return;
 	}
 	error_text(error, &j->result.device, text, sizeof(text));
+	if (!streq(text, p->st.last_error_text))
+		p->dirty = true;
 	memcpy(p->st.last_error_text, text, sizeof(text));
 	p->st.last_error = error;
 	if (j->args.kind != PLUG_JOB_REFRESH)
@@ -625,6 +643,7 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 	p->st.misses++;
 	if (p->st.online && p->st.misses >= p->set.offline_after) {
 		p->st.online = false;
+		p->dirty = true;
 		log_dev(LOG_WARNING, p->label, "offline after %u failed polls: %s", p->st.misses,
 			text);
 	} else if (p->st.misses == 1) {
@@ -665,6 +684,11 @@ static void job_done(struct plug *p, int error)
 
 	while (j->waiters)
 		waiter_finish(p, j->waiters, &j->result);
+	if (p->dirty) {
+		p->dirty = false;
+		if (p->observer)
+			p->observer(p, p->observer_userdata);
+	}
 
 	changed = error == 0 && j->args.kind != PLUG_JOB_REFRESH &&
 		  j->args.kind != PLUG_JOB_DAILY && j->args.kind != PLUG_JOB_MONTHLY;
