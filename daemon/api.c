@@ -21,6 +21,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
@@ -35,6 +36,7 @@
 #define API_EMETHOD  (-10004)
 #define API_ETOOBIG  (-10005)
 #define API_ENOMETER (-10006)
+#define API_ESTREAMS (-10007)
 
 static const struct api_error {
 	int error;
@@ -49,6 +51,7 @@ static const struct api_error {
 	{API_EMETHOD, 405, "method_not_allowed", "method not allowed"},
 	{API_ETOOBIG, 413, "body_too_large", "request body too large"},
 	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
+	{API_ESTREAMS, 503, "too_many_streams", "too many event streams are open"},
 	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
 	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
 	{-ECONNREFUSED, 502, "refused", "the plug refused the connection"},
@@ -75,6 +78,7 @@ struct api {
 	struct api_settings set;
 	bool stopping;
 	uint64_t started_usec;
+	struct events *events;
 };
 
 enum answer {
@@ -320,6 +324,11 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
 	return o;
+}
+
+static struct json_object *render_device(const struct device *d, void *userdata)
+{
+	return device_json(userdata, d->name, d->plug, d->outlet);
 }
 
 static struct json_object *stats_json(const struct call *c, const struct plug_result *res)
@@ -691,6 +700,19 @@ static void route_healthz(struct api *a, struct http_request *req)
 	reply_json(req, a->stopping ? 503 : 200, o, NULL);
 }
 
+static void route_events(struct api *a, struct http_request *req)
+{
+	int r;
+
+	if (http_request_method(req) == HTTP_HEAD) {
+		http_reply(req, 200, "text/event-stream; charset=utf-8", NULL, 0, NULL);
+		return;
+	}
+	r = events_open(a->events, req);
+	if (r < 0)
+		reply_error(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
+}
+
 static void route_list(struct api *a, struct http_request *req)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
@@ -855,6 +877,13 @@ void api_handle(struct http_request *req, void *userdata)
 		route_device(a, req, &p);
 		return;
 	}
+	if (p.n == 1 && streq(p.part[0], "events")) {
+		if (!is_get(m))
+			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+		else
+			route_events(a, req);
+		return;
+	}
 	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
 }
 
@@ -864,6 +893,7 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	    struct api **ret_api)
 {
 	struct api *a = calloc(1, sizeof(*a));
+	int r;
 
 	if (!a)
 		return -ENOMEM;
@@ -871,21 +901,32 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	a->reg = reg;
 	a->set = *s;
 	a->started_usec = loop_now(l);
+	r = events_new(l, reg, render_device, a, &a->events);
+	if (r < 0) {
+		free(a);
+		return r;
+	}
 	*ret_api = a;
 	return 0;
 }
 
 void api_free(struct api *a)
 {
+	if (!a)
+		return;
+	events_free(a->events);
 	free(a);
 }
 
 void api_configure(struct api *a, const struct api_settings *s)
 {
 	a->set = *s;
+	/* A reload: the inventory may be another one. */
+	events_reset(a->events);
 }
 
 void api_set_stopping(struct api *a)
 {
 	a->stopping = true;
+	events_stop(a->events);
 }
