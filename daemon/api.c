@@ -28,6 +28,7 @@
 #include "plugio.h"
 #include "registry.h"
 #include "util.h"
+#include "web.h"
 
 /* Errors of the API's own, beside the -errno values plugs give. */
 #define API_EBADREQ  (-10001)
@@ -845,6 +846,7 @@ void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
 	enum http_method m = http_request_method(req);
+	const struct web_file *f;
 	struct path p;
 
 	if (http_request_body_too_large(req)) {
@@ -860,6 +862,14 @@ void api_handle(struct http_request *req, void *userdata)
 			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
 		else
 			route_healthz(a, req);
+		return;
+	}
+	/* The dashboard's files: "/" and "/NAME.EXT", open to all. */
+	if ((f = web_find(http_request_path(req)))) {
+		if (!is_get(m))
+			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+		else
+			web_reply(req, f);
 		return;
 	}
 	if (a->stopping) {
