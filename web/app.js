@@ -160,6 +160,7 @@ function render(dev) {
 	if (dev.emeter)
 		setText(el.querySelector('.power'), watts.format(dev.emeter.power_w) + ' W');
 	el.querySelector('.today-row').hidden = !dev.has_emeter;
+	el.querySelector('.figures').hidden = !dev.emeter && !dev.has_emeter;
 	renderOutlets(c);
 	tick(c, now);
 	if (dev.has_emeter && dev.online && !c.todayBusy &&
