@@ -66,9 +66,21 @@ log_has() {
 	grep -Eq -- "$1" "$TMP/kasad.stderr"
 }
 
+# write_tokens FILE LINE...: a tokens file only its owner reads, as kasad
+# wants it.
+write_tokens() {
+	_f=$1
+	shift
+	(
+		umask 077
+		printf '%s\n' "$@" >"$_f"
+	)
+	chmod 600 "$_f"
+}
+
 # auth_supported: this kasad knows the tokens key (authentication).
 auth_supported() {
-	printf 'read 0123456789abcdef0123\n' >"$TMP/probe.tokens"
+	write_tokens "$TMP/probe.tokens" 'read 0123456789abcdef0123'
 	printf '[kasad]\nlisten = 127.0.0.1:0\ntokens = %s\n' "$TMP/probe.tokens" \
 		>"$TMP/probe.conf"
 	"$KASAD" --check-config -c "$TMP/probe.conf" >/dev/null 2>&1
