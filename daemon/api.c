@@ -23,6 +23,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
@@ -31,6 +32,7 @@
 #include "ratelimit.h"
 #include "registry.h"
 #include "util.h"
+#include "web.h"
 
 /* Errors of the API's own, beside the -errno values plugs give. */
 #define API_EBADREQ  (-10001)
@@ -48,6 +50,7 @@
 #define API_ERATE    (-10013)
 #define API_ESWITCH  (-10014)
 #define API_ETOKURL  (-10015)
+#define API_ESTREAMS (-10016)
 
 static const struct api_error {
 	int error;
@@ -74,6 +77,7 @@ static const struct api_error {
 	{API_ESWITCH, 429, "switch_rate_limited", "too many state changes for this plug"},
 	{API_EHDRBIG, 431, "headers_too_large", "the request's headers are too large"},
 	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
+	{API_ESTREAMS, 503, "too_many_streams", "too many event streams are open"},
 	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
 	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
 	{-ECONNREFUSED, 502, "refused", "the plug refused the connection"},
@@ -102,6 +106,7 @@ struct api {
 	uint64_t started_usec;
 	struct rate_limit *clients;  /* per address (an IPv6 /64) */
 	struct rate_limit *switches; /* per plug */
+	struct events *events;
 };
 
 /* Sizes of the rate limit tables: a bucket is 40 bytes. */
@@ -355,6 +360,11 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
 	return o;
+}
+
+static struct json_object *render_device(const struct device *d, void *userdata)
+{
+	return device_json(userdata, d->name, d->plug, d->outlet);
 }
 
 static struct json_object *stats_json(const struct call *c, const struct plug_result *res)
@@ -740,6 +750,19 @@ static void route_healthz(struct api *a, struct http_request *req)
 	reply_json(req, a->stopping ? 503 : 200, o, NULL);
 }
 
+static void route_events(struct api *a, struct http_request *req)
+{
+	int r;
+
+	if (http_request_method(req) == HTTP_HEAD) {
+		http_reply(req, 200, "text/event-stream; charset=utf-8", NULL, 0, NULL);
+		return;
+	}
+	r = events_open(a->events, req);
+	if (r < 0)
+		reply_error(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
+}
+
 static void route_list(struct api *a, struct http_request *req)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
@@ -795,7 +818,7 @@ static int split_path(const char *path, struct path *ret)
  * grow with what clients send; NULL when none does. */
 static const char *route_template(const struct path *p)
 {
-	static const char *const top[] = {"/healthz", "/devices", "/metrics"};
+	static const char *const top[] = {"/healthz", "/devices", "/metrics", "/events"};
 	static const char *const device[] = {
 		"/devices/{name}/status",	"/devices/{name}/on",
 		"/devices/{name}/off",		"/devices/{name}/toggle",
@@ -806,11 +829,16 @@ static const char *route_template(const struct path *p)
 	};
 	const size_t skip = strlen("/devices/{name}/");
 
+	if (p->n == 0)
+		return "/";
 	if (p->n == 1) {
+		char file[sizeof(p->buf) + 1];
+
 		for (size_t i = 0; i < ARRAY_SIZE(top); i++)
 			if (streq(p->part[0], top[i] + 1))
 				return top[i];
-		return NULL;
+		snprintf(file, sizeof(file), "/%s", p->part[0]);
+		return web_find(file) ? "/{file}" : NULL;
 	}
 	if (p->n < 2 || p->n > 4 || !streq(p->part[0], "devices"))
 		return NULL;
@@ -1114,6 +1142,7 @@ void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
 	enum http_method m = http_request_method(req);
+	const struct web_file *f;
 	struct path p;
 
 	switch (http_request_too_large(req)) {
@@ -1143,6 +1172,14 @@ void api_handle(struct http_request *req, void *userdata)
 			route_healthz(a, req);
 		return;
 	}
+	/* The dashboard's files: "/" and "/NAME.EXT", open to all. */
+	if ((f = web_find(http_request_path(req)))) {
+		if (!is_get(m))
+			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+		else
+			web_reply(req, f);
+		return;
+	}
 	if (a->stopping) {
 		reply_error(req, -ESHUTDOWN, NULL, NULL, NULL);
 		return;
@@ -1165,6 +1202,13 @@ void api_handle(struct http_request *req, void *userdata)
 		route_device(a, req, &p);
 		return;
 	}
+	if (p.n == 1 && streq(p.part[0], "events")) {
+		if (!is_get(m))
+			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+		else
+			route_events(a, req);
+		return;
+	}
 	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
 }
 
@@ -1182,7 +1226,8 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	a->set = *s;
 	a->started_usec = loop_now(l);
 	if (rate_limit_new(API_CLIENT_SLOTS, &a->clients) < 0 ||
-	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0) {
+	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0 ||
+	    events_new(l, reg, render_device, a, &a->events) < 0) {
 		api_free(a);
 		return -ENOMEM;
 	}
@@ -1196,15 +1241,19 @@ void api_free(struct api *a)
 		return;
 	rate_limit_free(a->clients);
 	rate_limit_free(a->switches);
+	events_free(a->events);
 	free(a);
 }
 
 void api_configure(struct api *a, const struct api_settings *s)
 {
 	a->set = *s;
+	/* A reload: the inventory may be another one. */
+	events_reset(a->events);
 }
 
 void api_set_stopping(struct api *a)
 {
 	a->stopping = true;
+	events_stop(a->events);
 }

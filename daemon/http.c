@@ -23,10 +23,12 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -58,6 +60,29 @@ struct http_conn {
 	uint64_t deadline;
 };
 
+/*
+ * A stream's socket: a small send buffer, so that the kernel does not hold
+ * megabytes for a client that does not read (the stream's own buffer is
+ * the limit that counts), and a bound on unacknowledged data, so that a
+ * client that vanished without a word is noticed at the next write rather
+ * than after TCP's quarter of an hour.
+ */
+#define HTTP_STREAM_SNDBUF	    (64 * 1024)
+#define HTTP_STREAM_USER_TIMEOUT_MS (60 * 1000)
+
+struct http_stream {
+	struct http_request *req;
+	struct http_stream *prev, *next; /* in the server's list */
+	struct http_stream_options o;
+	struct loop_source *hup; /* the socket, watched while suspended */
+	int fd;
+	char *buf;
+	size_t head, len, cap; /* the queue is buf[head .. head + len) */
+	bool suspended;
+	bool ending;
+	bool drop;
+};
+
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
@@ -87,6 +112,7 @@ struct http_request {
 	uint64_t deadline;
 	http_abort_cb_t abort_cb;
 	void *abort_userdata;
+	struct http_stream *stream; /* when the answer is one */
 };
 
 struct http_server {
@@ -107,6 +133,7 @@ struct http_server {
 	bool conn_timer_armed;
 	bool dropping; /* a gone client's connection is being closed */
 	struct http_request *suspended_head, *suspended_tail;
+	struct http_stream *streams;
 	unsigned active;
 	bool quiescing;
 	void (*idle_cb)(void *userdata);
@@ -305,11 +332,14 @@ static void on_hangup(struct loop_source *src, int fd, uint32_t revents, void *u
 	loop_defer_arm(s->kick);
 }
 
+static void streams_end_all(struct http_server *s);
+
 void http_abort_all(struct http_server *s, enum http_abort why)
 {
 	while (s->suspended_head)
 		abort_request(s->suspended_head, why);
 	arm_deadline(s);
+	streams_end_all(s);
 }
 
 /* --- Connections and their deadlines ----------------------------------------- */
@@ -414,6 +444,26 @@ static void on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 
 /* --- Answers ------------------------------------------------------------- */
 
+static void add_headers(struct http_request *r, struct MHD_Response *resp, const char *content_type,
+			const char *const *headers)
+{
+	bool cache_control = false;
+
+	if (content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	for (; headers && headers[0] && headers[1]; headers += 2) {
+		MHD_add_response_header(resp, headers[0], headers[1]);
+		if (strcasecmp(headers[0], MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
+			cache_control = true;
+	}
+	if (!cache_control)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	for (unsigned i = 0; i < r->n_extra; i += 2)
+		MHD_add_response_header(resp, r->extra[i], r->extra[i + 1]);
+	if (r->srv->quiescing)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
 void http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
 		size_t len, const char *const *headers)
 {
@@ -430,16 +480,10 @@ void http_reply(struct http_request *r, unsigned status, const char *content_typ
 		status = 500;
 		if (!resp)
 			return; /* out of memory: the connection is dropped */
-	} else if (content_type) {
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+		add_headers(r, resp, NULL, NULL);
+	} else {
+		add_headers(r, resp, content_type, headers);
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	for (; headers && headers[0] && headers[1]; headers += 2)
-		MHD_add_response_header(resp, headers[0], headers[1]);
-	for (unsigned i = 0; i < r->n_extra; i += 2)
-		MHD_add_response_header(resp, r->extra[i], r->extra[i + 1]);
-	if (r->srv->quiescing)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r->response = resp;
 	r->status = status;
 	metrics_count_http(r->route, r->method, status);
@@ -460,6 +504,193 @@ static enum MHD_Result queue(struct http_request *r)
 	MHD_destroy_response(r->response);
 	r->response = NULL;
 	return ret;
+}
+
+/* --- Streams ---------------------------------------------------------------- */
+
+static void stream_resume(struct http_stream *st)
+{
+	if (!st->suspended)
+		return;
+	st->suspended = false;
+	loop_io_set(st->hup, -1, 0);
+	MHD_resume_connection(st->req->conn);
+	loop_defer_arm(st->req->srv->kick);
+}
+
+/* libmicrohttpd wants more of the body: what is queued, the end, or nothing
+ * yet (suspend until a write). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	size_t n;
+
+	if (st->drop)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (st->len == 0 && !st->ending && st->o.on_drain)
+		st->o.on_drain(st, st->o.userdata);
+	if (st->drop)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (st->len == 0) {
+		if (st->ending)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		/* Suspended, libmicrohttpd does not see the client leave: the
+		 * loop watches for that meanwhile. */
+		st->suspended = true;
+		MHD_suspend_connection(st->req->conn);
+		if (st->fd >= 0)
+			loop_io_set(st->hup, st->fd, EPOLLRDHUP);
+		return 0;
+	}
+	n = st->len < max ? st->len : max;
+	memcpy(buf, st->buf + st->head, n);
+	st->head += n;
+	st->len -= n;
+	if (st->len == 0)
+		st->head = 0;
+	return (ssize_t)n;
+}
+
+static void on_stream_hup(struct loop_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct http_stream *st = userdata;
+
+	/* The client closed its end (or the socket failed) while the stream
+	 * waited for something to send. */
+	loop_io_set(src, -1, 0);
+	if (st->suspended)
+		http_stream_end(st, true);
+}
+
+int http_reply_stream(struct http_request *r, unsigned status, const char *content_type,
+		      const char *const *headers, const struct http_stream_options *o,
+		      struct http_stream **ret_stream)
+{
+	struct http_server *s = r->srv;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct http_stream *st;
+	struct MHD_Response *resp;
+	int sndbuf = HTTP_STREAM_SNDBUF, user_timeout = HTTP_STREAM_USER_TIMEOUT_MS;
+
+	if (r->response || r->gone || r->suspended)
+		return -EINVAL; /* streams are answered at once, from the handler */
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->req = r;
+	st->o = *o;
+	st->fd = ci ? ci->connect_fd : -1;
+	if (loop_io_add(s->loop, -1, 0, on_stream_hup, st, &st->hup) < 0) {
+		free(st);
+		return -ENOMEM;
+	}
+	/* Chunked for HTTP/1.1; HTTP/1.0 clients read to the close. */
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, NULL);
+	if (!resp) {
+		loop_source_free(st->hup);
+		free(st);
+		return -ENOMEM;
+	}
+	add_headers(r, resp, content_type, headers);
+	if (st->fd >= 0) {
+		setsockopt(st->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		setsockopt(st->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
+			   sizeof(user_timeout));
+	}
+	st->next = s->streams;
+	if (st->next)
+		st->next->prev = st;
+	s->streams = st;
+	r->stream = st;
+	r->response = resp;
+	r->status = status;
+	metrics_count_http(r->route, r->method, status);
+	*ret_stream = st;
+	return 0;
+}
+
+int http_stream_write(struct http_stream *st, const void *data, size_t len)
+{
+	if (st->ending || st->drop)
+		return -EPIPE;
+	if (len > st->o.buffer_max - st->len)
+		return -ENOBUFS;
+	if (st->head + st->len + len > st->cap) {
+		/* Move what waits to the front; grow only when that is not enough. */
+		if (st->head) {
+			memmove(st->buf, st->buf + st->head, st->len);
+			st->head = 0;
+		}
+		if (st->len + len > st->cap) {
+			size_t cap = st->cap ? st->cap : 4096;
+			char *b;
+
+			while (cap < st->len + len)
+				cap *= 2;
+			if (cap > st->o.buffer_max)
+				cap = st->o.buffer_max;
+			b = realloc(st->buf, cap);
+			if (!b)
+				return -ENOBUFS;
+			st->buf = b;
+			st->cap = cap;
+		}
+	}
+	memcpy(st->buf + st->head + st->len, data, len);
+	st->len += len;
+	stream_resume(st);
+	return 0;
+}
+
+size_t http_stream_queued(const struct http_stream *st)
+{
+	return st->len;
+}
+
+void http_stream_end(struct http_stream *st, bool drop)
+{
+	st->ending = true;
+	if (drop && !st->drop) {
+		st->drop = true;
+		st->len = 0;
+		free(st->buf);
+		st->buf = NULL;
+		st->head = st->cap = 0;
+		/* A client that does not read leaves libmicrohttpd waiting for the
+		 * socket, and the reader is not called again: a short timeout
+		 * closes the connection instead. */
+		if (!st->suspended)
+			MHD_set_connection_option(st->req->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+						  (unsigned int)1);
+		loop_defer_arm(st->req->srv->kick);
+	}
+	stream_resume(st);
+}
+
+static void streams_end_all(struct http_server *s)
+{
+	for (struct http_stream *st = s->streams; st; st = st->next)
+		http_stream_end(st, false);
+}
+
+/* The connection is done with the stream. */
+static void stream_free(struct http_stream *st)
+{
+	struct http_server *s = st->req->srv;
+
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		s->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	st->req->stream = NULL;
+	if (st->o.on_end)
+		st->o.on_end(st, st->o.userdata);
+	loop_source_free(st->hup);
+	free(st->buf);
+	free(st);
 }
 
 /* --- libmicrohttpd's callbacks -------------------------------------------- */
@@ -663,6 +894,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (r->response)
 		MHD_destroy_response(r->response);
+	if (r->stream)
+		stream_free(r->stream);
 	if (log_get_level() >= LOG_DEBUG && !r->client_gone)
 		log_access(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	free(r->body);

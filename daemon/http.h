@@ -112,10 +112,47 @@ void http_request_set_route(struct http_request *r, const char *route);
 
 /*
  * Answer.  body is taken over (free()d by the server), may be NULL with len
- * 0.  headers: NULL, or NULL-terminated name, value pairs.  Exactly once per
- * request; the request must not be used afterwards.
+ * 0.  headers: NULL, or NULL-terminated name, value pairs; the answer says
+ * "Cache-Control: no-store" unless they name a Cache-Control of their own.
+ * Exactly once per request; the request must not be used afterwards.
  */
 void http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
 		size_t len, const char *const *headers);
+
+/*
+ * Streams: an answer whose body is written piece by piece for as long as the
+ * client stays (Server-Sent Events).  The connection is suspended while
+ * nothing waits to be sent, resumed by the next write, and watched for the
+ * client leaving meanwhile.  At most buffer_max bytes wait: a client that
+ * does not read fills it, and the writer decides (http_stream_end()).
+ *
+ * on_end is called exactly once, when the connection is done with the
+ * stream for any reason (the body ended, the client left, an error, the
+ * server stopping); the stream is freed after it returns.  http_abort_all()
+ * ends every stream too.
+ */
+struct http_stream;
+typedef void (*http_stream_cb_t)(struct http_stream *st, void *userdata);
+
+struct http_stream_options {
+	size_t buffer_max;	   /* bytes waiting to be sent, at most */
+	http_stream_cb_t on_drain; /* all written has been handed to the socket; may be NULL */
+	http_stream_cb_t on_end;
+	void *userdata;
+};
+
+/* Answer r with a stream (as http_reply(), headers included); on failure
+ * (-ENOMEM) r is not answered. */
+int http_reply_stream(struct http_request *r, unsigned status, const char *content_type,
+		      const char *const *headers, const struct http_stream_options *o,
+		      struct http_stream **ret_stream);
+/* Queue len bytes.  -ENOBUFS when they do not fit (nothing is queued),
+ * -EPIPE once the stream is ending. */
+int http_stream_write(struct http_stream *st, const void *data, size_t len);
+/* Bytes waiting to be sent. */
+size_t http_stream_queued(const struct http_stream *st);
+/* End the body once what is queued has gone, or (drop) close the
+ * connection now, dropping it. */
+void http_stream_end(struct http_stream *st, bool drop);
 
 #endif

@@ -88,6 +88,9 @@ struct plug {
 	uint64_t rng;
 	struct plug_state st;
 	struct plug_stats stats;
+	bool dirty; /* the current job wrote st */
+	plug_change_cb_t observer;
+	void *observer_userdata;
 };
 
 static void pump(struct plug *p);
@@ -137,6 +140,12 @@ const struct plug_state *plug_state(const struct plug *p)
 const struct plug_stats *plug_stats(const struct plug *p)
 {
 	return &p->stats;
+}
+
+void plug_set_observer(struct plug *p, plug_change_cb_t cb, void *userdata)
+{
+	p->observer = cb;
+	p->observer_userdata = userdata;
 }
 
 static bool is_strip(const struct plug *p)
@@ -533,6 +542,7 @@ static int take_sysinfo(struct plug *p, struct plug_job *j, struct json_object *
 	p->st.info = info;
 	p->st.known = true;
 	p->st.usec = loop_now(p->loop);
+	p->dirty = true;
 	j->need_sysinfo = false;
 
 	if (j->args.outlet >= 0 && j->args.kind != PLUG_JOB_REFRESH &&
@@ -613,6 +623,10 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 		j->result.stats = j->stats;
 		break;
 	}
+	/* Statistics and a reboot leave the cache as it was. */
+	if (j->args.kind != PLUG_JOB_DAILY && j->args.kind != PLUG_JOB_MONTHLY &&
+	    j->args.kind != PLUG_JOB_REBOOT)
+		p->dirty = true;
 	j->step++;
 	return 0;
 }
@@ -706,8 +720,10 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 	char text[sizeof(p->st.last_error_text)];
 
 	if (error == 0) {
-		if (!p->st.online)
+		if (!p->st.online) {
 			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
+			p->dirty = true;
+		}
 		p->st.online = true;
 		p->st.misses = 0;
 		p->st.last_error = 0;
@@ -715,6 +731,8 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 		return;
 	}
 	error_text(error, &j->result.device, text, sizeof(text));
+	if (!streq(text, p->st.last_error_text))
+		p->dirty = true;
 	memcpy(p->st.last_error_text, text, sizeof(text));
 	p->st.last_error = error;
 	if (j->args.kind != PLUG_JOB_REFRESH)
@@ -722,6 +740,7 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 	p->st.misses++;
 	if (p->st.online && p->st.misses >= p->set.offline_after) {
 		p->st.online = false;
+		p->dirty = true;
 		log_dev(LOG_WARNING, p->label, "offline after %u failed polls: %s", p->st.misses,
 			text);
 	} else if (p->st.misses == 1) {
@@ -765,6 +784,11 @@ static void job_done(struct plug *p, int error)
 
 	while (j->waiters)
 		waiter_finish(p, j->waiters, &j->result);
+	if (p->dirty) {
+		p->dirty = false;
+		if (p->observer)
+			p->observer(p, p->observer_userdata);
+	}
 
 	changed = error == 0 && j->args.kind != PLUG_JOB_REFRESH &&
 		  j->args.kind != PLUG_JOB_DAILY && j->args.kind != PLUG_JOB_MONTHLY;

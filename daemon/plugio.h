@@ -58,6 +58,9 @@ struct plug_result {
 };
 
 typedef void (*plug_result_cb_t)(struct plug *p, const struct plug_result *result, void *userdata);
+/* The cached state was written: read from the plug (a poll, a read-back),
+ * changed by a job that went through, or the plug went on- or offline. */
+typedef void (*plug_change_cb_t)(struct plug *p, void *userdata);
 
 /* The cached state. */
 struct plug_state {
@@ -126,6 +129,9 @@ void plug_set_label(struct plug *p, const char *label);
 const char *plug_label(const struct plug *p);
 const struct plug_state *plug_state(const struct plug *p);
 const struct plug_stats *plug_stats(const struct plug *p);
+/* One observer per plug (NULL: none); called at the end of each job that
+ * wrote the cache, once per job, never from inside plug_submit(). */
+void plug_set_observer(struct plug *p, plug_change_cb_t cb, void *userdata);
 
 /* Start (or stop) background polling; the first poll comes within
  * first_within_usec, at a random point so many plugs spread out. */

@@ -22,6 +22,8 @@ struct registry {
 	size_t n_devices;
 	struct plug **plugs;
 	size_t n_plugs;
+	plug_change_cb_t observer;
+	void *observer_userdata;
 };
 
 int registry_new(struct loop *l, struct registry **ret_registry)
@@ -107,6 +109,14 @@ void registry_poll_stop(struct registry *r)
 		plug_poll_stop(r->plugs[i]);
 }
 
+void registry_set_observer(struct registry *r, plug_change_cb_t cb, void *userdata)
+{
+	r->observer = cb;
+	r->observer_userdata = userdata;
+	for (size_t i = 0; i < r->n_plugs; i++)
+		plug_set_observer(r->plugs[i], cb, userdata);
+}
+
 static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, uint16_t port)
 {
 	for (size_t i = 0; i < n; i++)
@@ -180,6 +190,7 @@ int registry_apply(struct registry *r, const struct config *c)
 				}
 				created[n_plugs] = true;
 				plug_set_label(p, cd->name);
+				plug_set_observer(p, r->observer, r->observer_userdata);
 			}
 			plugs[n_plugs++] = p;
 		}

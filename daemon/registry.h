@@ -46,4 +46,10 @@ size_t registry_online(const struct registry *r);
 /* Stop every poller (shutting down). */
 void registry_poll_stop(struct registry *r);
 
+/* Watch every plug's cached state, of plugs added later too (see
+ * plug_set_observer()); cb NULL stops.  The callback finds the plug's
+ * devices itself: several may share it. */
+void registry_set_observer(struct registry *r, void (*cb)(struct plug *p, void *userdata),
+			   void *userdata);
+
 #endif

@@ -1,0 +1,389 @@
+// kasad's dashboard: the devices, live from GET /events, switched with one
+// click.  Plain JavaScript, nothing loaded from elsewhere.
+//
+// The event stream is read with fetch(), not EventSource, because kasad
+// takes its token in the Authorization header only, never in a URL.
+'use strict';
+
+const TOKEN_KEY = 'kasad-token';
+const QUIET_MS = 45000; // no byte for this long (heartbeats come every 15 s): a dead stream
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+const TODAY_EVERY_MS = 5 * 60000; // today's energy: a plug round trip, so not often
+const STREAM_BUFFER_MAX = 1 << 20;
+
+const $ = (id) => document.getElementById(id);
+const devicesEl = $('devices');
+const connEl = $('conn');
+const noticeEl = $('notice');
+const cards = new Map(); // name -> {el, dev, seenAt, emeterAt, today, todayAt, todayBusy}
+let token = sessionStorage.getItem(TOKEN_KEY) || '';
+let attempts = 0;
+let reconnectTimer = 0;
+let streamAbort = null;
+let seen = null; // names sent since the stream began or was reset
+
+// --- Talking to kasad --------------------------------------------------------
+
+function headers(extra) {
+	const h = Object.assign({}, extra);
+	if (token)
+		h.Authorization = 'Bearer ' + token;
+	return h;
+}
+
+class ApiError extends Error {
+	constructor(status, message) {
+		super(message);
+		this.status = status;
+	}
+}
+
+async function api(method, path) {
+	const res = await fetch(path, {method, headers: headers({Accept: 'application/json'}),
+				       cache: 'no-store'});
+	let body = null;
+	try {
+		body = await res.json();
+	} catch (e) {
+		// an answer without JSON: the status says enough
+	}
+	if (res.status === 401)
+		askToken();
+	if (!res.ok)
+		throw new ApiError(res.status, (body && body.message) || 'HTTP ' + res.status);
+	return body;
+}
+
+const url = (name, rest) => 'devices/' + encodeURIComponent(name) + (rest || '');
+
+// --- Formatting -------------------------------------------------------------
+
+const watts = new Intl.NumberFormat(undefined, {maximumFractionDigits: 1});
+const kwh = new Intl.NumberFormat(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 3});
+
+function ago(ms) {
+	const s = Math.max(0, Math.round(ms / 1000));
+	if (s < 2)
+		return 'just now';
+	if (s < 60)
+		return s + ' s ago';
+	if (s < 3600)
+		return Math.floor(s / 60) + ' min ago';
+	return Math.floor(s / 3600) + ' h ago';
+}
+
+function setText(el, text) {
+	if (el.textContent !== text)
+		el.textContent = text;
+}
+
+// --- The cards ---------------------------------------------------------------
+
+function cardFor(name) {
+	let c = cards.get(name);
+	if (c)
+		return c;
+	const el = $('device-template').content.firstElementChild.cloneNode(true);
+	const id = 'dev-' + cards.size;
+	el.dataset.device = name;
+	el.querySelector('.alias').id = id;
+	const sw = el.querySelector('.switch');
+	sw.setAttribute('aria-labelledby', id);
+	sw.addEventListener('click', () => flip(name, sw));
+	c = {el, dev: null, seenAt: 0, emeterAt: 0, today: null, todayAt: 0, todayBusy: false};
+	cards.set(name, c);
+	devicesEl.append(el);
+	$('empty').hidden = true;
+	return c;
+}
+
+function removeCard(name) {
+	const c = cards.get(name);
+	if (c) {
+		c.el.remove();
+		cards.delete(name);
+	}
+}
+
+function setSwitch(sw, on, known) {
+	sw.setAttribute('aria-checked', on ? 'true' : 'false');
+	sw.classList.toggle('unknown', !known);
+	setText(sw.querySelector('.switch-text'), known ? (on ? 'On' : 'Off') : '?');
+	sw.disabled = !known;
+}
+
+// A strip's outlets, each with its state and power (an outlet that is a
+// device of its own in kasad has its own card, and switch).
+function renderOutlets(c) {
+	const dev = c.dev;
+	const list = c.el.querySelector('.outlets');
+	const outlets = dev.outlets || [];
+	list.hidden = outlets.length === 0;
+	while (list.children.length > outlets.length)
+		list.lastElementChild.remove();
+	outlets.forEach((o, i) => {
+		let li = list.children[i];
+		if (!li) {
+			li = $('outlet-template').content.firstElementChild.cloneNode(true);
+			list.append(li);
+		}
+		li.classList.toggle('on', !!o.on);
+		setText(li.querySelector('.outlet-name'), o.alias || 'Outlet ' + (o.outlet + 1));
+		setText(li.querySelector('.outlet-state'), o.on ? 'on' : 'off');
+		setText(li.querySelector('.outlet-power'),
+			o.power_w !== undefined ? watts.format(o.power_w) + ' W' : '');
+	});
+}
+
+function render(dev) {
+	const c = cardFor(dev.name);
+	const now = performance.now();
+	c.dev = dev;
+	c.seenAt = dev.age_ms === null || dev.age_ms === undefined ? 0 : now - dev.age_ms;
+	c.emeterAt = dev.emeter ? now - dev.emeter.age_ms : 0;
+	const el = c.el;
+	const known = dev.on === true || dev.on === false;
+	el.classList.toggle('offline', !dev.online);
+	el.classList.toggle('on', dev.on === true);
+	setText(el.querySelector('.alias'), dev.alias || dev.name);
+	setText(el.querySelector('.name'), dev.name);
+	let model = dev.model || '';
+	if (dev.outlet !== undefined)
+		model += (model ? ', ' : '') + 'outlet ' + (dev.outlet + 1) +
+			(dev.strip_alias ? ' of ' + dev.strip_alias : '');
+	setText(el.querySelector('.model'), model ? ' · ' + model : '');
+	setSwitch(el.querySelector('.switch'), dev.on === true, known);
+	setText(el.querySelector('.online'), dev.online ? 'Online' : 'Offline' +
+		(dev.last_error ? ': ' + dev.last_error : ''));
+	el.querySelector('.power-row').hidden = !dev.emeter;
+	if (dev.emeter)
+		setText(el.querySelector('.power'), watts.format(dev.emeter.power_w) + ' W');
+	el.querySelector('.today-row').hidden = !dev.has_emeter;
+	el.querySelector('.figures').hidden = !dev.emeter && !dev.has_emeter;
+	renderOutlets(c);
+	tick(c, now);
+	if (dev.has_emeter && dev.online && !c.todayBusy &&
+	    (!c.todayAt || now - c.todayAt > TODAY_EVERY_MS))
+		loadToday(c);
+}
+
+// The ages, every second.
+function tick(c, now) {
+	const el = c.el;
+	setText(el.querySelector('.checked'), c.seenAt ? '· checked ' + ago(now - c.seenAt) : '');
+	setText(el.querySelector('.power-age'), c.emeterAt ? ago(now - c.emeterAt) : '');
+	setText(el.querySelector('.today-age'), c.todayAt ? ago(now - c.todayAt) : '');
+}
+
+setInterval(() => {
+	const now = performance.now();
+	for (const c of cards.values())
+		tick(c, now);
+}, 1000);
+
+async function loadToday(c) {
+	const name = c.dev.name;
+	c.todayBusy = true;
+	try {
+		const d = new Date();
+		const body = await api('GET', url(name, '/emeter/daily?year=' + d.getFullYear() +
+						  '&month=' + (d.getMonth() + 1)));
+		const day = (body.days || []).find((x) => x.day === d.getDate());
+		c.today = day ? day.energy_kwh : 0;
+		c.todayAt = performance.now();
+		setText(c.el.querySelector('.today'), kwh.format(c.today) + ' kWh');
+	} catch (e) {
+		c.todayAt = performance.now(); // try again later, not on every event
+		setText(c.el.querySelector('.today'), 'not available');
+	} finally {
+		c.todayBusy = false;
+		tick(c, performance.now());
+	}
+}
+
+function say(c, cls, text) {
+	setText(c.el.querySelector(cls), text);
+}
+
+// One click: switch to the other state, show the answer or the error.
+async function flip(name, sw) {
+	const c = cards.get(name);
+	if (!c || sw.getAttribute('aria-busy') === 'true')
+		return;
+	const on = sw.getAttribute('aria-checked') !== 'true';
+	sw.setAttribute('aria-busy', 'true');
+	say(c, '.error', '');
+	say(c, '.note', 'Switching ' + (on ? 'on' : 'off') + '…');
+	try {
+		const dev = await api('POST', url(name, on ? '/on' : '/off'));
+		render(dev);
+		say(c, '.note', 'Switched ' + (dev.on ? 'on' : 'off') + '.');
+	} catch (e) {
+		say(c, '.note', '');
+		say(c, '.error', 'Could not switch ' + (on ? 'on' : 'off') + ': ' + e.message);
+	} finally {
+		sw.removeAttribute('aria-busy');
+	}
+}
+
+// --- The event stream --------------------------------------------------------
+
+function setConn(state, text) {
+	connEl.dataset.state = state;
+	setText(connEl, text);
+}
+
+function onEvent(type, data) {
+	if (type === 'device') {
+		const dev = JSON.parse(data);
+		if (seen)
+			seen.add(dev.name);
+		render(dev);
+	} else if (type === 'snapshot') {
+		// Devices that kasad no longer has (a reload, or while we were away).
+		for (const name of [...cards.keys()])
+			if (seen && !seen.has(name))
+				removeCard(name);
+		$('empty').hidden = cards.size > 0;
+		attempts = 0;
+		setConn('live', 'Live');
+	} else if (type === 'reset') {
+		seen = new Set();
+	}
+}
+
+// One block of lines up to a blank line: "event:", "data:" (maybe several),
+// ":" comments (the heartbeat), "retry:" (for EventSource; unused here).
+function onBlock(block) {
+	let type = 'message';
+	const data = [];
+	for (const line of block.split('\n')) {
+		if (line === '' || line[0] === ':')
+			continue;
+		const i = line.indexOf(':');
+		const field = i < 0 ? line : line.slice(0, i);
+		let value = i < 0 ? '' : line.slice(i + 1);
+		if (value[0] === ' ')
+			value = value.slice(1);
+		if (field === 'event')
+			type = value;
+		else if (field === 'data')
+			data.push(value);
+	}
+	if (data.length)
+		onEvent(type, data.join('\n'));
+}
+
+function reconnect(afterMs) {
+	clearTimeout(reconnectTimer);
+	const delay = afterMs !== undefined ? afterMs :
+		Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts) * (0.5 + Math.random() / 2);
+	attempts++;
+	setConn('waiting', 'Reconnecting in ' + Math.ceil(delay / 1000) + ' s…');
+	reconnectTimer = setTimeout(connect, delay);
+}
+
+async function connect() {
+	clearTimeout(reconnectTimer);
+	if (streamAbort)
+		streamAbort.abort();
+	const abort = new AbortController();
+	streamAbort = abort;
+	let quiet = 0;
+	const restartQuiet = () => {
+		clearTimeout(quiet);
+		quiet = setTimeout(() => abort.abort(), QUIET_MS);
+	};
+	setConn('connecting', 'Connecting…');
+	try {
+		restartQuiet();
+		const res = await fetch('events', {headers: headers({Accept: 'text/event-stream'}),
+						   cache: 'no-store', signal: abort.signal});
+		if (res.status === 401) {
+			clearTimeout(quiet);
+			setConn('auth', 'Needs a token');
+			askToken();
+			return;
+		}
+		if (!res.ok || !res.body) {
+			clearTimeout(quiet);
+			const retry = parseInt(res.headers.get('Retry-After'), 10);
+			if (cards.size === 0)
+				loadOnce();
+			reconnect(retry > 0 ? retry * 1000 * (1 + Math.random()) : undefined);
+			return;
+		}
+		seen = new Set();
+		noticeEl.hidden = true;
+		const reader = res.body.getReader();
+		const decoder = new TextDecoder();
+		let buf = '';
+		for (;;) {
+			const {value, done} = await reader.read();
+			if (done)
+				break;
+			restartQuiet();
+			buf += decoder.decode(value, {stream: true}).replace(/\r\n?/g, '\n');
+			let end;
+			while ((end = buf.indexOf('\n\n')) >= 0) {
+				onBlock(buf.slice(0, end));
+				buf = buf.slice(end + 2);
+			}
+			if (buf.length > STREAM_BUFFER_MAX)
+				throw new Error('an event too large');
+		}
+	} catch (e) {
+		if (streamAbort !== abort)
+			return; // replaced by a newer stream
+	} finally {
+		clearTimeout(quiet);
+	}
+	if (streamAbort === abort)
+		reconnect();
+}
+
+// The stream could not start (kasad busy): show the devices at least.
+async function loadOnce() {
+	try {
+		const body = await api('GET', 'devices');
+		body.devices.forEach(render);
+		$('empty').hidden = cards.size > 0;
+	} catch (e) {
+		if (e.status !== 401) {
+			noticeEl.hidden = false;
+			setText(noticeEl, 'kasad does not answer: ' + e.message);
+		}
+	}
+}
+
+// --- The token ---------------------------------------------------------------
+
+function askToken() {
+	const dlg = $('token-dialog');
+	$('token-button').hidden = false;
+	const err = $('token-error');
+	err.hidden = !token;
+	setText(err, token ? 'kasad did not accept that token.' : '');
+	if (!dlg.open)
+		dlg.showModal();
+}
+
+$('token-form').addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	const value = $('token-input').value.trim();
+	if (!value)
+		return;
+	token = value;
+	sessionStorage.setItem(TOKEN_KEY, token);
+	$('token-input').value = '';
+	$('token-dialog').close();
+	attempts = 0;
+	connect();
+});
+$('token-cancel').addEventListener('click', () => $('token-dialog').close());
+$('token-button').addEventListener('click', askToken);
+
+if (token)
+	$('token-button').hidden = false;
+connect();
