@@ -1138,10 +1138,39 @@ static bool admit(struct api *a, struct http_request *req, const struct path *p)
 	return true;
 }
 
+/* The routes of one word, all GET (and HEAD) only. */
+static const struct top_route {
+	const char *name;
+	void (*route)(struct api *a, struct http_request *req);
+	bool while_stopping; /* answers when kasad is stopping too */
+} top_routes[] = {
+	{"healthz", route_healthz, true},
+	{"devices", route_list, false},
+	{"metrics", route_metrics, false},
+	{"events", route_events, false},
+};
+
+static const struct top_route *find_top(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(top_routes); i++)
+		if (streq(name, top_routes[i].name))
+			return &top_routes[i];
+	return NULL;
+}
+
+static void answer_top(struct api *a, struct http_request *req, const struct top_route *t)
+{
+	if (!is_get(http_request_method(req)))
+		reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+	else
+		t->route(a, req);
+}
+
 void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
 	enum http_method m = http_request_method(req);
+	const struct top_route *top;
 	const struct web_file *f;
 	struct path p;
 
@@ -1165,11 +1194,9 @@ void api_handle(struct http_request *req, void *userdata)
 	http_request_set_route(req, route_template(&p));
 	if (!admit(a, req, &p))
 		return;
-	if (p.n == 1 && streq(p.part[0], "healthz")) {
-		if (!is_get(m))
-			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-		else
-			route_healthz(a, req);
+	top = p.n == 1 ? find_top(p.part[0]) : NULL;
+	if (top && top->while_stopping) {
+		answer_top(a, req, top);
 		return;
 	}
 	/* The dashboard's files: "/" and "/NAME.EXT", open to all. */
@@ -1184,29 +1211,12 @@ void api_handle(struct http_request *req, void *userdata)
 		reply_error(req, -ESHUTDOWN, NULL, NULL, NULL);
 		return;
 	}
-	if (p.n == 1 && streq(p.part[0], "metrics")) {
-		if (!is_get(m))
-			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-		else
-			route_metrics(a, req);
-		return;
-	}
-	if (p.n == 1 && streq(p.part[0], "devices")) {
-		if (!is_get(m))
-			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-		else
-			route_list(a, req);
+	if (top) {
+		answer_top(a, req, top);
 		return;
 	}
 	if (p.n >= 2 && streq(p.part[0], "devices")) {
 		route_device(a, req, &p);
-		return;
-	}
-	if (p.n == 1 && streq(p.part[0], "events")) {
-		if (!is_get(m))
-			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-		else
-			route_events(a, req);
 		return;
 	}
 	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
