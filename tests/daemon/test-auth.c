@@ -146,7 +146,7 @@ START_TEST(hash_uppercase)
 }
 END_TEST
 
-START_TEST(errors)
+START_TEST(refused)
 {
 	expect_errors("", "tok: no tokens (a line 'SCOPE TOKEN' is needed)\n");
 	expect_errors("# nothing\n\n", "tok:2: no tokens (a line 'SCOPE TOKEN' is needed)\n");
@@ -321,7 +321,7 @@ int main(void)
 	tcase_add_test(tc, sha256_edges);
 	tcase_add_test(tc, scopes_and_hashes);
 	tcase_add_test(tc, hash_uppercase);
-	tcase_add_test(tc, errors);
+	tcase_add_test(tc, refused);
 	tcase_add_test(tc, nul_and_long_lines);
 	tcase_add_test(tc, too_many);
 	tcase_add_test(tc, files);
