@@ -89,7 +89,7 @@ kasad_try_start() {
 	rm -f "$TMP/kasad.fifo"
 	mkfifo "$TMP/kasad.fifo" || hard_error "mkfifo failed"
 	: >"$TMP/kasad.notify"
-	"$NOTIFY_RUN" -t 120 -- "$KASAD" -c "$@" >"$TMP/kasad.fifo" 2>"$TMP/kasad.stderr" \
+	"$NOTIFY_RUN" -t "$(scaled_int 120)" -- "$KASAD" -c "$@" >"$TMP/kasad.fifo" 2>"$TMP/kasad.stderr" \
 		3<&- 4<&- 5<&- 6<&- 7<&- 8<&- &
 	KASAD_RUN_PID=$!
 	exec 9<"$TMP/kasad.fifo"

@@ -13,12 +13,38 @@
 
 KASACTL=${KASACTL:-$top_builddir/tools/kasactl}
 KASA_EMU=${KASA_EMU:-$top_builddir/tools/emu/kasa-emu}
+
+# TIME_SCALE stretches every upper time bound of the scripts (expect_within,
+# scaled, the guards below) by one factor: `make check-valgrind` sets it, as
+# the binaries run many times slower under memcheck.  Lower bounds (a
+# timeout really waited) stay as they are.
+TIME_SCALE=${TIME_SCALE:-1}
+case $TIME_SCALE in
+'' | *[!0-9.]* | .* | *.*.*)
+	echo "ERROR: TIME_SCALE must be a positive number, not '$TIME_SCALE'" >&2
+	exit 99
+	;;
+esac
+
+# scaled SECONDS: SECONDS times TIME_SCALE (fractions ok, printed as such).
+scaled() {
+	awk -v s="$1" -v k="$TIME_SCALE" 'BEGIN { printf "%g", s * k }'
+}
+
+# scaled_int N: N times TIME_SCALE, rounded up to a whole number.
+scaled_int() {
+	awk -v s="$1" -v k="$TIME_SCALE" 'BEGIN { v = s * k; r = int(v); print (r < v ? r + 1 : r) }'
+}
+
 # A command that hangs past this is a failure of its own, not a stuck suite.
-GUARD_S=${GUARD_S:-30}
+GUARD_S=$(scaled_int "${GUARD_S:-30}")
 # How long kasa-emu may take to say "ready".
-READY_S=10
+READY_S=$(scaled_int 10)
 
 test_name=$(basename "$0" .test)
+# Names the valgrind logs of the binaries this script runs (check-valgrind).
+KASA_TEST=$test_name
+export KASA_TEST
 failures=0
 checks=0
 emu_count=0
@@ -158,6 +184,40 @@ emu_stat() {
 	}' "$TMP/emu${3:-$EMU}/stats"
 }
 
+# emu_live_stat INDEX KEY [EMU]: a stats value of a running emulator.
+# SIGUSR1 makes kasa-emu print one stats line per device on its stdout (the
+# FIFO that emu_start reads); read exactly that many lines back.
+emu_live_stat() {
+	_n=${3:-$EMU}
+	_count=$(wc -l <"$TMP/emu$_n/devices")
+	kill -USR1 "$(cat "$TMP/emu$_n/pid")" || return 1
+	_fd=$((_n + 2))
+	_v=
+	_k=0
+	while [ "$_k" -lt "$_count" ]; do
+		eval "IFS= read -r _line <&$_fd" || return 1
+		_v=$(printf '%s\n' "$_line" | awk -v i="$1" -v k="$2" '$1 == "stats" && $2 == i {
+			for (f = 3; f <= NF; f++) { split($f, kv, "="); if (kv[1] == k) print kv[2] }
+		}')${_v}
+		_k=$((_k + 1))
+	done
+	echo "$_v"
+}
+
+# emu_live_stats [EMU]: the stats lines of every device of a running
+# emulator, from one SIGUSR1.
+emu_live_stats() {
+	_n=${1:-$EMU}
+	_count=$(wc -l <"$TMP/emu$_n/devices")
+	kill -USR1 "$(cat "$TMP/emu$_n/pid")" || return 1
+	_k=0
+	while [ "$_k" -lt "$_count" ]; do
+		eval "IFS= read -r _line <&$((_n + 2))" || return 1
+		printf '%s\n' "$_line"
+		_k=$((_k + 1))
+	done
+}
+
 # --- Running and checking ---------------------------------------------------
 
 # run CMD [ARGS]: run with stdin from /dev/null (or $RUN_STDIN), keep stdout
@@ -267,14 +327,15 @@ expect_no_err() {
 	fi
 }
 
-# expect_within SECONDS: the last run finished in time (fractions ok).
+# expect_within SECONDS: the last run finished in time (fractions ok),
+# SECONDS stretched by TIME_SCALE.
 expect_within() {
 	checks=$((checks + 1))
-	_limit=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')
+	_limit=$(awk -v s="$1" -v k="$TIME_SCALE" 'BEGIN { printf "%d", s * k * 1000 }')
 	if [ "$ELAPSED_MS" -le "$_limit" ]; then
-		_pass "finished in ${ELAPSED_MS} ms <= $1 s"
+		_pass "finished in ${ELAPSED_MS} ms <= $(scaled "$1") s"
 	else
-		_fail "took ${ELAPSED_MS} ms, more than $1 s"
+		_fail "took ${ELAPSED_MS} ms, more than $(scaled "$1") s"
 	fi
 }
 
