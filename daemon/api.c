@@ -655,7 +655,10 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 {
 	const struct plug_state *st = plug_state(d->plug);
 
-	if (want_fresh(req) || (!fresh(a, st, loop_now(a->loop)) && !known_offline(st))) {
+	/* ON/OFF of a plug that never answered would be a guess: ask it, so
+	 * that the client gets its error instead. */
+	if (want_fresh(req) || (!fresh(a, st, loop_now(a->loop)) && !known_offline(st)) ||
+	    (answer == ANSWER_STATE && !st->known)) {
 		submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1},
 		       answer);
 		return;
