@@ -131,6 +131,7 @@ struct http_server {
 	struct http_conn *conns;
 	struct loop_source *conn_timer;
 	bool conn_timer_armed;
+	unsigned max_connections;
 	bool dropping; /* a gone client's connection is being closed */
 	struct http_request *suspended_head, *suspended_tail;
 	struct http_stream *streams;
@@ -962,6 +963,7 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	s->request_deadline_usec =
 		o->request_deadline_usec ? o->request_deadline_usec : 10 * USEC_PER_SEC;
 	s->idle_usec = (uint64_t)o->connection_timeout_s * USEC_PER_SEC;
+	s->max_connections = o->max_connections ? o->max_connections : 256;
 	s->suspend_timeout_usec = o->suspend_timeout_usec;
 	if (fd < 0) {
 		fd = listen_on(o->addr, o->addrlen);
@@ -1048,14 +1050,38 @@ int http_local_address(const struct http_server *s, char *buf, size_t len)
 
 void http_quiesce(struct http_server *s)
 {
+	unsigned drained = 0;
 	MHD_socket fd;
 
 	if (s->quiescing)
 		return;
 	s->quiescing = true;
 	fd = MHD_quiesce_daemon(s->mhd);
-	if (fd != MHD_INVALID_SOCKET)
+	if (fd != MHD_INVALID_SOCKET) {
+		/* Closing a listening socket resets the connections still in its
+		 * backlog: take them first, so that their requests get an answer
+		 * (503) rather than a reset. */
+		for (unsigned i = 0; i < s->max_connections; i++) {
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+			int c = accept4(fd, (struct sockaddr *)&ss, &len,
+					SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+			if (c < 0)
+				break;
+			/* libmicrohttpd closes it if it cannot take it. */
+			if (MHD_add_connection(s->mhd, c, (struct sockaddr *)&ss, len) == MHD_YES)
+				drained++;
+		}
 		close(fd);
+	}
+	if (drained) {
+		/* Idle once their requests are answered, or at the caller's own
+		 * deadline for a connection that never sends one. */
+		log_debug("stopping: %u connections taken from the backlog", drained);
+		loop_defer_arm(s->kick);
+		return;
+	}
 	if (s->active == 0 && s->idle_cb)
 		s->idle_cb(s->idle_userdata);
 }
