@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raw bytes as a client's side of an HTTP connection, into the real server
+ * (http.c, libmicrohttpd) and the real routes (api.c) over a registry of
+ * devices whose plugs refuse every connection (a port bound on 127.0.0.1
+ * that never listens), so requests that need a plug fail fast.
+ *
+ * One loop and one server for the whole run, as in the daemon; a fresh
+ * inventory per input, so a plug's state does not carry over.  The input is
+ * written into one end of a socketpair whose other end the server takes as
+ * a connection from 127.0.0.1; once the server has done what it can with
+ * it, the write side is shut and the loop runs until the server closes (or
+ * a bound passes: a hang is a failure).
+ * Whatever comes back must be well-formed HTTP responses, JSON bodies must
+ * parse, the server must be idle again and no descriptor may stay open.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "api.h"
+#include "http.h"
+#include "kasa.h"
+#include "log.h"
+#include "loop.h"
+#include "registry.h"
+
+/* Longer than anything here may take: plugs refuse at once. */
+#define ANSWER_WITHIN_USEC (5 * 1000000ULL)
+/* Answers past this are read and dropped (a long pipeline of requests). */
+#define ANSWER_KEEP (256 * 1024)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct harness {
+	struct loop *loop;
+	struct config *config;
+	struct http_server *http;
+	struct api *api; /* of the current input */
+	int refuse_fd[2];
+	int pair_fd[2]; /* the first input's socketpair: every later one must match */
+	bool verbose;	/* $FUZZ_VERBOSE: debug logs, and every exchange */
+};
+
+struct exchange {
+	const uint8_t *data;
+	size_t size, sent;
+	char *answer;
+	size_t len;
+	bool truncated, done;
+	bool shut; /* the input's end is sent */
+	uint32_t events;
+};
+
+static struct harness h = {.refuse_fd = {-1, -1}, .pair_fd = {-1, -1}};
+
+static void print_escaped(const char *what, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	fprintf(stderr, "%s (%zu bytes):\n", what, len);
+	for (size_t i = 0; i < len && i < 4096; i++) {
+		if (p[i] == '\n')
+			fputs("\\n\n", stderr);
+		else if (p[i] == '\r')
+			fputs("\\r", stderr);
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			fprintf(stderr, "\\x%02x", p[i]);
+		else
+			fputc(p[i], stderr);
+	}
+	fputc('\n', stderr);
+}
+
+static __attribute__((noreturn)) void fail(const struct exchange *x, const char *why)
+{
+	fprintf(stderr, "fuzz-http: %s\n", why);
+	print_escaped("request", x->data, x->size);
+	print_escaped("answer", x->answer, x->len);
+	abort();
+}
+
+/* A port on 127.0.0.1 that is bound and never listens: connecting is refused. */
+static int reserve_port(uint16_t *ret_port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		perror("fuzz-http: reserving a port");
+		abort();
+	}
+	*ret_port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void handle(struct http_request *req, void *userdata)
+{
+	api_handle(req, h.api);
+}
+
+static void teardown(void)
+{
+	http_free(h.http);
+	loop_free(h.loop);
+	config_free(h.config);
+	for (int i = 0; i < 2; i++)
+		if (h.refuse_fd[i] >= 0)
+			close(h.refuse_fd[i]);
+}
+
+static void setup(void)
+{
+	static const char fmt[] = "[kasad]\n"
+				  "listen = 127.0.0.1:0\n"
+				  "poll_interval = off\n"
+				  "request_timeout = 500ms\n"
+				  "connection_timeout = 2s\n"
+				  "max_connections = 8\n"
+				  "max_connections_per_ip = 8\n"
+				  "queue_max = 4\n"
+				  "body_max = 4k\n"
+				  "\n"
+				  "[device \"plug\"]\n"
+				  "host = 127.0.0.1\n"
+				  "port = %u\n"
+				  "\n"
+				  "[device \"strip\"]\n"
+				  "host = 127.0.0.1\n"
+				  "port = %u\n"
+				  "\n"
+				  "[device \"strip.2\"]\n"
+				  "host = 127.0.0.1\n"
+				  "port = %u\n"
+				  "outlet = 2\n"
+				  "\n"
+				  "[device \"lamp_v6\"]\n"
+				  "host = ::1\n"
+				  "port = %u\n";
+	char text[sizeof(fmt) + 64], *errors = NULL;
+	struct http_options o;
+	uint16_t port[2];
+	int r;
+
+	h.verbose = getenv("FUZZ_VERBOSE") != NULL;
+	log_init(h.verbose ? LOG_DEBUG : LOG_ERR);
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < 2; i++)
+		h.refuse_fd[i] = reserve_port(&port[i]);
+	snprintf(text, sizeof(text), fmt, port[0], port[1], port[1], port[0]);
+	r = config_load_string(text, "fuzz-http", &h.config, &errors);
+	if (r < 0) {
+		fprintf(stderr, "fuzz-http: the harness's configuration:\n%s", errors);
+		abort();
+	}
+	o = (struct http_options){
+		.listen_fd = -1,
+		.addr = (const struct sockaddr *)&h.config->listen_addr,
+		.addrlen = h.config->listen_addrlen,
+		.max_connections = h.config->max_connections,
+		.max_connections_per_ip = h.config->max_connections_per_ip,
+		.connection_timeout_s = (unsigned)(h.config->connection_timeout_usec / 1000000),
+		.body_max = h.config->body_max,
+		.suspend_timeout_usec = h.config->request_timeout_usec + 1000000,
+	};
+	if (loop_new(&h.loop) < 0 || http_new(h.loop, &o, handle, NULL, &h.http) < 0) {
+		fprintf(stderr, "fuzz-http: cannot start the server\n");
+		abort();
+	}
+	atexit(teardown);
+}
+
+static void keep(struct exchange *x, const char *buf, size_t n)
+{
+	if (x->len + n > ANSWER_KEEP) {
+		n = ANSWER_KEEP - x->len;
+		x->truncated = true;
+	}
+	memcpy(x->answer + x->len, buf, n);
+	x->len += n;
+}
+
+static void on_client(struct loop_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct exchange *x = userdata;
+	uint32_t events;
+
+	if (x->sent < x->size) {
+		ssize_t n = send(fd, x->data + x->sent, x->size - x->sent, MSG_NOSIGNAL);
+
+		if (n > 0)
+			x->sent += (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			x->sent = x->size; /* the server hung up before reading it all */
+	}
+	for (;;) {
+		char buf[16384];
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n > 0) {
+			keep(x, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || errno != EAGAIN)
+			x->done = true;
+		break;
+	}
+	events = x->done ? 0 : EPOLLIN | (x->sent < x->size ? EPOLLOUT : 0);
+	if (events != x->events) {
+		x->events = events;
+		loop_io_set(s, events ? fd : -1, events);
+	}
+}
+
+/* --- What came back -------------------------------------------------------- */
+
+static const char *find(const char *s, const char *end, const char *what)
+{
+	size_t n = strlen(what);
+
+	for (; s + n <= end; s++)
+		if (!memcmp(s, what, n))
+			return s;
+	return NULL;
+}
+
+static bool is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("!#$%&'*+-.^_`|~", c);
+}
+
+/*
+ * One response at s: a status line, header lines, a blank line, and the
+ * body its Content-Length says (none for 1xx, 204, 304, or an answer to
+ * HEAD, which is recognised by the next response following at once).
+ * Returns where the next response starts, or NULL at a cut-off end.
+ */
+static const char *check_response(const struct exchange *x, const char *s, const char *end)
+{
+	const char *eoh = find(s, end, "\r\n\r\n"), *line, *body;
+	unsigned status;
+	long long length = -1;
+	bool json = false;
+
+	if (!eoh) {
+		if (x->truncated)
+			return NULL;
+		fail(x, "a response without the end of its header");
+	}
+	if (eoh - s < 12 || memcmp(s, "HTTP/1.", 7) || (s[7] != '0' && s[7] != '1') ||
+	    s[8] != ' ' || s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' ||
+	    s[11] > '9' || (s[12] != ' ' && s[12] != '\r'))
+		fail(x, "a response that does not start with a status line");
+	status = (unsigned)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
+
+	line = find(s, eoh + 2, "\r\n") + 2;
+	while (line < eoh + 2) {
+		const char *nl = find(line, eoh + 2, "\r\n");
+		const char *colon = memchr(line, ':', (size_t)(nl - line));
+
+		if (!colon || colon == line)
+			fail(x, "a header line without a name");
+		for (const char *c = line; c < colon; c++)
+			if (!is_token_char(*c))
+				fail(x, "a header name with a character HTTP does not allow");
+		for (const char *c = colon + 1; c < nl; c++)
+			if ((unsigned char)*c < 0x20 && *c != '\t')
+				fail(x, "a control character in a header value");
+		if (colon - line == 14 && !strncasecmp(line, "Content-Length", 14))
+			length = strtoll(colon + 1, NULL, 10);
+		if (colon - line == 12 && !strncasecmp(line, "Content-Type", 12))
+			json = find(colon + 1, nl, "application/json") != NULL;
+		if (colon - line == 17 && !strncasecmp(line, "Transfer-Encoding", 17))
+			fail(x, "a chunked answer: nothing here sends one");
+		line = nl + 2;
+	}
+
+	body = eoh + 4;
+	if (status < 200 || status == 204 || status == 304)
+		return body;
+	if (length < 0)
+		fail(x, "a response without Content-Length");
+	/*
+	 * The answer to HEAD.  This also lets through a defect of libmicrohttpd
+	 * 0.9.75, not ours to fix: its 400 for a malformed Content-Length sends
+	 * the header block twice (corpus/http/bad-length).
+	 */
+	if (body == end || (end - body >= 7 && !memcmp(body, "HTTP/1.", 7)))
+		return body;
+	if (end - body < length) {
+		if (x->truncated)
+			return NULL;
+		fail(x, "a body shorter than its Content-Length");
+	}
+	if (json) {
+		struct json_tokener *tok = json_tokener_new();
+		struct json_object *o = NULL;
+
+		if (!tok)
+			abort();
+		if (length >= 3 && body[length - 1] == '\n')
+			o = json_tokener_parse_ex(tok, body, (int)length - 1);
+		if (!json_object_is_type(o, json_type_object) ||
+		    json_tokener_get_parse_end(tok) != (size_t)length - 1)
+			fail(x, "a JSON body that is not one JSON object and a newline");
+		json_object_put(o);
+		json_tokener_free(tok);
+	}
+	return body + length;
+}
+
+static void check_answer(const struct exchange *x)
+{
+	const char *s = x->answer, *end = x->answer + x->len;
+
+	while (s && s < end)
+		s = check_response(x, s, end);
+}
+
+/* --- One input ------------------------------------------------------------ */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct sockaddr_in client = {
+		.sin_family = AF_INET,
+		.sin_port = htons(40000),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct exchange x = {.data = data, .size = size, .events = EPOLLIN | EPOLLOUT};
+	struct registry *reg = NULL;
+	struct loop_source *src = NULL;
+	struct api_settings set;
+	uint64_t deadline;
+	int fd[2];
+
+	if (!h.loop)
+		setup();
+	set = (struct api_settings){
+		.request_timeout_usec = h.config->request_timeout_usec,
+		.cache_max_age_usec = h.config->cache_max_age_usec,
+	};
+	if (registry_new(h.loop, &reg) < 0 || registry_apply(reg, h.config) < 0 ||
+	    api_new(h.loop, reg, &set, &h.api) < 0)
+		abort();
+	x.answer = malloc(ANSWER_KEEP);
+	if (!x.answer || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) < 0)
+		abort();
+	if (h.pair_fd[0] < 0) {
+		h.pair_fd[0] = fd[0];
+		h.pair_fd[1] = fd[1];
+	} else if (fd[0] != h.pair_fd[0] || fd[1] != h.pair_fd[1]) {
+		fail(&x, "a descriptor stayed open after the previous input");
+	}
+	if (loop_io_add(h.loop, fd[0], x.events, on_client, &x, &src) < 0)
+		abort();
+	if (http_add_connection(h.http, fd[1], (const struct sockaddr *)&client, sizeof(client)) <
+	    0)
+		fail(&x, "the server did not take the connection");
+
+	/*
+	 * Until the input is written and the loop has nothing left to do; only
+	 * then the end of the input.  libmicrohttpd watches its sockets edge-
+	 * triggered and misses an end that came with the last bytes it read:
+	 * an incomplete request would then wait for the connection timeout.
+	 */
+	deadline = kasa_now_usec() + ANSWER_WITHIN_USEC;
+	while (!x.done) {
+		uint64_t now = kasa_now_usec();
+		int r;
+
+		if (now >= deadline)
+			fail(&x, "the server neither answered nor closed in time");
+		r = loop_iterate(h.loop, x.sent < x.size || x.shut ? deadline - now : 0);
+		if (r < 0)
+			abort();
+		if (r == 0 && x.sent == x.size && !x.shut) {
+			shutdown(fd[0], SHUT_WR);
+			x.shut = true;
+		}
+	}
+	loop_source_free(src);
+	close(fd[0]);
+	if (h.verbose) {
+		print_escaped("request", x.data, x.size);
+		print_escaped("answer", x.answer, x.len);
+	}
+	check_answer(&x);
+	if (http_active(h.http) != 0)
+		fail(&x, "a request is still active after the connection closed");
+
+	api_free(h.api);
+	h.api = NULL;
+	registry_free(reg);
+	free(x.answer);
+	return 0;
+}
