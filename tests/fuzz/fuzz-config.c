@@ -84,6 +84,30 @@ static void check_config(const struct config *c)
 	assert(c->connection_timeout_usec >= 1000000);
 	assert(c->queue_max >= 1);
 	assert(c->body_max >= 64);
+	assert(c->client_burst >= 1 && c->switch_burst >= 1);
+	assert(c->request_deadline_usec >= 1000000);
+	assert(c->url_max >= 256 && c->header_max >= 1024);
+	/* Nobody may switch the plugs from afar without a token unless told so. */
+	assert(c->tokens || c->allow_unauthenticated ||
+	       config_loopback((const struct sockaddr *)&c->listen_addr));
+	if (c->tokens) {
+		assert(*c->tokens && strlen(c->tokens) <= CONFIG_PATH_MAX);
+		for (const char *p = c->tokens; *p; p++)
+			assert((unsigned char)*p >= ' ' && *p != 0x7f);
+	}
+	assert(c->n_allowed_hosts <= CONFIG_LIST_MAX);
+	for (size_t i = 0; i < c->n_allowed_hosts; i++) {
+		const char *h = c->allowed_hosts[i];
+
+		assert(*h && strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789-.") == strlen(h));
+	}
+	assert(c->n_cors_origins <= CONFIG_LIST_MAX);
+	for (size_t i = 0; i < c->n_cors_origins; i++) {
+		const char *o = c->cors_origins[i];
+
+		assert(!strncmp(o, "http://", 7) || !strncmp(o, "https://", 8));
+		assert(!strpbrk(o, " \t\r\n"));
+	}
 	assert(c->n_devices <= CONFIG_DEVICES_MAX);
 	assert(c->n_devices == 0 || c->devices);
 	for (size_t i = 0; i < c->n_devices; i++) {
