@@ -5,8 +5,13 @@
  * devices whose plugs refuse every connection (a port bound on 127.0.0.1
  * that never listens), so requests that need a plug fail fast.
  *
+ * Tokens are asked for (read, control, and admin given as its digest: see
+ * tokens[] below, and the seeds' Authorization headers), one extra Host
+ * name and one CORS origin are allowed, rate limits are the defaults.
+ *
  * One loop and one server for the whole run, as in the daemon; a fresh
- * inventory per input, so a plug's state does not carry over.  The input is
+ * inventory and API per input, so neither a plug's state nor a rate
+ * limit's bucket carries over.  The input is
  * written into one end of a socketpair whose other end the server takes as
  * a connection from 127.0.0.1; once the server has done what it can with
  * it, the write side is shut and the loop runs until the server closes (or
@@ -31,6 +36,7 @@
 
 #include "../../daemon/config.h"
 #include "api.h"
+#include "auth.h"
 #include "http.h"
 #include "kasa.h"
 #include "log.h"
@@ -47,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct harness {
 	struct loop *loop;
 	struct config *config;
+	struct auth *auth;
 	struct http_server *http;
 	struct api *api; /* of the current input */
 	int refuse_fd[2];
@@ -117,11 +124,20 @@ static void teardown(void)
 {
 	http_free(h.http);
 	loop_free(h.loop);
+	auth_free(h.auth);
 	config_free(h.config);
 	for (int i = 0; i < 2; i++)
 		if (h.refuse_fd[i] >= 0)
 			close(h.refuse_fd[i]);
 }
+
+/* The tokens: read and control as written, admin as its digest (the token
+ * is fuzz-admin-token-0123456789). */
+static const char tokens[] =
+	"# SCOPE TOKEN\n"
+	"read    fuzz-read-token-0123456789\n"
+	"control fuzz-control-token-0123456789\n"
+	"admin   sha256:d3b73b0dfdc829678df7abeea225d1c8d830ad39fff7db0c4e10c1cde20bfef9\n";
 
 static void setup(void)
 {
@@ -134,6 +150,9 @@ static void setup(void)
 				  "max_connections_per_ip = 8\n"
 				  "queue_max = 4\n"
 				  "body_max = 4k\n"
+				  "allowed_hosts = kasa.example.test\n"
+				  "cors_origins = http://dash.example.test:3000\n"
+				  "request_deadline = 2s\n"
 				  "\n"
 				  "[device \"plug\"]\n"
 				  "host = 127.0.0.1\n"
@@ -163,6 +182,8 @@ static void setup(void)
 		h.refuse_fd[i] = reserve_port(&port[i]);
 	snprintf(text, sizeof(text), fmt, port[0], port[1], port[1], port[0]);
 	r = config_load_string(text, "fuzz-http", &h.config, &errors);
+	if (r >= 0)
+		r = auth_parse(tokens, sizeof(tokens) - 1, "fuzz-http tokens", &h.auth, &errors);
 	if (r < 0) {
 		fprintf(stderr, "fuzz-http: the harness's configuration:\n%s", errors);
 		abort();
@@ -175,6 +196,9 @@ static void setup(void)
 		.max_connections_per_ip = h.config->max_connections_per_ip,
 		.connection_timeout_s = (unsigned)(h.config->connection_timeout_usec / 1000000),
 		.body_max = h.config->body_max,
+		.url_max = h.config->url_max,
+		.header_max = h.config->header_max,
+		.request_deadline_usec = h.config->request_deadline_usec,
 		.suspend_timeout_usec = h.config->request_timeout_usec + 1000000,
 	};
 	if (loop_new(&h.loop) < 0 || http_new(h.loop, &o, handle, NULL, &h.http) < 0) {
@@ -355,6 +379,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	set = (struct api_settings){
 		.request_timeout_usec = h.config->request_timeout_usec,
 		.cache_max_age_usec = h.config->cache_max_age_usec,
+		.auth = h.auth,
+		.allowed_hosts = h.config->allowed_hosts,
+		.n_allowed_hosts = h.config->n_allowed_hosts,
+		.cors_origins = h.config->cors_origins,
+		.n_cors_origins = h.config->n_cors_origins,
+		.client_rate = h.config->client_rate,
+		.client_burst = h.config->client_burst,
+		.switch_rate = h.config->switch_rate,
+		.switch_burst = h.config->switch_burst,
 	};
 	if (registry_new(h.loop, &reg) < 0 || registry_apply(reg, h.config) < 0 ||
 	    api_new(h.loop, reg, &set, &h.api) < 0)
