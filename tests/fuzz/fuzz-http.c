@@ -47,6 +47,8 @@
 
 /* Longer than anything here may take: plugs refuse at once. */
 #define ANSWER_WITHIN_USEC (5 * 1000000ULL)
+/* Longer lines of an event stream than kasad sends (a device's JSON). */
+#define EVENTS_LINE_MAX 4096
 /* Answers past this are read and dropped (a long pipeline of requests). */
 #define ANSWER_KEEP (256 * 1024)
 
@@ -300,18 +302,114 @@ static bool is_token_char(char c)
 	       strchr("!#$%&'*+-.^_`|~", c);
 }
 
+/* A JSON body: one object and a newline. */
+static void check_json(const struct exchange *x, const char *s, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = NULL;
+
+	if (!tok)
+		abort();
+	if (len >= 3 && s[len - 1] == '\n')
+		o = json_tokener_parse_ex(tok, s, (int)len - 1);
+	if (!json_object_is_type(o, json_type_object) || json_tokener_get_parse_end(tok) != len - 1)
+		fail(x, "a JSON body that is not one JSON object and a newline");
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
+/* Server-Sent Events: every whole line is blank, a comment, or a field
+ * kasad sends, and the data of each event is a JSON object. */
+static void check_events(const struct exchange *x, const char *s, size_t len)
+{
+	const char *end = s + len, *nl;
+
+	for (; (nl = memchr(s, '\n', (size_t)(end - s))); s = nl + 1) {
+		size_t n = (size_t)(nl - s);
+		char line[EVENTS_LINE_MAX + 2];
+
+		if (n == 0 || s[0] == ':')
+			continue;
+		if (n > EVENTS_LINE_MAX)
+			fail(x, "an event line longer than any kasad sends");
+		if (n > 6 && !memcmp(s, "data: ", 6)) {
+			memcpy(line, s + 6, n - 6);
+			line[n - 6] = '\n';
+			check_json(x, line, n - 5);
+		} else if (!(n > 7 && !memcmp(s, "event: ", 7)) &&
+			   !(n > 7 && !memcmp(s, "retry: ", 7)) &&
+			   !(n > 4 && !memcmp(s, "id: ", 4))) {
+			fail(x, "an event line that is no field of Server-Sent Events");
+		}
+	}
+}
+
+/*
+ * A chunked body at s.  It ends with a chunk of size 0, or (an event
+ * stream, which ends when the connection does) at the end of the answer
+ * after a whole chunk.  Returns where the next response starts, or NULL.
+ */
+static const char *check_chunked(const struct exchange *x, const char *s, const char *end,
+				 bool events)
+{
+	char *body = NULL;
+	size_t len = 0;
+
+	for (;;) {
+		const char *crlf = find(s, end, "\r\n");
+		unsigned long long size;
+		char *hex_end, *b;
+
+		if (s == end && events)
+			break;
+		if (!crlf) {
+			if (x->truncated)
+				break;
+			fail(x, "a chunked body cut inside a chunk's size");
+		}
+		size = strtoull(s, &hex_end, 16);
+		if (hex_end == s || hex_end != crlf)
+			fail(x, "a chunk's size that is not a hex number");
+		s = crlf + 2;
+		if (size == 0) {
+			if (end - s < 2 || memcmp(s, "\r\n", 2))
+				fail(x, "a chunked body without its last CRLF");
+			s += 2;
+			break;
+		}
+		if ((unsigned long long)(end - s) < size + 2) {
+			if (x->truncated)
+				break;
+			fail(x, "a chunked body cut inside a chunk");
+		}
+		if (memcmp(s + size, "\r\n", 2))
+			fail(x, "a chunk not followed by CRLF");
+		b = realloc(body, len + size);
+		if (!b)
+			abort();
+		body = b;
+		memcpy(body + len, s, size);
+		len += size;
+		s += size + 2;
+	}
+	if (events)
+		check_events(x, body, len);
+	free(body);
+	return s < end ? s : NULL;
+}
+
 /*
  * One response at s: a status line, header lines, a blank line, and the
- * body its Content-Length says (none for 1xx, 204, 304, or an answer to
- * HEAD, which is recognised by the next response following at once).
- * Returns where the next response starts, or NULL at a cut-off end.
+ * body its Content-Length says or its chunks (none for 1xx, 204, 304, or
+ * an answer to HEAD, which is recognised by the next response following at
+ * once).  Returns where the next response starts, or NULL at a cut-off end.
  */
 static const char *check_response(const struct exchange *x, const char *s, const char *end)
 {
 	const char *eoh = find(s, end, "\r\n\r\n"), *line, *body;
 	unsigned status;
 	long long length = -1;
-	bool json = false;
+	bool json = false, events = false, chunked = false;
 
 	if (!eoh) {
 		if (x->truncated)
@@ -339,18 +437,25 @@ static const char *check_response(const struct exchange *x, const char *s, const
 				fail(x, "a control character in a header value");
 		if (colon - line == 14 && !strncasecmp(line, "Content-Length", 14))
 			length = strtoll(colon + 1, NULL, 10);
-		if (colon - line == 12 && !strncasecmp(line, "Content-Type", 12))
+		if (colon - line == 12 && !strncasecmp(line, "Content-Type", 12)) {
 			json = find(colon + 1, nl, "application/json") != NULL;
-		if (colon - line == 17 && !strncasecmp(line, "Transfer-Encoding", 17))
-			fail(x, "a chunked answer: nothing here sends one");
+			events = find(colon + 1, nl, "text/event-stream") != NULL;
+		}
+		if (colon - line == 17 && !strncasecmp(line, "Transfer-Encoding", 17)) {
+			if (!find(colon + 1, nl, "chunked"))
+				fail(x, "a Transfer-Encoding other than chunked");
+			chunked = true;
+		}
 		line = nl + 2;
 	}
 
 	body = eoh + 4;
 	if (status < 200 || status == 204 || status == 304)
 		return body;
-	if (length < 0)
-		fail(x, "a response without Content-Length");
+	if (chunked && length >= 0)
+		fail(x, "both Content-Length and chunks");
+	if (!chunked && length < 0)
+		fail(x, "a response with neither Content-Length nor chunks");
 	/*
 	 * The answer to HEAD.  This also lets through a defect of libmicrohttpd
 	 * 0.9.75, not ours to fix: its 400 for a malformed Content-Length sends
@@ -358,25 +463,15 @@ static const char *check_response(const struct exchange *x, const char *s, const
 	 */
 	if (body == end || (end - body >= 7 && !memcmp(body, "HTTP/1.", 7)))
 		return body;
+	if (chunked)
+		return check_chunked(x, body, end, events);
 	if (end - body < length) {
 		if (x->truncated)
 			return NULL;
 		fail(x, "a body shorter than its Content-Length");
 	}
-	if (json) {
-		struct json_tokener *tok = json_tokener_new();
-		struct json_object *o = NULL;
-
-		if (!tok)
-			abort();
-		if (length >= 3 && body[length - 1] == '\n')
-			o = json_tokener_parse_ex(tok, body, (int)length - 1);
-		if (!json_object_is_type(o, json_type_object) ||
-		    json_tokener_get_parse_end(tok) != (size_t)length - 1)
-			fail(x, "a JSON body that is not one JSON object and a newline");
-		json_object_put(o);
-		json_tokener_free(tok);
-	}
+	if (json)
+		check_json(x, body, (size_t)length);
 	return body + length;
 }
 
