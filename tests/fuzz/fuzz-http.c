@@ -400,16 +400,17 @@ static const char *check_chunked(const struct exchange *x, const char *s, const 
 
 /*
  * One response at s: a status line, header lines, a blank line, and the
- * body its Content-Length says or its chunks (none for 1xx, 204, 304, or
- * an answer to HEAD, which is recognised by the next response following at
- * once).  Returns where the next response starts, or NULL at a cut-off end.
+ * body its Content-Length says, its chunks, or the rest with Connection:
+ * close (none for 1xx, 204, 304, or an answer to HEAD, which is recognised
+ * by the next response following at once).  Returns where the next response starts, or NULL at a
+ * cut-off end.
  */
 static const char *check_response(const struct exchange *x, const char *s, const char *end)
 {
 	const char *eoh = find(s, end, "\r\n\r\n"), *line, *body;
 	unsigned status;
 	long long length = -1;
-	bool json = false, events = false, chunked = false;
+	bool json = false, events = false, chunked = false, close = false;
 
 	if (!eoh) {
 		if (x->truncated)
@@ -441,6 +442,8 @@ static const char *check_response(const struct exchange *x, const char *s, const
 			json = find(colon + 1, nl, "application/json") != NULL;
 			events = find(colon + 1, nl, "text/event-stream") != NULL;
 		}
+		if (colon - line == 10 && !strncasecmp(line, "Connection", 10))
+			close = find(colon + 1, nl, "close") != NULL;
 		if (colon - line == 17 && !strncasecmp(line, "Transfer-Encoding", 17)) {
 			if (!find(colon + 1, nl, "chunked"))
 				fail(x, "a Transfer-Encoding other than chunked");
@@ -454,8 +457,10 @@ static const char *check_response(const struct exchange *x, const char *s, const
 		return body;
 	if (chunked && length >= 0)
 		fail(x, "both Content-Length and chunks");
-	if (!chunked && length < 0)
-		fail(x, "a response with neither Content-Length nor chunks");
+	/* Else the body ends where the connection does (an event stream to an
+	 * HTTP/1.0 client, which knows no chunks). */
+	if (!chunked && length < 0 && !close)
+		fail(x, "a response with neither Content-Length, chunks nor Connection: close");
 	/*
 	 * The answer to HEAD.  This also lets through a defect of libmicrohttpd
 	 * 0.9.75, not ours to fix: its 400 for a malformed Content-Length sends
@@ -465,6 +470,11 @@ static const char *check_response(const struct exchange *x, const char *s, const
 		return body;
 	if (chunked)
 		return check_chunked(x, body, end, events);
+	if (length < 0) {
+		if (events)
+			check_events(x, body, (size_t)(end - body));
+		return NULL;
+	}
 	if (end - body < length) {
 		if (x->truncated)
 			return NULL;
