@@ -2,12 +2,14 @@
 /*
  * The tokens file parser against any bytes.  It either refuses with
  * messages that are lines "ORIGIN: ..." or "ORIGIN:LINE: ..." (LINE inside
- * the input), or accepts, and then every "SCOPE TOKEN" line of the input is
+ * the input) and never repeat a word of the input long enough to be a
+ * token, or accepts, and then every "SCOPE TOKEN" line of the input is
  * an entry: auth_count() counts them and auth_check() grants each token
  * written out its scope.  Without ret_errors the answer must be the same.
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,25 @@ static unsigned count_lines(const char *text, size_t len)
 	return n;
 }
 
-static void check_errors(const char *errors, unsigned lines)
+/* Does the message quote a word of the input as long as a token could be?
+ * Messages must never repeat a token (they end up in the journal). */
+static bool quotes_token(const char *msg, size_t msg_len, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t w = i;
+
+		while (w < len && !strchr(" \t\r\n", text[w]))
+			w++;
+		if (w - i >= AUTH_TOKEN_MIN && memmem(msg, msg_len, text + i, w - i))
+			return true;
+		i = w + 1;
+	}
+	return false;
+}
+
+static void check_errors(const char *errors, unsigned lines, const char *text, size_t len)
 {
 	const char *s = errors;
 
@@ -51,6 +71,7 @@ static void check_errors(const char *errors, unsigned lines)
 			p++;
 		}
 		assert(p < nl);
+		assert(!quotes_token(p, (size_t)(nl - p), text, len));
 		s = nl + 1;
 	}
 }
@@ -116,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(r == -EINVAL);
 		assert(a == (struct auth *)&a);
 		assert(errors);
-		check_errors(errors, count_lines(text, size));
+		check_errors(errors, count_lines(text, size), text, size);
 		free(errors);
 	} else {
 		assert(r == 0);
