@@ -57,7 +57,8 @@ static __attribute__((format(printf, 3, 4))) void report(struct errors *e, unsig
 {
 	va_list ap;
 
-	if (!e->f || e->n++ >= AUTH_ERRORS_MAX)
+	/* Counted even when nobody wants the text: the count is the verdict. */
+	if (e->n++ >= AUTH_ERRORS_MAX || !e->f)
 		return;
 	if (e->n == AUTH_ERRORS_MAX) {
 		fprintf(e->f, "%s: too many errors, stopped at line %u\n", e->origin, line);

@@ -1018,6 +1018,16 @@ fail:
 	return r;
 }
 
+int http_add_connection(struct http_server *s, int fd, const struct sockaddr *addr,
+			socklen_t addrlen)
+{
+	if (MHD_add_connection(s->mhd, (MHD_socket)fd, addr, addrlen) != MHD_YES)
+		return errno > 0 ? -errno : -EIO;
+	/* It may have work already (a request written before it was added). */
+	update_timer(s);
+	return 0;
+}
+
 void http_set_suspend_timeout(struct http_server *s, uint64_t usec)
 {
 	s->suspend_timeout_usec = usec;

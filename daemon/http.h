@@ -67,6 +67,14 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 /* Accepts NULL. */
 void http_free(struct http_server *s);
 
+/*
+ * Serve a connected socket as if it had been accepted from addr (tests and
+ * fuzzing hand over one end of a socketpair).  fd is taken over: closed
+ * by the server, even on failure.
+ */
+int http_add_connection(struct http_server *s, int fd, const struct sockaddr *addr,
+			socklen_t addrlen);
+
 /* For suspensions from now on (a reload may change the plugs' timeout). */
 void http_set_suspend_timeout(struct http_server *s, uint64_t usec);
 

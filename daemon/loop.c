@@ -55,6 +55,11 @@ int loop_run(struct loop *l)
 	return sd_event_loop(l->event);
 }
 
+int loop_iterate(struct loop *l, uint64_t timeout_usec)
+{
+	return sd_event_run(l->event, timeout_usec);
+}
+
 void loop_exit(struct loop *l, int code)
 {
 	sd_event_exit(l->event, code);

@@ -21,6 +21,10 @@ void loop_free(struct loop *l);
 /* Run until loop_exit(); returns the code given to it. */
 int loop_run(struct loop *l);
 void loop_exit(struct loop *l, int code);
+/* One iteration: wait up to timeout_usec (UINT64_MAX: no limit), dispatch.
+ * For programs that drive the loop themselves (the fuzz harnesses): a loop
+ * that has run to loop_exit() cannot run again. */
+int loop_iterate(struct loop *l, uint64_t timeout_usec);
 /* The time of the current iteration (cheap), or now when not running. */
 uint64_t loop_now(struct loop *l);
 /* Ping the watchdog from the loop when $WATCHDOG_USEC asks for it. */

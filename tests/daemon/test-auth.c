@@ -102,6 +102,10 @@ static void expect_errors(const char *text, const char *expected)
 	ck_assert_msg(strcmp(errors, expected) == 0, "for:\n%s\nexpected:\n%sgot:\n%s", text,
 		      expected, errors);
 	free(errors);
+
+	/* The same verdict when nobody asks for the messages. */
+	ck_assert_int_eq(auth_parse(text, strlen(text), "tok", &a, NULL), -EINVAL);
+	ck_assert_ptr_eq(a, (struct auth *)0x1);
 }
 
 START_TEST(scopes_and_hashes)
