@@ -143,7 +143,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	r = load_tokens(c, d->config_path, &auth);
-	if (r == 0 && !auth && d->auth && !c->allow_unauthenticated &&
+	if (r == 0 && !auth && !c->allow_unauthenticated &&
 	    !config_loopback(http_local_sockaddr(d->http))) {
 		log_error("the new configuration has no tokens file, and %s is not loopback",
 			  d->listen);
