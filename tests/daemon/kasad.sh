@@ -7,8 +7,10 @@
 
 KASAD=${KASAD:-$top_builddir/daemon/kasad}
 NOTIFY_RUN=${NOTIFY_RUN:-$top_builddir/tests/daemon/notify-run}
+HTTP_RAW=${HTTP_RAW:-$top_builddir/tests/daemon/http-raw}
 [ -x "$KASAD" ] || skip "$KASAD is not built"
 [ -x "$NOTIFY_RUN" ] || skip "$NOTIFY_RUN is not built"
+[ -x "$HTTP_RAW" ] || skip "$HTTP_RAW is not built"
 command -v curl >/dev/null 2>&1 || skip "curl is not installed"
 
 KASAD_PID=
@@ -168,4 +170,15 @@ expect_header() {
 	else
 		_fail "no header matches /$1/"
 	fi
+}
+
+# raw REQUEST [HTTP-RAW-ARGS...]: send REQUEST (printf's format: \r\n and
+# the like) as it is to kasad with http-raw, and read until kasad closes;
+# what came back goes to $OUT, as run does.
+raw() {
+	_req=$1
+	shift
+	printf "$_req" >"$TMP/raw.request"
+	RUN_STDIN=$TMP/raw.request run "$HTTP_RAW" "$@" "${KASAD_URL##*:}"
+	LAST_CMD="http-raw $* <<< $_req"
 }
