@@ -7,6 +7,7 @@
  * queue (plugio.c) while its HTTP connection is suspended, and answers when
  * the plug does, or when its deadline passes.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -51,6 +52,11 @@
 #define API_ESWITCH  (-10014)
 #define API_ETOKURL  (-10015)
 #define API_ESTREAMS (-10016)
+#define API_EFRAMING (-10017)
+#define API_ECODING  (-10018)
+#define API_EBADHOST (-10019)
+#define API_EBADPATH (-10020)
+#define API_EBUSY    (-10021)
 
 static const struct api_error {
 	int error;
@@ -59,6 +65,11 @@ static const struct api_error {
 	const char *message; /* when the caller gives none */
 } errors[] = {
 	{API_EBADREQ, 400, "bad_request", "bad request"},
+	{API_EFRAMING, 400, "bad_framing",
+	 "the request's length is ambiguous (Content-Length with Transfer-Encoding, two "
+	 "lengths, a malformed one, or white space in a header name)"},
+	{API_EBADHOST, 400, "bad_host", "an HTTP/1.1 request needs exactly one Host header"},
+	{API_EBADPATH, 400, "bad_path", "the path may not hold %00 or an encoded '/' (%2F)"},
 	{API_ETOKURL, 400, "token_in_url",
 	 "tokens are not accepted in the URL: send the header Authorization: Bearer TOKEN"},
 	{API_ENOAUTH, 401, "unauthorized", "a token is needed: Authorization: Bearer TOKEN"},
@@ -76,6 +87,8 @@ static const struct api_error {
 	{API_ERATE, 429, "rate_limited", "too many requests from this address"},
 	{API_ESWITCH, 429, "switch_rate_limited", "too many state changes for this plug"},
 	{API_EHDRBIG, 431, "headers_too_large", "the request's headers are too large"},
+	{API_ECODING, 501, "not_implemented", "of transfer codings, only chunked is understood"},
+	{API_EBUSY, 503, "busy", "too many large answers wait for their clients to read them"},
 	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
 	{API_ESTREAMS, 503, "too_many_streams", "too many event streams are open"},
 	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
@@ -139,6 +152,17 @@ struct call {
 
 /* --- Answers ------------------------------------------------------------- */
 
+static void reply_error(struct http_request *req, int error, const char *device,
+			const char *allow, const char *fmt, ...);
+
+/* http_reply()'s answer: a large one refused while others wait for their
+ * clients gets a small 503 instead. */
+static void reply_large(struct http_request *req, int r)
+{
+	if (r == -ENOBUFS)
+		reply_error(req, API_EBUSY, NULL, NULL, NULL);
+}
+
 static void reply_json(struct http_request *req, unsigned status, struct json_object *o,
 		       const char *const *headers)
 {
@@ -156,7 +180,7 @@ static void reply_json(struct http_request *req, unsigned status, struct json_ob
 		http_reply(req, 500, NULL, NULL, 0, NULL);
 		return;
 	}
-	http_reply(req, status, "application/json", body, len, headers);
+	reply_large(req, http_reply(req, status, "application/json", body, len, headers));
 }
 
 static const struct api_error *find_error(int error)
@@ -790,7 +814,7 @@ static void route_metrics(struct api *a, struct http_request *req)
 		reply_error(req, r, NULL, NULL, NULL);
 		return;
 	}
-	http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL);
+	reply_large(req, http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL));
 }
 
 /* Split "/devices/NAME/ACTION/SUB" in place. */
@@ -983,29 +1007,53 @@ static const char *bearer(const char *h, size_t *ret_len)
 	return *ret_len && !t[*ret_len + strspn(t + *ret_len, " \t")] ? t : NULL;
 }
 
-/* Is "host[:port]" a name kasad answers to?  IP addresses are: a page that
+/* ":PORT" or nothing: what may follow a host in Host. */
+static bool port_or_end(const char *p)
+{
+	if (!*p)
+		return true;
+	if (*p++ != ':')
+		return false;
+	return strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5;
+}
+
+/*
+ * Is "host[:port]" a name kasad answers to?  IP addresses are: a page that
  * reaches kasad by address is no DNS rebinding.  Names must be localhost or
- * listed. */
+ * listed.  Anything else after the host ("[::1].evil", "1.2.3.4:80@evil")
+ * is not a host at all.
+ */
 static bool host_allowed(const struct api *a, const char *h)
 {
 	char host[256];
+	unsigned char addr[sizeof(struct in6_addr)];
 	size_t n;
-	bool digits = true;
 
 	if (!h)
 		return true; /* HTTP/1.0 */
-	if (h[0] == '[')
-		return strchr(h, ']') != NULL;
+	if (h[0] == '[') {
+		const char *end = strchr(h, ']');
+
+		n = end ? (size_t)(end - h - 1) : 0;
+		if (!end || n == 0 || n >= sizeof(host) || !port_or_end(end + 1))
+			return false;
+		memcpy(host, h + 1, n);
+		host[n] = '\0';
+		return inet_pton(AF_INET6, host, addr) == 1;
+	}
 	n = strcspn(h, ":");
-	if (n == 0 || n >= sizeof(host))
+	if (n == 0 || n >= sizeof(host) || !port_or_end(h + n))
 		return false;
 	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
+			return false;
 		host[i] = (char)tolower((unsigned char)h[i]);
-		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
-			digits = false;
 	}
 	host[n] = '\0';
-	if (digits || streq(host, "localhost"))
+	/* A name may end with the root's dot. */
+	if (n > 1 && host[n - 1] == '.')
+		host[n - 1] = '\0';
+	if (inet_pton(AF_INET, host, addr) == 1 || streq(host, "localhost"))
 		return true;
 	for (size_t i = 0; i < a->set.n_allowed_hosts; i++)
 		if (streq(host, a->set.allowed_hosts[i]))
@@ -1038,7 +1086,7 @@ static bool same_origin(const char *origin, const char *host)
  * false when the request may go no further. */
 static bool admit(struct api *a, struct http_request *req, const struct path *p)
 {
-	const char *host = http_request_header(req, "Host");
+	const char *host = http_request_host(req);
 	const char *origin = http_request_header(req, "Origin");
 	enum http_method m = http_request_method(req);
 	enum auth_scope need, have;
@@ -1177,17 +1225,29 @@ void api_handle(struct http_request *req, void *userdata)
 	const struct web_file *f;
 	struct path p;
 
-	switch (http_request_too_large(req)) {
-	case HTTP_TOO_LARGE_URL:
+	switch (http_request_refusal(req)) {
+	case HTTP_REFUSE_URL:
 		reply_error(req, API_EURLBIG, NULL, NULL, NULL);
 		return;
-	case HTTP_TOO_LARGE_HEADERS:
+	case HTTP_REFUSE_HEADERS:
 		reply_error(req, API_EHDRBIG, NULL, NULL, NULL);
 		return;
-	case HTTP_TOO_LARGE_BODY:
+	case HTTP_REFUSE_BODY:
 		reply_error(req, API_ETOOBIG, NULL, NULL, NULL);
 		return;
-	case HTTP_TOO_LARGE_NONE:
+	case HTTP_REFUSE_FRAMING:
+		reply_error(req, API_EFRAMING, NULL, NULL, NULL);
+		return;
+	case HTTP_REFUSE_CODING:
+		reply_error(req, API_ECODING, NULL, NULL, NULL);
+		return;
+	case HTTP_REFUSE_HOST:
+		reply_error(req, API_EBADHOST, NULL, NULL, NULL);
+		return;
+	case HTTP_REFUSE_PATH:
+		reply_error(req, API_EBADPATH, NULL, NULL, NULL);
+		return;
+	case HTTP_REFUSE_NONE:
 		break;
 	}
 	if (split_path(http_request_path(req), &p) < 0) {

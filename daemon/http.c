@@ -17,10 +17,26 @@
  *   byte now and then keeps a connection for ever: each request here must
  *   arrive whole within a deadline, or its socket is shut down;
  * - a client that hangs up while its request is suspended goes unnoticed:
- *   the socket of a suspended request is watched for the hang-up here.
+ *   the socket of a suspended request is watched for the hang-up here;
+ * - at its connection limit it takes its listening socket out of its epoll
+ *   set and puts it back only when it next runs, which may be never once
+ *   the last connection closed: the listening socket is ours, accepted
+ *   from here and handed over with MHD_add_connection();
+ * - out of descriptors, it retries accept() in a tight loop and logs each
+ *   failure: ours keeps a spare descriptor to shed with, and its log lines
+ *   are rate-limited;
+ * - it accepts Content-Length beside Transfer-Encoding, two lengths, and
+ *   white space before a header's colon (request smuggling behind a proxy),
+ *   and a %00 or %2F in the path decoded before routing: each is refused
+ *   here before any route sees the request;
+ * - each header and query argument takes a record from the connection's
+ *   pool, and a pool that runs out mid-request leaves the client waiting:
+ *   the pool is sized for url_max and header_max worth of them.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,21 +59,48 @@
  * Each connection's memory pool: the request line, the headers and the
  * response headers live in it, and libmicrohttpd clears it for every
  * request on a kept connection, so it is sized for this API's requests
- * rather than the library's 32 KiB default.
+ * rather than the library's 32 KiB default.  Beside the bytes of the head
+ * (read into the pool), each header line and each query argument takes a
+ * record of its own; the shortest of each ("a:\r\n", "a&") sets how many
+ * fit in the caps.
  */
 #define HTTP_CONNECTION_MEMORY (16 * 1024)
+#define HTTP_POOL_RECORD       64 /* a header record, rounded up */
+#define HTTP_SHORTEST_HEADER   4
+#define HTTP_SHORTEST_ARGUMENT 2
 /* Room in the pool beside the request's head, for the response's headers. */
 #define HTTP_POOL_SPARE	   (4 * 1024)
 #define HTTP_EXTRA_HEADERS 4
 /* How often connections are checked against their deadlines. */
 #define HTTP_DEADLINE_CHECK_USEC (250 * USEC_PER_MSEC)
+/* Connections taken from the backlog in one go, so that a flood of them
+ * cannot starve the rest of the loop. */
+#define HTTP_ACCEPT_BATCH 64
+/* Out of descriptors with no spare to shed with: listen again after this. */
+#define HTTP_ACCEPT_RETRY_USEC (250 * USEC_PER_MSEC)
+/* What libmicrohttpd and the accept loop may log: a burst of lines per
+ * window, then a count of what was left out. */
+#define HTTP_LOG_BURST	     5
+#define HTTP_LOG_WINDOW_USEC (10 * USEC_PER_SEC)
 
-/* A connection: its socket and the time its current request must have
- * arrived by (0 while a request is being answered). */
+/*
+ * A connection: its socket, the time its current request must have arrived
+ * by (0 while a request is being answered), and one watch on its socket
+ * (the loop takes each descriptor once), edge-triggered, for
+ * - the request's first byte, when that deadline starts: a client that
+ *   sends a byte a second has its request_deadline from the first one on;
+ * - the client leaving while its request or stream waits, suspended, and
+ *   libmicrohttpd does not look at the socket.
+ */
 struct http_conn {
 	struct http_conn *prev, *next;
+	struct http_server *srv;
 	int fd;
 	uint64_t deadline;
+	bool begun; /* the current request's first byte has come */
+	struct loop_source *watch;
+	struct http_request *waiting; /* suspended on it */
+	struct http_stream *stream;   /* its answer */
 };
 
 /*
@@ -74,7 +117,7 @@ struct http_stream {
 	struct http_request *req;
 	struct http_stream *prev, *next; /* in the server's list */
 	struct http_stream_options o;
-	struct loop_source *hup; /* the socket, watched while suspended */
+	struct http_conn *hc; /* its connection's, NULL when untracked */
 	int fd;
 	char *buf;
 	size_t head, len, cap; /* the queue is buf[head .. head + len) */
@@ -94,18 +137,23 @@ struct http_request {
 	char *body;
 	size_t body_len;
 	size_t target_len; /* the request target as sent, query included */
-	enum http_too_large too_large;
-	bool started; /* the access handler has seen it (and counted it active) */
+	char *authority;   /* the host of an absolute-form target */
+	enum http_refusal refusal;
+	bool bad_path; /* the target as sent has %00, or %2F in its path */
+	bool started;  /* the access handler has seen it (and counted it active) */
 	bool dispatched;
 	bool suspended;
+	bool closing;	  /* its answer closes the connection */
+	bool half_closed; /* the client shut down its sending side, and waits */
 	bool gone;				   /* the connection ended before an answer */
 	bool client_gone;			   /* the client hung up while it waited */
+	size_t held; /* bytes of a large answer, counted in the server's held */
 	const char *extra[2 * HTTP_EXTRA_HEADERS]; /* name, value: for the answer */
 	unsigned n_extra;
 	char client[INET6_ADDRSTRLEN];
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	struct loop_source *hangup; /* watches the socket while suspended */
+	struct http_conn *hc; /* its connection's, NULL when untracked */
 	struct MHD_Response *response;
 	unsigned status;
 	uint64_t start; /* for the access log */
@@ -118,6 +166,15 @@ struct http_request {
 struct http_server {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
+	int listen_fd;
+	struct loop_source *listen; /* off while connections are at the limit */
+	struct loop_source *accept_retry;
+	int spare_fd; /* closed to accept and shed a connection when out of them */
+	unsigned n_conns;
+	unsigned long shed;
+	size_t held; /* bytes of large answers not yet sent */
+	uint64_t log_window;
+	unsigned log_lines, log_suppressed;
 	struct loop_source *io;
 	struct loop_source *timer;
 	struct loop_source *deadline_timer;
@@ -182,9 +239,14 @@ const char *http_request_client_name(const struct http_request *r)
 	return r->client;
 }
 
-enum http_too_large http_request_too_large(const struct http_request *r)
+enum http_refusal http_request_refusal(const struct http_request *r)
 {
-	return r->too_large;
+	return r->refusal;
+}
+
+const char *http_request_host(const struct http_request *r)
+{
+	return r->authority ? r->authority : http_request_header(r, MHD_HTTP_HEADER_HOST);
 }
 
 const char *http_request_path(const struct http_request *r)
@@ -277,8 +339,8 @@ static void suspended_unlink(struct http_request *r)
 		s->suspended_tail = r->prev;
 	r->prev = r->next = NULL;
 	r->suspended = false;
-	loop_source_free(r->hangup);
-	r->hangup = NULL;
+	if (r->hc)
+		r->hc->waiting = NULL;
 }
 
 static void arm_deadline(struct http_server *s)
@@ -315,13 +377,27 @@ static void on_deadline(struct loop_source *src, uint64_t now, void *userdata)
 	arm_deadline(s);
 }
 
-/* The client of a suspended request hung up: let the handler let go of it,
- * and let libmicrohttpd close the connection. */
-static void on_hangup(struct loop_source *src, int fd, uint32_t revents, void *userdata)
+/*
+ * The socket of a suspended request, edge-triggered.  An end of the stream
+ * alone (EPOLLRDHUP) is a client that shut down its sending side: HTTP/1.0
+ * scripts and `nc -N` do that once the request is out, and wait for the
+ * answer, so the request goes on (a client that closed its socket looks
+ * the same from here, and learns nothing from the answer it no longer
+ * reads).  A reset or an error (EPOLLERR, EPOLLHUP) is a client gone: let
+ * the handler let go of the request, and libmicrohttpd close the
+ * connection.
+ */
+static void request_hangup(struct http_request *r, uint32_t revents)
 {
-	struct http_request *r = userdata;
 	struct http_server *s = r->srv;
 
+	if (!(revents & (EPOLLERR | EPOLLHUP))) {
+		if (!r->half_closed)
+			log_debug("%s %s %s: the client closed its sending side, still answering",
+				  r->client, r->method_name, r->path);
+		r->half_closed = true;
+		return;
+	}
 	log_debug("%s %s %s: client gone, %.3f ms", r->client, r->method_name, r->path,
 		  (double)(kasa_now_usec() - r->start) / USEC_PER_MSEC);
 	r->gone = r->client_gone = true;
@@ -364,13 +440,57 @@ static void conn_set_deadline(struct http_server *s, struct http_conn *hc, uint6
 	}
 }
 
-/* Between requests: the next one must arrive within the idle timeout (or
- * libmicrohttpd closes the connection) and then whole within the deadline. */
+/* The current request's first byte: request_deadline runs from now. */
+static void conn_begin(struct http_server *s, struct http_conn *hc)
+{
+	if (!hc || hc->begun)
+		return;
+	hc->begun = true;
+	conn_set_deadline(s, hc, loop_now(s->loop) + s->request_deadline_usec);
+}
+
+/* Between requests: the next one must begin within the idle timeout (or
+ * libmicrohttpd closes the connection) and then arrive whole within the
+ * deadline; until its first byte, the two together bound the wait. */
 static void conn_idle(struct http_server *s, struct MHD_Connection *c)
 {
-	conn_set_deadline(s, conn_get(c),
-			  loop_now(s->loop) + s->idle_usec + s->request_deadline_usec);
+	struct http_conn *hc = conn_get(c);
+
+	if (!hc)
+		return;
+	hc->begun = false;
+	conn_set_deadline(s, hc, loop_now(s->loop) + s->idle_usec + s->request_deadline_usec);
 }
+
+static void request_hangup(struct http_request *r, uint32_t revents);
+
+/* Bytes came (edge-triggered: each time more come), or the client left. */
+static void on_conn_event(struct loop_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct http_conn *hc = userdata;
+
+	if (revents & EPOLLIN)
+		conn_begin(hc->srv, hc);
+	if (!(revents & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
+		return;
+	if (hc->waiting)
+		request_hangup(hc->waiting, revents);
+	else if (hc->stream && hc->stream->suspended)
+		/* A stream's client has nothing more to send: it closed. */
+		http_stream_end(hc->stream, true);
+}
+
+#define HTTP_CONN_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
+
+/* Register the watch afresh: what the socket is now (an end of stream seen
+ * while nobody waited on it) is reported as a new edge. */
+static void conn_watch(struct http_conn *hc)
+{
+	if (hc)
+		loop_io_set(hc->watch, hc->fd, HTTP_CONN_EVENTS);
+}
+
+static void listen_resume(struct http_server *s);
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
@@ -380,6 +500,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	const union MHD_ConnectionInfo *ci;
 
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		s->n_conns--;
+		listen_resume(s);
 		if (!hc)
 			return;
 		if (hc->prev)
@@ -388,17 +510,22 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 			s->conns = hc->next;
 		if (hc->next)
 			hc->next->prev = hc->prev;
+		loop_source_free(hc->watch);
 		free(hc);
 		*socket_context = NULL;
 		return;
 	}
+	s->n_conns++;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	hc = calloc(1, sizeof(*hc));
 	if (!hc || !ci) {
 		free(hc); /* untracked: it still has the idle timeout */
 		return;
 	}
+	hc->srv = s;
 	hc->fd = ci->connect_fd;
+	/* Without the watch, the deadline starts at the request line. */
+	loop_io_add(s->loop, hc->fd, HTTP_CONN_EVENTS, on_conn_event, hc, &hc->watch);
 	hc->next = s->conns;
 	if (hc->next)
 		hc->next->prev = hc;
@@ -443,6 +570,117 @@ static void on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 	/* libmicrohttpd learns of the shut-down sockets from its epoll set. */
 }
 
+/* --- Accepting -------------------------------------------------------------- */
+
+/* May the server log one more line now?  A burst per window; the next line
+ * after a window that dropped some says how many. */
+static bool log_allowed(struct http_server *s)
+{
+	uint64_t now = loop_now(s->loop);
+
+	if (now - s->log_window >= HTTP_LOG_WINDOW_USEC) {
+		if (s->log_suppressed)
+			log_info("http: %u more messages in %.0f s not logged", s->log_suppressed,
+				 (double)(now - s->log_window) / USEC_PER_SEC);
+		s->log_window = now;
+		s->log_lines = s->log_suppressed = 0;
+	}
+	if (s->log_lines < HTTP_LOG_BURST) {
+		s->log_lines++;
+		return true;
+	}
+	s->log_suppressed++;
+	return false;
+}
+
+static void listen_pause(struct http_server *s)
+{
+	loop_io_set(s->listen, -1, 0);
+}
+
+/* Connections wait in the kernel's backlog while they are at the limit, and
+ * are taken as soon as one closes. */
+static void listen_resume(struct http_server *s)
+{
+	if (s->listen_fd >= 0 && !s->quiescing && s->n_conns < s->max_connections)
+		loop_io_set(s->listen, s->listen_fd, EPOLLIN);
+}
+
+static void on_accept_retry(struct loop_source *src, uint64_t now, void *userdata)
+{
+	struct http_server *s = userdata;
+
+	if (s->spare_fd < 0)
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	listen_resume(s);
+}
+
+/*
+ * Out of descriptors: the connection at the head of the backlog is taken
+ * with the spare and closed at once, so that its client learns now rather
+ * than at its time-out, and the listening socket does not stay readable
+ * for ever.  With no spare left, stop listening for a moment instead.
+ */
+static void shed(struct http_server *s, int error)
+{
+	int c;
+
+	if (s->spare_fd >= 0) {
+		close(s->spare_fd);
+		s->spare_fd = -1;
+		c = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0) {
+			close(c);
+			s->shed++;
+		}
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (log_allowed(s))
+		log_warning("http: out of file descriptors (%s): %lu connections closed unanswered "
+			    "so far; raise LimitNOFILE= or lower max_connections",
+			    strerror(error), s->shed);
+	if (s->spare_fd < 0) {
+		listen_pause(s);
+		loop_timer_set(s->accept_retry, loop_now(s->loop) + HTTP_ACCEPT_RETRY_USEC);
+	}
+}
+
+static void on_listen(struct loop_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct http_server *s = userdata;
+
+	for (unsigned i = 0; i < HTTP_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int c;
+
+		if (s->n_conns >= s->max_connections) {
+			listen_pause(s);
+			break;
+		}
+		c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0) {
+			int e = errno;
+
+			if (e == EINTR || e == ECONNABORTED)
+				continue;
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				shed(s, e);
+				if (s->spare_fd < 0)
+					break;
+				continue;
+			}
+			if (e != EAGAIN && log_allowed(s))
+				log_warning("http: accept: %s", strerror(e));
+			break;
+		}
+		/* On failure (the per-address limit, no memory) libmicrohttpd
+		 * closes the socket and says why through its logger. */
+		MHD_add_connection(s->mhd, c, (struct sockaddr *)&ss, len);
+	}
+	update_timer(s);
+}
+
 /* --- Answers ------------------------------------------------------------- */
 
 static void add_headers(struct http_request *r, struct MHD_Response *resp, const char *content_type,
@@ -461,18 +699,34 @@ static void add_headers(struct http_request *r, struct MHD_Response *resp, const
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	for (unsigned i = 0; i < r->n_extra; i += 2)
 		MHD_add_response_header(resp, r->extra[i], r->extra[i + 1]);
-	if (r->srv->quiescing)
+	if (r->srv->quiescing || r->closing)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
-void http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
-		size_t len, const char *const *headers)
+int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
+	       size_t len, const char *const *headers)
 {
+	struct http_server *s = r->srv;
 	struct MHD_Response *resp;
 
 	if (r->response || r->gone) {
 		free(body);
-		return;
+		return 0;
+	}
+	if (len >= HTTP_LARGE_ANSWER) {
+		/* Each large answer is held until its client has read it: a
+		 * bound on them all, or clients that ask and never read would
+		 * hold the daemon's memory. */
+		if (len > HTTP_HELD_MAX - s->held) {
+			free(body);
+			if (log_allowed(s))
+				log_warning("http: %s %s: %zu bytes of answers wait for their "
+					    "clients, refusing %zu more",
+					    r->method_name, r->path, s->held, len);
+			return -ENOBUFS;
+		}
+		r->held = len;
+		s->held += len;
 	}
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -480,7 +734,7 @@ void http_reply(struct http_request *r, unsigned status, const char *content_typ
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		status = 500;
 		if (!resp)
-			return; /* out of memory: the connection is dropped */
+			return 0; /* out of memory: the connection is dropped */
 		add_headers(r, resp, NULL, NULL);
 	} else {
 		add_headers(r, resp, content_type, headers);
@@ -496,6 +750,7 @@ void http_reply(struct http_request *r, unsigned status, const char *content_typ
 		 * MHD_run() is next called; nothing on the wire would wake it. */
 		loop_defer_arm(r->srv->kick);
 	}
+	return 0;
 }
 
 static enum MHD_Result queue(struct http_request *r)
@@ -514,7 +769,6 @@ static void stream_resume(struct http_stream *st)
 	if (!st->suspended)
 		return;
 	st->suspended = false;
-	loop_io_set(st->hup, -1, 0);
 	MHD_resume_connection(st->req->conn);
 	loop_defer_arm(st->req->srv->kick);
 }
@@ -539,8 +793,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		 * loop watches for that meanwhile. */
 		st->suspended = true;
 		MHD_suspend_connection(st->req->conn);
-		if (st->fd >= 0)
-			loop_io_set(st->hup, st->fd, EPOLLRDHUP);
+		conn_watch(st->hc);
 		return 0;
 	}
 	n = st->len < max ? st->len : max;
@@ -552,16 +805,6 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-static void on_stream_hup(struct loop_source *src, int fd, uint32_t revents, void *userdata)
-{
-	struct http_stream *st = userdata;
-
-	/* The client closed its end (or the socket failed) while the stream
-	 * waited for something to send. */
-	loop_io_set(src, -1, 0);
-	if (st->suspended)
-		http_stream_end(st, true);
-}
 
 int http_reply_stream(struct http_request *r, unsigned status, const char *content_type,
 		      const char *const *headers, const struct http_stream_options *o,
@@ -582,14 +825,10 @@ int http_reply_stream(struct http_request *r, unsigned status, const char *conte
 	st->req = r;
 	st->o = *o;
 	st->fd = ci ? ci->connect_fd : -1;
-	if (loop_io_add(s->loop, -1, 0, on_stream_hup, st, &st->hup) < 0) {
-		free(st);
-		return -ENOMEM;
-	}
+	st->hc = conn_get(r->conn);
 	/* Chunked for HTTP/1.1; HTTP/1.0 clients read to the close. */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, NULL);
 	if (!resp) {
-		loop_source_free(st->hup);
 		free(st);
 		return -ENOMEM;
 	}
@@ -604,6 +843,8 @@ int http_reply_stream(struct http_request *r, unsigned status, const char *conte
 		st->next->prev = st;
 	s->streams = st;
 	r->stream = st;
+	if (st->hc)
+		st->hc->stream = st;
 	r->response = resp;
 	r->status = status;
 	metrics_count_http(r->route, r->method, status);
@@ -689,12 +930,31 @@ static void stream_free(struct http_stream *st)
 	st->req->stream = NULL;
 	if (st->o.on_end)
 		st->o.on_end(st, st->o.userdata);
-	loop_source_free(st->hup);
+	if (st->hc)
+		st->hc->stream = NULL;
 	free(st->buf);
 	free(st);
 }
 
 /* --- libmicrohttpd's callbacks -------------------------------------------- */
+
+/*
+ * The target as sent, before libmicrohttpd decodes it: a %00 would cut the
+ * path short, and a %2F in the path would be a '/' to the routes but not
+ * to a proxy in front that allows or denies by path.
+ */
+static bool bad_target(const char *uri)
+{
+	size_t path = strcspn(uri, "?");
+
+	for (const char *p = uri; (p = strchr(p, '%')); p++) {
+		if (p[1] == '0' && p[2] == '0')
+			return true;
+		if ((size_t)(p - uri) < path && p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
+			return true;
+	}
+	return false;
+}
 
 /* libmicrohttpd's URI log callback: the request line has arrived.  Its
  * return value becomes the request's *con_cls. */
@@ -706,14 +966,16 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct http_conn *hc = ci ? ci->socket_context : NULL;
 
-	if (hc)
-		hc->deadline = loop_now(s->loop) + s->request_deadline_usec;
+	/* The first byte, if its watch did not see it (bytes read in one go
+	 * with the answer before). */
+	conn_begin(s, hc);
 	if (!r)
 		return NULL;
 	r->srv = s;
 	r->conn = c;
 	r->start = kasa_now_usec();
 	r->target_len = strlen(uri);
+	r->bad_path = bad_target(uri);
 	return r;
 }
 
@@ -739,25 +1001,123 @@ static void client_address(struct http_request *r)
 	r->addrlen = len;
 }
 
-static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-				       const char *value)
-{
-	size_t *sum = cls;
+/* What the head says about its own framing and host, gathered in one pass
+ * over its header lines. */
+struct head {
+	size_t size; /* "Key: value\r\n" of every line */
+	unsigned hosts, lengths, codings;
+	bool bad_name, bad_length, continue_expected;
+	uint64_t length;
+	char coding[64]; /* the Transfer-Encoding lines, joined with "," */
+};
 
-	/* "Key: value\r\n" */
-	*sum += strlen(key) + (value ? strlen(value) : 0) + 4;
+/* A header name is a token (RFC 9110 5.1, 5.6.2): no white space, nothing
+ * that a proxy in front might read another way. */
+static bool is_token(const char *k)
+{
+	if (!*k)
+		return false;
+	for (; *k; k++)
+		if (!isalnum((unsigned char)*k) && !strchr("!#$%&'*+-.^_`|~", *k))
+			return false;
+	return true;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct head *h = cls;
+
+	value = value ? value : "";
+	h->size += strlen(key) + strlen(value) + 4;
+	if (!is_token(key)) {
+		h->bad_name = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		h->hosts++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		char *end;
+
+		h->lengths++;
+		errno = 0;
+		h->length = strtoull(value, &end, 10);
+		/* 1*DIGIT: no sign, no list, nothing after. */
+		if (!isdigit((unsigned char)value[0]) || *end || errno)
+			h->bad_length = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		size_t n = strlen(h->coding);
+
+		h->codings++;
+		snprintf(h->coding + n, sizeof(h->coding) - n, "%s%s", n ? "," : "", value);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_EXPECT) == 0) {
+		h->continue_expected = strcasecmp(value, "100-continue") == 0;
+	}
 	return MHD_YES;
+}
+
+/*
+ * What is wrong with the request's head, worst first.  Framing that a
+ * proxy in front could read another way is refused at once, with the
+ * connection (RFC 9112 6.1, 6.3); so is a body announced over body_max
+ * whose client waits for 100 Continue before sending it.  The rest is
+ * answered once the body is read.
+ */
+static enum http_refusal check_head(struct http_server *s, struct http_request *r,
+				    const char *version)
+{
+	struct head h = {0};
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, scan_header, &h);
+	if (h.bad_name || h.bad_length || h.lengths > 1 || (h.codings && h.lengths) ||
+	    (h.codings && strcasecmp(version, MHD_HTTP_VERSION_1_1) != 0)) {
+		r->closing = true;
+		return HTTP_REFUSE_FRAMING;
+	}
+	if (h.codings && strcasecmp(h.coding, "chunked") != 0) {
+		r->closing = true;
+		return HTTP_REFUSE_CODING;
+	}
+	if (h.hosts > 1 || (h.hosts == 0 && strcasecmp(version, MHD_HTTP_VERSION_1_1) == 0))
+		return HTTP_REFUSE_HOST;
+	if (r->bad_path)
+		return HTTP_REFUSE_PATH;
+	if (r->target_len > s->url_max)
+		return HTTP_REFUSE_URL;
+	if (h.size > s->header_max)
+		return HTTP_REFUSE_HEADERS;
+	if (h.lengths && h.length > s->body_max) {
+		/* Without 100-continue the body is on its way: read (and drop)
+		 * it, for a clean answer rather than a reset. */
+		r->closing = h.continue_expected;
+		return HTTP_REFUSE_BODY;
+	}
+	return HTTP_REFUSE_NONE;
+}
+
+/* An absolute-form target ("http://host/path"): the path, and the host to
+ * check in place of Host's. */
+static int split_absolute(struct http_request *r, const char *url)
+{
+	size_t scheme = strncasecmp(url, "http://", 7) == 0	 ? 7
+			: strncasecmp(url, "https://", 8) == 0 ? 8
+							       : 0;
+	const char *path;
+
+	if (!scheme)
+		return 0;
+	path = url + scheme + strcspn(url + scheme, "/");
+	r->authority = strndup(url + scheme, (size_t)(path - url) - scheme);
+	free(r->path);
+	r->path = strdup(*path ? path : "/");
+	return r->authority && r->path ? 0 : -ENOMEM;
 }
 
 /* The headers have arrived: what the request is, and whether it is in
  * bounds. */
 static int request_start(struct http_server *s, struct http_request *r, const char *url,
-			 const char *method)
+			 const char *method, const char *version)
 {
-	size_t headers = 0;
-
 	r->path = strdup(url);
-	if (!r->path)
+	if (!r->path || split_absolute(r, url) < 0)
 		return -ENOMEM;
 	r->started = true;
 	r->method = HTTP_OTHER;
@@ -766,13 +1126,7 @@ static int request_start(struct http_server *s, struct http_request *r, const ch
 		if (streq(methods[i].name, method))
 			r->method = methods[i].method;
 	client_address(r);
-	if (r->target_len > s->url_max) {
-		r->too_large = HTTP_TOO_LARGE_URL;
-	} else {
-		MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header_size, &headers);
-		if (headers > s->header_max)
-			r->too_large = HTTP_TOO_LARGE_HEADERS;
-	}
+	r->refusal = check_head(s, r, version);
 	return 0;
 }
 
@@ -780,12 +1134,12 @@ static void take_body(struct http_request *r, const char *data, size_t len)
 {
 	char *b;
 
-	if (r->too_large)
+	if (r->refusal)
 		return;
 	if (len > r->srv->body_max - r->body_len) {
 		/* Past the cap: keep reading (and dropping) so the answer can be a
 		 * clean 413 rather than a reset. */
-		r->too_large = HTTP_TOO_LARGE_BODY;
+		r->refusal = HTTP_REFUSE_BODY;
 		free(r->body);
 		r->body = NULL;
 		r->body_len = 0;
@@ -793,7 +1147,7 @@ static void take_body(struct http_request *r, const char *data, size_t len)
 	}
 	b = realloc(r->body, r->body_len + len + 1);
 	if (!b) {
-		r->too_large = HTTP_TOO_LARGE_BODY;
+		r->refusal = HTTP_REFUSE_BODY;
 		return;
 	}
 	memcpy(b + r->body_len, data, len);
@@ -804,44 +1158,18 @@ static void take_body(struct http_request *r, const char *data, size_t len)
 
 static void watch_hangup(struct http_server *s, struct http_request *r)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-
 	/* Without the watch the request still ends at its deadline. */
-	if (ci)
-		loop_io_add(s->loop, ci->connect_fd, EPOLLRDHUP, on_hangup, r, &r->hangup);
+	r->hc = conn_get(r->conn);
+	if (!r->hc)
+		return;
+	r->hc->waiting = r;
+	conn_watch(r->hc);
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
-				 const char *method, const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+/* The request is in (or refused): the handler answers now or later. */
+static enum MHD_Result dispatch(struct http_server *s, struct http_request *r,
+				struct MHD_Connection *c)
 {
-	struct http_server *s = cls;
-	struct http_request *r = *con_cls;
-
-	if (!r)
-		return MHD_NO; /* out of memory at the request line */
-	if (!r->started) {
-		if (request_start(s, r, url, method) < 0)
-			return MHD_NO;
-		s->active++;
-		return MHD_YES;
-	}
-	if (r->client_gone) {
-		/* MHD_NO closes the connection, and libmicrohttpd logs that as
-		 * an "internal error" of ours: it is not one. */
-		s->dropping = true;
-		return MHD_NO;
-	}
-	if (r->response)
-		return queue(r); /* resumed with its answer */
-	if (*upload_data_size) {
-		take_body(r, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (r->dispatched)
-		return MHD_YES;
 	r->dispatched = true;
 	conn_set_deadline(s, conn_get(c), 0); /* arrived whole: the plug's deadline now */
 	s->handler(r, s->userdata);
@@ -860,6 +1188,41 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	watch_hangup(s, r);
 	MHD_suspend_connection(c);
 	return MHD_YES;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_request *r = *con_cls;
+
+	if (!r)
+		return MHD_NO; /* out of memory at the request line */
+	if (!r->started) {
+		if (request_start(s, r, url, method, version) < 0)
+			return MHD_NO;
+		s->active++;
+		/* Refused at once: answered on this first call, which closes
+		 * the connection after the answer (as it must). */
+		return r->closing ? dispatch(s, r, c) : MHD_YES;
+	}
+	if (r->client_gone) {
+		/* MHD_NO closes the connection, and libmicrohttpd logs that as
+		 * an "internal error" of ours: it is not one. */
+		s->dropping = true;
+		return MHD_NO;
+	}
+	if (r->response)
+		return queue(r); /* resumed with its answer */
+	if (*upload_data_size) {
+		take_body(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->dispatched)
+		return MHD_YES;
+	return dispatch(s, r, c);
 }
 
 /* One debug line per request: who, what, the status and the time taken. */
@@ -899,8 +1262,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		stream_free(r->stream);
 	if (log_get_level() >= LOG_DEBUG && !r->client_gone)
 		log_access(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	s->held -= r->held;
 	free(r->body);
 	free(r->path);
+	free(r->authority);
 	free(r);
 	s->active--;
 	if (s->quiescing && s->active == 0 && s->idle_cb)
@@ -909,16 +1274,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct http_server *s = cls;
 	char buf[512];
 	size_t n;
-
-	struct http_server *s = cls;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (s->dropping && strstr(buf, "Application reported internal error")) {
 		s->dropping = false;
 		return;
 	}
+	/* What a client can make it say (a refused connection, a malformed
+	 * request) must not flood the log. */
+	if (!log_allowed(s))
+		return;
 	n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
@@ -965,14 +1333,23 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	s->idle_usec = (uint64_t)o->connection_timeout_s * USEC_PER_SEC;
 	s->max_connections = o->max_connections ? o->max_connections : 256;
 	s->suspend_timeout_usec = o->suspend_timeout_usec;
+	s->spare_fd = -1;
 	if (fd < 0) {
 		fd = listen_on(o->addr, o->addrlen);
 		if (fd < 0) {
 			free(s);
 			return fd;
 		}
+	} else {
+		/* Ours to accept from without blocking the loop. */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	}
-	pool = s->url_max + s->header_max + HTTP_POOL_SPARE;
+	s->listen_fd = fd;
+	/* The head's bytes, a record for each of the most headers and query
+	 * arguments the caps let through, and the answer's headers. */
+	pool = s->url_max + s->header_max + HTTP_POOL_SPARE +
+	       HTTP_POOL_RECORD * (s->url_max / HTTP_SHORTEST_ARGUMENT +
+				   s->header_max / HTTP_SHORTEST_HEADER);
 	if (pool < HTTP_CONNECTION_MEMORY)
 		pool = HTTP_CONNECTION_MEMORY;
 	s->local_len = sizeof(s->local);
@@ -981,9 +1358,10 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 
 	/* The logger first, or libmicrohttpd complains through its own. */
 	s->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET,
-		(MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->max_connections,
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			MHD_USE_NO_LISTEN_SOCKET,
+		0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
@@ -1001,6 +1379,10 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	}
 	r = loop_io_add(l, info->epoll_fd, EPOLLIN, on_io, s, &s->io);
 	if (r >= 0)
+		r = loop_io_add(l, fd, EPOLLIN, on_listen, s, &s->listen);
+	if (r >= 0)
+		r = loop_timer_add(l, 0, on_accept_retry, s, &s->accept_retry);
+	if (r >= 0)
 		r = loop_timer_add(l, 0, on_run, s, &s->timer);
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_deadline, s, &s->deadline_timer);
@@ -1010,6 +1392,7 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 		r = loop_defer_add(l, on_run, s, &s->kick);
 	if (r < 0)
 		goto fail;
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	update_timer(s);
 	*ret_server = s;
 	return 0;
@@ -1061,20 +1444,19 @@ int http_local_address(const struct http_server *s, char *buf, size_t len)
 void http_quiesce(struct http_server *s)
 {
 	unsigned drained = 0;
-	MHD_socket fd;
 
 	if (s->quiescing)
 		return;
 	s->quiescing = true;
-	fd = MHD_quiesce_daemon(s->mhd);
-	if (fd != MHD_INVALID_SOCKET) {
+	listen_pause(s);
+	if (s->listen_fd >= 0) {
 		/* Closing a listening socket resets the connections still in its
 		 * backlog: take them first, so that their requests get an answer
 		 * (503) rather than a reset. */
 		for (unsigned i = 0; i < s->max_connections; i++) {
 			struct sockaddr_storage ss;
 			socklen_t len = sizeof(ss);
-			int c = accept4(fd, (struct sockaddr *)&ss, &len,
+			int c = accept4(s->listen_fd, (struct sockaddr *)&ss, &len,
 					SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 			if (c < 0)
@@ -1083,7 +1465,8 @@ void http_quiesce(struct http_server *s)
 			if (MHD_add_connection(s->mhd, c, (struct sockaddr *)&ss, len) == MHD_YES)
 				drained++;
 		}
-		close(fd);
+		close(s->listen_fd);
+		s->listen_fd = -1;
 	}
 	if (drained) {
 		/* Idle once their requests are answered, or at the caller's own
@@ -1105,6 +1488,12 @@ void http_free(struct http_server *s)
 		MHD_stop_daemon(s->mhd);
 	}
 	loop_source_free(s->io);
+	loop_source_free(s->listen);
+	loop_source_free(s->accept_retry);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	loop_source_free(s->timer);
 	loop_source_free(s->deadline_timer);
 	loop_source_free(s->conn_timer);

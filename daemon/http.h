@@ -38,11 +38,20 @@ enum http_abort {
 	HTTP_ABORT_GONE,     /* the client hung up: nobody reads an answer */
 };
 
-enum http_too_large {
-	HTTP_TOO_LARGE_NONE,
-	HTTP_TOO_LARGE_URL,	/* over url_max: 414 */
-	HTTP_TOO_LARGE_HEADERS, /* over header_max: 431 */
-	HTTP_TOO_LARGE_BODY,	/* over body_max: 413 */
+/* What is wrong with a request before any route sees it.  The first three
+ * are answered once the body is read (a clean answer, not a reset); the
+ * others at once, and their connection closes, since what follows the
+ * head cannot be trusted to be what it seems (RFC 9112 6.1, 6.3). */
+enum http_refusal {
+	HTTP_REFUSE_NONE,
+	HTTP_REFUSE_URL,     /* over url_max: 414 */
+	HTTP_REFUSE_HEADERS, /* over header_max: 431 */
+	HTTP_REFUSE_BODY,    /* over body_max (or its Content-Length says so): 413 */
+	HTTP_REFUSE_FRAMING, /* Content-Length with Transfer-Encoding, two lengths, a
+			      * malformed one, or white space in a header name: 400 */
+	HTTP_REFUSE_CODING,  /* a Transfer-Encoding other than chunked: 501 */
+	HTTP_REFUSE_HOST,    /* HTTP/1.1 without Host, or two of them: 400 */
+	HTTP_REFUSE_PATH,    /* a NUL or an encoded '/' in the path: 400 */
 };
 
 typedef void (*http_handler_cb_t)(struct http_request *req, void *userdata);
@@ -99,14 +108,18 @@ const char *http_request_path(const struct http_request *r);
 const char *http_request_query(const struct http_request *r, const char *key);
 /* A request header (case-insensitive name); NULL when absent.  Borrowed. */
 const char *http_request_header(const struct http_request *r, const char *name);
+/* The host the request is for: an absolute-form target's, which RFC 9112
+ * 3.2.2 puts before the Host header, else the Host header; NULL when
+ * neither.  Borrowed. */
+const char *http_request_host(const struct http_request *r);
 /* The client's address (length 0 when unknown), and as text. */
 const struct sockaddr *http_request_client(const struct http_request *r, socklen_t *ret_len);
 const char *http_request_client_name(const struct http_request *r);
 /* The body, NUL-terminated; "" when none. */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);
-/* Which cap the request went over, if any: the handler answers 414, 431 or
- * 413, and nothing else. */
-enum http_too_large http_request_too_large(const struct http_request *r);
+/* What is wrong with the request, if anything: the handler answers that
+ * (see enum http_refusal), and nothing else. */
+enum http_refusal http_request_refusal(const struct http_request *r);
 
 /* A header for the answer, whatever it will be (CORS, Vary); at most four.
  * name and value must stay valid until the answer is given. */
@@ -122,10 +135,20 @@ void http_request_set_route(struct http_request *r, const char *route);
  * Answer.  body is taken over (free()d by the server), may be NULL with len
  * 0.  headers: NULL, or NULL-terminated name, value pairs; the answer says
  * "Cache-Control: no-store" unless they name a Cache-Control of their own.
- * Exactly once per request; the request must not be used afterwards.
+ * Exactly once per request; the request must not be used afterwards,
+ * unless it returns -ENOBUFS (see below): then the request still waits for
+ * its answer.  0 otherwise.
  */
-void http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
-		size_t len, const char *const *headers);
+int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
+	       size_t len, const char *const *headers);
+/*
+ * Large answers that wait for slow readers are held in memory until they
+ * are sent: past HTTP_HELD_MAX bytes of them in all, http_reply() refuses
+ * one of HTTP_LARGE_ANSWER bytes or more with -ENOBUFS (the body is freed)
+ * and the caller answers 503 instead, which is small.
+ */
+#define HTTP_LARGE_ANSWER (64 * 1024)
+#define HTTP_HELD_MAX	  (64 * 1024 * 1024)
 
 /*
  * Streams: an answer whose body is written piece by piece for as long as the
