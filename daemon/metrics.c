@@ -177,38 +177,12 @@ static void put_double(struct buf *b, double v)
 		put(b, "%.15g", v);
 }
 
-/* The length of the well-formed UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char lo, hi;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		/* No overlong forms, no UTF-16 surrogates. */
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = s[0] == 0xed ? 0x9f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		/* No overlong forms, nothing past U+10FFFF. */
-		lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
-			       ? 4
-			       : 0;
-	}
-	return 0;
-}
-
 static void put_label_value(struct buf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
 	while (*u) {
-		size_t n = utf8_len(u);
+		size_t n = kasa_utf8_char_len((const char *)u);
 
 		if (n == 0) {
 			put_mem(b, "\xef\xbf\xbd", 3);

@@ -141,6 +141,10 @@ int kasa_reply_parse(const char *json, size_t len, struct json_object **ret_repl
  * returns a device error (-ENOTSUP, -ENOSYS, -EINVAL, -ENOSPC, -ENOENT,
  * -EREMOTEIO), and cleared on success.
  * -EBADMSG when the module or method key is missing or not an object.
+ *
+ * The parsers below fill plain structs.  Every string they keep is
+ * well-formed UTF-8 (see kasa_utf8_copy()), cut to fit before a whole
+ * character; only outlet ids are kept byte for byte, to address outlets.
  */
 int kasa_reply_result(struct json_object *reply, const char *module, const char *method,
 		      struct json_object **ret_result, struct kasa_device_error *ret_err);
@@ -151,6 +155,8 @@ int kasa_device_errno(int err_code);
 #define KASA_OUTLETS_MAX 16
 
 struct kasa_outlet {
+	/* As the plug sent it, to send back: it may hold anything but a NUL,
+	 * even bytes that are not UTF-8 (see kasa_utf8_copy() to show it). */
 	char id[KASA_ID_MAX];
 	char alias[64];
 	bool on;
@@ -314,6 +320,25 @@ typedef void (*kasa_found_cb_t)(const struct kasa_found *found, void *userdata);
  */
 int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned sends,
 		  kasa_found_cb_t cb, void *userdata);
+
+/* --- Text ---------------------------------------------------------------- */
+
+/*
+ * The length in bytes (1 to 4) of the well-formed UTF-8 character at the
+ * start of the NUL-terminated s, or 0 when s does not start one: a stray
+ * continuation byte, a sequence cut short, an overlong form, a UTF-16
+ * surrogate or a code point past U+10FFFF.
+ */
+size_t kasa_utf8_char_len(const char *s);
+
+/*
+ * Copy the NUL-terminated src into dst[size] as well-formed UTF-8: each
+ * byte that does not start a well-formed character becomes U+FFFD, and the
+ * text ends before the first character that would not fit whole.  Returns
+ * the length written, without the NUL; writes nothing when size is 0.
+ * Every string a reply parser below keeps is copied so (outlet ids aside).
+ */
+size_t kasa_utf8_copy(char *dst, size_t size, const char *src);
 
 /* --- Errors ------------------------------------------------------------- */
 

@@ -11,10 +11,11 @@
 #define REPLY_DEPTH_MAX 16
 
 /*
- * Copy src into dst[size], cut if need be before a whole UTF-8 sequence so
- * the result stays valid text.
+ * Copy src into dst[size] byte for byte, cut if need be before a whole
+ * UTF-8 sequence.  Only for outlet ids, which go back to the plug as they
+ * came: anything else goes through kasa_utf8_copy().
  */
-static void copy_text(char *dst, size_t size, const char *src)
+static void copy_raw(char *dst, size_t size, const char *src)
 {
 	size_t n = strnlen(src, size - 1);
 
@@ -35,14 +36,28 @@ static struct json_object *get_typed(struct json_object *obj, const char *key, e
 	return v;
 }
 
-/* Copy a string member; leave dst alone when absent or not a string. */
+/*
+ * Copy a string member as well-formed UTF-8 (it will end up in JSON, logs
+ * and terminals); leave dst alone when absent or not a string.
+ */
 static bool get_str(struct json_object *obj, const char *key, char *dst, size_t size)
 {
 	struct json_object *v = get_typed(obj, key, json_type_string);
 
 	if (!v)
 		return false;
-	copy_text(dst, size, json_object_get_string(v));
+	kasa_utf8_copy(dst, size, json_object_get_string(v));
+	return true;
+}
+
+/* Copy a string member as the plug sent it; see copy_raw(). */
+static bool get_raw_str(struct json_object *obj, const char *key, char *dst, size_t size)
+{
+	struct json_object *v = get_typed(obj, key, json_type_string);
+
+	if (!v)
+		return false;
+	copy_raw(dst, size, json_object_get_string(v));
 	return true;
 }
 
@@ -237,18 +252,32 @@ static bool has_feature(const char *features, const char *name)
 	return false;
 }
 
-/* next_action as compact JSON; left "" rather than cut into invalid JSON when too long. */
+/*
+ * next_action as compact JSON; left "" rather than cut into invalid JSON
+ * when too long.  Bytes over 0x7f only occur inside its strings, so
+ * replacing the ill-formed ones keeps it JSON.
+ */
 static void get_json_text(struct json_object *obj, const char *key, char *dst, size_t size)
 {
 	struct json_object *v;
 	const char *s;
+	size_t need = 0;
 
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return;
 	s = json_object_to_json_string_ext(v,
 					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s && strlen(s) < size)
-		memcpy(dst, s, strlen(s) + 1);
+	if (!s)
+		return;
+	/* Its length once each ill-formed byte became a 3-byte U+FFFD. */
+	for (const char *p = s; *p;) {
+		size_t n = kasa_utf8_char_len(p);
+
+		need += n ? n : 3;
+		p += n ? n : 1;
+	}
+	if (need < size)
+		kasa_utf8_copy(dst, size, s);
 }
 
 static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si)
@@ -273,7 +302,8 @@ static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si)
 		/* A malformed entry keeps its place so indices still match the device's. */
 		if (!json_object_is_type(child, json_type_object))
 			continue;
-		get_str(child, "id", o->id, sizeof(o->id));
+		/* The id addresses the outlet: it must go back exactly as it came. */
+		get_raw_str(child, "id", o->id, sizeof(o->id));
 		get_str(child, "alias", o->alias, sizeof(o->alias));
 		if (get_int64(child, "state", &v))
 			o->on = v != 0;

@@ -206,6 +206,7 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 	for (unsigned i = 0; i < info->outlet_count && i < KASA_OUTLETS_MAX; i++) {
 		const struct kasa_outlet *o = &info->outlets[i];
 		struct json_object *oj = json_object_new_object();
+		char id[3 * KASA_ID_MAX]; /* each byte may become a 3-byte U+FFFD */
 
 		if (!oj) {
 			json_object_put(obj);
@@ -213,7 +214,9 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 		}
 		json_object_array_add(outlets, oj);
 		json_add(oj, "index", json_object_new_int((int)i));
-		json_add(oj, "id", json_object_new_string(o->id));
+		/* Kept as the device sent it, to address the outlet: JSON wants UTF-8. */
+		kasa_utf8_copy(id, sizeof(id), o->id);
+		json_add(oj, "id", json_object_new_string(id));
 		json_add(oj, "alias", json_object_new_string(o->alias));
 		json_add(oj, "on", json_object_new_boolean(o->on));
 		json_add(oj, "on_time", json_object_new_int64(o->on_time));

@@ -2,6 +2,7 @@
 /* Reply parsing against golden replies of real devices (tests/data) and hostile variants. */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -858,6 +859,143 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* --- what a hostile plug sends ----------------------------------------------- */
+
+/* Whether s is well-formed UTF-8 throughout (RFC 3629), checked here on
+ * its own rather than with the library's function. */
+static bool well_formed(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		unsigned n, cp;
+
+		if (u[0] < 0x80) {
+			u++;
+			continue;
+		}
+		if ((u[0] & 0xe0) == 0xc0)
+			n = 1, cp = u[0] & 0x1f;
+		else if ((u[0] & 0xf0) == 0xe0)
+			n = 2, cp = u[0] & 0x0f;
+		else if ((u[0] & 0xf8) == 0xf0)
+			n = 3, cp = u[0] & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((u[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (u[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		u += n + 1;
+	}
+	return true;
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+START_TEST(test_sysinfo_invalid_utf8)
+{
+	/* As JSON text: the bytes go into the reply raw, as a plug sends them. */
+	static const char text[] =
+		"{\"system\":{\"get_sysinfo\":{\"deviceId\":\"80\xff-06\",\"alias\":\"\xff\xfe "
+		"lamp\","
+		"\"model\":\"HS110\xe2\x82\",\"sw_ver\":\"1.0\xc0\xaf\",\"hw_ver\":\"\xe0\x80\xaf"
+		"4.0\",\"dev_name\":\"Plug \xed\xa0\x80!\",\"mac\":\"50:C7\xf4\x90\x80\x80\","
+		"\"hwId\":\"\xf5\x80\x80\x80\",\"oemId\":\"\x80\xbf\",\"mic_type\":\"IOT\xc2\","
+		"\"feature\":\"TIM:ENE\xfe\",\"active_mode\":\"\xf8\x88\x80\x80\x80\","
+		"\"children\":[{\"id\":\"80\xff-0600\",\"alias\":\"caf\xc3\xa9 \xf0\x9f\x92\xa1"
+		"\xf0\x9f\x92\",\"state\":1,\"next_action\":{\"type\":1,\"x\":\"\xc1\xbf\"}}],"
+		"\"err_code\":0}}}";
+	struct kasa_sysinfo si;
+	const char *texts[] = {si.alias,
+			       si.model,
+			       si.dev_name,
+			       si.device_id,
+			       si.hw_id,
+			       si.oem_id,
+			       si.mac,
+			       si.hw_ver,
+			       si.sw_ver,
+			       si.type,
+			       si.feature,
+			       si.active_mode,
+			       si.outlets[0].alias,
+			       si.outlets[0].next_action};
+
+	ck_assert(!well_formed(text));
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		ck_assert_msg(well_formed(texts[i]), "field %zu: %s", i, texts[i]);
+
+	/* Each ill-formed byte becomes one U+FFFD: 0xFF and 0xFE ... */
+	ck_assert_str_eq(si.alias, FFFD FFFD " lamp");
+	/* ... a sequence cut short by the end of the string ... */
+	ck_assert_str_eq(si.model, "HS110" FFFD FFFD);
+	/* ... overlong forms of '/' (two and three bytes) ... */
+	ck_assert_str_eq(si.sw_ver, "1.0" FFFD FFFD);
+	ck_assert_str_eq(si.hw_ver, FFFD FFFD FFFD "4.0");
+	/* ... a UTF-16 surrogate (U+D800) ... */
+	ck_assert_str_eq(si.dev_name, "Plug " FFFD FFFD FFFD "!");
+	/* ... code points past U+10FFFF, and lead bytes that cannot start one ... */
+	ck_assert_str_eq(si.mac, "50:C7" FFFD FFFD FFFD FFFD);
+	ck_assert_str_eq(si.hw_id, FFFD FFFD FFFD FFFD);
+	ck_assert_str_eq(si.active_mode, FFFD FFFD FFFD FFFD FFFD);
+	/* ... stray continuation bytes, and a lead byte cut short by a quote. */
+	ck_assert_str_eq(si.oem_id, FFFD FFFD);
+	ck_assert_str_eq(si.type, "IOT" FFFD);
+	ck_assert_str_eq(si.device_id, "80" FFFD "-06");
+	/* The feature list still says ENE only where it does. */
+	ck_assert_str_eq(si.feature, "TIM:ENE" FFFD);
+	ck_assert(!si.has_emeter);
+	/* Well-formed text stays as it is, up to a 4-byte character cut short. */
+	ck_assert_str_eq(si.outlets[0].alias, "caf\xc3\xa9 \xf0\x9f\x92\xa1" FFFD FFFD FFFD);
+	ck_assert_str_eq(si.outlets[0].next_action, "{\"type\":1,\"x\":\"" FFFD FFFD "\"}");
+	/* The outlet id addresses the outlet: it goes back to the plug as it came. */
+	ck_assert_str_eq(si.outlets[0].id, "80\xff-0600");
+}
+END_TEST
+
+START_TEST(test_sysinfo_invalid_utf8_cut)
+{
+	char text[512], alias[64];
+	struct kasa_sysinfo si;
+
+	/* 61 bytes, then an ill-formed one: its U+FFFD (3 bytes) does not fit
+	 * the 63 left, and is left out whole. */
+	memset(alias, 'a', 61);
+	alias[61] = '\xff';
+	alias[62] = '\0';
+	snprintf(text, sizeof(text),
+		 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"alias\":\"%s\"}}}", alias);
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	ck_assert_uint_eq(strlen(si.alias), 61);
+	ck_assert(well_formed(si.alias));
+	/* 60 bytes: it does. */
+	alias[60] = '\xff';
+	alias[61] = '\0';
+	snprintf(text, sizeof(text),
+		 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"alias\":\"%s\"}}}", alias);
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	ck_assert_uint_eq(strlen(si.alias), 63);
+	ck_assert_str_eq(si.alias + 60, FFFD);
+
+	/* The device's own err_msg goes into error messages: made well-formed too. */
+	{
+		struct json_object *reply = parse_text("{\"system\":{\"get_sysinfo\":{\"err_code\":"
+						       "-3,\"err_msg\":\"bad \xff\"}}}");
+		struct kasa_device_error err;
+
+		ck_assert_int_eq(kasa_sysinfo_parse(reply, &si, &err), -EINVAL);
+		ck_assert_str_eq(err.msg, "bad " FFFD);
+		json_object_put(reply);
+	}
+}
+END_TEST
+
 static Suite *reply_suite(void)
 {
 	Suite *s = suite_create("reply");
@@ -886,6 +1024,8 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_sysinfo_refused);
 	tcase_add_test(tc, test_sysinfo_long_strings);
 	tcase_add_test(tc, test_sysinfo_too_many_children);
+	tcase_add_test(tc, test_sysinfo_invalid_utf8);
+	tcase_add_test(tc, test_sysinfo_invalid_utf8_cut);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("emeter");
