@@ -260,7 +260,8 @@ static bool v_relay(const struct view *v, uint64_t now, double *ret)
 }
 
 /* Seconds since the relay went on, as the plug said at the last poll; 0
- * when off.  A whole strip has no one relay to time. */
+ * when off.  A whole strip has no one relay to time, and a plug that sent
+ * no plausible on_time (-1 in the cache) has no value either. */
 static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 {
 	const struct kasa_sysinfo *in = &v->st->info;
@@ -270,10 +271,14 @@ static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 	if (outlet_known(v)) {
 		const struct kasa_outlet *o = &in->outlets[v->d->outlet];
 
+		if (o->on && o->on_time < 0)
+			return false;
 		*ret = o->on ? (double)o->on_time : 0;
 		return true;
 	}
 	if (v->d->outlet >= 0 || in->outlet_count > 0)
+		return false;
+	if (in->relay_on && in->on_time < 0)
 		return false;
 	*ret = in->relay_on ? (double)in->on_time : 0;
 	return true;

@@ -615,8 +615,9 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 				return -ENOMEM;
 		}
 		r = j->args.kind == PLUG_JOB_DAILY
-			    ? kasa_daystat_parse(reply, &j->stats[k], derr)
-			    : kasa_monthstat_parse(reply, &j->stats[k], derr);
+			    ? kasa_daystat_parse(reply, j->args.year, j->args.month, &j->stats[k],
+						 derr)
+			    : kasa_monthstat_parse(reply, j->args.year, &j->stats[k], derr);
 		if (r < 0)
 			return r;
 		j->result.n_stats = k + 1;
@@ -638,6 +639,8 @@ static const char *error_text(int error, const struct kasa_device_error *d, char
 	if (d->code != 0)
 		snprintf(buf, len, "%s (err_code %d%s%s)", kasa_strerror(error), d->code,
 			 d->msg[0] ? ", " : "", d->msg);
+	else if (d->msg[0])
+		snprintf(buf, len, "%s: %s", kasa_strerror(error), d->msg);
 	else
 		snprintf(buf, len, "%s", kasa_strerror(error));
 	return buf;

@@ -122,10 +122,14 @@ int kasa_child_id(const char *device_id, unsigned index, char ret_id[KASA_ID_MAX
 
 /* --- Replies ------------------------------------------------------------ */
 
-/* What the device itself said when it refused a request. */
+/*
+ * What the device itself said when it refused a request, or, with code 0,
+ * why a parser refused its reply with -EBADMSG ("on_time is ...": which
+ * field, for a log or an error message; "" when there is nothing to add).
+ */
 struct kasa_device_error {
 	int code;         /* the device's err_code, 0 when none */
-	char msg[64];     /* its err_msg, "" when none */
+	char msg[64];     /* its err_msg (or the reason, see above), "" when none */
 	bool module_level; /* the error stood at the module, not the method */
 };
 
@@ -142,7 +146,8 @@ int kasa_reply_parse(const char *json, size_t len, struct json_object **ret_repl
  * -EREMOTEIO), and cleared on success.
  * -EBADMSG when the module or method key is missing or not an object.
  *
- * The parsers below fill plain structs.  Every string they keep is
+ * The parsers below go on from there: they fill plain structs, and refuse
+ * (-EBADMSG) readings no plug can make.  Every string they keep is
  * well-formed UTF-8 (see kasa_utf8_copy()), cut to fit before a whole
  * character; only outlet ids are kept byte for byte, to address outlets.
  */
@@ -160,7 +165,9 @@ struct kasa_outlet {
 	char id[KASA_ID_MAX];
 	char alias[64];
 	bool on;
-	int64_t on_time; /* seconds since the relay switched on */
+	/* Seconds since the relay switched on; -1 when not known (absent, or
+	 * a number no relay can have: negative or over 2^32). */
+	int64_t on_time;
 	/* Compact JSON of next_action; "" when absent or longer than fits.  A
 	 * scheduled action carries a 32-character rule id, so 64 is too small. */
 	char next_action[128];
@@ -183,7 +190,7 @@ struct kasa_sysinfo {
 	bool led_on;       /* the inverse of led_off */
 	bool has_relay;    /* false on power strips */
 	bool relay_on;
-	int64_t on_time;
+	int64_t on_time;   /* as in struct kasa_outlet: -1 when not known */
 	bool has_emeter;   /* feature contains ENE */
 	bool updating;
 	double latitude, longitude; /* either style, in degrees */
@@ -192,7 +199,8 @@ struct kasa_sysinfo {
 };
 
 /* Fill *ret from reply.system.get_sysinfo (old, new and nested variants).
- * -EMSGSIZE when a strip lists more than KASA_OUTLETS_MAX children. */
+ * -EBADMSG when a strip lists more than KASA_OUTLETS_MAX children (real
+ * strips have up to six), with the count in ret_err->msg. */
 int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinfo *ret,
 		       struct kasa_device_error *ret_err);
 
@@ -203,10 +211,15 @@ struct kasa_emeter {
 	int slot_id;    /* -1 when absent */
 };
 
-/* Fill *ret from reply.emeter.get_realtime, normalised from either style. */
+/*
+ * Fill *ret from reply.emeter.get_realtime, normalised from either style.
+ * -EBADMSG, naming the field in ret_err->msg, when a reading is not a
+ * finite number within a range no plug leaves: power +-1e6 W, voltage
+ * +-1e4 V, current +-1e5 A, total +-1e9 kWh.
+ */
 int kasa_emeter_parse(struct json_object *reply, struct kasa_emeter *ret,
 		      struct kasa_device_error *ret_err);
-/* Normalise one get_realtime result object (already checked). */
+/* Normalise one get_realtime result object (already checked), as above. */
 int kasa_emeter_from_result(struct json_object *result, struct kasa_emeter *ret);
 
 #define KASA_STATS_MAX 64
@@ -222,10 +235,17 @@ struct kasa_stats {
 	struct kasa_stat entries[KASA_STATS_MAX];
 };
 
-/* reply.emeter.get_daystat.day_list or get_monthstat.month_list. */
-int kasa_daystat_parse(struct json_object *reply, struct kasa_stats *ret,
+/*
+ * reply.emeter.get_daystat.day_list for the month asked for (1..12, else
+ * -EINVAL), or get_monthstat.month_list for the year.  Entries of another
+ * period, and dates that do not exist (day 0, 30 February, month 13), are
+ * left out: the plug's other entries still hold.  -EBADMSG (why in
+ * ret_err->msg) when an entry lacks a field or its energy is out of range
+ * (as a meter's total), or more than KASA_STATS_MAX entries remain.
+ */
+int kasa_daystat_parse(struct json_object *reply, int year, int month, struct kasa_stats *ret,
 		       struct kasa_device_error *ret_err);
-int kasa_monthstat_parse(struct json_object *reply, struct kasa_stats *ret,
+int kasa_monthstat_parse(struct json_object *reply, int year, struct kasa_stats *ret,
 			 struct kasa_device_error *ret_err);
 
 struct kasa_time {

@@ -187,7 +187,8 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 	json_add(obj, "led_on", json_object_new_boolean(info->led_on));
 	if (info->has_relay) {
 		json_add(obj, "relay_on", json_object_new_boolean(info->relay_on));
-		json_add(obj, "on_time", json_object_new_int64(info->on_time));
+		if (info->on_time >= 0)
+			json_add(obj, "on_time", json_object_new_int64(info->on_time));
 	}
 	json_add(obj, "has_emeter", json_object_new_boolean(info->has_emeter));
 	json_add(obj, "updating", json_object_new_boolean(info->updating));
@@ -219,7 +220,8 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 		json_add(oj, "id", json_object_new_string(id));
 		json_add(oj, "alias", json_object_new_string(o->alias));
 		json_add(oj, "on", json_object_new_boolean(o->on));
-		json_add(oj, "on_time", json_object_new_int64(o->on_time));
+		if (o->on_time >= 0)
+			json_add(oj, "on_time", json_object_new_int64(o->on_time));
 		if (o->next_action[0]) {
 			struct json_object *na = json_tokener_parse(o->next_action);
 
@@ -416,7 +418,8 @@ static int stats_query(struct ctl *c, const char *child_id, bool daily, int year
 	r = ctl_call(c, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
-	r = daily ? kasa_daystat_parse(reply, ret, &derr) : kasa_monthstat_parse(reply, ret, &derr);
+	r = daily ? kasa_daystat_parse(reply, year, month, ret, &derr)
+		  : kasa_monthstat_parse(reply, year, ret, &derr);
 	if (r < 0)
 		return ctl_device_error(c, daily ? "get_daystat" : "get_monthstat", r, &derr);
 	return KASACTL_EXIT_OK;
