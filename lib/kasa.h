@@ -90,25 +90,31 @@ int kasa_reader_eof(struct kasa_reader *r);
 const char *kasa_reader_payload(const struct kasa_reader *r, size_t *ret_len);
 
 /* --- Requests ------------------------------------------------------------
- * Each builder returns a newly allocated NUL-terminated JSON string (owned,
- * free()), or NULL on ENOMEM or invalid arguments.  child_id, where taken,
- * may be NULL; otherwise the request carries an outlet context.
+ * Each builder writes a newly allocated NUL-terminated JSON string to
+ * *ret_json (owned, free()).  -ENOMEM, or -EINVAL when an argument cannot
+ * be sent: a child id that is empty, over KASA_ID_MAX - 1 bytes or holds a
+ * control character (as a plug may report one), an alias likewise (1 to 63
+ * bytes), a date out of range.  child_id, where taken, may be NULL;
+ * otherwise the request carries an outlet context.
  */
-char *kasa_req_sysinfo(void);
-char *kasa_req_relay(const char *child_id, bool on);
-char *kasa_req_led(bool on);
-/* alias: 1 to 63 bytes, no control characters. */
-char *kasa_req_alias(const char *child_id, const char *alias);
-char *kasa_req_reboot(unsigned delay_s);
-char *kasa_req_emeter_realtime(const char *child_id);
-char *kasa_req_emeter_daily(const char *child_id, int year, int month);
-char *kasa_req_emeter_monthly(const char *child_id, int year);
-char *kasa_req_emeter_erase(const char *child_id);
-char *kasa_req_time(void);
+int kasa_req_sysinfo(char **ret_json);
+int kasa_req_relay(const char *child_id, bool on, char **ret_json);
+int kasa_req_led(bool on, char **ret_json);
+int kasa_req_alias(const char *child_id, const char *alias, char **ret_json);
+int kasa_req_reboot(unsigned delay_s, char **ret_json);
+int kasa_req_emeter_realtime(const char *child_id, char **ret_json);
+/* year 1970..9999, month 1..12. */
+int kasa_req_emeter_daily(const char *child_id, int year, int month, char **ret_json);
+int kasa_req_emeter_monthly(const char *child_id, int year, char **ret_json);
+int kasa_req_emeter_erase(const char *child_id, char **ret_json);
+int kasa_req_time(char **ret_json);
 /* sysinfo and emeter realtime in one request (one round trip). */
-char *kasa_req_sysinfo_emeter(void);
-/* Any request: json must be a JSON object; the context is merged in. */
-char *kasa_req_with_context(const char *json, const char *child_id);
+int kasa_req_sysinfo_emeter(char **ret_json);
+/*
+ * Any request: json must be a JSON object (else -EINVAL; -EMSGSIZE over
+ * 64 KiB); the context is merged in, replacing any the request had.
+ */
+int kasa_req_with_context(const char *json, const char *child_id, char **ret_json);
 
 /* --- Outlet contexts ---------------------------------------------------- */
 
