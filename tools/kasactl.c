@@ -173,6 +173,13 @@ int ctl_device_error(const struct ctl *c, const char *what, int err,
 	}
 	if (derr && derr->code != 0)
 		return ctl_error(c, "%s: %s (err_code %d)", what, kasa_strerror(err), derr->code);
+	if (derr && err == -EBADMSG && derr->msg[0]) {
+		/* libkasa's reason for refusing the reply: which field. */
+		char msg[sizeof(derr->msg)];
+
+		ctl_sanitize(derr->msg, msg, sizeof(msg));
+		return ctl_error(c, "%s: %s: %s", what, kasa_strerror(err), msg);
+	}
 	return ctl_error(c, "%s: %s", what, kasa_strerror(err));
 }
 
