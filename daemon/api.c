@@ -277,6 +277,8 @@ static void reply_plug_error(struct http_request *req, const char *device,
 	if (res->device.code != 0)
 		reply_error(req, res->error, device, NULL, "%s: err_code %d%s%s", base,
 			    res->device.code, res->device.msg[0] ? ", " : "", res->device.msg);
+	else if (res->device.msg[0]) /* why libkasa or kasad refused the reply */
+		reply_error(req, res->error, device, NULL, "%s: %s", base, res->device.msg);
 	else
 		reply_error(req, res->error, device, NULL, NULL);
 }
@@ -347,12 +349,15 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 		const struct kasa_outlet *ou = &in->outlets[outlet];
 
 		add(o, "alias", json_object_new_string(ou->alias));
-		add(o, "on_time", ou->on ? json_object_new_int64(ou->on_time) : NULL);
+		add(o, "on_time",
+		    ou->on && ou->on_time >= 0 ? json_object_new_int64(ou->on_time) : NULL);
 		add(o, "strip_alias", json_object_new_string(in->alias));
 	} else {
 		add(o, "alias", json_object_new_string(in->alias));
 		if (in->outlet_count == 0)
-			add(o, "on_time", in->relay_on ? json_object_new_int64(in->on_time) : NULL);
+			add(o, "on_time",
+			    in->relay_on && in->on_time >= 0 ? json_object_new_int64(in->on_time)
+							     : NULL);
 	}
 	add(o, "model", json_object_new_string(in->model));
 	add(o, "hw_ver", json_object_new_string(in->hw_ver));
@@ -372,7 +377,8 @@ static struct json_object *device_json(struct api *a, const char *name, struct p
 			add(x, "outlet", json_object_new_int((int)i));
 			add(x, "alias", json_object_new_string(ou->alias));
 			add(x, "on", json_object_new_boolean(ou->on));
-			add(x, "on_time", ou->on ? json_object_new_int64(ou->on_time) : NULL);
+			add(x, "on_time",
+			    ou->on && ou->on_time >= 0 ? json_object_new_int64(ou->on_time) : NULL);
 			if (in->has_emeter && st->emeter_known)
 				add(x, "power_w", num(st->outlet_emeter[i].power_w, 3));
 			json_object_array_add(list, x);

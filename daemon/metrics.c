@@ -177,38 +177,12 @@ static void put_double(struct buf *b, double v)
 		put(b, "%.15g", v);
 }
 
-/* The length of the well-formed UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char lo, hi;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		/* No overlong forms, no UTF-16 surrogates. */
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = s[0] == 0xed ? 0x9f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		/* No overlong forms, nothing past U+10FFFF. */
-		lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
-			       ? 4
-			       : 0;
-	}
-	return 0;
-}
-
 static void put_label_value(struct buf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
 	while (*u) {
-		size_t n = utf8_len(u);
+		size_t n = kasa_utf8_char_len((const char *)u);
 
 		if (n == 0) {
 			put_mem(b, "\xef\xbf\xbd", 3);
@@ -286,7 +260,8 @@ static bool v_relay(const struct view *v, uint64_t now, double *ret)
 }
 
 /* Seconds since the relay went on, as the plug said at the last poll; 0
- * when off.  A whole strip has no one relay to time. */
+ * when off.  A whole strip has no one relay to time, and a plug that sent
+ * no plausible on_time (-1 in the cache) has no value either. */
 static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 {
 	const struct kasa_sysinfo *in = &v->st->info;
@@ -296,10 +271,14 @@ static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 	if (outlet_known(v)) {
 		const struct kasa_outlet *o = &in->outlets[v->d->outlet];
 
+		if (o->on && o->on_time < 0)
+			return false;
 		*ret = o->on ? (double)o->on_time : 0;
 		return true;
 	}
 	if (v->d->outlet >= 0 || in->outlet_count > 0)
+		return false;
+	if (in->relay_on && in->on_time < 0)
 		return false;
 	*ret = in->relay_on ? (double)in->on_time : 0;
 	return true;

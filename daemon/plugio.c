@@ -406,8 +406,7 @@ static int job_request(struct plug *p, struct plug_job *j, char **ret_json)
 	if (j->need_sysinfo) {
 		j->combined = j->args.kind == PLUG_JOB_REFRESH && p->st.known &&
 			      p->st.info.has_emeter && !is_strip(p);
-		*ret_json = j->combined ? kasa_req_sysinfo_emeter() : kasa_req_sysinfo();
-		return *ret_json ? 0 : -ENOMEM;
+		return j->combined ? kasa_req_sysinfo_emeter(ret_json) : kasa_req_sysinfo(ret_json);
 	}
 	if (j->step >= main_steps(p, j))
 		return 0;
@@ -424,33 +423,42 @@ static int job_request(struct plug *p, struct plug_job *j, char **ret_json)
 		id = id_buf;
 	}
 
+	r = -EINVAL;
 	switch (j->args.kind) {
 	case PLUG_JOB_REFRESH:
-		*ret_json = kasa_req_emeter_realtime(id);
+		r = kasa_req_emeter_realtime(id, ret_json);
 		break;
 	case PLUG_JOB_RELAY:
-		*ret_json = kasa_req_relay(id, j->args.on);
+		r = kasa_req_relay(id, j->args.on, ret_json);
 		break;
 	case PLUG_JOB_TOGGLE:
-		*ret_json = kasa_req_relay(id, j->args.on);
+		r = kasa_req_relay(id, j->args.on, ret_json);
 		break;
 	case PLUG_JOB_LED:
-		*ret_json = kasa_req_led(j->args.on);
+		r = kasa_req_led(j->args.on, ret_json);
 		break;
 	case PLUG_JOB_ALIAS:
-		*ret_json = kasa_req_alias(id, j->args.alias);
+		r = kasa_req_alias(id, j->args.alias, ret_json);
 		break;
 	case PLUG_JOB_REBOOT:
-		*ret_json = kasa_req_reboot(1);
+		r = kasa_req_reboot(1, ret_json);
 		break;
 	case PLUG_JOB_DAILY:
-		*ret_json = kasa_req_emeter_daily(id, j->args.year, j->args.month);
+		r = kasa_req_emeter_daily(id, j->args.year, j->args.month, ret_json);
 		break;
 	case PLUG_JOB_MONTHLY:
-		*ret_json = kasa_req_emeter_monthly(id, j->args.year);
+		r = kasa_req_emeter_monthly(id, j->args.year, ret_json);
 		break;
 	}
-	return *ret_json ? 0 : -ENOMEM;
+	/* The API checks what the user gave (alias, dates) before a job is
+	 * queued: what a builder still refuses is what the plug gave, the
+	 * outlet's id (a control character in it, say). */
+	if (r == -EINVAL && id) {
+		snprintf(j->result.device.msg, sizeof(j->result.device.msg),
+			 "the id it gives outlet %d cannot be sent back", outlet);
+		return -EBADMSG;
+	}
+	return r;
 }
 
 /* --- Taking replies ----------------------------------------------------------- */
@@ -615,8 +623,9 @@ static int take_reply(struct plug *p, struct plug_job *j, struct json_object *re
 				return -ENOMEM;
 		}
 		r = j->args.kind == PLUG_JOB_DAILY
-			    ? kasa_daystat_parse(reply, &j->stats[k], derr)
-			    : kasa_monthstat_parse(reply, &j->stats[k], derr);
+			    ? kasa_daystat_parse(reply, j->args.year, j->args.month, &j->stats[k],
+						 derr)
+			    : kasa_monthstat_parse(reply, j->args.year, &j->stats[k], derr);
 		if (r < 0)
 			return r;
 		j->result.n_stats = k + 1;
@@ -638,6 +647,8 @@ static const char *error_text(int error, const struct kasa_device_error *d, char
 	if (d->code != 0)
 		snprintf(buf, len, "%s (err_code %d%s%s)", kasa_strerror(error), d->code,
 			 d->msg[0] ? ", " : "", d->msg);
+	else if (d->msg[0])
+		snprintf(buf, len, "%s: %s", kasa_strerror(error), d->msg);
 	else
 		snprintf(buf, len, "%s", kasa_strerror(error));
 	return buf;

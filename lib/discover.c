@@ -126,11 +126,13 @@ KASA_EXPORT int kasa_discover(const char *target, uint16_t port, int timeout_ms,
 	if (r < 0)
 		return r;
 
-	query = kasa_req_sysinfo();
+	r = kasa_req_sysinfo(&query);
+	if (r < 0)
+		return r;
 	seen = calloc(1, sizeof(*seen));
 	/* One spare byte for the NUL the parser's caller expects. */
 	buf = malloc(DATAGRAM_MAX + 1);
-	if (!query || !seen || !buf)
+	if (!seen || !buf)
 		return -ENOMEM;
 	query_len = strlen(query);
 	kasa_encrypt(query, query_len);

@@ -90,25 +90,31 @@ int kasa_reader_eof(struct kasa_reader *r);
 const char *kasa_reader_payload(const struct kasa_reader *r, size_t *ret_len);
 
 /* --- Requests ------------------------------------------------------------
- * Each builder returns a newly allocated NUL-terminated JSON string (owned,
- * free()), or NULL on ENOMEM or invalid arguments.  child_id, where taken,
- * may be NULL; otherwise the request carries an outlet context.
+ * Each builder writes a newly allocated NUL-terminated JSON string to
+ * *ret_json (owned, free()).  -ENOMEM, or -EINVAL when an argument cannot
+ * be sent: a child id that is empty, over KASA_ID_MAX - 1 bytes or holds a
+ * control character (as a plug may report one), an alias likewise (1 to 63
+ * bytes), a date out of range.  child_id, where taken, may be NULL;
+ * otherwise the request carries an outlet context.
  */
-char *kasa_req_sysinfo(void);
-char *kasa_req_relay(const char *child_id, bool on);
-char *kasa_req_led(bool on);
-/* alias: 1 to 63 bytes, no control characters. */
-char *kasa_req_alias(const char *child_id, const char *alias);
-char *kasa_req_reboot(unsigned delay_s);
-char *kasa_req_emeter_realtime(const char *child_id);
-char *kasa_req_emeter_daily(const char *child_id, int year, int month);
-char *kasa_req_emeter_monthly(const char *child_id, int year);
-char *kasa_req_emeter_erase(const char *child_id);
-char *kasa_req_time(void);
+int kasa_req_sysinfo(char **ret_json);
+int kasa_req_relay(const char *child_id, bool on, char **ret_json);
+int kasa_req_led(bool on, char **ret_json);
+int kasa_req_alias(const char *child_id, const char *alias, char **ret_json);
+int kasa_req_reboot(unsigned delay_s, char **ret_json);
+int kasa_req_emeter_realtime(const char *child_id, char **ret_json);
+/* year 1970..9999, month 1..12. */
+int kasa_req_emeter_daily(const char *child_id, int year, int month, char **ret_json);
+int kasa_req_emeter_monthly(const char *child_id, int year, char **ret_json);
+int kasa_req_emeter_erase(const char *child_id, char **ret_json);
+int kasa_req_time(char **ret_json);
 /* sysinfo and emeter realtime in one request (one round trip). */
-char *kasa_req_sysinfo_emeter(void);
-/* Any request: json must be a JSON object; the context is merged in. */
-char *kasa_req_with_context(const char *json, const char *child_id);
+int kasa_req_sysinfo_emeter(char **ret_json);
+/*
+ * Any request: json must be a JSON object (else -EINVAL; -EMSGSIZE over
+ * 64 KiB); the context is merged in, replacing any the request had.
+ */
+int kasa_req_with_context(const char *json, const char *child_id, char **ret_json);
 
 /* --- Outlet contexts ---------------------------------------------------- */
 
@@ -122,10 +128,14 @@ int kasa_child_id(const char *device_id, unsigned index, char ret_id[KASA_ID_MAX
 
 /* --- Replies ------------------------------------------------------------ */
 
-/* What the device itself said when it refused a request. */
+/*
+ * What the device itself said when it refused a request, or, with code 0,
+ * why a parser refused its reply with -EBADMSG ("on_time is ...": which
+ * field, for a log or an error message; "" when there is nothing to add).
+ */
 struct kasa_device_error {
 	int code;         /* the device's err_code, 0 when none */
-	char msg[64];     /* its err_msg, "" when none */
+	char msg[64];     /* its err_msg (or the reason, see above), "" when none */
 	bool module_level; /* the error stood at the module, not the method */
 };
 
@@ -141,6 +151,11 @@ int kasa_reply_parse(const char *json, size_t len, struct json_object **ret_repl
  * returns a device error (-ENOTSUP, -ENOSYS, -EINVAL, -ENOSPC, -ENOENT,
  * -EREMOTEIO), and cleared on success.
  * -EBADMSG when the module or method key is missing or not an object.
+ *
+ * The parsers below go on from there: they fill plain structs, and refuse
+ * (-EBADMSG) readings no plug can make.  Every string they keep is
+ * well-formed UTF-8 (see kasa_utf8_copy()), cut to fit before a whole
+ * character; only outlet ids are kept byte for byte, to address outlets.
  */
 int kasa_reply_result(struct json_object *reply, const char *module, const char *method,
 		      struct json_object **ret_result, struct kasa_device_error *ret_err);
@@ -151,10 +166,14 @@ int kasa_device_errno(int err_code);
 #define KASA_OUTLETS_MAX 16
 
 struct kasa_outlet {
+	/* As the plug sent it, to send back: it may hold anything but a NUL,
+	 * even bytes that are not UTF-8 (see kasa_utf8_copy() to show it). */
 	char id[KASA_ID_MAX];
 	char alias[64];
 	bool on;
-	int64_t on_time; /* seconds since the relay switched on */
+	/* Seconds since the relay switched on; -1 when not known (absent, or
+	 * a number no relay can have: negative or over 2^32). */
+	int64_t on_time;
 	/* Compact JSON of next_action; "" when absent or longer than fits.  A
 	 * scheduled action carries a 32-character rule id, so 64 is too small. */
 	char next_action[128];
@@ -177,7 +196,7 @@ struct kasa_sysinfo {
 	bool led_on;       /* the inverse of led_off */
 	bool has_relay;    /* false on power strips */
 	bool relay_on;
-	int64_t on_time;
+	int64_t on_time;   /* as in struct kasa_outlet: -1 when not known */
 	bool has_emeter;   /* feature contains ENE */
 	bool updating;
 	double latitude, longitude; /* either style, in degrees */
@@ -186,7 +205,8 @@ struct kasa_sysinfo {
 };
 
 /* Fill *ret from reply.system.get_sysinfo (old, new and nested variants).
- * -EMSGSIZE when a strip lists more than KASA_OUTLETS_MAX children. */
+ * -EBADMSG when a strip lists more than KASA_OUTLETS_MAX children (real
+ * strips have up to six), with the count in ret_err->msg. */
 int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinfo *ret,
 		       struct kasa_device_error *ret_err);
 
@@ -197,10 +217,15 @@ struct kasa_emeter {
 	int slot_id;    /* -1 when absent */
 };
 
-/* Fill *ret from reply.emeter.get_realtime, normalised from either style. */
+/*
+ * Fill *ret from reply.emeter.get_realtime, normalised from either style.
+ * -EBADMSG, naming the field in ret_err->msg, when a reading is not a
+ * finite number within a range no plug leaves: power +-1e6 W, voltage
+ * +-1e4 V, current +-1e5 A, total +-1e9 kWh.
+ */
 int kasa_emeter_parse(struct json_object *reply, struct kasa_emeter *ret,
 		      struct kasa_device_error *ret_err);
-/* Normalise one get_realtime result object (already checked). */
+/* Normalise one get_realtime result object (already checked), as above. */
 int kasa_emeter_from_result(struct json_object *result, struct kasa_emeter *ret);
 
 #define KASA_STATS_MAX 64
@@ -216,10 +241,17 @@ struct kasa_stats {
 	struct kasa_stat entries[KASA_STATS_MAX];
 };
 
-/* reply.emeter.get_daystat.day_list or get_monthstat.month_list. */
-int kasa_daystat_parse(struct json_object *reply, struct kasa_stats *ret,
+/*
+ * reply.emeter.get_daystat.day_list for the month asked for (1..12, else
+ * -EINVAL), or get_monthstat.month_list for the year.  Entries of another
+ * period, and dates that do not exist (day 0, 30 February, month 13), are
+ * left out: the plug's other entries still hold.  -EBADMSG (why in
+ * ret_err->msg) when an entry lacks a field or its energy is out of range
+ * (as a meter's total), or more than KASA_STATS_MAX entries remain.
+ */
+int kasa_daystat_parse(struct json_object *reply, int year, int month, struct kasa_stats *ret,
 		       struct kasa_device_error *ret_err);
-int kasa_monthstat_parse(struct json_object *reply, struct kasa_stats *ret,
+int kasa_monthstat_parse(struct json_object *reply, int year, struct kasa_stats *ret,
 			 struct kasa_device_error *ret_err);
 
 struct kasa_time {
@@ -314,6 +346,25 @@ typedef void (*kasa_found_cb_t)(const struct kasa_found *found, void *userdata);
  */
 int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned sends,
 		  kasa_found_cb_t cb, void *userdata);
+
+/* --- Text ---------------------------------------------------------------- */
+
+/*
+ * The length in bytes (1 to 4) of the well-formed UTF-8 character at the
+ * start of the NUL-terminated s, or 0 when s does not start one: a stray
+ * continuation byte, a sequence cut short, an overlong form, a UTF-16
+ * surrogate or a code point past U+10FFFF.
+ */
+size_t kasa_utf8_char_len(const char *s);
+
+/*
+ * Copy the NUL-terminated src into dst[size] as well-formed UTF-8: each
+ * byte that does not start a well-formed character becomes U+FFFD, and the
+ * text ends before the first character that would not fit whole.  Returns
+ * the length written, without the NUL; writes nothing when size is 0.
+ * Every string a reply parser below keeps is copied so (outlet ids aside).
+ */
+size_t kasa_utf8_copy(char *dst, size_t size, const char *src);
 
 /* --- Errors ------------------------------------------------------------- */
 

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Reply parsing: error checks at both levels, and the results normalised into plain structs. */
+#include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -9,12 +12,33 @@
 
 /* Real replies nest four or five levels; anything deeper is not from a plug. */
 #define REPLY_DEPTH_MAX 16
+/* Beyond this a relay's on_time (136 years) says the plug's clock is wrong. */
+#define ON_TIME_MAX INT64_C(4294967295)
 
 /*
- * Copy src into dst[size], cut if need be before a whole UTF-8 sequence so
- * the result stays valid text.
+ * Refuse a reply with -EBADMSG, saying why in ret_err (code 0) when the
+ * caller passed one.
  */
-static void copy_text(char *dst, size_t size, const char *src)
+static __attribute__((format(printf, 2, 3))) int bad_reply(struct kasa_device_error *ret_err,
+							   const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_err) {
+		memset(ret_err, 0, sizeof(*ret_err));
+		va_start(ap, fmt);
+		vsnprintf(ret_err->msg, sizeof(ret_err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+/*
+ * Copy src into dst[size] byte for byte, cut if need be before a whole
+ * UTF-8 sequence.  Only for outlet ids, which go back to the plug as they
+ * came: anything else goes through kasa_utf8_copy().
+ */
+static void copy_raw(char *dst, size_t size, const char *src)
 {
 	size_t n = strnlen(src, size - 1);
 
@@ -35,14 +59,28 @@ static struct json_object *get_typed(struct json_object *obj, const char *key, e
 	return v;
 }
 
-/* Copy a string member; leave dst alone when absent or not a string. */
+/*
+ * Copy a string member as well-formed UTF-8 (it will end up in JSON, logs
+ * and terminals); leave dst alone when absent or not a string.
+ */
 static bool get_str(struct json_object *obj, const char *key, char *dst, size_t size)
 {
 	struct json_object *v = get_typed(obj, key, json_type_string);
 
 	if (!v)
 		return false;
-	copy_text(dst, size, json_object_get_string(v));
+	kasa_utf8_copy(dst, size, json_object_get_string(v));
+	return true;
+}
+
+/* Copy a string member as the plug sent it; see copy_raw(). */
+static bool get_raw_str(struct json_object *obj, const char *key, char *dst, size_t size)
+{
+	struct json_object *v = get_typed(obj, key, json_type_string);
+
+	if (!v)
+		return false;
+	copy_raw(dst, size, json_object_get_string(v));
 	return true;
 }
 
@@ -91,6 +129,32 @@ static bool get_number(struct json_object *obj, const char *key, double *ret)
 		return false;
 	*ret = d;
 	return true;
+}
+
+/*
+ * A reading the plug must get right when it sends it: 1 when present and
+ * within +-max, 0 when absent, -EBADMSG (and why, in ret_err) when it is
+ * not a number, not finite or out of that range.
+ */
+static int get_reading(struct json_object *obj, const char *key, double max, double *ret,
+		       struct kasa_device_error *ret_err)
+{
+	struct json_object *v;
+	double d;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_int))
+		d = (double)json_object_get_int64(v);
+	else if (json_object_is_type(v, json_type_double))
+		d = json_object_get_double(v);
+	else
+		return bad_reply(ret_err, "%s is not a number", key);
+	/* Written so that NaN fails too. */
+	if (!(d >= -max && d <= max))
+		return bad_reply(ret_err, "%s %g is out of range", key, d);
+	*ret = d;
+	return 1;
 }
 
 /* Half away from zero, without libm; x is bounded by get_number(). */
@@ -237,33 +301,68 @@ static bool has_feature(const char *features, const char *name)
 	return false;
 }
 
-/* next_action as compact JSON; left "" rather than cut into invalid JSON when too long. */
+/*
+ * next_action as compact JSON; left "" rather than cut into invalid JSON
+ * when too long.  Bytes over 0x7f only occur inside its strings, so
+ * replacing the ill-formed ones keeps it JSON.
+ */
 static void get_json_text(struct json_object *obj, const char *key, char *dst, size_t size)
 {
 	struct json_object *v;
 	const char *s;
+	size_t need = 0;
 
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return;
 	s = json_object_to_json_string_ext(v,
 					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s && strlen(s) < size)
-		memcpy(dst, s, strlen(s) + 1);
+	if (!s)
+		return;
+	/* Its length once each ill-formed byte became a 3-byte U+FFFD. */
+	for (const char *p = s; *p;) {
+		size_t n = kasa_utf8_char_len(p);
+
+		need += n ? n : 3;
+		p += n ? n : 1;
+	}
+	if (need < size)
+		kasa_utf8_copy(dst, size, s);
 }
 
-static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si)
+/* Seconds the relay has been on; -1 (not known) when absent or implausible. */
+static int64_t get_on_time(struct json_object *obj)
+{
+	int64_t v;
+
+	if (!get_int64(obj, "on_time", &v) || v < 0 || v > ON_TIME_MAX)
+		return -1;
+	return v;
+}
+
+/*
+ * More outlets than fit is a plug we do not know (real strips have up to
+ * six), not an oversized reply: the frame itself may be small.
+ */
+static int too_many_outlets(int64_t n, struct kasa_device_error *ret_err)
+{
+	return bad_reply(ret_err, "it reports %" PRId64 " outlets, at most %d are supported", n,
+			 KASA_OUTLETS_MAX);
+}
+
+static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si,
+			 struct kasa_device_error *ret_err)
 {
 	struct json_object *children = get_typed(info, "children", json_type_array);
 	int64_t child_num;
 	size_t n;
 
 	if (get_int64(info, "child_num", &child_num) && child_num > KASA_OUTLETS_MAX)
-		return -EMSGSIZE;
+		return too_many_outlets(child_num, ret_err);
 	if (!children)
 		return 0;
 	n = json_object_array_length(children);
 	if (n > KASA_OUTLETS_MAX)
-		return -EMSGSIZE;
+		return too_many_outlets((int64_t)n, ret_err);
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *child = json_object_array_get_idx(children, i);
@@ -271,14 +370,15 @@ static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si)
 		int64_t v;
 
 		/* A malformed entry keeps its place so indices still match the device's. */
+		o->on_time = -1;
 		if (!json_object_is_type(child, json_type_object))
 			continue;
-		get_str(child, "id", o->id, sizeof(o->id));
+		/* The id addresses the outlet: it must go back exactly as it came. */
+		get_raw_str(child, "id", o->id, sizeof(o->id));
 		get_str(child, "alias", o->alias, sizeof(o->alias));
 		if (get_int64(child, "state", &v))
 			o->on = v != 0;
-		if (get_int64(child, "on_time", &v))
-			o->on_time = v;
+		o->on_time = get_on_time(child);
 		get_json_text(child, "next_action", o->next_action, sizeof(o->next_action));
 	}
 	si->outlet_count = (unsigned)n;
@@ -326,8 +426,7 @@ KASA_EXPORT int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinf
 		si.has_relay = true;
 		si.relay_on = v != 0;
 	}
-	if (get_int64(info, "on_time", &v))
-		si.on_time = v;
+	si.on_time = get_on_time(info);
 	si.has_emeter = has_feature(si.feature, "ENE");
 	if (get_int64(info, "updating", &v))
 		si.updating = v != 0;
@@ -341,7 +440,7 @@ KASA_EXPORT int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinf
 	else if (get_number(info, "longitude", &d))
 		si.longitude = d;
 
-	r = parse_outlets(info, &si);
+	r = parse_outlets(info, &si, ret_err);
 	if (r < 0)
 		return r;
 
@@ -349,22 +448,38 @@ KASA_EXPORT int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinf
 	return 0;
 }
 
-KASA_EXPORT int kasa_emeter_from_result(struct json_object *result, struct kasa_emeter *ret)
+/*
+ * The most a reading may be, in either direction, in the old style's units
+ * (W, V, A, kWh): far beyond any plug, yet enough to tell a wrong number
+ * from a real one.  The new style's are a thousand times that (mW and so on).
+ */
+#define POWER_MAX   1e6
+#define VOLTAGE_MAX 1e4
+#define CURRENT_MAX 1e5
+#define TOTAL_MAX   1e9
+
+static int emeter_from_result(struct json_object *result, struct kasa_emeter *ret,
+			      struct kasa_device_error *ret_err)
 {
 	/* New style first: its integers are exact where the old floats are not. */
 	static const char *const new_keys[] = {"power_mw", "voltage_mv", "current_ma", "total_wh"};
 	static const char *const old_keys[] = {"power", "voltage", "current", "total"};
+	static const double max[] = {POWER_MAX, VOLTAGE_MAX, CURRENT_MAX, TOTAL_MAX};
 	struct kasa_emeter em = {.slot_id = -1};
 	int64_t *ints[] = {&em.power_mw, &em.voltage_mv, &em.current_ma, &em.total_wh};
 	double *reals[] = {&em.power_w, &em.voltage_v, &em.current_a, &em.total_kwh};
 	unsigned found = 0;
 	double d;
+	int r;
 
 	if (!result || !json_object_is_type(result, json_type_object))
 		return -EBADMSG;
 
 	for (size_t i = 0; i < KASA_ARRAY_SIZE(new_keys); i++) {
-		if (!get_number(result, new_keys[i], &d))
+		r = get_reading(result, new_keys[i], max[i] * 1000.0, &d, ret_err);
+		if (r < 0)
+			return r;
+		if (r == 0)
 			continue;
 		*ints[i] = round_i64(d);
 		*reals[i] = (double)*ints[i] / 1000.0;
@@ -373,7 +488,10 @@ KASA_EXPORT int kasa_emeter_from_result(struct json_object *result, struct kasa_
 	em.new_style = found > 0;
 	if (!found) {
 		for (size_t i = 0; i < KASA_ARRAY_SIZE(old_keys); i++) {
-			if (!get_number(result, old_keys[i], &d))
+			r = get_reading(result, old_keys[i], max[i], &d, ret_err);
+			if (r < 0)
+				return r;
+			if (r == 0)
 				continue;
 			*reals[i] = d;
 			*ints[i] = milli(d);
@@ -381,11 +499,16 @@ KASA_EXPORT int kasa_emeter_from_result(struct json_object *result, struct kasa_
 		}
 	}
 	if (!found)
-		return -EBADMSG;
+		return bad_reply(ret_err, "no reading in get_realtime");
 
 	get_int(result, "slot_id", &em.slot_id);
 	*ret = em;
 	return 0;
+}
+
+KASA_EXPORT int kasa_emeter_from_result(struct json_object *result, struct kasa_emeter *ret)
+{
+	return emeter_from_result(result, ret, NULL);
 }
 
 KASA_EXPORT int kasa_emeter_parse(struct json_object *reply, struct kasa_emeter *ret,
@@ -397,37 +520,66 @@ KASA_EXPORT int kasa_emeter_parse(struct json_object *reply, struct kasa_emeter 
 	r = kasa_reply_result(reply, "emeter", "get_realtime", &result, ret_err);
 	if (r < 0)
 		return r;
-	return kasa_emeter_from_result(result, ret);
+	return emeter_from_result(result, ret, ret_err);
 }
 
-/* One day_list or month_list entry; every field the device always sends is required. */
-static int parse_stat(struct json_object *entry, bool daily, struct kasa_stat *ret)
+static bool leap_year(int year)
+{
+	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return month == 2 && leap_year(year) ? 29 : days[month - 1];
+}
+
+/*
+ * One day_list or month_list entry of the period asked for (month 0: a
+ * whole year).  Every field the device always sends is required.  Returns
+ * 1 when taken, 0 when the entry is for another period or a date that does
+ * not exist (dropped: the rest of the list is still good), or -EBADMSG.
+ */
+static int parse_stat(struct json_object *entry, int year, int month, struct kasa_stat *ret,
+		      struct kasa_device_error *ret_err)
 {
 	struct kasa_stat st = {0};
 	double d;
+	int r;
 
 	if (!json_object_is_type(entry, json_type_object))
-		return -EBADMSG;
+		return bad_reply(ret_err, "a statistics entry is not an object");
 	if (!get_int(entry, "year", &st.year) || !get_int(entry, "month", &st.month))
-		return -EBADMSG;
-	if (daily && !get_int(entry, "day", &st.day))
-		return -EBADMSG;
+		return bad_reply(ret_err, "a statistics entry has no year or month");
+	if (month && !get_int(entry, "day", &st.day))
+		return bad_reply(ret_err, "a statistics entry has no day");
 
-	if (get_number(entry, "energy_wh", &d)) {
+	if (st.year != year || st.month < 1 || st.month > 12)
+		return 0;
+	if (month && (st.month != month || st.day < 1 || st.day > days_in_month(year, month)))
+		return 0;
+
+	/* A day or month of energy is bounded as the meter's running total is. */
+	r = get_reading(entry, "energy_wh", TOTAL_MAX * 1000.0, &d, ret_err);
+	if (r > 0) {
 		st.energy_wh = round_i64(d);
 		st.energy_kwh = (double)st.energy_wh / 1000.0;
-	} else if (get_number(entry, "energy", &d)) {
+	} else if (r == 0 && (r = get_reading(entry, "energy", TOTAL_MAX, &d, ret_err)) > 0) {
 		st.energy_kwh = d;
 		st.energy_wh = milli(d);
-	} else {
-		return -EBADMSG;
 	}
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return bad_reply(ret_err, "a statistics entry has no energy");
 	*ret = st;
-	return 0;
+	return 1;
 }
 
 static int parse_stats(struct json_object *reply, const char *method, const char *list_key,
-		       struct kasa_stats *ret, struct kasa_device_error *ret_err)
+		       int year, int month, struct kasa_stats *ret,
+		       struct kasa_device_error *ret_err)
 {
 	struct kasa_stats stats = {0};
 	struct json_object *result, *list;
@@ -439,32 +591,39 @@ static int parse_stats(struct json_object *reply, const char *method, const char
 		return r;
 	list = get_typed(result, list_key, json_type_array);
 	if (!list)
-		return -EBADMSG;
+		return bad_reply(ret_err, "%s has no %s", method, list_key);
 	n = json_object_array_length(list);
-	if (n > KASA_STATS_MAX)
-		return -EMSGSIZE;
 
 	for (size_t i = 0; i < n; i++) {
-		r = parse_stat(json_object_array_get_idx(list, i),
-			       strcmp(method, "get_daystat") == 0, &stats.entries[i]);
+		struct kasa_stat st;
+
+		r = parse_stat(json_object_array_get_idx(list, i), year, month, &st, ret_err);
 		if (r < 0)
 			return r;
+		if (r == 0)
+			continue;
+		/* More than a period has days or months: the plug repeats itself. */
+		if (stats.count == KASA_STATS_MAX)
+			return bad_reply(ret_err, "%s has over %d entries for the period", list_key,
+					 KASA_STATS_MAX);
+		stats.entries[stats.count++] = st;
 	}
-	stats.count = (unsigned)n;
 	*ret = stats;
 	return 0;
 }
 
-KASA_EXPORT int kasa_daystat_parse(struct json_object *reply, struct kasa_stats *ret,
-				   struct kasa_device_error *ret_err)
+KASA_EXPORT int kasa_daystat_parse(struct json_object *reply, int year, int month,
+				   struct kasa_stats *ret, struct kasa_device_error *ret_err)
 {
-	return parse_stats(reply, "get_daystat", "day_list", ret, ret_err);
+	if (month < 1 || month > 12)
+		return -EINVAL;
+	return parse_stats(reply, "get_daystat", "day_list", year, month, ret, ret_err);
 }
 
-KASA_EXPORT int kasa_monthstat_parse(struct json_object *reply, struct kasa_stats *ret,
+KASA_EXPORT int kasa_monthstat_parse(struct json_object *reply, int year, struct kasa_stats *ret,
 				     struct kasa_device_error *ret_err)
 {
-	return parse_stats(reply, "get_monthstat", "month_list", ret, ret_err);
+	return parse_stats(reply, "get_monthstat", "month_list", year, 0, ret, ret_err);
 }
 
 KASA_EXPORT int kasa_time_parse(struct json_object *reply, struct kasa_time *ret,

@@ -36,20 +36,23 @@ static bool valid_text(const char *s, size_t max)
 	return true;
 }
 
-/* Serialise and drop obj.  NULL on ENOMEM (including a NULL obj). */
-static char *to_string_put(struct json_object *obj)
+/* Serialise and drop obj (NULL: it could not be made, -ENOMEM). */
+static int to_string_put(struct json_object *obj, char **ret_json)
 {
 	const char *s;
 	char *out = NULL;
 
 	if (!obj)
-		return NULL;
+		return -ENOMEM;
 	s = json_object_to_json_string_ext(obj,
 					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s)
 		out = strdup(s);
 	json_object_put(obj);
-	return out;
+	if (!out)
+		return -ENOMEM;
+	*ret_json = out;
+	return 0;
 }
 
 /* {"context":{"child_ids":["<id>"]}} added to req; -EINVAL on a bad id. */
@@ -84,21 +87,26 @@ static int add_context(struct json_object *req, const char *child_id)
  * {"context":...,"<module>":{"<method>":params}}.  Takes params (NULL means
  * {}) even on failure, so callers can build them inline.
  */
-static char *build(const char *child_id, const char *module, const char *method,
-		   struct json_object *params)
+static int build(const char *child_id, const char *module, const char *method,
+		 struct json_object *params, char **ret_json)
 {
 	struct json_object *req = NULL, *mod = NULL;
+	int r = -ENOMEM;
 
 	if (!params)
 		params = json_object_new_object();
 	if (!params)
-		return NULL;
+		return -ENOMEM;
 
 	req = json_object_new_object();
 	if (!req)
 		goto fail;
-	if (child_id && add_context(req, child_id) < 0)
-		goto fail;
+	if (child_id) {
+		r = add_context(req, child_id);
+		if (r < 0)
+			goto fail;
+		r = -ENOMEM;
+	}
 
 	mod = json_object_new_object();
 	if (!mod)
@@ -108,13 +116,13 @@ static char *build(const char *child_id, const char *module, const char *method,
 	params = NULL;
 	if (json_object_object_add(req, module, mod) < 0)
 		goto fail;
-	return to_string_put(req);
+	return to_string_put(req, ret_json);
 
 fail:
 	json_object_put(params);
 	json_object_put(mod);
 	json_object_put(req);
-	return NULL;
+	return r;
 }
 
 /* {"<key>":value} as a params object, or NULL on ENOMEM. */
@@ -135,56 +143,56 @@ static struct json_object *params_int(const char *key, int64_t value)
  * A NULL params from params_int() means ENOMEM; build() would take that
  * for "no parameters", so check before.
  */
-static char *build_int(const char *child_id, const char *module, const char *method,
-		       const char *key, int64_t value)
+static int build_int(const char *child_id, const char *module, const char *method, const char *key,
+		     int64_t value, char **ret_json)
 {
 	struct json_object *params = params_int(key, value);
 
 	if (!params)
-		return NULL;
-	return build(child_id, module, method, params);
+		return -ENOMEM;
+	return build(child_id, module, method, params, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_sysinfo(void)
+KASA_EXPORT int kasa_req_sysinfo(char **ret_json)
 {
-	return build(NULL, "system", "get_sysinfo", NULL);
+	return build(NULL, "system", "get_sysinfo", NULL, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_relay(const char *child_id, bool on)
+KASA_EXPORT int kasa_req_relay(const char *child_id, bool on, char **ret_json)
 {
-	return build_int(child_id, "system", "set_relay_state", "state", on ? 1 : 0);
+	return build_int(child_id, "system", "set_relay_state", "state", on ? 1 : 0, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_led(bool on)
+KASA_EXPORT int kasa_req_led(bool on, char **ret_json)
 {
 	/* The device speaks of the LED being off. */
-	return build_int(NULL, "system", "set_led_off", "off", on ? 0 : 1);
+	return build_int(NULL, "system", "set_led_off", "off", on ? 0 : 1, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_alias(const char *child_id, const char *alias)
+KASA_EXPORT int kasa_req_alias(const char *child_id, const char *alias, char **ret_json)
 {
 	struct json_object *params, *v;
 
 	if (!valid_text(alias, ALIAS_MAX))
-		return NULL;
+		return -EINVAL;
 	params = json_object_new_object();
 	v = json_object_new_string(alias);
 	if (!params || !v || json_object_object_add(params, "alias", v) < 0) {
 		json_object_put(v);
 		json_object_put(params);
-		return NULL;
+		return -ENOMEM;
 	}
-	return build(child_id, "system", "set_dev_alias", params);
+	return build(child_id, "system", "set_dev_alias", params, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_reboot(unsigned delay_s)
+KASA_EXPORT int kasa_req_reboot(unsigned delay_s, char **ret_json)
 {
-	return build_int(NULL, "system", "reboot", "delay", delay_s);
+	return build_int(NULL, "system", "reboot", "delay", delay_s, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_emeter_realtime(const char *child_id)
+KASA_EXPORT int kasa_req_emeter_realtime(const char *child_id, char **ret_json)
 {
-	return build(child_id, "emeter", "get_realtime", NULL);
+	return build(child_id, "emeter", "get_realtime", NULL, ret_json);
 }
 
 /* The device keeps statistics by calendar date; anything else is a caller's mistake. */
@@ -193,65 +201,77 @@ static bool valid_year(int year)
 	return year >= 1970 && year <= 9999;
 }
 
-KASA_EXPORT char *kasa_req_emeter_daily(const char *child_id, int year, int month)
+KASA_EXPORT int kasa_req_emeter_daily(const char *child_id, int year, int month, char **ret_json)
 {
 	struct json_object *params, *v;
 
 	if (!valid_year(year) || month < 1 || month > 12)
-		return NULL;
+		return -EINVAL;
 	params = params_int("year", year);
 	if (!params)
-		return NULL;
+		return -ENOMEM;
 	v = json_object_new_int(month);
 	if (!v || json_object_object_add(params, "month", v) < 0) {
 		json_object_put(v);
 		json_object_put(params);
-		return NULL;
+		return -ENOMEM;
 	}
-	return build(child_id, "emeter", "get_daystat", params);
+	return build(child_id, "emeter", "get_daystat", params, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_emeter_monthly(const char *child_id, int year)
+KASA_EXPORT int kasa_req_emeter_monthly(const char *child_id, int year, char **ret_json)
 {
 	if (!valid_year(year))
-		return NULL;
-	return build_int(child_id, "emeter", "get_monthstat", "year", year);
+		return -EINVAL;
+	return build_int(child_id, "emeter", "get_monthstat", "year", year, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_emeter_erase(const char *child_id)
+KASA_EXPORT int kasa_req_emeter_erase(const char *child_id, char **ret_json)
 {
-	return build(child_id, "emeter", "erase_emeter_stat", NULL);
+	return build(child_id, "emeter", "erase_emeter_stat", NULL, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_time(void)
+KASA_EXPORT int kasa_req_time(char **ret_json)
 {
-	return build(NULL, "time", "get_time", NULL);
+	return build(NULL, "time", "get_time", NULL, ret_json);
 }
 
-KASA_EXPORT char *kasa_req_sysinfo_emeter(void)
+KASA_EXPORT int kasa_req_sysinfo_emeter(char **ret_json)
 {
 	/* Fixed text: it never varies and needs no escaping. */
-	return strdup("{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}");
+	char *s = strdup("{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}");
+
+	if (!s)
+		return -ENOMEM;
+	*ret_json = s;
+	return 0;
 }
 
-KASA_EXPORT char *kasa_req_with_context(const char *json, const char *child_id)
+KASA_EXPORT int kasa_req_with_context(const char *json, const char *child_id, char **ret_json)
 {
 	struct json_object *in = NULL, *out = NULL;
 	size_t len;
+	int r;
 
 	if (!json)
-		return NULL;
+		return -EINVAL;
 	len = strnlen(json, REQ_JSON_MAX + 1);
 	if (len > REQ_JSON_MAX)
-		return NULL;
-	if (kasa_reply_parse(json, len, &in) < 0)
-		return NULL;
+		return -EMSGSIZE;
+	r = kasa_reply_parse(json, len, &in);
+	if (r < 0)
+		return r == -EBADMSG ? -EINVAL : r;
 	if (!child_id)
-		return to_string_put(in);
+		return to_string_put(in, ret_json);
 
 	/* A fresh object so the context comes first and replaces any the caller had. */
 	out = json_object_new_object();
-	if (!out || add_context(out, child_id) < 0)
+	if (!out) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = add_context(out, child_id);
+	if (r < 0)
 		goto fail;
 	json_object_object_foreach(in, key, val)
 	{
@@ -259,16 +279,17 @@ KASA_EXPORT char *kasa_req_with_context(const char *json, const char *child_id)
 			continue;
 		if (json_object_object_add(out, key, json_object_get(val)) < 0) {
 			json_object_put(val);
+			r = -ENOMEM;
 			goto fail;
 		}
 	}
 	json_object_put(in);
-	return to_string_put(out);
+	return to_string_put(out, ret_json);
 
 fail:
 	json_object_put(out);
 	json_object_put(in);
-	return NULL;
+	return r;
 }
 
 KASA_EXPORT int kasa_child_id(const char *device_id, unsigned index, char ret_id[KASA_ID_MAX])

@@ -34,8 +34,10 @@ static void json_add_outlet(const struct ctl *c, struct json_object *obj)
 	}
 }
 
-/* Send a request whose reply carries nothing but err_code. */
-static int simple_request(struct ctl *c, char *req, const char *module, const char *method)
+/* Send a request whose reply carries nothing but err_code; built is what
+ * the builder returned, req what it made (taken). */
+static int simple_request(struct ctl *c, int built, char *req, const char *module,
+			  const char *method)
 {
 	_cleanup_free_ char *owned = req;
 	_cleanup_json_ struct json_object *reply = NULL;
@@ -43,6 +45,8 @@ static int simple_request(struct ctl *c, char *req, const char *module, const ch
 	struct json_object *result;
 	int r;
 
+	if (built < 0)
+		return ctl_build_error(c, built);
 	r = ctl_call(c, owned, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
@@ -100,8 +104,10 @@ static int print_state(const struct ctl *c, bool on)
 
 static int do_switch(struct ctl *c, bool on)
 {
-	int r = simple_request(c, kasa_req_relay(child(c), on), "system", "set_relay_state");
+	char *req = NULL;
+	int r = kasa_req_relay(child(c), on, &req);
 
+	r = simple_request(c, r, req, "system", "set_relay_state");
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	return print_state(c, on);
@@ -187,7 +193,8 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 	json_add(obj, "led_on", json_object_new_boolean(info->led_on));
 	if (info->has_relay) {
 		json_add(obj, "relay_on", json_object_new_boolean(info->relay_on));
-		json_add(obj, "on_time", json_object_new_int64(info->on_time));
+		if (info->on_time >= 0)
+			json_add(obj, "on_time", json_object_new_int64(info->on_time));
 	}
 	json_add(obj, "has_emeter", json_object_new_boolean(info->has_emeter));
 	json_add(obj, "updating", json_object_new_boolean(info->updating));
@@ -206,6 +213,7 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 	for (unsigned i = 0; i < info->outlet_count && i < KASA_OUTLETS_MAX; i++) {
 		const struct kasa_outlet *o = &info->outlets[i];
 		struct json_object *oj = json_object_new_object();
+		char id[3 * KASA_ID_MAX]; /* each byte may become a 3-byte U+FFFD */
 
 		if (!oj) {
 			json_object_put(obj);
@@ -213,10 +221,13 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 		}
 		json_object_array_add(outlets, oj);
 		json_add(oj, "index", json_object_new_int((int)i));
-		json_add(oj, "id", json_object_new_string(o->id));
+		/* Kept as the device sent it, to address the outlet: JSON wants UTF-8. */
+		kasa_utf8_copy(id, sizeof(id), o->id);
+		json_add(oj, "id", json_object_new_string(id));
 		json_add(oj, "alias", json_object_new_string(o->alias));
 		json_add(oj, "on", json_object_new_boolean(o->on));
-		json_add(oj, "on_time", json_object_new_int64(o->on_time));
+		if (o->on_time >= 0)
+			json_add(oj, "on_time", json_object_new_int64(o->on_time));
 		if (o->next_action[0]) {
 			struct json_object *na = json_tokener_parse(o->next_action);
 
@@ -304,11 +315,14 @@ static int check_emeter(const struct ctl *c, const struct kasa_sysinfo *info)
 
 static int emeter_query(struct ctl *c, const char *child_id, struct kasa_emeter *ret)
 {
-	_cleanup_free_ char *req = kasa_req_emeter_realtime(child_id);
+	_cleanup_free_ char *req = NULL;
 	_cleanup_json_ struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	int r;
 
+	r = kasa_req_emeter_realtime(child_id, &req);
+	if (r < 0)
+		return ctl_build_error(c, r);
 	r = ctl_call(c, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
@@ -404,16 +418,20 @@ int cmd_emeter(struct ctl *c)
 static int stats_query(struct ctl *c, const char *child_id, bool daily, int year, int month,
 		       struct kasa_stats *ret)
 {
-	_cleanup_free_ char *req = daily ? kasa_req_emeter_daily(child_id, year, month)
-					 : kasa_req_emeter_monthly(child_id, year);
+	_cleanup_free_ char *req = NULL;
 	_cleanup_json_ struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	int r;
 
+	r = daily ? kasa_req_emeter_daily(child_id, year, month, &req)
+		  : kasa_req_emeter_monthly(child_id, year, &req);
+	if (r < 0)
+		return ctl_build_error(c, r);
 	r = ctl_call(c, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
-	r = daily ? kasa_daystat_parse(reply, ret, &derr) : kasa_monthstat_parse(reply, ret, &derr);
+	r = daily ? kasa_daystat_parse(reply, year, month, ret, &derr)
+		  : kasa_monthstat_parse(reply, year, ret, &derr);
 	if (r < 0)
 		return ctl_device_error(c, daily ? "get_daystat" : "get_monthstat", r, &derr);
 	return KASACTL_EXIT_OK;
@@ -565,8 +583,10 @@ int cmd_monthly(struct ctl *c, int year)
 int cmd_led(struct ctl *c, bool on)
 {
 	_cleanup_json_ struct json_object *obj = NULL;
-	int r = simple_request(c, kasa_req_led(on), "system", "set_led_off");
+	char *req = NULL;
+	int r = kasa_req_led(on, &req);
 
+	r = simple_request(c, r, req, "system", "set_led_off");
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
@@ -584,6 +604,7 @@ int cmd_alias(struct ctl *c, const char *alias)
 	_cleanup_json_ struct json_object *obj = NULL;
 	struct kasa_sysinfo info;
 	char safe[KASACTL_ALIAS_MAX + 1];
+	char *req = NULL;
 	int r;
 
 	if (c->outlet >= 0) {
@@ -591,7 +612,8 @@ int cmd_alias(struct ctl *c, const char *alias)
 		if (r != KASACTL_EXIT_OK)
 			return r;
 	}
-	r = simple_request(c, kasa_req_alias(child(c), alias), "system", "set_dev_alias");
+	r = kasa_req_alias(child(c), alias, &req);
+	r = simple_request(c, r, req, "system", "set_dev_alias");
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
@@ -611,8 +633,10 @@ int cmd_reboot(struct ctl *c)
 {
 	_cleanup_json_ struct json_object *obj = NULL;
 	/* A delay of 0 may reboot before the reply is sent (PROTOCOL.md). */
-	int r = simple_request(c, kasa_req_reboot(1), "system", "reboot");
+	char *req = NULL;
+	int r = kasa_req_reboot(1, &req);
 
+	r = simple_request(c, r, req, "system", "reboot");
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
@@ -627,13 +651,16 @@ int cmd_reboot(struct ctl *c)
 
 int cmd_time(struct ctl *c)
 {
-	_cleanup_free_ char *req = kasa_req_time();
+	_cleanup_free_ char *req = NULL;
 	_cleanup_json_ struct json_object *reply = NULL;
 	_cleanup_json_ struct json_object *obj = NULL;
 	struct kasa_device_error derr;
 	struct kasa_time t;
 	int r;
 
+	r = kasa_req_time(&req);
+	if (r < 0)
+		return ctl_build_error(c, r);
 	r = ctl_call(c, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
@@ -698,7 +725,9 @@ int cmd_raw(struct ctl *c, const char *json)
 		r = load(c, &info);
 		if (r != KASACTL_EXIT_OK)
 			return r;
-		req = kasa_req_with_context(json, c->child_id);
+		r = kasa_req_with_context(json, c->child_id, &req);
+		if (r < 0)
+			return ctl_build_error(c, r);
 	} else {
 		req = strdup(json_object_to_json_string_ext(
 			parsed, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -117,6 +117,16 @@ int ctl_timeout_ms(const struct ctl *c)
 }
 
 /* One request, one reply: send req, parse the answer into a JSON object. */
+int ctl_build_error(struct ctl *c, int err)
+{
+	/* Arguments are checked before; what is left to refuse came from the
+	 * device: an outlet id made of its deviceId. */
+	if (err == -EINVAL && c->outlet >= 0)
+		return ctl_error(c, "cannot build the request: the id of outlet %d is not usable",
+				 c->outlet);
+	return ctl_error(c, "cannot build the request: %s", kasa_strerror(err));
+}
+
 int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -163,16 +173,26 @@ int ctl_device_error(const struct ctl *c, const char *what, int err,
 	}
 	if (derr && derr->code != 0)
 		return ctl_error(c, "%s: %s (err_code %d)", what, kasa_strerror(err), derr->code);
+	if (derr && err == -EBADMSG && derr->msg[0]) {
+		/* libkasa's reason for refusing the reply: which field. */
+		char msg[sizeof(derr->msg)];
+
+		ctl_sanitize(derr->msg, msg, sizeof(msg));
+		return ctl_error(c, "%s: %s: %s", what, kasa_strerror(err), msg);
+	}
 	return ctl_error(c, "%s: %s", what, kasa_strerror(err));
 }
 
 int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info)
 {
-	_cleanup_free_ char *req = kasa_req_sysinfo();
+	_cleanup_free_ char *req = NULL;
 	_cleanup_json_ struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	int r;
 
+	r = kasa_req_sysinfo(&req);
+	if (r < 0)
+		return ctl_build_error(c, r);
 	r = ctl_call(c, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;

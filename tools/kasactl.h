@@ -48,6 +48,8 @@ struct ctl {
 /* kasactl.c */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_error(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A builder's failure (kasa_req_*()) as an error message and exit status. */
+int ctl_build_error(struct ctl *c, int err);
 int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply);
 int ctl_device_error(const struct ctl *c, const char *what, int err,
 		     const struct kasa_device_error *derr);

@@ -126,11 +126,11 @@ static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	uint64_t *via = calloc(rounds, sizeof(*via)), *kept = calloc(rounds, sizeof(*kept));
 	uint64_t *fresh = calloc(rounds, sizeof(*fresh)), m_via, m_kept, m_fresh;
-	char *json = kasa_req_relay(NULL, true), *body = malloc(BODY_MAX + 1), req[512];
+	char *json = NULL, *body = malloc(BODY_MAX + 1), req[512];
 	struct http *h = malloc(sizeof(*h));
 	struct kasa_conn *c = kasa_conn_new((struct sockaddr *)&sin, sizeof(sin));
 
-	if (!via || !kept || !fresh || !json || !body || !h || !c)
+	if (kasa_req_relay(NULL, true, &json) < 0 || !via || !kept || !fresh || !body || !h || !c)
 		die("out of memory");
 	snprintf(req, sizeof(req),
 		 "POST /devices/%s/on HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 0\r\n\r\n",

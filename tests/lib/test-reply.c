@@ -2,6 +2,7 @@
 /* Reply parsing against golden replies of real devices (tests/data) and hostile variants. */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,7 @@ START_TEST(test_error_forms_through_parsers)
 	{
 		struct kasa_stats stats = {.count = 9};
 
-		ck_assert_int_eq(kasa_daystat_parse(reply, &stats, &err), -EINVAL);
+		ck_assert_int_eq(kasa_daystat_parse(reply, 2026, 1, &stats, &err), -EINVAL);
 		ck_assert_uint_eq(stats.count, 9);
 		ck_assert_int_eq(err.code, -3);
 	}
@@ -479,6 +480,18 @@ static int sysinfo_text(const char *text, struct kasa_sysinfo *si)
 	return r;
 }
 
+static int sysinfo_err_text(const char *text, struct kasa_sysinfo *si,
+			    struct kasa_device_error *err)
+{
+	struct json_object *reply = parse_text(text);
+	int r;
+
+	memset(err, 0x55, sizeof(*err));
+	r = kasa_sysinfo_parse(reply, si, err);
+	json_object_put(reply);
+	return r;
+}
+
 START_TEST(test_sysinfo_wrong_types)
 {
 	struct kasa_sysinfo si;
@@ -501,7 +514,8 @@ START_TEST(test_sysinfo_wrong_types)
 	ck_assert_double_eq(si.latitude, 1.5);
 	ck_assert_double_eq(si.longitude, 0);
 	ck_assert_uint_eq(si.outlet_count, 0);
-	ck_assert_int_eq(si.on_time, 0);
+	/* A float on_time is not one: not known. */
+	ck_assert_int_eq(si.on_time, -1);
 
 	/* Children of the wrong shape keep their index, with empty fields. */
 	ck_assert_int_eq(sysinfo_text("{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\","
@@ -572,6 +586,7 @@ START_TEST(test_sysinfo_too_many_children)
 {
 	char text[2048];
 	struct kasa_sysinfo si = {.rssi = 99};
+	struct kasa_device_error err;
 
 	strcpy(text, "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"children\":[");
 	for (int i = 0; i <= KASA_OUTLETS_MAX; i++) {
@@ -582,14 +597,26 @@ START_TEST(test_sysinfo_too_many_children)
 		strcat(text, child);
 	}
 	strcat(text, "]}}}");
-	ck_assert_int_eq(sysinfo_text(text, &si), -EMSGSIZE);
+	/* Not "over the size cap": the frame is small, the plug is one we do
+	 * not know, and the message says so. */
+	ck_assert_int_eq(sysinfo_err_text(text, &si, &err), -EBADMSG);
 	ck_assert_int_eq(si.rssi, 99);
+	ck_assert_int_eq(err.code, 0);
+	ck_assert_str_eq(err.msg, "it reports 17 outlets, at most 16 are supported");
 
 	/* A child_num over the cap is refused even without the list. */
-	ck_assert_int_eq(sysinfo_text("{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\","
-				      "\"child_num\":17}}}",
-				      &si),
-			 -EMSGSIZE);
+	ck_assert_int_eq(sysinfo_err_text("{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\","
+					  "\"child_num\":17}}}",
+					  &si, &err),
+			 -EBADMSG);
+	ck_assert_str_eq(err.msg, "it reports 17 outlets, at most 16 are supported");
+	ck_assert_int_eq(sysinfo_err_text("{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\","
+					  "\"child_num\":9223372036854775807}}}",
+					  &si, &err),
+			 -EBADMSG);
+	/* Cut to fit, never overrun. */
+	ck_assert_uint_eq(strlen(err.msg), sizeof(err.msg) - 1);
+	ck_assert(strncmp(err.msg, "it reports 9223372036854775807 outlets", 38) == 0);
 	/* Exactly the cap is fine. */
 	strcpy(text, "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"children\":[");
 	for (int i = 0; i < KASA_OUTLETS_MAX; i++)
@@ -712,10 +739,11 @@ static void stats_file(const char *name, bool daily, struct kasa_stats *st)
 	struct json_object *reply = parse_file(name);
 
 	memset(st, 0x55, sizeof(*st));
+	/* The period of the files' entries. */
 	if (daily)
-		ck_assert_int_eq(kasa_daystat_parse(reply, st, NULL), 0);
+		ck_assert_int_eq(kasa_daystat_parse(reply, 2026, 11, st, NULL), 0);
 	else
-		ck_assert_int_eq(kasa_monthstat_parse(reply, st, NULL), 0);
+		ck_assert_int_eq(kasa_monthstat_parse(reply, 2026, st, NULL), 0);
 	json_object_put(reply);
 }
 
@@ -771,7 +799,7 @@ END_TEST
 static int daystat_text(const char *text, struct kasa_stats *st)
 {
 	struct json_object *reply = parse_text(text);
-	int r = kasa_daystat_parse(reply, st, NULL);
+	int r = kasa_daystat_parse(reply, 2026, 1, st, NULL);
 
 	json_object_put(reply);
 	return r;
@@ -802,13 +830,14 @@ START_TEST(test_stats_edge)
 
 	/* The month list is not a day list. */
 	reply = parse_file("daystat-new.json");
-	ck_assert_int_eq(kasa_monthstat_parse(reply, &st, NULL), -EBADMSG);
+	ck_assert_int_eq(kasa_monthstat_parse(reply, 2026, &st, NULL), -EBADMSG);
 	json_object_put(reply);
 
 	ck_assert_int_eq(daystat_text("{\"emeter\":{\"get_daystat\":{\"day_list\":[]}}}", &st), 0);
 	ck_assert_uint_eq(st.count, 0);
 
-	/* KASA_STATS_MAX entries fit, one more does not. */
+	/* KASA_STATS_MAX entries fit, one more does not (more than a month has
+	 * days: the plug repeats itself). */
 	strcpy(text, "{\"emeter\":{\"get_daystat\":{\"day_list\":[");
 	for (int i = 0; i < KASA_STATS_MAX; i++)
 		strcat(text, i ? ",{\"year\":2026,\"month\":1,\"day\":1,\"energy_wh\":1}"
@@ -820,7 +849,7 @@ START_TEST(test_stats_edge)
 	st.count = 99;
 	text[strlen(text) - 4] = '\0';
 	strcat(text, ",{\"year\":2026,\"month\":1,\"day\":1,\"energy_wh\":1}]}}}");
-	ck_assert_int_eq(daystat_text(text, &st), -EMSGSIZE);
+	ck_assert_int_eq(daystat_text(text, &st), -EBADMSG);
 	ck_assert_uint_eq(st.count, 99);
 }
 END_TEST
@@ -858,6 +887,304 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* --- what a hostile plug sends ----------------------------------------------- */
+
+/* Whether s is well-formed UTF-8 throughout (RFC 3629), checked here on
+ * its own rather than with the library's function. */
+static bool well_formed(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		unsigned n, cp;
+
+		if (u[0] < 0x80) {
+			u++;
+			continue;
+		}
+		if ((u[0] & 0xe0) == 0xc0)
+			n = 1, cp = u[0] & 0x1f;
+		else if ((u[0] & 0xf0) == 0xe0)
+			n = 2, cp = u[0] & 0x0f;
+		else if ((u[0] & 0xf8) == 0xf0)
+			n = 3, cp = u[0] & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((u[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (u[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		u += n + 1;
+	}
+	return true;
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+START_TEST(test_sysinfo_invalid_utf8)
+{
+	/* As JSON text: the bytes go into the reply raw, as a plug sends them. */
+	static const char text[] =
+		"{\"system\":{\"get_sysinfo\":{\"deviceId\":\"80\xff-06\",\"alias\":\"\xff\xfe "
+		"lamp\","
+		"\"model\":\"HS110\xe2\x82\",\"sw_ver\":\"1.0\xc0\xaf\",\"hw_ver\":\"\xe0\x80\xaf"
+		"4.0\",\"dev_name\":\"Plug \xed\xa0\x80!\",\"mac\":\"50:C7\xf4\x90\x80\x80\","
+		"\"hwId\":\"\xf5\x80\x80\x80\",\"oemId\":\"\x80\xbf\",\"mic_type\":\"IOT\xc2\","
+		"\"feature\":\"TIM:ENE\xfe\",\"active_mode\":\"\xf8\x88\x80\x80\x80\","
+		"\"children\":[{\"id\":\"80\xff-0600\",\"alias\":\"caf\xc3\xa9 \xf0\x9f\x92\xa1"
+		"\xf0\x9f\x92\",\"state\":1,\"next_action\":{\"type\":1,\"x\":\"\xc1\xbf\"}}],"
+		"\"err_code\":0}}}";
+	struct kasa_sysinfo si;
+	const char *texts[] = {si.alias,
+			       si.model,
+			       si.dev_name,
+			       si.device_id,
+			       si.hw_id,
+			       si.oem_id,
+			       si.mac,
+			       si.hw_ver,
+			       si.sw_ver,
+			       si.type,
+			       si.feature,
+			       si.active_mode,
+			       si.outlets[0].alias,
+			       si.outlets[0].next_action};
+
+	ck_assert(!well_formed(text));
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		ck_assert_msg(well_formed(texts[i]), "field %zu: %s", i, texts[i]);
+
+	/* Each ill-formed byte becomes one U+FFFD: 0xFF and 0xFE ... */
+	ck_assert_str_eq(si.alias, FFFD FFFD " lamp");
+	/* ... a sequence cut short by the end of the string ... */
+	ck_assert_str_eq(si.model, "HS110" FFFD FFFD);
+	/* ... overlong forms of '/' (two and three bytes) ... */
+	ck_assert_str_eq(si.sw_ver, "1.0" FFFD FFFD);
+	ck_assert_str_eq(si.hw_ver, FFFD FFFD FFFD "4.0");
+	/* ... a UTF-16 surrogate (U+D800) ... */
+	ck_assert_str_eq(si.dev_name, "Plug " FFFD FFFD FFFD "!");
+	/* ... code points past U+10FFFF, and lead bytes that cannot start one ... */
+	ck_assert_str_eq(si.mac, "50:C7" FFFD FFFD FFFD FFFD);
+	ck_assert_str_eq(si.hw_id, FFFD FFFD FFFD FFFD);
+	ck_assert_str_eq(si.active_mode, FFFD FFFD FFFD FFFD FFFD);
+	/* ... stray continuation bytes, and a lead byte cut short by a quote. */
+	ck_assert_str_eq(si.oem_id, FFFD FFFD);
+	ck_assert_str_eq(si.type, "IOT" FFFD);
+	ck_assert_str_eq(si.device_id, "80" FFFD "-06");
+	/* The feature list still says ENE only where it does. */
+	ck_assert_str_eq(si.feature, "TIM:ENE" FFFD);
+	ck_assert(!si.has_emeter);
+	/* Well-formed text stays as it is, up to a 4-byte character cut short. */
+	ck_assert_str_eq(si.outlets[0].alias, "caf\xc3\xa9 \xf0\x9f\x92\xa1" FFFD FFFD FFFD);
+	ck_assert_str_eq(si.outlets[0].next_action, "{\"type\":1,\"x\":\"" FFFD FFFD "\"}");
+	/* The outlet id addresses the outlet: it goes back to the plug as it came. */
+	ck_assert_str_eq(si.outlets[0].id, "80\xff-0600");
+}
+END_TEST
+
+START_TEST(test_sysinfo_invalid_utf8_cut)
+{
+	char text[512], alias[64];
+	struct kasa_sysinfo si;
+
+	/* 61 bytes, then an ill-formed one: its U+FFFD (3 bytes) does not fit
+	 * the 63 left, and is left out whole. */
+	memset(alias, 'a', 61);
+	alias[61] = '\xff';
+	alias[62] = '\0';
+	snprintf(text, sizeof(text),
+		 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"alias\":\"%s\"}}}", alias);
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	ck_assert_uint_eq(strlen(si.alias), 61);
+	ck_assert(well_formed(si.alias));
+	/* 60 bytes: it does. */
+	alias[60] = '\xff';
+	alias[61] = '\0';
+	snprintf(text, sizeof(text),
+		 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"alias\":\"%s\"}}}", alias);
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	ck_assert_uint_eq(strlen(si.alias), 63);
+	ck_assert_str_eq(si.alias + 60, FFFD);
+
+	/* The device's own err_msg goes into error messages: made well-formed too. */
+	{
+		struct json_object *reply = parse_text("{\"system\":{\"get_sysinfo\":{\"err_code\":"
+						       "-3,\"err_msg\":\"bad \xff\"}}}");
+		struct kasa_device_error err;
+
+		ck_assert_int_eq(kasa_sysinfo_parse(reply, &si, &err), -EINVAL);
+		ck_assert_str_eq(err.msg, "bad " FFFD);
+		json_object_put(reply);
+	}
+}
+END_TEST
+
+/* on_time read from {"on_time":value} in a single plug's and an outlet's sysinfo. */
+static void on_time_is(const char *value, int64_t want)
+{
+	char text[512];
+	struct kasa_sysinfo si;
+
+	snprintf(text, sizeof(text),
+		 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"relay_state\":1%s%s}}}",
+		 value ? ",\"on_time\":" : "", value ? value : "");
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	ck_assert_msg(si.on_time == want, "on_time %s: %lld", value, (long long)si.on_time);
+	snprintf(text, sizeof(text),
+		 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"children\":[{\"id\":\"AB00\","
+		 "\"state\":1%s%s}]}}}",
+		 value ? ",\"on_time\":" : "", value ? value : "");
+	ck_assert_int_eq(sysinfo_text(text, &si), 0);
+	ck_assert_msg(si.outlets[0].on_time == want, "outlet on_time %s: %lld", value,
+		      (long long)si.outlets[0].on_time);
+}
+
+START_TEST(test_sysinfo_on_time)
+{
+	on_time_is("0", 0);
+	on_time_is("86400", 86400);
+	on_time_is("4294967295", 4294967295);
+	/* Not known: absent, negative, beyond any plug's life, or not a number. */
+	on_time_is(NULL, -1);
+	on_time_is("-1", -1);
+	on_time_is("-9223372036854775808", -1);
+	on_time_is("4294967296", -1);
+	on_time_is("18446744073709551615", -1);
+	on_time_is("\"12\"", -1);
+}
+END_TEST
+
+/* kasa_emeter_parse() on {"emeter":{"get_realtime":{result_text}}}: -EBADMSG
+ * and the message when want_msg is not NULL, else 0. */
+static void meter_is(const char *fields, const char *want_msg)
+{
+	char text[512];
+	struct kasa_emeter em = {.slot_id = 42};
+	struct kasa_device_error err;
+	struct json_object *reply;
+
+	snprintf(text, sizeof(text), "{\"emeter\":{\"get_realtime\":{%s,\"err_code\":0}}}", fields);
+	reply = parse_text(text);
+	memset(&err, 0x55, sizeof(err));
+	if (want_msg) {
+		ck_assert_int_eq(kasa_emeter_parse(reply, &em, &err), -EBADMSG);
+		ck_assert_int_eq(em.slot_id, 42);
+		ck_assert_int_eq(err.code, 0);
+		ck_assert_str_eq(err.msg, want_msg);
+	} else {
+		ck_assert_int_eq(kasa_emeter_parse(reply, &em, &err), 0);
+	}
+	json_object_put(reply);
+}
+
+START_TEST(test_emeter_implausible)
+{
+	/* The bounds themselves are readings. */
+	meter_is("\"power\":1e6,\"voltage\":-1e4,\"current\":1e5,\"total\":1e9", NULL);
+	meter_is("\"power_mw\":1e9,\"voltage_mv\":1e7,\"current_ma\":-1e8,\"total_wh\":1e12", NULL);
+
+	meter_is("\"power\":1e300,\"voltage\":230", "power 1e+300 is out of range");
+	meter_is("\"power\":1000000.1", "power 1e+06 is out of range");
+	meter_is("\"voltage\":10001", "voltage 10001 is out of range");
+	meter_is("\"current\":-1e6", "current -1e+06 is out of range");
+	meter_is("\"total\":2e9", "total 2e+09 is out of range");
+	meter_is("\"power_mw\":18446744073709551615", "power_mw 9.22337e+18 is out of range");
+	meter_is("\"power_mw\":1,\"total_wh\":-9223372036854775808",
+		 "total_wh -9.22337e+18 is out of range");
+	meter_is("\"voltage_mv\":1e999", "voltage_mv inf is out of range");
+	meter_is("\"current_ma\":NaN", "current_ma nan is out of range");
+	meter_is("\"power\":-Infinity", "power -inf is out of range");
+	meter_is("\"power_mw\":\"12\"", "power_mw is not a number");
+	meter_is("\"power_mw\":null,\"power\":1", "power_mw is not a number");
+	meter_is("\"slot_id\":0", "no reading in get_realtime");
+}
+END_TEST
+
+static int stats_err_text(const char *text, bool daily, int year, int month, struct kasa_stats *st,
+			  struct kasa_device_error *err)
+{
+	struct json_object *reply = parse_text(text);
+	int r = daily ? kasa_daystat_parse(reply, year, month, st, err)
+		      : kasa_monthstat_parse(reply, year, st, err);
+
+	json_object_put(reply);
+	return r;
+}
+
+START_TEST(test_stats_other_period)
+{
+	struct kasa_stats st;
+	struct kasa_device_error err;
+
+	/* January 2025 asked: other months and years, day 0, 99, 30 February go. */
+	ck_assert_int_eq(stats_err_text("{\"emeter\":{\"get_daystat\":{\"day_list\":["
+					"{\"year\":2025,\"month\":1,\"day\":1,\"energy_wh\":10},"
+					"{\"year\":2025,\"month\":2,\"day\":2,\"energy_wh\":20},"
+					"{\"year\":2024,\"month\":1,\"day\":3,\"energy_wh\":30},"
+					"{\"year\":2025,\"month\":1,\"day\":0,\"energy_wh\":40},"
+					"{\"year\":2025,\"month\":1,\"day\":99,\"energy_wh\":50},"
+					"{\"year\":2025,\"month\":1,\"day\":-1,\"energy_wh\":60},"
+					"{\"year\":2025,\"month\":1,\"day\":31,\"energy_wh\":70}],"
+					"\"err_code\":0}}}",
+					true, 2025, 1, &st, &err),
+			 0);
+	ck_assert_uint_eq(st.count, 2);
+	ck_assert_int_eq(st.entries[0].day, 1);
+	ck_assert_int_eq(st.entries[0].energy_wh, 10);
+	ck_assert_int_eq(st.entries[1].day, 31);
+	ck_assert_int_eq(st.entries[1].energy_wh, 70);
+
+	ck_assert_int_eq(
+		stats_err_text("{\"emeter\":{\"get_daystat\":{\"day_list\":["
+			       "{\"year\":2025,\"month\":2,\"day\":29,\"energy_wh\":1},"
+			       "{\"year\":2025,\"month\":2,\"day\":28,\"energy_wh\":2}]}}}",
+			       true, 2025, 2, &st, &err),
+		0);
+	ck_assert_uint_eq(st.count, 1);
+	ck_assert_int_eq(st.entries[0].day, 28);
+	ck_assert_int_eq(
+		stats_err_text("{\"emeter\":{\"get_daystat\":{\"day_list\":["
+			       "{\"year\":2024,\"month\":2,\"day\":29,\"energy_wh\":1}]}}}",
+			       true, 2024, 2, &st, &err),
+		0);
+	ck_assert_uint_eq(st.count, 1);
+
+	/* 2025 asked: months 0 and 13, and another year's, go. */
+	ck_assert_int_eq(stats_err_text("{\"emeter\":{\"get_monthstat\":{\"month_list\":["
+					"{\"year\":2025,\"month\":0,\"energy_wh\":1},"
+					"{\"year\":2025,\"month\":12,\"energy_wh\":2},"
+					"{\"year\":2025,\"month\":13,\"energy_wh\":3},"
+					"{\"year\":2026,\"month\":1,\"energy_wh\":4}]}}}",
+					false, 2025, 0, &st, &err),
+			 0);
+	ck_assert_uint_eq(st.count, 1);
+	ck_assert_int_eq(st.entries[0].month, 12);
+	ck_assert_int_eq(st.entries[0].energy_wh, 2);
+
+	/* Energy out of range, in an entry that counts, refuses the reply. */
+	ck_assert_int_eq(stats_err_text("{\"emeter\":{\"get_monthstat\":{\"month_list\":["
+					"{\"year\":2025,\"month\":3,\"energy\":1e300}]}}}",
+					false, 2025, 0, &st, &err),
+			 -EBADMSG);
+	ck_assert_str_eq(err.msg, "energy 1e+300 is out of range");
+	ck_assert_int_eq(stats_err_text("{\"emeter\":{\"get_daystat\":{\"day_list\":["
+					"{\"year\":2025,\"month\":3,\"day\":3,"
+					"\"energy_wh\":18446744073709551615}]}}}",
+					true, 2025, 3, &st, &err),
+			 -EBADMSG);
+	ck_assert_str_eq(err.msg, "energy_wh 9.22337e+18 is out of range");
+	/* A month the caller cannot mean. */
+	ck_assert_int_eq(stats_err_text("{\"emeter\":{\"get_daystat\":{\"day_list\":[]}}}", true,
+					2025, 13, &st, &err),
+			 -EINVAL);
+}
+END_TEST
+
 static Suite *reply_suite(void)
 {
 	Suite *s = suite_create("reply");
@@ -886,6 +1213,9 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_sysinfo_refused);
 	tcase_add_test(tc, test_sysinfo_long_strings);
 	tcase_add_test(tc, test_sysinfo_too_many_children);
+	tcase_add_test(tc, test_sysinfo_invalid_utf8);
+	tcase_add_test(tc, test_sysinfo_invalid_utf8_cut);
+	tcase_add_test(tc, test_sysinfo_on_time);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("emeter");
@@ -896,6 +1226,8 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_daystat);
 	tcase_add_test(tc, test_monthstat);
 	tcase_add_test(tc, test_stats_edge);
+	tcase_add_test(tc, test_emeter_implausible);
+	tcase_add_test(tc, test_stats_other_period);
 	tcase_add_test(tc, test_time);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,27 +11,34 @@
 #define CHILD "8006B8B4F8E9963F903B170A018DDAAE1ABB51EA01"
 #define CTX   "{\"context\":{\"child_ids\":[\"" CHILD "\"]},"
 
+/* What the builder under test wrote. */
+static char *json;
+
 /* Compare a builder's result with the exact text expected, and free it. */
-static void expect(char *got, const char *want)
+static void expect(int r, const char *want)
 {
-	ck_assert_ptr_nonnull(got);
-	ck_assert_str_eq(got, want);
-	free(got);
+	ck_assert_int_eq(r, 0);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_str_eq(json, want);
+	free(json);
+	json = NULL;
 }
 
 /* Only that the builder took its arguments. */
-static void accepted(char *got)
+static void accepted(int r)
 {
-	ck_assert_ptr_nonnull(got);
-	free(got);
+	ck_assert_int_eq(r, 0);
+	ck_assert_ptr_nonnull(json);
+	free(json);
+	json = NULL;
 }
 
 START_TEST(test_sysinfo)
 {
 	/* The PROTOCOL.md test vector, byte for byte. */
-	expect(kasa_req_sysinfo(), "{\"system\":{\"get_sysinfo\":{}}}");
-	expect(kasa_req_time(), "{\"time\":{\"get_time\":{}}}");
-	expect(kasa_req_sysinfo_emeter(),
+	expect(kasa_req_sysinfo(&json), "{\"system\":{\"get_sysinfo\":{}}}");
+	expect(kasa_req_time(&json), "{\"time\":{\"get_time\":{}}}");
+	expect(kasa_req_sysinfo_emeter(&json),
 	       "{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}");
 }
 END_TEST
@@ -41,9 +48,9 @@ START_TEST(test_sysinfo_encrypts_to_vector)
 	static const uint8_t want[] = {0xd0, 0xf2, 0x81, 0xf8, 0x8b, 0xff, 0x9a, 0xf7, 0xd5, 0xef,
 				       0x94, 0xb6, 0xd1, 0xb4, 0xc0, 0x9f, 0xec, 0x95, 0xe6, 0x8f,
 				       0xe1, 0x87, 0xe8, 0xca, 0xf0, 0x8b, 0xf6, 0x8b, 0xf6};
-	char *req = kasa_req_sysinfo();
+	char *req = NULL;
 
-	ck_assert_ptr_nonnull(req);
+	ck_assert_int_eq(kasa_req_sysinfo(&req), 0);
 	ck_assert_uint_eq(strlen(req), sizeof(want));
 	kasa_encrypt(req, strlen(req));
 	ck_assert_mem_eq(req, want, sizeof(want));
@@ -53,18 +60,22 @@ END_TEST
 
 START_TEST(test_relay)
 {
-	expect(kasa_req_relay(NULL, true), "{\"system\":{\"set_relay_state\":{\"state\":1}}}");
-	expect(kasa_req_relay(NULL, false), "{\"system\":{\"set_relay_state\":{\"state\":0}}}");
-	expect(kasa_req_relay(CHILD, true), CTX "\"system\":{\"set_relay_state\":{\"state\":1}}}");
+	expect(kasa_req_relay(NULL, true, &json),
+	       "{\"system\":{\"set_relay_state\":{\"state\":1}}}");
+	expect(kasa_req_relay(NULL, false, &json),
+	       "{\"system\":{\"set_relay_state\":{\"state\":0}}}");
+	expect(kasa_req_relay(CHILD, true, &json),
+	       CTX "\"system\":{\"set_relay_state\":{\"state\":1}}}");
 }
 END_TEST
 
 START_TEST(test_led_reboot)
 {
-	expect(kasa_req_led(false), "{\"system\":{\"set_led_off\":{\"off\":1}}}");
-	expect(kasa_req_led(true), "{\"system\":{\"set_led_off\":{\"off\":0}}}");
-	expect(kasa_req_reboot(1), "{\"system\":{\"reboot\":{\"delay\":1}}}");
-	expect(kasa_req_reboot(4294967295u), "{\"system\":{\"reboot\":{\"delay\":4294967295}}}");
+	expect(kasa_req_led(false, &json), "{\"system\":{\"set_led_off\":{\"off\":1}}}");
+	expect(kasa_req_led(true, &json), "{\"system\":{\"set_led_off\":{\"off\":0}}}");
+	expect(kasa_req_reboot(1, &json), "{\"system\":{\"reboot\":{\"delay\":1}}}");
+	expect(kasa_req_reboot(4294967295u, &json),
+	       "{\"system\":{\"reboot\":{\"delay\":4294967295}}}");
 }
 END_TEST
 
@@ -72,48 +83,48 @@ START_TEST(test_alias)
 {
 	char long_alias[65];
 
-	expect(kasa_req_alias(NULL, "Lamp"),
+	expect(kasa_req_alias(NULL, "Lamp", &json),
 	       "{\"system\":{\"set_dev_alias\":{\"alias\":\"Lamp\"}}}");
-	expect(kasa_req_alias(CHILD, "TV"),
+	expect(kasa_req_alias(CHILD, "TV", &json),
 	       CTX "\"system\":{\"set_dev_alias\":{\"alias\":\"TV\"}}}");
 	/* Quotes and backslashes are escaped; a slash and UTF-8 pass as they are. */
-	expect(kasa_req_alias(NULL, "a\"b\\c/d \xc3\xa9"),
+	expect(kasa_req_alias(NULL, "a\"b\\c/d \xc3\xa9", &json),
 	       "{\"system\":{\"set_dev_alias\":{\"alias\":\"a\\\"b\\\\c/d \xc3\xa9\"}}}");
 
 	memset(long_alias, 'x', 63);
 	long_alias[63] = '\0';
-	accepted(kasa_req_alias(NULL, long_alias));
+	accepted(kasa_req_alias(NULL, long_alias, &json));
 	long_alias[63] = 'x';
 	long_alias[64] = '\0';
-	ck_assert_ptr_null(kasa_req_alias(NULL, long_alias));
+	ck_assert_int_eq(kasa_req_alias(NULL, long_alias, &json), -EINVAL);
 
-	ck_assert_ptr_null(kasa_req_alias(NULL, ""));
-	ck_assert_ptr_null(kasa_req_alias(NULL, NULL));
-	ck_assert_ptr_null(kasa_req_alias(NULL, "line\nbreak"));
-	ck_assert_ptr_null(kasa_req_alias(NULL, "tab\t"));
-	ck_assert_ptr_null(kasa_req_alias(NULL, "del\x7f"));
+	ck_assert_int_eq(kasa_req_alias(NULL, "", &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_alias(NULL, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_alias(NULL, "line\nbreak", &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_alias(NULL, "tab\t", &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_alias(NULL, "del\x7f", &json), -EINVAL);
 }
 END_TEST
 
 START_TEST(test_emeter)
 {
-	expect(kasa_req_emeter_realtime(NULL), "{\"emeter\":{\"get_realtime\":{}}}");
-	expect(kasa_req_emeter_realtime(CHILD), CTX "\"emeter\":{\"get_realtime\":{}}}");
-	expect(kasa_req_emeter_daily(NULL, 2026, 11),
+	expect(kasa_req_emeter_realtime(NULL, &json), "{\"emeter\":{\"get_realtime\":{}}}");
+	expect(kasa_req_emeter_realtime(CHILD, &json), CTX "\"emeter\":{\"get_realtime\":{}}}");
+	expect(kasa_req_emeter_daily(NULL, 2026, 11, &json),
 	       "{\"emeter\":{\"get_daystat\":{\"year\":2026,\"month\":11}}}");
-	expect(kasa_req_emeter_daily(CHILD, 2026, 1),
+	expect(kasa_req_emeter_daily(CHILD, 2026, 1, &json),
 	       CTX "\"emeter\":{\"get_daystat\":{\"year\":2026,\"month\":1}}}");
-	expect(kasa_req_emeter_monthly(NULL, 2026),
+	expect(kasa_req_emeter_monthly(NULL, 2026, &json),
 	       "{\"emeter\":{\"get_monthstat\":{\"year\":2026}}}");
-	expect(kasa_req_emeter_monthly(CHILD, 2025),
+	expect(kasa_req_emeter_monthly(CHILD, 2025, &json),
 	       CTX "\"emeter\":{\"get_monthstat\":{\"year\":2025}}}");
-	expect(kasa_req_emeter_erase(NULL), "{\"emeter\":{\"erase_emeter_stat\":{}}}");
-	expect(kasa_req_emeter_erase(CHILD), CTX "\"emeter\":{\"erase_emeter_stat\":{}}}");
+	expect(kasa_req_emeter_erase(NULL, &json), "{\"emeter\":{\"erase_emeter_stat\":{}}}");
+	expect(kasa_req_emeter_erase(CHILD, &json), CTX "\"emeter\":{\"erase_emeter_stat\":{}}}");
 
-	ck_assert_ptr_null(kasa_req_emeter_daily(NULL, 2026, 0));
-	ck_assert_ptr_null(kasa_req_emeter_daily(NULL, 2026, 13));
-	ck_assert_ptr_null(kasa_req_emeter_daily(NULL, -1, 5));
-	ck_assert_ptr_null(kasa_req_emeter_monthly(NULL, 10000));
+	ck_assert_int_eq(kasa_req_emeter_daily(NULL, 2026, 0, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_emeter_daily(NULL, 2026, 13, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_emeter_daily(NULL, -1, 5, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_emeter_monthly(NULL, 10000, &json), -EINVAL);
 }
 END_TEST
 
@@ -121,40 +132,67 @@ START_TEST(test_bad_child_id)
 {
 	char id[KASA_ID_MAX + 1];
 
-	ck_assert_ptr_null(kasa_req_relay("", true));
-	ck_assert_ptr_null(kasa_req_relay("80\n01", true));
+	ck_assert_int_eq(kasa_req_relay("", true, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_relay("80\n01", true, &json), -EINVAL);
 	memset(id, 'A', KASA_ID_MAX);
 	id[KASA_ID_MAX] = '\0';
-	ck_assert_ptr_null(kasa_req_emeter_realtime(id));
+	ck_assert_int_eq(kasa_req_emeter_realtime(id, &json), -EINVAL);
 	/* The longest that fits a struct kasa_outlet id is fine. */
 	id[KASA_ID_MAX - 1] = '\0';
-	accepted(kasa_req_emeter_realtime(id));
+	accepted(kasa_req_emeter_realtime(id, &json));
+}
+END_TEST
+
+/*
+ * A plug may report an outlet id no request can carry.  Every builder that
+ * takes one says so (-EINVAL, not a NULL taken for ENOMEM by callers) and
+ * leaves *ret_json alone.
+ */
+START_TEST(test_plug_child_id_refused)
+{
+	static const char *const ids[] = {CHILD "\x01", "80\x1f-01", "8006\x7f-00", "\n"};
+	char *untouched = (char *)"untouched";
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		const char *id = ids[i];
+
+		json = untouched;
+		ck_assert_int_eq(kasa_req_relay(id, true, &json), -EINVAL);
+		ck_assert_int_eq(kasa_req_alias(id, "Lamp", &json), -EINVAL);
+		ck_assert_int_eq(kasa_req_emeter_realtime(id, &json), -EINVAL);
+		ck_assert_int_eq(kasa_req_emeter_daily(id, 2026, 1, &json), -EINVAL);
+		ck_assert_int_eq(kasa_req_emeter_monthly(id, 2026, &json), -EINVAL);
+		ck_assert_int_eq(kasa_req_emeter_erase(id, &json), -EINVAL);
+		ck_assert_int_eq(kasa_req_with_context("{\"system\":{}}", id, &json), -EINVAL);
+		ck_assert_ptr_eq(json, untouched);
+	}
+	json = NULL;
 }
 END_TEST
 
 START_TEST(test_with_context)
 {
-	expect(kasa_req_with_context("{\"count_down\":{\"get_rules\":{}}}", CHILD),
+	expect(kasa_req_with_context("{\"count_down\":{\"get_rules\":{}}}", CHILD, &json),
 	       CTX "\"count_down\":{\"get_rules\":{}}}");
 	/* Several modules keep their order; an existing context is replaced. */
 	expect(kasa_req_with_context("{ \"schedule\" : {\"get_rules\":null}, \"context\":"
 				     "{\"child_ids\":[\"x\"]}, \"emeter\":{\"get_realtime\":{}} }",
-				     CHILD),
+				     CHILD, &json),
 	       CTX "\"schedule\":{\"get_rules\":null},\"emeter\":{\"get_realtime\":{}}}");
 	/* No child: a compact copy. */
-	expect(kasa_req_with_context(" {\"system\" : {\"get_sysinfo\":{}}}\n", NULL),
+	expect(kasa_req_with_context(" {\"system\" : {\"get_sysinfo\":{}}}\n", NULL, &json),
 	       "{\"system\":{\"get_sysinfo\":{}}}");
-	expect(kasa_req_with_context("{\"a\":\"\\\"q\\u00e9\"}", NULL),
+	expect(kasa_req_with_context("{\"a\":\"\\\"q\\u00e9\"}", NULL, &json),
 	       "{\"a\":\"\\\"q\xc3\xa9\"}");
 
-	ck_assert_ptr_null(kasa_req_with_context(NULL, CHILD));
-	ck_assert_ptr_null(kasa_req_with_context("", CHILD));
-	ck_assert_ptr_null(kasa_req_with_context("[1,2]", CHILD));
-	ck_assert_ptr_null(kasa_req_with_context("\"str\"", NULL));
-	ck_assert_ptr_null(kasa_req_with_context("{\"a\":1} x", CHILD));
-	ck_assert_ptr_null(kasa_req_with_context("{\"a\":1}{}", NULL));
-	ck_assert_ptr_null(kasa_req_with_context("{\"a\":", CHILD));
-	ck_assert_ptr_null(kasa_req_with_context("{\"a\":1}", ""));
+	ck_assert_int_eq(kasa_req_with_context(NULL, CHILD, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("", CHILD, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("[1,2]", CHILD, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("\"str\"", NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("{\"a\":1} x", CHILD, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("{\"a\":1}{}", NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("{\"a\":", CHILD, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_with_context("{\"a\":1}", "", &json), -EINVAL);
 }
 END_TEST
 
@@ -169,10 +207,10 @@ START_TEST(test_with_context_caps)
 	memset(big, 'x', cap + 1);
 	memcpy(big, "{\"a\":\"", 6);
 	memcpy(big + cap - 2, "\"}", 3);
-	accepted(kasa_req_with_context(big, NULL));
+	accepted(kasa_req_with_context(big, NULL, &json));
 	memcpy(big + cap - 2, "x\"}", 4);
 	ck_assert_uint_eq(strlen(big), cap + 1);
-	ck_assert_ptr_null(kasa_req_with_context(big, NULL));
+	ck_assert_int_eq(kasa_req_with_context(big, NULL, &json), -EMSGSIZE);
 	free(big);
 
 	/* Nesting deeper than the parser's limit is refused, not recursed into. */
@@ -182,7 +220,7 @@ START_TEST(test_with_context_caps)
 	strcat(deep, "1");
 	for (int i = 0; i < 40; i++)
 		strcat(deep, "}");
-	ck_assert_ptr_null(kasa_req_with_context(deep, NULL));
+	ck_assert_int_eq(kasa_req_with_context(deep, NULL, &json), -EINVAL);
 }
 END_TEST
 
@@ -231,6 +269,7 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, test_alias);
 	tcase_add_test(tc, test_emeter);
 	tcase_add_test(tc, test_bad_child_id);
+	tcase_add_test(tc, test_plug_child_id_refused);
 	tcase_add_test(tc, test_with_context);
 	tcase_add_test(tc, test_with_context_caps);
 	tcase_add_test(tc, test_child_id);

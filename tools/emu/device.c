@@ -406,6 +406,7 @@ static struct json_object *sysinfo(struct emu_device *d, uint64_t now)
 	else
 		sysinfo_old(d, si, now);
 	add_int(si, "err_code", 0);
+	hostile_sysinfo(d, si);
 	return si;
 }
 
@@ -556,22 +557,32 @@ static struct json_object *em_get_realtime(struct call *c, struct json_object *p
 {
 	struct emu_outlet *o = meter_outlet(c);
 	int slot = c->d->outlets > 1 ? (int)target(c) : -1;
+	struct json_object *res = emeter_realtime(&o->meter, o->on, new_style(c), slot, c->now);
 
-	return emeter_realtime(&o->meter, o->on, new_style(c), slot, c->now);
+	hostile_realtime(c->d, res);
+	return res;
 }
 
 static struct json_object *em_get_daystat(struct call *c, struct json_object *params)
 {
 	struct emu_outlet *o = meter_outlet(c);
+	struct json_object *res = emeter_daystat(&o->meter, o->on, new_style(c), params, c->now);
+	int64_t year, month;
 
-	return emeter_daystat(&o->meter, o->on, new_style(c), params, c->now);
+	if (get_int(params, "year", 1970, 9999, &year) && get_int(params, "month", 1, 12, &month))
+		hostile_stats(c->d, res, (int)year, (int)month);
+	return res;
 }
 
 static struct json_object *em_get_monthstat(struct call *c, struct json_object *params)
 {
 	struct emu_outlet *o = meter_outlet(c);
+	struct json_object *res = emeter_monthstat(&o->meter, o->on, new_style(c), params, c->now);
+	int64_t year;
 
-	return emeter_monthstat(&o->meter, o->on, new_style(c), params, c->now);
+	if (get_int(params, "year", 1970, 9999, &year))
+		hostile_stats(c->d, res, (int)year, 0);
+	return res;
 }
 
 static struct json_object *em_erase(struct call *c, struct json_object *params)

@@ -8,6 +8,7 @@
  *   loop.c    the epoll loop, timers and deferred frees
  *   net.c     sockets: TCP listeners and connections, UDP discovery
  *   fault.c   what goes on the wire for a reply (fault modes, flakiness)
+ *   hostile.c replies with values no real plug sends (hostile modes)
  *   device.c  models, device state and the JSON request dispatcher
  *   emeter.c  the simulated energy meter and its history
  *   rules.c   count_down and schedule rule tables
@@ -111,6 +112,17 @@ enum emu_fault {
 	EMU_FAULT_BADJSON,
 };
 
+/* What hostile= bends in the replies (hostile.c). */
+enum emu_hostile {
+	EMU_HOSTILE_NONE,
+	EMU_HOSTILE_UTF8,    /* sysinfo strings with ill-formed UTF-8 */
+	EMU_HOSTILE_ONTIME,  /* on_time -1 (outlets: also INT64_MIN) */
+	EMU_HOSTILE_METER,   /* get_realtime power 1e300 */
+	EMU_HOSTILE_HISTORY, /* statistics of other periods, days 0 and 99, months 0 and 13 */
+	EMU_HOSTILE_OUTLETS, /* 17 children */
+	EMU_HOSTILE_CHILDID, /* the second child's id starts with \x01 */
+};
+
 struct emu_model;
 
 struct emu_spec {
@@ -122,6 +134,7 @@ struct emu_spec {
 	unsigned drip_ms;
 	unsigned idle_ms; /* close idle connections after this long; 0 never */
 	enum emu_fault fault;
+	enum emu_hostile hostile;
 	unsigned flaky; /* percent of requests dropped */
 	uint64_t seed;
 	bool has_seed;
@@ -161,6 +174,15 @@ struct emu_device;
 int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret);
 /* Whether a UDP reply goes out at all (refuse, blackhole, flaky drop it). */
 bool fault_udp_answers(struct emu_device *d);
+
+/* --- Hostile replies (hostile.c) --------------------------------------------- */
+
+int hostile_from_name(const char *name, enum emu_hostile *ret);
+/* Bend a result object as the device's hostile mode says (no-ops otherwise). */
+void hostile_sysinfo(const struct emu_device *d, struct json_object *si);
+void hostile_realtime(const struct emu_device *d, struct json_object *res);
+/* month 0: get_monthstat of year; else get_daystat of that month. */
+void hostile_stats(const struct emu_device *d, struct json_object *res, int year, int month);
 
 /* --- Energy meter (emeter.c) -------------------------------------------------- */
 

@@ -89,6 +89,8 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val)
 		return parse_uint(val, 86400000, &s->idle_ms);
 	if (!strcmp(key, "fault"))
 		return fault_from_name(val, &s->fault);
+	if (!strcmp(key, "hostile"))
+		return hostile_from_name(val, &s->hostile);
 	if (!strcmp(key, "flaky"))
 		return parse_uint(val, 100, &s->flaky);
 	if (!strcmp(key, "seed")) {
