@@ -21,6 +21,11 @@
 #include "systemd.h"
 #include "util.h"
 
+/* After shutdown_timeout, what still waits gets 503; this long for those
+ * answers to go out (a few hundred bytes each: one pass of the loop, unless
+ * the loop is very busy), then kasad exits whatever is left. */
+#define STOP_GRACE_USEC USEC_PER_SEC
+
 struct daemon {
 	const char *config_path;
 	struct config *config;
@@ -34,6 +39,7 @@ struct daemon {
 	char listen[64];
 	size_t last_online;
 	bool stopping;
+	bool stop_overdue; /* shutdown_timeout has passed */
 };
 
 static void usage(FILE *f)
@@ -195,18 +201,27 @@ static void on_stopped(void *userdata)
 static void on_stop_timer(struct loop_source *s, uint64_t now, void *userdata)
 {
 	struct daemon *d = userdata;
+	unsigned active = http_active(d->http);
 
-	/* Whatever still waits on a plug gets 503 now; one more second for
-	 * those answers to go out, then stop regardless. */
-	if (http_active(d->http)) {
-		log_info("stopping: %u requests unanswered in time, answering 503",
-			 http_active(d->http));
-		http_abort_all(d->http, HTTP_ABORT_SHUTDOWN);
-		loop_timer_set(s, now + USEC_PER_SEC);
+	/* shutdown_timeout is up: whatever still waits on a plug gets 503 now,
+	 * event streams are ended, and STOP_GRACE_USEC later kasad stops
+	 * regardless.  What is left then (a client that does not read, a
+	 * stream whose end cannot go out) is cut off with the process: the
+	 * timer does not wait for it again, nor for the connection timeout. */
+	if (!d->stop_overdue && active) {
+		d->stop_overdue = true;
+		log_info("stopping: %u requests unanswered in time, answering 503", active);
 		loop_source_free(d->status_timer);
 		d->status_timer = NULL;
-		if (http_active(d->http))
+		http_abort_all(d->http, HTTP_ABORT_SHUTDOWN);
+		if (http_active(d->http)) {
+			loop_timer_set(s, now + STOP_GRACE_USEC);
 			return;
+		}
+	} else if (active) {
+		log_warning("stopping: cutting off %u connections %.1f s after shutdown_timeout "
+			    "(event streams or answers their clients do not read)",
+			    active, (double)STOP_GRACE_USEC / USEC_PER_SEC);
 	}
 	loop_exit(d->loop, 0);
 }
