@@ -1219,6 +1219,17 @@ int config_load_string(const char *text, const char *name, struct config **ret_c
 	return parse(name, text, len, name, ret_config, ret_errors);
 }
 
+static const char *not_regular(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "not a regular file (a FIFO)";
+	if (S_ISSOCK(mode))
+		return "not a regular file (a socket)";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "not a regular file (a device)";
+	return "not a regular file";
+}
+
 int config_load_file(const char *path, struct config **ret_config, char **ret_errors)
 {
 	_cleanup_close_ int fd = -1;
@@ -1226,17 +1237,24 @@ int config_load_file(const char *path, struct config **ret_config, char **ret_er
 	size_t len = 0, alloc = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * Without O_NONBLOCK, opening a FIFO waits for a writer: kasad would
+	 * hang at start, and a SIGHUP would stop the whole loop.  Only a
+	 * regular file is a configuration; O_NONBLOCK means nothing to one.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fail(path, -errno, NULL, ret_errors);
 	if (fstat(fd, &st) < 0)
 		return fail(path, -errno, NULL, ret_errors);
 	if (S_ISDIR(st.st_mode))
 		return fail(path, -EISDIR, NULL, ret_errors);
-	if (S_ISREG(st.st_mode) && st.st_size > CONFIG_FILE_MAX)
+	if (!S_ISREG(st.st_mode))
+		return fail(path, -EINVAL, not_regular(st.st_mode), ret_errors);
+	if (st.st_size > CONFIG_FILE_MAX)
 		return fail(path, -EFBIG, "too large (more than 1 MiB)", ret_errors);
 
-	/* Read to the end even so: it may be a pipe, or growing. */
+	/* Read to the end even so: it may be growing. */
 	for (;;) {
 		ssize_t n;
 

@@ -73,6 +73,9 @@ struct config {
  * when the file cannot be read, -ENOMEM) and *ret_errors, if not NULL, gets
  * an owned string (free()) of one or more lines "FILE:LINE: what is wrong",
  * each ending in '\n'.  On success *ret_config is owned (config_free()).
+ * Only a regular file is read, and nothing blocks: a FIFO, a socket or a
+ * device is -EINVAL ("FILE: not a regular file (a FIFO)"), a directory
+ * -EISDIR.
  */
 int config_load_file(const char *path, struct config **ret_config, char **ret_errors);
 /* The same from text in memory; name stands for the file in messages. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* By path: a plain "config.h" would find autoconf's at the top of the tree. */
@@ -998,6 +999,37 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* A FIFO, a socket or a device is refused at once: opening a FIFO without
+ * O_NONBLOCK would wait for a writer (the alarm fails the test then). */
+START_TEST(test_not_regular)
+{
+	char dir[] = "/tmp/test-config-XXXXXX", *fifo, *expected;
+	struct config *c = NO_CONFIG;
+	char *errors = NO_ERRORS;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_gt(asprintf(&fifo, "%s/fifo", dir), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	alarm(5);
+	ck_assert_int_eq(config_load_file(fifo, &c, &errors), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_int_gt(asprintf(&expected, "%s: not a regular file (a FIFO)\n", fifo), 0);
+	ck_assert_str_eq(errors, expected);
+	free(expected);
+	free(errors);
+
+	errors = NO_ERRORS;
+	ck_assert_int_eq(config_load_file("/dev/null", &c, &errors), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_str_eq(errors, "/dev/null: not a regular file (a device)\n");
+	free(errors);
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
+}
+END_TEST
+
 /* A file written for one test; *ret_path is owned. */
 static void write_temp(const void *data, size_t len, char **ret_path)
 {
@@ -1096,6 +1128,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_too_many_errors);
 	tcase_add_test(tc, test_devices_max);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_file_limits);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
