@@ -89,6 +89,7 @@ enum kasad_key {
 	KASAD_REQUEST_DEADLINE,
 	KASAD_URL_MAX,
 	KASAD_HEADER_MAX,
+	KASAD_EMPTY_INVENTORY,
 	KASAD_KEYS,
 };
 
@@ -119,6 +120,7 @@ static const struct key kasad_keys[KASAD_KEYS] = {
 				    5 * USEC_PER_MIN, false},
 	[KASAD_URL_MAX] = {"url_max", VALUE_SIZE, 256, 8192, false},
 	[KASAD_HEADER_MAX] = {"header_max", VALUE_SIZE, 1024, 32768, false},
+	[KASAD_EMPTY_INVENTORY] = {"empty_inventory", VALUE_BOOL, 0, 0, false},
 };
 
 enum device_key {
@@ -721,7 +723,9 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 
 	switch (k->type) {
 	case VALUE_BOOL:
-		set_bool(p, k, value, &c->allow_unauthenticated);
+		set_bool(p, k, value,
+			 i == KASAD_EMPTY_INVENTORY ? &c->empty_inventory
+						    : &c->allow_unauthenticated);
 		return;
 	case VALUE_PATH:
 		set_path(p, k, value, &c->tokens);
@@ -797,6 +801,7 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 	case KASAD_ALLOW_UNAUTHENTICATED:
 	case KASAD_ALLOWED_HOSTS:
 	case KASAD_CORS_ORIGINS:
+	case KASAD_EMPTY_INVENTORY:
 	case KASAD_KEYS:
 		break;
 	}
@@ -1088,6 +1093,14 @@ static void check_all(struct parser *p)
 			}
 		}
 	}
+
+	/* "No devices, on purpose" beside devices: one of them is a mistake. */
+	if (c->empty_inventory && c->n_devices)
+		report(p, p->kasad_key_line[KASAD_EMPTY_INVENTORY],
+		       "empty_inventory: yes, yet there %s %zu [device] section%s (the first at "
+		       "line %u)",
+		       c->n_devices == 1 ? "is" : "are", c->n_devices, c->n_devices == 1 ? "" : "s",
+		       c->devices[0].line);
 
 	if (c->max_connections_per_ip > c->max_connections) {
 		unsigned line = p->kasad_key_line[KASAD_MAX_CONNECTIONS_PER_IP];

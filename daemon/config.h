@@ -64,6 +64,10 @@ struct config {
 	uint64_t request_deadline_usec; /* a request's head and body, default 10 s */
 	size_t url_max;			/* default 2048, 414 beyond */
 	size_t header_max;		/* all header lines, default 8192, 431 beyond */
+	/* "empty_inventory = yes": no [device] section, on purpose.  A reload
+	 * that would drop every device is refused without it (an empty or
+	 * truncated file is not taken for "no devices"). */
+	bool empty_inventory;
 	struct config_device *devices;
 	size_t n_devices;
 };

@@ -130,6 +130,24 @@ static void on_status_timer(struct loop_source *s, uint64_t now, void *userdata)
 	loop_timer_set(s, now + USEC_PER_SEC);
 }
 
+/*
+ * A reload that would leave kasad without a device it serves is a file cut
+ * short or emptied (an editor, a deployment) far more often than a wish:
+ * the file must say so.
+ */
+static int reload_check(struct daemon *d, const struct config *c)
+{
+	size_t old = registry_count(d->registry);
+
+	if (c->n_devices == 0 && old && !c->empty_inventory) {
+		log_error("%s: no [device] section: the reload would drop all %zu devices (if that "
+			  "is meant, say empty_inventory = yes in [kasad])",
+			  d->config_path, old);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void reload(struct daemon *d)
 {
 	_cleanup_free_ char *errors = NULL;
@@ -141,8 +159,11 @@ static void reload(struct daemon *d)
 	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)loop_now(d->loop));
 	log_info("reloading %s", d->config_path);
 	r = config_load_file(d->config_path, &c, &errors);
-	if (r < 0) {
+	if (r < 0)
 		print_errors(errors);
+	else if ((r = reload_check(d, c)) < 0)
+		config_free(c);
+	if (r < 0) {
 		log_error("reload failed: keeping the configuration in use");
 		systemd_notify(
 			"READY=1\nSTATUS=Reload failed; serving with the previous configuration");
@@ -284,6 +305,10 @@ static int start(struct daemon *d)
 	int r;
 
 	raise_fd_limit();
+	if (c->n_devices == 0 && !c->empty_inventory)
+		log_warning("%s: no [device] section: serving no devices (empty_inventory = yes "
+			    "says that is meant)",
+			    d->config_path);
 	signal(SIGPIPE, SIG_IGN);
 	r = loop_new(&d->loop);
 	if (r < 0)
@@ -408,8 +433,10 @@ int main(int argc, char **argv)
 	if (check) {
 		r = load_tokens(d.config, d.config_path, &d.auth);
 		if (r == 0)
-			printf("%s: ok: listen %s, %zu devices, %zu tokens\n", d.config_path,
-			       d.config->listen, d.config->n_devices, auth_count(d.auth));
+			printf("%s: ok: listen %s, %zu devices%s, %zu tokens\n", d.config_path,
+			       d.config->listen, d.config->n_devices,
+			       d.config->empty_inventory ? " (empty_inventory = yes)" : "",
+			       auth_count(d.auth));
 		auth_free(d.auth);
 		config_free(d.config);
 		return r < 0 ? 1 : 0;

@@ -127,6 +127,7 @@ static void check_defaults(const struct config *c)
 	ck_assert_uint_eq(c->request_deadline_usec, 10 * SEC);
 	ck_assert_uint_eq(c->url_max, 2048);
 	ck_assert_uint_eq(c->header_max, 8192);
+	ck_assert(!c->empty_inventory);
 }
 
 static void check_device(const struct config *c, size_t i, const char *name, const char *host,
@@ -976,6 +977,48 @@ START_TEST(test_devices_max)
 }
 END_TEST
 
+/* "No devices" must be said, and cannot be said beside a device. */
+START_TEST(test_empty_inventory)
+{
+	struct config *c;
+
+	c = load_ok("[kasad]\nempty_inventory = yes\n");
+	ck_assert(c->empty_inventory);
+	ck_assert_uint_eq(c->n_devices, 0);
+	config_free(c);
+	c = load_ok("[kasad]\nempty_inventory = no\n");
+	ck_assert(!c->empty_inventory);
+	config_free(c);
+	c = load_ok("");
+	ck_assert(!c->empty_inventory);
+	config_free(c);
+	c = load_ok("[kasad]\nempty_inventory = no\n[device \"a\"]\nhost = 192.0.2.1\n");
+	ck_assert(!c->empty_inventory);
+	ck_assert_uint_eq(c->n_devices, 1);
+	config_free(c);
+
+	expect_errors("[kasad]\nempty_inventory = yes\n\n[device \"a\"]\nhost = 192.0.2.1\n",
+		      "t:2: empty_inventory: yes, yet there is 1 [device] section (the first at "
+		      "line 4)\n");
+	expect_errors("[device \"a\"]\nhost = 192.0.2.1\n[device \"b\"]\nhost = 192.0.2.2\n"
+		      "[kasad]\nempty_inventory = on\n",
+		      "t:6: empty_inventory: yes, yet there are 2 [device] sections (the first at "
+		      "line 1)\n");
+	expect_errors("[kasad]\nempty_inventory = maybe\n",
+		      "t:2: empty_inventory: \"maybe\" is not yes or no\n");
+	expect_errors("[kasad]\nempty_inventory = yes\nempty_inventory = yes\n",
+		      "t:3: empty_inventory: given twice in [kasad] (first at line 2)\n");
+	/* It does not stand for allow_unauthenticated. */
+	c = load_ok("[kasad]\nempty_inventory = yes\n");
+	ck_assert(!c->allow_unauthenticated);
+	config_free(c);
+	expect_errors("[kasad]\nlisten = 0.0.0.0:80\nempty_inventory = yes\n",
+		      "t:2: listen: 0.0.0.0:80 is not a loopback address, and there is no tokens "
+		      "file: set tokens = FILE, or allow_unauthenticated = yes to let anyone who "
+		      "reaches it switch the plugs\n");
+}
+END_TEST
+
 /* --- files ---------------------------------------------------------------- */
 
 START_TEST(test_missing_file)
@@ -1127,6 +1170,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_too_many_errors);
 	tcase_add_test(tc, test_devices_max);
+	tcase_add_test(tc, test_empty_inventory);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_file_limits);
