@@ -1333,6 +1333,22 @@ bool config_loopback(const struct sockaddr *sa)
 	return sa->sa_family == AF_UNIX;
 }
 
+size_t config_plug_count(const struct config *c)
+{
+	size_t n = 0;
+
+	/* As registry_apply() shares them: the same host, as written, and port. */
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct config_device *d = &c->devices[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = c->devices[j].port == d->port && streq(c->devices[j].host, d->host);
+		n += !seen;
+	}
+	return n;
+}
+
 const struct config_device *config_find_device(const struct config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_devices; i++)

@@ -94,6 +94,10 @@ int config_parse_duration(const char *s, uint64_t *ret_usec);
 /* 127.0.0.0/8, ::1, ::ffff:127.x.y.z, or a unix socket. */
 bool config_loopback(const struct sockaddr *sa);
 
+/* The plugs c names: devices on the same host (as written) and port share
+ * one, and its one connection. */
+size_t config_plug_count(const struct config *c);
+
 /* Find a device section by name; borrowed, NULL when absent. */
 const struct config_device *config_find_device(const struct config *c, const char *name);
 

@@ -21,6 +21,20 @@
 #include "systemd.h"
 #include "util.h"
 
+/*
+ * Open files kasad holds besides one socket per plug and one per HTTP
+ * connection (an /events stream is one of those).  Counted on a running
+ * kasad under notify-run with a watchdog (ls /proc/PID/fd): stdin, stdout,
+ * stderr, the epoll descriptors of sd-event and of libmicrohttpd, the
+ * signalfd, the timerfds of the monotonic clock and of the watchdog, and
+ * the listening socket: 9.  Not open there, counted all the same: the
+ * journal's socket, sd_notify()'s while it sends, the HTTP server's spare
+ * descriptor, and the configuration or tokens file while a reload reads it.
+ */
+#define FDS_BASE 13
+/* Name lookups run on glibc's getaddrinfo_a() threads, at most 20 of them by
+ * default, each with a socket to a name server and perhaps /etc/hosts open. */
+#define FDS_RESOLVER 40
 /* After shutdown_timeout, what still waits gets 503; this long for those
  * answers to go out (a few hundred bytes each: one pass of the loop, unless
  * the loop is very busy), then kasad exits whatever is left. */
@@ -37,6 +51,7 @@ struct daemon {
 	struct loop_source *sig_term, *sig_int, *sig_hup;
 	struct loop_source *status_timer, *stop_timer;
 	char listen[64];
+	unsigned max_connections; /* the HTTP server's: a reload does not change it */
 	size_t last_online;
 	bool stopping;
 	bool stop_overdue; /* shutdown_timeout has passed */
@@ -130,10 +145,68 @@ static void on_status_timer(struct loop_source *s, uint64_t now, void *userdata)
 	loop_timer_set(s, now + USEC_PER_SEC);
 }
 
+static const char *limit_text(rlim_t v, char *buf, size_t size)
+{
+	if (v == RLIM_INFINITY)
+		return "unlimited";
+	snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/*
+ * Does c fit the open file limit?  Each plug keeps a socket, each HTTP
+ * connection is one, and kasad has FDS_BASE + FDS_RESOLVER more.
+ *
+ * With raise, the soft limit goes up to the hard one: kasad never calls
+ * select(), and a soft limit of 1024 is only there for programs that do
+ * (systemd.exec(5), LimitNOFILE=).  All the way rather than to the count,
+ * because the count is an estimate and descriptors come and go (lookups,
+ * a reload reading its files); the kernel grows the table only as used.
+ * Where the hard limit cannot be the soft one (above fs.nr_open), as far
+ * as needed.  Without raise (--check-config), the hard limit is what kasad
+ * could raise itself to.  Too few: one line with the numbers, -EMFILE.
+ */
+static int check_fds(const char *path, const struct config *c, unsigned max_connections, bool raise)
+{
+	size_t plugs = config_plug_count(c);
+	uint64_t need = plugs + (uint64_t)max_connections + FDS_BASE + FDS_RESOLVER;
+	struct rlimit rl, want;
+	char buf[32];
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		r = -errno;
+		log_error("cannot read the open file limit: %s", strerror(-r));
+		return r;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max) {
+		log_error("%s: need %llu open files for %zu plugs and max_connections %u, the hard "
+			  "limit is %s: raise LimitNOFILE= or lower max_connections",
+			  path, (unsigned long long)need, plugs, max_connections,
+			  limit_text(rl.rlim_max, buf, sizeof(buf)));
+		return -EMFILE;
+	}
+	if (!raise || rl.rlim_cur == rl.rlim_max)
+		return 0;
+	want = (struct rlimit){rl.rlim_max, rl.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0 || need <= rl.rlim_cur)
+		return 0;
+	want.rlim_cur = (rlim_t)need;
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return 0;
+	r = -errno;
+	log_error("%s: need %llu open files, the soft limit is %s and cannot be raised: %s", path,
+		  (unsigned long long)need, limit_text(rl.rlim_cur, buf, sizeof(buf)),
+		  strerror(-r));
+	return -EMFILE;
+}
+
 /*
  * A reload that would leave kasad without a device it serves is a file cut
  * short or emptied (an editor, a deployment) far more often than a wish:
- * the file must say so.
+ * the file must say so.  And the new inventory must fit the open file
+ * limit with the HTTP server's max_connections (a reload does not change
+ * that) and with its own (the next start uses it).
  */
 static int reload_check(struct daemon *d, const struct config *c)
 {
@@ -145,7 +218,10 @@ static int reload_check(struct daemon *d, const struct config *c)
 			  d->config_path, old);
 		return -EINVAL;
 	}
-	return 0;
+	return check_fds(d->config_path, c,
+			 c->max_connections > d->max_connections ? c->max_connections
+								 : d->max_connections,
+			 true);
 }
 
 static void reload(struct daemon *d)
@@ -274,17 +350,6 @@ static void on_signal(struct loop_source *s, int signo, void *userdata)
 		stop(d);
 }
 
-/* Each plug keeps a socket: let a thousand of them in. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int start(struct daemon *d)
 {
 	const struct config *c = d->config;
@@ -304,7 +369,10 @@ static int start(struct daemon *d)
 	const char *why = NULL;
 	int r;
 
-	raise_fd_limit();
+	r = check_fds(d->config_path, c, c->max_connections, true);
+	if (r < 0)
+		return r;
+	d->max_connections = c->max_connections;
 	if (c->n_devices == 0 && !c->empty_inventory)
 		log_warning("%s: no [device] section: serving no devices (empty_inventory = yes "
 			    "says that is meant)",
@@ -432,6 +500,8 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		r = load_tokens(d.config, d.config_path, &d.auth);
+		if (r == 0)
+			r = check_fds(d.config_path, d.config, d.config->max_connections, false);
 		if (r == 0)
 			printf("%s: ok: listen %s, %zu devices%s, %zu tokens\n", d.config_path,
 			       d.config->listen, d.config->n_devices,

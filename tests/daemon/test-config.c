@@ -1019,6 +1019,25 @@ START_TEST(test_empty_inventory)
 }
 END_TEST
 
+/* One plug per host, as written, and port: what kasad's open files count. */
+START_TEST(test_plug_count)
+{
+	struct config *c = load_ok("");
+
+	ck_assert_uint_eq(config_plug_count(c), 0);
+	config_free(c);
+	c = load_ok("[device \"strip\"]\nhost = 192.0.2.1\n"
+		    "[device \"s0\"]\nhost = 192.0.2.1\noutlet = 0\n"
+		    "[device \"s1\"]\nhost = 192.0.2.1\nport = 9999\noutlet = 1\n"
+		    "[device \"other-port\"]\nhost = 192.0.2.1\nport = 10000\n"
+		    "[device \"lamp\"]\nhost = lamp.lan\n"
+		    "[device \"lamp-again\"]\nhost = lamp.lan\noutlet = 1\n");
+	ck_assert_uint_eq(c->n_devices, 6);
+	ck_assert_uint_eq(config_plug_count(c), 3);
+	config_free(c);
+}
+END_TEST
+
 /* --- files ---------------------------------------------------------------- */
 
 START_TEST(test_missing_file)
@@ -1171,6 +1190,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_too_many_errors);
 	tcase_add_test(tc, test_devices_max);
 	tcase_add_test(tc, test_empty_inventory);
+	tcase_add_test(tc, test_plug_count);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_file_limits);
