@@ -282,7 +282,9 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 	}
 	if (!path)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (a reload
+	 * would stop the loop); fstat() below refuses it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fail(path, -errno, ret_errors, "cannot open the tokens file: %s",
 			    strerror(errno));

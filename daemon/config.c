@@ -89,6 +89,7 @@ enum kasad_key {
 	KASAD_REQUEST_DEADLINE,
 	KASAD_URL_MAX,
 	KASAD_HEADER_MAX,
+	KASAD_EMPTY_INVENTORY,
 	KASAD_KEYS,
 };
 
@@ -119,6 +120,7 @@ static const struct key kasad_keys[KASAD_KEYS] = {
 				    5 * USEC_PER_MIN, false},
 	[KASAD_URL_MAX] = {"url_max", VALUE_SIZE, 256, 8192, false},
 	[KASAD_HEADER_MAX] = {"header_max", VALUE_SIZE, 1024, 32768, false},
+	[KASAD_EMPTY_INVENTORY] = {"empty_inventory", VALUE_BOOL, 0, 0, false},
 };
 
 enum device_key {
@@ -721,7 +723,9 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 
 	switch (k->type) {
 	case VALUE_BOOL:
-		set_bool(p, k, value, &c->allow_unauthenticated);
+		set_bool(p, k, value,
+			 i == KASAD_EMPTY_INVENTORY ? &c->empty_inventory
+						    : &c->allow_unauthenticated);
 		return;
 	case VALUE_PATH:
 		set_path(p, k, value, &c->tokens);
@@ -797,6 +801,7 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 	case KASAD_ALLOW_UNAUTHENTICATED:
 	case KASAD_ALLOWED_HOSTS:
 	case KASAD_CORS_ORIGINS:
+	case KASAD_EMPTY_INVENTORY:
 	case KASAD_KEYS:
 		break;
 	}
@@ -1089,6 +1094,14 @@ static void check_all(struct parser *p)
 		}
 	}
 
+	/* "No devices, on purpose" beside devices: one of them is a mistake. */
+	if (c->empty_inventory && c->n_devices)
+		report(p, p->kasad_key_line[KASAD_EMPTY_INVENTORY],
+		       "empty_inventory: yes, yet there %s %zu [device] section%s (the first at "
+		       "line %u)",
+		       c->n_devices == 1 ? "is" : "are", c->n_devices, c->n_devices == 1 ? "" : "s",
+		       c->devices[0].line);
+
 	if (c->max_connections_per_ip > c->max_connections) {
 		unsigned line = p->kasad_key_line[KASAD_MAX_CONNECTIONS_PER_IP];
 
@@ -1219,6 +1232,17 @@ int config_load_string(const char *text, const char *name, struct config **ret_c
 	return parse(name, text, len, name, ret_config, ret_errors);
 }
 
+static const char *not_regular(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "not a regular file (a FIFO)";
+	if (S_ISSOCK(mode))
+		return "not a regular file (a socket)";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "not a regular file (a device)";
+	return "not a regular file";
+}
+
 int config_load_file(const char *path, struct config **ret_config, char **ret_errors)
 {
 	_cleanup_close_ int fd = -1;
@@ -1226,17 +1250,24 @@ int config_load_file(const char *path, struct config **ret_config, char **ret_er
 	size_t len = 0, alloc = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * Without O_NONBLOCK, opening a FIFO waits for a writer: kasad would
+	 * hang at start, and a SIGHUP would stop the whole loop.  Only a
+	 * regular file is a configuration; O_NONBLOCK means nothing to one.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fail(path, -errno, NULL, ret_errors);
 	if (fstat(fd, &st) < 0)
 		return fail(path, -errno, NULL, ret_errors);
 	if (S_ISDIR(st.st_mode))
 		return fail(path, -EISDIR, NULL, ret_errors);
-	if (S_ISREG(st.st_mode) && st.st_size > CONFIG_FILE_MAX)
+	if (!S_ISREG(st.st_mode))
+		return fail(path, -EINVAL, not_regular(st.st_mode), ret_errors);
+	if (st.st_size > CONFIG_FILE_MAX)
 		return fail(path, -EFBIG, "too large (more than 1 MiB)", ret_errors);
 
-	/* Read to the end even so: it may be a pipe, or growing. */
+	/* Read to the end even so: it may be growing. */
 	for (;;) {
 		ssize_t n;
 
@@ -1300,6 +1331,22 @@ bool config_loopback(const struct sockaddr *sa)
 		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return sa->sa_family == AF_UNIX;
+}
+
+size_t config_plug_count(const struct config *c)
+{
+	size_t n = 0;
+
+	/* As registry_apply() shares them: the same host, as written, and port. */
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct config_device *d = &c->devices[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = c->devices[j].port == d->port && streq(c->devices[j].host, d->host);
+		n += !seen;
+	}
+	return n;
 }
 
 const struct config_device *config_find_device(const struct config *c, const char *name)

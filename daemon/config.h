@@ -64,6 +64,10 @@ struct config {
 	uint64_t request_deadline_usec; /* a request's head and body, default 10 s */
 	size_t url_max;			/* default 2048, 414 beyond */
 	size_t header_max;		/* all header lines, default 8192, 431 beyond */
+	/* "empty_inventory = yes": no [device] section, on purpose.  A reload
+	 * that would drop every device is refused without it (an empty or
+	 * truncated file is not taken for "no devices"). */
+	bool empty_inventory;
 	struct config_device *devices;
 	size_t n_devices;
 };
@@ -73,6 +77,9 @@ struct config {
  * when the file cannot be read, -ENOMEM) and *ret_errors, if not NULL, gets
  * an owned string (free()) of one or more lines "FILE:LINE: what is wrong",
  * each ending in '\n'.  On success *ret_config is owned (config_free()).
+ * Only a regular file is read, and nothing blocks: a FIFO, a socket or a
+ * device is -EINVAL ("FILE: not a regular file (a FIFO)"), a directory
+ * -EISDIR.
  */
 int config_load_file(const char *path, struct config **ret_config, char **ret_errors);
 /* The same from text in memory; name stands for the file in messages. */
@@ -86,6 +93,10 @@ int config_parse_duration(const char *s, uint64_t *ret_usec);
 
 /* 127.0.0.0/8, ::1, ::ffff:127.x.y.z, or a unix socket. */
 bool config_loopback(const struct sockaddr *sa);
+
+/* The plugs c names: devices on the same host (as written) and port share
+ * one, and its one connection. */
+size_t config_plug_count(const struct config *c);
 
 /* Find a device section by name; borrowed, NULL when absent. */
 const struct config_device *config_find_device(const struct config *c, const char *name);

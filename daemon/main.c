@@ -21,6 +21,25 @@
 #include "systemd.h"
 #include "util.h"
 
+/*
+ * Open files kasad holds besides one socket per plug and one per HTTP
+ * connection (an /events stream is one of those).  Counted on a running
+ * kasad under notify-run with a watchdog (ls /proc/PID/fd): stdin, stdout,
+ * stderr, the epoll descriptors of sd-event and of libmicrohttpd, the
+ * signalfd, the timerfds of the monotonic clock and of the watchdog, and
+ * the listening socket: 9.  Not open there, counted all the same: the
+ * journal's socket, sd_notify()'s while it sends, the HTTP server's spare
+ * descriptor, and the configuration or tokens file while a reload reads it.
+ */
+#define FDS_BASE 13
+/* Name lookups run on glibc's getaddrinfo_a() threads, at most 20 of them by
+ * default, each with a socket to a name server and perhaps /etc/hosts open. */
+#define FDS_RESOLVER 40
+/* After shutdown_timeout, what still waits gets 503; this long for those
+ * answers to go out (a few hundred bytes each: one pass of the loop, unless
+ * the loop is very busy), then kasad exits whatever is left. */
+#define STOP_GRACE_USEC USEC_PER_SEC
+
 struct daemon {
 	const char *config_path;
 	struct config *config;
@@ -32,8 +51,10 @@ struct daemon {
 	struct loop_source *sig_term, *sig_int, *sig_hup;
 	struct loop_source *status_timer, *stop_timer;
 	char listen[64];
+	unsigned max_connections; /* the HTTP server's: a reload does not change it */
 	size_t last_online;
 	bool stopping;
+	bool stop_overdue; /* shutdown_timeout has passed */
 };
 
 static void usage(FILE *f)
@@ -124,6 +145,85 @@ static void on_status_timer(struct loop_source *s, uint64_t now, void *userdata)
 	loop_timer_set(s, now + USEC_PER_SEC);
 }
 
+static const char *limit_text(rlim_t v, char *buf, size_t size)
+{
+	if (v == RLIM_INFINITY)
+		return "unlimited";
+	snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/*
+ * Does c fit the open file limit?  Each plug keeps a socket, each HTTP
+ * connection is one, and kasad has FDS_BASE + FDS_RESOLVER more.
+ *
+ * With raise, the soft limit goes up to the hard one: kasad never calls
+ * select(), and a soft limit of 1024 is only there for programs that do
+ * (systemd.exec(5), LimitNOFILE=).  All the way rather than to the count,
+ * because the count is an estimate and descriptors come and go (lookups,
+ * a reload reading its files); the kernel grows the table only as used.
+ * Where the hard limit cannot be the soft one (above fs.nr_open), as far
+ * as needed.  Without raise (--check-config), the hard limit is what kasad
+ * could raise itself to.  Too few: one line with the numbers, -EMFILE.
+ */
+static int check_fds(const char *path, const struct config *c, unsigned max_connections, bool raise)
+{
+	size_t plugs = config_plug_count(c);
+	uint64_t need = plugs + (uint64_t)max_connections + FDS_BASE + FDS_RESOLVER;
+	struct rlimit rl, want;
+	char buf[32];
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		r = -errno;
+		log_error("cannot read the open file limit: %s", strerror(-r));
+		return r;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max) {
+		log_error("%s: need %llu open files for %zu plugs and max_connections %u, the hard "
+			  "limit is %s: raise LimitNOFILE= or lower max_connections",
+			  path, (unsigned long long)need, plugs, max_connections,
+			  limit_text(rl.rlim_max, buf, sizeof(buf)));
+		return -EMFILE;
+	}
+	if (!raise || rl.rlim_cur == rl.rlim_max)
+		return 0;
+	want = (struct rlimit){rl.rlim_max, rl.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0 || need <= rl.rlim_cur)
+		return 0;
+	want.rlim_cur = (rlim_t)need;
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return 0;
+	r = -errno;
+	log_error("%s: need %llu open files, the soft limit is %s and cannot be raised: %s", path,
+		  (unsigned long long)need, limit_text(rl.rlim_cur, buf, sizeof(buf)),
+		  strerror(-r));
+	return -EMFILE;
+}
+
+/*
+ * A reload that would leave kasad without a device it serves is a file cut
+ * short or emptied (an editor, a deployment) far more often than a wish:
+ * the file must say so.  And the new inventory must fit the open file
+ * limit with the HTTP server's max_connections (a reload does not change
+ * that) and with its own (the next start uses it).
+ */
+static int reload_check(struct daemon *d, const struct config *c)
+{
+	size_t old = registry_count(d->registry);
+
+	if (c->n_devices == 0 && old && !c->empty_inventory) {
+		log_error("%s: no [device] section: the reload would drop all %zu devices (if that "
+			  "is meant, say empty_inventory = yes in [kasad])",
+			  d->config_path, old);
+		return -EINVAL;
+	}
+	return check_fds(d->config_path, c,
+			 c->max_connections > d->max_connections ? c->max_connections
+								 : d->max_connections,
+			 true);
+}
+
 static void reload(struct daemon *d)
 {
 	_cleanup_free_ char *errors = NULL;
@@ -135,8 +235,11 @@ static void reload(struct daemon *d)
 	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)loop_now(d->loop));
 	log_info("reloading %s", d->config_path);
 	r = config_load_file(d->config_path, &c, &errors);
-	if (r < 0) {
+	if (r < 0)
 		print_errors(errors);
+	else if ((r = reload_check(d, c)) < 0)
+		config_free(c);
+	if (r < 0) {
 		log_error("reload failed: keeping the configuration in use");
 		systemd_notify(
 			"READY=1\nSTATUS=Reload failed; serving with the previous configuration");
@@ -195,18 +298,27 @@ static void on_stopped(void *userdata)
 static void on_stop_timer(struct loop_source *s, uint64_t now, void *userdata)
 {
 	struct daemon *d = userdata;
+	unsigned active = http_active(d->http);
 
-	/* Whatever still waits on a plug gets 503 now; one more second for
-	 * those answers to go out, then stop regardless. */
-	if (http_active(d->http)) {
-		log_info("stopping: %u requests unanswered in time, answering 503",
-			 http_active(d->http));
-		http_abort_all(d->http, HTTP_ABORT_SHUTDOWN);
-		loop_timer_set(s, now + USEC_PER_SEC);
+	/* shutdown_timeout is up: whatever still waits on a plug gets 503 now,
+	 * event streams are ended, and STOP_GRACE_USEC later kasad stops
+	 * regardless.  What is left then (a client that does not read, a
+	 * stream whose end cannot go out) is cut off with the process: the
+	 * timer does not wait for it again, nor for the connection timeout. */
+	if (!d->stop_overdue && active) {
+		d->stop_overdue = true;
+		log_info("stopping: %u requests unanswered in time, answering 503", active);
 		loop_source_free(d->status_timer);
 		d->status_timer = NULL;
-		if (http_active(d->http))
+		http_abort_all(d->http, HTTP_ABORT_SHUTDOWN);
+		if (http_active(d->http)) {
+			loop_timer_set(s, now + STOP_GRACE_USEC);
 			return;
+		}
+	} else if (active) {
+		log_warning("stopping: cutting off %u connections %.1f s after shutdown_timeout "
+			    "(event streams or answers their clients do not read)",
+			    active, (double)STOP_GRACE_USEC / USEC_PER_SEC);
 	}
 	loop_exit(d->loop, 0);
 }
@@ -238,17 +350,6 @@ static void on_signal(struct loop_source *s, int signo, void *userdata)
 		stop(d);
 }
 
-/* Each plug keeps a socket: let a thousand of them in. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int start(struct daemon *d)
 {
 	const struct config *c = d->config;
@@ -268,7 +369,14 @@ static int start(struct daemon *d)
 	const char *why = NULL;
 	int r;
 
-	raise_fd_limit();
+	r = check_fds(d->config_path, c, c->max_connections, true);
+	if (r < 0)
+		return r;
+	d->max_connections = c->max_connections;
+	if (c->n_devices == 0 && !c->empty_inventory)
+		log_warning("%s: no [device] section: serving no devices (empty_inventory = yes "
+			    "says that is meant)",
+			    d->config_path);
 	signal(SIGPIPE, SIG_IGN);
 	r = loop_new(&d->loop);
 	if (r < 0)
@@ -393,8 +501,12 @@ int main(int argc, char **argv)
 	if (check) {
 		r = load_tokens(d.config, d.config_path, &d.auth);
 		if (r == 0)
-			printf("%s: ok: listen %s, %zu devices, %zu tokens\n", d.config_path,
-			       d.config->listen, d.config->n_devices, auth_count(d.auth));
+			r = check_fds(d.config_path, d.config, d.config->max_connections, false);
+		if (r == 0)
+			printf("%s: ok: listen %s, %zu devices%s, %zu tokens\n", d.config_path,
+			       d.config->listen, d.config->n_devices,
+			       d.config->empty_inventory ? " (empty_inventory = yes)" : "",
+			       auth_count(d.auth));
 		auth_free(d.auth);
 		config_free(d.config);
 		return r < 0 ? 1 : 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* By path: a plain "config.h" would find autoconf's at the top of the tree. */
@@ -126,6 +127,7 @@ static void check_defaults(const struct config *c)
 	ck_assert_uint_eq(c->request_deadline_usec, 10 * SEC);
 	ck_assert_uint_eq(c->url_max, 2048);
 	ck_assert_uint_eq(c->header_max, 8192);
+	ck_assert(!c->empty_inventory);
 }
 
 static void check_device(const struct config *c, size_t i, const char *name, const char *host,
@@ -975,6 +977,67 @@ START_TEST(test_devices_max)
 }
 END_TEST
 
+/* "No devices" must be said, and cannot be said beside a device. */
+START_TEST(test_empty_inventory)
+{
+	struct config *c;
+
+	c = load_ok("[kasad]\nempty_inventory = yes\n");
+	ck_assert(c->empty_inventory);
+	ck_assert_uint_eq(c->n_devices, 0);
+	config_free(c);
+	c = load_ok("[kasad]\nempty_inventory = no\n");
+	ck_assert(!c->empty_inventory);
+	config_free(c);
+	c = load_ok("");
+	ck_assert(!c->empty_inventory);
+	config_free(c);
+	c = load_ok("[kasad]\nempty_inventory = no\n[device \"a\"]\nhost = 192.0.2.1\n");
+	ck_assert(!c->empty_inventory);
+	ck_assert_uint_eq(c->n_devices, 1);
+	config_free(c);
+
+	expect_errors("[kasad]\nempty_inventory = yes\n\n[device \"a\"]\nhost = 192.0.2.1\n",
+		      "t:2: empty_inventory: yes, yet there is 1 [device] section (the first at "
+		      "line 4)\n");
+	expect_errors("[device \"a\"]\nhost = 192.0.2.1\n[device \"b\"]\nhost = 192.0.2.2\n"
+		      "[kasad]\nempty_inventory = on\n",
+		      "t:6: empty_inventory: yes, yet there are 2 [device] sections (the first at "
+		      "line 1)\n");
+	expect_errors("[kasad]\nempty_inventory = maybe\n",
+		      "t:2: empty_inventory: \"maybe\" is not yes or no\n");
+	expect_errors("[kasad]\nempty_inventory = yes\nempty_inventory = yes\n",
+		      "t:3: empty_inventory: given twice in [kasad] (first at line 2)\n");
+	/* It does not stand for allow_unauthenticated. */
+	c = load_ok("[kasad]\nempty_inventory = yes\n");
+	ck_assert(!c->allow_unauthenticated);
+	config_free(c);
+	expect_errors("[kasad]\nlisten = 0.0.0.0:80\nempty_inventory = yes\n",
+		      "t:2: listen: 0.0.0.0:80 is not a loopback address, and there is no tokens "
+		      "file: set tokens = FILE, or allow_unauthenticated = yes to let anyone who "
+		      "reaches it switch the plugs\n");
+}
+END_TEST
+
+/* One plug per host, as written, and port: what kasad's open files count. */
+START_TEST(test_plug_count)
+{
+	struct config *c = load_ok("");
+
+	ck_assert_uint_eq(config_plug_count(c), 0);
+	config_free(c);
+	c = load_ok("[device \"strip\"]\nhost = 192.0.2.1\n"
+		    "[device \"s0\"]\nhost = 192.0.2.1\noutlet = 0\n"
+		    "[device \"s1\"]\nhost = 192.0.2.1\nport = 9999\noutlet = 1\n"
+		    "[device \"other-port\"]\nhost = 192.0.2.1\nport = 10000\n"
+		    "[device \"lamp\"]\nhost = lamp.lan\n"
+		    "[device \"lamp-again\"]\nhost = lamp.lan\noutlet = 1\n");
+	ck_assert_uint_eq(c->n_devices, 6);
+	ck_assert_uint_eq(config_plug_count(c), 3);
+	config_free(c);
+}
+END_TEST
+
 /* --- files ---------------------------------------------------------------- */
 
 START_TEST(test_missing_file)
@@ -995,6 +1058,37 @@ START_TEST(test_missing_file)
 	ck_assert_ptr_eq(c, NO_CONFIG);
 	ck_assert_str_eq(errors, DATA("config") ": Is a directory\n");
 	free(errors);
+}
+END_TEST
+
+/* A FIFO, a socket or a device is refused at once: opening a FIFO without
+ * O_NONBLOCK would wait for a writer (the alarm fails the test then). */
+START_TEST(test_not_regular)
+{
+	char dir[] = "/tmp/test-config-XXXXXX", *fifo, *expected;
+	struct config *c = NO_CONFIG;
+	char *errors = NO_ERRORS;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_gt(asprintf(&fifo, "%s/fifo", dir), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	alarm(5);
+	ck_assert_int_eq(config_load_file(fifo, &c, &errors), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_int_gt(asprintf(&expected, "%s: not a regular file (a FIFO)\n", fifo), 0);
+	ck_assert_str_eq(errors, expected);
+	free(expected);
+	free(errors);
+
+	errors = NO_ERRORS;
+	ck_assert_int_eq(config_load_file("/dev/null", &c, &errors), -EINVAL);
+	ck_assert_ptr_eq(c, NO_CONFIG);
+	ck_assert_str_eq(errors, "/dev/null: not a regular file (a device)\n");
+	free(errors);
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
 }
 END_TEST
 
@@ -1095,7 +1189,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_too_many_errors);
 	tcase_add_test(tc, test_devices_max);
+	tcase_add_test(tc, test_empty_inventory);
+	tcase_add_test(tc, test_plug_count);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_file_limits);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
