@@ -49,7 +49,7 @@ enum section {
 enum value_type {
 	VALUE_DURATION,
 	VALUE_UINT,
-	VALUE_SIZE, /* bytes, with an optional k suffix */
+	VALUE_SIZE, /* bytes, with an optional k, M or G suffix (KiB, MiB, GiB) */
 	VALUE_LISTEN,
 	VALUE_HOST,
 	VALUE_BOOL,    /* yes or no */
@@ -78,6 +78,7 @@ enum kasad_key {
 	KASAD_CONNECTION_TIMEOUT,
 	KASAD_QUEUE_MAX,
 	KASAD_BODY_MAX,
+	KASAD_ANSWER_MEMORY_MAX,
 	KASAD_TOKENS,
 	KASAD_ALLOW_UNAUTHENTICATED,
 	KASAD_ALLOWED_HOSTS,
@@ -108,6 +109,8 @@ static const struct key kasad_keys[KASAD_KEYS] = {
 				      USEC_PER_DAY, false},
 	[KASAD_QUEUE_MAX] = {"queue_max", VALUE_UINT, 1, 10000, false},
 	[KASAD_BODY_MAX] = {"body_max", VALUE_SIZE, 64, 1024 * 1024, false},
+	[KASAD_ANSWER_MEMORY_MAX] = {"answer_memory_max", VALUE_SIZE, 64 * 1024,
+				     4ULL * 1024 * 1024 * 1024, false},
 	[KASAD_TOKENS] = {"tokens", VALUE_PATH, 0, 0, false},
 	[KASAD_ALLOW_UNAUTHENTICATED] = {"allow_unauthenticated", VALUE_BOOL, 0, 0, false},
 	[KASAD_ALLOWED_HOSTS] = {"allowed_hosts", VALUE_HOSTS, 0, 0, false},
@@ -369,14 +372,16 @@ static int parse_size(const char *s, uint64_t *ret)
 	r = parse_uint(s, &end, &v);
 	if (r < 0)
 		return r;
-	if (*end == 'k' || *end == 'K') {
-		if (end[1])
+	if (*end) {
+		const char *units = "kKmMgG", *u = strchr(units, *end);
+		uint64_t scale;
+
+		if (!u || end[1])
 			return -EINVAL;
-		if (v > UINT64_MAX / 1024)
+		scale = 1ULL << (10 * ((u - units) / 2 + 1));
+		if (v > UINT64_MAX / scale)
 			return -ERANGE;
-		v *= 1024;
-	} else if (*end) {
-		return -EINVAL;
+		v *= scale;
 	}
 	*ret = v;
 	return 0;
@@ -526,7 +531,7 @@ static int parse_number(struct parser *p, const struct key *k, const char *value
 		snprintf(hi, sizeof(hi), "%" PRIu64, k->max);
 		if (r == -EINVAL) {
 			report(p, p->line, "%s: \"%s\" is not a number%s", k->name, value,
-			       k->type == VALUE_SIZE ? " of bytes (such as 4096 or 4k)" : "");
+			       k->type == VALUE_SIZE ? " of bytes (such as 4096, 4k or 64M)" : "");
 			return -EINVAL;
 		}
 		break;
@@ -774,6 +779,9 @@ static void set_kasad(struct parser *p, const char *name, const char *value)
 		break;
 	case KASAD_BODY_MAX:
 		c->body_max = (size_t)v;
+		break;
+	case KASAD_ANSWER_MEMORY_MAX:
+		c->answer_memory_max = (size_t)v;
 		break;
 	case KASAD_CLIENT_RATE:
 		c->client_rate = (unsigned)v;
@@ -1152,6 +1160,7 @@ static int config_new(const char *path, struct config **ret)
 	c->connection_timeout_usec = 30 * USEC_PER_SEC;
 	c->queue_max = 64;
 	c->body_max = 4096;
+	c->answer_memory_max = 64 * 1024 * 1024;
 	c->client_rate = 50;
 	c->client_burst = 100;
 	c->switch_rate = 60;

@@ -49,6 +49,7 @@ struct config {
 	uint64_t connection_timeout_usec; /* idle HTTP connection, default 30 s */
 	unsigned queue_max;		  /* waiting requests per plug, default 64 */
 	size_t body_max;		  /* request body cap, default 4096 */
+	size_t answer_memory_max;	  /* large answers not yet sent, in all */
 	/* Who may do what: tokens file (NULL: none, then only loopback unless
 	 * allow_unauthenticated), extra Host names, CORS origins. */
 	char *tokens;

@@ -173,6 +173,7 @@ struct http_server {
 	unsigned n_conns;
 	unsigned long shed;
 	size_t held; /* bytes of large answers not yet sent */
+	size_t held_max;
 	uint64_t log_window;
 	unsigned log_lines, log_suppressed;
 	struct loop_source *io;
@@ -703,38 +704,16 @@ static void add_headers(struct http_request *r, struct MHD_Response *resp, const
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
-int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
-	       size_t len, const char *const *headers)
+/* resp (NULL: out of memory) is the answer: for the access handler to queue,
+ * now or once the suspended request is resumed. */
+static void reply_with(struct http_request *r, unsigned status, const char *content_type,
+		       struct MHD_Response *resp, const char *const *headers)
 {
-	struct http_server *s = r->srv;
-	struct MHD_Response *resp;
-
-	if (r->response || r->gone) {
-		free(body);
-		return 0;
-	}
-	if (len >= HTTP_LARGE_ANSWER) {
-		/* Each large answer is held until its client has read it: a
-		 * bound on them all, or clients that ask and never read would
-		 * hold the daemon's memory. */
-		if (len > HTTP_HELD_MAX - s->held) {
-			free(body);
-			if (log_allowed(s))
-				log_warning("http: %s %s: %zu bytes of answers wait for their "
-					    "clients, refusing %zu more",
-					    r->method_name, r->path, s->held, len);
-			return -ENOBUFS;
-		}
-		r->held = len;
-		s->held += len;
-	}
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
-		free(body);
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		status = 500;
 		if (!resp)
-			return 0; /* out of memory: the connection is dropped */
+			return; /* out of memory: the connection is dropped */
 		add_headers(r, resp, NULL, NULL);
 	} else {
 		add_headers(r, resp, content_type, headers);
@@ -750,7 +729,48 @@ int http_reply(struct http_request *r, unsigned status, const char *content_type
 		 * MHD_run() is next called; nothing on the wire would wake it. */
 		loop_defer_arm(r->srv->kick);
 	}
+}
+
+int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
+	       size_t len, const char *const *headers)
+{
+	struct http_server *s = r->srv;
+	struct MHD_Response *resp;
+
+	if (r->response || r->gone) {
+		free(body);
+		return 0;
+	}
+	if (len >= HTTP_LARGE_ANSWER) {
+		/* Each large answer is held until its client has read it: a
+		 * bound on them all, or clients that ask and never read would
+		 * hold the daemon's memory. */
+		if (s->held && (s->held >= s->held_max || len > s->held_max - s->held)) {
+			free(body);
+			if (log_allowed(s))
+				log_warning("http: %s %s: %zu bytes of answers wait for their "
+					    "clients, refusing %zu more (answer_memory_max)",
+					    r->method_name, r->path, s->held, len);
+			return -ENOBUFS;
+		}
+		r->held = len;
+		s->held += len;
+	}
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(body);
+	reply_with(r, status, content_type, resp, headers);
 	return 0;
+}
+
+void http_reply_static(struct http_request *r, unsigned status, const char *content_type,
+		       const void *body, size_t len, const char *const *headers)
+{
+	if (r->response || r->gone)
+		return;
+	reply_with(r, status, content_type,
+		   MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT),
+		   headers);
 }
 
 static enum MHD_Result queue(struct http_request *r)
@@ -1333,6 +1353,7 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	s->idle_usec = (uint64_t)o->connection_timeout_s * USEC_PER_SEC;
 	s->max_connections = o->max_connections ? o->max_connections : 256;
 	s->suspend_timeout_usec = o->suspend_timeout_usec;
+	s->held_max = o->answer_memory_max ? o->answer_memory_max : 64 * 1024 * 1024;
 	s->spare_fd = -1;
 	if (fd < 0) {
 		fd = listen_on(o->addr, o->addrlen);

@@ -65,6 +65,7 @@ struct http_options {
 	unsigned max_connections_per_ip;
 	unsigned connection_timeout_s;
 	size_t body_max;		/* larger bodies get 413 */
+	size_t answer_memory_max;	/* large answers not yet sent, in all (see below) */
 	size_t url_max;			/* the request target, query included */
 	size_t header_max;		/* the header lines in all */
 	uint64_t request_deadline_usec; /* a request's line, headers and body */
@@ -143,12 +144,17 @@ int http_reply(struct http_request *r, unsigned status, const char *content_type
 	       size_t len, const char *const *headers);
 /*
  * Large answers that wait for slow readers are held in memory until they
- * are sent: past HTTP_HELD_MAX bytes of them in all, http_reply() refuses
- * one of HTTP_LARGE_ANSWER bytes or more with -ENOBUFS (the body is freed)
- * and the caller answers 503 instead, which is small.
+ * are sent: past answer_memory_max bytes of them in all (64 MiB unless
+ * told), http_reply() refuses one of HTTP_LARGE_ANSWER bytes or more with
+ * -ENOBUFS (the body is freed; one is always let through when none is
+ * held), and the caller answers 503 instead, which is small.
  */
 #define HTTP_LARGE_ANSWER (64 * 1024)
-#define HTTP_HELD_MAX	  (64 * 1024 * 1024)
+
+/* Answer with a body that outlives the server (compiled in): not copied,
+ * not counted in answer_memory_max.  Otherwise as http_reply(). */
+void http_reply_static(struct http_request *r, unsigned status, const char *content_type,
+		       const void *body, size_t len, const char *const *headers);
 
 /*
  * Streams: an answer whose body is written piece by piece for as long as the

@@ -273,6 +273,7 @@ static void reload(struct daemon *d)
 	    c->max_connections_per_ip != d->config->max_connections_per_ip ||
 	    c->connection_timeout_usec != d->config->connection_timeout_usec ||
 	    c->body_max != d->config->body_max || c->url_max != d->config->url_max ||
+	    c->answer_memory_max != d->config->answer_memory_max ||
 	    c->header_max != d->config->header_max ||
 	    c->request_deadline_usec != d->config->request_deadline_usec)
 		log_warning("HTTP limits changed: they take a restart");
@@ -361,6 +362,7 @@ static int start(struct daemon *d)
 		.max_connections_per_ip = c->max_connections_per_ip,
 		.connection_timeout_s = (unsigned)(c->connection_timeout_usec / USEC_PER_SEC),
 		.body_max = c->body_max,
+		.answer_memory_max = c->answer_memory_max,
 		.url_max = c->url_max,
 		.header_max = c->header_max,
 		.request_deadline_usec = c->request_deadline_usec,

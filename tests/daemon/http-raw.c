@@ -17,6 +17,11 @@
  *	to SECONDS in all; print "answered A of N", close them all, exit 0.
  *	A connection that waits in the server's backlog is not answered.
  *
+ *   http-raw -H -n N [-t SECONDS] PORT
+ *	A client that asks and does not read: N connections with a small
+ *	receive buffer send standard input, print "holding N" once it is
+ *	sent, read nothing for SECONDS, then close.
+ *
  * Only loopback: the tests talk to a kasad of their own.
  */
 #include <errno.h>
@@ -43,10 +48,17 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool small_window;
+
 static int connect_to(unsigned port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int rcvbuf = 4096;
+
+	/* Before connect(), or the window is already offered. */
+	if (small_window && fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -99,6 +111,16 @@ static int many(unsigned port, unsigned n, int timeout_ms, const char *req, size
 		fds[i] = connect_to(port);
 		send_all(fds[i], req, req_len);
 	}
+	if (small_window) {
+		struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+
+		printf("holding %u\n", n);
+		fflush(stdout);
+		nanosleep(&ts, NULL);
+		for (unsigned i = 0; i < n; i++)
+			close(fds[i]);
+		return 0;
+	}
 	while (ended < n) {
 		struct pollfd p[CONNECTIONS_MAX];
 		long long left = deadline - now_ms();
@@ -145,10 +167,13 @@ int main(int argc, char **argv)
 	long long deadline;
 	ssize_t r;
 
-	while ((c = getopt(argc, argv, "sR:n:t:")) != -1) {
+	while ((c = getopt(argc, argv, "HsR:n:t:")) != -1) {
 		switch (c) {
 		case 's':
 			half = true;
+			break;
+		case 'H':
+			small_window = true;
 			break;
 		case 'R':
 			reset_ms = (int)(strtod(optarg, NULL) * 1000);
@@ -163,8 +188,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc || n > CONNECTIONS_MAX) {
-		fprintf(stderr, "usage: http-raw [-s | -R SECONDS | -n N] [-t SECONDS] PORT\n");
+	if (optind + 1 != argc || n > CONNECTIONS_MAX || (small_window && !n)) {
+		fprintf(stderr, "usage: http-raw [-s | -R SECONDS | [-H] -n N] [-t SECONDS] PORT\n");
 		return 2;
 	}
 	port = (unsigned)strtoul(argv[optind], NULL, 10);
