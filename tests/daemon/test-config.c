@@ -377,7 +377,7 @@ START_TEST(test_bad_file)
 			"%1$s:6: request_timeout: 0 is out of range (1ms to 5m)\n"
 			"%1$s:7: offline_after: 101 is out of range (1 to 100)\n"
 			"%1$s:9: max_connections_per_ip: 11 is more than max_connections (10)\n"
-			"%1$s:10: body_max: \"2M\" is not a number of bytes (such as 4096 or 4k)\n"
+			"%1$s:10: body_max: 2M is out of range (64 to 1048576)\n"
 			"%1$s:11: colour: unknown key in [kasad]\n"
 			"%1$s:12: queue_max: empty value\n"
 			"%1$s:13: syntax error: expected \"key = value\", a [section] or a "
@@ -572,9 +572,17 @@ static const struct {
 	{"[kasad]\nbody_max = 18014398509481984k\n",
 	 "t:2: body_max: 18014398509481984k is out of range (64 to 1048576)\n"},
 	{"[kasad]\nbody_max = 4kb\n",
-	 "t:2: body_max: \"4kb\" is not a number of bytes (such as 4096 or 4k)\n"},
+	 "t:2: body_max: \"4kb\" is not a number of bytes (such as 4096, 4k or 64M)\n"},
 	{"[kasad]\nbody_max = k\n",
-	 "t:2: body_max: \"k\" is not a number of bytes (such as 4096 or 4k)\n"},
+	 "t:2: body_max: \"k\" is not a number of bytes (such as 4096, 4k or 64M)\n"},
+	{"[kasad]\nanswer_memory_max = 63k\n",
+	 "t:2: answer_memory_max: 63k is out of range (65536 to 4294967296)\n"},
+	{"[kasad]\nanswer_memory_max = 5G\n",
+	 "t:2: answer_memory_max: 5G is out of range (65536 to 4294967296)\n"},
+	{"[kasad]\nanswer_memory_max = 16777216G\n",
+	 "t:2: answer_memory_max: 16777216G is out of range (65536 to 4294967296)\n"},
+	{"[kasad]\nanswer_memory_max = 64MB\n",
+	 "t:2: answer_memory_max: \"64MB\" is not a number of bytes (such as 4096, 4k or 64M)\n"},
 	/* errors after the first are reported too */
 	{"[kasad]\nqueue_max = 0\noffline_after = 0\n[nope]\nx = 1\n[device \"d\"]\nport = 0\n",
 	 "t:2: queue_max: 0 is out of range (1 to 10000)\n"
