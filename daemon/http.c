@@ -41,6 +41,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +58,20 @@
 
 /*
  * Each connection's memory pool: the request line, the headers and the
- * response headers live in it, and libmicrohttpd clears it for every
- * request on a kept connection, so it is sized for this API's requests
- * rather than the library's 32 KiB default.  Beside the bytes of the head
- * (read into the pool), each header line and each query argument takes a
- * record of its own; the shortest of each ("a:\r\n", "a&") sets how many
- * fit in the caps.
+ * response headers live in it, and libmicrohttpd clears the whole of it
+ * for every request on a kept connection (a memset that costs as much as
+ * the rest of a cached GET at 200 KiB), so it is sized for this API's
+ * requests rather than the library's 32 KiB default.  Beside the bytes of
+ * the head, each header line and each query argument takes a record of its
+ * own, and a pool that runs out answers 431 in HTML (headers) or nothing at
+ * all (arguments).  So: room for a header line every 16 bytes of
+ * header_max, and for HTTP_ARGUMENTS_MAX query arguments, which is checked
+ * before libmicrohttpd parses them.
  */
 #define HTTP_CONNECTION_MEMORY (16 * 1024)
 #define HTTP_POOL_RECORD       64 /* a header record, rounded up */
-#define HTTP_SHORTEST_HEADER   4
-#define HTTP_SHORTEST_ARGUMENT 2
+#define HTTP_HEADER_AVERAGE    16
+#define HTTP_ARGUMENTS_MAX     256
 /* Room in the pool beside the request's head, for the response's headers. */
 #define HTTP_POOL_SPARE	   (4 * 1024)
 #define HTTP_EXTRA_HEADERS 4
@@ -84,19 +88,23 @@
 #define HTTP_LOG_WINDOW_USEC (10 * USEC_PER_SEC)
 
 /*
- * A connection: its socket, the time its current request must have arrived
- * by (0 while a request is being answered), and one watch on its socket
- * (the loop takes each descriptor once), edge-triggered, for
- * - the request's first byte, when that deadline starts: a client that
- *   sends a byte a second has its request_deadline from the first one on;
- * - the client leaving while its request or stream waits, suspended, and
- *   libmicrohttpd does not look at the socket.
+ * A connection: its socket, and the time its current request must have
+ * arrived by (0 while a request is being answered).  That deadline runs
+ * from the request's first byte: a client that sends a byte a second is cut
+ * at request_deadline.  The first byte is seen by the deadline check (the
+ * socket's time since data last came, against the time since the
+ * connection went idle), so it costs nothing per request.
+ *
+ * Its watch (edge-triggered, registered while a request or stream waits,
+ * suspended, and libmicrohttpd does not look at the socket) sees the client
+ * leave meanwhile.
  */
 struct http_conn {
 	struct http_conn *prev, *next;
 	struct http_server *srv;
 	int fd;
 	uint64_t deadline;
+	uint64_t idle_since;
 	bool begun; /* the current request's first byte has come */
 	struct loop_source *watch;
 	struct http_request *waiting; /* suspended on it */
@@ -326,6 +334,9 @@ static void on_run(struct loop_source *src, uint64_t now, void *userdata)
 
 /* --- Suspension ---------------------------------------------------------- */
 
+static void conn_watch(struct http_conn *hc);
+static void conn_unwatch(struct http_conn *hc);
+
 static void suspended_unlink(struct http_request *r)
 {
 	struct http_server *s = r->srv;
@@ -340,8 +351,10 @@ static void suspended_unlink(struct http_request *r)
 		s->suspended_tail = r->prev;
 	r->prev = r->next = NULL;
 	r->suspended = false;
-	if (r->hc)
+	if (r->hc) {
 		r->hc->waiting = NULL;
+		conn_unwatch(r->hc);
+	}
 }
 
 static void arm_deadline(struct http_server *s)
@@ -460,20 +473,40 @@ static void conn_idle(struct http_server *s, struct MHD_Connection *c)
 	if (!hc)
 		return;
 	hc->begun = false;
-	conn_set_deadline(s, hc, loop_now(s->loop) + s->idle_usec + s->request_deadline_usec);
+	hc->idle_since = loop_now(s->loop);
+	conn_set_deadline(s, hc, hc->idle_since + s->idle_usec + s->request_deadline_usec);
+}
+
+/*
+ * Has the next request begun (bytes came since the connection went idle)?
+ * Then its deadline runs from then: the last check at the latest, when
+ * none had come.
+ */
+static void conn_check_begun(struct http_server *s, struct http_conn *hc, uint64_t now)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	uint64_t idle_ms = (now - hc->idle_since) / USEC_PER_MSEC, since;
+
+	if (hc->begun || getsockopt(hc->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv) ||
+	    ti.tcpi_last_data_recv >= idle_ms)
+		return;
+	hc->begun = true;
+	since = now > HTTP_DEADLINE_CHECK_USEC ? now - HTTP_DEADLINE_CHECK_USEC : 0;
+	if (since < hc->idle_since)
+		since = hc->idle_since;
+	if (since + s->request_deadline_usec < hc->deadline)
+		hc->deadline = since + s->request_deadline_usec;
 }
 
 static void request_hangup(struct http_request *r, uint32_t revents);
 
-/* Bytes came (edge-triggered: each time more come), or the client left. */
+/* The client left, or shut down its sending side, while something waits. */
 static void on_conn_event(struct loop_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct http_conn *hc = userdata;
 
-	if (revents & EPOLLIN)
-		conn_begin(hc->srv, hc);
-	if (!(revents & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
-		return;
 	if (hc->waiting)
 		request_hangup(hc->waiting, revents);
 	else if (hc->stream && hc->stream->suspended)
@@ -481,14 +514,19 @@ static void on_conn_event(struct loop_source *src, int fd, uint32_t revents, voi
 		http_stream_end(hc->stream, true);
 }
 
-#define HTTP_CONN_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
-
-/* Register the watch afresh: what the socket is now (an end of stream seen
- * while nobody waited on it) is reported as a new edge. */
+/* Watch while something waits: registered afresh, what the socket is now
+ * (an end of stream that came before) is reported as a new edge. */
 static void conn_watch(struct http_conn *hc)
 {
 	if (hc)
-		loop_io_set(hc->watch, hc->fd, HTTP_CONN_EVENTS);
+		loop_io_set(hc->watch, hc->fd, EPOLLRDHUP | EPOLLET);
+}
+
+/* libmicrohttpd has the socket again. */
+static void conn_unwatch(struct http_conn *hc)
+{
+	if (hc)
+		loop_io_set(hc->watch, -1, 0);
 }
 
 static void listen_resume(struct http_server *s);
@@ -525,45 +563,56 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 	hc->srv = s;
 	hc->fd = ci->connect_fd;
-	/* Without the watch, the deadline starts at the request line. */
-	loop_io_add(s->loop, hc->fd, HTTP_CONN_EVENTS, on_conn_event, hc, &hc->watch);
+	/* Without the watch, a client gone is noticed at the deadline. */
+	loop_io_add(s->loop, -1, 0, on_conn_event, hc, &hc->watch);
 	hc->next = s->conns;
 	if (hc->next)
 		hc->next->prev = hc;
 	s->conns = hc;
 	*socket_context = hc;
-	conn_set_deadline(s, hc, loop_now(s->loop) + s->idle_usec + s->request_deadline_usec);
+	hc->idle_since = loop_now(s->loop);
+	conn_set_deadline(s, hc, hc->idle_since + s->idle_usec + s->request_deadline_usec);
 }
 
-/* A request that has not arrived whole in time gets 408 and its socket shut
- * down; libmicrohttpd then sees the end of the stream and closes it.
- * Nothing has been sent on it yet, so the bytes written here come first. */
+/*
+ * Answer on the socket itself and shut it down; libmicrohttpd then sees the
+ * end of the stream and closes the connection.  For a request it has not
+ * handed over yet: nothing has been sent for it, so these bytes come first.
+ */
+static void conn_refuse(struct http_conn *hc, const char *status, const char *body)
+{
+	char answer[512];
+	int n = snprintf(answer, sizeof(answer),
+			 "HTTP/1.1 %s\r\nConnection: close\r\n"
+			 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			 status, strlen(body), body);
+
+	hc->deadline = 0;
+	if (n > 0 && (size_t)n < sizeof(answer) && write(hc->fd, answer, (size_t)n) < 0) {
+		/* The client is gone or not reading: just close. */
+	}
+	shutdown(hc->fd, SHUT_RDWR);
+}
+
+/* A request that has not arrived whole in time gets 408. */
 static void on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 {
-	static const char body[] = "{\"error\":\"request_timeout\",\"message\":\"the request did "
-				   "not arrive in time\"}\n";
-	char answer[256];
-	int n = snprintf(answer, sizeof(answer),
-			 "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-			 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-			 sizeof(body) - 1, body);
 	struct http_server *s = userdata;
 	bool pending = false;
 
 	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
 		if (!hc->deadline)
 			continue;
+		conn_check_begun(s, hc, now);
 		if (hc->deadline > now) {
 			pending = true;
 			continue;
 		}
-		hc->deadline = 0;
 		log_debug("connection %d: no whole request within %.1f s, closing", hc->fd,
 			  (double)s->request_deadline_usec / USEC_PER_SEC);
-		if (write(hc->fd, answer, (size_t)n) < 0) {
-			/* The client is gone or not reading: just close. */
-		}
-		shutdown(hc->fd, SHUT_RDWR);
+		conn_refuse(hc, "408 Request Timeout",
+			    "{\"error\":\"request_timeout\",\"message\":\"the request did not "
+			    "arrive in time\"}\n");
 	}
 	s->conn_timer_armed = pending;
 	if (pending)
@@ -646,6 +695,19 @@ static void shed(struct http_server *s, int error)
 	}
 }
 
+/* An accepted connection, to libmicrohttpd.  Without the listening socket
+ * it does not set TCP_NODELAY itself (an answer is written in one go, and
+ * Nagle would hold the next one back for the client's delayed ACK). */
+static bool take(struct http_server *s, int c, const struct sockaddr_storage *ss, socklen_t len)
+{
+	int one = 1;
+
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* On failure (the per-address limit, no memory) libmicrohttpd closes
+	 * the socket and says why through its logger. */
+	return MHD_add_connection(s->mhd, c, (const struct sockaddr *)ss, len) == MHD_YES;
+}
+
 static void on_listen(struct loop_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct http_server *s = userdata;
@@ -675,9 +737,7 @@ static void on_listen(struct loop_source *src, int fd, uint32_t revents, void *u
 				log_warning("http: accept: %s", strerror(e));
 			break;
 		}
-		/* On failure (the per-address limit, no memory) libmicrohttpd
-		 * closes the socket and says why through its logger. */
-		MHD_add_connection(s->mhd, c, (struct sockaddr *)&ss, len);
+		take(s, c, &ss, len);
 	}
 	update_timer(s);
 }
@@ -789,6 +849,7 @@ static void stream_resume(struct http_stream *st)
 	if (!st->suspended)
 		return;
 	st->suspended = false;
+	conn_unwatch(st->hc);
 	MHD_resume_connection(st->req->conn);
 	loop_defer_arm(st->req->srv->kick);
 }
@@ -976,6 +1037,19 @@ static bool bad_target(const char *uri)
 	return false;
 }
 
+/* How many query arguments libmicrohttpd will make of the target. */
+static unsigned arguments(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	unsigned n;
+
+	if (!q || !q[1])
+		return 0;
+	for (n = 1; (q = strchr(q + 1, '&')); n++)
+		;
+	return n;
+}
+
 /* libmicrohttpd's URI log callback: the request line has arrived.  Its
  * return value becomes the request's *con_cls. */
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
@@ -989,6 +1063,14 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	/* The first byte, if its watch did not see it (bytes read in one go
 	 * with the answer before). */
 	conn_begin(s, hc);
+	if (hc && arguments(uri) > HTTP_ARGUMENTS_MAX) {
+		/* Before libmicrohttpd parses them into a pool without room. */
+		log_debug("connection %d: more than %u query arguments, closing", hc->fd,
+			  HTTP_ARGUMENTS_MAX);
+		conn_refuse(hc, "414 URI Too Long",
+			    "{\"error\":\"uri_too_long\",\"message\":\"more than 256 query "
+			    "arguments\"}\n");
+	}
 	if (!r)
 		return NULL;
 	r->srv = s;
@@ -1369,8 +1451,7 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	/* The head's bytes, a record for each of the most headers and query
 	 * arguments the caps let through, and the answer's headers. */
 	pool = s->url_max + s->header_max + HTTP_POOL_SPARE +
-	       HTTP_POOL_RECORD * (s->url_max / HTTP_SHORTEST_ARGUMENT +
-				   s->header_max / HTTP_SHORTEST_HEADER);
+	       HTTP_POOL_RECORD * (HTTP_ARGUMENTS_MAX + s->header_max / HTTP_HEADER_AVERAGE);
 	if (pool < HTTP_CONNECTION_MEMORY)
 		pool = HTTP_CONNECTION_MEMORY;
 	s->local_len = sizeof(s->local);
@@ -1482,8 +1563,7 @@ void http_quiesce(struct http_server *s)
 
 			if (c < 0)
 				break;
-			/* libmicrohttpd closes it if it cannot take it. */
-			if (MHD_add_connection(s->mhd, c, (struct sockaddr *)&ss, len) == MHD_YES)
+			if (take(s, c, &ss, len))
 				drained++;
 		}
 		close(s->listen_fd);
