@@ -61,6 +61,17 @@ static int relay_state(const struct ctl *c, const struct kasa_sysinfo *info, boo
 	return ctl_error(c, "get_sysinfo: the reply has neither relay_state nor children");
 }
 
+/* Read sysinfo, then the relay state that toggle and check look at. */
+static int load_state(struct ctl *c, bool *ret_on)
+{
+	struct kasa_sysinfo info;
+	int r = ctl_load(c, &info);
+
+	if (r == KASACTL_EXIT_OK)
+		r = relay_state(c, &info, ret_on);
+	return r;
+}
+
 static int print_state(const struct ctl *c, bool on)
 {
 	_cleanup_json_ struct json_object *obj = NULL;
@@ -104,13 +115,9 @@ int cmd_switch(struct ctl *c, bool on)
 
 int cmd_toggle(struct ctl *c)
 {
-	struct kasa_sysinfo info;
 	bool on;
-	int r;
+	int r = load_state(c, &on);
 
-	r = ctl_load(c, &info);
-	if (r == KASACTL_EXIT_OK)
-		r = relay_state(c, &info, &on);
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	return do_switch(c, !on);
@@ -118,13 +125,9 @@ int cmd_toggle(struct ctl *c)
 
 int cmd_check(struct ctl *c)
 {
-	struct kasa_sysinfo info;
 	bool on;
-	int r;
+	int r = load_state(c, &on);
 
-	r = ctl_load(c, &info);
-	if (r == KASACTL_EXIT_OK)
-		r = relay_state(c, &info, &on);
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	return print_state(c, on);

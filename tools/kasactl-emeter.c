@@ -22,6 +22,16 @@ static int check_emeter(const struct ctl *c, const struct kasa_sysinfo *info)
 	return ctl_error(c, "the device has no energy meter (feature \"%s\")", feature);
 }
 
+/* ctl_load(), then check_emeter(). */
+static int load_metered(struct ctl *c, struct kasa_sysinfo *info)
+{
+	int r = ctl_load(c, info);
+
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	return check_emeter(c, info);
+}
+
 static int emeter_query(struct ctl *c, const char *child_id, struct kasa_emeter *ret)
 {
 	_cleanup_json_ struct json_object *reply = NULL;
@@ -83,9 +93,7 @@ int cmd_emeter(struct ctl *c)
 	bool strip;
 	int r;
 
-	r = ctl_load(c, &info);
-	if (r == KASACTL_EXIT_OK)
-		r = check_emeter(c, &info);
+	r = load_metered(c, &info);
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	strip = c->outlet < 0 && info.outlet_count > 0;
@@ -242,9 +250,7 @@ static int cmd_stats(struct ctl *c, bool daily, int year, int month)
 	unsigned summed = 0;
 	int r;
 
-	r = ctl_load(c, &info);
-	if (r == KASACTL_EXIT_OK)
-		r = check_emeter(c, &info);
+	r = load_metered(c, &info);
 	if (r != KASACTL_EXIT_OK)
 		return r;
 
