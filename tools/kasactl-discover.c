@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kasactl.h"
+#include "kasactl-cmd.h"
+#include "kasactl-ctl.h"
 
 /* UDP loses packets: ask a few times over the wait (PROTOCOL.md section 6). */
 #define DISCOVER_SENDS 3

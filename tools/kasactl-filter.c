@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kasactl.h"
+#include "kasactl-cmd.h"
+#include "kasactl-ctl.h"
 
 /* Far beyond any frame a plug sends (a real sysinfo is under 9 KB). */
 #define FILTER_INPUT_MAX (16u * 1024 * 1024)

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kasactl: talk to one Kasa plug directly.  Command line, error reporting and
- * the round trip shared by every device command.
+ * kasactl: talk to one Kasa plug directly.  The command line: options, the
+ * command table and the 2016 script's form.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "kasactl.h"
+#include "kasactl-cmd.h"
+#include "kasactl-ctl.h"
 
 /* A day: longer waits are surely a typo. */
 #define TIMEOUT_MAX_S	  86400.0
@@ -59,237 +59,6 @@ static const char usage_text[] =
 	"  2  usage error\n"
 	"  3  unreachable (connection refused, no route, unknown host) or timed out\n";
 
-int ctl_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kasactl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'kasactl --help' for more information.\n", stderr);
-	return KASACTL_EXIT_USAGE;
-}
-
-/* Report a problem that is not the device's fault nor the network's. */
-int ctl_error(const struct ctl *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c)
-		fprintf(stderr, "kasactl: %s: ", c->where);
-	else
-		fputs("kasactl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return KASACTL_EXIT_DEVICE;
-}
-
-/* Errors of the transport that mean "could not reach the plug in time". */
-static bool err_is_unreachable(int err)
-{
-	switch (-err) {
-	case ETIMEDOUT:
-	case ECONNREFUSED:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case EHOSTDOWN:
-	case ENETDOWN:
-	case EADDRNOTAVAIL:
-	case EAFNOSUPPORT:
-	case ENXIO:  /* name resolution failed */
-	case EAGAIN: /* temporary resolver failure */
-		return true;
-	default:
-		return false;
-	}
-}
-
-int ctl_timeout_ms(const struct ctl *c)
-{
-	uint64_t now = kasa_now_usec();
-
-	if (now >= c->deadline)
-		return 0;
-	return (int)((c->deadline - now + 999) / 1000);
-}
-
-/* One request, one reply: send req, parse the answer into a JSON object. */
-int ctl_build_error(struct ctl *c, int err)
-{
-	/* Arguments are checked before; what is left to refuse came from the
-	 * device: an outlet id made of its deviceId. */
-	if (err == -EINVAL && c->outlet >= 0)
-		return ctl_error(c, "cannot build the request: the id of outlet %d is not usable",
-				 c->outlet);
-	return ctl_error(c, "cannot build the request: %s", kasa_strerror(err));
-}
-
-int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
-{
-	_cleanup_free_ char *buf = NULL;
-	struct json_object *reply;
-	size_t len = 0;
-	int ms = ctl_timeout_ms(c);
-	int r;
-
-	if (!req)
-		return ctl_error(c, "cannot build the request: %s", strerror(ENOMEM));
-
-	r = ms > 0 ? kasa_call(c->host, c->port, req, ms, &buf, &len) : -ETIMEDOUT;
-	if (r < 0) {
-		const char *text = kasa_strerror(r);
-
-		fprintf(stderr, "kasactl: %s: %s", c->where, text);
-		if (r == -ETIMEDOUT)
-			fprintf(stderr, " (no complete reply within %g s)", c->timeout_s);
-		else if (r == -ECONNREFUSED && !strstr(text, "KLAP"))
-			fputs(" (newer firmware moves to an encrypted transport on port 80 (KLAP); "
-			      "kasactl speaks only port 9999)",
-			      stderr);
-		fputc('\n', stderr);
-		return err_is_unreachable(r) ? KASACTL_EXIT_UNREACHABLE : KASACTL_EXIT_DEVICE;
-	}
-
-	r = kasa_reply_parse(buf, len, &reply);
-	if (r < 0)
-		return ctl_error(c, "%s", kasa_strerror(r));
-	*ret_reply = reply;
-	return KASACTL_EXIT_OK;
-}
-
-/* The device answered, but not with what we asked for. */
-int ctl_device_error(const struct ctl *c, const char *what, int err,
-		     const struct kasa_device_error *derr)
-{
-	if (derr && derr->code != 0 && derr->msg[0]) {
-		char msg[sizeof(derr->msg)];
-
-		ctl_sanitize(derr->msg, msg, sizeof(msg));
-		return ctl_error(c, "%s: the device says \"%s\" (err_code %d: %s)", what, msg,
-				 derr->code, kasa_strerror(err));
-	}
-	if (derr && derr->code != 0)
-		return ctl_error(c, "%s: %s (err_code %d)", what, kasa_strerror(err), derr->code);
-	if (derr && err == -EBADMSG && derr->msg[0]) {
-		/* libkasa's reason for refusing the reply: which field. */
-		char msg[sizeof(derr->msg)];
-
-		ctl_sanitize(derr->msg, msg, sizeof(msg));
-		return ctl_error(c, "%s: %s: %s", what, kasa_strerror(err), msg);
-	}
-	return ctl_error(c, "%s: %s", what, kasa_strerror(err));
-}
-
-int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info)
-{
-	_cleanup_free_ char *req = NULL;
-	_cleanup_json_ struct json_object *reply = NULL;
-	struct kasa_device_error derr;
-	int r;
-
-	r = kasa_req_sysinfo(&req);
-	if (r < 0)
-		return ctl_build_error(c, r);
-	r = ctl_call(c, req, &reply);
-	if (r != KASACTL_EXIT_OK)
-		return r;
-	r = kasa_sysinfo_parse(reply, ret_info, &derr);
-	if (r < 0)
-		return ctl_device_error(c, "get_sysinfo", r, &derr);
-	return KASACTL_EXIT_OK;
-}
-
-/* Check --outlet against the strip and build its child id. */
-int ctl_resolve_outlet(struct ctl *c, const struct kasa_sysinfo *info)
-{
-	char model[sizeof(info->model)];
-	int r;
-
-	if (c->outlet < 0)
-		return KASACTL_EXIT_OK;
-	ctl_sanitize(info->model, model, sizeof(model));
-	if (info->outlet_count == 0) {
-		fprintf(stderr,
-			"kasactl: %s: --outlet %d: the %s is not a power strip; it has no "
-			"outlets to choose from\n",
-			c->where, c->outlet, model[0] ? model : "device");
-		return KASACTL_EXIT_USAGE;
-	}
-	if ((unsigned)c->outlet >= info->outlet_count) {
-		fprintf(stderr, "kasactl: %s: --outlet %d: no such outlet; the %s has %u (0..%u)\n",
-			c->where, c->outlet, model[0] ? model : "strip", info->outlet_count,
-			info->outlet_count - 1);
-		return KASACTL_EXIT_USAGE;
-	}
-	r = kasa_child_id(info->device_id, (unsigned)c->outlet, c->child_id);
-	if (r < 0)
-		return ctl_error(c, "cannot build the id of outlet %d from deviceId \"%s\": %s",
-				 c->outlet, info->device_id, kasa_strerror(r));
-	return KASACTL_EXIT_OK;
-}
-
-/* Device strings go to a terminal: keep control characters out. */
-void ctl_sanitize(const char *in, char *out, size_t size)
-{
-	size_t i;
-
-	if (!size)
-		return;
-	for (i = 0; in[i] && i + 1 < size; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	out[i] = '\0';
-}
-
-int ctl_print_json(struct json_object *obj)
-{
-	const char *s;
-
-	if (!obj)
-		return ctl_error(NULL, "%s", strerror(ENOMEM));
-	s = json_object_to_json_string_ext(obj,
-					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s)
-		return ctl_error(NULL, "%s", strerror(ENOMEM));
-	puts(s);
-	return KASACTL_EXIT_OK;
-}
-
-/* json-c prints doubles with 17 digits; the devices give at most 6 decimals. */
-struct json_object *ctl_json_double(double d)
-{
-	char buf[64];
-	size_t len;
-
-	if (!isfinite(d))
-		return NULL; /* json-c writes NULL as null */
-	snprintf(buf, sizeof(buf), "%.6f", d);
-	len = strlen(buf);
-	while (len > 0 && buf[len - 1] == '0' && buf[len - 2] != '.')
-		buf[--len] = '\0';
-	return json_object_new_double_s(d, buf);
-}
-
-int ctl_parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	unsigned long v;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -298,58 +67,6 @@ static bool all_digits(const char *s)
 		if (!isdigit((unsigned char)*s))
 			return false;
 	return true;
-}
-
-static int parse_port(const char *s, uint16_t *ret)
-{
-	unsigned long v;
-
-	if (ctl_parse_uint(s, 65535, &v) < 0 || v == 0)
-		return -EINVAL;
-	*ret = (uint16_t)v;
-	return 0;
-}
-
-/* HOST, HOST:PORT, [V6], [V6]:PORT or a bare V6 literal (two colons or more). */
-int ctl_parse_target(const char *arg, uint16_t default_port, char *ret_host, size_t host_size,
-		     uint16_t *ret_port)
-{
-	const char *host = arg, *port = NULL;
-	size_t host_len;
-
-	if (arg[0] == '[') {
-		const char *close = strchr(arg, ']');
-
-		if (!close)
-			return -EINVAL;
-		host = arg + 1;
-		host_len = (size_t)(close - host);
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1])
-			return -EINVAL;
-	} else {
-		const char *colon = strchr(arg, ':');
-
-		host_len = strlen(arg);
-		if (colon && !strchr(colon + 1, ':')) {
-			host_len = (size_t)(colon - arg);
-			port = colon + 1;
-		}
-	}
-	if (host_len == 0 || host_len >= host_size)
-		return -EINVAL;
-	*ret_port = default_port;
-	if (port && parse_port(port, ret_port) < 0)
-		return -EINVAL;
-	memcpy(ret_host, host, host_len);
-	ret_host[host_len] = '\0';
-	return 0;
-}
-
-void ctl_format_where(const char *host, uint16_t port, char *buf, size_t size)
-{
-	snprintf(buf, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
 }
 
 static int parse_timeout(const char *s, double *ret)
@@ -661,7 +378,7 @@ int main(int argc, char **argv)
 			h++;
 			len -= 2;
 		}
-		if (len == 0 || len >= sizeof(c.host) || parse_port(legacy_port, &c.port) < 0)
+		if (len == 0 || len >= sizeof(c.host) || ctl_parse_port(legacy_port, &c.port) < 0)
 			return ctl_usage_error("invalid host '%s' or port '%s'", target,
 					       legacy_port);
 		memcpy(c.host, h, len);

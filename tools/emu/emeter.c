@@ -14,7 +14,9 @@
 
 #include <json-c/json.h>
 
+#include "emeter.h"
 #include "emu.h"
+#include "result.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
 static int64_t days_from_civil(int y, int m, int d)
@@ -223,7 +225,7 @@ struct json_object *emeter_daystat(struct emu_meter *m, bool on, bool new_style,
 	struct day t;
 
 	if (!get_int(params, "year", 1970, 9999, &y) || !get_int(params, "month", 1, 12, &mo))
-		return device_result(EMU_ERR_ARG);
+		return result_new(EMU_ERR_ARG);
 	emeter_update(m, on, now);
 	today(&t);
 	list = json_object_new_array();
@@ -247,7 +249,7 @@ struct json_object *emeter_monthstat(struct emu_meter *m, bool on, bool new_styl
 	int y;
 
 	if (!get_int(params, "year", 1970, 9999, &y))
-		return device_result(EMU_ERR_ARG);
+		return result_new(EMU_ERR_ARG);
 	emeter_update(m, on, now);
 	today(&t);
 	list = json_object_new_array();

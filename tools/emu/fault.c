@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "emu.h"
+#include "fault.h"
 #include "kasa.h"
 
 static const char *const fault_names[] = {
@@ -38,14 +39,14 @@ int fault_from_name(const char *name, enum emu_fault *ret)
 	return -EINVAL;
 }
 
-static bool flaky_drop(struct emu_device *d)
+static bool flaky_drop(unsigned flaky, uint64_t *rng)
 {
-	return d->spec.flaky && emu_rand(&d->fault_rng) % 100 < d->spec.flaky;
+	return flaky && emu_rand(rng) % 100 < flaky;
 }
 
-bool fault_udp_answers(struct emu_device *d)
+bool fault_udp_answers(enum emu_fault fault, unsigned flaky, uint64_t *rng)
 {
-	switch (d->spec.fault) {
+	switch (fault) {
 	case EMU_FAULT_REFUSE:
 	case EMU_FAULT_BLACKHOLE:
 		return false;
@@ -61,7 +62,7 @@ bool fault_udp_answers(struct emu_device *d)
 	case EMU_FAULT_BADJSON:
 		break;
 	}
-	return !flaky_drop(d);
+	return !flaky_drop(flaky, rng);
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -85,15 +86,15 @@ static int raw_frame(uint32_t h, const char *json, size_t len, size_t part, stru
 	return 0;
 }
 
-static int garbage(struct emu_device *d, struct emu_plan *p)
+static int garbage(uint64_t *rng, struct emu_plan *p)
 {
-	size_t len = 16 + emu_rand(&d->fault_rng) % 112;
+	size_t len = 16 + emu_rand(rng) % 112;
 
 	p->buf = malloc(len);
 	if (!p->buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < len; i++)
-		p->buf[i] = (uint8_t)emu_rand(&d->fault_rng);
+		p->buf[i] = (uint8_t)emu_rand(rng);
 	/* A first byte of 0x80 or more announces over 2 GiB: never a frame. */
 	p->buf[0] |= 0x80;
 	p->len = len;
@@ -117,7 +118,8 @@ static int badjson(const char *json, size_t len, struct emu_plan *p)
 	return 0;
 }
 
-int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret)
+int fault_plan(enum emu_fault fault, unsigned flaky, unsigned drip_ms, uint64_t *rng,
+	       const char *reply, struct emu_plan *ret)
 {
 	struct emu_plan p = {.after = EMU_AFTER_KEEP};
 	size_t len = strlen(reply);
@@ -125,13 +127,13 @@ int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret)
 
 	if (len > EMU_REPLY_MAX)
 		return -EMSGSIZE;
-	if (flaky_drop(d)) {
+	if (flaky_drop(flaky, rng)) {
 		p.after = EMU_AFTER_CLOSE;
 		*ret = p;
 		return 0;
 	}
 
-	switch (d->spec.fault) {
+	switch (fault) {
 	case EMU_FAULT_NONE:
 	case EMU_FAULT_REFUSE: /* never gets a connection */
 		err = raw_frame((uint32_t)len, reply, len, len, &p);
@@ -146,7 +148,7 @@ int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret)
 		p.after = EMU_AFTER_RESET;
 		break;
 	case EMU_FAULT_GARBAGE:
-		err = garbage(d, &p);
+		err = garbage(rng, &p);
 		p.after = EMU_AFTER_CLOSE;
 		break;
 	case EMU_FAULT_TRUNCATE:
@@ -172,7 +174,7 @@ int fault_plan(struct emu_device *d, const char *reply, struct emu_plan *ret)
 		err = raw_frame((uint32_t)len, reply, len, len, &p);
 		p.chunk_min = 1;
 		p.chunk_max = 1;
-		p.interval_ms = d->spec.drip_ms;
+		p.interval_ms = drip_ms;
 		break;
 	case EMU_FAULT_BADJSON:
 		err = badjson(reply, len, &p);

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "emu.h"
+#include "hostile.h"
 
 static const char *const hostile_names[] = {
 	[EMU_HOSTILE_NONE] = "none",	   [EMU_HOSTILE_UTF8] = "utf8",
@@ -73,11 +74,11 @@ static void sysinfo_utf8(struct json_object *si)
 			prefix_str(json_object_array_get_idx(children, i), "alias", "\xfe\xff ");
 }
 
-void hostile_sysinfo(const struct emu_device *d, struct json_object *si)
+void hostile_sysinfo(enum emu_hostile mode, const char *device_id, struct json_object *si)
 {
 	struct json_object *children, *c;
 
-	switch (d->spec.hostile) {
+	switch (mode) {
 	case EMU_HOSTILE_UTF8:
 		sysinfo_utf8(si);
 		break;
@@ -97,7 +98,7 @@ void hostile_sysinfo(const struct emu_device *d, struct json_object *si)
 			char id[64];
 
 			c = json_object_new_object();
-			snprintf(id, sizeof(id), "%s%02u", d->device_id, i);
+			snprintf(id, sizeof(id), "%s%02u", device_id, i);
 			set_str(c, "id", id);
 			set_int(c, "state", 0);
 			snprintf(id, sizeof(id), "Plug %u", i + 1);
@@ -123,9 +124,9 @@ void hostile_sysinfo(const struct emu_device *d, struct json_object *si)
 	}
 }
 
-void hostile_realtime(const struct emu_device *d, struct json_object *res)
+void hostile_realtime(enum emu_hostile mode, struct json_object *res)
 {
-	if (d->spec.hostile != EMU_HOSTILE_METER)
+	if (mode != EMU_HOSTILE_METER)
 		return;
 	/* A power no plug draws, in whichever style the device speaks. */
 	if (json_object_object_get_ex(res, "power_mw", NULL))
@@ -149,13 +150,13 @@ static struct json_object *stat_entry(int year, int month, int day, bool new_sty
 	return e;
 }
 
-void hostile_stats(const struct emu_device *d, struct json_object *res, int year, int month)
+void hostile_stats(enum emu_hostile mode, bool new_style, struct json_object *res, int year,
+		   int month)
 {
 	struct json_object *list;
 	bool daily = month > 0;
-	bool new_style = d->model->meter == EMU_METER_NEW;
 
-	if (d->spec.hostile != EMU_HOSTILE_HISTORY ||
+	if (mode != EMU_HOSTILE_HISTORY ||
 	    !json_object_object_get_ex(res, daily ? "day_list" : "month_list", &list) ||
 	    !json_object_is_type(list, json_type_array))
 		return;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "loop.h"
 
 #define LOOP_EVENTS 256
 

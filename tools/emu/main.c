@@ -16,7 +16,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "emu.h"
+#include "loop.h"
+#include "model.h"
+#include "net.h"
+#include "request.h"
+#include "spec.h"
 
 #define DEFAULT_ADDR "127.0.0.1"
 #define DEFAULT_PORT 9999
@@ -43,8 +49,8 @@ static void usage(FILE *f)
 		"  -h        this help\n\n"
 		"SPEC: MODEL[,key=value...], MODEL one of:",
 		DEFAULT_PORT);
-	for (size_t i = 0; device_model_at(i); i++)
-		fprintf(f, " %s", device_model_at(i)->name);
+	for (size_t i = 0; model_at(i); i++)
+		fprintf(f, " %s", model_at(i)->name);
 	fprintf(f,
 		"\n"
 		"keys: alias=TEXT port=N state=on|off delay=MS fault=MODE flaky=PERCENT seed=N\n"
@@ -102,7 +108,7 @@ static void raise_nofile(void)
 static void print_stats(void)
 {
 	for (size_t i = 0; i < ndevices; i++) {
-		const struct emu_stats *st = &devices[i]->stats;
+		const struct emu_stats *st = &devices[i]->net.stats;
 
 		printf("stats %u requests=%llu max_inflight=%u connections=%llu\n",
 		       devices[i]->index, (unsigned long long)st->requests, st->max_inflight,
@@ -176,7 +182,7 @@ static char *ready_text(size_t *ret_len)
 	for (size_t i = 0; i < ndevices; i++) {
 		char name[96];
 
-		net_device_name(devices[i], name, sizeof(name));
+		net_name(&devices[i]->net, name, sizeof(name));
 		fprintf(f, "device %u %s %s %s\n", devices[i]->index, devices[i]->model->name, name,
 			devices[i]->device_id);
 	}
@@ -192,7 +198,7 @@ static char *ready_text(size_t *ret_len)
 static void cleanup(void)
 {
 	for (size_t i = 0; i < ndevices; i++) {
-		net_device_close(devices[i]);
+		net_close(&devices[i]->net);
 		device_free(devices[i]);
 	}
 	free(devices);
@@ -232,11 +238,11 @@ static int create_devices(const struct emu_spec *specs, size_t nspecs, unsigned 
 					index, port);
 				return -ERANGE;
 			}
-			err = net_device_bind(d, (const struct sockaddr *)addr, addrlen,
-					      (uint16_t)port);
+			err = net_bind(&d->net, (const struct sockaddr *)addr, addrlen,
+				       (uint16_t)port);
 			if (err < 0) {
-				d->port = (uint16_t)port;
-				net_device_name(d, name, sizeof(name));
+				d->net.port = (uint16_t)port;
+				net_name(&d->net, name, sizeof(name));
 				fprintf(stderr, "kasa-emu: device %u: cannot bind %s: %s\n", index,
 					name, strerror(-err));
 				return err;
@@ -339,10 +345,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* Identities depend on the first port, so two emulators differ. */
-	mac_base = (uint32_t)(emu_mix64(devices[0]->port) & 0xFFFFFF);
+	mac_base = (uint32_t)(emu_mix64(devices[0]->net.port) & 0xFFFFFF);
 	for (size_t i = 0; i < ndevices; i++) {
 		device_identity(devices[i], mac_base);
-		err = net_device_start(devices[i]);
+		err = net_start(&devices[i]->net, request_handle, devices[i]);
 		if (err < 0) {
 			fprintf(stderr, "kasa-emu: device %zu: %s\n", i, strerror(-err));
 			goto out;

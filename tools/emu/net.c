@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "fault.h"
+#include "loop.h"
+#include "net.h"
+#include "sock.h"
 #include "kasa.h"
 
 #define ACCEPT_BATCH	 64
@@ -35,7 +39,7 @@ enum conn_state {
 
 struct emu_conn {
 	struct emu_watch w;
-	struct emu_device *d;
+	struct emu_net *net;
 	struct emu_conn *next, **pprev;
 	struct kasa_reader *reader;
 	char *queue[EMU_QUEUE_MAX]; /* owned payloads; [0] is being answered */
@@ -54,7 +58,7 @@ struct emu_conn {
 
 struct emu_udp_reply {
 	struct emu_udp_reply *next, **pprev;
-	struct emu_device *d;
+	struct emu_net *net;
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	struct emu_timer timer;
@@ -63,19 +67,6 @@ struct emu_udp_reply {
 };
 
 static int spare_fd = -1;
-/* Ports taken by this process, so that port 0 never hands one out twice. */
-static uint8_t ports_used[65536 / 8];
-
-static void port_mark(uint16_t port)
-{
-	ports_used[port / 8] |= (uint8_t)(1u << (port % 8));
-}
-
-static bool port_taken(uint16_t port)
-{
-	return ports_used[port / 8] & (1u << (port % 8));
-}
-
 int net_init(void)
 {
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -89,30 +80,12 @@ void net_done(void)
 	spare_fd = -1;
 }
 
-static void addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+void net_name(const struct emu_net *net, char *buf, size_t len)
 {
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	struct sockaddr_storage ss = net->addr;
 
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-			NI_NUMERICHOST | NI_NUMERICSERV)) {
-		snprintf(buf, size, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		snprintf(buf, size, "[%s]:%s", host, serv);
-	else
-		snprintf(buf, size, "%s:%s", host, serv);
-}
-
-void net_device_name(const struct emu_device *d, char *buf, size_t len)
-{
-	struct sockaddr_storage ss = d->addr;
-
-	if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(d->port);
-	else
-		((struct sockaddr_in *)&ss)->sin_port = htons(d->port);
-	addr_text((struct sockaddr *)&ss, d->addrlen, buf, len);
+	sock_set_port(&ss, net->port);
+	sock_addr_text((struct sockaddr *)&ss, net->addrlen, buf, len);
 }
 
 /* --- TCP connections ------------------------------------------------------- */
@@ -138,7 +111,7 @@ static void conn_free(struct emu_defer *df)
 
 static void conn_close(struct emu_conn *c, bool reset)
 {
-	struct emu_device *d = c->d;
+	struct emu_net *net = c->net;
 
 	if (c->w.fd < 0)
 		return;
@@ -148,13 +121,13 @@ static void conn_close(struct emu_conn *c, bool reset)
 		setsockopt(c->w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	if (emu_verbose)
-		fprintf(stderr, "kasa-emu: [%u] %s %s\n", d->index, c->peer,
+		fprintf(stderr, "kasa-emu: [%u] %s %s\n", net->index, c->peer,
 			reset ? "reset" : "closed");
 	loop_del(&c->w);
 	close(c->w.fd);
 	c->w.fd = -1;
 	loop_timer_cancel(&c->timer);
-	d->stats.inflight -= c->count;
+	net->stats.inflight -= c->count;
 	for (unsigned i = 0; i < c->count; i++)
 		free(c->queue[i]);
 	c->count = 0;
@@ -165,7 +138,7 @@ static void conn_close(struct emu_conn *c, bool reset)
 	*c->pprev = c->next;
 	if (c->next)
 		c->next->pprev = c->pprev;
-	d->nconns--;
+	net->nconns--;
 	c->defer.cb = conn_free;
 	loop_defer(&c->defer);
 }
@@ -179,12 +152,12 @@ static void conn_dequeue(struct emu_conn *c)
 	c->count--;
 	memmove(&c->queue[0], &c->queue[1], c->count * sizeof(c->queue[0]));
 	memmove(&c->qlen[0], &c->qlen[1], c->count * sizeof(c->qlen[0]));
-	c->d->stats.inflight--;
+	c->net->stats.inflight--;
 }
 
 static bool conn_enqueue(struct emu_conn *c, const char *payload, size_t len)
 {
-	struct emu_stats *st = &c->d->stats;
+	struct emu_stats *st = &c->net->stats;
 	char *copy;
 
 	/* A client this far ahead is pipelining without end: drop it. */
@@ -207,13 +180,14 @@ static bool conn_enqueue(struct emu_conn *c, const char *payload, size_t len)
 	if (st->inflight > st->max_inflight)
 		st->max_inflight = st->inflight;
 	if (emu_verbose)
-		fprintf(stderr, "kasa-emu: [%u] %s > %s\n", c->d->index, c->peer, copy);
+		fprintf(stderr, "kasa-emu: [%u] %s > %s\n", c->net->index, c->peer, copy);
 	return true;
 }
 
 static void conn_respond(struct emu_conn *c, char *reply)
 {
-	int err = fault_plan(c->d, reply, &c->plan);
+	int err = fault_plan(c->net->spec->fault, c->net->spec->flaky, c->net->spec->drip_ms,
+			     c->net->fault_rng, reply, &c->plan);
 
 	free(reply);
 	if (err < 0) {
@@ -265,8 +239,8 @@ static void conn_flush(struct emu_conn *c)
 		ssize_t w;
 
 		if (p->chunk_max) {
-			size_t seg = p->chunk_min +
-				     emu_rand(&c->d->fault_rng) % (p->chunk_max - p->chunk_min + 1);
+			size_t seg = p->chunk_min + emu_rand(c->net->fault_rng) %
+							    (p->chunk_max - p->chunk_min + 1);
 
 			if (n > seg)
 				n = seg;
@@ -296,7 +270,7 @@ static void conn_flush(struct emu_conn *c)
 /* Start on the next queued request, if any. */
 static void conn_next(struct emu_conn *c)
 {
-	struct emu_device *d = c->d;
+	struct emu_net *net = c->net;
 	char *reply;
 
 	loop_timer_cancel(&c->timer);
@@ -304,25 +278,25 @@ static void conn_next(struct emu_conn *c)
 		c->state = CONN_IDLE;
 		if (c->peer_eof)
 			conn_close(c, false);
-		else if (d->spec.idle_ms)
+		else if (net->spec->idle_ms)
 			loop_timer_arm(&c->timer,
-				       loop_now_usec() + (uint64_t)d->spec.idle_ms * 1000u);
+				       loop_now_usec() + (uint64_t)net->spec->idle_ms * 1000u);
 		return;
 	}
-	reply = device_handle(d, c->queue[0], c->qlen[0], false);
+	reply = net->handle(net->userdata, c->queue[0], c->qlen[0], false);
 	if (!reply) {
 		/* Not a JSON object: a real plug hangs up too. */
 		conn_close(c, false);
 		return;
 	}
 	if (emu_verbose)
-		fprintf(stderr, "kasa-emu: [%u] %s < %s%s%s\n", d->index, c->peer, reply,
-			d->spec.fault ? " fault=" : "",
-			d->spec.fault ? fault_name(d->spec.fault) : "");
-	if (d->spec.delay_ms) {
+		fprintf(stderr, "kasa-emu: [%u] %s < %s%s%s\n", net->index, c->peer, reply,
+			net->spec->fault ? " fault=" : "",
+			net->spec->fault ? fault_name(net->spec->fault) : "");
+	if (net->spec->delay_ms) {
 		c->reply = reply;
 		c->state = CONN_DELAY;
-		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)d->spec.delay_ms * 1000u);
+		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)net->spec->delay_ms * 1000u);
 		return;
 	}
 	conn_respond(c, reply);
@@ -443,7 +417,7 @@ static void shed_connection(int lfd)
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void conn_new(struct emu_device *d, int fd, const struct sockaddr *peer, socklen_t len)
+static void conn_new(struct emu_net *net, int fd, const struct sockaddr *peer, socklen_t len)
 {
 	struct emu_conn *c = calloc(1, sizeof(*c));
 	int one = 1;
@@ -454,34 +428,34 @@ static void conn_new(struct emu_device *d, int fd, const struct sockaddr *peer, 
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->d = d;
+	c->net = net;
 	c->w.fd = fd;
 	c->w.cb = conn_io;
 	c->timer.cb = conn_timer;
 	c->events = EPOLLIN;
-	addr_text(peer, len, c->peer, sizeof(c->peer));
+	sock_addr_text(peer, len, c->peer, sizeof(c->peer));
 	if (loop_add(&c->w, EPOLLIN) < 0) {
 		kasa_reader_free(c->reader);
 		free(c);
 		close(fd);
 		return;
 	}
-	c->next = d->conns;
+	c->next = net->conns;
 	if (c->next)
 		c->next->pprev = &c->next;
-	c->pprev = &d->conns;
-	d->conns = c;
-	d->nconns++;
-	d->stats.connections++;
+	c->pprev = &net->conns;
+	net->conns = c;
+	net->nconns++;
+	net->stats.connections++;
 	if (emu_verbose)
-		fprintf(stderr, "kasa-emu: [%u] %s connected\n", d->index, c->peer);
-	if (d->spec.idle_ms)
-		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)d->spec.idle_ms * 1000u);
+		fprintf(stderr, "kasa-emu: [%u] %s connected\n", net->index, c->peer);
+	if (net->spec->idle_ms)
+		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)net->spec->idle_ms * 1000u);
 }
 
 static void tcp_accept(struct emu_watch *w, uint32_t events)
 {
-	struct emu_device *d = emu_container_of(w, struct emu_device, tcp);
+	struct emu_net *net = emu_container_of(w, struct emu_net, tcp);
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
@@ -494,11 +468,11 @@ static void tcp_accept(struct emu_watch *w, uint32_t events)
 				shed_connection(w->fd);
 			return;
 		}
-		if (d->nconns >= EMU_CONNS_MAX) {
+		if (net->nconns >= EMU_CONNS_MAX) {
 			close(fd);
 			continue;
 		}
-		conn_new(d, fd, (struct sockaddr *)&peer, len);
+		conn_new(net, fd, (struct sockaddr *)&peer, len);
 	}
 }
 
@@ -509,78 +483,80 @@ static void udp_unlink(struct emu_udp_reply *u)
 	*u->pprev = u->next;
 	if (u->next)
 		u->next->pprev = u->pprev;
-	u->d->nudp_pending--;
+	u->net->nudp_pending--;
 }
 
 static void udp_fire(struct emu_timer *t)
 {
 	struct emu_udp_reply *u = emu_container_of(t, struct emu_udp_reply, timer);
 
-	sendto(u->d->udp.fd, u->data, u->len, MSG_DONTWAIT, (struct sockaddr *)&u->to, u->tolen);
+	sendto(u->net->udp.fd, u->data, u->len, MSG_DONTWAIT, (struct sockaddr *)&u->to, u->tolen);
 	udp_unlink(u);
 	free(u);
 }
 
-static void udp_later(struct emu_device *d, const uint8_t *data, size_t len,
+static void udp_later(struct emu_net *net, const uint8_t *data, size_t len,
 		      const struct sockaddr_storage *to, socklen_t tolen)
 {
 	struct emu_udp_reply *u;
 
-	if (d->nudp_pending >= EMU_UDP_PENDING_MAX)
+	if (net->nudp_pending >= EMU_UDP_PENDING_MAX)
 		return;
 	u = calloc(1, sizeof(*u) + len);
 	if (!u)
 		return;
-	u->d = d;
+	u->net = net;
 	u->to = *to;
 	u->tolen = tolen;
 	u->len = len;
 	memcpy(u->data, data, len);
 	u->timer.cb = udp_fire;
-	if (loop_timer_arm(&u->timer, loop_now_usec() + (uint64_t)d->spec.delay_ms * 1000u) < 0) {
+	if (loop_timer_arm(&u->timer, loop_now_usec() + (uint64_t)net->spec->delay_ms * 1000u) <
+	    0) {
 		free(u);
 		return;
 	}
-	u->next = d->udp_pending;
+	u->next = net->udp_pending;
 	if (u->next)
 		u->next->pprev = &u->next;
-	u->pprev = &d->udp_pending;
-	d->udp_pending = u;
-	d->nudp_pending++;
+	u->pprev = &net->udp_pending;
+	net->udp_pending = u;
+	net->nudp_pending++;
 }
 
-static void udp_datagram(struct emu_device *d, uint8_t *buf, size_t n,
+static void udp_datagram(struct emu_net *net, uint8_t *buf, size_t n,
 			 const struct sockaddr_storage *from, socklen_t fromlen)
 {
 	char peer[64] = "";
 	char *reply;
 	size_t len;
 
-	if (!fault_udp_answers(d))
+	if (!fault_udp_answers(net->spec->fault, net->spec->flaky, net->fault_rng))
 		return;
 	kasa_decrypt(buf, n);
 	buf[n] = '\0';
 	if (emu_verbose) {
-		addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
-		fprintf(stderr, "kasa-emu: [%u] udp %s > %s\n", d->index, peer, (char *)buf);
+		sock_addr_text((const struct sockaddr *)from, fromlen, peer, sizeof(peer));
+		fprintf(stderr, "kasa-emu: [%u] udp %s > %s\n", net->index, peer, (char *)buf);
 	}
-	reply = device_handle(d, (char *)buf, n, true);
+	reply = net->handle(net->userdata, (char *)buf, n, true);
 	if (!reply)
 		return;
 	if (emu_verbose)
-		fprintf(stderr, "kasa-emu: [%u] udp %s < %s\n", d->index, peer, reply);
+		fprintf(stderr, "kasa-emu: [%u] udp %s < %s\n", net->index, peer, reply);
 	len = strlen(reply);
 	kasa_encrypt(reply, len);
-	if (d->spec.delay_ms)
-		udp_later(d, (uint8_t *)reply, len, from, fromlen);
+	if (net->spec->delay_ms)
+		udp_later(net, (uint8_t *)reply, len, from, fromlen);
 	else
-		sendto(d->udp.fd, reply, len, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
+		sendto(net->udp.fd, reply, len, MSG_DONTWAIT, (const struct sockaddr *)from,
+		       fromlen);
 	free(reply);
 }
 
 static void udp_io(struct emu_watch *w, uint32_t events)
 {
-	struct emu_device *d = emu_container_of(w, struct emu_device, udp);
+	struct emu_net *net = emu_container_of(w, struct emu_net, udp);
 	static uint8_t buf[UDP_DATAGRAM_MAX + 1];
 
 	for (int i = 0; i < UDP_BATCH; i++) {
@@ -594,129 +570,84 @@ static void udp_io(struct emu_watch *w, uint32_t events)
 		/* Oversized datagrams (MSG_TRUNC reports their real size) are dropped. */
 		if (n == 0 || n > UDP_DATAGRAM_MAX)
 			continue;
-		udp_datagram(d, buf, (size_t)n, &from, fromlen);
+		udp_datagram(net, buf, (size_t)n, &from, fromlen);
 	}
 }
 
 /* --- Devices --------------------------------------------------------------- */
 
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
+int net_bind(struct emu_net *net, const struct sockaddr *addr, socklen_t addrlen, uint16_t port)
 {
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-}
-
-static uint16_t get_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-}
-
-/* One attempt: TCP first (any port when port is 0), then UDP on the same. */
-static int bind_pair(struct emu_device *d, struct sockaddr_storage *ss, socklen_t len,
-		     uint16_t port, bool listening)
-{
-	int one = 1, t, u, err;
-	socklen_t sl = len;
-
-	set_port(ss, port);
-	t = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t < 0)
-		return -errno;
-	/* A test can restart at once on the same port despite TIME_WAIT. */
-	setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(t, (struct sockaddr *)ss, len) < 0 ||
-	    getsockname(t, (struct sockaddr *)ss, &sl) < 0)
-		goto fail_t;
-	if (port == 0 && port_taken(get_port(ss))) {
-		close(t);
-		return -EADDRINUSE;
-	}
-	/* Listen now: nobody else can share a listening port. */
-	if (listening && listen(t, SOMAXCONN) < 0)
-		goto fail_t;
-	u = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (u < 0)
-		goto fail_t;
-	if (bind(u, (struct sockaddr *)ss, len) < 0) {
-		err = -errno;
-		close(u);
-		close(t);
-		return err;
-	}
-	d->tcp.fd = t;
-	d->udp.fd = u;
-	d->port = get_port(ss);
-	port_mark(d->port);
-	return 0;
-fail_t:
-	err = -errno;
-	close(t);
-	return err;
-}
-
-int net_device_bind(struct emu_device *d, const struct sockaddr *addr, socklen_t addrlen,
-		    uint16_t port)
-{
-	bool listening = d->spec.fault != EMU_FAULT_REFUSE;
+	bool listening = net->spec->fault != EMU_FAULT_REFUSE;
 	int err = -EINVAL;
 
-	if (addrlen > sizeof(d->addr))
+	if (addrlen > sizeof(net->addr))
 		return -EINVAL;
-	memcpy(&d->addr, addr, addrlen);
-	d->addrlen = addrlen;
+	memcpy(&net->addr, addr, addrlen);
+	net->addrlen = addrlen;
 	for (int i = 0; i < (port ? 1 : BIND_TRIES); i++) {
-		struct sockaddr_storage ss = d->addr;
+		struct sockaddr_storage ss = net->addr;
 
-		err = bind_pair(d, &ss, addrlen, port, listening);
+		err = sock_bind_pair(&ss, addrlen, port, listening, &net->tcp.fd, &net->udp.fd);
+		if (err >= 0)
+			net->port = sock_port(&ss);
 		if (err != -EADDRINUSE || port)
 			break;
 	}
 	return err;
 }
 
-int net_device_start(struct emu_device *d)
+void net_setup(struct emu_net *net, unsigned index, const struct emu_spec *spec,
+	       uint64_t *fault_rng)
+{
+	net->index = index;
+	net->spec = spec;
+	net->fault_rng = fault_rng;
+	net->tcp.fd = -1;
+	net->udp.fd = -1;
+}
+
+int net_start(struct emu_net *net, emu_net_handle_cb handle, void *userdata)
 {
 	int err;
 
-	d->tcp.cb = tcp_accept;
-	d->udp.cb = udp_io;
+	net->handle = handle;
+	net->userdata = userdata;
+	net->tcp.cb = tcp_accept;
+	net->udp.cb = udp_io;
 	/* "refuse": bound but not listening, so connecting is refused. */
-	if (d->spec.fault != EMU_FAULT_REFUSE) {
-		err = loop_add(&d->tcp, EPOLLIN);
+	if (net->spec->fault != EMU_FAULT_REFUSE) {
+		err = loop_add(&net->tcp, EPOLLIN);
 		if (err < 0)
 			return err;
 	}
-	return loop_add(&d->udp, EPOLLIN);
+	return loop_add(&net->udp, EPOLLIN);
 }
 
-void net_device_drop(struct emu_device *d)
+void net_drop(struct emu_net *net)
 {
-	while (d->conns)
-		conn_close(d->conns, false);
+	while (net->conns)
+		conn_close(net->conns, false);
 }
 
-void net_device_close(struct emu_device *d)
+void net_close(struct emu_net *net)
 {
-	net_device_drop(d);
-	while (d->udp_pending) {
-		struct emu_udp_reply *u = d->udp_pending;
+	net_drop(net);
+	while (net->udp_pending) {
+		struct emu_udp_reply *u = net->udp_pending;
 
 		loop_timer_cancel(&u->timer);
 		udp_unlink(u);
 		free(u);
 	}
-	if (d->tcp.fd >= 0) {
-		loop_del(&d->tcp);
-		close(d->tcp.fd);
-		d->tcp.fd = -1;
+	if (net->tcp.fd >= 0) {
+		loop_del(&net->tcp);
+		close(net->tcp.fd);
+		net->tcp.fd = -1;
 	}
-	if (d->udp.fd >= 0) {
-		loop_del(&d->udp);
-		close(d->udp.fd);
-		d->udp.fd = -1;
+	if (net->udp.fd >= 0) {
+		loop_del(&net->udp);
+		close(net->udp.fd);
+		net->udp.fd = -1;
 	}
 }

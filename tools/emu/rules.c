@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 
 #include "emu.h"
+#include "result.h"
+#include "rules.h"
 
 /* A stored rule's JSON text; larger ones are refused as invalid. */
 #define RULE_TEXT_MAX 2048
@@ -45,6 +47,24 @@ static int find(const struct emu_rules *r, const char *id)
 		if (!strcmp(params_id(r->list[i]), id))
 			return (int)i;
 	return -1;
+}
+
+/* The index of the rule whose id params names, its id in *ret_id (borrowed
+ * from params) when ret_id is not NULL; else the device error: EMU_ERR_ARG
+ * without an id, EMU_ERR_ENTRY for an unknown one. */
+static int find_param(const struct emu_rules *r, struct json_object *params, const char **ret_id)
+{
+	const char *id = params_id(params);
+	int i;
+
+	if (!id)
+		return EMU_ERR_ARG;
+	i = find(r, id);
+	if (i < 0)
+		return EMU_ERR_ENTRY;
+	if (ret_id)
+		*ret_id = id;
+	return i;
 }
 
 /* A copy of params with the given id, or NULL when params will not do. */
@@ -87,14 +107,14 @@ static struct json_object *add_rule(struct emu_rules *r, struct json_object *par
 	uint64_t a, b;
 
 	if (r->count >= r->max)
-		return device_result(EMU_ERR_FULL);
+		return result_new(EMU_ERR_FULL);
 	a = emu_mix64(r->id_seed ^ r->next_id);
 	b = emu_mix64(a + r->next_id);
 	r->next_id++;
 	snprintf(id, sizeof(id), "%016llX%016llX", (unsigned long long)a, (unsigned long long)b);
 	rule = make_rule(params, id);
 	if (!rule)
-		return device_result(EMU_ERR_ARG);
+		return result_new(EMU_ERR_ARG);
 	r->list[r->count++] = rule;
 	res = json_object_new_object();
 	json_object_object_add(res, "id", json_object_new_string(id));
@@ -104,37 +124,30 @@ static struct json_object *add_rule(struct emu_rules *r, struct json_object *par
 
 static struct json_object *edit_rule(struct emu_rules *r, struct json_object *params)
 {
-	const char *id = params_id(params);
 	struct json_object *rule;
-	int i;
+	const char *id;
+	int i = find_param(r, params, &id);
 
-	if (!id)
-		return device_result(EMU_ERR_ARG);
-	i = find(r, id);
 	if (i < 0)
-		return device_result(EMU_ERR_ENTRY);
+		return result_new(i);
 	rule = make_rule(params, id);
 	if (!rule)
-		return device_result(EMU_ERR_ARG);
+		return result_new(EMU_ERR_ARG);
 	json_object_put(r->list[i]);
 	r->list[i] = rule;
-	return device_result(0);
+	return result_new(0);
 }
 
 static struct json_object *delete_rule(struct emu_rules *r, struct json_object *params)
 {
-	const char *id = params_id(params);
-	int i;
+	int i = find_param(r, params, NULL);
 
-	if (!id)
-		return device_result(EMU_ERR_ARG);
-	i = find(r, id);
 	if (i < 0)
-		return device_result(EMU_ERR_ENTRY);
+		return result_new(i);
 	json_object_put(r->list[i]);
 	memmove(&r->list[i], &r->list[i + 1], (r->count - (unsigned)i - 1) * sizeof(r->list[0]));
 	r->count--;
-	return device_result(0);
+	return result_new(0);
 }
 
 struct json_object *rules_call(struct emu_rules *r, const char *method, struct json_object *params,
@@ -150,7 +163,7 @@ struct json_object *rules_call(struct emu_rules *r, const char *method, struct j
 		return delete_rule(r, params);
 	if (!strcmp(method, "delete_all_rules")) {
 		rules_clear(r);
-		return device_result(0);
+		return result_new(0);
 	}
 	return NULL;
 }

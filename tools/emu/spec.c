@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "emu.h"
+#include "model.h"
+#include "spec.h"
 
 #define SPEC_LINE_MAX 1024
 #define SPEC_FILE_MAX EMU_DEVICES_MAX
@@ -125,7 +127,7 @@ int spec_parse(const char *text, struct emu_spec *ret)
 	memcpy(buf, text, len + 1);
 
 	item = strtok_r(buf, ",", &save);
-	if (!item || !(s.model = device_model_find(item))) {
+	if (!item || !(s.model = model_find(item))) {
 		fprintf(stderr, "kasa-emu: unknown model in SPEC '%s' (see -h)\n", text);
 		return -EINVAL;
 	}

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* kasactl: what its files share.  Not installed. */
-#ifndef KASACTL_H
-#define KASACTL_H
+/*
+ * kasactl: what every command shares (kasactl-ctl.c): one invocation against
+ * one device, its error reporting, the round trip and small parsers.  Not
+ * installed.
+ */
+#ifndef KASACTL_CTL_H
+#define KASACTL_CTL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,44 +49,35 @@ struct ctl {
 	char child_id[KASA_ID_MAX]; /* set by ctl_resolve_outlet() */
 };
 
-/* kasactl.c */
+/* Each of these returns an exit code and prints its own errors. */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_error(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A builder's failure (kasa_req_*()) as an error message and exit status. */
 int ctl_build_error(struct ctl *c, int err);
 int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply);
+/* ctl_call() on what a builder made: built is what it returned, req what it
+ * made (taken, freed here). */
+int ctl_send(struct ctl *c, int built, char *req, struct json_object **ret_reply);
 int ctl_device_error(const struct ctl *c, const char *what, int err,
 		     const struct kasa_device_error *derr);
 int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info);
 int ctl_resolve_outlet(struct ctl *c, const struct kasa_sysinfo *info);
+/* ctl_sysinfo(), then with --outlet ctl_resolve_outlet(). */
+int ctl_load(struct ctl *c, struct kasa_sysinfo *ret_info);
+int ctl_print_json(struct json_object *obj);
+
+/* The child id with --outlet, NULL without (borrowed from c). */
+const char *ctl_child(const struct ctl *c);
 int ctl_timeout_ms(const struct ctl *c);
 void ctl_sanitize(const char *in, char *out, size_t size);
-int ctl_print_json(struct json_object *obj);
 struct json_object *ctl_json_double(double d);
+/* With --outlet, add "outlet" and "child_id" to obj. */
+void ctl_json_add_outlet(const struct ctl *c, struct json_object *obj);
 int ctl_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+/* 1..65535 */
+int ctl_parse_port(const char *s, uint16_t *ret);
 int ctl_parse_target(const char *arg, uint16_t default_port, char *ret_host, size_t host_size,
 		     uint16_t *ret_port);
 void ctl_format_where(const char *host, uint16_t port, char *buf, size_t size);
-
-/* kasactl-cmd.c: each returns an exit code and prints its own errors. */
-int cmd_switch(struct ctl *c, bool on);
-int cmd_toggle(struct ctl *c);
-int cmd_check(struct ctl *c);
-int cmd_status(struct ctl *c);
-int cmd_emeter(struct ctl *c);
-int cmd_daily(struct ctl *c, int year, int month);
-int cmd_monthly(struct ctl *c, int year);
-int cmd_led(struct ctl *c, bool on);
-int cmd_alias(struct ctl *c, const char *alias);
-int cmd_reboot(struct ctl *c);
-int cmd_time(struct ctl *c);
-int cmd_raw(struct ctl *c, const char *json);
-
-/* kasactl-discover.c */
-int cmd_discover(const char *target, double timeout_s, bool json);
-
-/* kasactl-filter.c: stdin to stdout. */
-int cmd_encode(bool base64, bool header);
-int cmd_decode(bool base64, bool header);
 
 #endif

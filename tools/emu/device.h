@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kasa-emu: the state of one emulated device (device.c): its identity, its
+ * outlets with their meters, its rule tables and its network side.
+ * request.c answers requests on it.
+ */
+#ifndef EMU_DEVICE_H
+#define EMU_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emeter.h"
+#include "emu.h"
+#include "loop.h"
+#include "model.h"
+#include "net.h"
+#include "rules.h"
+#include "spec.h"
+
+struct emu_outlet {
+	char alias[EMU_ALIAS_MAX];
+	bool on;
+	uint64_t on_since; /* monotonic usec when on */
+	struct emu_meter meter;
+};
+
+struct emu_device {
+	unsigned index;
+	struct emu_spec spec;
+	const struct emu_model *model;
+
+	/* identity */
+	char device_id[41];
+	char mac[18];
+	int rssi;
+
+	/* state */
+	char alias[EMU_ALIAS_MAX];
+	bool led_off;
+	unsigned outlets;
+	struct emu_outlet outlet[EMU_OUTLETS_MAX];
+	struct emu_rules countdown, schedule;
+	struct emu_timer reboot_timer;
+	uint64_t fault_rng; /* flaky, garbage, split: seeded by seed= */
+	uint64_t noise_rng; /* rssi jitter */
+
+	struct emu_net net; /* owned by net.c */
+};
+
+/* rep: the repetition number (1-based) under -n, 0 when not repeated. */
+struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsigned rep);
+void device_free(struct emu_device *d);
+/* Derive deviceId, MAC and default aliases; mac_base makes several processes differ. */
+void device_identity(struct emu_device *d, uint32_t mac_base);
+
+#endif

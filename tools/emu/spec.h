@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* kasa-emu: what one device is to be, from a SPEC string or a devices file (spec.c). */
+#ifndef EMU_SPEC_H
+#define EMU_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu.h"
+#include "fault.h"
+#include "hostile.h"
+
+struct emu_model;
+
+struct emu_spec {
+	const struct emu_model *model;
+	char alias[EMU_ALIAS_MAX]; /* "" when not given */
+	int port;		   /* -1 when not given */
+	bool on;
+	unsigned delay_ms;
+	unsigned drip_ms;
+	unsigned idle_ms; /* close idle connections after this long; 0 never */
+	enum emu_fault fault;
+	enum emu_hostile hostile;
+	unsigned flaky; /* percent of requests dropped */
+	uint64_t seed;
+	bool has_seed;
+	double power_w; /* load when on; 0 picks one from the device index */
+};
+
+/* Parse "MODEL[,key=value...]"; prints what is wrong on stderr. */
+int spec_parse(const char *text, struct emu_spec *ret);
+/* Append each SPEC line of path to *specs (realloc'd). */
+int spec_load_file(const char *path, struct emu_spec **specs, size_t *count);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kasactl: the commands, called by kasactl.c.  Each returns an exit code and
+ * prints its own errors.  Not installed.
+ */
+#ifndef KASACTL_CMD_H
+#define KASACTL_CMD_H
+
+#include <stdbool.h>
+
+struct ctl;
+
+/* kasactl-cmd.c */
+int cmd_switch(struct ctl *c, bool on);
+int cmd_toggle(struct ctl *c);
+int cmd_check(struct ctl *c);
+int cmd_status(struct ctl *c);
+int cmd_led(struct ctl *c, bool on);
+int cmd_alias(struct ctl *c, const char *alias);
+int cmd_reboot(struct ctl *c);
+int cmd_time(struct ctl *c);
+int cmd_raw(struct ctl *c, const char *json);
+
+/* kasactl-emeter.c */
+int cmd_emeter(struct ctl *c);
+int cmd_daily(struct ctl *c, int year, int month);
+int cmd_monthly(struct ctl *c, int year);
+
+/* kasactl-discover.c */
+int cmd_discover(const char *target, double timeout_s, bool json);
+
+/* kasactl-filter.c: stdin to stdout. */
+int cmd_encode(bool base64, bool header);
+int cmd_decode(bool base64, bool header);
+
+#endif
