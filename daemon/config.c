@@ -550,6 +550,27 @@ void config_free(struct config *c)
 	free(c);
 }
 
+int config_dump(const struct config *c, FILE *f)
+{
+	size_t n;
+	const struct schema_key *keys = schema_keys(SCHEMA_DEVICE, &n);
+
+	fputs("# kasad --dump-config: the configuration in effect, every default filled in\n"
+	      "[kasad]\n",
+	      f);
+	schema_dump(SCHEMA_KASAD, c, true, f);
+	if (c->n_devices) {
+		fputs("\n# One section per device:\n", f);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "#   %-14s %s\n", keys[i].name, keys[i].doc);
+	}
+	for (size_t i = 0; i < c->n_devices; i++) {
+		fprintf(f, "\n[device \"%s\"]\n", c->devices[i].name);
+		schema_dump(SCHEMA_DEVICE, &c->devices[i], false, f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
 bool config_loopback(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)

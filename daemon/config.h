@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/kasad/kasad.conf"
@@ -90,6 +91,14 @@ int config_load_file(const char *path, struct config **ret_config, char **ret_er
 int config_load_string(const char *text, const char *name, struct config **ret_config,
 		       char **ret_errors);
 void config_free(struct config *c);
+
+/*
+ * Write c as a configuration file that loads to the same configuration:
+ * [kasad] with every key and its value (defaults too, each with its doc
+ * line), then each [device "NAME"].  No secret is in a configuration, only
+ * the tokens file's name.  -EIO when f has an error.
+ */
+int config_dump(const struct config *c, FILE *f);
 
 /* "250ms", "10s", "2m", "1h", or a bare number of seconds ("1.5").
  * -EINVAL when malformed, -ERANGE when over a day. */

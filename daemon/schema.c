@@ -22,6 +22,10 @@
 #define KIB	       1024ULL
 #define MIB	       (1024 * KIB)
 #define GIB	       (1024 * MIB)
+/* "key = value" up to this long, "key=value" beyond: never longer than the
+ * line it was read from, so never too long for inih to read back. */
+#define DUMP_SPACED_MAX 78
+
 static const struct schema_key kasad_keys[] = {
 	{"listen", SCHEMA_LISTEN, .def = "127.0.0.1:8080", KASAD(listen),
 	 .doc = "where the HTTP API listens: ADDR:PORT, [ADDR6]:PORT or PORT (on 127.0.0.1)"},
@@ -137,6 +141,29 @@ static void store_number(const struct schema_key *k, void *base, uint64_t v)
 		break;
 	default:
 		assert(!"a number is 2, 4 or 8 bytes");
+	}
+}
+
+static uint64_t load_number(const struct schema_key *k, const void *base)
+{
+	const void *f = (const char *)base + k->offset;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v = 0;
+
+	switch (k->size) {
+	case sizeof(v16):
+		memcpy(&v16, f, sizeof(v16));
+		return v16;
+	case sizeof(v32):
+		memcpy(&v32, f, sizeof(v32));
+		return v32;
+	case sizeof(v):
+		memcpy(&v, f, sizeof(v));
+		return v;
+	default:
+		assert(!"a number is 2, 4 or 8 bytes");
+		return 0;
 	}
 }
 
@@ -371,3 +398,74 @@ int schema_set_defaults(enum schema_section s, void *base, struct diag *d)
 	return 0;
 }
 
+static void put(FILE *f, const char *name, const char *const *words, size_t n)
+{
+	size_t len = strlen(name) + 3;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(words[i]) + (i > 0);
+	fprintf(f, "%s%s", name, len <= DUMP_SPACED_MAX ? " = " : "=");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? " " : "", words[i]);
+	fputc('\n', f);
+}
+
+/* k's value as it would be written; NULL when it is not set. */
+static const char *value_text(const struct schema_key *k, const void *base, char *buf, size_t size)
+{
+	const void *f = (const char *)base + k->offset;
+	uint64_t v;
+
+	switch (k->type) {
+	case SCHEMA_DURATION:
+	case SCHEMA_UINT:
+	case SCHEMA_SIZE:
+		v = load_number(k, base);
+		if (k->off && v == 0)
+			return "off";
+		if (v < k->min || v > k->max)
+			return NULL;
+		if (k->type == SCHEMA_DURATION)
+			strparse_format_duration(v, buf, size);
+		else if (k->type == SCHEMA_SIZE)
+			strparse_format_size(v, buf, size);
+		else
+			snprintf(buf, size, "%" PRIu64, v);
+		return buf;
+	case SCHEMA_BOOL:
+		return *(const bool *)f ? "yes" : "no";
+	case SCHEMA_LISTEN:
+	case SCHEMA_HOST:
+	case SCHEMA_PATH:
+		return *(char *const *)f;
+	case SCHEMA_HOSTS:
+	case SCHEMA_ORIGINS:
+		break;
+	}
+	return NULL;
+}
+
+void schema_dump(enum schema_section s, const void *base, bool docs, FILE *f)
+{
+	size_t n;
+	const struct schema_key *keys = schema_keys(s, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct schema_key *k = &keys[i];
+		char buf[STRPARSE_FORMAT_MAX];
+		const char *text = value_text(k, base, buf, sizeof(buf));
+		size_t count = 0;
+
+		if (k->type == SCHEMA_HOSTS || k->type == SCHEMA_ORIGINS)
+			count = *(const size_t *)((const char *)base + k->n_offset);
+		if (docs)
+			fprintf(f, "# %s\n", k->doc);
+		if (count)
+			put(f, k->name,
+			    *(const char *const *const *)((const char *)base + k->offset), count);
+		else if (text)
+			put(f, k->name, &text, 1);
+		else if (docs)
+			fprintf(f, "# %s: not set\n", k->name);
+	}
+}

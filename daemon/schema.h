@@ -4,7 +4,7 @@
  * once, with its type, bounds, default, the field that holds it and a line
  * of documentation.  The loader (config.c) sets keys through it, the
  * defaults are its own values parsed as if read from a file, and
- * --dump-config will write every key back from it.
+ * --dump-config writes every key back from it.
  */
 #ifndef KASAD_SCHEMA_H
 #define KASAD_SCHEMA_H
@@ -65,5 +65,12 @@ int schema_set(const struct schema_key *k, const char *value, void *base, struct
 
 /* Every key of the section that has a default, set to it. */
 int schema_set_defaults(enum schema_section s, void *base, struct diag *d);
+
+/*
+ * Every key of the section as "key = value" lines that schema_set() reads
+ * back to the same values; each preceded by its doc line with docs.  A key
+ * that is not set is a comment with docs, and left out without.
+ */
+void schema_dump(enum schema_section s, const void *base, bool docs, FILE *f);
 
 #endif
