@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +15,12 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "diag.h"
 #include "sha256.h"
 #include "util.h"
 
-#define AUTH_ERRORS_MAX 20
+/* Messages shown; the next says there are more. */
+#define AUTH_ERRORS_MAX 19
 
 struct auth_entry {
 	uint8_t digest[SHA256_DIGEST_SIZE];
@@ -44,36 +45,6 @@ const char *auth_scope_name(enum auth_scope s)
 	return (unsigned)s < ARRAY_SIZE(scope_names) ? scope_names[s] : "none";
 }
 
-struct errors {
-	FILE *f;
-	char *text;
-	size_t len;
-	unsigned n;
-	const char *origin;
-};
-
-static __attribute__((format(printf, 3, 4))) void report(struct errors *e, unsigned line,
-							 const char *fmt, ...)
-{
-	va_list ap;
-
-	/* Counted even when nobody wants the text: the count is the verdict. */
-	if (e->n++ >= AUTH_ERRORS_MAX || !e->f)
-		return;
-	if (e->n == AUTH_ERRORS_MAX) {
-		fprintf(e->f, "%s: too many errors, stopped at line %u\n", e->origin, line);
-		return;
-	}
-	if (line)
-		fprintf(e->f, "%s:%u: ", e->origin, line);
-	else
-		fprintf(e->f, "%s: ", e->origin);
-	va_start(ap, fmt);
-	vfprintf(e->f, fmt, ap);
-	va_end(ap);
-	fputc('\n', e->f);
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -91,7 +62,7 @@ static bool is_token_char(char c)
 }
 
 /* One line, without its end: "SCOPE TOKEN", a comment, or nothing. */
-static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
+static void parse_line(struct auth *a, struct diag *e, unsigned line, char *s)
 {
 	struct auth_entry *ent;
 	char *scope, *token, *rest;
@@ -103,7 +74,7 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 	token = scope + strcspn(scope, " \t");
 	if (*token == '\0') {
 		/* Not quoted: the one word may well be a token. */
-		report(e, line, "expected 'SCOPE TOKEN', found one word");
+		diag_report(e, line, "expected 'SCOPE TOKEN', found one word");
 		return;
 	}
 	*token++ = '\0';
@@ -113,12 +84,12 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 		*rest++ = '\0';
 		rest += strspn(rest, " \t");
 		if (*rest != '\0' && *rest != '#') {
-			report(e, line, "expected 'SCOPE TOKEN', found more after the token");
+			diag_report(e, line, "expected 'SCOPE TOKEN', found more after the token");
 			return;
 		}
 	}
 	if (a->n == AUTH_TOKENS_MAX) {
-		report(e, line, "more than %d tokens", AUTH_TOKENS_MAX);
+		diag_report(e, line, "more than %d tokens", AUTH_TOKENS_MAX);
 		return;
 	}
 	ent = &a->entries[a->n];
@@ -130,11 +101,12 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 	if (ent->scope == AUTH_NONE) {
 		/* Quoted only when short: a token may stand where the scope should. */
 		if (strlen(scope) <= 8)
-			report(e, line, "unknown scope '%s' (read, control or admin)", scope);
+			diag_report(e, line, "unknown scope '%s' (read, control or admin)", scope);
 		else
-			report(e, line,
-			       "unknown scope, a word of %zu characters (read, control or admin)",
-			       strlen(scope));
+			diag_report(
+				e, line,
+				"unknown scope, a word of %zu characters (read, control or admin)",
+				strlen(scope));
 		return;
 	}
 	len = strlen(token);
@@ -142,16 +114,16 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 		const char *hex = token + 7;
 
 		if (len - 7 != 2 * SHA256_DIGEST_SIZE) {
-			report(e, line, "sha256: needs 64 hex digits, found %zu characters",
-			       len - 7);
+			diag_report(e, line, "sha256: needs 64 hex digits, found %zu characters",
+				    len - 7);
 			return;
 		}
 		for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
 			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
 
 			if (hi < 0 || lo < 0) {
-				report(e, line, "sha256: '%c' is not a hex digit",
-				       hi < 0 ? hex[2 * i] : hex[2 * i + 1]);
+				diag_report(e, line, "sha256: '%c' is not a hex digit",
+					    hi < 0 ? hex[2 * i] : hex[2 * i + 1]);
 				return;
 			}
 			ent->digest[i] = (uint8_t)(hi << 4 | lo);
@@ -159,20 +131,20 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 	} else {
 		for (size_t i = 0; i < len; i++)
 			if (!is_token_char(token[i])) {
-				report(e, line,
-				       "the token has a character outside ASCII '!' to '~'");
+				diag_report(e, line,
+					    "the token has a character outside ASCII '!' to '~'");
 				return;
 			}
 		if (len < AUTH_TOKEN_MIN || len > AUTH_TOKEN_MAX) {
-			report(e, line, "the token has %zu characters; %d to %d are allowed", len,
-			       AUTH_TOKEN_MIN, AUTH_TOKEN_MAX);
+			diag_report(e, line, "the token has %zu characters; %d to %d are allowed",
+				    len, AUTH_TOKEN_MIN, AUTH_TOKEN_MAX);
 			return;
 		}
 		sha256(token, len, ent->digest);
 	}
 	for (size_t i = 0; i < a->n; i++)
 		if (memcmp(a->entries[i].digest, ent->digest, SHA256_DIGEST_SIZE) == 0) {
-			report(e, line, "the same token as on line %u", a->entries[i].line);
+			diag_report(e, line, "the same token as on line %u", a->entries[i].line);
 			return;
 		}
 	a->n++;
@@ -181,75 +153,51 @@ static void parse_line(struct auth *a, struct errors *e, unsigned line, char *s)
 int auth_parse(const char *text, size_t len, const char *origin, struct auth **ret,
 	       char **ret_errors)
 {
-	struct errors e = {.origin = origin ? origin : "tokens"};
+	struct diag e = DIAG_INIT(origin ? origin : "tokens", AUTH_ERRORS_MAX);
 	struct auth *a = NULL;
 	char line[AUTH_TOKEN_MAX * 2];
-	unsigned lineno = 0;
 	size_t pos = 0;
 	int r = -ENOMEM;
 
-	if (ret_errors) {
+	if (ret_errors)
 		*ret_errors = NULL;
-		e.f = open_memstream(&e.text, &e.len);
-		if (!e.f)
-			return -ENOMEM;
-	}
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->entries = calloc(AUTH_TOKENS_MAX, sizeof(*a->entries))))
 		goto out;
 	if (len > AUTH_FILE_MAX)
-		report(&e, 0, "more than %d bytes", AUTH_FILE_MAX);
+		diag_report(&e, 0, "more than %d bytes", AUTH_FILE_MAX);
 	while (pos < len && len <= AUTH_FILE_MAX) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 
-		lineno++;
+		e.line++;
 		if (n && text[pos + n - 1] == '\r')
 			n--;
 		if (memchr(text + pos, '\0', n)) {
-			report(&e, lineno, "a NUL byte in the line");
+			diag_report(&e, e.line, "a NUL byte in the line");
 		} else if (n >= sizeof(line)) {
-			report(&e, lineno, "line longer than %zu bytes", sizeof(line) - 1);
+			diag_report(&e, e.line, "line longer than %zu bytes", sizeof(line) - 1);
 		} else {
 			memcpy(line, text + pos, n);
 			line[n] = '\0';
-			parse_line(a, &e, lineno, line);
+			parse_line(a, &e, e.line, line);
 		}
 		pos += nl ? (size_t)(nl - (text + pos)) + 1 : n;
 		if (!nl)
 			break;
 	}
-	if (e.n == 0 && a->n == 0)
-		report(&e, lineno, "no tokens (a line 'SCOPE TOKEN' is needed)");
-	r = e.n ? -EINVAL : 0;
-out:
-	if (e.f && fclose(e.f) != 0 && r == 0)
+	if (!diag_failed(&e) && a->n == 0)
+		diag_report(&e, e.line, "no tokens (a line 'SCOPE TOKEN' is needed)");
+	r = e.oom ? -ENOMEM : diag_failed(&e) ? -EINVAL : 0;
+	if (r == -EINVAL && ret_errors && diag_text(&e, ret_errors) < 0)
 		r = -ENOMEM;
-	if (r < 0) {
+out:
+	diag_done(&e);
+	if (r < 0)
 		auth_free(a);
-		if (ret_errors && e.text && e.len)
-			*ret_errors = steal_ptr(e.text);
-	} else {
+	else
 		*ret = a;
-	}
-	free(e.text);
 	return r;
-}
-
-static int fail(const char *path, int error, char **ret_errors, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(const char *path, int error, char **ret_errors, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (ret_errors && asprintf(ret_errors, "%s: %s\n", path, what) < 0)
-		*ret_errors = NULL;
-	return error;
 }
 
 int auth_load_file(const char *name, const char *base_dir, struct auth **ret, char **ret_errors)
@@ -286,17 +234,19 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 	 * would stop the loop); fstat() below refuses it. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return fail(path, -errno, ret_errors, "cannot open the tokens file: %s",
-			    strerror(errno));
+		return diag_fail(ret_errors, -errno, path, "cannot open the tokens file: %s",
+				 strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(path, -EINVAL, ret_errors, "the tokens file is not a regular file");
+		return diag_fail(ret_errors, -EINVAL, path,
+				 "the tokens file is not a regular file");
 	}
 	if (st.st_mode & shared) {
 		close(fd);
-		return fail(path, -EPERM, ret_errors,
-			    "others may read or write the tokens file (mode %04o): chmod 600 it",
-			    (unsigned)(st.st_mode & 07777));
+		return diag_fail(
+			ret_errors, -EPERM, path,
+			"others may read or write the tokens file (mode %04o): chmod 600 it",
+			(unsigned)(st.st_mode & 07777));
 	}
 	text = malloc(AUTH_FILE_MAX + 1);
 	if (!text) {
@@ -309,8 +259,8 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 				continue;
 			r = -errno;
 			close(fd);
-			return fail(path, r, ret_errors, "cannot read the tokens file: %s",
-				    strerror(-r));
+			return diag_fail(ret_errors, r, path, "cannot read the tokens file: %s",
+					 strerror(-r));
 		}
 		len += (size_t)n;
 		if (len == AUTH_FILE_MAX + 1)
@@ -318,8 +268,8 @@ int auth_load_file(const char *name, const char *base_dir, struct auth **ret, ch
 	}
 	close(fd);
 	if (len > AUTH_FILE_MAX)
-		return fail(path, -EFBIG, ret_errors, "too large (more than %d bytes)",
-			    AUTH_FILE_MAX);
+		return diag_fail(ret_errors, -EFBIG, path, "too large (more than %d bytes)",
+				 AUTH_FILE_MAX);
 	return auth_parse(text, len, path, ret, ret_errors);
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/kasad/kasad.conf"
@@ -22,33 +23,36 @@
 #define CONFIG_LIST_MAX	    32 /* allowed_hosts, cors_origins */
 #define CONFIG_PATH_MAX	    4096
 
+/*
+ * The values, defaults filled in.  Their names, bounds, defaults and docs
+ * are in one table, schema.c's; what is here is only what the code using
+ * them needs to know.
+ */
 struct config_device {
-	char *name;		     /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
-	char *host;		     /* a name or a numeric address, as written */
-	uint16_t port;		     /* default 9999 */
+	char *name; /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
+	char *host; /* a name or a numeric address, as written */
+	uint16_t port;
 	int outlet;		     /* -1: the whole plug; else 0..KASA_OUTLETS_MAX-1 */
 	uint64_t poll_interval_usec; /* 0: the daemon's poll_interval */
 	unsigned line;		     /* where its section starts */
 };
 
 struct config {
-	char *path; /* as given to config_load_file() */
-	/* listen = ADDR:PORT, [ADDR6]:PORT or PORT (then 127.0.0.1); numeric only */
-	char *listen; /* as written, default "127.0.0.1:8080" */
+	char *path;   /* as given to config_load_file() */
+	char *listen; /* as written */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_addrlen;
-	uint64_t poll_interval_usec;   /* default 10 s; 0 disables polling ("off") */
-	uint64_t request_timeout_usec; /* default 5 s: a plug's whole answer */
-	uint64_t cache_max_age_usec; /* default 2 x poll_interval (20 s); reads older go to the plug
-				      */
-	unsigned offline_after;	     /* missed polls before "offline", default 3 */
-	uint64_t backoff_max_usec;   /* longest poll interval of an offline plug, default 5 min */
-	uint64_t shutdown_timeout_usec;	  /* SIGTERM grace, default 3 s */
-	unsigned max_connections;	  /* HTTP, default 256 */
-	unsigned max_connections_per_ip;  /* default 32 */
-	uint64_t connection_timeout_usec; /* idle HTTP connection, default 30 s */
-	unsigned queue_max;		  /* waiting requests per plug, default 64 */
-	size_t body_max;		  /* request body cap, default 4096 */
+	uint64_t poll_interval_usec;	/* 0: polling is off */
+	uint64_t request_timeout_usec;	/* a plug's whole answer */
+	uint64_t cache_max_age_usec;	/* reads older go to the plug */
+	unsigned offline_after;		/* missed polls before "offline" */
+	uint64_t backoff_max_usec;	/* longest poll interval of an offline plug */
+	uint64_t shutdown_timeout_usec; /* SIGTERM grace */
+	unsigned max_connections;	/* HTTP */
+	unsigned max_connections_per_ip;
+	uint64_t connection_timeout_usec; /* idle HTTP connection */
+	unsigned queue_max;		  /* waiting requests per plug */
+	size_t body_max;		  /* request body cap */
 	size_t answer_memory_max;	  /* large answers not yet sent, in all */
 	/* Who may do what: tokens file (NULL: none, then only loopback unless
 	 * allow_unauthenticated), extra Host names, CORS origins. */
@@ -58,13 +62,13 @@ struct config {
 	size_t n_allowed_hosts;
 	char **cors_origins;
 	size_t n_cors_origins;
-	unsigned client_rate;		/* requests a second per client address, 0: no limit; 50 */
-	unsigned client_burst;		/* 100 */
-	unsigned switch_rate;		/* state changes a minute per plug, 0: no limit; 60 */
-	unsigned switch_burst;		/* 10 */
-	uint64_t request_deadline_usec; /* a request's head and body, default 10 s */
-	size_t url_max;			/* default 2048, 414 beyond */
-	size_t header_max;		/* all header lines, default 8192, 431 beyond */
+	unsigned client_rate; /* requests a second per client address, 0: no limit */
+	unsigned client_burst;
+	unsigned switch_rate; /* state changes a minute per plug, 0: no limit */
+	unsigned switch_burst;
+	uint64_t request_deadline_usec; /* a request's head and body */
+	size_t url_max;			/* 414 beyond */
+	size_t header_max;		/* all header lines, 431 beyond */
 	/* "empty_inventory = yes": no [device] section, on purpose.  A reload
 	 * that would drop every device is refused without it (an empty or
 	 * truncated file is not taken for "no devices"). */
@@ -87,6 +91,14 @@ int config_load_file(const char *path, struct config **ret_config, char **ret_er
 int config_load_string(const char *text, const char *name, struct config **ret_config,
 		       char **ret_errors);
 void config_free(struct config *c);
+
+/*
+ * Write c as a configuration file that loads to the same configuration:
+ * [kasad] with every key and its value (defaults too, each with its doc
+ * line), then each [device "NAME"].  No secret is in a configuration, only
+ * the tokens file's name.  -EIO when f has an error.
+ */
+int config_dump(const struct config *c, FILE *f);
 
 /* "250ms", "10s", "2m", "1h", or a bare number of seconds ("1.5").
  * -EINVAL when malformed, -ERANGE when over a day. */

@@ -64,6 +64,7 @@ static void usage(FILE *f)
 		"Serve a REST API for TP-Link Kasa smart plugs on the local network.\n\n"
 		"  -c, --config FILE    configuration file (default %s)\n"
 		"  -t, --check-config   check the configuration, print what it holds, and exit\n"
+		"  -T, --dump-config    print the configuration in effect, defaults filled in\n"
 		"  -v, --verbose        log debug messages too\n"
 		"  -h, --help           show this help\n"
 		"  -V, --version        show the version\n\n"
@@ -454,22 +455,29 @@ static void cleanup(struct daemon *d)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {0},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 't'},
+		{"dump-config", no_argument, NULL, 'T'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
 	};
 	struct daemon d = {.config_path = CONFIG_DEFAULT_PATH};
 	_cleanup_free_ char *errors = NULL;
-	bool check = false, verbose = false;
+	bool check = false, dump = false, verbose = false;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "c:tvhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:tTvhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			d.config_path = optarg;
 			break;
 		case 't':
 			check = true;
+			break;
+		case 'T':
+			dump = true;
 			break;
 		case 'v':
 			verbose = true;
@@ -495,10 +503,20 @@ int main(int argc, char **argv)
 	r = config_load_file(d.config_path, &d.config, &errors);
 	if (r < 0) {
 		print_errors(errors);
-		if (check)
+		if (check || dump)
 			return 1;
 		log_error("not starting: fix the configuration first");
 		return 1;
+	}
+	if (dump) {
+		/* The configuration alone: the tokens file is named, never read. */
+		r = config_dump(d.config, stdout);
+		if (fflush(stdout) != 0 && r == 0)
+			r = -errno;
+		if (r < 0)
+			log_error("--dump-config: %s", strerror(-r));
+		config_free(d.config);
+		return r < 0 ? 1 : 0;
 	}
 	if (check) {
 		r = load_tokens(d.config, d.config_path, &d.auth);

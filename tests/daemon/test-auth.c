@@ -232,6 +232,31 @@ START_TEST(too_many)
 }
 END_TEST
 
+/* Nineteen messages, then one line that says the rest are not shown. */
+START_TEST(too_many_errors)
+{
+	static const char first[] = "tok:1: expected 'SCOPE TOKEN', found one word\n";
+	char text[40 * 30], *errors = NULL, *last;
+	struct auth *a = (struct auth *)0x1;
+	size_t n = 0, lines = 0;
+
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "bad%d\n", i);
+	ck_assert_int_eq(auth_parse(text, n, "tok", &a, &errors), -EINVAL);
+	ck_assert_ptr_eq(a, (struct auth *)0x1);
+	for (char *p = errors; *p; p++)
+		lines += *p == '\n';
+	ck_assert_uint_eq(lines, 20);
+	ck_assert_int_eq(strncmp(errors, first, sizeof(first) - 1), 0);
+	ck_assert_ptr_nonnull(strstr(errors, "\ntok:19: expected 'SCOPE TOKEN', found one word\n"));
+	last = strstr(errors, "\ntok: too many errors, stopped at line 20\n");
+	ck_assert_ptr_nonnull(last);
+	ck_assert_str_eq(last, "\ntok: too many errors, stopped at line 20\n");
+	free(errors);
+	ck_assert_int_eq(auth_parse(text, n, "tok", &a, NULL), -EINVAL);
+}
+END_TEST
+
 static char dir[] = "/tmp/test-auth.XXXXXX";
 
 static void write_file(const char *name, const char *text, mode_t mode)
@@ -328,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, nul_and_long_lines);
 	tcase_add_test(tc, too_many);
+	tcase_add_test(tc, too_many_errors);
 	tcase_add_test(tc, files);
 	suite_add_tcase(s, tc);
 	return test_run(s);

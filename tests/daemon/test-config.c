@@ -289,18 +289,12 @@ END_TEST
 
 /* The shipped example loads as the defaults, and with its settings
  * uncommented gives the defaults it claims, plus its two devices. */
-START_TEST(test_example)
+/* etc/kasad.conf's text (owned). */
+static char *read_example(void)
 {
-	struct config *c = NULL;
-	char *errors = NULL;
-	char *text, *all;
 	FILE *f = fopen(EXAMPLE, "r");
+	char *text;
 	long n;
-
-	ck_assert_int_eq(config_load_file(EXAMPLE, &c, &errors), 0);
-	check_defaults(c);
-	ck_assert_uint_eq(c->n_devices, 0);
-	config_free(c);
 
 	ck_assert_ptr_nonnull(f);
 	fseek(f, 0, SEEK_END);
@@ -309,6 +303,20 @@ START_TEST(test_example)
 	text = calloc(1, (size_t)n + 1);
 	ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
 	fclose(f);
+	return text;
+}
+
+START_TEST(test_example)
+{
+	struct config *c = NULL;
+	char *errors = NULL;
+	char *text = read_example(), *all;
+
+	ck_assert_int_eq(config_load_file(EXAMPLE, &c, &errors), 0);
+	check_defaults(c);
+	ck_assert_uint_eq(c->n_devices, 0);
+	config_free(c);
+
 	all = uncomment(text);
 	ck_assert_str_ne(all, text);
 
@@ -322,6 +330,125 @@ START_TEST(test_example)
 	ck_assert_int_eq(c->devices[1].outlet, 2);
 	ck_assert_uint_eq(c->devices[1].poll_interval_usec, 30 * SEC);
 	config_free(c);
+	free(all);
+	free(text);
+}
+END_TEST
+
+/* The dump of c (owned). */
+static char *dump(const struct config *c)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(config_dump(c, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* Dump, load the dump, dump again: the same text, the same values. */
+static char *round_trip(const char *text)
+{
+	struct config *c = load_ok(text), *again;
+	char *first = dump(c), *second;
+
+	again = load_ok(first);
+	second = dump(again);
+	ck_assert_msg(strcmp(first, second) == 0, "for:\n%s\nfirst:\n%s\nsecond:\n%s", text, first,
+		      second);
+	ck_assert_str_eq(again->listen, c->listen);
+	ck_assert_uint_eq(again->poll_interval_usec, c->poll_interval_usec);
+	ck_assert_uint_eq(again->cache_max_age_usec, c->cache_max_age_usec);
+	ck_assert_uint_eq(again->answer_memory_max, c->answer_memory_max);
+	ck_assert_uint_eq(again->n_allowed_hosts, c->n_allowed_hosts);
+	ck_assert_uint_eq(again->n_devices, c->n_devices);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		ck_assert_str_eq(again->devices[i].name, c->devices[i].name);
+		ck_assert_str_eq(again->devices[i].host, c->devices[i].host);
+		ck_assert_uint_eq(again->devices[i].port, c->devices[i].port);
+		ck_assert_int_eq(again->devices[i].outlet, c->devices[i].outlet);
+		ck_assert_uint_eq(again->devices[i].poll_interval_usec,
+				  c->devices[i].poll_interval_usec);
+	}
+	config_free(again);
+	config_free(c);
+	free(second);
+	return first;
+}
+
+START_TEST(test_dump_defaults)
+{
+	char *text = round_trip("");
+
+	ck_assert_int_eq(strncmp(text, "# kasad --dump-config: ", 23), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\n[kasad]\n# where the HTTP API listens: "));
+	ck_assert_ptr_nonnull(strstr(text, "\nlisten = 127.0.0.1:8080\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\npoll_interval = 10s\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ncache_max_age = 20s\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nbackoff_max = 5m\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nbody_max = 4096\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nanswer_memory_max = 64M\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nallow_unauthenticated = no\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n# tokens: not set\n"));
+	ck_assert_ptr_null(strstr(text, "\ntokens ="));
+	ck_assert_ptr_null(strstr(text, "\n[device"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_dump_round_trip)
+{
+	static const char *const texts[] = {
+		"[kasad]\npoll_interval = off\n",
+		"[kasad]\npoll_interval = 0.0000015\nrequest_timeout = 1.0015\nshutdown_timeout = "
+		"0\n"
+		"cache_max_age = 0\nbody_max = 1M\nanswer_memory_max = 4G\nurl_max = 256\n",
+		"[kasad]\nlisten = [::]:8443\ntokens = /etc/kasad/tokens\nallowed_hosts = "
+		"A.lan\tb.lan\n"
+		"cors_origins = http://dash.lan:3000 https://[::1]\nclient_rate = 0\n"
+		"empty_inventory = yes\n",
+		"[device \"lamp\"]\nhost = 192.0.2.10\n[device \"strip-2\"]\nhost = strip.lan\n"
+		"port = 10000\noutlet = 0\npoll_interval = 250ms\n[kasad]\npoll_interval = 1h\n",
+	};
+	char line[300], path[200];
+	char *text;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		free(round_trip(texts[i]));
+
+	/* "tokens=PATH" as long as a line may be is not made too long by the
+	 * dump's " = ". */
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	for (size_t n = 20; n < sizeof(path); n++) {
+		struct config *c;
+		char *errors = NULL;
+
+		snprintf(line, sizeof(line), "[kasad]\ntokens=%.*s\n", (int)n, path);
+		if (config_load_string(line, "t", &c, &errors) < 0) {
+			free(errors);
+			break;
+		}
+		config_free(c);
+		free(round_trip(line));
+	}
+
+	text = round_trip("[device \"a\"]\nhost = 192.0.2.1\n");
+	ck_assert_ptr_nonnull(strstr(text, "\n[device \"a\"]\nhost = 192.0.2.1\nport = 9999\n"));
+	ck_assert_ptr_null(strstr(text, "\noutlet"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_dump_example)
+{
+	char *text = read_example(), *all;
+
+	free(round_trip(text));
+	all = uncomment(text);
+	free(round_trip(all));
 	free(all);
 	free(text);
 }
@@ -1203,6 +1330,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_file_limits);
 	tcase_add_test(tc, test_free_null);
+	tcase_add_test(tc, test_dump_defaults);
+	tcase_add_test(tc, test_dump_round_trip);
+	tcase_add_test(tc, test_dump_example);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -124,6 +125,36 @@ static void check_config(const struct config *c)
 	}
 }
 
+static char *dump(const struct config *c)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	int r;
+
+	assert(f);
+	r = config_dump(c, f);
+	assert(r == 0);
+	r = fclose(f);
+	assert(r == 0 && text);
+	return text;
+}
+
+/* What kasad --dump-config writes loads to a configuration that dumps the same. */
+static void check_dump(const struct config *c)
+{
+	char *first = dump(c), *second, *errors = NULL;
+	struct config *again = NULL;
+	int r = config_load_string(first, NAME, &again, &errors);
+
+	assert(r == 0);
+	second = dump(again);
+	assert(strcmp(first, second) == 0);
+	config_free(again);
+	free(first);
+	free(second);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Sentinels: on failure ret_config is not written, on success nor ret_errors. */
@@ -150,6 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(errors == (char *)&errors);
 		assert(c && c != (struct config *)&c);
 		check_config(c);
+		check_dump(c);
 		config_free(c);
 	}
 	free(text);
