@@ -200,20 +200,25 @@ static void reply_error_v(struct http_request *req, int error, const char *devic
 	const struct api_error *e = find_error(error);
 	const char *headers[6] = {NULL};
 	struct json_object *o = json_object_new_object();
-	char message[256];
+	char text[256], message[256], name[256];
 	size_t h = 0;
 
 	if (!e)
 		e = &fallback;
 	if (fmt)
-		vsnprintf(message, sizeof(message), fmt, ap);
+		vsnprintf(text, sizeof(text), fmt, ap);
 	else
-		snprintf(message, sizeof(message), "%s",
+		snprintf(text, sizeof(text), "%s",
 			 e == &fallback ? kasa_strerror(error) : e->message);
+	/* What a client or a plug sent (a path, a Host) may be any bytes, and
+	 * a %.64s may cut a character: JSON wants well-formed UTF-8. */
+	kasa_utf8_copy(message, sizeof(message), text);
 	json_object_object_add(o, "error", json_object_new_string(e->code));
 	json_object_object_add(o, "message", json_object_new_string(message));
-	if (device)
-		json_object_object_add(o, "device", json_object_new_string(device));
+	if (device) {
+		kasa_utf8_copy(name, sizeof(name), device);
+		json_object_object_add(o, "device", json_object_new_string(name));
+	}
 	if (e->status == 503) {
 		headers[h++] = "Retry-After";
 		headers[h++] = "1";
