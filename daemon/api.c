@@ -200,20 +200,25 @@ static void reply_error_v(struct http_request *req, int error, const char *devic
 	const struct api_error *e = find_error(error);
 	const char *headers[6] = {NULL};
 	struct json_object *o = json_object_new_object();
-	char message[256];
+	char text[256], message[256], name[256];
 	size_t h = 0;
 
 	if (!e)
 		e = &fallback;
 	if (fmt)
-		vsnprintf(message, sizeof(message), fmt, ap);
+		vsnprintf(text, sizeof(text), fmt, ap);
 	else
-		snprintf(message, sizeof(message), "%s",
+		snprintf(text, sizeof(text), "%s",
 			 e == &fallback ? kasa_strerror(error) : e->message);
+	/* What a client or a plug sent (a path, a Host) may be any bytes, and
+	 * a %.64s may cut a character: JSON wants well-formed UTF-8. */
+	kasa_utf8_copy(message, sizeof(message), text);
 	json_object_object_add(o, "error", json_object_new_string(e->code));
 	json_object_object_add(o, "message", json_object_new_string(message));
-	if (device)
-		json_object_object_add(o, "device", json_object_new_string(device));
+	if (device) {
+		kasa_utf8_copy(name, sizeof(name), device);
+		json_object_object_add(o, "device", json_object_new_string(name));
+	}
 	if (e->status == 503) {
 		headers[h++] = "Retry-After";
 		headers[h++] = "1";
@@ -607,7 +612,9 @@ static int parse_switch_body(const char *body)
 	return ret;
 }
 
-/* {"alias":"..."}: 1..63 bytes without control characters. */
+/* {"alias":"..."}: 1..63 bytes of UTF-8 (json-c lets other bytes through,
+ * and the alias goes to the plug and back into every answer about it)
+ * without control characters. */
 static int parse_alias_body(const char *body, char ret[64])
 {
 	struct json_object *o = json_tokener_parse(body), *v;
@@ -617,10 +624,13 @@ static int parse_alias_body(const char *body, char ret[64])
 	if (o && json_object_is_type(o, json_type_object) &&
 	    json_object_object_get_ex(o, "alias", &v) && json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
-		if (*s && strlen(s) < 64) {
+		if (*s && strlen(s) < 64 && strlen(s) == (size_t)json_object_get_string_len(v)) {
 			r = 0;
 			for (const char *k = s; *k; k++)
 				if ((unsigned char)*k < 0x20 || *k == 0x7f)
+					r = -EINVAL;
+			for (const char *k = s; *k && r == 0; k += kasa_utf8_char_len(k))
+				if (!kasa_utf8_char_len(k))
 					r = -EINVAL;
 			if (r == 0)
 				snprintf(ret, 64, "%s", s);
@@ -956,8 +966,8 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 			goto change_only;
 		if (parse_alias_body(body, args.alias) < 0) {
 			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes, no "
-				    "control characters");
+				    "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
+				    "UTF-8, no control characters");
 			return;
 		}
 		submit(a, req, d, &args, ANSWER_DEVICE);

@@ -94,8 +94,8 @@ const char *kasa_reader_payload(const struct kasa_reader *r, size_t *ret_len);
  * *ret_json (owned, free()).  -ENOMEM, or -EINVAL when an argument cannot
  * be sent: a child id that is empty, over KASA_ID_MAX - 1 bytes or holds a
  * control character (as a plug may report one), an alias likewise (1 to 63
- * bytes), a date out of range.  child_id, where taken, may be NULL;
- * otherwise the request carries an outlet context.
+ * bytes) or not well-formed UTF-8, a date out of range.  child_id, where
+ * taken, may be NULL; otherwise the request carries an outlet context.
  */
 int kasa_req_sysinfo(char **ret_json);
 int kasa_req_relay(const char *child_id, bool on, char **ret_json);

@@ -36,6 +36,15 @@ static bool valid_text(const char *s, size_t max)
 	return true;
 }
 
+/* Text for the plug's JSON (RFC 8259 8.1): well-formed UTF-8. */
+static bool valid_utf8(const char *s)
+{
+	for (size_t n; *s; s += n)
+		if (!(n = kasa_utf8_char_len(s)))
+			return false;
+	return true;
+}
+
 /* Serialise and drop obj (NULL: it could not be made, -ENOMEM). */
 static int to_string_put(struct json_object *obj, char **ret_json)
 {
@@ -173,7 +182,7 @@ KASA_EXPORT int kasa_req_alias(const char *child_id, const char *alias, char **r
 {
 	struct json_object *params, *v;
 
-	if (!valid_text(alias, ALIAS_MAX))
+	if (!valid_text(alias, ALIAS_MAX) || !valid_utf8(alias))
 		return -EINVAL;
 	params = json_object_new_object();
 	v = json_object_new_string(alias);

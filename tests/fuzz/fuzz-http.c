@@ -17,8 +17,11 @@
  * it, the write side is shut and the loop runs until the server closes (or
  * a bound passes: a hang is a failure).
  * Whatever comes back must be well-formed HTTP responses, JSON bodies must
- * parse, and afterwards the server must be idle and the same descriptors
- * open as before the input.
+ * parse as well-formed UTF-8 (what strict parsers insist on), kasad's
+ * errors must say what and why, nothing may follow an answer that says
+ * Connection: close (a request hidden behind a refused one's body is never
+ * answered), and afterwards the server must be idle and the same
+ * descriptors open as before the input.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -302,8 +305,48 @@ static bool is_token_char(char c)
 	       strchr("!#$%&'*+-.^_`|~", c);
 }
 
-/* A JSON body: one object and a newline. */
-static void check_json(const struct exchange *x, const char *s, size_t len)
+/*
+ * Is s[0..len) well-formed UTF-8 (Unicode's table 3-7: no overlong forms,
+ * no surrogates, nothing past U+10FFFF)?  Written out here rather than
+ * borrowed from libkasa, whose helper is among what is under test.
+ */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
+		size_t n;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			lo = c == 0xe0 ? 0xa0 : 0x80;
+			hi = c == 0xed ? 0x9f : 0xbf;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf;
+		} else {
+			return false;
+		}
+		if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
+/* A JSON body: one object and a newline, in well-formed UTF-8.  The object,
+ * owned, when ret_o is given. */
+static void check_json(const struct exchange *x, const char *s, size_t len,
+		       struct json_object **ret_o)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o = NULL;
@@ -314,8 +357,35 @@ static void check_json(const struct exchange *x, const char *s, size_t len)
 		o = json_tokener_parse_ex(tok, s, (int)len - 1);
 	if (!json_object_is_type(o, json_type_object) || json_tokener_get_parse_end(tok) != len - 1)
 		fail(x, "a JSON body that is not one JSON object and a newline");
-	json_object_put(o);
+	/* json-c lets bytes that are not UTF-8 through; RFC 8259 8.1 does not. */
+	if (!utf8_valid((const unsigned char *)s, len))
+		fail(x, "a JSON body that is not well-formed UTF-8");
+	if (ret_o)
+		*ret_o = o;
+	else
+		json_object_put(o);
 	json_tokener_free(tok);
+}
+
+/*
+ * kasad's error answers: {"error":CODE,"message":TEXT,...}.  A request
+ * whose framing cannot be trusted (bad_framing, not_implemented) is
+ * refused with its connection: whatever follows its head may be a
+ * smuggled request.
+ */
+static void check_error(const struct exchange *x, struct json_object *o, bool close)
+{
+	struct json_object *code, *message;
+	const char *c;
+
+	if (!json_object_object_get_ex(o, "error", &code) ||
+	    !json_object_is_type(code, json_type_string) ||
+	    !json_object_object_get_ex(o, "message", &message) ||
+	    !json_object_is_type(message, json_type_string) || !*json_object_get_string(message))
+		fail(x, "an error answer without an error code and a message");
+	c = json_object_get_string(code);
+	if ((!strcmp(c, "bad_framing") || !strcmp(c, "not_implemented")) && !close)
+		fail(x, "a request refused for its framing, and its connection kept");
 }
 
 /* Server-Sent Events: every whole line is blank, a comment, or a field
@@ -335,7 +405,7 @@ static void check_events(const struct exchange *x, const char *s, size_t len)
 		if (n > 6 && !memcmp(s, "data: ", 6)) {
 			memcpy(line, s + 6, n - 6);
 			line[n - 6] = '\n';
-			check_json(x, line, n - 5);
+			check_json(x, line, n - 5, NULL);
 		} else if (!(n > 7 && !memcmp(s, "event: ", 7)) &&
 			   !(n > 7 && !memcmp(s, "retry: ", 7)) &&
 			   !(n > 4 && !memcmp(s, "id: ", 4))) {
@@ -398,20 +468,30 @@ static const char *check_chunked(const struct exchange *x, const char *s, const 
 	return s < end ? s : NULL;
 }
 
+/* What check_answer() needs to know of a response once it is checked. */
+struct response {
+	const char *start;
+	size_t head_len; /* the status line and the headers */
+	bool close;	 /* it said Connection: close */
+	bool bodiless;	 /* another response followed its head at once */
+};
+
 /*
  * One response at s: a status line, header lines, a blank line, and the
  * body its Content-Length says, its chunks, or the rest with Connection:
  * close (none for 1xx, 204, 304, or an answer to HEAD, which is recognised
- * by the next response following at once).  Returns where the next response starts, or NULL at a
- * cut-off end.
+ * by the next response following at once).  Returns where the next
+ * response starts, or NULL at a cut-off end.
  */
-static const char *check_response(const struct exchange *x, const char *s, const char *end)
+static const char *check_response(const struct exchange *x, const char *s, const char *end,
+				  struct response *ret)
 {
 	const char *eoh = find(s, end, "\r\n\r\n"), *line, *body;
 	unsigned status;
 	long long length = -1;
 	bool json = false, events = false, chunked = false, close = false;
 
+	*ret = (struct response){.start = s};
 	if (!eoh) {
 		if (x->truncated)
 			return NULL;
@@ -451,6 +531,8 @@ static const char *check_response(const struct exchange *x, const char *s, const
 		}
 		line = nl + 2;
 	}
+	ret->head_len = (size_t)(eoh - s);
+	ret->close = close;
 
 	body = eoh + 4;
 	if (status < 200 || status == 204 || status == 304)
@@ -466,8 +548,10 @@ static const char *check_response(const struct exchange *x, const char *s, const
 	 * 0.9.75, not ours to fix: its 400 for a malformed Content-Length sends
 	 * the header block twice (corpus/http/bad-length).
 	 */
-	if (body == end || (end - body >= 7 && !memcmp(body, "HTTP/1.", 7)))
+	if (body == end || (end - body >= 7 && !memcmp(body, "HTTP/1.", 7))) {
+		ret->bodiless = body != end;
 		return body;
+	}
 	if (chunked)
 		return check_chunked(x, body, end, events);
 	if (length < 0) {
@@ -480,17 +564,37 @@ static const char *check_response(const struct exchange *x, const char *s, const
 			return NULL;
 		fail(x, "a body shorter than its Content-Length");
 	}
-	if (json)
-		check_json(x, body, (size_t)length);
+	if (json) {
+		struct json_object *o;
+
+		check_json(x, body, (size_t)length, &o);
+		if (status >= 400)
+			check_error(x, o, close);
+		json_object_put(o);
+	}
 	return body + length;
 }
 
 static void check_answer(const struct exchange *x)
 {
 	const char *s = x->answer, *end = x->answer + x->len;
+	struct response prev = {0}, r;
 
-	while (s && s < end)
-		s = check_response(x, s, end);
+	while (s && s < end) {
+		const char *next = check_response(x, s, end, &r);
+
+		/*
+		 * Nothing after an answer that closes the connection: a request
+		 * hidden after a refused one must not be answered.  Save the
+		 * header block that libmicrohttpd 0.9.75 sends twice (see
+		 * above), the same status and length, the Date aside.
+		 */
+		if (prev.close && !(prev.bodiless && r.head_len == prev.head_len &&
+				    !memcmp(r.start, prev.start, 12)))
+			fail(x, "an answer after one that said Connection: close");
+		prev = r;
+		s = next;
+	}
 }
 
 /* --- One input ------------------------------------------------------------ */

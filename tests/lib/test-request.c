@@ -103,6 +103,10 @@ START_TEST(test_alias)
 	ck_assert_int_eq(kasa_req_alias(NULL, "line\nbreak", &json), -EINVAL);
 	ck_assert_int_eq(kasa_req_alias(NULL, "tab\t", &json), -EINVAL);
 	ck_assert_int_eq(kasa_req_alias(NULL, "del\x7f", &json), -EINVAL);
+	/* The plug's JSON, and every answer kasad gives about it, want UTF-8. */
+	ck_assert_int_eq(kasa_req_alias(NULL, "\xff\xfe", &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_alias(NULL, "cut \xc3", &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_alias(NULL, "surrogate \xed\xa0\x80", &json), -EINVAL);
 }
 END_TEST
 
