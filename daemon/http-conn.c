@@ -73,6 +73,14 @@ void http_conn_idle(struct http_server *s, struct MHD_Connection *c)
 }
 
 /*
+ * The kernel's time since data last came counts in its clock ticks (up to
+ * 10 ms): data that came a tick or two before the connection went idle
+ * (the last request's) may look as if it came after.  Only data this much
+ * later counts as the next request's.
+ */
+#define HTTP_BEGUN_MARGIN_MS 50
+
+/*
  * Has the next request begun (bytes came since the connection went idle)?
  * Then its deadline runs from then: the last check at the latest, when
  * none had come.
@@ -83,9 +91,10 @@ static void conn_check_begun(struct http_server *s, struct http_conn *hc, uint64
 	socklen_t len = sizeof(ti);
 	uint64_t idle_ms = (now - hc->idle_since) / USEC_PER_MSEC, since;
 
-	if (hc->begun || getsockopt(hc->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	if (hc->begun || idle_ms < HTTP_BEGUN_MARGIN_MS ||
+	    getsockopt(hc->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
 	    len < offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(ti.tcpi_last_data_recv) ||
-	    ti.tcpi_last_data_recv >= idle_ms)
+	    ti.tcpi_last_data_recv + HTTP_BEGUN_MARGIN_MS >= idle_ms)
 		return;
 	hc->begun = true;
 	since = now > HTTP_DEADLINE_CHECK_USEC ? now - HTTP_DEADLINE_CHECK_USEC : 0;
