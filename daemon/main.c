@@ -247,8 +247,8 @@ static void reload(struct daemon *d)
 		return;
 	}
 	r = load_tokens(c, d->config_path, &auth);
-	if (r == 0 && !auth && !c->allow_unauthenticated &&
-	    !config_loopback(http_local_sockaddr(d->http))) {
+	if (r == 0 &&
+	    config_exposure(c, http_local_sockaddr(d->http)) == CONFIG_EXPOSURE_REFUSED) {
 		log_error("the new configuration has no tokens file, and %s is not loopback",
 			  d->listen);
 		r = -EPERM;
@@ -416,15 +416,20 @@ static int start(struct daemon *d)
 	if (r < 0)
 		return log_error("cannot listen on %s: %s", c->listen, strerror(-r)), r;
 	http_local_address(d->http, d->listen, sizeof(d->listen));
-	if (!d->auth && !config_loopback(http_local_sockaddr(d->http))) {
-		if (!c->allow_unauthenticated)
-			return log_error("not serving on %s without tokens: set tokens = FILE, or "
-					 "allow_unauthenticated = yes",
-					 d->listen),
-			       -EPERM;
+	switch (config_exposure(c, http_local_sockaddr(d->http))) {
+	case CONFIG_EXPOSURE_LOCAL:
+	case CONFIG_EXPOSURE_TOKENS:
+		break;
+	case CONFIG_EXPOSURE_OPEN:
 		log_warning("serving on %s without authentication (allow_unauthenticated = "
 			    "yes): anyone who reaches it can switch the plugs",
 			    d->listen);
+		break;
+	case CONFIG_EXPOSURE_REFUSED:
+		return log_error("not serving on %s without tokens: set tokens = FILE, or "
+				 "allow_unauthenticated = yes",
+				 d->listen),
+		       -EPERM;
 	}
 	log_info("listening on http://%s with %zu devices", d->listen, c->n_devices);
 	if (d->auth)
