@@ -380,8 +380,8 @@ static void check_all(struct parser *p)
 			    c->max_connections_per_ip, c->max_connections);
 	}
 
-	if (!c->tokens && !c->allow_unauthenticated &&
-	    !config_loopback((const struct sockaddr *)&c->listen_addr)) {
+	if (config_exposure(c, (const struct sockaddr *)&c->listen_addr) ==
+	    CONFIG_EXPOSURE_REFUSED) {
 		unsigned line = kasad_key_line(p, "listen");
 
 		diag_report(
@@ -582,6 +582,15 @@ bool config_loopback(const struct sockaddr *sa)
 		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return sa->sa_family == AF_UNIX;
+}
+
+enum config_exposure config_exposure(const struct config *c, const struct sockaddr *addr)
+{
+	if (config_loopback(addr))
+		return CONFIG_EXPOSURE_LOCAL;
+	if (c->tokens)
+		return CONFIG_EXPOSURE_TOKENS;
+	return c->allow_unauthenticated ? CONFIG_EXPOSURE_OPEN : CONFIG_EXPOSURE_REFUSED;
 }
 
 size_t config_plug_count(const struct config *c)

@@ -107,6 +107,20 @@ int config_parse_duration(const char *s, uint64_t *ret_usec);
 /* 127.0.0.0/8, ::1, ::ffff:127.x.y.z, or a unix socket. */
 bool config_loopback(const struct sockaddr *sa);
 
+/*
+ * Who reaches a listener on addr, and whether c allows it: the one rule
+ * for checking a configuration (addr: its listen address), for starting
+ * and for reloading (addr: the socket listened on, systemd's too).  Beyond
+ * this host, a tokens file is needed unless allow_unauthenticated = yes.
+ */
+enum config_exposure {
+	CONFIG_EXPOSURE_LOCAL,	 /* loopback or a unix socket */
+	CONFIG_EXPOSURE_TOKENS,	 /* beyond this host, behind the tokens file */
+	CONFIG_EXPOSURE_OPEN,	 /* beyond, no tokens file: allow_unauthenticated = yes */
+	CONFIG_EXPOSURE_REFUSED, /* beyond, no tokens file, and not allowed */
+};
+enum config_exposure config_exposure(const struct config *c, const struct sockaddr *addr);
+
 /* The plugs c names: devices on the same host (as written) and port share
  * one, and its one connection. */
 size_t config_plug_count(const struct config *c);

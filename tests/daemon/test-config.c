@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* By path: a plain "config.h" would find autoconf's at the top of the tree. */
@@ -1154,6 +1155,90 @@ START_TEST(test_empty_inventory)
 }
 END_TEST
 
+/* The one exposure rule, for every kind of address and every way to allow
+ * it; the address is the socket's, which need not be the listen key's. */
+START_TEST(test_exposure)
+{
+	static const struct {
+		const char *addr;
+		bool local;
+	} addrs[] = {
+		{"127.0.0.1", true},
+		{"127.255.0.9", true},
+		{"::1", true},
+		{"::ffff:127.0.0.1", true},
+		{"0.0.0.0", false},
+		{"192.168.1.2", false},
+		{"128.0.0.1", false},
+		{"::", false},
+		{"::ffff:10.0.0.1", false},
+		{"::2", false},
+		{"fe80::1", false},
+	};
+	struct sockaddr_un un = {.sun_family = AF_UNIX, .sun_path = "/run/kasad.sock"};
+
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		struct sockaddr_storage ss = {0};
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		const struct sockaddr *sa = (const struct sockaddr *)&ss;
+
+		if (inet_pton(AF_INET, addrs[i].addr, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+		} else {
+			ck_assert_int_eq(inet_pton(AF_INET6, addrs[i].addr, &sin6->sin6_addr), 1);
+			sin6->sin6_family = AF_INET6;
+		}
+		for (int tokens = 0; tokens < 2; tokens++) {
+			for (int allow = 0; allow < 2; allow++) {
+				struct config c = {.tokens = tokens ? "kasad.tokens" : NULL,
+						   .allow_unauthenticated = allow};
+				enum config_exposure want = addrs[i].local ? CONFIG_EXPOSURE_LOCAL
+							    : tokens	   ? CONFIG_EXPOSURE_TOKENS
+							    : allow	   ? CONFIG_EXPOSURE_OPEN
+								    : CONFIG_EXPOSURE_REFUSED;
+
+				ck_assert_msg(config_exposure(&c, sa) == want,
+					      "%s tokens %d allow %d: %d, not %d", addrs[i].addr,
+					      tokens, allow, config_exposure(&c, sa), want);
+			}
+		}
+	}
+	for (int bits = 0; bits < 4; bits++) {
+		struct config c = {.tokens = bits & 1 ? "t" : NULL,
+				   .allow_unauthenticated = bits & 2};
+
+		ck_assert_int_eq(config_exposure(&c, (const struct sockaddr *)&un),
+				 CONFIG_EXPOSURE_LOCAL);
+	}
+}
+END_TEST
+
+/* A configuration is checked by the same rule: refused exactly when it
+ * says REFUSED of the listen address. */
+START_TEST(test_exposure_checked)
+{
+	static const char *const texts[] = {
+		"[kasad]\nlisten = 127.0.0.1:8080\n",
+		"[kasad]\nlisten = 0.0.0.0:8080\ntokens = t\n",
+		"[kasad]\nlisten = [::]:8080\nallow_unauthenticated = yes\n",
+		"[kasad]\nlisten = [::ffff:127.0.0.1]:8080\n",
+	};
+	struct config *c;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		c = load_ok(texts[i]);
+		ck_assert_int_ne(config_exposure(c, (const struct sockaddr *)&c->listen_addr),
+				 CONFIG_EXPOSURE_REFUSED);
+		config_free(c);
+	}
+	expect_errors("[kasad]\nlisten = [::ffff:10.0.0.1]:8080\n",
+		      "t:2: listen: [::ffff:10.0.0.1]:8080 is not a loopback address, and there is "
+		      "no tokens file: set tokens = FILE, or allow_unauthenticated = yes to let "
+		      "anyone who reaches it switch the plugs\n");
+}
+END_TEST
+
 /* One plug per host, as written, and port: what kasad's open files count. */
 START_TEST(test_plug_count)
 {
@@ -1325,6 +1410,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_too_many_errors);
 	tcase_add_test(tc, test_devices_max);
 	tcase_add_test(tc, test_empty_inventory);
+	tcase_add_test(tc, test_exposure);
+	tcase_add_test(tc, test_exposure_checked);
 	tcase_add_test(tc, test_plug_count);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_not_regular);

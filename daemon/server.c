@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's life: start, reload, stop.  See server.h.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "registry.h"
+#include "server.h"
+#include "systemd.h"
+#include "util.h"
+
+/*
+ * Open files kasad holds besides one socket per plug and one per HTTP
+ * connection (an /events stream is one of those).  Counted on a running
+ * kasad under notify-run with a watchdog (ls /proc/PID/fd): stdin, stdout,
+ * stderr, the epoll descriptors of sd-event and of libmicrohttpd, the
+ * signalfd, the timerfds of the monotonic clock and of the watchdog, and
+ * the listening socket: 9.  Not open there, counted all the same: the
+ * journal's socket, sd_notify()'s while it sends, the HTTP server's spare
+ * descriptor, and the configuration or tokens file while a reload reads it.
+ */
+#define FDS_BASE 13
+/* Name lookups run on glibc's getaddrinfo_a() threads, at most 20 of them by
+ * default, each with a socket to a name server and perhaps /etc/hosts open. */
+#define FDS_RESOLVER 40
+/* After shutdown_timeout, what still waits gets 503; this long for those
+ * answers to go out (a few hundred bytes each: one pass of the loop, unless
+ * the loop is very busy), then kasad exits whatever is left. */
+#define STOP_GRACE_USEC USEC_PER_SEC
+
+/* SIGTERM and SIGINT stop, SIGHUP reloads. */
+static const int signals[] = {SIGTERM, SIGINT, SIGHUP};
+
+struct server {
+	struct config *config; /* its path is the file a reload reads */
+	struct auth *auth;     /* NULL: no tokens file */
+	struct loop *loop;
+	struct registry *registry;
+	struct api *api;
+	struct http_server *http;
+	struct loop_source *sig[ARRAY_SIZE(signals)];
+	struct loop_source *status_timer, *stop_timer;
+	char listen[64];
+	unsigned max_connections; /* the HTTP server's: a reload does not change it */
+	size_t last_online;
+	bool stopping;
+	bool stop_overdue; /* shutdown_timeout has passed */
+};
+
+static void print_errors(const char *errors)
+{
+	/* One log line per configuration error, so each is its own journal entry. */
+	const char *s = errors;
+
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		int n = nl ? (int)(nl - s) : (int)strlen(s);
+
+		log_error("%.*s", n, s);
+		s = nl ? nl + 1 : s + n;
+	}
+}
+
+int server_load_config(const char *path, struct config **ret_config)
+{
+	_cleanup_free_ char *errors = NULL;
+	int r = config_load_file(path, ret_config, &errors);
+
+	if (r < 0)
+		print_errors(errors);
+	return r;
+}
+
+/* The tokens file c names (none: *ret = NULL), relative to the
+ * configuration's folder unless systemd passed credentials. */
+static int load_tokens(const struct config *c, struct auth **ret)
+{
+	_cleanup_free_ char *copy = strdup(c->path), *errors = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!c->tokens)
+		return 0;
+	if (!copy)
+		return -ENOMEM;
+	r = auth_load_file(c->tokens, dirname(copy), ret, &errors);
+	if (r < 0)
+		print_errors(errors ? errors : "the tokens file: out of memory\n");
+	return r;
+}
+
+struct api_settings server_api_settings(const struct config *c, const struct auth *auth)
+{
+	return (struct api_settings){
+		.request_timeout_usec = c->request_timeout_usec,
+		.cache_max_age_usec = c->cache_max_age_usec,
+		.auth = auth,
+		.allowed_hosts = c->allowed_hosts,
+		.n_allowed_hosts = c->n_allowed_hosts,
+		.cors_origins = c->cors_origins,
+		.n_cors_origins = c->n_cors_origins,
+		.client_rate = c->client_rate,
+		.client_burst = c->client_burst,
+		.switch_rate = c->switch_rate,
+		.switch_burst = c->switch_burst,
+	};
+}
+
+struct http_options server_http_options(const struct config *c, int listen_fd)
+{
+	return (struct http_options){
+		.listen_fd = listen_fd,
+		.addr = (const struct sockaddr *)&c->listen_addr,
+		.addrlen = c->listen_addrlen,
+		.max_connections = c->max_connections,
+		.max_connections_per_ip = c->max_connections_per_ip,
+		.connection_timeout_s = (unsigned)(c->connection_timeout_usec / USEC_PER_SEC),
+		.body_max = c->body_max,
+		.answer_memory_max = c->answer_memory_max,
+		.url_max = c->url_max,
+		.header_max = c->header_max,
+		.request_deadline_usec = c->request_deadline_usec,
+		.suspend_timeout_usec = c->request_timeout_usec + USEC_PER_SEC,
+	};
+}
+
+static const char *limit_text(rlim_t v, char *buf, size_t size)
+{
+	if (v == RLIM_INFINITY)
+		return "unlimited";
+	snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/*
+ * Does c fit the open file limit?  Each plug keeps a socket, each HTTP
+ * connection is one, and kasad has FDS_BASE + FDS_RESOLVER more.
+ *
+ * With raise, the soft limit goes up to the hard one: kasad never calls
+ * select(), and a soft limit of 1024 is only there for programs that do
+ * (systemd.exec(5), LimitNOFILE=).  All the way rather than to the count,
+ * because the count is an estimate and descriptors come and go (lookups,
+ * a reload reading its files); the kernel grows the table only as used.
+ * Where the hard limit cannot be the soft one (above fs.nr_open), as far
+ * as needed.  Without raise (--check-config), the hard limit is what kasad
+ * could raise itself to.  Too few: one line with the numbers, -EMFILE.
+ */
+static int check_fds(const struct config *c, unsigned max_connections, bool raise)
+{
+	size_t plugs = config_plug_count(c);
+	uint64_t need = plugs + (uint64_t)max_connections + FDS_BASE + FDS_RESOLVER;
+	struct rlimit rl, want;
+	char buf[32];
+	int r;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		r = -errno;
+		log_error("cannot read the open file limit: %s", strerror(-r));
+		return r;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && need > rl.rlim_max) {
+		log_error("%s: need %llu open files for %zu plugs and max_connections %u, the hard "
+			  "limit is %s: raise LimitNOFILE= or lower max_connections",
+			  c->path, (unsigned long long)need, plugs, max_connections,
+			  limit_text(rl.rlim_max, buf, sizeof(buf)));
+		return -EMFILE;
+	}
+	if (!raise || rl.rlim_cur == rl.rlim_max)
+		return 0;
+	want = (struct rlimit){rl.rlim_max, rl.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0 || need <= rl.rlim_cur)
+		return 0;
+	want.rlim_cur = (rlim_t)need;
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return 0;
+	r = -errno;
+	log_error("%s: need %llu open files, the soft limit is %s and cannot be raised: %s",
+		  c->path, (unsigned long long)need, limit_text(rl.rlim_cur, buf, sizeof(buf)),
+		  strerror(-r));
+	return -EMFILE;
+}
+
+int server_check(const struct config *c, size_t *ret_tokens)
+{
+	struct auth *auth;
+	int r = load_tokens(c, &auth);
+
+	if (r == 0)
+		r = check_fds(c, c->max_connections, false);
+	if (r == 0)
+		*ret_tokens = auth_count(auth);
+	auth_free(auth);
+	return r;
+}
+
+static void notify_status(struct server *s)
+{
+	size_t online = registry_online(s->registry);
+
+	s->last_online = online;
+	systemd_notify("STATUS=Listening on %s; %zu of %zu devices online", s->listen, online,
+		       registry_count(s->registry));
+}
+
+static void on_status_timer(struct loop_source *src, uint64_t now, void *userdata)
+{
+	struct server *s = userdata;
+
+	if (registry_online(s->registry) != s->last_online)
+		notify_status(s);
+	loop_timer_set(src, now + USEC_PER_SEC);
+}
+
+/*
+ * A reload that would leave kasad without a device it serves is a file cut
+ * short or emptied (an editor, a deployment) far more often than a wish:
+ * the file must say so.  And the new inventory must fit the open file
+ * limit with the HTTP server's max_connections (a reload does not change
+ * that) and with its own (the next start uses it).
+ */
+static int reload_check(struct server *s, const struct config *c)
+{
+	size_t old = registry_count(s->registry);
+
+	if (c->n_devices == 0 && old && !c->empty_inventory) {
+		log_error("%s: no [device] section: the reload would drop all %zu devices (if that "
+			  "is meant, say empty_inventory = yes in [kasad])",
+			  c->path, old);
+		return -EINVAL;
+	}
+	return check_fds(c,
+			 c->max_connections > s->max_connections ? c->max_connections
+								 : s->max_connections,
+			 true);
+}
+
+/* Settings only a restart changes, which a reload can only warn about. */
+static void warn_restart(const struct config *old, const struct config *c)
+{
+	if (!streq(c->listen, old->listen))
+		log_warning("listen changed to %s: that takes a restart", c->listen);
+	if (c->max_connections != old->max_connections ||
+	    c->max_connections_per_ip != old->max_connections_per_ip ||
+	    c->connection_timeout_usec != old->connection_timeout_usec ||
+	    c->body_max != old->body_max || c->url_max != old->url_max ||
+	    c->answer_memory_max != old->answer_memory_max || c->header_max != old->header_max ||
+	    c->request_deadline_usec != old->request_deadline_usec)
+		log_warning("HTTP limits changed: they take a restart");
+}
+
+static void reload_failed(const char *why)
+{
+	log_error("reload failed: %s", why);
+	systemd_notify("READY=1\nSTATUS=Reload failed; serving with the previous configuration");
+}
+
+static void reload(struct server *s)
+{
+	struct api_settings settings;
+	struct config *c = NULL;
+	struct auth *auth = NULL;
+	int r;
+
+	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)loop_now(s->loop));
+	log_info("reloading %s", s->config->path);
+	r = server_load_config(s->config->path, &c);
+	if (r >= 0 && (r = reload_check(s, c)) < 0)
+		config_free(c);
+	if (r < 0) {
+		reload_failed("keeping the configuration in use");
+		return;
+	}
+	r = load_tokens(c, &auth);
+	if (r == 0 && config_exposure(c, http_local_sockaddr(s->http)) == CONFIG_EXPOSURE_REFUSED) {
+		log_error("the new configuration has no tokens file, and %s is not loopback",
+			  s->listen);
+		r = -EPERM;
+	}
+	if (r < 0) {
+		config_free(c);
+		reload_failed("keeping the configuration and tokens in use");
+		return;
+	}
+	r = registry_apply(s->registry, c);
+	if (r < 0) {
+		log_error("reload failed: %s", strerror(-r));
+		auth_free(auth);
+		config_free(c);
+		systemd_notify("READY=1");
+		return;
+	}
+	warn_restart(s->config, c);
+	settings = server_api_settings(c, auth);
+	api_configure(s->api, &settings);
+	http_set_suspend_timeout(s->http, server_http_options(c, -1).suspend_timeout_usec);
+	config_free(s->config);
+	s->config = c;
+	auth_free(s->auth);
+	s->auth = auth;
+	log_info("reloaded: %zu devices, %zu tokens", c->n_devices, auth_count(auth));
+	systemd_notify("READY=1");
+	notify_status(s);
+}
+
+static void on_stopped(void *userdata)
+{
+	struct server *s = userdata;
+
+	loop_exit(s->loop, 0);
+}
+
+static void on_stop_timer(struct loop_source *src, uint64_t now, void *userdata)
+{
+	struct server *s = userdata;
+	unsigned active = http_active(s->http);
+
+	/* shutdown_timeout is up: whatever still waits on a plug gets 503 now,
+	 * event streams are ended, and STOP_GRACE_USEC later kasad stops
+	 * regardless.  What is left then (a client that does not read, a
+	 * stream whose end cannot go out) is cut off with the process: the
+	 * timer does not wait for it again, nor for the connection timeout. */
+	if (!s->stop_overdue && active) {
+		s->stop_overdue = true;
+		log_info("stopping: %u requests unanswered in time, answering 503", active);
+		loop_source_free(s->status_timer);
+		s->status_timer = NULL;
+		http_abort_all(s->http, HTTP_ABORT_SHUTDOWN);
+		if (http_active(s->http)) {
+			loop_timer_set(src, now + STOP_GRACE_USEC);
+			return;
+		}
+	} else if (active) {
+		log_warning("stopping: cutting off %u connections %.1f s after shutdown_timeout "
+			    "(event streams or answers their clients do not read)",
+			    active, (double)STOP_GRACE_USEC / USEC_PER_SEC);
+	}
+	loop_exit(s->loop, 0);
+}
+
+static void stop(struct server *s)
+{
+	if (s->stopping) {
+		log_info("stopping now");
+		loop_exit(s->loop, 0);
+		return;
+	}
+	s->stopping = true;
+	systemd_notify("STOPPING=1");
+	log_info("stopping: %u requests in progress", http_active(s->http));
+	api_set_stopping(s->api);
+	registry_poll_stop(s->registry);
+	loop_timer_set(s->stop_timer, loop_now(s->loop) + s->config->shutdown_timeout_usec);
+	http_on_idle(s->http, on_stopped, s);
+	http_quiesce(s->http);
+}
+
+static void on_signal(struct loop_source *src, int signo, void *userdata)
+{
+	struct server *s = userdata;
+
+	if (signo == SIGHUP && !s->stopping)
+		reload(s);
+	else if (signo != SIGHUP)
+		stop(s);
+}
+
+static int start_loop(struct server *s)
+{
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	r = loop_new(&s->loop);
+	if (r < 0)
+		return log_error("cannot create the event loop: %s", strerror(-r)), r;
+	for (size_t i = 0; i < ARRAY_SIZE(signals) && r >= 0; i++)
+		r = loop_signal_add(s->loop, signals[i], on_signal, s, &s->sig[i]);
+	if (r < 0 || (r = loop_timer_add(s->loop, 0, on_status_timer, s, &s->status_timer)) < 0 ||
+	    (r = loop_timer_add(s->loop, 0, on_stop_timer, s, &s->stop_timer)) < 0)
+		return log_error("cannot set up the event loop: %s", strerror(-r)), r;
+	return 0;
+}
+
+static int start_inventory(struct server *s)
+{
+	const struct config *c = s->config;
+	int r;
+
+	r = load_tokens(c, &s->auth);
+	if (r < 0)
+		return log_error("not starting: fix the tokens file first"), r;
+	r = registry_new(s->loop, &s->registry);
+	if (r >= 0)
+		r = registry_apply(s->registry, c);
+	if (r >= 0) {
+		struct api_settings settings = server_api_settings(c, s->auth);
+
+		r = api_new(s->loop, s->registry, &settings, &s->api);
+	}
+	if (r < 0)
+		return log_error("cannot set up the inventory: %s", strerror(-r)), r;
+	return 0;
+}
+
+static int start_http(struct server *s)
+{
+	const struct config *c = s->config;
+	struct http_options o;
+	const char *why = NULL;
+	int r;
+
+	r = systemd_listen_fd(&why);
+	if (r >= 0)
+		log_info("using the socket passed by systemd");
+	else if (r != -ENOENT)
+		return log_error("socket activation: %s", why ? why : strerror(-r)), r;
+	o = server_http_options(c, r >= 0 ? r : -1);
+	r = http_new(s->loop, &o, api_handle, s->api, &s->http);
+	if (r < 0)
+		return log_error("cannot listen on %s: %s", c->listen, strerror(-r)), r;
+	http_local_address(s->http, s->listen, sizeof(s->listen));
+	switch (config_exposure(c, http_local_sockaddr(s->http))) {
+	case CONFIG_EXPOSURE_LOCAL:
+	case CONFIG_EXPOSURE_TOKENS:
+		break;
+	case CONFIG_EXPOSURE_OPEN:
+		log_warning("serving on %s without authentication (allow_unauthenticated = "
+			    "yes): anyone who reaches it can switch the plugs",
+			    s->listen);
+		break;
+	case CONFIG_EXPOSURE_REFUSED:
+		return log_error("not serving on %s without tokens: set tokens = FILE, or "
+				 "allow_unauthenticated = yes",
+				 s->listen),
+		       -EPERM;
+	}
+	return 0;
+}
+
+static int start(struct server *s)
+{
+	const struct config *c = s->config;
+	int r;
+
+	r = check_fds(c, c->max_connections, true);
+	if (r < 0)
+		return r;
+	s->max_connections = c->max_connections;
+	if (c->n_devices == 0 && !c->empty_inventory)
+		log_warning("%s: no [device] section: serving no devices (empty_inventory = yes "
+			    "says that is meant)",
+			    c->path);
+	if ((r = start_loop(s)) < 0 || (r = start_inventory(s)) < 0 || (r = start_http(s)) < 0)
+		return r;
+	log_info("listening on http://%s with %zu devices", s->listen, c->n_devices);
+	if (s->auth)
+		log_info("%zu tokens from %s", auth_count(s->auth), c->tokens);
+
+	loop_enable_watchdog(s->loop);
+	systemd_notify("READY=1\nSTATUS=Listening on %s; 0 of %zu devices online", s->listen,
+		       registry_count(s->registry));
+	loop_timer_set(s->status_timer, loop_now(s->loop) + USEC_PER_SEC);
+	return 0;
+}
+
+int server_new(struct config *c, struct server **ret_server)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s) {
+		config_free(c);
+		log_error("not starting: out of memory");
+		return -ENOMEM;
+	}
+	s->config = c;
+	r = start(s);
+	if (r < 0) {
+		server_free(s);
+		return r;
+	}
+	*ret_server = s;
+	return 0;
+}
+
+int server_run(struct server *s)
+{
+	int r = loop_run(s->loop);
+
+	if (r >= 0)
+		log_info("stopped");
+	return r;
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	http_free(s->http);
+	registry_free(s->registry);
+	api_free(s->api);
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		loop_source_free(s->sig[i]);
+	loop_source_free(s->status_timer);
+	loop_source_free(s->stop_timer);
+	loop_free(s->loop);
+	auth_free(s->auth);
+	config_free(s->config);
+	free(s);
+}
