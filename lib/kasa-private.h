@@ -43,6 +43,27 @@ static inline void kasa_closep(int *fd)
 /* Map a getaddrinfo() error to -errno (-ENXIO: the name does not resolve). */
 int kasa_gai_errno(int gai);
 
+/*
+ * An asynchronous name lookup (getaddrinfo_a) of host:port for a TCP
+ * connection; a numeric address is answered at once.  There is no fd to
+ * watch: a loop checks it on a timer, a blocking caller waits on it.
+ */
+struct kasa_lookup;
+struct addrinfo;
+
+int kasa_lookup_start(const char *host, uint16_t port, struct kasa_lookup **ret_lookup);
+/*
+ * 0 while the lookup runs, 1 when it is done (*ret_res, borrowed until
+ * kasa_lookup_free(), holds the addresses in the order to try), or -errno
+ * (-ENXIO: the name does not resolve).
+ */
+int kasa_lookup_check(struct kasa_lookup *l, const struct addrinfo **ret_res);
+/* Check, blocking until the lookup ends or deadline (kasa_now_usec()) passes:
+ * then -ETIMEDOUT. */
+int kasa_lookup_wait(struct kasa_lookup *l, uint64_t deadline, const struct addrinfo **ret_res);
+/* Abandons a lookup still running.  Accepts NULL. */
+void kasa_lookup_free(struct kasa_lookup *l);
+
 #define KASA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

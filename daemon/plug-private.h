@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* The insides of a plug, shared by plug.c (the queue, waiters and jobs)
+ * and poller.c (the polling schedule); nothing else includes this. */
+#ifndef KASAD_PLUG_PRIVATE_H
+#define KASAD_PLUG_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plugio.h"
+#include "plugjob.h"
+
+struct loop_source;
+struct plug_job;
+struct transport;
+
+struct plug_waiter {
+	struct plug_waiter *prev, *next;
+	struct plug_job *job;
+	uint64_t deadline;
+	plug_result_cb_t cb;
+	void *userdata;
+};
+
+struct plug_job {
+	struct plug_job *next;
+	struct plugjob run; /* what it asks, how far it got, its result */
+	bool background;    /* the poller's: runs with nobody waiting */
+	bool counted;	    /* a client's: takes a place in the queue */
+	uint64_t started;   /* when it started; 0 before */
+	uint64_t deadline;  /* of the whole job, once started */
+	struct plug_waiter *waiters;
+};
+
+struct plug {
+	struct loop *loop;
+	char *host;
+	uint16_t port;
+	char *label;
+	struct plug_settings set;
+
+	struct transport *transport;
+	bool opening;	/* the transport is getting ready (a name lookup) */
+	int open_error; /* the last open's, until the next one */
+
+	struct loop_source *io;
+	struct loop_source *timer; /* the nearest deadline, or the open's check */
+	struct loop_source *poll_timer;
+	struct loop_source *kick; /* starts the next job on the next iteration */
+
+	struct plug_job *head, *tail; /* the queue; head is current when running */
+	struct plug_job *current;
+	unsigned queued; /* clients' jobs waiting, current excluded */
+
+	bool polling;
+	uint64_t rng;
+	struct plug_state st;
+	struct plug_stats stats;
+	bool dirty; /* the current job wrote st */
+	plug_change_cb_t observer;
+	void *observer_userdata;
+};
+
+/* poller.c: seed the jitter; schedule the next poll after one that ended
+ * (ok or not); the poll timer's callback. */
+void poller_init(struct plug *p);
+void poller_schedule(struct plug *p, bool ok);
+void poller_on_timer(struct loop_source *s, uint64_t now, void *userdata);
+
+#endif

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plug I/O: one transport per plug, one request in flight, a FIFO of jobs
+ * behind it, and the cache.  The recipes (which request, what a reply
+ * means) are plugjob.c's, the polling schedule poller.c's.
+ *
+ * Clients wait on a job through a waiter, each with its own deadline, so a
+ * request queued behind a dead plug still gets its answer on time.  A job
+ * nobody waits for any more is dropped before it starts, except the
+ * poller's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "log.h"
+#include "loop.h"
+#include "plug-private.h"
+#include "transport.h"
+#include "util.h"
+
+/* Prometheus's usual buckets: a round trip to a real plug takes 40-80 ms, a
+ * strip's refresh one per outlet more, and a dead plug the whole timeout. */
+const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
+	5 * USEC_PER_MSEC,    10 * USEC_PER_MSEC,  25 * USEC_PER_MSEC,	50 * USEC_PER_MSEC,
+	100 * USEC_PER_MSEC,  250 * USEC_PER_MSEC, 500 * USEC_PER_MSEC, 1 * USEC_PER_SEC,
+	2500 * USEC_PER_MSEC, 5 * USEC_PER_SEC,	   10 * USEC_PER_SEC,
+};
+
+static void pump(struct plug *p);
+static void job_step(struct plug *p);
+static void job_done(struct plug *p, int error);
+static void arm_timer(struct plug *p);
+
+const char *plug_host(const struct plug *p)
+{
+	return p->host;
+}
+
+uint16_t plug_port(const struct plug *p)
+{
+	return p->port;
+}
+
+void plug_set_label(struct plug *p, const char *label)
+{
+	char *l = strdup(label);
+
+	if (l) {
+		free(p->label);
+		p->label = l;
+	}
+}
+
+const char *plug_label(const struct plug *p)
+{
+	return p->label;
+}
+
+const struct plug_state *plug_state(const struct plug *p)
+{
+	return &p->st;
+}
+
+const struct plug_stats *plug_stats(const struct plug *p)
+{
+	return &p->stats;
+}
+
+void plug_set_observer(struct plug *p, plug_change_cb_t cb, void *userdata)
+{
+	p->observer = cb;
+	p->observer_userdata = userdata;
+}
+
+/* --- Waiters and deadlines -------------------------------------------------- */
+
+static void job_free(struct plug_job *j)
+{
+	plugjob_clear(&j->run);
+	free(j);
+}
+
+static void waiter_unlink(struct plug_waiter *w)
+{
+	struct plug_job *j = w->job;
+
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		j->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+	w->job = NULL;
+}
+
+static void waiter_finish(struct plug *p, struct plug_waiter *w, const struct plug_result *res)
+{
+	waiter_unlink(w);
+	w->cb(p, res, w->userdata);
+	free(w);
+}
+
+void plug_waiter_cancel(struct plug_waiter *w)
+{
+	if (!w)
+		return;
+	waiter_unlink(w);
+	free(w);
+}
+
+static void arm_timer(struct plug *p)
+{
+	/* While the transport opens, its next check; then the request's. */
+	uint64_t next = transport_deadline(p->transport);
+
+	if (!p->opening)
+		for (struct plug_job *j = p->head; j; j = j->next)
+			for (struct plug_waiter *w = j->waiters; w; w = w->next)
+				if (!next || w->deadline < next)
+					next = w->deadline;
+	loop_timer_set(p->timer, next);
+}
+
+static void expire_waiters(struct plug *p, uint64_t now)
+{
+	struct plug_result res = {.error = -ETIMEDOUT};
+
+	for (struct plug_job *j = p->head; j; j = j->next) {
+		struct plug_waiter *w = j->waiters, *next;
+
+		for (; w; w = next) {
+			next = w->next;
+			if (w->deadline <= now)
+				waiter_finish(p, w, &res);
+		}
+	}
+}
+
+/* Unlink and free queued jobs that nobody waits for (never the current). */
+static void drop_orphans(struct plug *p)
+{
+	struct plug_job **link = &p->head;
+
+	p->tail = NULL;
+	while (*link) {
+		struct plug_job *j = *link;
+
+		if (j != p->current && !j->waiters && !j->background) {
+			*link = j->next;
+			p->queued -= j->counted;
+			job_free(j);
+			continue;
+		}
+		p->tail = j;
+		link = &j->next;
+	}
+}
+
+static void update_io(struct plug *p)
+{
+	int fd = transport_fd(p->transport);
+	uint32_t ev = transport_events(p->transport);
+
+	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
+		transport_close(p->transport);
+		job_done(p, -ENOMEM);
+		return;
+	}
+	arm_timer(p);
+}
+
+/* --- Running jobs ------------------------------------------------------------ */
+
+static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
+{
+	if (d->code != 0)
+		snprintf(buf, len, "%s (err_code %d%s%s)", kasa_strerror(error), d->code,
+			 d->msg[0] ? ", " : "", d->msg);
+	else if (d->msg[0])
+		snprintf(buf, len, "%s: %s", kasa_strerror(error), d->msg);
+	else
+		snprintf(buf, len, "%s", kasa_strerror(error));
+	return buf;
+}
+
+/* --- Counting ---------------------------------------------------------------- */
+
+static enum plug_failure failure_class(int error, const struct kasa_device_error *d)
+{
+	if (d && d->code != 0)
+		return PLUG_FAILURE_DEVICE;
+	switch (error) {
+	case -ETIMEDOUT:
+		return PLUG_FAILURE_TIMEOUT;
+	case -ECONNREFUSED:
+		return PLUG_FAILURE_REFUSED;
+	case -ECONNRESET:
+	case -EPIPE:
+		return PLUG_FAILURE_RESET;
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -EHOSTDOWN:
+	case -ENETDOWN:
+		return PLUG_FAILURE_UNREACHABLE;
+	case -ENXIO:
+	case -EAGAIN:
+		return PLUG_FAILURE_RESOLVE;
+	case -EPROTO:
+	case -EMSGSIZE:
+		return PLUG_FAILURE_FRAME;
+	case -EBADMSG:
+		return PLUG_FAILURE_REPLY;
+	default:
+		return PLUG_FAILURE_OTHER;
+	}
+}
+
+static void count_failure(struct plug *p, int error, const struct kasa_device_error *d)
+{
+	p->stats.failures[failure_class(error, d)]++;
+}
+
+static void count_poll(struct plug *p, uint64_t usec)
+{
+	unsigned i = 0;
+
+	while (i < PLUG_POLL_BUCKETS && usec > plug_poll_bucket_usec[i])
+		i++;
+	if (i < PLUG_POLL_BUCKETS)
+		p->stats.poll_buckets[i]++;
+	p->stats.polls++;
+	p->stats.poll_usec_sum += usec;
+}
+
+static void record_outcome(struct plug *p, const struct plug_job *j, int error)
+{
+	char text[sizeof(p->st.last_error_text)];
+
+	if (error == 0) {
+		if (!p->st.online) {
+			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
+			p->dirty = true;
+		}
+		p->st.online = true;
+		p->st.misses = 0;
+		p->st.last_error = 0;
+		p->st.last_error_text[0] = '\0';
+		return;
+	}
+	error_text(error, &j->run.result.device, text, sizeof(text));
+	if (!streq(text, p->st.last_error_text))
+		p->dirty = true;
+	memcpy(p->st.last_error_text, text, sizeof(text));
+	p->st.last_error = error;
+	if (j->run.args.kind != PLUG_JOB_REFRESH)
+		return;
+	p->st.misses++;
+	if (p->st.online && p->st.misses >= p->set.offline_after) {
+		p->st.online = false;
+		p->dirty = true;
+		log_dev(LOG_WARNING, p->label, "offline after %u failed polls: %s", p->st.misses,
+			text);
+	} else if (p->st.misses == 1) {
+		log_dev(LOG_INFO, p->label, "poll failed: %s", text);
+	}
+}
+
+static void job_done(struct plug *p, int error)
+{
+	struct plug_job *j = p->current;
+	struct plug_result *res = &j->run.result;
+	bool changed;
+
+	p->current = NULL;
+	p->head = j->next;
+	if (!p->head)
+		p->tail = NULL;
+	/*
+	 * The socket is not watched between jobs: a kept one the plug closes
+	 * while idle would be readable for ever (the next start checks it).
+	 * And off at once, before anything can open a socket that takes the
+	 * number of one the connection just closed.
+	 */
+	loop_io_set(p->io, -1, 0);
+
+	res->error = error;
+	if (error >= 0)
+		memset(&res->device, 0, sizeof(res->device));
+	/* A device error is an answer: the plug is there. */
+	record_outcome(p, j, error < 0 && res->device.code == 0 ? error : 0);
+	if (error < 0 && res->device.code != 0) {
+		char text[sizeof(p->st.last_error_text)];
+
+		log_dev(LOG_INFO, p->label, "refused: %s",
+			error_text(error, &res->device, text, sizeof(text)));
+	}
+	if (j->run.args.kind == PLUG_JOB_REFRESH) {
+		if (j->started)
+			count_poll(p, loop_now(p->loop) - j->started);
+		poller_schedule(p, error == 0);
+	}
+
+	while (j->waiters)
+		waiter_finish(p, j->waiters, res);
+	if (p->dirty) {
+		p->dirty = false;
+		if (p->observer)
+			p->observer(p, p->observer_userdata);
+	}
+
+	changed = error == 0 && plugjob_changes_plug(j->run.args.kind);
+	job_free(j);
+
+	/* The change went through: read the plug back, so the cache shows what
+	 * it really did (on_time, a strip's other outlets, a reboot). */
+	if (changed) {
+		p->st.usec = 0;
+		plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0,
+			    NULL, NULL, NULL);
+	}
+	pump(p);
+}
+
+static void job_step(struct plug *p)
+{
+	struct plug_job *j = p->current;
+	uint64_t now = loop_now(p->loop);
+	char *json;
+	int r;
+
+	if (now >= j->deadline) {
+		job_done(p, -ETIMEDOUT);
+		return;
+	}
+	r = plugjob_request(&j->run, &p->st, &json);
+	if (r < 0 || !json) {
+		job_done(p, r);
+		return;
+	}
+	r = transport_send(p->transport, json, strlen(json), now, j->deadline - now);
+	free(json);
+	p->stats.requests++;
+	if (r < 0) {
+		count_failure(p, r, NULL);
+		job_done(p, r);
+		return;
+	}
+	update_io(p);
+}
+
+/* What the transport said of the request in flight. */
+static void on_transport_result(struct plug *p, int r)
+{
+	struct plug_job *j = p->current;
+	struct json_object *reply = NULL;
+	const char *payload;
+	size_t len;
+
+	if (r == 0) {
+		update_io(p);
+		return;
+	}
+	if (r < 0) {
+		count_failure(p, r, NULL);
+		job_done(p, r);
+		return;
+	}
+	payload = transport_reply(p->transport, &len);
+	r = kasa_reply_parse(payload, len, &reply);
+	if (r >= 0) {
+		r = plugjob_reply(&j->run, &p->st, reply, loop_now(p->loop));
+		if (j->run.wrote)
+			p->dirty = true;
+	}
+	json_object_put(reply);
+	if (r < 0) {
+		count_failure(p, r, &j->run.result.device);
+		/* The plug answered, but not with what was asked: start afresh. */
+		if (j->run.result.device.code == 0)
+			transport_close(p->transport);
+		job_done(p, r);
+		return;
+	}
+	job_step(p);
+}
+
+static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct plug *p = userdata;
+
+	if (!p->current) {
+		loop_io_set(p->io, -1, 0);
+		return;
+	}
+	on_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));
+}
+
+/* The transport's open may have ended: take its outcome, then go on. */
+static void open_check(struct plug *p, uint64_t now)
+{
+	int r = transport_process(p->transport, 0, now);
+
+	if (r == 0)
+		return;
+	p->opening = false;
+	p->open_error = r < 0 ? r : 0;
+	pump(p);
+}
+
+static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
+{
+	struct plug *p = userdata;
+	uint64_t deadline;
+
+	if (p->opening) {
+		open_check(p, now);
+		arm_timer(p);
+		return;
+	}
+	expire_waiters(p, now);
+	deadline = transport_deadline(p->transport);
+	if (p->current && deadline && deadline <= now) {
+		on_transport_result(p, transport_process(p->transport, 0, now));
+		return;
+	}
+	drop_orphans(p);
+	arm_timer(p);
+}
+
+static void on_kick(struct loop_source *s, uint64_t now, void *userdata)
+{
+	pump(userdata);
+}
+
+static void pump(struct plug *p)
+{
+	struct plug_job *j;
+	int r;
+
+	if (p->current || p->opening)
+		return;
+	drop_orphans(p);
+	j = p->head;
+	if (!j) {
+		arm_timer(p);
+		return;
+	}
+	r = p->open_error;
+	p->open_error = 0;
+	if (r == 0) {
+		r = transport_open(p->transport, loop_now(p->loop), p->set.request_timeout_usec);
+		if (r > 0) {
+			p->opening = true;
+			arm_timer(p);
+			return;
+		}
+	}
+	if (r < 0) {
+		/* The last open failed: this job takes the error, the next
+		 * one tries again (looks the name up again). */
+		p->current = j;
+		p->queued -= j->counted;
+		p->stats.requests++;
+		count_failure(p, r, NULL);
+		job_done(p, r);
+		return;
+	}
+	p->current = j;
+	p->queued -= j->counted;
+	j->started = loop_now(p->loop);
+	j->deadline = j->started + p->set.request_timeout_usec;
+	plugjob_begin(&j->run, &p->st);
+	job_step(p);
+}
+
+/* --- Submitting -------------------------------------------------------------- */
+
+int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeout_usec,
+		plug_result_cb_t cb, void *userdata, struct plug_waiter **ret_waiter)
+{
+	struct plug_job *j = NULL;
+	struct plug_waiter *w = NULL;
+
+	for (struct plug_job *k = p->head; k; k = k->next)
+		if (plugjob_shareable(&k->run.args, args)) {
+			j = k;
+			break;
+		}
+	if (!j) {
+		/* queue_max jobs may wait behind the one in flight; an idle plug
+		 * starts its first job on the next iteration, so that one is not
+		 * waiting.  The background refreshes (the poller's, the read-back
+		 * after a change) are not counted: there is at most one, as they
+		 * share. */
+		unsigned waiting = p->queued - (!p->current && p->queued);
+
+		if (cb && waiting >= p->set.queue_max)
+			return -ENOBUFS;
+		j = calloc(1, sizeof(*j));
+		if (!j)
+			return -ENOMEM;
+		j->run.args = *args;
+		j->counted = cb != NULL;
+		if (p->tail)
+			p->tail->next = j;
+		else
+			p->head = j;
+		p->tail = j;
+		p->queued += j->counted;
+	}
+	if (!cb) {
+		j->background = true;
+	} else {
+		w = calloc(1, sizeof(*w));
+		if (!w) {
+			drop_orphans(p);
+			return -ENOMEM;
+		}
+		w->job = j;
+		w->cb = cb;
+		w->userdata = userdata;
+		w->deadline = loop_now(p->loop) + timeout_usec;
+		w->next = j->waiters;
+		if (w->next)
+			w->next->prev = w;
+		j->waiters = w;
+	}
+	if (ret_waiter)
+		*ret_waiter = w;
+	if (!p->current)
+		loop_defer_arm(p->kick);
+	arm_timer(p);
+	return 0;
+}
+
+/* --- Life -------------------------------------------------------------------- */
+
+void plug_configure(struct plug *p, const struct plug_settings *s)
+{
+	bool interval_changed = s->poll_interval_usec != p->set.poll_interval_usec;
+
+	p->set = *s;
+	if (p->set.offline_after == 0)
+		p->set.offline_after = 1;
+	if (interval_changed && p->polling) {
+		plug_poll_stop(p);
+		plug_poll_start(p, s->poll_interval_usec);
+	}
+}
+
+int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
+	     struct plug **ret_plug)
+{
+	struct plug *p = calloc(1, sizeof(*p));
+	char label[300];
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->loop = l;
+	p->port = port;
+	p->set = *s;
+	if (p->set.offline_after == 0)
+		p->set.offline_after = 1;
+	snprintf(label, sizeof(label), "%s:%u", host, port);
+	p->host = strdup(host);
+	p->label = strdup(label);
+	if (!p->host || !p->label) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	poller_init(p);
+	r = transport_xor_new(host, port, &p->transport);
+	if (r < 0)
+		goto fail;
+	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
+	if (r >= 0)
+		r = loop_timer_add(l, 0, on_timer, p, &p->timer);
+	if (r >= 0)
+		r = loop_timer_add(l, 0, poller_on_timer, p, &p->poll_timer);
+	if (r >= 0)
+		r = loop_defer_add(l, on_kick, p, &p->kick);
+	if (r < 0)
+		goto fail;
+	*ret_plug = p;
+	return 0;
+fail:
+	plug_free(p);
+	return r;
+}
+
+void plug_free(struct plug *p)
+{
+	struct plug_result res = {.error = -ESHUTDOWN};
+
+	if (!p)
+		return;
+	/* Waiters first: their callbacks may look at the plug. */
+	for (struct plug_job *j = p->head; j; j = j->next)
+		while (j->waiters)
+			waiter_finish(p, j->waiters, &res);
+	while (p->head) {
+		struct plug_job *j = p->head;
+
+		p->head = j->next;
+		job_free(j);
+	}
+	loop_source_free(p->io);
+	loop_source_free(p->timer);
+	loop_source_free(p->poll_timer);
+	loop_source_free(p->kick);
+	transport_free(p->transport);
+	free(p->host);
+	free(p->label);
+	free(p);
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plug I/O's recipes: a job is one thing a client (or the poller) wants
+ * from the plug, and may take several round trips (a strip's emeter is one
+ * request per outlet, a toggle reads the state before it switches).  Here
+ * is which request comes next and what each reply means; plug.c runs them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "plugjob.h"
+
+static bool is_strip(const struct plug_state *st)
+{
+	return st->known && st->info.outlet_count > 0;
+}
+
+static int child_id(const struct plug_state *st, int outlet, char ret_id[KASA_ID_MAX])
+{
+	const struct kasa_sysinfo *in = &st->info;
+
+	if (outlet < 0 || (unsigned)outlet >= in->outlet_count)
+		return -ENOENT;
+	if (in->outlets[outlet].id[0]) {
+		snprintf(ret_id, KASA_ID_MAX, "%s", in->outlets[outlet].id);
+		return 0;
+	}
+	return kasa_child_id(in->device_id, (unsigned)outlet, ret_id);
+}
+
+/* Steps after the sysinfo: how many this job has, now that it is known. */
+static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st)
+{
+	switch (jb->args.kind) {
+	case PLUG_JOB_REFRESH:
+		if (!st->info.has_emeter)
+			return 0;
+		if (is_strip(st))
+			return st->info.outlet_count;
+		return jb->combined ? 0 : 1;
+	case PLUG_JOB_DAILY:
+	case PLUG_JOB_MONTHLY:
+		return jb->args.outlet < 0 && is_strip(st) ? st->info.outlet_count : 1;
+	case PLUG_JOB_RELAY:
+	case PLUG_JOB_TOGGLE:
+	case PLUG_JOB_LED:
+	case PLUG_JOB_ALIAS:
+	case PLUG_JOB_REBOOT:
+		return 1;
+	}
+	return 0;
+}
+
+void plugjob_begin(struct plugjob *jb, const struct plug_state *st)
+{
+	jb->need_sysinfo =
+		jb->args.kind == PLUG_JOB_REFRESH || jb->args.kind == PLUG_JOB_TOGGLE || !st->known;
+}
+
+void plugjob_clear(struct plugjob *jb)
+{
+	free(jb->stats);
+	jb->stats = NULL;
+}
+
+int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_json)
+{
+	char id_buf[KASA_ID_MAX];
+	const char *id = NULL;
+	int outlet = jb->args.outlet;
+	int r;
+
+	*ret_json = NULL;
+	if (jb->need_sysinfo) {
+		jb->combined = jb->args.kind == PLUG_JOB_REFRESH && st->known &&
+			       st->info.has_emeter && !is_strip(st);
+		return jb->combined ? kasa_req_sysinfo_emeter(ret_json)
+				    : kasa_req_sysinfo(ret_json);
+	}
+	if (jb->step >= main_steps(jb, st))
+		return 0;
+
+	/* Per-outlet steps of a whole strip go through its outlets in turn. */
+	if (outlet < 0 && is_strip(st) &&
+	    (jb->args.kind == PLUG_JOB_REFRESH || jb->args.kind == PLUG_JOB_DAILY ||
+	     jb->args.kind == PLUG_JOB_MONTHLY))
+		outlet = (int)jb->step;
+	if (outlet >= 0) {
+		r = child_id(st, outlet, id_buf);
+		if (r < 0)
+			return r;
+		id = id_buf;
+	}
+
+	r = -EINVAL;
+	switch (jb->args.kind) {
+	case PLUG_JOB_REFRESH:
+		r = kasa_req_emeter_realtime(id, ret_json);
+		break;
+	case PLUG_JOB_RELAY:
+	case PLUG_JOB_TOGGLE:
+		r = kasa_req_relay(id, jb->args.on, ret_json);
+		break;
+	case PLUG_JOB_LED:
+		r = kasa_req_led(jb->args.on, ret_json);
+		break;
+	case PLUG_JOB_ALIAS:
+		r = kasa_req_alias(id, jb->args.alias, ret_json);
+		break;
+	case PLUG_JOB_REBOOT:
+		r = kasa_req_reboot(1, ret_json);
+		break;
+	case PLUG_JOB_DAILY:
+		r = kasa_req_emeter_daily(id, jb->args.year, jb->args.month, ret_json);
+		break;
+	case PLUG_JOB_MONTHLY:
+		r = kasa_req_emeter_monthly(id, jb->args.year, ret_json);
+		break;
+	}
+	/* The API checks what the user gave (alias, dates) before a job is
+	 * queued: what a builder still refuses is what the plug gave, the
+	 * outlet's id (a control character in it, say). */
+	if (r == -EINVAL && id) {
+		snprintf(jb->result.device.msg, sizeof(jb->result.device.msg),
+			 "the id it gives outlet %d cannot be sent back", outlet);
+		return -EBADMSG;
+	}
+	return r;
+}
+
+/* --- Taking replies ----------------------------------------------------------- */
+
+static void set_relay_cache(struct plug_state *st, int outlet, bool on)
+{
+	struct kasa_sysinfo *in = &st->info;
+
+	if (outlet >= 0 && (unsigned)outlet < in->outlet_count) {
+		in->outlets[outlet].on = on;
+		in->outlets[outlet].on_time = 0;
+	} else if (outlet < 0 && in->outlet_count > 0) {
+		for (unsigned i = 0; i < in->outlet_count; i++) {
+			in->outlets[i].on = on;
+			in->outlets[i].on_time = 0;
+		}
+	} else {
+		in->relay_on = on;
+		in->on_time = 0;
+	}
+}
+
+bool plug_state_on(const struct plug_state *st, int outlet)
+{
+	const struct kasa_sysinfo *in = &st->info;
+
+	if (outlet >= 0)
+		return (unsigned)outlet < in->outlet_count && in->outlets[outlet].on;
+	if (in->outlet_count == 0)
+		return in->relay_on;
+	for (unsigned i = 0; i < in->outlet_count; i++)
+		if (in->outlets[i].on)
+			return true;
+	return false;
+}
+
+bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret)
+{
+	const struct kasa_sysinfo *in = &st->info;
+
+	if (!st->known || !in->has_emeter || !st->emeter_known)
+		return false;
+	if (in->outlet_count == 0) {
+		*ret = st->emeter;
+		return true;
+	}
+	if (outlet >= 0) {
+		if ((unsigned)outlet >= in->outlet_count)
+			return false;
+		*ret = st->outlet_emeter[outlet];
+		return true;
+	}
+	memset(ret, 0, sizeof(*ret));
+	for (unsigned i = 0; i < in->outlet_count; i++) {
+		const struct kasa_emeter *e = &st->outlet_emeter[i];
+
+		ret->power_w += e->power_w;
+		ret->current_a += e->current_a;
+		ret->total_kwh += e->total_kwh;
+		ret->voltage_v += e->voltage_v / in->outlet_count;
+	}
+	return true;
+}
+
+static int take_sysinfo(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
+			uint64_t now)
+{
+	struct kasa_sysinfo info;
+	struct kasa_emeter em;
+	int r;
+
+	r = kasa_sysinfo_parse(reply, &info, &jb->result.device);
+	if (r < 0)
+		return r;
+	if (!info.has_relay && info.outlet_count == 0)
+		return -EBADMSG;
+	if (jb->combined) {
+		r = kasa_emeter_parse(reply, &em, &jb->result.device);
+		if (r < 0)
+			return r;
+		st->emeter = em;
+		st->emeter_known = true;
+		st->emeter_usec = now;
+	}
+	/* A strip that lost outlets, or a plug swapped for another model, must
+	 * not keep readings that no longer belong to anything. */
+	if (st->known &&
+	    (st->info.outlet_count != info.outlet_count || st->info.has_emeter != info.has_emeter))
+		st->emeter_known = false;
+	st->info = info;
+	st->known = true;
+	st->usec = now;
+	jb->wrote = true;
+	jb->need_sysinfo = false;
+
+	if (jb->args.outlet >= 0 && jb->args.kind != PLUG_JOB_REFRESH &&
+	    (unsigned)jb->args.outlet >= info.outlet_count)
+		return -ENOENT;
+	if (jb->args.kind == PLUG_JOB_TOGGLE)
+		jb->args.on = !plug_state_on(st, jb->args.outlet);
+	return 0;
+}
+
+static int take_stats(struct plugjob *jb, struct json_object *reply)
+{
+	unsigned k = jb->step;
+	int r;
+
+	if (!jb->stats) {
+		jb->stats = calloc(KASA_OUTLETS_MAX, sizeof(*jb->stats));
+		if (!jb->stats)
+			return -ENOMEM;
+	}
+	r = jb->args.kind == PLUG_JOB_DAILY
+		    ? kasa_daystat_parse(reply, jb->args.year, jb->args.month, &jb->stats[k],
+					 &jb->result.device)
+		    : kasa_monthstat_parse(reply, jb->args.year, &jb->stats[k], &jb->result.device);
+	if (r < 0)
+		return r;
+	jb->result.n_stats = k + 1;
+	jb->result.stats = jb->stats;
+	return 0;
+}
+
+static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
+		      uint64_t now)
+{
+	struct kasa_device_error *derr = &jb->result.device;
+	struct json_object *res;
+	int outlet = jb->args.outlet;
+	unsigned k = jb->step;
+	int r = 0;
+
+	switch (jb->args.kind) {
+	case PLUG_JOB_REFRESH: {
+		struct kasa_emeter em;
+
+		r = kasa_emeter_parse(reply, &em, derr);
+		if (r < 0)
+			return r;
+		if (is_strip(st))
+			st->outlet_emeter[k] = em;
+		else
+			st->emeter = em;
+		if (k + 1 == main_steps(jb, st)) {
+			st->emeter_known = true;
+			st->emeter_usec = now;
+		}
+		break;
+	}
+	case PLUG_JOB_RELAY:
+	case PLUG_JOB_TOGGLE:
+		r = kasa_reply_result(reply, "system", "set_relay_state", &res, derr);
+		if (r < 0)
+			return r;
+		set_relay_cache(st, outlet, jb->args.on);
+		jb->result.on = jb->args.on;
+		break;
+	case PLUG_JOB_LED:
+		r = kasa_reply_result(reply, "system", "set_led_off", &res, derr);
+		if (r < 0)
+			return r;
+		st->info.led_on = jb->args.on;
+		break;
+	case PLUG_JOB_ALIAS:
+		r = kasa_reply_result(reply, "system", "set_dev_alias", &res, derr);
+		if (r < 0)
+			return r;
+		if (outlet >= 0)
+			snprintf(st->info.outlets[outlet].alias, sizeof(st->info.outlets[0].alias),
+				 "%s", jb->args.alias);
+		else
+			snprintf(st->info.alias, sizeof(st->info.alias), "%s", jb->args.alias);
+		break;
+	case PLUG_JOB_REBOOT:
+		r = kasa_reply_result(reply, "system", "reboot", &res, derr);
+		if (r < 0)
+			return r;
+		break;
+	case PLUG_JOB_DAILY:
+	case PLUG_JOB_MONTHLY:
+		r = take_stats(jb, reply);
+		if (r < 0)
+			return r;
+		break;
+	}
+	/* Statistics and a reboot leave the cache as it was. */
+	if (jb->args.kind != PLUG_JOB_DAILY && jb->args.kind != PLUG_JOB_MONTHLY &&
+	    jb->args.kind != PLUG_JOB_REBOOT)
+		jb->wrote = true;
+	jb->step++;
+	return 0;
+}
+
+int plugjob_reply(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
+		  uint64_t now_usec)
+{
+	jb->wrote = false;
+	return jb->need_sysinfo ? take_sysinfo(jb, st, reply, now_usec)
+				: take_reply(jb, st, reply, now_usec);
+}
+
+bool plugjob_shareable(const struct plug_job_args *a, const struct plug_job_args *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case PLUG_JOB_REFRESH:
+		return true;
+	case PLUG_JOB_DAILY:
+	case PLUG_JOB_MONTHLY:
+		return a->outlet == b->outlet && a->year == b->year && a->month == b->month;
+	case PLUG_JOB_RELAY:
+	case PLUG_JOB_TOGGLE:
+	case PLUG_JOB_LED:
+	case PLUG_JOB_ALIAS:
+	case PLUG_JOB_REBOOT:
+		return false;
+	}
+	return false;
+}
+
+bool plugjob_changes_plug(enum plug_job_kind kind)
+{
+	switch (kind) {
+	case PLUG_JOB_RELAY:
+	case PLUG_JOB_TOGGLE:
+	case PLUG_JOB_LED:
+	case PLUG_JOB_ALIAS:
+	case PLUG_JOB_REBOOT:
+		return true;
+	case PLUG_JOB_REFRESH:
+	case PLUG_JOB_DAILY:
+	case PLUG_JOB_MONTHLY:
+		return false;
+	}
+	return false;
+}
