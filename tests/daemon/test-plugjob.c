@@ -181,7 +181,7 @@ START_TEST(test_refresh_strip)
 	ck_assert_uint_eq(n, 6);
 	/* One reading per outlet, each addressed to its child id. */
 	for (unsigned i = 0; i < n; i++) {
-		char id[64];
+		char id[KASA_ID_MAX + 16];
 
 		snprintf(id, sizeof(id), "%s0%u", st.info.device_id, i);
 		expect_request(&jb, &st, "emeter", "get_realtime", id);
