@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The REST API (v1).  Routes are matched here, bodies parsed here, and
- * every error becomes an HTTP answer through errors[] below, nowhere else.
+ * every error becomes an HTTP answer through errors.c, nowhere else.
  *
  * A request that needs the plug becomes a call: it waits on the plug's
  * queue (plugio.c) while its HTTP connection is suspended, and answers when
@@ -24,6 +24,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "errors.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -34,82 +35,6 @@
 #include "registry.h"
 #include "util.h"
 #include "web.h"
-
-/* Errors of the API's own, beside the -errno values plugs give. */
-#define API_EBADREQ  (-10001)
-#define API_ENOROUTE (-10002)
-#define API_ENODEV   (-10003)
-#define API_EMETHOD  (-10004)
-#define API_ETOOBIG  (-10005)
-#define API_ENOMETER (-10006)
-#define API_EURLBIG  (-10007)
-#define API_EHDRBIG  (-10008)
-#define API_ENOAUTH  (-10009) /* no token, or a wrong one */
-#define API_ESCOPE   (-10010) /* a token whose scope is too small */
-#define API_EHOST    (-10011)
-#define API_EORIGIN  (-10012)
-#define API_ERATE    (-10013)
-#define API_ESWITCH  (-10014)
-#define API_ETOKURL  (-10015)
-#define API_ESTREAMS (-10016)
-#define API_EFRAMING (-10017)
-#define API_ECODING  (-10018)
-#define API_EBADHOST (-10019)
-#define API_EBADPATH (-10020)
-#define API_EBUSY    (-10021)
-
-static const struct api_error {
-	int error;
-	unsigned status;
-	const char *code;
-	const char *message; /* when the caller gives none */
-} errors[] = {
-	{API_EBADREQ, 400, "bad_request", "bad request"},
-	{API_EFRAMING, 400, "bad_framing",
-	 "the request's length is ambiguous (Content-Length with Transfer-Encoding, two "
-	 "lengths, a malformed one, or white space in a header name)"},
-	{API_EBADHOST, 400, "bad_host", "an HTTP/1.1 request needs exactly one Host header"},
-	{API_EBADPATH, 400, "bad_path", "the path may not hold %00 or an encoded '/' (%2F)"},
-	{API_ETOKURL, 400, "token_in_url",
-	 "tokens are not accepted in the URL: send the header Authorization: Bearer TOKEN"},
-	{API_ENOAUTH, 401, "unauthorized", "a token is needed: Authorization: Bearer TOKEN"},
-	{API_ESCOPE, 403, "insufficient_scope", "the token's scope does not allow this"},
-	{API_EHOST, 403, "host_not_allowed",
-	 "this Host is not one of kasad's names (see allowed_hosts)"},
-	{API_EORIGIN, 403, "origin_not_allowed",
-	 "pages of this origin may not call kasad (see cors_origins)"},
-	{API_ENOROUTE, 404, "not_found", "no such route"},
-	{API_ENODEV, 404, "no_such_device", "no such device"},
-	{API_ENOMETER, 404, "not_supported", "this device has no energy meter"},
-	{API_EMETHOD, 405, "method_not_allowed", "method not allowed"},
-	{API_ETOOBIG, 413, "body_too_large", "request body too large"},
-	{API_EURLBIG, 414, "uri_too_long", "the request target is too long"},
-	{API_ERATE, 429, "rate_limited", "too many requests from this address"},
-	{API_ESWITCH, 429, "switch_rate_limited", "too many state changes for this plug"},
-	{API_EHDRBIG, 431, "headers_too_large", "the request's headers are too large"},
-	{API_ECODING, 501, "not_implemented", "of transfer codings, only chunked is understood"},
-	{API_EBUSY, 503, "busy", "too many large answers wait for their clients to read them"},
-	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
-	{API_ESTREAMS, 503, "too_many_streams", "too many event streams are open"},
-	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
-	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
-	{-ECONNREFUSED, 502, "refused", "the plug refused the connection"},
-	{-ECONNRESET, 502, "connection_reset", "the plug closed the connection"},
-	{-EHOSTUNREACH, 502, "unreachable", "the plug is unreachable"},
-	{-ENETUNREACH, 502, "unreachable", "the plug's network is unreachable"},
-	{-EPROTO, 502, "bad_frame", "the plug sent a malformed frame"},
-	{-EMSGSIZE, 502, "reply_too_large", "the plug's reply is over the size cap"},
-	{-EBADMSG, 502, "bad_reply", "the plug's reply is not what was asked for"},
-	{-ENOTSUP, 404, "not_supported", "the plug does not support this"},
-	{-ENOSYS, 502, "device_error", "the plug does not know this method"},
-	{-EINVAL, 502, "device_error", "the plug rejected an argument"},
-	{-ENOSPC, 502, "device_error", "a table on the plug is full"},
-	{-EREMOTEIO, 502, "device_error", "the plug reported an error"},
-	{-ENOENT, 502, "no_such_outlet", "the plug has no such outlet"},
-	{-ENXIO, 502, "unresolved", "the plug's host name does not resolve"},
-	{-EAGAIN, 502, "resolver_failed", "the plug's host name could not be looked up"},
-	{-ENOMEM, 500, "internal", "out of memory"},
-};
 
 struct api {
 	struct loop *loop;
@@ -149,144 +74,6 @@ struct call {
 	int year, month;
 	bool emeter_retry; /* an emeter read that needed the sysinfo first */
 };
-
-/* --- Answers ------------------------------------------------------------- */
-
-static void reply_error(struct http_request *req, int error, const char *device,
-			const char *allow, const char *fmt, ...);
-
-/* http_reply()'s answer: a large one refused while others wait for their
- * clients gets a small 503 instead. */
-static void reply_large(struct http_request *req, int r)
-{
-	if (r == -ENOBUFS)
-		reply_error(req, API_EBUSY, NULL, NULL, NULL);
-}
-
-static void reply_json(struct http_request *req, unsigned status, struct json_object *o,
-		       const char *const *headers)
-{
-	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	char *body = s ? malloc(len + 2) : NULL;
-
-	if (body) {
-		memcpy(body, s, len);
-		body[len++] = '\n';
-		body[len] = '\0';
-	}
-	json_object_put(o);
-	if (!body) {
-		http_reply(req, 500, NULL, NULL, 0, NULL);
-		return;
-	}
-	reply_large(req, http_reply(req, status, "application/json", body, len, headers));
-}
-
-static const struct api_error *find_error(int error)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(errors); i++)
-		if (errors[i].error == error)
-			return &errors[i];
-	return NULL;
-}
-
-/* The one place an error becomes an answer: the JSON body, Retry-After on
- * every 503, and the headers the caller adds (name, value, ..., NULL). */
-static void reply_error_v(struct http_request *req, int error, const char *device,
-			  const char *const *extra, const char *fmt, va_list ap)
-{
-	static const struct api_error fallback = {0, 502, "plug_error", "the plug failed"};
-	const struct api_error *e = find_error(error);
-	const char *headers[6] = {NULL};
-	struct json_object *o = json_object_new_object();
-	char text[256], message[256], name[256];
-	size_t h = 0;
-
-	if (!e)
-		e = &fallback;
-	if (fmt)
-		vsnprintf(text, sizeof(text), fmt, ap);
-	else
-		snprintf(text, sizeof(text), "%s",
-			 e == &fallback ? kasa_strerror(error) : e->message);
-	/* What a client or a plug sent (a path, a Host) may be any bytes, and
-	 * a %.64s may cut a character: JSON wants well-formed UTF-8. */
-	kasa_utf8_copy(message, sizeof(message), text);
-	json_object_object_add(o, "error", json_object_new_string(e->code));
-	json_object_object_add(o, "message", json_object_new_string(message));
-	if (device) {
-		kasa_utf8_copy(name, sizeof(name), device);
-		json_object_object_add(o, "device", json_object_new_string(name));
-	}
-	if (e->status == 503) {
-		headers[h++] = "Retry-After";
-		headers[h++] = "1";
-	}
-	for (; extra && extra[0] && extra[1] && h + 2 < ARRAY_SIZE(headers); extra += 2) {
-		headers[h++] = extra[0];
-		headers[h++] = extra[1];
-	}
-	reply_json(req, e->status, o, headers);
-}
-
-/* An error; allow, for a 405, lists the methods that are. */
-static __attribute__((format(printf, 5, 6))) void reply_error(struct http_request *req, int error,
-							      const char *device, const char *allow,
-							      const char *fmt, ...)
-{
-	const char *extra[] = {"Allow", allow, NULL};
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_error_v(req, error, device, allow ? extra : NULL, fmt, ap);
-	va_end(ap);
-}
-
-/* A 429: come back in wait_usec (rounded up to whole seconds). */
-static __attribute__((format(printf, 5, 6))) void reply_limited(struct http_request *req, int error,
-								const char *device,
-								uint64_t wait_usec, const char *fmt,
-								...)
-{
-	char seconds[24];
-	const char *extra[] = {"Retry-After", seconds, NULL};
-	va_list ap;
-
-	snprintf(seconds, sizeof(seconds), "%llu",
-		 (unsigned long long)((wait_usec + USEC_PER_SEC - 1) / USEC_PER_SEC));
-	va_start(ap, fmt);
-	reply_error_v(req, error, device, extra, fmt, ap);
-	va_end(ap);
-}
-
-/* A 401 or 403 with its RFC 6750 challenge. */
-static __attribute__((format(printf, 4, 5))) void
-reply_denied(struct http_request *req, int error, const char *challenge, const char *fmt, ...)
-{
-	const char *extra[] = {"WWW-Authenticate", challenge, NULL};
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_error_v(req, error, NULL, extra, fmt, ap);
-	va_end(ap);
-}
-
-/* A plug's failure, with what the plug itself said when it refused. */
-static void reply_plug_error(struct http_request *req, const char *device,
-			     const struct plug_result *res)
-{
-	const struct api_error *e = find_error(res->error);
-	const char *base = e ? e->message : kasa_strerror(res->error);
-
-	if (res->device.code != 0)
-		reply_error(req, res->error, device, NULL, "%s: err_code %d%s%s", base,
-			    res->device.code, res->device.msg[0] ? ", " : "", res->device.msg);
-	else if (res->device.msg[0]) /* why libkasa or kasad refused the reply */
-		reply_error(req, res->error, device, NULL, "%s: %s", base, res->device.msg);
-	else
-		reply_error(req, res->error, device, NULL, NULL);
-}
 
 /* --- The state as JSON ------------------------------------------------------ */
 
@@ -464,16 +251,16 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 	struct json_object *o;
 
 	if (st->known && !st->info.has_emeter) {
-		reply_error(req, API_ENOMETER, name, NULL, NULL);
+		errors_reply(req, API_ENOMETER, name, NULL, NULL);
 		return;
 	}
 	if (!plug_state_emeter(st, outlet, &em)) {
-		reply_error(req, -EBADMSG, name, NULL, "no reading from the plug yet");
+		errors_reply(req, -EBADMSG, name, NULL, "no reading from the plug yet");
 		return;
 	}
 	o = emeter_json(&em, loop_now(a->loop) - st->emeter_usec);
 	add(o, "device", json_object_new_string(name));
-	reply_json(req, 200, o, NULL);
+	errors_reply_json(req, 200, o, NULL);
 }
 
 /* --- Calls that wait on a plug ------------------------------------------------ */
@@ -483,12 +270,12 @@ static void call_answer(struct call *c, const struct plug_result *res)
 	struct http_request *req = c->req;
 
 	if (res->error < 0) {
-		reply_plug_error(req, c->name, res);
+		errors_reply_plug(req, c->name, res);
 		return;
 	}
 	switch (c->answer) {
 	case ANSWER_DEVICE:
-		reply_json(req, 200, device_json(c->api, c->name, c->plug, c->outlet), NULL);
+		errors_reply_json(req, 200, device_json(c->api, c->name, c->plug, c->outlet), NULL);
 		break;
 	case ANSWER_STATE:
 		reply_state_text(req, plug_state_on(plug_state(c->plug), c->outlet));
@@ -498,14 +285,14 @@ static void call_answer(struct call *c, const struct plug_result *res)
 		break;
 	case ANSWER_DAILY:
 	case ANSWER_MONTHLY:
-		reply_json(req, 200, stats_json(c, res), NULL);
+		errors_reply_json(req, 200, stats_json(c, res), NULL);
 		break;
 	case ANSWER_OK: {
 		struct json_object *o = json_object_new_object();
 
 		add(o, "ok", json_object_new_boolean(true));
 		add(o, "device", json_object_new_string(c->name));
-		reply_json(req, 200, o, NULL);
+		errors_reply_json(req, 200, o, NULL);
 		break;
 	}
 	}
@@ -526,9 +313,9 @@ static void on_abort(struct http_request *req, enum http_abort why, void *userda
 
 	plug_waiter_cancel(c->waiter);
 	if (why == HTTP_ABORT_TIMEOUT)
-		reply_error(req, -ETIMEDOUT, c->name, NULL, NULL);
+		errors_reply(req, -ETIMEDOUT, c->name, NULL, NULL);
 	else
-		reply_error(req, -ESHUTDOWN, c->name, NULL, NULL);
+		errors_reply(req, -ESHUTDOWN, c->name, NULL, NULL);
 	free(c);
 }
 
@@ -539,7 +326,7 @@ static void submit(struct api *a, struct http_request *req, const struct device 
 	int r;
 
 	if (!c) {
-		reply_error(req, -ENOMEM, d->name, NULL, NULL);
+		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
 		return;
 	}
 	c->api = a;
@@ -553,7 +340,7 @@ static void submit(struct api *a, struct http_request *req, const struct device 
 	r = plug_submit(d->plug, args, a->set.request_timeout_usec, on_result, c, &c->waiter);
 	if (r < 0) {
 		free(c);
-		reply_error(req, r, d->name, NULL, NULL);
+		errors_reply(req, r, d->name, NULL, NULL);
 		return;
 	}
 	http_request_on_abort(req, on_abort, c);
@@ -706,7 +493,7 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 	if (answer == ANSWER_STATE)
 		reply_state_text(req, plug_state_on(st, d->outlet));
 	else
-		reply_json(req, 200, device_json(a, d->name, d->plug, d->outlet), NULL);
+		errors_reply_json(req, 200, device_json(a, d->name, d->plug, d->outlet), NULL);
 }
 
 static void route_switch(struct api *a, struct http_request *req, struct device *d, int on,
@@ -720,11 +507,12 @@ static void route_switch(struct api *a, struct http_request *req, struct device 
 						loop_now(a->loop));
 
 		if (wait) {
-			reply_limited(req, API_ESWITCH, d->name, wait,
-				      "more than %u state changes a minute for this plug (bursts "
-				      "of %u); try again in %.1f s",
-				      a->set.switch_rate, a->set.switch_burst,
-				      (double)wait / USEC_PER_SEC);
+			errors_reply_limited(
+				req, API_ESWITCH, d->name, wait,
+				"more than %u state changes a minute for this plug (bursts "
+				"of %u); try again in %.1f s",
+				a->set.switch_rate, a->set.switch_burst,
+				(double)wait / USEC_PER_SEC);
 			return;
 		}
 	}
@@ -741,7 +529,7 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	const char *y, *m;
 
 	if (st->known && !st->info.has_emeter) {
-		reply_error(req, API_ENOMETER, d->name, NULL, NULL);
+		errors_reply(req, API_ENOMETER, d->name, NULL, NULL);
 		return;
 	}
 	if (!sub) {
@@ -760,14 +548,14 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	y = http_request_query(req, "year");
 	m = http_request_query(req, "month");
 	if (y && parse_int_arg(y, 2000, 2100, &args.year) < 0) {
-		reply_error(req, API_EBADREQ, d->name, NULL, "year must be 2000..2100, not '%.32s'",
-			    y);
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "year must be 2000..2100, not '%.32s'", y);
 		return;
 	}
 	if (streq(sub, "daily")) {
 		if (m && parse_int_arg(m, 1, 12, &args.month) < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "month must be 1..12, not '%.32s'", m);
+			errors_reply(req, API_EBADREQ, d->name, NULL,
+				     "month must be 1..12, not '%.32s'", m);
 			return;
 		}
 		args.kind = PLUG_JOB_DAILY;
@@ -790,7 +578,7 @@ static void route_healthz(struct api *a, struct http_request *req)
 	    json_object_new_int64((int64_t)((now - a->started_usec) / USEC_PER_SEC)));
 	add(o, "devices", json_object_new_int64((int64_t)registry_count(a->reg)));
 	add(o, "online", json_object_new_int64((int64_t)registry_online(a->reg)));
-	reply_json(req, a->stopping ? 503 : 200, o, NULL);
+	errors_reply_json(req, a->stopping ? 503 : 200, o, NULL);
 }
 
 static void route_events(struct api *a, struct http_request *req)
@@ -803,7 +591,7 @@ static void route_events(struct api *a, struct http_request *req)
 	}
 	r = events_open(a->events, req);
 	if (r < 0)
-		reply_error(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
+		errors_reply(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
 }
 
 static void route_list(struct api *a, struct http_request *req)
@@ -817,7 +605,7 @@ static void route_list(struct api *a, struct http_request *req)
 		json_object_array_add(list, device_json(a, d->name, d->plug, d->outlet));
 	}
 	add(o, "devices", list);
-	reply_json(req, 200, o, NULL);
+	errors_reply_json(req, 200, o, NULL);
 }
 
 static void route_metrics(struct api *a, struct http_request *req)
@@ -827,10 +615,10 @@ static void route_metrics(struct api *a, struct http_request *req)
 	int r = metrics_render(a->reg, loop_now(a->loop), a->started_usec, &text, &len);
 
 	if (r < 0) {
-		reply_error(req, r, NULL, NULL, NULL);
+		errors_reply(req, r, NULL, NULL, NULL);
 		return;
 	}
-	reply_large(req, http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL));
+	errors_reply_large(req, http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL));
 }
 
 /* Split "/devices/NAME/ACTION/SUB" in place. */
@@ -910,8 +698,8 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 	int on;
 
 	if (!d) {
-		reply_error(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'",
-			    p->part[1]);
+		errors_reply(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'",
+			     p->part[1]);
 		return;
 	}
 	if (p->n > 4 || (sub && !streq(action, "emeter")))
@@ -931,13 +719,13 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 			return;
 		}
 		if (!is_change(m)) {
-			reply_error(req, API_EMETHOD, d->name, "GET, HEAD, POST, PUT", NULL);
+			errors_reply(req, API_EMETHOD, d->name, "GET, HEAD, POST, PUT", NULL);
 			return;
 		}
 		on = parse_switch_body(body);
 		if (on < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be ON or OFF, true or false, or {\"on\":true}");
+			errors_reply(req, API_EBADREQ, d->name, NULL,
+				     "the body must be ON or OFF, true or false, or {\"on\":true}");
 			return;
 		}
 		route_switch(a, req, d, on, false);
@@ -952,8 +740,8 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 			goto change_only;
 		on = parse_switch_body(body);
 		if (on < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be ON or OFF, true or false, or {\"on\":true}");
+			errors_reply(req, API_EBADREQ, d->name, NULL,
+				     "the body must be ON or OFF, true or false, or {\"on\":true}");
 			return;
 		}
 		submit(a, req, d,
@@ -965,9 +753,9 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 		if (!is_change(m))
 			goto change_only;
 		if (parse_alias_body(body, args.alias) < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
-				    "UTF-8, no control characters");
+			errors_reply(req, API_EBADREQ, d->name, NULL,
+				     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
+				     "UTF-8, no control characters");
 			return;
 		}
 		submit(a, req, d, &args, ANSWER_DEVICE);
@@ -981,13 +769,13 @@ static void route_device(struct api *a, struct http_request *req, const struct p
 	}
 	return;
 get_only:
-	reply_error(req, API_EMETHOD, d->name, "GET, HEAD", NULL);
+	errors_reply(req, API_EMETHOD, d->name, "GET, HEAD", NULL);
 	return;
 change_only:
-	reply_error(req, API_EMETHOD, d->name, "POST, PUT", NULL);
+	errors_reply(req, API_EMETHOD, d->name, "POST, PUT", NULL);
 	return;
 no_route:
-	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
+	errors_reply(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
 }
 
 /* --- Who may ask ------------------------------------------------------------- */
@@ -1110,9 +898,9 @@ static bool admit(struct api *a, struct http_request *req, const struct path *p)
 	size_t len = 0;
 
 	if (!host_allowed(a, host)) {
-		reply_error(req, API_EHOST, NULL, NULL,
-			    "Host '%.64s' is not one of kasad's names: add it to allowed_hosts",
-			    host);
+		errors_reply(req, API_EHOST, NULL, NULL,
+			     "Host '%.64s' is not one of kasad's names: add it to allowed_hosts",
+			     host);
 		return false;
 	}
 	if (a->set.n_cors_origins)
@@ -1121,9 +909,9 @@ static bool admit(struct api *a, struct http_request *req, const struct path *p)
 		bool listed = cors_listed(a, origin);
 
 		if (!listed && !same_origin(origin, host)) {
-			reply_error(req, API_EORIGIN, NULL, NULL,
-				    "pages of %.96s may not call kasad: add it to cors_origins",
-				    origin);
+			errors_reply(req, API_EORIGIN, NULL, NULL,
+				     "pages of %.96s may not call kasad: add it to cors_origins",
+				     origin);
 			return false;
 		}
 		if (listed) {
@@ -1166,15 +954,16 @@ static bool admit(struct api *a, struct http_request *req, const struct path *p)
 		wait = rate_limit_take(a->clients, key, klen, a->set.client_rate,
 				       a->set.client_burst, loop_now(a->loop));
 		if (wait) {
-			reply_limited(req, API_ERATE, NULL, wait,
-				      "more than %u requests a second from %s (bursts of %u)",
-				      a->set.client_rate, http_request_client_name(req),
-				      a->set.client_burst);
+			errors_reply_limited(
+				req, API_ERATE, NULL, wait,
+				"more than %u requests a second from %s (bursts of %u)",
+				a->set.client_rate, http_request_client_name(req),
+				a->set.client_burst);
 			return false;
 		}
 	}
 	if (http_request_query(req, "access_token") || http_request_query(req, "token")) {
-		reply_error(req, API_ETOKURL, NULL, NULL, NULL);
+		errors_reply(req, API_ETOKURL, NULL, NULL, NULL);
 		return false;
 	}
 	need = route_scope(m, p);
@@ -1184,11 +973,11 @@ static bool admit(struct api *a, struct http_request *req, const struct path *p)
 	have = token ? auth_check(a->set.auth, token, len) : AUTH_NONE;
 	if (have == AUTH_NONE) {
 		if (token)
-			reply_denied(req, API_ENOAUTH,
-				     "Bearer realm=\"kasad\", error=\"invalid_token\"",
-				     "the token is not valid");
+			errors_reply_denied(req, API_ENOAUTH,
+					    "Bearer realm=\"kasad\", error=\"invalid_token\"",
+					    "the token is not valid");
 		else
-			reply_denied(req, API_ENOAUTH, "Bearer realm=\"kasad\"", NULL);
+			errors_reply_denied(req, API_ENOAUTH, "Bearer realm=\"kasad\"", NULL);
 		return false;
 	}
 	if (have < need) {
@@ -1197,9 +986,9 @@ static bool admit(struct api *a, struct http_request *req, const struct path *p)
 		snprintf(challenge, sizeof(challenge),
 			 "Bearer realm=\"kasad\", error=\"insufficient_scope\", scope=\"%s\"",
 			 auth_scope_name(need));
-		reply_denied(req, API_ESCOPE, challenge,
-			     "this needs a token of scope %s (or more); this one is %s",
-			     auth_scope_name(need), auth_scope_name(have));
+		errors_reply_denied(req, API_ESCOPE, challenge,
+				    "this needs a token of scope %s (or more); this one is %s",
+				    auth_scope_name(need), auth_scope_name(have));
 		return false;
 	}
 	return true;
@@ -1228,7 +1017,7 @@ static const struct top_route *find_top(const char *name)
 static void answer_top(struct api *a, struct http_request *req, const struct top_route *t)
 {
 	if (!is_get(http_request_method(req)))
-		reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+		errors_reply(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
 	else
 		t->route(a, req);
 }
@@ -1243,31 +1032,31 @@ void api_handle(struct http_request *req, void *userdata)
 
 	switch (http_request_refusal(req)) {
 	case HTTP_REFUSE_URL:
-		reply_error(req, API_EURLBIG, NULL, NULL, NULL);
+		errors_reply(req, API_EURLBIG, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_HEADERS:
-		reply_error(req, API_EHDRBIG, NULL, NULL, NULL);
+		errors_reply(req, API_EHDRBIG, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_BODY:
-		reply_error(req, API_ETOOBIG, NULL, NULL, NULL);
+		errors_reply(req, API_ETOOBIG, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_FRAMING:
-		reply_error(req, API_EFRAMING, NULL, NULL, NULL);
+		errors_reply(req, API_EFRAMING, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_CODING:
-		reply_error(req, API_ECODING, NULL, NULL, NULL);
+		errors_reply(req, API_ECODING, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_HOST:
-		reply_error(req, API_EBADHOST, NULL, NULL, NULL);
+		errors_reply(req, API_EBADHOST, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_PATH:
-		reply_error(req, API_EBADPATH, NULL, NULL, NULL);
+		errors_reply(req, API_EBADPATH, NULL, NULL, NULL);
 		return;
 	case HTTP_REFUSE_NONE:
 		break;
 	}
 	if (split_path(http_request_path(req), &p) < 0) {
-		reply_error(req, API_ENOROUTE, NULL, NULL, "no such route");
+		errors_reply(req, API_ENOROUTE, NULL, NULL, "no such route");
 		return;
 	}
 	http_request_set_route(req, route_template(&p));
@@ -1281,13 +1070,13 @@ void api_handle(struct http_request *req, void *userdata)
 	/* The dashboard's files: "/" and "/NAME.EXT", open to all. */
 	if ((f = web_find(http_request_path(req)))) {
 		if (!is_get(m))
-			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
+			errors_reply(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
 		else
 			web_reply(req, f);
 		return;
 	}
 	if (a->stopping) {
-		reply_error(req, -ESHUTDOWN, NULL, NULL, NULL);
+		errors_reply(req, -ESHUTDOWN, NULL, NULL, NULL);
 		return;
 	}
 	if (top) {
@@ -1298,7 +1087,7 @@ void api_handle(struct http_request *req, void *userdata)
 		route_device(a, req, &p);
 		return;
 	}
-	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
+	errors_reply(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
 }
 
 /* --- Life ---------------------------------------------------------------- */
