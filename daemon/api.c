@@ -33,6 +33,7 @@
 #include "plugio.h"
 #include "ratelimit.h"
 #include "registry.h"
+#include "render.h"
 #include "util.h"
 #include "web.h"
 
@@ -82,158 +83,9 @@ static void add(struct json_object *o, const char *key, struct json_object *v)
 	json_object_object_add(o, key, v);
 }
 
-static int64_t age_ms(uint64_t now, uint64_t then)
+static struct json_object *device_json(struct api *a, const struct device *d)
 {
-	return now > then ? (int64_t)((now - then) / USEC_PER_MSEC) : 0;
-}
-
-/* A reading with the digits that mean something (1 mW, 1 mV, 0.1 mA, 1 Wh),
- * not json-c's 17 significant ones. */
-static struct json_object *num(double v, int decimals)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	return json_object_new_double_s(v, buf);
-}
-
-static struct json_object *emeter_json(const struct kasa_emeter *em, uint64_t age_usec)
-{
-	struct json_object *o = json_object_new_object();
-
-	add(o, "power_w", num(em->power_w, 3));
-	add(o, "voltage_v", num(em->voltage_v, 3));
-	add(o, "current_a", num(em->current_a, 4));
-	add(o, "total_kwh", num(em->total_kwh, 3));
-	add(o, "age_ms", json_object_new_int64((int64_t)(age_usec / USEC_PER_MSEC)));
-	return o;
-}
-
-static struct json_object *device_json(struct api *a, const char *name, struct plug *p, int outlet)
-{
-	const struct plug_state *st = plug_state(p);
-	const struct kasa_sysinfo *in = &st->info;
-	struct json_object *o = json_object_new_object();
-	uint64_t now = loop_now(a->loop);
-	struct kasa_emeter em;
-
-	add(o, "name", json_object_new_string(name));
-	add(o, "host", json_object_new_string(plug_host(p)));
-	add(o, "port", json_object_new_int(plug_port(p)));
-	if (outlet >= 0)
-		add(o, "outlet", json_object_new_int(outlet));
-	add(o, "online", json_object_new_boolean(st->online));
-	if (!st->known) {
-		add(o, "on", NULL);
-		add(o, "age_ms", NULL);
-		if (st->last_error)
-			add(o, "last_error", json_object_new_string(st->last_error_text));
-		return o;
-	}
-	if (outlet >= 0 && (unsigned)outlet >= in->outlet_count) {
-		add(o, "on", NULL);
-		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
-	} else {
-		add(o, "on", json_object_new_boolean(plug_state_on(st, outlet)));
-	}
-	add(o, "age_ms", json_object_new_int64(st->usec ? age_ms(now, st->usec) : 0));
-	if (outlet >= 0 && (unsigned)outlet < in->outlet_count) {
-		const struct kasa_outlet *ou = &in->outlets[outlet];
-
-		add(o, "alias", json_object_new_string(ou->alias));
-		add(o, "on_time",
-		    ou->on && ou->on_time >= 0 ? json_object_new_int64(ou->on_time) : NULL);
-		add(o, "strip_alias", json_object_new_string(in->alias));
-	} else {
-		add(o, "alias", json_object_new_string(in->alias));
-		if (in->outlet_count == 0)
-			add(o, "on_time",
-			    in->relay_on && in->on_time >= 0 ? json_object_new_int64(in->on_time)
-							     : NULL);
-	}
-	add(o, "model", json_object_new_string(in->model));
-	add(o, "hw_ver", json_object_new_string(in->hw_ver));
-	add(o, "sw_ver", json_object_new_string(in->sw_ver));
-	add(o, "mac", json_object_new_string(in->mac));
-	add(o, "device_id", json_object_new_string(in->device_id));
-	add(o, "rssi", json_object_new_int(in->rssi));
-	add(o, "led", json_object_new_boolean(in->led_on));
-	add(o, "has_emeter", json_object_new_boolean(in->has_emeter));
-	if (outlet < 0 && in->outlet_count > 0) {
-		struct json_object *list = json_object_new_array();
-
-		for (unsigned i = 0; i < in->outlet_count; i++) {
-			const struct kasa_outlet *ou = &in->outlets[i];
-			struct json_object *x = json_object_new_object();
-
-			add(x, "outlet", json_object_new_int((int)i));
-			add(x, "alias", json_object_new_string(ou->alias));
-			add(x, "on", json_object_new_boolean(ou->on));
-			add(x, "on_time",
-			    ou->on && ou->on_time >= 0 ? json_object_new_int64(ou->on_time) : NULL);
-			if (in->has_emeter && st->emeter_known)
-				add(x, "power_w", num(st->outlet_emeter[i].power_w, 3));
-			json_object_array_add(list, x);
-		}
-		add(o, "outlets", list);
-	}
-	if (plug_state_emeter(st, outlet, &em))
-		add(o, "emeter", emeter_json(&em, now - st->emeter_usec));
-	if (!st->online && st->last_error)
-		add(o, "last_error", json_object_new_string(st->last_error_text));
-	return o;
-}
-
-static struct json_object *render_device(const struct device *d, void *userdata)
-{
-	return device_json(userdata, d->name, d->plug, d->outlet);
-}
-
-static struct json_object *stats_json(const struct call *c, const struct plug_result *res)
-{
-	bool daily = c->answer == ANSWER_DAILY;
-	/* Sum the outlets' lists entry by entry (a strip's whole). */
-	struct kasa_stat sum[KASA_STATS_MAX];
-	unsigned n = 0;
-	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
-
-	for (unsigned k = 0; k < res->n_stats; k++) {
-		const struct kasa_stats *s = &res->stats[k];
-
-		for (unsigned i = 0; i < s->count; i++) {
-			const struct kasa_stat *e = &s->entries[i];
-			unsigned j;
-
-			for (j = 0; j < n; j++)
-				if (sum[j].year == e->year && sum[j].month == e->month &&
-				    sum[j].day == e->day)
-					break;
-			if (j == n) {
-				if (n == KASA_STATS_MAX)
-					continue;
-				sum[n] = *e;
-				sum[n].energy_kwh = 0;
-				n++;
-			}
-			sum[j].energy_kwh += e->energy_kwh;
-		}
-	}
-	add(o, "device", json_object_new_string(c->name));
-	add(o, "year", json_object_new_int(c->year));
-	if (daily)
-		add(o, "month", json_object_new_int(c->month));
-	for (unsigned i = 0; i < n; i++) {
-		struct json_object *x = json_object_new_object();
-
-		if (!daily)
-			add(x, "year", json_object_new_int(sum[i].year));
-		add(x, daily ? "day" : "month",
-		    json_object_new_int(daily ? sum[i].day : sum[i].month));
-		add(x, "energy_kwh", num(sum[i].energy_kwh, 3));
-		json_object_array_add(list, x);
-	}
-	add(o, daily ? "days" : "months", list);
-	return o;
+	return render_device(d->name, d->plug, d->outlet, loop_now(a->loop));
 }
 
 static void reply_state_text(struct http_request *req, bool on)
@@ -258,7 +110,7 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 		errors_reply(req, -EBADMSG, name, NULL, "no reading from the plug yet");
 		return;
 	}
-	o = emeter_json(&em, loop_now(a->loop) - st->emeter_usec);
+	o = render_emeter(&em, loop_now(a->loop) - st->emeter_usec);
 	add(o, "device", json_object_new_string(name));
 	errors_reply_json(req, 200, o, NULL);
 }
@@ -268,6 +120,7 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 static void call_answer(struct call *c, const struct plug_result *res)
 {
 	struct http_request *req = c->req;
+	struct json_object *o;
 
 	if (res->error < 0) {
 		errors_reply_plug(req, c->name, res);
@@ -275,7 +128,8 @@ static void call_answer(struct call *c, const struct plug_result *res)
 	}
 	switch (c->answer) {
 	case ANSWER_DEVICE:
-		errors_reply_json(req, 200, device_json(c->api, c->name, c->plug, c->outlet), NULL);
+		o = render_device(c->name, c->plug, c->outlet, loop_now(c->api->loop));
+		errors_reply_json(req, 200, o, NULL);
 		break;
 	case ANSWER_STATE:
 		reply_state_text(req, plug_state_on(plug_state(c->plug), c->outlet));
@@ -285,16 +139,16 @@ static void call_answer(struct call *c, const struct plug_result *res)
 		break;
 	case ANSWER_DAILY:
 	case ANSWER_MONTHLY:
-		errors_reply_json(req, 200, stats_json(c, res), NULL);
+		o = render_history(c->name, c->year, c->month, c->answer == ANSWER_DAILY,
+				   res->stats, res->n_stats);
+		errors_reply_json(req, 200, o, NULL);
 		break;
-	case ANSWER_OK: {
-		struct json_object *o = json_object_new_object();
-
+	case ANSWER_OK:
+		o = json_object_new_object();
 		add(o, "ok", json_object_new_boolean(true));
 		add(o, "device", json_object_new_string(c->name));
 		errors_reply_json(req, 200, o, NULL);
 		break;
-	}
 	}
 }
 
@@ -493,7 +347,7 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 	if (answer == ANSWER_STATE)
 		reply_state_text(req, plug_state_on(st, d->outlet));
 	else
-		errors_reply_json(req, 200, device_json(a, d->name, d->plug, d->outlet), NULL);
+		errors_reply_json(req, 200, device_json(a, d), NULL);
 }
 
 static void route_switch(struct api *a, struct http_request *req, struct device *d, int on,
@@ -602,7 +456,7 @@ static void route_list(struct api *a, struct http_request *req)
 	for (size_t i = 0; i < n; i++) {
 		struct device *d = registry_device(a->reg, i);
 
-		json_object_array_add(list, device_json(a, d->name, d->plug, d->outlet));
+		json_object_array_add(list, device_json(a, d));
 	}
 	add(o, "devices", list);
 	errors_reply_json(req, 200, o, NULL);
@@ -1105,7 +959,7 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	a->started_usec = loop_now(l);
 	if (rate_limit_new(API_CLIENT_SLOTS, &a->clients) < 0 ||
 	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0 ||
-	    events_new(l, reg, render_device, a, &a->events) < 0) {
+	    events_new(l, reg, &a->events) < 0) {
 		api_free(a);
 		return -ENOMEM;
 	}
