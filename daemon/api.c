@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API (v1).  Routes are matched here, bodies parsed here, and
- * every error becomes an HTTP answer through errors.c, nowhere else.
+ * The REST API (v1).  Routes are matched here, bodies parsed here; who
+ * may ask is admission.c's to say, and every error becomes an HTTP answer
+ * through errors.c, nowhere else.
  *
  * A request that needs the plug becomes a call: it waits on the plug's
  * queue (plugio.c) while its HTTP connection is suspended, and answers when
  * the plug does, or when its deadline passes.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +18,13 @@
 
 #include <json-c/json.h>
 
+#include "admission.h"
 #include "api.h"
 #include "auth.h"
 #include "config.h"
 #include "errors.h"
 #include "events.h"
 #include "http.h"
-#include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "plugio.h"
@@ -43,13 +40,12 @@ struct api {
 	struct api_settings set;
 	bool stopping;
 	uint64_t started_usec;
-	struct rate_limit *clients;  /* per address (an IPv6 /64) */
+	struct admission *admission;
 	struct rate_limit *switches; /* per plug */
 	struct events *events;
 };
 
-/* Sizes of the rate limit tables: a bucket is 40 bytes. */
-#define API_CLIENT_SLOTS 4096
+/* The size of the switch rate table: a bucket is 40 bytes. */
 #define API_SWITCH_SLOTS (2 * CONFIG_DEVICES_MAX)
 
 enum answer {
@@ -653,201 +649,6 @@ static enum auth_scope route_scope(enum http_method m, const struct path *p)
 	return AUTH_READ;
 }
 
-/* "Bearer TOKEN": the token, or NULL. */
-static const char *bearer(const char *h, size_t *ret_len)
-{
-	const char *t;
-
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	t = h + 7 + strspn(h + 7, " ");
-	*ret_len = strcspn(t, " \t");
-	return *ret_len && !t[*ret_len + strspn(t + *ret_len, " \t")] ? t : NULL;
-}
-
-/* ":PORT" or nothing: what may follow a host in Host. */
-static bool port_or_end(const char *p)
-{
-	if (!*p)
-		return true;
-	if (*p++ != ':')
-		return false;
-	return strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5;
-}
-
-/*
- * Is "host[:port]" a name kasad answers to?  IP addresses are: a page that
- * reaches kasad by address is no DNS rebinding.  Names must be localhost or
- * listed.  Anything else after the host ("[::1].evil", "1.2.3.4:80@evil")
- * is not a host at all.
- */
-static bool host_allowed(const struct api *a, const char *h)
-{
-	char host[256];
-	unsigned char addr[sizeof(struct in6_addr)];
-	size_t n;
-
-	if (!h)
-		return true; /* HTTP/1.0 */
-	if (h[0] == '[') {
-		const char *end = strchr(h, ']');
-
-		n = end ? (size_t)(end - h - 1) : 0;
-		if (!end || n == 0 || n >= sizeof(host) || !port_or_end(end + 1))
-			return false;
-		memcpy(host, h + 1, n);
-		host[n] = '\0';
-		return inet_pton(AF_INET6, host, addr) == 1;
-	}
-	n = strcspn(h, ":");
-	if (n == 0 || n >= sizeof(host) || !port_or_end(h + n))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
-			return false;
-		host[i] = (char)tolower((unsigned char)h[i]);
-	}
-	host[n] = '\0';
-	/* A name may end with the root's dot. */
-	if (n > 1 && host[n - 1] == '.')
-		host[n - 1] = '\0';
-	if (inet_pton(AF_INET, host, addr) == 1 || streq(host, "localhost"))
-		return true;
-	for (size_t i = 0; i < a->set.n_allowed_hosts; i++)
-		if (streq(host, a->set.allowed_hosts[i]))
-			return true;
-	return false;
-}
-
-static bool cors_listed(const struct api *a, const char *origin)
-{
-	for (size_t i = 0; i < a->set.n_cors_origins; i++)
-		if (streq(origin, a->set.cors_origins[i]))
-			return true;
-	return false;
-}
-
-/* The page that sent it is kasad's own (its dashboard), served over http,
- * or over https by a proxy in front that keeps the Host. */
-static bool same_origin(const char *origin, const char *host)
-{
-	if (!host)
-		return false;
-	if (strncmp(origin, "http://", 7) == 0)
-		return strcasecmp(origin + 7, host) == 0;
-	if (strncmp(origin, "https://", 8) == 0)
-		return strcasecmp(origin + 8, host) == 0;
-	return false;
-}
-
-/* Host, Origin and CORS, the client's rate, the token.  Answers and returns
- * false when the request may go no further. */
-static bool admit(struct api *a, struct http_request *req, const struct path *p)
-{
-	const char *host = http_request_host(req);
-	const char *origin = http_request_header(req, "Origin");
-	enum http_method m = http_request_method(req);
-	enum auth_scope need, have;
-	const char *token;
-	size_t len = 0;
-
-	if (!host_allowed(a, host)) {
-		errors_reply(req, API_EHOST, NULL, NULL,
-			     "Host '%.64s' is not one of kasad's names: add it to allowed_hosts",
-			     host);
-		return false;
-	}
-	if (a->set.n_cors_origins)
-		http_request_add_header(req, "Vary", "Origin");
-	if (origin) {
-		bool listed = cors_listed(a, origin);
-
-		if (!listed && !same_origin(origin, host)) {
-			errors_reply(req, API_EORIGIN, NULL, NULL,
-				     "pages of %.96s may not call kasad: add it to cors_origins",
-				     origin);
-			return false;
-		}
-		if (listed) {
-			http_request_add_header(req, "Access-Control-Allow-Origin", origin);
-			if (m == HTTP_OPTIONS &&
-			    http_request_header(req, "Access-Control-Request-Method")) {
-				static const char *const preflight[] = {
-					"Access-Control-Allow-Methods",
-					"GET, HEAD, POST, PUT",
-					"Access-Control-Allow-Headers",
-					"Authorization, Content-Type",
-					"Access-Control-Max-Age",
-					"600",
-					NULL,
-				};
-
-				http_reply(req, 204, NULL, NULL, 0, preflight);
-				return false;
-			}
-			http_request_add_header(req, "Access-Control-Expose-Headers",
-						"Retry-After, WWW-Authenticate");
-		}
-	}
-	if (a->set.client_rate) {
-		socklen_t alen;
-		const struct sockaddr *sa = http_request_client(req, &alen);
-		uint8_t key[RATE_KEY_MAX] = {0};
-		size_t klen = 0;
-		uint64_t wait;
-
-		if (sa->sa_family == AF_INET) {
-			memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-			klen = 4;
-		} else if (sa->sa_family == AF_INET6) {
-			/* A host has a whole /64 to pick addresses from. */
-			memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
-			key[8] = 6;
-			klen = 9;
-		}
-		wait = rate_limit_take(a->clients, key, klen, a->set.client_rate,
-				       a->set.client_burst, loop_now(a->loop));
-		if (wait) {
-			errors_reply_limited(
-				req, API_ERATE, NULL, wait,
-				"more than %u requests a second from %s (bursts of %u)",
-				a->set.client_rate, http_request_client_name(req),
-				a->set.client_burst);
-			return false;
-		}
-	}
-	if (http_request_query(req, "access_token") || http_request_query(req, "token")) {
-		errors_reply(req, API_ETOKURL, NULL, NULL, NULL);
-		return false;
-	}
-	need = route_scope(m, p);
-	if (!a->set.auth || need == AUTH_NONE)
-		return true;
-	token = bearer(http_request_header(req, "Authorization"), &len);
-	have = token ? auth_check(a->set.auth, token, len) : AUTH_NONE;
-	if (have == AUTH_NONE) {
-		if (token)
-			errors_reply_denied(req, API_ENOAUTH,
-					    "Bearer realm=\"kasad\", error=\"invalid_token\"",
-					    "the token is not valid");
-		else
-			errors_reply_denied(req, API_ENOAUTH, "Bearer realm=\"kasad\"", NULL);
-		return false;
-	}
-	if (have < need) {
-		char challenge[96];
-
-		snprintf(challenge, sizeof(challenge),
-			 "Bearer realm=\"kasad\", error=\"insufficient_scope\", scope=\"%s\"",
-			 auth_scope_name(need));
-		errors_reply_denied(req, API_ESCOPE, challenge,
-				    "this needs a token of scope %s (or more); this one is %s",
-				    auth_scope_name(need), auth_scope_name(have));
-		return false;
-	}
-	return true;
-}
-
 /* The routes of one word, all GET (and HEAD) only. */
 static const struct top_route {
 	const char *name;
@@ -914,7 +715,7 @@ void api_handle(struct http_request *req, void *userdata)
 		return;
 	}
 	http_request_set_route(req, route_template(&p));
-	if (!admit(a, req, &p))
+	if (!admission_admit(a->admission, &a->set, req, route_scope(m, &p), loop_now(a->loop)))
 		return;
 	top = p.n == 1 ? find_top(p.part[0]) : NULL;
 	if (top && top->while_stopping) {
@@ -957,7 +758,7 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	a->reg = reg;
 	a->set = *s;
 	a->started_usec = loop_now(l);
-	if (rate_limit_new(API_CLIENT_SLOTS, &a->clients) < 0 ||
+	if (admission_new(&a->admission) < 0 ||
 	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0 ||
 	    events_new(l, reg, &a->events) < 0) {
 		api_free(a);
@@ -971,7 +772,7 @@ void api_free(struct api *a)
 {
 	if (!a)
 		return;
-	rate_limit_free(a->clients);
+	admission_free(a->admission);
 	rate_limit_free(a->switches);
 	events_free(a->events);
 	free(a);
