@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API (v1).  Routes are matched here, bodies parsed here; who
- * may ask is admission.c's to say, and every error becomes an HTTP answer
- * through errors.c, nowhere else.
+ * The REST API (v1): the handlers of the routes in routes.c, and the
+ * request bodies they take.  Who may ask is admission.c's to say, every
+ * error becomes an answer through errors.c, and devices, readings and
+ * histories are rendered by render.c.
  *
  * A request that needs the plug becomes a call: it waits on the plug's
  * queue (plugio.c) while its HTTP connection is suspended, and answers when
@@ -20,7 +21,6 @@
 
 #include "admission.h"
 #include "api.h"
-#include "auth.h"
 #include "config.h"
 #include "errors.h"
 #include "events.h"
@@ -31,6 +31,7 @@
 #include "ratelimit.h"
 #include "registry.h"
 #include "render.h"
+#include "routes.h"
 #include "util.h"
 #include "web.h"
 
@@ -72,7 +73,7 @@ struct call {
 	bool emeter_retry; /* an emeter read that needed the sysinfo first */
 };
 
-/* --- The state as JSON ------------------------------------------------------ */
+/* --- Answers ------------------------------------------------------------- */
 
 static void add(struct json_object *o, const char *key, struct json_object *v)
 {
@@ -292,16 +293,6 @@ static int parse_int_arg(const char *s, int lo, int hi, int *ret)
 
 /* --- Routes ------------------------------------------------------------------ */
 
-static bool is_get(enum http_method m)
-{
-	return m == HTTP_GET || m == HTTP_HEAD;
-}
-
-static bool is_change(enum http_method m)
-{
-	return m == HTTP_POST || m == HTTP_PUT;
-}
-
 static bool fresh(const struct api *a, const struct plug_state *st, uint64_t now)
 {
 	return st->known && st->usec && now - st->usec <= a->set.cache_max_age_usec;
@@ -417,7 +408,9 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	}
 }
 
-static void route_healthz(struct api *a, struct http_request *req)
+/* --- The handlers of routes.c -------------------------------------------------- */
+
+void api_route_healthz(struct api *a, struct http_request *req, struct device *d)
 {
 	struct json_object *o = json_object_new_object();
 	uint64_t now = loop_now(a->loop);
@@ -431,7 +424,7 @@ static void route_healthz(struct api *a, struct http_request *req)
 	errors_reply_json(req, a->stopping ? 503 : 200, o, NULL);
 }
 
-static void route_events(struct api *a, struct http_request *req)
+void api_route_events(struct api *a, struct http_request *req, struct device *d)
 {
 	int r;
 
@@ -444,21 +437,18 @@ static void route_events(struct api *a, struct http_request *req)
 		errors_reply(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
 }
 
-static void route_list(struct api *a, struct http_request *req)
+void api_route_list(struct api *a, struct http_request *req, struct device *d)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 	size_t n = registry_count(a->reg);
 
-	for (size_t i = 0; i < n; i++) {
-		struct device *d = registry_device(a->reg, i);
-
-		json_object_array_add(list, device_json(a, d));
-	}
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(list, device_json(a, registry_device(a->reg, i)));
 	add(o, "devices", list);
 	errors_reply_json(req, 200, o, NULL);
 }
 
-static void route_metrics(struct api *a, struct http_request *req)
+void api_route_metrics(struct api *a, struct http_request *req, struct device *d)
 {
 	char *text;
 	size_t len;
@@ -471,278 +461,160 @@ static void route_metrics(struct api *a, struct http_request *req)
 	errors_reply_large(req, http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL));
 }
 
-/* Split "/devices/NAME/ACTION/SUB" in place. */
-struct path {
-	char buf[256];
-	const char *part[5];
-	unsigned n;
-};
-
-static int split_path(const char *path, struct path *ret)
+void api_route_file(struct api *a, struct http_request *req, struct device *d)
 {
-	size_t len = strlen(path);
-	char *s, *save = NULL;
-
-	if (len >= sizeof(ret->buf) || path[0] != '/')
-		return -EINVAL;
-	memcpy(ret->buf, path, len + 1);
-	ret->n = 0;
-	for (s = strtok_r(ret->buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (ret->n == ARRAY_SIZE(ret->part))
-			return -EINVAL;
-		ret->part[ret->n++] = s;
-	}
-	return 0;
+	web_reply(req, web_find(http_request_path(req)));
 }
 
-/* The route template a path matches, for the metrics, whose labels must not
- * grow with what clients send; NULL when none does. */
-static const char *route_template(const struct path *p)
+void api_route_status(struct api *a, struct http_request *req, struct device *d)
 {
-	static const char *const top[] = {"/healthz", "/devices", "/metrics", "/events"};
-	static const char *const device[] = {
-		"/devices/{name}/status",	"/devices/{name}/on",
-		"/devices/{name}/off",		"/devices/{name}/toggle",
-		"/devices/{name}/state",	"/devices/{name}/emeter",
-		"/devices/{name}/emeter/daily", "/devices/{name}/emeter/monthly",
-		"/devices/{name}/led",		"/devices/{name}/alias",
-		"/devices/{name}/reboot",
-	};
-	const size_t skip = strlen("/devices/{name}/");
-
-	if (p->n == 0)
-		return "/";
-	if (p->n == 1) {
-		char file[sizeof(p->buf) + 1];
-
-		for (size_t i = 0; i < ARRAY_SIZE(top); i++)
-			if (streq(p->part[0], top[i] + 1))
-				return top[i];
-		snprintf(file, sizeof(file), "/%s", p->part[0]);
-		return web_find(file) ? "/{file}" : NULL;
-	}
-	if (p->n < 2 || p->n > 4 || !streq(p->part[0], "devices"))
-		return NULL;
-	if (p->n == 2)
-		return "/devices/{name}";
-	for (size_t i = 0; i < ARRAY_SIZE(device); i++) {
-		const char *t = device[i] + skip;
-		size_t n = strlen(p->part[2]);
-
-		if (p->n == 3 && streq(t, p->part[2]))
-			return device[i];
-		if (p->n == 4 && strncmp(t, p->part[2], n) == 0 && t[n] == '/' &&
-		    streq(t + n + 1, p->part[3]))
-			return device[i];
-	}
-	return NULL;
+	route_status(a, req, d, ANSWER_DEVICE);
 }
 
-static void route_device(struct api *a, struct http_request *req, const struct path *p)
+void api_route_on(struct api *a, struct http_request *req, struct device *d)
 {
-	enum http_method m = http_request_method(req);
-	const char *action = p->n > 2 ? p->part[2] : "status";
-	const char *sub = p->n > 3 ? p->part[3] : NULL;
-	struct device *d = registry_find(a->reg, p->part[1]);
-	const char *body = http_request_body(req, NULL);
-	int on;
+	route_switch(a, req, d, 1, false);
+}
 
-	if (!d) {
-		errors_reply(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'",
-			     p->part[1]);
-		return;
-	}
-	if (p->n > 4 || (sub && !streq(action, "emeter")))
-		goto no_route;
+void api_route_off(struct api *a, struct http_request *req, struct device *d)
+{
+	route_switch(a, req, d, 0, false);
+}
 
-	if (streq(action, "status")) {
-		if (!is_get(m))
-			goto get_only;
-		route_status(a, req, d, ANSWER_DEVICE);
-	} else if (streq(action, "on") || streq(action, "off") || streq(action, "toggle")) {
-		if (!is_change(m))
-			goto change_only;
-		route_switch(a, req, d, streq(action, "on"), streq(action, "toggle"));
-	} else if (streq(action, "state")) {
-		if (is_get(m)) {
-			route_status(a, req, d, ANSWER_STATE);
-			return;
-		}
-		if (!is_change(m)) {
-			errors_reply(req, API_EMETHOD, d->name, "GET, HEAD, POST, PUT", NULL);
-			return;
-		}
-		on = parse_switch_body(body);
-		if (on < 0) {
-			errors_reply(req, API_EBADREQ, d->name, NULL,
-				     "the body must be ON or OFF, true or false, or {\"on\":true}");
-			return;
-		}
+void api_route_toggle(struct api *a, struct http_request *req, struct device *d)
+{
+	route_switch(a, req, d, 0, true);
+}
+
+void api_route_state(struct api *a, struct http_request *req, struct device *d)
+{
+	route_status(a, req, d, ANSWER_STATE);
+}
+
+/* ON, OFF and the like: 1 or 0, or answered and -1. */
+static int switch_body(struct http_request *req, const struct device *d)
+{
+	int on = parse_switch_body(http_request_body(req, NULL));
+
+	if (on < 0)
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "the body must be ON or OFF, true or false, or {\"on\":true}");
+	return on;
+}
+
+void api_route_set_state(struct api *a, struct http_request *req, struct device *d)
+{
+	int on = switch_body(req, d);
+
+	if (on >= 0)
 		route_switch(a, req, d, on, false);
-	} else if (streq(action, "emeter")) {
-		if (!is_get(m))
-			goto get_only;
-		if (sub && !streq(sub, "daily") && !streq(sub, "monthly"))
-			goto no_route;
-		route_emeter(a, req, d, sub);
-	} else if (streq(action, "led")) {
-		if (!is_change(m))
-			goto change_only;
-		on = parse_switch_body(body);
-		if (on < 0) {
-			errors_reply(req, API_EBADREQ, d->name, NULL,
-				     "the body must be ON or OFF, true or false, or {\"on\":true}");
-			return;
-		}
+}
+
+void api_route_emeter(struct api *a, struct http_request *req, struct device *d)
+{
+	route_emeter(a, req, d, NULL);
+}
+
+void api_route_daily(struct api *a, struct http_request *req, struct device *d)
+{
+	route_emeter(a, req, d, "daily");
+}
+
+void api_route_monthly(struct api *a, struct http_request *req, struct device *d)
+{
+	route_emeter(a, req, d, "monthly");
+}
+
+void api_route_led(struct api *a, struct http_request *req, struct device *d)
+{
+	int on = switch_body(req, d);
+
+	if (on >= 0)
 		submit(a, req, d,
 		       &(struct plug_job_args){.kind = PLUG_JOB_LED, .outlet = -1, .on = on == 1},
 		       ANSWER_DEVICE);
-	} else if (streq(action, "alias")) {
-		struct plug_job_args args = {.kind = PLUG_JOB_ALIAS, .outlet = d->outlet};
+}
 
-		if (!is_change(m))
-			goto change_only;
-		if (parse_alias_body(body, args.alias) < 0) {
-			errors_reply(req, API_EBADREQ, d->name, NULL,
-				     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
-				     "UTF-8, no control characters");
-			return;
-		}
-		submit(a, req, d, &args, ANSWER_DEVICE);
-	} else if (streq(action, "reboot")) {
-		if (!is_change(m))
-			goto change_only;
-		submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REBOOT, .outlet = -1},
-		       ANSWER_OK);
-	} else {
-		goto no_route;
+void api_route_alias(struct api *a, struct http_request *req, struct device *d)
+{
+	struct plug_job_args args = {.kind = PLUG_JOB_ALIAS, .outlet = d->outlet};
+
+	if (parse_alias_body(http_request_body(req, NULL), args.alias) < 0) {
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
+			     "UTF-8, no control characters");
+		return;
 	}
-	return;
-get_only:
-	errors_reply(req, API_EMETHOD, d->name, "GET, HEAD", NULL);
-	return;
-change_only:
-	errors_reply(req, API_EMETHOD, d->name, "POST, PUT", NULL);
-	return;
-no_route:
-	errors_reply(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
+	submit(a, req, d, &args, ANSWER_DEVICE);
 }
 
-/* --- Who may ask ------------------------------------------------------------- */
-
-/* The scope a route needs.  Everything under /devices, /metrics and /events
- * needs a token; the rest (/healthz, the dashboard's files, what does not
- * exist) is open. */
-static enum auth_scope route_scope(enum http_method m, const struct path *p)
+void api_route_reboot(struct api *a, struct http_request *req, struct device *d)
 {
-	const char *top = p->n ? p->part[0] : "";
-
-	if (!streq(top, "devices") && !streq(top, "metrics") && !streq(top, "events"))
-		return AUTH_NONE;
-	if (is_get(m) || p->n < 3 || !streq(top, "devices"))
-		return AUTH_READ;
-	if (streq(p->part[2], "alias") || streq(p->part[2], "reboot"))
-		return AUTH_ADMIN;
-	if (streq(p->part[2], "on") || streq(p->part[2], "off") || streq(p->part[2], "toggle") ||
-	    streq(p->part[2], "state") || streq(p->part[2], "led"))
-		return AUTH_CONTROL;
-	return AUTH_READ;
+	submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REBOOT, .outlet = -1},
+	       ANSWER_OK);
 }
 
-/* The routes of one word, all GET (and HEAD) only. */
-static const struct top_route {
-	const char *name;
-	void (*route)(struct api *a, struct http_request *req);
-	bool while_stopping; /* answers when kasad is stopping too */
-} top_routes[] = {
-	{"healthz", route_healthz, true},
-	{"devices", route_list, false},
-	{"metrics", route_metrics, false},
-	{"events", route_events, false},
-};
+/* --- Dispatch ------------------------------------------------------------------ */
 
-static const struct top_route *find_top(const char *name)
+/* What the HTTP layer refused before any route saw it; 0 for nothing. */
+static int refusal_error(enum http_refusal r)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(top_routes); i++)
-		if (streq(name, top_routes[i].name))
-			return &top_routes[i];
-	return NULL;
-}
-
-static void answer_top(struct api *a, struct http_request *req, const struct top_route *t)
-{
-	if (!is_get(http_request_method(req)))
-		errors_reply(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-	else
-		t->route(a, req);
+	switch (r) {
+	case HTTP_REFUSE_URL:
+		return API_EURLBIG;
+	case HTTP_REFUSE_HEADERS:
+		return API_EHDRBIG;
+	case HTTP_REFUSE_BODY:
+		return API_ETOOBIG;
+	case HTTP_REFUSE_FRAMING:
+		return API_EFRAMING;
+	case HTTP_REFUSE_CODING:
+		return API_ECODING;
+	case HTTP_REFUSE_HOST:
+		return API_EBADHOST;
+	case HTTP_REFUSE_PATH:
+		return API_EBADPATH;
+	case HTTP_REFUSE_NONE:
+		break;
+	}
+	return 0;
 }
 
 void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
-	enum http_method m = http_request_method(req);
-	const struct top_route *top;
-	const struct web_file *f;
-	struct path p;
+	const char *path = http_request_path(req);
+	int refused = refusal_error(http_request_refusal(req));
+	struct device *d = NULL;
+	struct route_match m;
+	struct route_path p;
 
-	switch (http_request_refusal(req)) {
-	case HTTP_REFUSE_URL:
-		errors_reply(req, API_EURLBIG, NULL, NULL, NULL);
+	if (refused) {
+		errors_reply(req, refused, NULL, NULL, NULL);
 		return;
-	case HTTP_REFUSE_HEADERS:
-		errors_reply(req, API_EHDRBIG, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_BODY:
-		errors_reply(req, API_ETOOBIG, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_FRAMING:
-		errors_reply(req, API_EFRAMING, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_CODING:
-		errors_reply(req, API_ECODING, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_HOST:
-		errors_reply(req, API_EBADHOST, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_PATH:
-		errors_reply(req, API_EBADPATH, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_NONE:
-		break;
 	}
-	if (split_path(http_request_path(req), &p) < 0) {
+	if (routes_split(path, &p) < 0) {
 		errors_reply(req, API_ENOROUTE, NULL, NULL, "no such route");
 		return;
 	}
-	http_request_set_route(req, route_template(&p));
-	if (!admission_admit(a->admission, &a->set, req, route_scope(m, &p), loop_now(a->loop)))
+	routes_match(http_request_method(req), path, &p, &m);
+	http_request_set_route(req, m.template);
+	if (!admission_admit(a->admission, &a->set, req, m.scope, loop_now(a->loop)))
 		return;
-	top = p.n == 1 ? find_top(p.part[0]) : NULL;
-	if (top && top->while_stopping) {
-		answer_top(a, req, top);
-		return;
-	}
-	/* The dashboard's files: "/" and "/NAME.EXT", open to all. */
-	if ((f = web_find(http_request_path(req)))) {
-		if (!is_get(m))
-			errors_reply(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-		else
-			web_reply(req, f);
-		return;
-	}
-	if (a->stopping) {
+	if (a->stopping && !m.while_stopping) {
 		errors_reply(req, -ESHUTDOWN, NULL, NULL, NULL);
 		return;
 	}
-	if (top) {
-		answer_top(a, req, top);
+	if (m.name && !(d = registry_find(a->reg, m.name))) {
+		errors_reply(req, API_ENODEV, m.name, NULL, "no device named '%.64s'", m.name);
 		return;
 	}
-	if (p.n >= 2 && streq(p.part[0], "devices")) {
-		route_device(a, req, &p);
-		return;
-	}
-	errors_reply(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
+	if (m.route)
+		m.route->handler(a, req, d);
+	else if (m.error == API_EMETHOD)
+		errors_reply(req, API_EMETHOD, d ? d->name : NULL, m.allow, NULL);
+	else
+		errors_reply(req, API_ENOROUTE, NULL, NULL, "no route %.128s", path);
 }
 
 /* --- Life ---------------------------------------------------------------- */
