@@ -103,9 +103,9 @@ static struct json_object *on_time_json(const struct plug_state *st, int outlet)
 	return render_on_time(st, outlet, &s) == 1 ? json_object_new_int64(s) : NULL;
 }
 
-struct json_object *render_device(const char *name, struct plug *p, int outlet, uint64_t now)
+struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
+					const struct plug_state *st, int outlet, uint64_t now)
 {
-	const struct plug_state *st = plug_state(p);
 	const struct kasa_sysinfo *in = &st->info;
 	struct json_object *o = json_object_new_object();
 	struct kasa_emeter em;
@@ -113,8 +113,8 @@ struct json_object *render_device(const char *name, struct plug *p, int outlet, 
 	bool on;
 
 	add(o, "name", json_object_new_string(name));
-	add(o, "host", json_object_new_string(plug_host(p)));
-	add(o, "port", json_object_new_int(plug_port(p)));
+	add(o, "host", json_object_new_string(host));
+	add(o, "port", json_object_new_int(port));
 	if (outlet >= 0)
 		add(o, "outlet", json_object_new_int(outlet));
 	add(o, "online", json_object_new_boolean(st->online));
@@ -167,6 +167,11 @@ struct json_object *render_device(const char *name, struct plug *p, int outlet, 
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
 	return o;
+}
+
+struct json_object *render_device(const char *name, const struct plug *p, int outlet, uint64_t now)
+{
+	return render_device_state(name, plug_host(p), plug_port(p), plug_state(p), outlet, now);
 }
 
 struct json_object *render_history(const char *name, int year, int month, bool daily,

@@ -23,7 +23,10 @@ struct plug_state;
 
 /* The device NAME, the plug p or (outlet >= 0) one of its outlets, as
  * GET /devices/NAME gives it; now dates the cache's ages. */
-struct json_object *render_device(const char *name, struct plug *p, int outlet, uint64_t now);
+struct json_object *render_device(const char *name, const struct plug *p, int outlet, uint64_t now);
+/* The same from the plug's address and cached state. */
+struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
+					const struct plug_state *st, int outlet, uint64_t now);
 /* A meter's reading, age_usec old. */
 struct json_object *render_emeter(const struct kasa_emeter *em, uint64_t age_usec);
 /* The daily (of month in year) or monthly (of year) energy the plug gave
