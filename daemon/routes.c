@@ -2,6 +2,7 @@
 /*
  * The route table and the matching of a path against it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,46 +51,77 @@ int routes_split(const char *path, struct route_path *ret)
 	return 0;
 }
 
-/* Does the template's segment s (len bytes) take part? */
-static bool segment_takes(const char *s, size_t len, const char *part)
+/* Is part, the path's last, a file of web/? */
+static bool names_file(const char *part)
 {
 	char file[sizeof(((struct route_path *)0)->buf) + 1];
 
-	if (len == strlen("{name}") && strncmp(s, "{name}", len) == 0)
-		return true;
-	if (len == strlen("{file}") && strncmp(s, "{file}", len) == 0) {
-		snprintf(file, sizeof(file), "/%s", part);
-		return web_find(file) != NULL;
-	}
-	return strlen(part) == len && strncmp(s, part, len) == 0;
+	snprintf(file, sizeof(file), "/%s", part);
+	return web_find(file) != NULL;
 }
 
-/* How many of template t's segments, from the first, the path's parts
- * match; *ret_n: how many it has, *ret_wild: which are {...}, *ret_name:
- * the part its {name} took. */
-static unsigned match_segments(const char *t, const struct route_path *p, unsigned *ret_n,
-			       unsigned *ret_wild, const char **ret_name)
+/* Is the literal segment s (up to its '/' or end) part? */
+static bool literal_is(const char *s, const char *part)
 {
-	unsigned n = 0, matched = 0, wild = 0;
+	while (*s && *s != '/' && *s == *part) {
+		s++;
+		part++;
+	}
+	return (!*s || *s == '/') && !*part;
+}
+
+/* A template's segments, found once. */
+struct template
+{
+	unsigned n;
+	unsigned wild; /* which segments are {...} */
+	unsigned file; /* which are {file}: a last part that names a file of web/ */
+	const char *segment[ROUTE_PARTS_MAX];
+};
+
+static struct template templates[ARRAY_SIZE(routes)];
+static bool templates_parsed;
+
+static void parse_templates(void)
+{
+	templates_parsed = true;
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		struct template *tp = &templates[i];
+
+		for (const char *t = routes[i].template; t[0] == '/' && t[1];
+		     t = strchrnul(t + 1, '/')) {
+			assert(tp->n < ROUTE_PARTS_MAX);
+			if (t[1] == '{')
+				tp->wild |= 1u << tp->n;
+			if (strncmp(t + 1, "{file}", strlen("{file}")) == 0)
+				tp->file |= 1u << tp->n;
+			tp->segment[tp->n++] = t + 1;
+		}
+	}
+}
+
+/* How many of a template's segments, from the first, the path's parts
+ * match; *ret_name: the part its {name} took.  A {...} other than {file}
+ * takes any part. */
+static unsigned match_segments(const struct template *tp, const struct route_path *p,
+			       const char **ret_name)
+{
+	unsigned k;
 
 	*ret_name = NULL;
-	while (t[0] == '/' && t[1]) {
-		const char *s = t + 1;
-		size_t len = strcspn(s, "/");
+	for (k = 0; k < tp->n && k < p->n; k++) {
+		unsigned bit = 1u << k;
 
-		if (s[0] == '{')
-			wild |= 1u << n;
-		if (matched == n && n < p->n && segment_takes(s, len, p->part[n])) {
-			if (len == strlen("{name}") && strncmp(s, "{name}", len) == 0)
-				*ret_name = p->part[n];
-			matched++;
+		if (tp->file & bit) {
+			if (k + 1 != p->n || !names_file(p->part[k]))
+				break;
+		} else if (tp->wild & bit) {
+			*ret_name = p->part[k];
+		} else if (!literal_is(tp->segment[k], p->part[k])) {
+			break;
 		}
-		n++;
-		t = s + len;
 	}
-	*ret_n = n;
-	*ret_wild = wild;
-	return matched;
+	return k;
 }
 
 static bool takes(unsigned methods, enum http_method m)
@@ -122,11 +154,13 @@ void routes_match(enum http_method m, const char *path, const struct route_path 
 	enum auth_scope deep_scope = AUTH_NONE;
 
 	*ret = (struct route_match){.error = API_ENOROUTE};
+	if (!templates_parsed)
+		parse_templates();
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
 		const struct route *r = &routes[i];
-		unsigned n, wild;
+		unsigned n = templates[i].n, wild = templates[i].wild;
 		const char *name;
-		unsigned k = match_segments(r->template, p, &n, &wild, &name);
+		unsigned k = match_segments(&templates[i], p, &name);
 
 		if (k == n && (int)n > deepest) {
 			deepest = (int)n;
