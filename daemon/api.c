@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API (v1).  Routes are matched here, bodies parsed here, and
- * every error becomes an HTTP answer through errors[] below, nowhere else.
+ * The REST API (v1): the handlers of the routes in routes.c, and the
+ * request bodies they take.  Who may ask is admission.c's to say, every
+ * error becomes an answer through errors.c, and devices, readings and
+ * histories are rendered by render.c.
  *
  * A request that needs the plug becomes a call: it waits on the plug's
  * queue (plugio.c) while its HTTP connection is suspended, and answers when
  * the plug does, or when its deadline passes.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,95 +19,21 @@
 
 #include <json-c/json.h>
 
+#include "admission.h"
 #include "api.h"
-#include "auth.h"
 #include "config.h"
+#include "errors.h"
 #include "events.h"
 #include "http.h"
-#include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "plugio.h"
 #include "ratelimit.h"
 #include "registry.h"
+#include "render.h"
+#include "routes.h"
 #include "util.h"
 #include "web.h"
-
-/* Errors of the API's own, beside the -errno values plugs give. */
-#define API_EBADREQ  (-10001)
-#define API_ENOROUTE (-10002)
-#define API_ENODEV   (-10003)
-#define API_EMETHOD  (-10004)
-#define API_ETOOBIG  (-10005)
-#define API_ENOMETER (-10006)
-#define API_EURLBIG  (-10007)
-#define API_EHDRBIG  (-10008)
-#define API_ENOAUTH  (-10009) /* no token, or a wrong one */
-#define API_ESCOPE   (-10010) /* a token whose scope is too small */
-#define API_EHOST    (-10011)
-#define API_EORIGIN  (-10012)
-#define API_ERATE    (-10013)
-#define API_ESWITCH  (-10014)
-#define API_ETOKURL  (-10015)
-#define API_ESTREAMS (-10016)
-#define API_EFRAMING (-10017)
-#define API_ECODING  (-10018)
-#define API_EBADHOST (-10019)
-#define API_EBADPATH (-10020)
-#define API_EBUSY    (-10021)
-
-static const struct api_error {
-	int error;
-	unsigned status;
-	const char *code;
-	const char *message; /* when the caller gives none */
-} errors[] = {
-	{API_EBADREQ, 400, "bad_request", "bad request"},
-	{API_EFRAMING, 400, "bad_framing",
-	 "the request's length is ambiguous (Content-Length with Transfer-Encoding, two "
-	 "lengths, a malformed one, or white space in a header name)"},
-	{API_EBADHOST, 400, "bad_host", "an HTTP/1.1 request needs exactly one Host header"},
-	{API_EBADPATH, 400, "bad_path", "the path may not hold %00 or an encoded '/' (%2F)"},
-	{API_ETOKURL, 400, "token_in_url",
-	 "tokens are not accepted in the URL: send the header Authorization: Bearer TOKEN"},
-	{API_ENOAUTH, 401, "unauthorized", "a token is needed: Authorization: Bearer TOKEN"},
-	{API_ESCOPE, 403, "insufficient_scope", "the token's scope does not allow this"},
-	{API_EHOST, 403, "host_not_allowed",
-	 "this Host is not one of kasad's names (see allowed_hosts)"},
-	{API_EORIGIN, 403, "origin_not_allowed",
-	 "pages of this origin may not call kasad (see cors_origins)"},
-	{API_ENOROUTE, 404, "not_found", "no such route"},
-	{API_ENODEV, 404, "no_such_device", "no such device"},
-	{API_ENOMETER, 404, "not_supported", "this device has no energy meter"},
-	{API_EMETHOD, 405, "method_not_allowed", "method not allowed"},
-	{API_ETOOBIG, 413, "body_too_large", "request body too large"},
-	{API_EURLBIG, 414, "uri_too_long", "the request target is too long"},
-	{API_ERATE, 429, "rate_limited", "too many requests from this address"},
-	{API_ESWITCH, 429, "switch_rate_limited", "too many state changes for this plug"},
-	{API_EHDRBIG, 431, "headers_too_large", "the request's headers are too large"},
-	{API_ECODING, 501, "not_implemented", "of transfer codings, only chunked is understood"},
-	{API_EBUSY, 503, "busy", "too many large answers wait for their clients to read them"},
-	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
-	{API_ESTREAMS, 503, "too_many_streams", "too many event streams are open"},
-	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
-	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
-	{-ECONNREFUSED, 502, "refused", "the plug refused the connection"},
-	{-ECONNRESET, 502, "connection_reset", "the plug closed the connection"},
-	{-EHOSTUNREACH, 502, "unreachable", "the plug is unreachable"},
-	{-ENETUNREACH, 502, "unreachable", "the plug's network is unreachable"},
-	{-EPROTO, 502, "bad_frame", "the plug sent a malformed frame"},
-	{-EMSGSIZE, 502, "reply_too_large", "the plug's reply is over the size cap"},
-	{-EBADMSG, 502, "bad_reply", "the plug's reply is not what was asked for"},
-	{-ENOTSUP, 404, "not_supported", "the plug does not support this"},
-	{-ENOSYS, 502, "device_error", "the plug does not know this method"},
-	{-EINVAL, 502, "device_error", "the plug rejected an argument"},
-	{-ENOSPC, 502, "device_error", "a table on the plug is full"},
-	{-EREMOTEIO, 502, "device_error", "the plug reported an error"},
-	{-ENOENT, 502, "no_such_outlet", "the plug has no such outlet"},
-	{-ENXIO, 502, "unresolved", "the plug's host name does not resolve"},
-	{-EAGAIN, 502, "resolver_failed", "the plug's host name could not be looked up"},
-	{-ENOMEM, 500, "internal", "out of memory"},
-};
 
 struct api {
 	struct loop *loop;
@@ -117,13 +41,12 @@ struct api {
 	struct api_settings set;
 	bool stopping;
 	uint64_t started_usec;
-	struct rate_limit *clients;  /* per address (an IPv6 /64) */
+	struct admission *admission;
 	struct rate_limit *switches; /* per plug */
 	struct events *events;
 };
 
-/* Sizes of the rate limit tables: a bucket is 40 bytes. */
-#define API_CLIENT_SLOTS 4096
+/* The size of the switch rate table: a bucket is 40 bytes. */
 #define API_SWITCH_SLOTS (2 * CONFIG_DEVICES_MAX)
 
 enum answer {
@@ -152,301 +75,14 @@ struct call {
 
 /* --- Answers ------------------------------------------------------------- */
 
-static void reply_error(struct http_request *req, int error, const char *device,
-			const char *allow, const char *fmt, ...);
-
-/* http_reply()'s answer: a large one refused while others wait for their
- * clients gets a small 503 instead. */
-static void reply_large(struct http_request *req, int r)
-{
-	if (r == -ENOBUFS)
-		reply_error(req, API_EBUSY, NULL, NULL, NULL);
-}
-
-static void reply_json(struct http_request *req, unsigned status, struct json_object *o,
-		       const char *const *headers)
-{
-	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	char *body = s ? malloc(len + 2) : NULL;
-
-	if (body) {
-		memcpy(body, s, len);
-		body[len++] = '\n';
-		body[len] = '\0';
-	}
-	json_object_put(o);
-	if (!body) {
-		http_reply(req, 500, NULL, NULL, 0, NULL);
-		return;
-	}
-	reply_large(req, http_reply(req, status, "application/json", body, len, headers));
-}
-
-static const struct api_error *find_error(int error)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(errors); i++)
-		if (errors[i].error == error)
-			return &errors[i];
-	return NULL;
-}
-
-/* The one place an error becomes an answer: the JSON body, Retry-After on
- * every 503, and the headers the caller adds (name, value, ..., NULL). */
-static void reply_error_v(struct http_request *req, int error, const char *device,
-			  const char *const *extra, const char *fmt, va_list ap)
-{
-	static const struct api_error fallback = {0, 502, "plug_error", "the plug failed"};
-	const struct api_error *e = find_error(error);
-	const char *headers[6] = {NULL};
-	struct json_object *o = json_object_new_object();
-	char text[256], message[256], name[256];
-	size_t h = 0;
-
-	if (!e)
-		e = &fallback;
-	if (fmt)
-		vsnprintf(text, sizeof(text), fmt, ap);
-	else
-		snprintf(text, sizeof(text), "%s",
-			 e == &fallback ? kasa_strerror(error) : e->message);
-	/* What a client or a plug sent (a path, a Host) may be any bytes, and
-	 * a %.64s may cut a character: JSON wants well-formed UTF-8. */
-	kasa_utf8_copy(message, sizeof(message), text);
-	json_object_object_add(o, "error", json_object_new_string(e->code));
-	json_object_object_add(o, "message", json_object_new_string(message));
-	if (device) {
-		kasa_utf8_copy(name, sizeof(name), device);
-		json_object_object_add(o, "device", json_object_new_string(name));
-	}
-	if (e->status == 503) {
-		headers[h++] = "Retry-After";
-		headers[h++] = "1";
-	}
-	for (; extra && extra[0] && extra[1] && h + 2 < ARRAY_SIZE(headers); extra += 2) {
-		headers[h++] = extra[0];
-		headers[h++] = extra[1];
-	}
-	reply_json(req, e->status, o, headers);
-}
-
-/* An error; allow, for a 405, lists the methods that are. */
-static __attribute__((format(printf, 5, 6))) void reply_error(struct http_request *req, int error,
-							      const char *device, const char *allow,
-							      const char *fmt, ...)
-{
-	const char *extra[] = {"Allow", allow, NULL};
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_error_v(req, error, device, allow ? extra : NULL, fmt, ap);
-	va_end(ap);
-}
-
-/* A 429: come back in wait_usec (rounded up to whole seconds). */
-static __attribute__((format(printf, 5, 6))) void reply_limited(struct http_request *req, int error,
-								const char *device,
-								uint64_t wait_usec, const char *fmt,
-								...)
-{
-	char seconds[24];
-	const char *extra[] = {"Retry-After", seconds, NULL};
-	va_list ap;
-
-	snprintf(seconds, sizeof(seconds), "%llu",
-		 (unsigned long long)((wait_usec + USEC_PER_SEC - 1) / USEC_PER_SEC));
-	va_start(ap, fmt);
-	reply_error_v(req, error, device, extra, fmt, ap);
-	va_end(ap);
-}
-
-/* A 401 or 403 with its RFC 6750 challenge. */
-static __attribute__((format(printf, 4, 5))) void
-reply_denied(struct http_request *req, int error, const char *challenge, const char *fmt, ...)
-{
-	const char *extra[] = {"WWW-Authenticate", challenge, NULL};
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply_error_v(req, error, NULL, extra, fmt, ap);
-	va_end(ap);
-}
-
-/* A plug's failure, with what the plug itself said when it refused. */
-static void reply_plug_error(struct http_request *req, const char *device,
-			     const struct plug_result *res)
-{
-	const struct api_error *e = find_error(res->error);
-	const char *base = e ? e->message : kasa_strerror(res->error);
-
-	if (res->device.code != 0)
-		reply_error(req, res->error, device, NULL, "%s: err_code %d%s%s", base,
-			    res->device.code, res->device.msg[0] ? ", " : "", res->device.msg);
-	else if (res->device.msg[0]) /* why libkasa or kasad refused the reply */
-		reply_error(req, res->error, device, NULL, "%s: %s", base, res->device.msg);
-	else
-		reply_error(req, res->error, device, NULL, NULL);
-}
-
-/* --- The state as JSON ------------------------------------------------------ */
-
 static void add(struct json_object *o, const char *key, struct json_object *v)
 {
 	json_object_object_add(o, key, v);
 }
 
-static int64_t age_ms(uint64_t now, uint64_t then)
+static struct json_object *device_json(struct api *a, const struct device *d)
 {
-	return now > then ? (int64_t)((now - then) / USEC_PER_MSEC) : 0;
-}
-
-/* A reading with the digits that mean something (1 mW, 1 mV, 0.1 mA, 1 Wh),
- * not json-c's 17 significant ones. */
-static struct json_object *num(double v, int decimals)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	return json_object_new_double_s(v, buf);
-}
-
-static struct json_object *emeter_json(const struct kasa_emeter *em, uint64_t age_usec)
-{
-	struct json_object *o = json_object_new_object();
-
-	add(o, "power_w", num(em->power_w, 3));
-	add(o, "voltage_v", num(em->voltage_v, 3));
-	add(o, "current_a", num(em->current_a, 4));
-	add(o, "total_kwh", num(em->total_kwh, 3));
-	add(o, "age_ms", json_object_new_int64((int64_t)(age_usec / USEC_PER_MSEC)));
-	return o;
-}
-
-static struct json_object *device_json(struct api *a, const char *name, struct plug *p, int outlet)
-{
-	const struct plug_state *st = plug_state(p);
-	const struct kasa_sysinfo *in = &st->info;
-	struct json_object *o = json_object_new_object();
-	uint64_t now = loop_now(a->loop);
-	struct kasa_emeter em;
-
-	add(o, "name", json_object_new_string(name));
-	add(o, "host", json_object_new_string(plug_host(p)));
-	add(o, "port", json_object_new_int(plug_port(p)));
-	if (outlet >= 0)
-		add(o, "outlet", json_object_new_int(outlet));
-	add(o, "online", json_object_new_boolean(st->online));
-	if (!st->known) {
-		add(o, "on", NULL);
-		add(o, "age_ms", NULL);
-		if (st->last_error)
-			add(o, "last_error", json_object_new_string(st->last_error_text));
-		return o;
-	}
-	if (outlet >= 0 && (unsigned)outlet >= in->outlet_count) {
-		add(o, "on", NULL);
-		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
-	} else {
-		add(o, "on", json_object_new_boolean(plug_state_on(st, outlet)));
-	}
-	add(o, "age_ms", json_object_new_int64(st->usec ? age_ms(now, st->usec) : 0));
-	if (outlet >= 0 && (unsigned)outlet < in->outlet_count) {
-		const struct kasa_outlet *ou = &in->outlets[outlet];
-
-		add(o, "alias", json_object_new_string(ou->alias));
-		add(o, "on_time",
-		    ou->on && ou->on_time >= 0 ? json_object_new_int64(ou->on_time) : NULL);
-		add(o, "strip_alias", json_object_new_string(in->alias));
-	} else {
-		add(o, "alias", json_object_new_string(in->alias));
-		if (in->outlet_count == 0)
-			add(o, "on_time",
-			    in->relay_on && in->on_time >= 0 ? json_object_new_int64(in->on_time)
-							     : NULL);
-	}
-	add(o, "model", json_object_new_string(in->model));
-	add(o, "hw_ver", json_object_new_string(in->hw_ver));
-	add(o, "sw_ver", json_object_new_string(in->sw_ver));
-	add(o, "mac", json_object_new_string(in->mac));
-	add(o, "device_id", json_object_new_string(in->device_id));
-	add(o, "rssi", json_object_new_int(in->rssi));
-	add(o, "led", json_object_new_boolean(in->led_on));
-	add(o, "has_emeter", json_object_new_boolean(in->has_emeter));
-	if (outlet < 0 && in->outlet_count > 0) {
-		struct json_object *list = json_object_new_array();
-
-		for (unsigned i = 0; i < in->outlet_count; i++) {
-			const struct kasa_outlet *ou = &in->outlets[i];
-			struct json_object *x = json_object_new_object();
-
-			add(x, "outlet", json_object_new_int((int)i));
-			add(x, "alias", json_object_new_string(ou->alias));
-			add(x, "on", json_object_new_boolean(ou->on));
-			add(x, "on_time",
-			    ou->on && ou->on_time >= 0 ? json_object_new_int64(ou->on_time) : NULL);
-			if (in->has_emeter && st->emeter_known)
-				add(x, "power_w", num(st->outlet_emeter[i].power_w, 3));
-			json_object_array_add(list, x);
-		}
-		add(o, "outlets", list);
-	}
-	if (plug_state_emeter(st, outlet, &em))
-		add(o, "emeter", emeter_json(&em, now - st->emeter_usec));
-	if (!st->online && st->last_error)
-		add(o, "last_error", json_object_new_string(st->last_error_text));
-	return o;
-}
-
-static struct json_object *render_device(const struct device *d, void *userdata)
-{
-	return device_json(userdata, d->name, d->plug, d->outlet);
-}
-
-static struct json_object *stats_json(const struct call *c, const struct plug_result *res)
-{
-	bool daily = c->answer == ANSWER_DAILY;
-	/* Sum the outlets' lists entry by entry (a strip's whole). */
-	struct kasa_stat sum[KASA_STATS_MAX];
-	unsigned n = 0;
-	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
-
-	for (unsigned k = 0; k < res->n_stats; k++) {
-		const struct kasa_stats *s = &res->stats[k];
-
-		for (unsigned i = 0; i < s->count; i++) {
-			const struct kasa_stat *e = &s->entries[i];
-			unsigned j;
-
-			for (j = 0; j < n; j++)
-				if (sum[j].year == e->year && sum[j].month == e->month &&
-				    sum[j].day == e->day)
-					break;
-			if (j == n) {
-				if (n == KASA_STATS_MAX)
-					continue;
-				sum[n] = *e;
-				sum[n].energy_kwh = 0;
-				n++;
-			}
-			sum[j].energy_kwh += e->energy_kwh;
-		}
-	}
-	add(o, "device", json_object_new_string(c->name));
-	add(o, "year", json_object_new_int(c->year));
-	if (daily)
-		add(o, "month", json_object_new_int(c->month));
-	for (unsigned i = 0; i < n; i++) {
-		struct json_object *x = json_object_new_object();
-
-		if (!daily)
-			add(x, "year", json_object_new_int(sum[i].year));
-		add(x, daily ? "day" : "month",
-		    json_object_new_int(daily ? sum[i].day : sum[i].month));
-		add(x, "energy_kwh", num(sum[i].energy_kwh, 3));
-		json_object_array_add(list, x);
-	}
-	add(o, daily ? "days" : "months", list);
-	return o;
+	return render_device(d->name, d->plug, d->outlet, loop_now(a->loop));
 }
 
 static void reply_state_text(struct http_request *req, bool on)
@@ -464,16 +100,16 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 	struct json_object *o;
 
 	if (st->known && !st->info.has_emeter) {
-		reply_error(req, API_ENOMETER, name, NULL, NULL);
+		errors_reply(req, API_ENOMETER, name, NULL, NULL);
 		return;
 	}
 	if (!plug_state_emeter(st, outlet, &em)) {
-		reply_error(req, -EBADMSG, name, NULL, "no reading from the plug yet");
+		errors_reply(req, -EBADMSG, name, NULL, "no reading from the plug yet");
 		return;
 	}
-	o = emeter_json(&em, loop_now(a->loop) - st->emeter_usec);
+	o = render_emeter(&em, loop_now(a->loop) - st->emeter_usec);
 	add(o, "device", json_object_new_string(name));
-	reply_json(req, 200, o, NULL);
+	errors_reply_json(req, 200, o, NULL);
 }
 
 /* --- Calls that wait on a plug ------------------------------------------------ */
@@ -481,14 +117,16 @@ static void reply_emeter(struct api *a, struct http_request *req, const char *na
 static void call_answer(struct call *c, const struct plug_result *res)
 {
 	struct http_request *req = c->req;
+	struct json_object *o;
 
 	if (res->error < 0) {
-		reply_plug_error(req, c->name, res);
+		errors_reply_plug(req, c->name, res);
 		return;
 	}
 	switch (c->answer) {
 	case ANSWER_DEVICE:
-		reply_json(req, 200, device_json(c->api, c->name, c->plug, c->outlet), NULL);
+		o = render_device(c->name, c->plug, c->outlet, loop_now(c->api->loop));
+		errors_reply_json(req, 200, o, NULL);
 		break;
 	case ANSWER_STATE:
 		reply_state_text(req, plug_state_on(plug_state(c->plug), c->outlet));
@@ -498,16 +136,16 @@ static void call_answer(struct call *c, const struct plug_result *res)
 		break;
 	case ANSWER_DAILY:
 	case ANSWER_MONTHLY:
-		reply_json(req, 200, stats_json(c, res), NULL);
+		o = render_history(c->name, c->year, c->month, c->answer == ANSWER_DAILY,
+				   res->stats, res->n_stats);
+		errors_reply_json(req, 200, o, NULL);
 		break;
-	case ANSWER_OK: {
-		struct json_object *o = json_object_new_object();
-
+	case ANSWER_OK:
+		o = json_object_new_object();
 		add(o, "ok", json_object_new_boolean(true));
 		add(o, "device", json_object_new_string(c->name));
-		reply_json(req, 200, o, NULL);
+		errors_reply_json(req, 200, o, NULL);
 		break;
-	}
 	}
 }
 
@@ -526,9 +164,9 @@ static void on_abort(struct http_request *req, enum http_abort why, void *userda
 
 	plug_waiter_cancel(c->waiter);
 	if (why == HTTP_ABORT_TIMEOUT)
-		reply_error(req, -ETIMEDOUT, c->name, NULL, NULL);
+		errors_reply(req, -ETIMEDOUT, c->name, NULL, NULL);
 	else
-		reply_error(req, -ESHUTDOWN, c->name, NULL, NULL);
+		errors_reply(req, -ESHUTDOWN, c->name, NULL, NULL);
 	free(c);
 }
 
@@ -539,7 +177,7 @@ static void submit(struct api *a, struct http_request *req, const struct device 
 	int r;
 
 	if (!c) {
-		reply_error(req, -ENOMEM, d->name, NULL, NULL);
+		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
 		return;
 	}
 	c->api = a;
@@ -553,7 +191,7 @@ static void submit(struct api *a, struct http_request *req, const struct device 
 	r = plug_submit(d->plug, args, a->set.request_timeout_usec, on_result, c, &c->waiter);
 	if (r < 0) {
 		free(c);
-		reply_error(req, r, d->name, NULL, NULL);
+		errors_reply(req, r, d->name, NULL, NULL);
 		return;
 	}
 	http_request_on_abort(req, on_abort, c);
@@ -655,16 +293,6 @@ static int parse_int_arg(const char *s, int lo, int hi, int *ret)
 
 /* --- Routes ------------------------------------------------------------------ */
 
-static bool is_get(enum http_method m)
-{
-	return m == HTTP_GET || m == HTTP_HEAD;
-}
-
-static bool is_change(enum http_method m)
-{
-	return m == HTTP_POST || m == HTTP_PUT;
-}
-
 static bool fresh(const struct api *a, const struct plug_state *st, uint64_t now)
 {
 	return st->known && st->usec && now - st->usec <= a->set.cache_max_age_usec;
@@ -706,7 +334,7 @@ static void route_status(struct api *a, struct http_request *req, struct device 
 	if (answer == ANSWER_STATE)
 		reply_state_text(req, plug_state_on(st, d->outlet));
 	else
-		reply_json(req, 200, device_json(a, d->name, d->plug, d->outlet), NULL);
+		errors_reply_json(req, 200, device_json(a, d), NULL);
 }
 
 static void route_switch(struct api *a, struct http_request *req, struct device *d, int on,
@@ -720,11 +348,12 @@ static void route_switch(struct api *a, struct http_request *req, struct device 
 						loop_now(a->loop));
 
 		if (wait) {
-			reply_limited(req, API_ESWITCH, d->name, wait,
-				      "more than %u state changes a minute for this plug (bursts "
-				      "of %u); try again in %.1f s",
-				      a->set.switch_rate, a->set.switch_burst,
-				      (double)wait / USEC_PER_SEC);
+			errors_reply_limited(
+				req, API_ESWITCH, d->name, wait,
+				"more than %u state changes a minute for this plug (bursts "
+				"of %u); try again in %.1f s",
+				a->set.switch_rate, a->set.switch_burst,
+				(double)wait / USEC_PER_SEC);
 			return;
 		}
 	}
@@ -741,7 +370,7 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	const char *y, *m;
 
 	if (st->known && !st->info.has_emeter) {
-		reply_error(req, API_ENOMETER, d->name, NULL, NULL);
+		errors_reply(req, API_ENOMETER, d->name, NULL, NULL);
 		return;
 	}
 	if (!sub) {
@@ -760,14 +389,14 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	y = http_request_query(req, "year");
 	m = http_request_query(req, "month");
 	if (y && parse_int_arg(y, 2000, 2100, &args.year) < 0) {
-		reply_error(req, API_EBADREQ, d->name, NULL, "year must be 2000..2100, not '%.32s'",
-			    y);
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "year must be 2000..2100, not '%.32s'", y);
 		return;
 	}
 	if (streq(sub, "daily")) {
 		if (m && parse_int_arg(m, 1, 12, &args.month) < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "month must be 1..12, not '%.32s'", m);
+			errors_reply(req, API_EBADREQ, d->name, NULL,
+				     "month must be 1..12, not '%.32s'", m);
 			return;
 		}
 		args.kind = PLUG_JOB_DAILY;
@@ -779,7 +408,9 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	}
 }
 
-static void route_healthz(struct api *a, struct http_request *req)
+/* --- The handlers of routes.c -------------------------------------------------- */
+
+void api_route_healthz(struct api *a, struct http_request *req, struct device *d)
 {
 	struct json_object *o = json_object_new_object();
 	uint64_t now = loop_now(a->loop);
@@ -790,10 +421,10 @@ static void route_healthz(struct api *a, struct http_request *req)
 	    json_object_new_int64((int64_t)((now - a->started_usec) / USEC_PER_SEC)));
 	add(o, "devices", json_object_new_int64((int64_t)registry_count(a->reg)));
 	add(o, "online", json_object_new_int64((int64_t)registry_online(a->reg)));
-	reply_json(req, a->stopping ? 503 : 200, o, NULL);
+	errors_reply_json(req, a->stopping ? 503 : 200, o, NULL);
 }
 
-static void route_events(struct api *a, struct http_request *req)
+void api_route_events(struct api *a, struct http_request *req, struct device *d)
 {
 	int r;
 
@@ -803,502 +434,187 @@ static void route_events(struct api *a, struct http_request *req)
 	}
 	r = events_open(a->events, req);
 	if (r < 0)
-		reply_error(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
+		errors_reply(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
 }
 
-static void route_list(struct api *a, struct http_request *req)
+void api_route_list(struct api *a, struct http_request *req, struct device *d)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 	size_t n = registry_count(a->reg);
 
-	for (size_t i = 0; i < n; i++) {
-		struct device *d = registry_device(a->reg, i);
-
-		json_object_array_add(list, device_json(a, d->name, d->plug, d->outlet));
-	}
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(list, device_json(a, registry_device(a->reg, i)));
 	add(o, "devices", list);
-	reply_json(req, 200, o, NULL);
+	errors_reply_json(req, 200, o, NULL);
 }
 
-static void route_metrics(struct api *a, struct http_request *req)
+void api_route_metrics(struct api *a, struct http_request *req, struct device *d)
 {
 	char *text;
 	size_t len;
 	int r = metrics_render(a->reg, loop_now(a->loop), a->started_usec, &text, &len);
 
 	if (r < 0) {
-		reply_error(req, r, NULL, NULL, NULL);
+		errors_reply(req, r, NULL, NULL, NULL);
 		return;
 	}
-	reply_large(req, http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL));
+	errors_reply_large(req, http_reply(req, 200, METRICS_CONTENT_TYPE, text, len, NULL));
 }
 
-/* Split "/devices/NAME/ACTION/SUB" in place. */
-struct path {
-	char buf[256];
-	const char *part[5];
-	unsigned n;
-};
-
-static int split_path(const char *path, struct path *ret)
+void api_route_file(struct api *a, struct http_request *req, struct device *d)
 {
-	size_t len = strlen(path);
-	char *s, *save = NULL;
-
-	if (len >= sizeof(ret->buf) || path[0] != '/')
-		return -EINVAL;
-	memcpy(ret->buf, path, len + 1);
-	ret->n = 0;
-	for (s = strtok_r(ret->buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (ret->n == ARRAY_SIZE(ret->part))
-			return -EINVAL;
-		ret->part[ret->n++] = s;
-	}
-	return 0;
+	web_reply(req, web_find(http_request_path(req)));
 }
 
-/* The route template a path matches, for the metrics, whose labels must not
- * grow with what clients send; NULL when none does. */
-static const char *route_template(const struct path *p)
+void api_route_status(struct api *a, struct http_request *req, struct device *d)
 {
-	static const char *const top[] = {"/healthz", "/devices", "/metrics", "/events"};
-	static const char *const device[] = {
-		"/devices/{name}/status",	"/devices/{name}/on",
-		"/devices/{name}/off",		"/devices/{name}/toggle",
-		"/devices/{name}/state",	"/devices/{name}/emeter",
-		"/devices/{name}/emeter/daily", "/devices/{name}/emeter/monthly",
-		"/devices/{name}/led",		"/devices/{name}/alias",
-		"/devices/{name}/reboot",
-	};
-	const size_t skip = strlen("/devices/{name}/");
-
-	if (p->n == 0)
-		return "/";
-	if (p->n == 1) {
-		char file[sizeof(p->buf) + 1];
-
-		for (size_t i = 0; i < ARRAY_SIZE(top); i++)
-			if (streq(p->part[0], top[i] + 1))
-				return top[i];
-		snprintf(file, sizeof(file), "/%s", p->part[0]);
-		return web_find(file) ? "/{file}" : NULL;
-	}
-	if (p->n < 2 || p->n > 4 || !streq(p->part[0], "devices"))
-		return NULL;
-	if (p->n == 2)
-		return "/devices/{name}";
-	for (size_t i = 0; i < ARRAY_SIZE(device); i++) {
-		const char *t = device[i] + skip;
-		size_t n = strlen(p->part[2]);
-
-		if (p->n == 3 && streq(t, p->part[2]))
-			return device[i];
-		if (p->n == 4 && strncmp(t, p->part[2], n) == 0 && t[n] == '/' &&
-		    streq(t + n + 1, p->part[3]))
-			return device[i];
-	}
-	return NULL;
+	route_status(a, req, d, ANSWER_DEVICE);
 }
 
-static void route_device(struct api *a, struct http_request *req, const struct path *p)
+void api_route_on(struct api *a, struct http_request *req, struct device *d)
 {
-	enum http_method m = http_request_method(req);
-	const char *action = p->n > 2 ? p->part[2] : "status";
-	const char *sub = p->n > 3 ? p->part[3] : NULL;
-	struct device *d = registry_find(a->reg, p->part[1]);
-	const char *body = http_request_body(req, NULL);
-	int on;
+	route_switch(a, req, d, 1, false);
+}
 
-	if (!d) {
-		reply_error(req, API_ENODEV, p->part[1], NULL, "no device named '%.64s'",
-			    p->part[1]);
-		return;
-	}
-	if (p->n > 4 || (sub && !streq(action, "emeter")))
-		goto no_route;
+void api_route_off(struct api *a, struct http_request *req, struct device *d)
+{
+	route_switch(a, req, d, 0, false);
+}
 
-	if (streq(action, "status")) {
-		if (!is_get(m))
-			goto get_only;
-		route_status(a, req, d, ANSWER_DEVICE);
-	} else if (streq(action, "on") || streq(action, "off") || streq(action, "toggle")) {
-		if (!is_change(m))
-			goto change_only;
-		route_switch(a, req, d, streq(action, "on"), streq(action, "toggle"));
-	} else if (streq(action, "state")) {
-		if (is_get(m)) {
-			route_status(a, req, d, ANSWER_STATE);
-			return;
-		}
-		if (!is_change(m)) {
-			reply_error(req, API_EMETHOD, d->name, "GET, HEAD, POST, PUT", NULL);
-			return;
-		}
-		on = parse_switch_body(body);
-		if (on < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be ON or OFF, true or false, or {\"on\":true}");
-			return;
-		}
+void api_route_toggle(struct api *a, struct http_request *req, struct device *d)
+{
+	route_switch(a, req, d, 0, true);
+}
+
+void api_route_state(struct api *a, struct http_request *req, struct device *d)
+{
+	route_status(a, req, d, ANSWER_STATE);
+}
+
+/* ON, OFF and the like: 1 or 0, or answered and -1. */
+static int switch_body(struct http_request *req, const struct device *d)
+{
+	int on = parse_switch_body(http_request_body(req, NULL));
+
+	if (on < 0)
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "the body must be ON or OFF, true or false, or {\"on\":true}");
+	return on;
+}
+
+void api_route_set_state(struct api *a, struct http_request *req, struct device *d)
+{
+	int on = switch_body(req, d);
+
+	if (on >= 0)
 		route_switch(a, req, d, on, false);
-	} else if (streq(action, "emeter")) {
-		if (!is_get(m))
-			goto get_only;
-		if (sub && !streq(sub, "daily") && !streq(sub, "monthly"))
-			goto no_route;
-		route_emeter(a, req, d, sub);
-	} else if (streq(action, "led")) {
-		if (!is_change(m))
-			goto change_only;
-		on = parse_switch_body(body);
-		if (on < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be ON or OFF, true or false, or {\"on\":true}");
-			return;
-		}
+}
+
+void api_route_emeter(struct api *a, struct http_request *req, struct device *d)
+{
+	route_emeter(a, req, d, NULL);
+}
+
+void api_route_daily(struct api *a, struct http_request *req, struct device *d)
+{
+	route_emeter(a, req, d, "daily");
+}
+
+void api_route_monthly(struct api *a, struct http_request *req, struct device *d)
+{
+	route_emeter(a, req, d, "monthly");
+}
+
+void api_route_led(struct api *a, struct http_request *req, struct device *d)
+{
+	int on = switch_body(req, d);
+
+	if (on >= 0)
 		submit(a, req, d,
 		       &(struct plug_job_args){.kind = PLUG_JOB_LED, .outlet = -1, .on = on == 1},
 		       ANSWER_DEVICE);
-	} else if (streq(action, "alias")) {
-		struct plug_job_args args = {.kind = PLUG_JOB_ALIAS, .outlet = d->outlet};
-
-		if (!is_change(m))
-			goto change_only;
-		if (parse_alias_body(body, args.alias) < 0) {
-			reply_error(req, API_EBADREQ, d->name, NULL,
-				    "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
-				    "UTF-8, no control characters");
-			return;
-		}
-		submit(a, req, d, &args, ANSWER_DEVICE);
-	} else if (streq(action, "reboot")) {
-		if (!is_change(m))
-			goto change_only;
-		submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REBOOT, .outlet = -1},
-		       ANSWER_OK);
-	} else {
-		goto no_route;
-	}
-	return;
-get_only:
-	reply_error(req, API_EMETHOD, d->name, "GET, HEAD", NULL);
-	return;
-change_only:
-	reply_error(req, API_EMETHOD, d->name, "POST, PUT", NULL);
-	return;
-no_route:
-	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
 }
 
-/* --- Who may ask ------------------------------------------------------------- */
-
-/* The scope a route needs.  Everything under /devices, /metrics and /events
- * needs a token; the rest (/healthz, the dashboard's files, what does not
- * exist) is open. */
-static enum auth_scope route_scope(enum http_method m, const struct path *p)
+void api_route_alias(struct api *a, struct http_request *req, struct device *d)
 {
-	const char *top = p->n ? p->part[0] : "";
+	struct plug_job_args args = {.kind = PLUG_JOB_ALIAS, .outlet = d->outlet};
 
-	if (!streq(top, "devices") && !streq(top, "metrics") && !streq(top, "events"))
-		return AUTH_NONE;
-	if (is_get(m) || p->n < 3 || !streq(top, "devices"))
-		return AUTH_READ;
-	if (streq(p->part[2], "alias") || streq(p->part[2], "reboot"))
-		return AUTH_ADMIN;
-	if (streq(p->part[2], "on") || streq(p->part[2], "off") || streq(p->part[2], "toggle") ||
-	    streq(p->part[2], "state") || streq(p->part[2], "led"))
-		return AUTH_CONTROL;
-	return AUTH_READ;
+	if (parse_alias_body(http_request_body(req, NULL), args.alias) < 0) {
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
+			     "UTF-8, no control characters");
+		return;
+	}
+	submit(a, req, d, &args, ANSWER_DEVICE);
 }
 
-/* "Bearer TOKEN": the token, or NULL. */
-static const char *bearer(const char *h, size_t *ret_len)
+void api_route_reboot(struct api *a, struct http_request *req, struct device *d)
 {
-	const char *t;
-
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return NULL;
-	t = h + 7 + strspn(h + 7, " ");
-	*ret_len = strcspn(t, " \t");
-	return *ret_len && !t[*ret_len + strspn(t + *ret_len, " \t")] ? t : NULL;
+	submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REBOOT, .outlet = -1},
+	       ANSWER_OK);
 }
 
-/* ":PORT" or nothing: what may follow a host in Host. */
-static bool port_or_end(const char *p)
+/* --- Dispatch ------------------------------------------------------------------ */
+
+/* What the HTTP layer refused before any route saw it; 0 for nothing. */
+static int refusal_error(enum http_refusal r)
 {
-	if (!*p)
-		return true;
-	if (*p++ != ':')
-		return false;
-	return strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5;
-}
-
-/*
- * Is "host[:port]" a name kasad answers to?  IP addresses are: a page that
- * reaches kasad by address is no DNS rebinding.  Names must be localhost or
- * listed.  Anything else after the host ("[::1].evil", "1.2.3.4:80@evil")
- * is not a host at all.
- */
-static bool host_allowed(const struct api *a, const char *h)
-{
-	char host[256];
-	unsigned char addr[sizeof(struct in6_addr)];
-	size_t n;
-
-	if (!h)
-		return true; /* HTTP/1.0 */
-	if (h[0] == '[') {
-		const char *end = strchr(h, ']');
-
-		n = end ? (size_t)(end - h - 1) : 0;
-		if (!end || n == 0 || n >= sizeof(host) || !port_or_end(end + 1))
-			return false;
-		memcpy(host, h + 1, n);
-		host[n] = '\0';
-		return inet_pton(AF_INET6, host, addr) == 1;
+	switch (r) {
+	case HTTP_REFUSE_URL:
+		return API_EURLBIG;
+	case HTTP_REFUSE_HEADERS:
+		return API_EHDRBIG;
+	case HTTP_REFUSE_BODY:
+		return API_ETOOBIG;
+	case HTTP_REFUSE_FRAMING:
+		return API_EFRAMING;
+	case HTTP_REFUSE_CODING:
+		return API_ECODING;
+	case HTTP_REFUSE_HOST:
+		return API_EBADHOST;
+	case HTTP_REFUSE_PATH:
+		return API_EBADPATH;
+	case HTTP_REFUSE_NONE:
+		break;
 	}
-	n = strcspn(h, ":");
-	if (n == 0 || n >= sizeof(host) || !port_or_end(h + n))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
-			return false;
-		host[i] = (char)tolower((unsigned char)h[i]);
-	}
-	host[n] = '\0';
-	/* A name may end with the root's dot. */
-	if (n > 1 && host[n - 1] == '.')
-		host[n - 1] = '\0';
-	if (inet_pton(AF_INET, host, addr) == 1 || streq(host, "localhost"))
-		return true;
-	for (size_t i = 0; i < a->set.n_allowed_hosts; i++)
-		if (streq(host, a->set.allowed_hosts[i]))
-			return true;
-	return false;
-}
-
-static bool cors_listed(const struct api *a, const char *origin)
-{
-	for (size_t i = 0; i < a->set.n_cors_origins; i++)
-		if (streq(origin, a->set.cors_origins[i]))
-			return true;
-	return false;
-}
-
-/* The page that sent it is kasad's own (its dashboard), served over http,
- * or over https by a proxy in front that keeps the Host. */
-static bool same_origin(const char *origin, const char *host)
-{
-	if (!host)
-		return false;
-	if (strncmp(origin, "http://", 7) == 0)
-		return strcasecmp(origin + 7, host) == 0;
-	if (strncmp(origin, "https://", 8) == 0)
-		return strcasecmp(origin + 8, host) == 0;
-	return false;
-}
-
-/* Host, Origin and CORS, the client's rate, the token.  Answers and returns
- * false when the request may go no further. */
-static bool admit(struct api *a, struct http_request *req, const struct path *p)
-{
-	const char *host = http_request_host(req);
-	const char *origin = http_request_header(req, "Origin");
-	enum http_method m = http_request_method(req);
-	enum auth_scope need, have;
-	const char *token;
-	size_t len = 0;
-
-	if (!host_allowed(a, host)) {
-		reply_error(req, API_EHOST, NULL, NULL,
-			    "Host '%.64s' is not one of kasad's names: add it to allowed_hosts",
-			    host);
-		return false;
-	}
-	if (a->set.n_cors_origins)
-		http_request_add_header(req, "Vary", "Origin");
-	if (origin) {
-		bool listed = cors_listed(a, origin);
-
-		if (!listed && !same_origin(origin, host)) {
-			reply_error(req, API_EORIGIN, NULL, NULL,
-				    "pages of %.96s may not call kasad: add it to cors_origins",
-				    origin);
-			return false;
-		}
-		if (listed) {
-			http_request_add_header(req, "Access-Control-Allow-Origin", origin);
-			if (m == HTTP_OPTIONS &&
-			    http_request_header(req, "Access-Control-Request-Method")) {
-				static const char *const preflight[] = {
-					"Access-Control-Allow-Methods",
-					"GET, HEAD, POST, PUT",
-					"Access-Control-Allow-Headers",
-					"Authorization, Content-Type",
-					"Access-Control-Max-Age",
-					"600",
-					NULL,
-				};
-
-				http_reply(req, 204, NULL, NULL, 0, preflight);
-				return false;
-			}
-			http_request_add_header(req, "Access-Control-Expose-Headers",
-						"Retry-After, WWW-Authenticate");
-		}
-	}
-	if (a->set.client_rate) {
-		socklen_t alen;
-		const struct sockaddr *sa = http_request_client(req, &alen);
-		uint8_t key[RATE_KEY_MAX] = {0};
-		size_t klen = 0;
-		uint64_t wait;
-
-		if (sa->sa_family == AF_INET) {
-			memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-			klen = 4;
-		} else if (sa->sa_family == AF_INET6) {
-			/* A host has a whole /64 to pick addresses from. */
-			memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
-			key[8] = 6;
-			klen = 9;
-		}
-		wait = rate_limit_take(a->clients, key, klen, a->set.client_rate,
-				       a->set.client_burst, loop_now(a->loop));
-		if (wait) {
-			reply_limited(req, API_ERATE, NULL, wait,
-				      "more than %u requests a second from %s (bursts of %u)",
-				      a->set.client_rate, http_request_client_name(req),
-				      a->set.client_burst);
-			return false;
-		}
-	}
-	if (http_request_query(req, "access_token") || http_request_query(req, "token")) {
-		reply_error(req, API_ETOKURL, NULL, NULL, NULL);
-		return false;
-	}
-	need = route_scope(m, p);
-	if (!a->set.auth || need == AUTH_NONE)
-		return true;
-	token = bearer(http_request_header(req, "Authorization"), &len);
-	have = token ? auth_check(a->set.auth, token, len) : AUTH_NONE;
-	if (have == AUTH_NONE) {
-		if (token)
-			reply_denied(req, API_ENOAUTH,
-				     "Bearer realm=\"kasad\", error=\"invalid_token\"",
-				     "the token is not valid");
-		else
-			reply_denied(req, API_ENOAUTH, "Bearer realm=\"kasad\"", NULL);
-		return false;
-	}
-	if (have < need) {
-		char challenge[96];
-
-		snprintf(challenge, sizeof(challenge),
-			 "Bearer realm=\"kasad\", error=\"insufficient_scope\", scope=\"%s\"",
-			 auth_scope_name(need));
-		reply_denied(req, API_ESCOPE, challenge,
-			     "this needs a token of scope %s (or more); this one is %s",
-			     auth_scope_name(need), auth_scope_name(have));
-		return false;
-	}
-	return true;
-}
-
-/* The routes of one word, all GET (and HEAD) only. */
-static const struct top_route {
-	const char *name;
-	void (*route)(struct api *a, struct http_request *req);
-	bool while_stopping; /* answers when kasad is stopping too */
-} top_routes[] = {
-	{"healthz", route_healthz, true},
-	{"devices", route_list, false},
-	{"metrics", route_metrics, false},
-	{"events", route_events, false},
-};
-
-static const struct top_route *find_top(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(top_routes); i++)
-		if (streq(name, top_routes[i].name))
-			return &top_routes[i];
-	return NULL;
-}
-
-static void answer_top(struct api *a, struct http_request *req, const struct top_route *t)
-{
-	if (!is_get(http_request_method(req)))
-		reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-	else
-		t->route(a, req);
+	return 0;
 }
 
 void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
-	enum http_method m = http_request_method(req);
-	const struct top_route *top;
-	const struct web_file *f;
-	struct path p;
+	const char *path = http_request_path(req);
+	int refused = refusal_error(http_request_refusal(req));
+	struct device *d = NULL;
+	struct route_match m;
+	struct route_path p;
 
-	switch (http_request_refusal(req)) {
-	case HTTP_REFUSE_URL:
-		reply_error(req, API_EURLBIG, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_HEADERS:
-		reply_error(req, API_EHDRBIG, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_BODY:
-		reply_error(req, API_ETOOBIG, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_FRAMING:
-		reply_error(req, API_EFRAMING, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_CODING:
-		reply_error(req, API_ECODING, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_HOST:
-		reply_error(req, API_EBADHOST, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_PATH:
-		reply_error(req, API_EBADPATH, NULL, NULL, NULL);
-		return;
-	case HTTP_REFUSE_NONE:
-		break;
-	}
-	if (split_path(http_request_path(req), &p) < 0) {
-		reply_error(req, API_ENOROUTE, NULL, NULL, "no such route");
+	if (refused) {
+		errors_reply(req, refused, NULL, NULL, NULL);
 		return;
 	}
-	http_request_set_route(req, route_template(&p));
-	if (!admit(a, req, &p))
-		return;
-	top = p.n == 1 ? find_top(p.part[0]) : NULL;
-	if (top && top->while_stopping) {
-		answer_top(a, req, top);
+	if (routes_split(path, &p) < 0) {
+		errors_reply(req, API_ENOROUTE, NULL, NULL, "no such route");
 		return;
 	}
-	/* The dashboard's files: "/" and "/NAME.EXT", open to all. */
-	if ((f = web_find(http_request_path(req)))) {
-		if (!is_get(m))
-			reply_error(req, API_EMETHOD, NULL, "GET, HEAD", NULL);
-		else
-			web_reply(req, f);
+	routes_match(http_request_method(req), path, &p, &m);
+	http_request_set_route(req, m.template);
+	if (!admission_admit(a->admission, &a->set, req, m.scope, loop_now(a->loop)))
+		return;
+	if (a->stopping && !m.while_stopping) {
+		errors_reply(req, -ESHUTDOWN, NULL, NULL, NULL);
 		return;
 	}
-	if (a->stopping) {
-		reply_error(req, -ESHUTDOWN, NULL, NULL, NULL);
+	if (m.name && !(d = registry_find(a->reg, m.name))) {
+		errors_reply(req, API_ENODEV, m.name, NULL, "no device named '%.64s'", m.name);
 		return;
 	}
-	if (top) {
-		answer_top(a, req, top);
-		return;
-	}
-	if (p.n >= 2 && streq(p.part[0], "devices")) {
-		route_device(a, req, &p);
-		return;
-	}
-	reply_error(req, API_ENOROUTE, NULL, NULL, "no route %.128s", http_request_path(req));
+	if (m.route)
+		m.route->handler(a, req, d);
+	else if (m.error == API_EMETHOD)
+		errors_reply(req, API_EMETHOD, d ? d->name : NULL, m.allow, NULL);
+	else
+		errors_reply(req, API_ENOROUTE, NULL, NULL, "no route %.128s", path);
 }
 
 /* --- Life ---------------------------------------------------------------- */
@@ -1314,9 +630,9 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	a->reg = reg;
 	a->set = *s;
 	a->started_usec = loop_now(l);
-	if (rate_limit_new(API_CLIENT_SLOTS, &a->clients) < 0 ||
+	if (admission_new(&a->admission) < 0 ||
 	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0 ||
-	    events_new(l, reg, render_device, a, &a->events) < 0) {
+	    events_new(l, reg, &a->events) < 0) {
 		api_free(a);
 		return -ENOMEM;
 	}
@@ -1328,7 +644,7 @@ void api_free(struct api *a)
 {
 	if (!a)
 		return;
-	rate_limit_free(a->clients);
+	admission_free(a->admission);
 	rate_limit_free(a->switches);
 	events_free(a->events);
 	free(a);

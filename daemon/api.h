@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API: routes, JSON bodies, and the one table that turns errors
- * into HTTP statuses and error codes.
+ * The REST API: routes and JSON bodies.  Its errors become answers
+ * through errors.h.
  */
 #ifndef KASAD_API_H
 #define KASAD_API_H

@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "plugio.h"
 #include "registry.h"
+#include "render.h"
 #include "util.h"
 
 /* The snapshot fills a stream's queue up to half, leaving the other half
@@ -40,8 +41,6 @@ struct client {
 struct events {
 	struct loop *loop;
 	struct registry *reg;
-	events_render_cb_t render;
-	void *render_userdata;
 	struct client *clients;
 	unsigned n_clients;
 	struct loop_source *heartbeat;
@@ -51,7 +50,7 @@ struct events {
 /* "event: device\ndata: {...}\n\n", owned; NULL when out of memory. */
 static char *device_event(struct events *e, const struct device *d, size_t *ret_len)
 {
-	struct json_object *o = e->render(d, e->render_userdata);
+	struct json_object *o = render_device(d->name, d->plug, d->outlet, loop_now(e->loop));
 	const char *json;
 	size_t len;
 	char *ev = NULL;
@@ -253,8 +252,7 @@ void events_stop(struct events *e)
 		http_stream_end(c->st, false);
 }
 
-int events_new(struct loop *l, struct registry *reg, events_render_cb_t render, void *userdata,
-	       struct events **ret_events)
+int events_new(struct loop *l, struct registry *reg, struct events **ret_events)
 {
 	struct events *e = calloc(1, sizeof(*e));
 	int r;
@@ -263,8 +261,6 @@ int events_new(struct loop *l, struct registry *reg, events_render_cb_t render, 
 		return -ENOMEM;
 	e->loop = l;
 	e->reg = reg;
-	e->render = render;
-	e->render_userdata = userdata;
 	r = loop_timer_add(l, 0, on_heartbeat, e, &e->heartbeat);
 	if (r < 0) {
 		free(e);

@@ -22,19 +22,14 @@
 #define EVENTS_BUFFER_MAX     (128 * 1024)
 #define EVENTS_HEARTBEAT_USEC (15 * 1000000ULL)
 
-struct device;
 struct events;
 struct http_request;
-struct json_object;
 struct loop;
 struct registry;
 
-/* A device as JSON (owned by the caller). */
-typedef struct json_object *(*events_render_cb_t)(const struct device *d, void *userdata);
-
-/* Watches the registry's plugs (registry_set_observer()). */
-int events_new(struct loop *l, struct registry *reg, events_render_cb_t render, void *userdata,
-	       struct events **ret_events);
+/* Watches the registry's plugs (registry_set_observer()); devices are
+ * rendered with render.c. */
+int events_new(struct loop *l, struct registry *reg, struct events **ret_events);
 /* After the HTTP server has gone (its streams with it).  Accepts NULL. */
 void events_free(struct events *e);
 

@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "plugio.h"
 #include "registry.h"
+#include "render.h"
 #include "util.h"
 
 /* --- HTTP answers ------------------------------------------------------------ */
@@ -240,11 +241,6 @@ struct view {
 	size_t labels; /* offset of device="...",alias="...",model="..." in the label buffer */
 };
 
-static bool outlet_known(const struct view *v)
-{
-	return v->d->outlet >= 0 && (unsigned)v->d->outlet < v->st->info.outlet_count;
-}
-
 static bool v_online(const struct view *v, uint64_t now, double *ret)
 {
 	*ret = v->st->online;
@@ -253,9 +249,11 @@ static bool v_online(const struct view *v, uint64_t now, double *ret)
 
 static bool v_relay(const struct view *v, uint64_t now, double *ret)
 {
-	if (!v->st->known || (v->d->outlet >= 0 && !outlet_known(v)))
+	bool on;
+
+	if (!render_relay(v->st, v->d->outlet, &on))
 		return false;
-	*ret = plug_state_on(v->st, v->d->outlet);
+	*ret = on;
 	return true;
 }
 
@@ -264,23 +262,12 @@ static bool v_relay(const struct view *v, uint64_t now, double *ret)
  * no plausible on_time (-1 in the cache) has no value either. */
 static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 {
-	const struct kasa_sysinfo *in = &v->st->info;
+	int64_t s = 0;
+	int r = render_on_time(v->st, v->d->outlet, &s);
 
-	if (!v->st->known)
+	if (r < 0)
 		return false;
-	if (outlet_known(v)) {
-		const struct kasa_outlet *o = &in->outlets[v->d->outlet];
-
-		if (o->on && o->on_time < 0)
-			return false;
-		*ret = o->on ? (double)o->on_time : 0;
-		return true;
-	}
-	if (v->d->outlet >= 0 || in->outlet_count > 0)
-		return false;
-	if (in->relay_on && in->on_time < 0)
-		return false;
-	*ret = in->relay_on ? (double)in->on_time : 0;
+	*ret = (double)s;
 	return true;
 }
 
@@ -349,11 +336,7 @@ static const struct device_family {
 
 static const char *view_alias(const struct view *v)
 {
-	if (!v->st->known)
-		return "";
-	if (outlet_known(v))
-		return v->st->info.outlets[v->d->outlet].alias;
-	return v->st->info.alias;
+	return render_alias(v->st, v->d->outlet);
 }
 
 /* "host:port", with brackets around an IPv6 address. */

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON of devices, readings and histories, and the views of the cached
+ * state behind them.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "plugio.h"
+#include "render.h"
+#include "util.h"
+
+/* --- Views of the cached state ---------------------------------------------- */
+
+const struct kasa_outlet *render_outlet(const struct plug_state *st, int outlet)
+{
+	if (!st->known || outlet < 0 || (unsigned)outlet >= st->info.outlet_count)
+		return NULL;
+	return &st->info.outlets[outlet];
+}
+
+const char *render_alias(const struct plug_state *st, int outlet)
+{
+	const struct kasa_outlet *ou = render_outlet(st, outlet);
+
+	if (!st->known)
+		return "";
+	return ou ? ou->alias : st->info.alias;
+}
+
+bool render_relay(const struct plug_state *st, int outlet, bool *ret_on)
+{
+	if (!st->known || (outlet >= 0 && !render_outlet(st, outlet)))
+		return false;
+	*ret_on = plug_state_on(st, outlet);
+	return true;
+}
+
+int render_on_time(const struct plug_state *st, int outlet, int64_t *ret_s)
+{
+	const struct kasa_outlet *ou = render_outlet(st, outlet);
+	bool on;
+	int64_t s;
+
+	if (ou) {
+		on = ou->on;
+		s = ou->on_time;
+	} else if (st->known && outlet < 0 && st->info.outlet_count == 0) {
+		on = st->info.relay_on;
+		s = st->info.on_time;
+	} else {
+		return -ENOENT;
+	}
+	if (!on)
+		return 0;
+	if (s < 0)
+		return -ENODATA;
+	*ret_s = s;
+	return 1;
+}
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static void add(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static int64_t age_ms(uint64_t now, uint64_t then)
+{
+	return now > then ? (int64_t)((now - then) / USEC_PER_MSEC) : 0;
+}
+
+/* A reading with the digits that mean something (1 mW, 1 mV, 0.1 mA, 1 Wh),
+ * not json-c's 17 significant ones. */
+static struct json_object *num(double v, int decimals)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(v, buf);
+}
+
+struct json_object *render_emeter(const struct kasa_emeter *em, uint64_t age_usec)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "power_w", num(em->power_w, 3));
+	add(o, "voltage_v", num(em->voltage_v, 3));
+	add(o, "current_a", num(em->current_a, 4));
+	add(o, "total_kwh", num(em->total_kwh, 3));
+	add(o, "age_ms", json_object_new_int64((int64_t)(age_usec / USEC_PER_MSEC)));
+	return o;
+}
+
+/* on_time as JSON: null when off or not known. */
+static struct json_object *on_time_json(const struct plug_state *st, int outlet)
+{
+	int64_t s;
+
+	return render_on_time(st, outlet, &s) == 1 ? json_object_new_int64(s) : NULL;
+}
+
+struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
+					const struct plug_state *st, int outlet, uint64_t now)
+{
+	const struct kasa_sysinfo *in = &st->info;
+	struct json_object *o = json_object_new_object();
+	struct kasa_emeter em;
+	int64_t s;
+	bool on;
+
+	add(o, "name", json_object_new_string(name));
+	add(o, "host", json_object_new_string(host));
+	add(o, "port", json_object_new_int(port));
+	if (outlet >= 0)
+		add(o, "outlet", json_object_new_int(outlet));
+	add(o, "online", json_object_new_boolean(st->online));
+	if (!st->known) {
+		add(o, "on", NULL);
+		add(o, "age_ms", NULL);
+		if (st->last_error)
+			add(o, "last_error", json_object_new_string(st->last_error_text));
+		return o;
+	}
+	if (render_relay(st, outlet, &on)) {
+		add(o, "on", json_object_new_boolean(on));
+	} else {
+		add(o, "on", NULL);
+		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
+	}
+	add(o, "age_ms", json_object_new_int64(st->usec ? age_ms(now, st->usec) : 0));
+	add(o, "alias", json_object_new_string(render_alias(st, outlet)));
+	if (render_on_time(st, outlet, &s) != -ENOENT)
+		add(o, "on_time", on_time_json(st, outlet));
+	if (render_outlet(st, outlet))
+		add(o, "strip_alias", json_object_new_string(in->alias));
+	add(o, "model", json_object_new_string(in->model));
+	add(o, "hw_ver", json_object_new_string(in->hw_ver));
+	add(o, "sw_ver", json_object_new_string(in->sw_ver));
+	add(o, "mac", json_object_new_string(in->mac));
+	add(o, "device_id", json_object_new_string(in->device_id));
+	add(o, "rssi", json_object_new_int(in->rssi));
+	add(o, "led", json_object_new_boolean(in->led_on));
+	add(o, "has_emeter", json_object_new_boolean(in->has_emeter));
+	if (outlet < 0 && in->outlet_count > 0) {
+		struct json_object *list = json_object_new_array();
+
+		for (unsigned i = 0; i < in->outlet_count; i++) {
+			const struct kasa_outlet *ou = &in->outlets[i];
+			struct json_object *x = json_object_new_object();
+
+			add(x, "outlet", json_object_new_int((int)i));
+			add(x, "alias", json_object_new_string(ou->alias));
+			add(x, "on", json_object_new_boolean(ou->on));
+			add(x, "on_time", on_time_json(st, (int)i));
+			if (in->has_emeter && st->emeter_known)
+				add(x, "power_w", num(st->outlet_emeter[i].power_w, 3));
+			json_object_array_add(list, x);
+		}
+		add(o, "outlets", list);
+	}
+	if (plug_state_emeter(st, outlet, &em))
+		add(o, "emeter", render_emeter(&em, now - st->emeter_usec));
+	if (!st->online && st->last_error)
+		add(o, "last_error", json_object_new_string(st->last_error_text));
+	return o;
+}
+
+struct json_object *render_device(const char *name, const struct plug *p, int outlet, uint64_t now)
+{
+	return render_device_state(name, plug_host(p), plug_port(p), plug_state(p), outlet, now);
+}
+
+struct json_object *render_history(const char *name, int year, int month, bool daily,
+				   const struct kasa_stats *stats, unsigned n_stats)
+{
+	/* Sum the outlets' lists entry by entry (a strip's whole). */
+	struct kasa_stat sum[KASA_STATS_MAX];
+	unsigned n = 0;
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+
+	for (unsigned k = 0; k < n_stats; k++) {
+		const struct kasa_stats *s = &stats[k];
+
+		for (unsigned i = 0; i < s->count; i++) {
+			const struct kasa_stat *e = &s->entries[i];
+			unsigned j;
+
+			for (j = 0; j < n; j++)
+				if (sum[j].year == e->year && sum[j].month == e->month &&
+				    sum[j].day == e->day)
+					break;
+			if (j == n) {
+				if (n == KASA_STATS_MAX)
+					continue;
+				sum[n] = *e;
+				sum[n].energy_kwh = 0;
+				n++;
+			}
+			sum[j].energy_kwh += e->energy_kwh;
+		}
+	}
+	add(o, "device", json_object_new_string(name));
+	add(o, "year", json_object_new_int(year));
+	if (daily)
+		add(o, "month", json_object_new_int(month));
+	for (unsigned i = 0; i < n; i++) {
+		struct json_object *x = json_object_new_object();
+
+		if (!daily)
+			add(x, "year", json_object_new_int(sum[i].year));
+		add(x, daily ? "day" : "month",
+		    json_object_new_int(daily ? sum[i].day : sum[i].month));
+		add(x, "energy_kwh", num(sum[i].energy_kwh, 3));
+		json_object_array_add(list, x);
+	}
+	add(o, daily ? "days" : "months", list);
+	return o;
+}

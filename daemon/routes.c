@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The route table and the matching of a path against it.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "routes.h"
+#include "util.h"
+#include "web.h"
+
+static const struct route routes[] = {
+	{ROUTE_GET, "/", AUTH_NONE, api_route_file, true, true},
+	{ROUTE_GET, "/healthz", AUTH_NONE, api_route_healthz, true, false},
+	{ROUTE_GET, "/devices", AUTH_READ, api_route_list, false, false},
+	{ROUTE_GET, "/metrics", AUTH_READ, api_route_metrics, false, false},
+	{ROUTE_GET, "/events", AUTH_READ, api_route_events, false, false},
+	{ROUTE_GET, "/{file}", AUTH_NONE, api_route_file, true, true},
+	{ROUTE_GET, "/devices/{name}", AUTH_READ, api_route_status, false, false},
+	{ROUTE_GET, "/devices/{name}/status", AUTH_READ, api_route_status, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/on", AUTH_CONTROL, api_route_on, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/off", AUTH_CONTROL, api_route_off, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/toggle", AUTH_CONTROL, api_route_toggle, false, false},
+	{ROUTE_GET, "/devices/{name}/state", AUTH_READ, api_route_state, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/state", AUTH_CONTROL, api_route_set_state, false, false},
+	{ROUTE_GET, "/devices/{name}/emeter", AUTH_READ, api_route_emeter, false, false},
+	{ROUTE_GET, "/devices/{name}/emeter/daily", AUTH_READ, api_route_daily, false, false},
+	{ROUTE_GET, "/devices/{name}/emeter/monthly", AUTH_READ, api_route_monthly, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/led", AUTH_CONTROL, api_route_led, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/alias", AUTH_ADMIN, api_route_alias, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/reboot", AUTH_ADMIN, api_route_reboot, false, false},
+};
+
+int routes_split(const char *path, struct route_path *ret)
+{
+	size_t len = strlen(path);
+	char *s, *save = NULL;
+
+	if (len >= sizeof(ret->buf) || path[0] != '/')
+		return -EINVAL;
+	memcpy(ret->buf, path, len + 1);
+	ret->n = 0;
+	for (s = strtok_r(ret->buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (ret->n == ARRAY_SIZE(ret->part))
+			return -EINVAL;
+		ret->part[ret->n++] = s;
+	}
+	return 0;
+}
+
+/* Is part, the path's last, a file of web/? */
+static bool names_file(const char *part)
+{
+	char file[sizeof(((struct route_path *)0)->buf) + 1];
+
+	snprintf(file, sizeof(file), "/%s", part);
+	return web_find(file) != NULL;
+}
+
+/* Is the literal segment s (up to its '/' or end) part? */
+static bool literal_is(const char *s, const char *part)
+{
+	while (*s && *s != '/' && *s == *part) {
+		s++;
+		part++;
+	}
+	return (!*s || *s == '/') && !*part;
+}
+
+/* A template's segments, found once. */
+struct template
+{
+	unsigned n;
+	unsigned wild; /* which segments are {...} */
+	unsigned file; /* which are {file}: a last part that names a file of web/ */
+	const char *segment[ROUTE_PARTS_MAX];
+};
+
+static struct template templates[ARRAY_SIZE(routes)];
+static bool templates_parsed;
+
+static void parse_templates(void)
+{
+	templates_parsed = true;
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		struct template *tp = &templates[i];
+
+		for (const char *t = routes[i].template; t[0] == '/' && t[1];
+		     t = strchrnul(t + 1, '/')) {
+			assert(tp->n < ROUTE_PARTS_MAX);
+			if (t[1] == '{')
+				tp->wild |= 1u << tp->n;
+			if (strncmp(t + 1, "{file}", strlen("{file}")) == 0)
+				tp->file |= 1u << tp->n;
+			tp->segment[tp->n++] = t + 1;
+		}
+	}
+}
+
+/* How many of a template's segments, from the first, the path's parts
+ * match; *ret_name: the part its {name} took.  A {...} other than {file}
+ * takes any part. */
+static unsigned match_segments(const struct template *tp, const struct route_path *p,
+			       const char **ret_name)
+{
+	unsigned k;
+
+	*ret_name = NULL;
+	for (k = 0; k < tp->n && k < p->n; k++) {
+		unsigned bit = 1u << k;
+
+		if (tp->file & bit) {
+			if (k + 1 != p->n || !names_file(p->part[k]))
+				break;
+		} else if (tp->wild & bit) {
+			*ret_name = p->part[k];
+		} else if (!literal_is(tp->segment[k], p->part[k])) {
+			break;
+		}
+	}
+	return k;
+}
+
+static bool takes(unsigned methods, enum http_method m)
+{
+	return ((methods & ROUTE_GET) && (m == HTTP_GET || m == HTTP_HEAD)) ||
+	       ((methods & ROUTE_CHANGE) && (m == HTTP_POST || m == HTTP_PUT));
+}
+
+static const char *allow_of(unsigned methods)
+{
+	if (methods == ROUTE_GET)
+		return "GET, HEAD";
+	if (methods == ROUTE_CHANGE)
+		return "POST, PUT";
+	return "GET, HEAD, POST, PUT";
+}
+
+/*
+ * One pass over the table: the routes of the whole path (exact), the
+ * deepest template that is a prefix of it (its scope and {name}), and the
+ * sub-routes of a literal parent ("/devices/{name}/emeter/..."), whose
+ * method is checked before their last part is: DELETE .../emeter/weekly
+ * is a 405, GET .../emeter/weekly a 404.
+ */
+void routes_match(enum http_method m, const char *path, const struct route_path *p,
+		  struct route_match *ret)
+{
+	unsigned exact = 0, children = 0;
+	int deepest = -1;
+	enum auth_scope deep_scope = AUTH_NONE;
+
+	*ret = (struct route_match){.error = API_ENOROUTE};
+	if (!templates_parsed)
+		parse_templates();
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		const struct route *r = &routes[i];
+		unsigned n = templates[i].n, wild = templates[i].wild;
+		const char *name;
+		unsigned k = match_segments(&templates[i], p, &name);
+
+		if (k == n && (int)n > deepest) {
+			deepest = (int)n;
+			deep_scope = r->scope;
+			ret->name = name;
+		} else if (k == n && (int)n == deepest && r->scope > deep_scope) {
+			deep_scope = r->scope;
+		}
+		if (k == n && n == p->n) {
+			if (!ret->template)
+				ret->template = r->template;
+			if (r->file && !web_find(path))
+				continue;
+			exact |= r->methods;
+			ret->while_stopping |= r->while_stopping;
+			if (!ret->route && takes(r->methods, m))
+				ret->route = r;
+		} else if (n == p->n && n >= 2 && k == n - 1 && !(wild & (1u << (n - 2)))) {
+			children |= r->methods;
+		}
+	}
+	if (ret->route) {
+		ret->scope = ret->route->scope;
+		ret->error = 0;
+		return;
+	}
+	ret->scope = deep_scope;
+	if ((m == HTTP_GET || m == HTTP_HEAD) && ret->scope > AUTH_READ)
+		ret->scope = AUTH_READ;
+	if (exact)
+		ret->allow = allow_of(exact);
+	else if (children && !takes(children, m))
+		ret->allow = allow_of(children);
+	if (ret->allow)
+		ret->error = API_EMETHOD;
+}
