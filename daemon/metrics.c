@@ -251,7 +251,7 @@ static bool v_relay(const struct view *v, uint64_t now, double *ret)
 {
 	bool on;
 
-	if (!render_relay(v->st, v->d->outlet, &on))
+	if (!plug_state_relay(v->st, v->d->outlet, &on))
 		return false;
 	*ret = on;
 	return true;
@@ -263,7 +263,7 @@ static bool v_relay(const struct view *v, uint64_t now, double *ret)
 static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 {
 	int64_t s = 0;
-	int r = render_on_time(v->st, v->d->outlet, &s);
+	int r = plug_state_on_time(v->st, v->d->outlet, &s);
 
 	if (r < 0)
 		return false;
@@ -336,7 +336,7 @@ static const struct device_family {
 
 static const char *view_alias(const struct view *v)
 {
-	return render_alias(v->st, v->d->outlet);
+	return plug_state_alias(v->st, v->d->outlet);
 }
 
 /* "host:port", with brackets around an IPv6 address. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "kasa.h"
+#include "plugstate.h"
 
 struct loop;
 struct plug;
@@ -62,28 +63,6 @@ typedef void (*plug_result_cb_t)(struct plug *p, const struct plug_result *resul
  * changed by a job that went through, or the plug went on- or offline. */
 typedef void (*plug_change_cb_t)(struct plug *p, void *userdata);
 
-/* The cached state. */
-struct plug_state {
-	bool known;    /* sysinfo has been read at least once */
-	uint64_t usec; /* when sysinfo was read */
-	struct kasa_sysinfo info;
-	bool emeter_known;
-	uint64_t emeter_usec;
-	struct kasa_emeter emeter;			    /* single plugs */
-	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX]; /* strips, per outlet */
-	bool online;
-	unsigned misses; /* failed polls in a row */
-	int last_error;	 /* of the last failed round trip, 0 after a success */
-	char last_error_text[128];
-};
-
-/* The relay of a device on this plug: an outlet, a single plug, or a whole
- * strip (on when any outlet is on, as the strip's own button shows it). */
-bool plug_state_on(const struct plug_state *st, int outlet);
-/* The meter reading of a device on this plug: an outlet's, a single plug's,
- * or a whole strip's sum (its voltage the outlets' average: they share one
- * supply).  False when there is no meter or no reading yet. */
-bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret);
 
 /* Why a round trip failed, for the metrics. */
 enum plug_failure {

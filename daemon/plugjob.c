@@ -134,66 +134,6 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 
 /* --- Taking replies ----------------------------------------------------------- */
 
-static void set_relay_cache(struct plug_state *st, int outlet, bool on)
-{
-	struct kasa_sysinfo *in = &st->info;
-
-	if (outlet >= 0 && (unsigned)outlet < in->outlet_count) {
-		in->outlets[outlet].on = on;
-		in->outlets[outlet].on_time = 0;
-	} else if (outlet < 0 && in->outlet_count > 0) {
-		for (unsigned i = 0; i < in->outlet_count; i++) {
-			in->outlets[i].on = on;
-			in->outlets[i].on_time = 0;
-		}
-	} else {
-		in->relay_on = on;
-		in->on_time = 0;
-	}
-}
-
-bool plug_state_on(const struct plug_state *st, int outlet)
-{
-	const struct kasa_sysinfo *in = &st->info;
-
-	if (outlet >= 0)
-		return (unsigned)outlet < in->outlet_count && in->outlets[outlet].on;
-	if (in->outlet_count == 0)
-		return in->relay_on;
-	for (unsigned i = 0; i < in->outlet_count; i++)
-		if (in->outlets[i].on)
-			return true;
-	return false;
-}
-
-bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret)
-{
-	const struct kasa_sysinfo *in = &st->info;
-
-	if (!st->known || !in->has_emeter || !st->emeter_known)
-		return false;
-	if (in->outlet_count == 0) {
-		*ret = st->emeter;
-		return true;
-	}
-	if (outlet >= 0) {
-		if ((unsigned)outlet >= in->outlet_count)
-			return false;
-		*ret = st->outlet_emeter[outlet];
-		return true;
-	}
-	memset(ret, 0, sizeof(*ret));
-	for (unsigned i = 0; i < in->outlet_count; i++) {
-		const struct kasa_emeter *e = &st->outlet_emeter[i];
-
-		ret->power_w += e->power_w;
-		ret->current_a += e->current_a;
-		ret->total_kwh += e->total_kwh;
-		ret->voltage_v += e->voltage_v / in->outlet_count;
-	}
-	return true;
-}
-
 static int take_sysinfo(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
 			uint64_t now)
 {
@@ -285,7 +225,7 @@ static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_obj
 		r = kasa_reply_result(reply, "system", "set_relay_state", &res, derr);
 		if (r < 0)
 			return r;
-		set_relay_cache(st, outlet, jb->args.on);
+		plug_state_set_relay(st, outlet, jb->args.on);
 		jb->result.on = jb->args.on;
 		break;
 	case PLUG_JOB_LED:

@@ -12,55 +12,6 @@
 #include "render.h"
 #include "util.h"
 
-/* --- Views of the cached state ---------------------------------------------- */
-
-const struct kasa_outlet *render_outlet(const struct plug_state *st, int outlet)
-{
-	if (!st->known || outlet < 0 || (unsigned)outlet >= st->info.outlet_count)
-		return NULL;
-	return &st->info.outlets[outlet];
-}
-
-const char *render_alias(const struct plug_state *st, int outlet)
-{
-	const struct kasa_outlet *ou = render_outlet(st, outlet);
-
-	if (!st->known)
-		return "";
-	return ou ? ou->alias : st->info.alias;
-}
-
-bool render_relay(const struct plug_state *st, int outlet, bool *ret_on)
-{
-	if (!st->known || (outlet >= 0 && !render_outlet(st, outlet)))
-		return false;
-	*ret_on = plug_state_on(st, outlet);
-	return true;
-}
-
-int render_on_time(const struct plug_state *st, int outlet, int64_t *ret_s)
-{
-	const struct kasa_outlet *ou = render_outlet(st, outlet);
-	bool on;
-	int64_t s;
-
-	if (ou) {
-		on = ou->on;
-		s = ou->on_time;
-	} else if (st->known && outlet < 0 && st->info.outlet_count == 0) {
-		on = st->info.relay_on;
-		s = st->info.on_time;
-	} else {
-		return -ENOENT;
-	}
-	if (!on)
-		return 0;
-	if (s < 0)
-		return -ENODATA;
-	*ret_s = s;
-	return 1;
-}
-
 /* --- JSON ------------------------------------------------------------------- */
 
 static void add(struct json_object *o, const char *key, struct json_object *v)
@@ -100,7 +51,7 @@ static struct json_object *on_time_json(const struct plug_state *st, int outlet)
 {
 	int64_t s;
 
-	return render_on_time(st, outlet, &s) == 1 ? json_object_new_int64(s) : NULL;
+	return plug_state_on_time(st, outlet, &s) == 1 ? json_object_new_int64(s) : NULL;
 }
 
 struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
@@ -125,17 +76,17 @@ struct json_object *render_device_state(const char *name, const char *host, uint
 			add(o, "last_error", json_object_new_string(st->last_error_text));
 		return o;
 	}
-	if (render_relay(st, outlet, &on)) {
+	if (plug_state_relay(st, outlet, &on)) {
 		add(o, "on", json_object_new_boolean(on));
 	} else {
 		add(o, "on", NULL);
 		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
 	}
 	add(o, "age_ms", json_object_new_int64(st->usec ? age_ms(now, st->usec) : 0));
-	add(o, "alias", json_object_new_string(render_alias(st, outlet)));
-	if (render_on_time(st, outlet, &s) != -ENOENT)
+	add(o, "alias", json_object_new_string(plug_state_alias(st, outlet)));
+	if (plug_state_on_time(st, outlet, &s) != -ENOENT)
 		add(o, "on_time", on_time_json(st, outlet));
-	if (render_outlet(st, outlet))
+	if (plug_state_outlet(st, outlet))
 		add(o, "strip_alias", json_object_new_string(in->alias));
 	add(o, "model", json_object_new_string(in->model));
 	add(o, "hw_ver", json_object_new_string(in->hw_ver));

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The JSON of a device, an emeter reading and a history, written once for
- * every front door (the REST answers, the event streams), and the views of
- * a plug's cached state that the metrics share with them: which outlet a
- * device names, its alias, its relay and how long that has been on.
+ * every front door (the REST answers, the event streams).  The views of the
+ * cached state it renders from are plugstate.h's.
  *
  * Every struct json_object returned is owned by the caller; strings are
  * borrowed from the state they came from.
@@ -33,19 +32,5 @@ struct json_object *render_emeter(const struct kasa_emeter *em, uint64_t age_use
  * as n lists, one per outlet (a strip's whole is their sum). */
 struct json_object *render_history(const char *name, int year, int month, bool daily,
 				   const struct kasa_stats *stats, unsigned n);
-
-/* The outlet a device names, if the plug has read and has it; NULL for a
- * whole plug or strip. */
-const struct kasa_outlet *render_outlet(const struct plug_state *st, int outlet);
-/* The device's alias (the outlet's, or the plug's); "" before a read. */
-const char *render_alias(const struct plug_state *st, int outlet);
-/* The device's relay: false when not known (never read, or an outlet the
- * plug lacks); a whole strip is on when any outlet is. */
-bool render_relay(const struct plug_state *st, int outlet, bool *ret_on);
-/* Seconds the relay has been on, as the plug said: 1 (and *ret_s) when
- * on, 0 when off, -ENODATA when on with no plausible time, -ENOENT when
- * there is no one relay to time (a whole strip, an outlet the plug lacks,
- * a plug never read). */
-int render_on_time(const struct plug_state *st, int outlet, int64_t *ret_s);
 
 #endif

@@ -126,7 +126,7 @@ START_TEST(never_read)
 	expect_json(render_device_state("x", "h", 1, &st, 2, NOW),
 		    "{\"name\":\"x\",\"host\":\"h\",\"port\":1,\"outlet\":2,\"online\":false,"
 		    "\"on\":null,\"age_ms\":null,\"last_error\":\"refused\"}");
-	ck_assert_str_eq(render_alias(&st, -1), "");
+	ck_assert_str_eq(plug_state_alias(&st, -1), "");
 }
 END_TEST
 
@@ -181,23 +181,23 @@ START_TEST(views)
 	bool on = false;
 
 	strip(&st);
-	ck_assert_int_eq(render_on_time(&st, -1, &s), -ENOENT); /* a whole strip */
-	ck_assert_int_eq(render_on_time(&st, 9, &s), -ENOENT);
-	ck_assert_int_eq(render_on_time(&st, 1, &s), 0);
-	ck_assert_int_eq(render_on_time(&st, 0, &s), 1);
+	ck_assert_int_eq(plug_state_on_time(&st, -1, &s), -ENOENT); /* a whole strip */
+	ck_assert_int_eq(plug_state_on_time(&st, 9, &s), -ENOENT);
+	ck_assert_int_eq(plug_state_on_time(&st, 1, &s), 0);
+	ck_assert_int_eq(plug_state_on_time(&st, 0, &s), 1);
 	ck_assert_int_eq(s, 30);
-	ck_assert(render_relay(&st, -1, &on) && on);
-	ck_assert(render_relay(&st, 1, &on) && !on);
-	ck_assert(!render_relay(&st, 9, &on));
-	ck_assert_str_eq(render_alias(&st, 1), "Radio");
-	ck_assert_str_eq(render_alias(&st, 9), "Strip");
-	ck_assert_ptr_null(render_outlet(&st, -1));
-	ck_assert_ptr_eq(render_outlet(&st, 1), &st.info.outlets[1]);
+	ck_assert(plug_state_relay(&st, -1, &on) && on);
+	ck_assert(plug_state_relay(&st, 1, &on) && !on);
+	ck_assert(!plug_state_relay(&st, 9, &on));
+	ck_assert_str_eq(plug_state_alias(&st, 1), "Radio");
+	ck_assert_str_eq(plug_state_alias(&st, 9), "Strip");
+	ck_assert_ptr_null(plug_state_outlet(&st, -1));
+	ck_assert_ptr_eq(plug_state_outlet(&st, 1), &st.info.outlets[1]);
 	plug(&st, true, -1);
-	ck_assert_int_eq(render_on_time(&st, -1, &s), -ENODATA);
+	ck_assert_int_eq(plug_state_on_time(&st, -1, &s), -ENODATA);
 	st.known = false;
-	ck_assert_int_eq(render_on_time(&st, -1, &s), -ENOENT);
-	ck_assert(!render_relay(&st, -1, &on));
+	ck_assert_int_eq(plug_state_on_time(&st, -1, &s), -ENOENT);
+	ck_assert(!plug_state_relay(&st, -1, &on));
 }
 END_TEST
 
