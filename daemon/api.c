@@ -27,27 +27,23 @@
 #include "http.h"
 #include "loop.h"
 #include "metrics.h"
-#include "plugio.h"
-#include "ratelimit.h"
 #include "registry.h"
 #include "render.h"
 #include "routes.h"
+#include "service.h"
 #include "util.h"
 #include "web.h"
 
 struct api {
 	struct loop *loop;
+	struct service *svc;
 	struct registry *reg;
 	struct api_settings set;
 	bool stopping;
 	uint64_t started_usec;
 	struct admission *admission;
-	struct rate_limit *switches; /* per plug */
 	struct events *events;
 };
-
-/* The size of the switch rate table: a bucket is 40 bytes. */
-#define API_SWITCH_SLOTS (2 * CONFIG_DEVICES_MAX)
 
 enum answer {
 	ANSWER_DEVICE, /* the device's state */
@@ -58,19 +54,14 @@ enum answer {
 	ANSWER_OK, /* {"ok":true} plus the device */
 };
 
-/* A request waiting on a plug.  It keeps copies, not the device: a reload
- * may free the device while the plug (which answers -ESHUTDOWN when it goes)
- * lives on. */
+/* A request waiting on a plug through the device service. */
 struct call {
 	struct api *api;
 	struct http_request *req;
-	struct plug *plug;
-	struct plug_waiter *waiter;
-	char name[CONFIG_NAME_MAX];
-	int outlet;
+	struct service_call *sc;
+	char name[CONFIG_NAME_MAX]; /* the device's, for the request's abort */
 	enum answer answer;
 	int year, month;
-	bool emeter_retry; /* an emeter read that needed the sysinfo first */
 };
 
 /* --- Answers ------------------------------------------------------------- */
@@ -92,69 +83,66 @@ static void reply_state_text(struct http_request *req, bool on)
 	http_reply(req, 200, "text/plain; charset=utf-8", body, body ? strlen(body) : 0, NULL);
 }
 
-static void reply_emeter(struct api *a, struct http_request *req, const char *name, struct plug *p,
-			 int outlet)
+static void reply_emeter(struct api *a, struct http_request *req, const struct device *d)
 {
-	const struct plug_state *st = plug_state(p);
+	const struct plug_state *st = service_state(d);
 	struct kasa_emeter em;
 	struct json_object *o;
 
 	if (st->known && !st->info.has_emeter) {
-		errors_reply(req, API_ENOMETER, name, NULL, NULL);
+		errors_reply(req, API_ENOMETER, d->name, NULL, NULL);
 		return;
 	}
-	if (!plug_state_emeter(st, outlet, &em)) {
-		errors_reply(req, -EBADMSG, name, NULL, "no reading from the plug yet");
+	if (!plug_state_emeter(st, d->outlet, &em)) {
+		errors_reply(req, -EBADMSG, d->name, NULL, "no reading from the plug yet");
 		return;
 	}
 	o = render_emeter(&em, loop_now(a->loop) - st->emeter_usec);
-	add(o, "device", json_object_new_string(name));
+	add(o, "device", json_object_new_string(d->name));
 	errors_reply_json(req, 200, o, NULL);
 }
 
-/* --- Calls that wait on a plug ------------------------------------------------ */
+/* --- Answers of the device service ----------------------------------------- */
 
-static void call_answer(struct call *c, const struct plug_result *res)
+/* The answer to d of what the cache or the plug now says. */
+static void answer(struct api *a, struct http_request *req, const struct device *d,
+		   enum answer answer, const struct service_result *res, int year, int month)
 {
-	struct http_request *req = c->req;
 	struct json_object *o;
 
-	if (res->error < 0) {
-		errors_reply_plug(req, c->name, res);
-		return;
-	}
-	switch (c->answer) {
+	switch (answer) {
 	case ANSWER_DEVICE:
-		o = render_device(c->name, c->plug, c->outlet, loop_now(c->api->loop));
-		errors_reply_json(req, 200, o, NULL);
+		errors_reply_json(req, 200, device_json(a, d), NULL);
 		break;
 	case ANSWER_STATE:
-		reply_state_text(req, plug_state_on(plug_state(c->plug), c->outlet));
+		reply_state_text(req, plug_state_on(service_state(d), d->outlet));
 		break;
 	case ANSWER_EMETER:
-		reply_emeter(c->api, req, c->name, c->plug, c->outlet);
+		reply_emeter(a, req, d);
 		break;
 	case ANSWER_DAILY:
 	case ANSWER_MONTHLY:
-		o = render_history(c->name, c->year, c->month, c->answer == ANSWER_DAILY,
-				   res->stats, res->n_stats);
+		o = render_history(d->name, year, month, answer == ANSWER_DAILY, res->stats,
+				   res->n_stats);
 		errors_reply_json(req, 200, o, NULL);
 		break;
 	case ANSWER_OK:
 		o = json_object_new_object();
 		add(o, "ok", json_object_new_boolean(true));
-		add(o, "device", json_object_new_string(c->name));
+		add(o, "device", json_object_new_string(d->name));
 		errors_reply_json(req, 200, o, NULL);
 		break;
 	}
 }
 
-static void on_result(struct plug *p, const struct plug_result *res, void *userdata)
+static void on_done(const struct device *d, const struct service_result *res, void *userdata)
 {
 	struct call *c = userdata;
 
-	c->waiter = NULL;
-	call_answer(c, res);
+	if (res->error < 0)
+		errors_reply_plug(c->req, d->name, res);
+	else
+		answer(c->api, c->req, d, c->answer, res, c->year, c->month);
 	free(c);
 }
 
@@ -162,39 +150,46 @@ static void on_abort(struct http_request *req, enum http_abort why, void *userda
 {
 	struct call *c = userdata;
 
-	plug_waiter_cancel(c->waiter);
 	if (why == HTTP_ABORT_TIMEOUT)
 		errors_reply(req, -ETIMEDOUT, c->name, NULL, NULL);
 	else
 		errors_reply(req, -ESHUTDOWN, c->name, NULL, NULL);
+	service_call_cancel(c->sc);
 	free(c);
 }
 
-static void submit(struct api *a, struct http_request *req, const struct device *d,
-		   const struct plug_job_args *args, enum answer answer)
+/* Act on d through the device service, and answer with what it comes to. */
+static void act(struct api *a, struct http_request *req, const struct device *d,
+		const struct service_action *action, enum answer ans)
 {
+	const struct service_settings *set = service_settings(a->svc);
 	struct call *c = calloc(1, sizeof(*c));
+	uint64_t wait = 0;
 	int r;
 
 	if (!c) {
 		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
 		return;
 	}
-	c->api = a;
-	c->req = req;
-	c->plug = d->plug;
-	c->outlet = d->outlet;
-	c->answer = answer;
-	c->year = args->year;
-	c->month = args->month;
+	*c = (struct call){.api = a, .req = req, .answer = ans, .year = action->year,
+			   .month = action->month};
 	snprintf(c->name, sizeof(c->name), "%s", d->name);
-	r = plug_submit(d->plug, args, a->set.request_timeout_usec, on_result, c, &c->waiter);
-	if (r < 0) {
-		free(c);
-		errors_reply(req, r, d->name, NULL, NULL);
+	r = service_act(a->svc, d, action, on_done, c, &c->sc, &wait);
+	if (r == 0) {
+		http_request_on_abort(req, on_abort, c);
 		return;
 	}
-	http_request_on_abort(req, on_abort, c);
+	free(c);
+	if (r == SERVICE_CACHED)
+		answer(a, req, d, ans, &(struct service_result){0}, action->year, action->month);
+	else if (r == API_ESWITCH)
+		errors_reply_limited(req, API_ESWITCH, d->name, wait,
+				     "more than %u state changes a minute for this plug (bursts "
+				     "of %u); try again in %.1f s",
+				     set->switch_rate, set->switch_burst,
+				     (double)wait / USEC_PER_SEC);
+	else
+		errors_reply(req, r, d->name, NULL, NULL);
 }
 
 /* --- Request bodies -------------------------------------------------------- */
@@ -293,24 +288,6 @@ static int parse_int_arg(const char *s, int lo, int hi, int *ret)
 
 /* --- Routes ------------------------------------------------------------------ */
 
-static bool fresh(const struct api *a, const struct plug_state *st, uint64_t now)
-{
-	return st->known && st->usec && now - st->usec <= a->set.cache_max_age_usec;
-}
-
-static bool emeter_fresh(const struct api *a, const struct plug_state *st, uint64_t now)
-{
-	return fresh(a, st, now) && st->emeter_known &&
-	       now - st->emeter_usec <= a->set.cache_max_age_usec;
-}
-
-/* A plug the poller has given up on for now: reads answer from the cache at
- * once (saying it is offline) instead of waiting a timeout each. */
-static bool known_offline(const struct plug_state *st)
-{
-	return !st->online && st->misses > 0;
-}
-
 static bool want_fresh(struct http_request *req)
 {
 	const char *f = http_request_query(req, "fresh");
@@ -319,92 +296,60 @@ static bool want_fresh(struct http_request *req)
 }
 
 static void route_status(struct api *a, struct http_request *req, struct device *d,
-			 enum answer answer)
+			 enum answer ans)
 {
-	const struct plug_state *st = plug_state(d->plug);
+	struct service_action action = {
+		.verb = ans == ANSWER_STATE ? SERVICE_READ_RELAY : SERVICE_READ,
+		.fresh = want_fresh(req),
+	};
 
-	/* ON/OFF of a plug that never answered would be a guess: ask it, so
-	 * that the client gets its error instead. */
-	if (want_fresh(req) || (!fresh(a, st, loop_now(a->loop)) && !known_offline(st)) ||
-	    (answer == ANSWER_STATE && !st->known)) {
-		submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1},
-		       answer);
-		return;
-	}
-	if (answer == ANSWER_STATE)
-		reply_state_text(req, plug_state_on(st, d->outlet));
-	else
-		errors_reply_json(req, 200, device_json(a, d), NULL);
+	act(a, req, d, &action, ans);
 }
 
 static void route_switch(struct api *a, struct http_request *req, struct device *d, int on,
 			 bool toggle)
 {
-	struct plug_job_args args = {.outlet = d->outlet, .on = on == 1};
+	struct service_action action = {
+		.verb = toggle ? SERVICE_TOGGLE : SERVICE_SWITCH,
+		.on = on == 1,
+	};
 
-	if (a->set.switch_rate) {
-		uint64_t wait = rate_limit_take(a->switches, &d->plug, sizeof(d->plug),
-						a->set.switch_rate / 60.0, a->set.switch_burst,
-						loop_now(a->loop));
-
-		if (wait) {
-			errors_reply_limited(
-				req, API_ESWITCH, d->name, wait,
-				"more than %u state changes a minute for this plug (bursts "
-				"of %u); try again in %.1f s",
-				a->set.switch_rate, a->set.switch_burst,
-				(double)wait / USEC_PER_SEC);
-			return;
-		}
-	}
-	args.kind = toggle ? PLUG_JOB_TOGGLE : PLUG_JOB_RELAY;
-	submit(a, req, d, &args, ANSWER_DEVICE);
+	act(a, req, d, &action, ANSWER_DEVICE);
 }
 
 static void route_emeter(struct api *a, struct http_request *req, struct device *d, const char *sub)
 {
-	const struct plug_state *st = plug_state(d->plug);
-	struct plug_job_args args = {.outlet = d->outlet};
+	struct service_action action = {.verb = SERVICE_READ_EMETER, .fresh = want_fresh(req)};
 	time_t t = time(NULL);
 	struct tm tm;
 	const char *y, *m;
 
-	if (st->known && !st->info.has_emeter) {
-		errors_reply(req, API_ENOMETER, d->name, NULL, NULL);
-		return;
-	}
 	if (!sub) {
-		if (!want_fresh(req) && emeter_fresh(a, st, loop_now(a->loop))) {
-			reply_emeter(a, req, d->name, d->plug, d->outlet);
-			return;
-		}
-		args.kind = PLUG_JOB_REFRESH;
-		args.outlet = -1;
-		submit(a, req, d, &args, ANSWER_EMETER);
+		act(a, req, d, &action, ANSWER_EMETER);
 		return;
 	}
 	localtime_r(&t, &tm);
-	args.year = tm.tm_year + 1900;
-	args.month = tm.tm_mon + 1;
+	action.year = tm.tm_year + 1900;
+	action.month = tm.tm_mon + 1;
 	y = http_request_query(req, "year");
 	m = http_request_query(req, "month");
-	if (y && parse_int_arg(y, 2000, 2100, &args.year) < 0) {
+	if (y && parse_int_arg(y, 2000, 2100, &action.year) < 0) {
 		errors_reply(req, API_EBADREQ, d->name, NULL,
 			     "year must be 2000..2100, not '%.32s'", y);
 		return;
 	}
 	if (streq(sub, "daily")) {
-		if (m && parse_int_arg(m, 1, 12, &args.month) < 0) {
+		if (m && parse_int_arg(m, 1, 12, &action.month) < 0) {
 			errors_reply(req, API_EBADREQ, d->name, NULL,
 				     "month must be 1..12, not '%.32s'", m);
 			return;
 		}
-		args.kind = PLUG_JOB_DAILY;
-		submit(a, req, d, &args, ANSWER_DAILY);
+		action.verb = SERVICE_DAILY;
+		act(a, req, d, &action, ANSWER_DAILY);
 	} else {
-		args.month = 0;
-		args.kind = PLUG_JOB_MONTHLY;
-		submit(a, req, d, &args, ANSWER_MONTHLY);
+		action.month = 0;
+		action.verb = SERVICE_MONTHLY;
+		act(a, req, d, &action, ANSWER_MONTHLY);
 	}
 }
 
@@ -530,28 +475,26 @@ void api_route_led(struct api *a, struct http_request *req, struct device *d)
 	int on = switch_body(req, d);
 
 	if (on >= 0)
-		submit(a, req, d,
-		       &(struct plug_job_args){.kind = PLUG_JOB_LED, .outlet = -1, .on = on == 1},
-		       ANSWER_DEVICE);
+		act(a, req, d, &(struct service_action){.verb = SERVICE_LED, .on = on == 1},
+		    ANSWER_DEVICE);
 }
 
 void api_route_alias(struct api *a, struct http_request *req, struct device *d)
 {
-	struct plug_job_args args = {.kind = PLUG_JOB_ALIAS, .outlet = d->outlet};
+	struct service_action action = {.verb = SERVICE_ALIAS};
 
-	if (parse_alias_body(http_request_body(req, NULL), args.alias) < 0) {
+	if (parse_alias_body(http_request_body(req, NULL), action.alias) < 0) {
 		errors_reply(req, API_EBADREQ, d->name, NULL,
 			     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
 			     "UTF-8, no control characters");
 		return;
 	}
-	submit(a, req, d, &args, ANSWER_DEVICE);
+	act(a, req, d, &action, ANSWER_DEVICE);
 }
 
 void api_route_reboot(struct api *a, struct http_request *req, struct device *d)
 {
-	submit(a, req, d, &(struct plug_job_args){.kind = PLUG_JOB_REBOOT, .outlet = -1},
-	       ANSWER_OK);
+	act(a, req, d, &(struct service_action){.verb = SERVICE_REBOOT}, ANSWER_OK);
 }
 
 /* --- Dispatch ------------------------------------------------------------------ */
@@ -619,7 +562,7 @@ void api_handle(struct http_request *req, void *userdata)
 
 /* --- Life ---------------------------------------------------------------- */
 
-int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
+int api_new(struct loop *l, struct service *svc, const struct api_settings *s,
 	    struct api **ret_api)
 {
 	struct api *a = calloc(1, sizeof(*a));
@@ -627,12 +570,11 @@ int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
 	if (!a)
 		return -ENOMEM;
 	a->loop = l;
-	a->reg = reg;
+	a->svc = svc;
+	a->reg = service_registry(svc);
 	a->set = *s;
 	a->started_usec = loop_now(l);
-	if (admission_new(&a->admission) < 0 ||
-	    rate_limit_new(API_SWITCH_SLOTS, &a->switches) < 0 ||
-	    events_new(l, reg, &a->events) < 0) {
+	if (admission_new(&a->admission) < 0 || events_new(l, svc, &a->events) < 0) {
 		api_free(a);
 		return -ENOMEM;
 	}
@@ -645,7 +587,6 @@ void api_free(struct api *a)
 	if (!a)
 		return;
 	admission_free(a->admission);
-	rate_limit_free(a->switches);
 	events_free(a->events);
 	free(a);
 }

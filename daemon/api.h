@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API: routes and JSON bodies.  Its errors become answers
- * through errors.h.
+ * The REST API: routes and JSON bodies, a front door over the device
+ * service.  Its errors become answers through errors.h.
  */
 #ifndef KASAD_API_H
 #define KASAD_API_H
@@ -11,25 +11,22 @@
 
 struct http_request;
 struct loop;
-struct registry;
+struct service;
 struct api;
 
 struct auth;
 
 /* Borrowed pointers must stay valid until the next api_configure(). */
 struct api_settings {
-	uint64_t request_timeout_usec; /* how long a request waits on a plug */
-	uint64_t cache_max_age_usec;   /* reads older than this go to the plug */
 	const struct auth *auth;       /* NULL: no tokens asked for */
 	char *const *allowed_hosts;    /* Host names beside localhost and addresses */
 	size_t n_allowed_hosts;
 	char *const *cors_origins;
 	size_t n_cors_origins;
 	unsigned client_rate, client_burst; /* a second, per address; 0: no limit */
-	unsigned switch_rate, switch_burst; /* a minute, per plug; 0: no limit */
 };
 
-int api_new(struct loop *l, struct registry *reg, const struct api_settings *s,
+int api_new(struct loop *l, struct service *svc, const struct api_settings *s,
 	    struct api **ret_api);
 void api_free(struct api *a);
 void api_configure(struct api *a, const struct api_settings *s);

@@ -12,7 +12,7 @@
 
 #include "errors.h"
 #include "http.h"
-#include "plugio.h"
+#include "service.h"
 #include "util.h"
 
 static const struct api_error errors[] = {
@@ -172,7 +172,8 @@ void errors_reply_denied(struct http_request *req, int error, const char *challe
 	va_end(ap);
 }
 
-void errors_reply_plug(struct http_request *req, const char *device, const struct plug_result *res)
+void errors_reply_plug(struct http_request *req, const char *device,
+		       const struct service_result *res)
 {
 	const struct api_error *e = errors_find(res->error);
 	const char *base = e ? e->message : kasa_strerror(res->error);

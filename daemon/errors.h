@@ -10,32 +10,11 @@
 
 #include <stdint.h>
 
+#include "errcodes.h"
+
 struct http_request;
 struct json_object;
-struct plug_result;
-
-/* Errors of the API's own, beside the -errno values plugs give. */
-#define API_EBADREQ  (-10001)
-#define API_ENOROUTE (-10002)
-#define API_ENODEV   (-10003)
-#define API_EMETHOD  (-10004)
-#define API_ETOOBIG  (-10005)
-#define API_ENOMETER (-10006)
-#define API_EURLBIG  (-10007)
-#define API_EHDRBIG  (-10008)
-#define API_ENOAUTH  (-10009) /* no token, or a wrong one */
-#define API_ESCOPE   (-10010) /* a token whose scope is too small */
-#define API_EHOST    (-10011)
-#define API_EORIGIN  (-10012)
-#define API_ERATE    (-10013)
-#define API_ESWITCH  (-10014)
-#define API_ETOKURL  (-10015)
-#define API_ESTREAMS (-10016)
-#define API_EFRAMING (-10017)
-#define API_ECODING  (-10018)
-#define API_EBADHOST (-10019)
-#define API_EBADPATH (-10020)
-#define API_EBUSY    (-10021)
+struct service_result;
 
 struct api_error {
 	int error;
@@ -71,6 +50,7 @@ __attribute__((format(printf, 4, 5))) void errors_reply_denied(struct http_reque
 							       const char *challenge,
 							       const char *fmt, ...);
 /* A plug's failure, with what the plug itself said when it refused. */
-void errors_reply_plug(struct http_request *req, const char *device, const struct plug_result *res);
+void errors_reply_plug(struct http_request *req, const char *device,
+		       const struct service_result *res);
 
 #endif

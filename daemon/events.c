@@ -20,9 +20,9 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
-#include "plugio.h"
 #include "registry.h"
 #include "render.h"
+#include "service.h"
 #include "util.h"
 
 /* The snapshot fills a stream's queue up to half, leaving the other half
@@ -41,6 +41,7 @@ struct client {
 struct events {
 	struct loop *loop;
 	struct registry *reg;
+	struct service_watch *watch;
 	struct client *clients;
 	unsigned n_clients;
 	struct loop_source *heartbeat;
@@ -152,32 +153,25 @@ static void on_end(struct http_stream *st, void *userdata)
 	free(c);
 }
 
-/* A plug's cache was written: each of its devices is an event. */
-static void on_change(struct plug *p, void *userdata)
+/* A device's state changed: an event for every stream whose snapshot has
+ * passed it. */
+static void on_change(const struct device *d, void *userdata)
 {
 	struct events *e = userdata;
-	size_t n;
+	size_t len;
+	char *ev;
 
 	if (!e->clients)
 		return;
-	n = registry_count(e->reg);
-	for (size_t i = 0; i < n; i++) {
-		const struct device *d = registry_device(e->reg, i);
-		size_t len;
-		char *ev;
-
-		if (d->plug != p)
-			continue;
-		ev = device_event(e, d, &len);
-		for (struct client *c = e->clients, *next; c; c = next) {
-			next = c->next;
-			if (!ev)
-				drop(c, "out of memory");
-			else if (c->snapshot_next == SNAPSHOT_DONE || i < c->snapshot_next)
-				emit(c, ev, len);
-		}
-		free(ev);
+	ev = device_event(e, d, &len);
+	for (struct client *c = e->clients, *next; c; c = next) {
+		next = c->next;
+		if (!ev)
+			drop(c, "out of memory");
+		else if (c->snapshot_next == SNAPSHOT_DONE || d->index < c->snapshot_next)
+			emit(c, ev, len);
 	}
+	free(ev);
 }
 
 static void on_heartbeat(struct loop_source *s, uint64_t now, void *userdata)
@@ -252,7 +246,7 @@ void events_stop(struct events *e)
 		http_stream_end(c->st, false);
 }
 
-int events_new(struct loop *l, struct registry *reg, struct events **ret_events)
+int events_new(struct loop *l, struct service *svc, struct events **ret_events)
 {
 	struct events *e = calloc(1, sizeof(*e));
 	int r;
@@ -260,13 +254,15 @@ int events_new(struct loop *l, struct registry *reg, struct events **ret_events)
 	if (!e)
 		return -ENOMEM;
 	e->loop = l;
-	e->reg = reg;
+	e->reg = service_registry(svc);
 	r = loop_timer_add(l, 0, on_heartbeat, e, &e->heartbeat);
+	if (r >= 0)
+		r = service_watch(svc, on_change, e, &e->watch);
 	if (r < 0) {
+		loop_source_free(e->heartbeat);
 		free(e);
 		return r;
 	}
-	registry_set_observer(reg, on_change, e);
 	*ret_events = e;
 	return 0;
 }
@@ -282,6 +278,7 @@ void events_free(struct events *e)
 		e->clients = c->next;
 		free(c);
 	}
+	service_unwatch(e->watch);
 	loop_source_free(e->heartbeat);
 	free(e);
 }

@@ -25,11 +25,11 @@
 struct events;
 struct http_request;
 struct loop;
-struct registry;
+struct service;
 
 /* Watches the registry's plugs (registry_set_observer()); devices are
  * rendered with render.c. */
-int events_new(struct loop *l, struct registry *reg, struct events **ret_events);
+int events_new(struct loop *l, struct service *svc, struct events **ret_events);
 /* After the HTTP server has gone (its streams with it).  Accepts NULL. */
 void events_free(struct events *e);
 

@@ -22,7 +22,7 @@ struct registry {
 	size_t n_devices;
 	struct plug **plugs;
 	size_t n_plugs;
-	plug_change_cb_t observer;
+	void (*observer)(struct device *d, void *userdata);
 	void *observer_userdata;
 };
 
@@ -109,20 +109,37 @@ void registry_poll_stop(struct registry *r)
 		plug_poll_stop(r->plugs[i]);
 }
 
-void registry_set_observer(struct registry *r, plug_change_cb_t cb, void *userdata)
+/* A plug's cache was written; userdata is its first device. */
+static void on_plug_change(struct plug *p, void *userdata)
+{
+	struct device *d = userdata;
+	struct registry *r = d->registry;
+
+	for (; d && r->observer; d = d->next_on_plug)
+		r->observer(d, r->observer_userdata);
+}
+
+void registry_set_observer(struct registry *r, void (*cb)(struct device *d, void *userdata),
+			   void *userdata)
 {
 	r->observer = cb;
 	r->observer_userdata = userdata;
-	for (size_t i = 0; i < r->n_plugs; i++)
-		plug_set_observer(r->plugs[i], cb, userdata);
+}
+
+/* The index of the plug on host and port in plugs, or n. */
+static size_t find_plug_index(struct plug **plugs, size_t n, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (plug_port(plugs[i]) == port && streq(plug_host(plugs[i]), host))
+			return i;
+	return n;
 }
 
 static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, uint16_t port)
 {
-	for (size_t i = 0; i < n; i++)
-		if (plug_port(plugs[i]) == port && streq(plug_host(plugs[i]), host))
-			return plugs[i];
-	return NULL;
+	size_t i = find_plug_index(plugs, n, host, port);
+
+	return i < n ? plugs[i] : NULL;
 }
 
 /* What a plug's devices ask of it: the shortest poll interval wins. */
@@ -164,17 +181,20 @@ int registry_apply(struct registry *r, const struct config *c)
 	struct device **by_name = calloc(c->n_devices ? c->n_devices : 1, sizeof(*by_name));
 	struct plug **plugs = calloc(c->n_devices ? c->n_devices : 1, sizeof(*plugs));
 	bool *created = calloc(c->n_devices ? c->n_devices : 1, sizeof(*created));
+	/* Per new plug, its last device so far: the chain's tail. */
+	struct device **tail = calloc(c->n_devices ? c->n_devices : 1, sizeof(*tail));
 	size_t n_plugs = 0, added = 0, removed = 0, changed = 0;
 	int ret = -ENOMEM;
 
-	if (!devices || !by_name || !plugs || !created)
+	if (!devices || !by_name || !plugs || !created || !tail)
 		goto fail;
 
 	/* Build the new inventory beside the old one; nothing is touched until
 	 * everything is allocated. */
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct config_device *cd = &c->devices[i];
-		struct plug *p = find_plug(plugs, n_plugs, cd->host, cd->port);
+		size_t k = find_plug_index(plugs, n_plugs, cd->host, cd->port);
+		struct plug *p = k < n_plugs ? plugs[k] : NULL;
 
 		if (!p) {
 			struct plug_settings s;
@@ -190,17 +210,23 @@ int registry_apply(struct registry *r, const struct config *c)
 				}
 				created[n_plugs] = true;
 				plug_set_label(p, cd->name);
-				plug_set_observer(p, r->observer, r->observer_userdata);
 			}
-			plugs[n_plugs++] = p;
+			k = n_plugs++;
+			plugs[k] = p;
 		}
 		devices[i].name = strdup(cd->name);
 		if (!devices[i].name)
 			goto fail;
 		devices[i].plug = p;
 		devices[i].outlet = cd->outlet;
+		devices[i].index = i;
+		devices[i].registry = r;
 		by_name[i] = &devices[i];
+		if (tail[k])
+			tail[k]->next_on_plug = &devices[i];
+		tail[k] = &devices[i];
 	}
+
 	qsort(by_name, c->n_devices, sizeof(*by_name), cmp_name);
 
 	/* Commit: log the differences, keep or free the old plugs, start new. */
@@ -246,13 +272,15 @@ int registry_apply(struct registry *r, const struct config *c)
 					spread < USEC_PER_SEC / 2 ? spread : USEC_PER_SEC / 2);
 		} else {
 			plug_configure(plugs[i], &s);
-			/* Named after its first device, which may be new. */
-			for (size_t k = 0; k < c->n_devices; k++)
-				if (devices[k].plug == plugs[i]) {
-					plug_set_label(plugs[i], devices[k].name);
-					break;
-				}
 		}
+		/* Named after its first device, which may be new; its changes
+		 * go to the chain of devices that begins there. */
+		for (size_t k = 0; k < c->n_devices; k++)
+			if (devices[k].plug == plugs[i]) {
+				plug_set_label(plugs[i], devices[k].name);
+				plug_set_observer(plugs[i], on_plug_change, &devices[k]);
+				break;
+			}
 	}
 	free(r->plugs);
 	free_devices(r->devices, r->n_devices);
@@ -263,6 +291,7 @@ int registry_apply(struct registry *r, const struct config *c)
 	r->by_name = by_name;
 	r->n_devices = c->n_devices;
 	free(created);
+	free(tail);
 	if (added + removed + changed)
 		log_info(
 			"inventory: %zu devices on %zu plugs (%zu added, %zu removed, %zu changed)",
@@ -277,5 +306,6 @@ fail:
 	free(by_name);
 	free(plugs);
 	free(created);
+	free(tail);
 	return ret;
 }

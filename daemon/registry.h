@@ -18,6 +18,9 @@ struct device {
 	char *name;
 	struct plug *plug; /* shared with other devices on the same host:port */
 	int outlet;	   /* -1: the whole plug */
+	size_t index;	   /* in configuration order */
+	struct device *next_on_plug; /* the next device on the same plug */
+	struct registry *registry;
 };
 
 int registry_new(struct loop *l, struct registry **ret_registry);
@@ -46,10 +49,10 @@ size_t registry_online(const struct registry *r);
 /* Stop every poller (shutting down). */
 void registry_poll_stop(struct registry *r);
 
-/* Watch every plug's cached state, of plugs added later too (see
- * plug_set_observer()); cb NULL stops.  The callback finds the plug's
- * devices itself: several may share it. */
-void registry_set_observer(struct registry *r, void (*cb)(struct plug *p, void *userdata),
+/* Watch every device's cached state, of devices added later too: cb is
+ * called for each device on a plug whose cache was written (see
+ * plug_set_observer()), in configuration order; NULL stops. */
+void registry_set_observer(struct registry *r, void (*cb)(struct device *d, void *userdata),
 			   void *userdata);
 
 #endif

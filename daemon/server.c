@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "registry.h"
+#include "service.h"
 #include "server.h"
 #include "systemd.h"
 #include "util.h"
@@ -46,6 +47,7 @@ struct server {
 	struct auth *auth;     /* NULL: no tokens file */
 	struct loop *loop;
 	struct registry *registry;
+	struct service *service;
 	struct api *api;
 	struct http_server *http;
 	struct loop_source *sig[ARRAY_SIZE(signals)];
@@ -102,8 +104,6 @@ static int load_tokens(const struct config *c, struct auth **ret)
 struct api_settings server_api_settings(const struct config *c, const struct auth *auth)
 {
 	return (struct api_settings){
-		.request_timeout_usec = c->request_timeout_usec,
-		.cache_max_age_usec = c->cache_max_age_usec,
 		.auth = auth,
 		.allowed_hosts = c->allowed_hosts,
 		.n_allowed_hosts = c->n_allowed_hosts,
@@ -111,6 +111,14 @@ struct api_settings server_api_settings(const struct config *c, const struct aut
 		.n_cors_origins = c->n_cors_origins,
 		.client_rate = c->client_rate,
 		.client_burst = c->client_burst,
+	};
+}
+
+struct service_settings server_service_settings(const struct config *c)
+{
+	return (struct service_settings){
+		.request_timeout_usec = c->request_timeout_usec,
+		.cache_max_age_usec = c->cache_max_age_usec,
 		.switch_rate = c->switch_rate,
 		.switch_burst = c->switch_burst,
 	};
@@ -266,6 +274,7 @@ static void reload_failed(const char *why)
 
 static void reload(struct server *s)
 {
+	struct service_settings service_settings;
 	struct api_settings settings;
 	struct config *c = NULL;
 	struct auth *auth = NULL;
@@ -300,6 +309,8 @@ static void reload(struct server *s)
 		return;
 	}
 	warn_restart(s->config, c);
+	service_settings = server_service_settings(c);
+	service_configure(s->service, &service_settings);
 	settings = server_api_settings(c, auth);
 	api_configure(s->api, &settings);
 	http_set_suspend_timeout(s->http, server_http_options(c, -1).suspend_timeout_usec);
@@ -402,9 +413,14 @@ static int start_inventory(struct server *s)
 	if (r >= 0)
 		r = registry_apply(s->registry, c);
 	if (r >= 0) {
+		struct service_settings service_settings = server_service_settings(c);
+
+		r = service_new(s->loop, s->registry, &service_settings, &s->service);
+	}
+	if (r >= 0) {
 		struct api_settings settings = server_api_settings(c, s->auth);
 
-		r = api_new(s->loop, s->registry, &settings, &s->api);
+		r = api_new(s->loop, s->service, &settings, &s->api);
 	}
 	if (r < 0)
 		return log_error("cannot set up the inventory: %s", strerror(-r)), r;
@@ -505,9 +521,14 @@ void server_free(struct server *s)
 {
 	if (!s)
 		return;
+	/* Each below the one before: the HTTP server aborts every request
+	 * (and with it every call waiting on a plug) before the API goes, the
+	 * API's watchers go before the service, and the service before the
+	 * inventory it watches. */
 	http_free(s->http);
-	registry_free(s->registry);
 	api_free(s->api);
+	service_free(s->service);
+	registry_free(s->registry);
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		loop_source_free(s->sig[i]);
 	loop_source_free(s->status_timer);

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "service.h"
 
 struct auth;
 struct config;
@@ -46,6 +47,8 @@ void server_free(struct server *s);
 
 /* The API's settings; they borrow from c and auth (see api_configure()). */
 struct api_settings server_api_settings(const struct config *c, const struct auth *auth);
+/* The device service's settings. */
+struct service_settings server_service_settings(const struct config *c);
 /* The HTTP server's options: on listen_fd, or (-1) bound to c's listen
  * address, which they borrow.  A reload changes only suspend_timeout_usec:
  * a request waiting on a plug is answered by the plug's own deadline, and

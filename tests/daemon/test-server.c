@@ -57,8 +57,10 @@ static struct config *load(const char *text)
  * tokens are checked apart. */
 /* clang-format off */
 #define API_FIELDS(X)                                                                              \
-	X(request_timeout_usec) X(cache_max_age_usec) X(n_allowed_hosts) X(n_cors_origins)        \
-	X(client_rate) X(client_burst) X(switch_rate) X(switch_burst)
+	X(n_allowed_hosts) X(n_cors_origins) X(client_rate) X(client_burst)
+/* What server_service_settings() gives. */
+#define SERVICE_FIELDS(X)                                                                          \
+	X(request_timeout_usec) X(cache_max_age_usec) X(switch_rate) X(switch_burst)
 /* clang-format on */
 static const struct api_case {
 	const char *text;
@@ -70,6 +72,13 @@ static const struct api_case {
 	{changed, 2500 * MSEC, 7 * SEC, 2, 1, 11, 12, 13, 14},
 };
 
+static void check_service(const struct config *c, const struct api_case *want)
+{
+	struct service_settings got = server_service_settings(c);
+
+	SERVICE_FIELDS(EXPECT_FIELD)
+}
+
 START_TEST(test_api)
 {
 	static const char marker;
@@ -79,6 +88,7 @@ START_TEST(test_api)
 	const struct api_case *want = &api_cases[_i];
 
 	API_FIELDS(EXPECT_FIELD)
+	check_service(c, want);
 	ck_assert_ptr_eq(got.auth, auth);
 	/* Borrowed from c, which outlives them until the next reload. */
 	ck_assert_ptr_eq(got.allowed_hosts, c->allowed_hosts);
@@ -128,10 +138,10 @@ END_TEST
 START_TEST(test_reload_derives_anew)
 {
 	struct config *a = load(changed), *b = load("[kasad]\nrequest_timeout = 750ms\n");
-	struct api_settings sa = server_api_settings(a, NULL), sb = server_api_settings(b, NULL);
+	struct api_settings sb = server_api_settings(b, NULL);
 
-	ck_assert_uint_eq(sa.request_timeout_usec, 2500 * MSEC);
-	ck_assert_uint_eq(sb.request_timeout_usec, 750 * MSEC);
+	ck_assert_uint_eq(server_service_settings(a).request_timeout_usec, 2500 * MSEC);
+	ck_assert_uint_eq(server_service_settings(b).request_timeout_usec, 750 * MSEC);
 	ck_assert_uint_eq(sb.n_allowed_hosts, 0);
 	ck_assert_uint_eq(sb.client_rate, 50);
 	ck_assert_uint_eq(server_http_options(b, -1).suspend_timeout_usec, 1750 * MSEC);

@@ -47,6 +47,8 @@
 #include "log.h"
 #include "loop.h"
 #include "registry.h"
+#include "server.h"
+#include "service.h"
 
 /* Longer than anything here may take: plugs refuse at once. */
 #define ANSWER_WITHIN_USEC (5 * 1000000ULL)
@@ -609,6 +611,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct exchange x = {.data = data, .size = size, .events = EPOLLIN | EPOLLOUT};
 	struct registry *reg = NULL;
 	struct loop_source *src = NULL;
+	struct service_settings service_set;
+	struct service *svc = NULL;
 	struct api_settings set;
 	uint64_t deadline, fds_before;
 	int fd[2];
@@ -618,21 +622,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Compared with what is open afterwards (not with the first input's:
 	 * libFuzzer's leak check may leave a pipe of its own between inputs). */
 	fds_before = open_fds();
-	set = (struct api_settings){
-		.request_timeout_usec = h.config->request_timeout_usec,
-		.cache_max_age_usec = h.config->cache_max_age_usec,
-		.auth = h.auth,
-		.allowed_hosts = h.config->allowed_hosts,
-		.n_allowed_hosts = h.config->n_allowed_hosts,
-		.cors_origins = h.config->cors_origins,
-		.n_cors_origins = h.config->n_cors_origins,
-		.client_rate = h.config->client_rate,
-		.client_burst = h.config->client_burst,
-		.switch_rate = h.config->switch_rate,
-		.switch_burst = h.config->switch_burst,
-	};
+	set = server_api_settings(h.config, h.auth);
+	service_set = server_service_settings(h.config);
 	if (registry_new(h.loop, &reg) < 0 || registry_apply(reg, h.config) < 0 ||
-	    api_new(h.loop, reg, &set, &h.api) < 0)
+	    service_new(h.loop, reg, &service_set, &svc) < 0 ||
+	    api_new(h.loop, svc, &set, &h.api) < 0)
 		abort();
 	x.answer = malloc(ANSWER_KEEP);
 	if (!x.answer || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) < 0)
@@ -676,6 +670,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	api_free(h.api);
 	h.api = NULL;
+	service_free(svc);
 	registry_free(reg);
 	if (open_fds() != fds_before) {
 		print_fds(fds_before);
