@@ -5,9 +5,9 @@
  * error becomes an answer through errors.c, and devices, readings and
  * histories are rendered by render.c.
  *
- * A request that needs the plug becomes a call: it waits on the plug's
- * queue (plugio.c) while its HTTP connection is suspended, and answers when
- * the plug does, or when its deadline passes.
+ * A request acts through the device service (service.c): when the plug is
+ * asked, the request waits while its HTTP connection is suspended, and
+ * answers when the plug does, or when its deadline passes.
  */
 #include <ctype.h>
 #include <errno.h>

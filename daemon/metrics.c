@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "plugio.h"
+#include "plug.h"
 #include "registry.h"
 #include "render.h"
 #include "util.h"

@@ -4,7 +4,7 @@
  * basics in the Prometheus text exposition format, version 0.0.4.
  *
  * Counters are kept where they arise: each plug's round trips, failures and
- * refresh durations in plugio.c, the HTTP answers here.  The HTTP table is
+ * refresh durations in plug.c, the HTTP answers here.  The HTTP table is
  * the process's one (there is one server); http.c counts every answer it
  * sends, by route template, method and status, all of them bounded sets,
  * so the table never grows with what clients send.

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "plugio.h"
+#include "plug.h"
 #include "plugjob.h"
 
 struct loop_source;

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "plugio.h"
+#include "plug.h"
 
 struct json_object;
 

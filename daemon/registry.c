@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "plugio.h"
+#include "plug.h"
 #include "registry.h"
 #include "util.h"
 

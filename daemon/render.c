@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "plugio.h"
+#include "plug.h"
 #include "render.h"
 #include "util.h"
 

@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "loop.h"
-#include "plugio.h"
+#include "plug.h"
 #include "ratelimit.h"
 #include "service.h"
 #include "util.h"

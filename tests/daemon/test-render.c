@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "../../daemon/plugio.h"
+#include "../../daemon/plug.h"
 #include "../../daemon/render.h"
 #include "../lib/test-util.h"
 

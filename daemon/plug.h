@@ -7,8 +7,8 @@
  * same host and port share the plug, so the plug still sees one request
  * at a time.
  */
-#ifndef KASAD_PLUGIO_H
-#define KASAD_PLUGIO_H
+#ifndef KASAD_PLUG_H
+#define KASAD_PLUG_H
 
 #include <stdbool.h>
 #include <stdint.h>
