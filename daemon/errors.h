@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+struct http_own_answers;
 struct http_request;
 struct json_object;
 struct plug_result;
@@ -36,6 +37,7 @@ struct plug_result;
 #define API_EBADHOST (-10019)
 #define API_EBADPATH (-10020)
 #define API_EBUSY    (-10021)
+#define API_ELATE    (-10022) /* a request that did not arrive whole in time */
 
 struct api_error {
 	int error;
@@ -46,6 +48,10 @@ struct api_error {
 
 /* The table's entry (borrowed, static); NULL for an error it lacks. */
 const struct api_error *errors_find(int error);
+
+/* The answers the HTTP server gives on its own (http.h), from the table:
+ * borrowed, static, rendered at the first call. */
+const struct http_own_answers *errors_http_answers(void);
 
 /* o (owned; put here) as the answer's body, with headers (name, value, ...,
  * NULL; borrowed).  A large answer refused while others wait for their
