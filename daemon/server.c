@@ -33,7 +33,9 @@
  */
 #define FDS_BASE 13
 /* Name lookups run on glibc's getaddrinfo_a() threads, at most 20 of them by
- * default, each with a socket to a name server and perhaps /etc/hosts open. */
+ * default, each with a socket to a name server and perhaps /etc/hosts open.
+ * (A lookup's own eventfd stands in for its plug's socket, which is not
+ * open while the name is looked up.) */
 #define FDS_RESOLVER 40
 /* After shutdown_timeout, what still waits gets 503; this long for those
  * answers to go out (a few hundred bytes each: one pass of the loop, unless
