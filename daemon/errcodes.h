@@ -28,5 +28,6 @@
 #define API_EBADHOST (-10019)
 #define API_EBADPATH (-10020)
 #define API_EBUSY    (-10021)
+#define API_ELATE    (-10022) /* a request that did not arrive whole in time */
 
 #endif

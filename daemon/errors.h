@@ -12,6 +12,7 @@
 
 #include "errcodes.h"
 
+struct http_own_answers;
 struct http_request;
 struct json_object;
 struct service_result;
@@ -25,6 +26,10 @@ struct api_error {
 
 /* The table's entry (borrowed, static); NULL for an error it lacks. */
 const struct api_error *errors_find(int error);
+
+/* The answers the HTTP server gives on its own (http.h), from the table:
+ * borrowed, static, rendered at the first call. */
+const struct http_own_answers *errors_http_answers(void);
 
 /* o (owned; put here) as the answer's body, with headers (name, value, ...,
  * NULL; borrowed).  A large answer refused while others wait for their

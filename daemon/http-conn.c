@@ -19,13 +19,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "http-private.h"
-#include "kasa.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
 #include "util.h"
 
 /* --- Connections and their deadlines ----------------------------------------- */
@@ -178,18 +177,31 @@ void http_on_connection(void *cls, struct MHD_Connection *c, void **socket_conte
  * Answer on the socket itself and shut it down; libmicrohttpd then sees the
  * end of the stream and closes the connection.  For a request it has not
  * handed over yet: nothing has been sent for it, so these bytes come first.
+ * body is one of the server's own answers (NULL: none).
  */
 void http_conn_refuse(struct http_conn *hc, const char *status, const char *body)
 {
-	char answer[512];
-	int n = snprintf(answer, sizeof(answer),
-			 "HTTP/1.1 %s\r\nConnection: close\r\n"
-			 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-			 status, strlen(body), body);
+	const char *type = hc->srv->answers.content_type;
+	size_t len = body ? strlen(body) : 0;
+	char head[256];
+	int n;
 
+	if (len && type)
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.1 %s\r\nConnection: close\r\nContent-Type: %s\r\n"
+			     "Content-Length: %zu\r\n\r\n",
+			     status, type, len);
+	else
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+			     status, len);
 	hc->deadline = 0;
-	if (n > 0 && (size_t)n < sizeof(answer) && write(hc->fd, answer, (size_t)n) < 0) {
-		/* The client is gone or not reading: just close. */
+	if (n > 0 && (size_t)n < sizeof(head)) {
+		struct iovec iov[] = {{head, (size_t)n}, {(void *)body, len}};
+
+		if (writev(hc->fd, iov, len ? 2 : 1) < 0) {
+			/* The client is gone or not reading: just close. */
+		}
 	}
 	shutdown(hc->fd, SHUT_RDWR);
 }
@@ -210,9 +222,7 @@ void http_on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 		}
 		log_debug("connection %d: no whole request within %.1f s, closing", hc->fd,
 			  (double)s->request_deadline_usec / USEC_PER_SEC);
-		http_conn_refuse(hc, "408 Request Timeout",
-				 "{\"error\":\"request_timeout\",\"message\":\"the request did not "
-				 "arrive in time\"}\n");
+		http_conn_refuse(hc, "408 Request Timeout", s->answers.request_timeout);
 	}
 	s->conn_timer_armed = pending;
 	if (pending)

@@ -29,13 +29,12 @@ struct loop_source;
  * the head, each header line and each query argument takes a record of its
  * own, and a pool that runs out answers 431 in HTML (headers) or nothing at
  * all (arguments).  So: room for a header line every 16 bytes of
- * header_max, and for HTTP_ARGUMENTS_MAX query arguments, which is checked
- * before libmicrohttpd parses them.
+ * header_max, and for HTTP_ARGUMENTS_MAX (http.h) query arguments, which is
+ * checked before libmicrohttpd parses them.
  */
 #define HTTP_CONNECTION_MEMORY (16 * 1024)
 #define HTTP_POOL_RECORD       64 /* a header record, rounded up */
 #define HTTP_HEADER_AVERAGE    16
-#define HTTP_ARGUMENTS_MAX     256
 /* Room in the pool beside the request's head, for the response's headers. */
 #define HTTP_POOL_SPARE	   (4 * 1024)
 #define HTTP_EXTRA_HEADERS 4
@@ -154,6 +153,9 @@ struct http_server {
 	struct loop_source *kick; /* MHD_run() after a resume */
 	http_handler_cb_t handler;
 	void *userdata;
+	struct http_own_answers answers;
+	http_answer_cb_t answer_cb;
+	void *answer_userdata;
 	size_t body_max, url_max, header_max;
 	uint64_t suspend_timeout_usec;
 	uint64_t request_deadline_usec;
@@ -178,6 +180,7 @@ void http_update_timer(struct http_server *s);
 void http_request_hangup(struct http_request *r, uint32_t revents);
 void http_add_headers(struct http_request *r, struct MHD_Response *resp, const char *content_type,
 		      const char *const *headers);
+void http_answered(struct http_request *r, unsigned status);
 
 /* http-conn.c: connections, their deadlines and watches, and accepting */
 struct http_conn *http_conn_get(struct MHD_Connection *c);

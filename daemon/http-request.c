@@ -21,10 +21,8 @@
 #include <unistd.h>
 
 #include "http-private.h"
-#include "kasa.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
 #include "util.h"
 
 static const struct {
@@ -104,6 +102,11 @@ void http_request_set_route(struct http_request *r, const char *route)
 	r->route = route;
 }
 
+const char *http_request_route(const struct http_request *r)
+{
+	return r->route;
+}
+
 unsigned http_active(const struct http_server *s)
 {
 	return s->active;
@@ -113,6 +116,12 @@ void http_on_idle(struct http_server *s, void (*cb)(void *userdata), void *userd
 {
 	s->idle_cb = cb;
 	s->idle_userdata = userdata;
+}
+
+void http_on_answer(struct http_server *s, http_answer_cb_t cb, void *userdata)
+{
+	s->answer_cb = cb;
+	s->answer_userdata = userdata;
 }
 
 /* --- libmicrohttpd's callbacks -------------------------------------------- */
@@ -165,15 +174,13 @@ void *http_on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 		/* Before libmicrohttpd parses them into a pool without room. */
 		log_debug("connection %d: more than %u query arguments, closing", hc->fd,
 			  HTTP_ARGUMENTS_MAX);
-		http_conn_refuse(hc, "414 URI Too Long",
-				 "{\"error\":\"uri_too_long\",\"message\":\"more than 256 query "
-				 "arguments\"}\n");
+		http_conn_refuse(hc, "414 URI Too Long", s->answers.too_many_arguments);
 	}
 	if (!r)
 		return NULL;
 	r->srv = s;
 	r->conn = c;
-	r->start = kasa_now_usec();
+	r->start = loop_clock();
 	r->target_len = strlen(uri);
 	r->bad_path = bad_target(uri);
 	return r;

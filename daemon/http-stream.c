@@ -20,10 +20,8 @@
 #include <unistd.h>
 
 #include "http-private.h"
-#include "kasa.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
 #include "util.h"
 
 /* --- Streams ---------------------------------------------------------------- */
@@ -111,7 +109,7 @@ int http_reply_stream(struct http_request *r, unsigned status, const char *conte
 		st->hc->stream = st;
 	r->response = resp;
 	r->status = status;
-	metrics_count_http(r->route, r->method, status);
+	http_answered(r, status);
 	*ret_stream = st;
 	return 0;
 }

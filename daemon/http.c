@@ -50,10 +50,8 @@
 #include <unistd.h>
 
 #include "http-private.h"
-#include "kasa.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
 #include "util.h"
 
 /* --- The loop's side ------------------------------------------------------- */
@@ -120,11 +118,9 @@ static void arm_deadline(struct http_server *s)
 
 static void abort_request(struct http_request *r, enum http_abort why)
 {
-	static const char timeout_body[] =
-		"{\"error\":\"timeout\",\"message\":\"no answer in time\"}";
-	static const char shutdown_body[] =
-		"{\"error\":\"shutting_down\",\"message\":\"kasad is stopping\"}";
+	const struct http_own_answers *a = &r->srv->answers;
 	bool timeout = why == HTTP_ABORT_TIMEOUT;
+	const char *body = timeout ? a->unanswered_timeout : a->unanswered_shutdown;
 
 	if (r->abort_cb)
 		r->abort_cb(r, why, r->abort_userdata);
@@ -132,9 +128,8 @@ static void abort_request(struct http_request *r, enum http_abort why)
 		/* The handler left it unanswered: a bug, but the client still gets
 		 * its answer rather than a connection that hangs. */
 		log_error("%s %s: not answered on abort", r->method_name, r->path);
-		http_reply(r, timeout ? 504 : 503, "application/json",
-			   strdup(timeout ? timeout_body : shutdown_body),
-			   timeout ? sizeof(timeout_body) - 1 : sizeof(shutdown_body) - 1, NULL);
+		http_reply_static(r, timeout ? 504 : 503, body ? a->content_type : NULL, body,
+				  body ? strlen(body) : 0, NULL);
 	}
 }
 
@@ -169,7 +164,7 @@ void http_request_hangup(struct http_request *r, uint32_t revents)
 		return;
 	}
 	log_debug("%s %s %s: client gone, %.3f ms", r->client, r->method_name, r->path,
-		  (double)(kasa_now_usec() - r->start) / USEC_PER_MSEC);
+		  (double)(loop_clock() - r->start) / USEC_PER_MSEC);
 	r->gone = r->client_gone = true;
 	suspended_unlink(r);
 	arm_deadline(s);
@@ -209,6 +204,14 @@ void http_add_headers(struct http_request *r, struct MHD_Response *resp, const c
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
+void http_answered(struct http_request *r, unsigned status)
+{
+	struct http_server *s = r->srv;
+
+	if (s->answer_cb)
+		s->answer_cb(r, status, s->answer_userdata);
+}
+
 /* resp (NULL: out of memory) is the answer: for the access handler to queue,
  * now or once the suspended request is resumed. */
 static void reply_with(struct http_request *r, unsigned status, const char *content_type,
@@ -225,7 +228,7 @@ static void reply_with(struct http_request *r, unsigned status, const char *cont
 	}
 	r->response = resp;
 	r->status = status;
-	metrics_count_http(r->route, r->method, status);
+	http_answered(r, status);
 	if (r->suspended) {
 		suspended_unlink(r);
 		arm_deadline(r->srv);
@@ -360,7 +363,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 static void log_access(const struct http_request *r, bool sent)
 {
 	log_debug("%s %s %s: %u%s, %.3f ms", r->client, r->method_name, r->path, r->status,
-		  sent ? "" : " (not sent)", (double)(kasa_now_usec() - r->start) / USEC_PER_MSEC);
+		  sent ? "" : " (not sent)", (double)(loop_clock() - r->start) / USEC_PER_MSEC);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -456,6 +459,8 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 	s->loop = l;
 	s->handler = handler;
 	s->userdata = userdata;
+	if (o->answers)
+		s->answers = *o->answers;
 	s->body_max = o->body_max;
 	s->url_max = o->url_max ? o->url_max : 2048;
 	s->header_max = o->header_max ? o->header_max : 8192;

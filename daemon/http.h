@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The HTTP server: libmicrohttpd in external epoll mode inside our loop.
- * The only file that includes microhttpd.h is http.c.
+ * Only http*.c include microhttpd.h.  It knows HTTP and nothing of what it
+ * serves: the bodies of the answers it gives on its own come from the layer
+ * above (struct http_own_answers), and so does what is counted of answers
+ * (http_on_answer()).
  *
  * The handler is called once per request, when its body has arrived.  It
  * answers with http_reply(), at once or later: a request not answered when
@@ -54,8 +57,29 @@ enum http_refusal {
 	HTTP_REFUSE_PATH,    /* a NUL or an encoded '/' in the path: 400 */
 };
 
+/* Query arguments a request may have: a target with more is refused (414)
+ * before libmicrohttpd parses them, and its connection closed. */
+#define HTTP_ARGUMENTS_MAX 256
+
 typedef void (*http_handler_cb_t)(struct http_request *req, void *userdata);
 typedef void (*http_abort_cb_t)(struct http_request *req, enum http_abort why, void *userdata);
+/* An answer given, its status: for counting.  r is borrowed for the call. */
+typedef void (*http_answer_cb_t)(const struct http_request *r, unsigned status, void *userdata);
+
+/*
+ * The answers the server gives without the handler, written by the layer
+ * above (kasad's from its one error table, errors.c).  Borrowed: they must
+ * outlive the server.  A NULL body is sent empty.
+ */
+struct http_own_answers {
+	const char *content_type; /* of every body below */
+	/* On the socket, and the connection closes: */
+	const char *request_timeout;	/* 408: not arrived whole within request_deadline */
+	const char *too_many_arguments; /* 414: over HTTP_ARGUMENTS_MAX query arguments */
+	/* When an abort callback left its request unanswered (a bug): */
+	const char *unanswered_timeout;	 /* 504: at the suspension's deadline */
+	const char *unanswered_shutdown; /* 503: at shutdown */
+};
 
 struct http_options {
 	int listen_fd;		     /* an inherited listening socket, or -1 */
@@ -70,6 +94,8 @@ struct http_options {
 	size_t header_max;		/* the header lines in all */
 	uint64_t request_deadline_usec; /* a request's line, headers and body */
 	uint64_t suspend_timeout_usec;	/* a suspended request's deadline */
+	/* What it answers on its own (NULL: empty bodies); borrowed. */
+	const struct http_own_answers *answers;
 };
 
 int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t handler,
@@ -101,6 +127,9 @@ void http_abort_all(struct http_server *s, enum http_abort why);
 unsigned http_active(const struct http_server *s);
 /* Called when, after http_quiesce(), no request is active any more. */
 void http_on_idle(struct http_server *s, void (*cb)(void *userdata), void *userdata);
+/* Called for every answer as it is given (http_reply(), http_reply_static(),
+ * http_reply_stream()), not for those written on the socket. */
+void http_on_answer(struct http_server *s, http_answer_cb_t cb, void *userdata);
 
 enum http_method http_request_method(const struct http_request *r);
 /* The path without the query string. */
@@ -128,9 +157,11 @@ int http_request_add_header(struct http_request *r, const char *name, const char
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata);
 
-/* The route template the path matched, for the metrics' request counts
- * (a string literal; none set: "unmatched"). */
+/* The route template the path matched, for counting answers by route (a
+ * string literal, or NULL: none matched). */
 void http_request_set_route(struct http_request *r, const char *route);
+/* What http_request_set_route() said; NULL until it is called. */
+const char *http_request_route(const struct http_request *r);
 
 /*
  * Answer.  body is taken over (free()d by the server), may be NULL with len

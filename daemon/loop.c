@@ -69,13 +69,17 @@ uint64_t loop_now(struct loop *l)
 {
 	uint64_t now;
 
-	if (sd_event_now(l->event, CLOCK_MONOTONIC, &now) < 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-	}
+	if (sd_event_now(l->event, CLOCK_MONOTONIC, &now) < 0)
+		now = loop_clock();
 	return now;
+}
+
+uint64_t loop_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
 int loop_enable_watchdog(struct loop *l)

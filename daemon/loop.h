@@ -27,6 +27,8 @@ void loop_exit(struct loop *l, int code);
 int loop_iterate(struct loop *l, uint64_t timeout_usec);
 /* The time of the current iteration (cheap), or now when not running. */
 uint64_t loop_now(struct loop *l);
+/* The clock read afresh: for measuring what happens within one iteration. */
+uint64_t loop_clock(void);
 /* Ping the watchdog from the loop when $WATCHDOG_USEC asks for it. */
 int loop_enable_watchdog(struct loop *l);
 

@@ -34,6 +34,7 @@ static void pump(struct plug *p);
 static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
 static void arm_timer(struct plug *p);
+static void open_check(struct plug *p, uint64_t now);
 
 const char *plug_host(const struct plug *p)
 {
@@ -393,6 +394,10 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 {
 	struct plug *p = userdata;
 
+	if (p->opening) {
+		open_check(p, loop_now(p->loop));
+		return;
+	}
 	if (!p->current) {
 		loop_io_set(p->io, -1, 0);
 		return;
@@ -408,6 +413,7 @@ static void open_check(struct plug *p, uint64_t now)
 	if (r == 0)
 		return;
 	p->opening = false;
+	update_io(p); /* off the lookup's descriptor, closed now */
 	p->open_error = r < 0 ? r : 0;
 	pump(p);
 }
@@ -456,7 +462,7 @@ static void pump(struct plug *p)
 		r = transport_open(p->transport, loop_now(p->loop), p->set.request_timeout_usec);
 		if (r > 0) {
 			p->opening = true;
-			arm_timer(p);
+			update_io(p);
 			return;
 		}
 	}

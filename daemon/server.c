@@ -12,8 +12,10 @@
 
 #include "auth.h"
 #include "config.h"
+#include "errors.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "registry.h"
 #include "service.h"
 #include "server.h"
@@ -32,7 +34,9 @@
  */
 #define FDS_BASE 13
 /* Name lookups run on glibc's getaddrinfo_a() threads, at most 20 of them by
- * default, each with a socket to a name server and perhaps /etc/hosts open. */
+ * default, each with a socket to a name server and perhaps /etc/hosts open.
+ * (A lookup's own eventfd stands in for its plug's socket, which is not
+ * open while the name is looked up.) */
 #define FDS_RESOLVER 40
 /* After shutdown_timeout, what still waits gets 503; this long for those
  * answers to go out (a few hundred bytes each: one pass of the loop, unless
@@ -139,7 +143,14 @@ struct http_options server_http_options(const struct config *c, int listen_fd)
 		.header_max = c->header_max,
 		.request_deadline_usec = c->request_deadline_usec,
 		.suspend_timeout_usec = c->request_timeout_usec + USEC_PER_SEC,
+		.answers = errors_http_answers(),
 	};
+}
+
+/* Every answer, for /metrics: by route, method and status. */
+static void count_answer(const struct http_request *r, unsigned status, void *userdata)
+{
+	metrics_count_http(http_request_route(r), http_request_method(r), status);
 }
 
 static const char *limit_text(rlim_t v, char *buf, size_t size)
@@ -443,6 +454,7 @@ static int start_http(struct server *s)
 	r = http_new(s->loop, &o, api_handle, s->api, &s->http);
 	if (r < 0)
 		return log_error("cannot listen on %s: %s", c->listen, strerror(-r)), r;
+	http_on_answer(s->http, count_answer, NULL);
 	http_local_address(s->http, s->listen, sizeof(s->listen));
 	switch (config_exposure(c, http_local_sockaddr(s->http))) {
 	case CONFIG_EXPOSURE_LOCAL:

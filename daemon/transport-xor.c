@@ -2,25 +2,23 @@
 /*
  * The XOR transport: libkasa's kasa_conn (one kept TCP connection, one
  * request in flight) behind the transport interface.  Opening looks the
- * name up with libkasa's resolver; the address is kept from then on.
+ * name up with libkasa's resolver, whose descriptor is the one to watch
+ * meanwhile; the address is kept from then on.
  */
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
 #include "util.h"
 
-/* getaddrinfo_a gives no fd: how often a pending lookup is checked. */
-#define LOOKUP_CHECK_USEC (10 * USEC_PER_MSEC)
-
 struct transport_xor {
 	struct transport t; /* first */
 	struct kasa_conn *conn;
 	struct kasa_lookup *lookup; /* under way */
 	uint64_t lookup_deadline;
-	uint64_t lookup_check; /* the next look at it */
 	char *host;
 	uint16_t port;
 };
@@ -64,7 +62,6 @@ static int xor_open(struct transport *t, uint64_t now, uint64_t timeout)
 		return r;
 	}
 	x->lookup_deadline = now + timeout;
-	x->lookup_check = now + LOOKUP_CHECK_USEC;
 	return 1;
 }
 
@@ -78,10 +75,8 @@ static int xor_process(struct transport *t, uint32_t revents, uint64_t now)
 		return x->conn ? kasa_conn_process(x->conn, revents, now) : -ENOTCONN;
 	r = kasa_lookup_check(x->lookup, &res);
 	if (r == 0) {
-		if (now < x->lookup_deadline) {
-			x->lookup_check = now + LOOKUP_CHECK_USEC;
+		if (now < x->lookup_deadline)
 			return 0;
-		}
 		r = -ETIMEDOUT;
 	} else if (r > 0) {
 		r = take_address(x, res);
@@ -119,6 +114,8 @@ static int xor_fd(const struct transport *t)
 {
 	const struct transport_xor *x = xor_of_const(t);
 
+	if (x->lookup)
+		return kasa_lookup_fd(x->lookup);
 	return x->conn ? kasa_conn_fd(x->conn) : -1;
 }
 
@@ -126,6 +123,8 @@ static uint32_t xor_events(const struct transport *t)
 {
 	const struct transport_xor *x = xor_of_const(t);
 
+	if (x->lookup)
+		return POLLIN; /* readable once the lookup has ended */
 	return x->conn ? kasa_conn_events(x->conn) : 0;
 }
 
@@ -134,7 +133,7 @@ static uint64_t xor_deadline(const struct transport *t)
 	const struct transport_xor *x = xor_of_const(t);
 
 	if (x->lookup)
-		return x->lookup_check;
+		return x->lookup_deadline;
 	return x->conn ? kasa_conn_deadline(x->conn) : 0;
 }
 

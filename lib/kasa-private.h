@@ -45,13 +45,20 @@ int kasa_gai_errno(int gai);
 
 /*
  * An asynchronous name lookup (getaddrinfo_a) of host:port for a TCP
- * connection; a numeric address is answered at once.  There is no fd to
- * watch: a loop checks it on a timer, a blocking caller waits on it.
+ * connection; a numeric address is answered at once.  A loop watches
+ * kasa_lookup_fd() and checks when it is readable; a blocking caller
+ * waits with kasa_lookup_wait().
  */
 struct kasa_lookup;
 struct addrinfo;
 
 int kasa_lookup_start(const char *host, uint16_t port, struct kasa_lookup **ret_lookup);
+/*
+ * A descriptor that becomes readable (POLLIN) once the lookup has ended, and
+ * stays so; -1 when there is nothing to wait for (an address: checking
+ * answers at once).  Borrowed: kasa_lookup_free() closes it.
+ */
+int kasa_lookup_fd(const struct kasa_lookup *l);
 /*
  * 0 while the lookup runs, 1 when it is done (*ret_res, borrowed until
  * kasa_lookup_free(), holds the addresses in the order to try), or -errno
@@ -61,8 +68,15 @@ int kasa_lookup_check(struct kasa_lookup *l, const struct addrinfo **ret_res);
 /* Check, blocking until the lookup ends or deadline (kasa_now_usec()) passes:
  * then -ETIMEDOUT. */
 int kasa_lookup_wait(struct kasa_lookup *l, uint64_t deadline, const struct addrinfo **ret_res);
-/* Abandons a lookup still running.  Accepts NULL. */
+/* Abandons a lookup, even one still running: its descriptor is closed at
+ * once, its memory when glibc is done with it.  Accepts NULL. */
 void kasa_lookup_free(struct kasa_lookup *l);
+/*
+ * Wait until every lookup is freed and glibc done with each, or deadline
+ * (kasa_now_usec()) passes: then -ETIMEDOUT.  For a program or a test that
+ * wants nothing of its lookups left behind when it exits.
+ */
+int kasa_lookup_settle(uint64_t deadline);
 
 #define KASA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,6 +13,7 @@
 
 /* By path: a plain "config.h" would find autoconf's at the top of the tree. */
 #include "../../daemon/config.h"
+#include "../../daemon/schema.h"
 #include "../lib/test-util.h"
 
 #define SEC	   1000000ULL
@@ -452,6 +453,54 @@ START_TEST(test_dump_example)
 	free(round_trip(all));
 	free(all);
 	free(text);
+}
+END_TEST
+
+/* The key a line of the dump names, into key: "key = value" (or
+ * "key=value"), "# key: not set", or a device key's doc line "#   key  doc".
+ * False for any other line. */
+static bool dump_key(const char *line, char key[64])
+{
+	size_t n;
+
+	if (strncmp(line, "#   ", 4) == 0)
+		line += 4;
+	else if (strncmp(line, "# ", 2) == 0 && strstr(line, ": not set"))
+		line += 2;
+	n = strspn(line, "abcdefghijklmnopqrstuvwxyz_");
+	if (n == 0 || n >= 64 || !strchr(" =:", line[n]))
+		return false;
+	memcpy(key, line, n);
+	key[n] = '\0';
+	return true;
+}
+
+/* --dump-config lists the schema's keys, in its order, and no other: the
+ * [kasad] section's, then a device's, whose doc lines come before the
+ * device sections. */
+START_TEST(test_dump_lists_the_schema)
+{
+	struct config *c = load_ok("[device \"a\"]\nhost = 192.0.2.1\n");
+	char *text = dump(c), *save = NULL, key[64];
+	const struct schema_key *keys[2];
+	size_t n[2], i = 0, s = 0;
+
+	keys[0] = schema_keys(SCHEMA_KASAD, &n[0]);
+	keys[1] = schema_keys(SCHEMA_DEVICE, &n[1]);
+	for (char *line = strtok_r(text, "\n", &save); line && s < 2;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!dump_key(line, key))
+			continue;
+		ck_assert_msg(i < n[s], "%s: more keys than the schema's", line);
+		ck_assert_str_eq(key, keys[s][i].name);
+		if (++i == n[s]) {
+			s++;
+			i = 0;
+		}
+	}
+	ck_assert_msg(s == 2, "the dump lists %zu of section %zu's %zu keys", i, s, n[s]);
+	free(text);
+	config_free(c);
 }
 END_TEST
 
@@ -1420,6 +1469,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_dump_defaults);
 	tcase_add_test(tc, test_dump_round_trip);
 	tcase_add_test(tc, test_dump_example);
+	tcase_add_test(tc, test_dump_lists_the_schema);
 	suite_add_tcase(s, tc);
 	return s;
 }

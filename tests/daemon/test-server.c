@@ -9,6 +9,7 @@
 
 /* By path: a plain "config.h" would find autoconf's at the top of the tree. */
 #include "../../daemon/config.h"
+#include "../../daemon/errors.h"
 #include "../../daemon/log.h"
 #include "../../daemon/server.h"
 #include "../lib/test-util.h"
@@ -150,6 +151,19 @@ START_TEST(test_reload_derives_anew)
 }
 END_TEST
 
+/* What the HTTP server answers on its own comes from the error table, at
+ * every reload alike. */
+START_TEST(test_http_answers)
+{
+	struct config *a = load(""), *b = load(changed);
+
+	ck_assert_ptr_eq(server_http_options(a, -1).answers, errors_http_answers());
+	ck_assert_ptr_eq(server_http_options(b, 3).answers, errors_http_answers());
+	config_free(a);
+	config_free(b);
+}
+END_TEST
+
 /* --check-config: the tokens file must load. */
 START_TEST(test_check)
 {
@@ -185,6 +199,7 @@ static Suite *server_suite(void)
 	tcase_add_loop_test(settings, test_api, 0, sizeof(api_cases) / sizeof(api_cases[0]));
 	tcase_add_test(settings, test_reload_derives_anew);
 	tcase_add_loop_test(settings, test_http, 0, sizeof(http_cases) / sizeof(http_cases[0]));
+	tcase_add_test(settings, test_http_answers);
 	suite_add_tcase(s, settings);
 	tcase_add_test(life, test_check);
 	tcase_add_test(life, test_load_config);

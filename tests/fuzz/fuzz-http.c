@@ -42,6 +42,7 @@
 #include "../../daemon/config.h"
 #include "api.h"
 #include "auth.h"
+#include "errors.h"
 #include "http.h"
 #include "kasa.h"
 #include "log.h"
@@ -237,6 +238,7 @@ static void setup(void)
 		.header_max = h.config->header_max,
 		.request_deadline_usec = h.config->request_deadline_usec,
 		.suspend_timeout_usec = h.config->request_timeout_usec + 1000000,
+		.answers = errors_http_answers(),
 	};
 	if (loop_new(&h.loop) < 0 || http_new(h.loop, &o, handle, NULL, &h.http) < 0) {
 		fprintf(stderr, "fuzz-http: cannot start the server\n");
