@@ -7,7 +7,7 @@
 # start run under it too.  PROGRAM may be a libtool wrapper script: libtool
 # --mode=execute hands valgrind the real binary.  The log goes to
 # LOGDIR/TEST.PROGRAM.PID.log, TEST being the script that ran it ($KASA_TEST,
-# which lib.sh exports) or the test program itself; report.sh reads them.
+# which common.sh exports) or the test program itself; report.sh reads them.
 #
 # $VALGRIND (default valgrind) and $VALGRIND_FLAGS come from the environment.
 set -e
