@@ -24,10 +24,7 @@
 #include <json-c/json.h>
 
 #include "kasa.h"
-
-#ifndef EMU_PATH
-#error "EMU_PATH must name the kasa-emu binary"
-#endif
+#include "tests/test-paths.h"
 
 #define EMU_DEVICES_MAX 16
 #define IO_TIMEOUT_MS	5000

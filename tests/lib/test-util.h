@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/test-paths.h"
+
 /* Read tests/data/NAME whole, NUL-terminated; the test fails if it cannot. */
 static inline char *test_data(const char *name, size_t *ret_len)
 {
