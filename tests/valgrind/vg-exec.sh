@@ -16,7 +16,7 @@ logdir=$2
 prog=$3
 shift 3
 name=$(basename "$prog")
-# A unit test names the logs of what it starts itself (test-emu's kasa-emu).
+# A Check program names the logs of what it starts itself (kasa-emu's tests).
 KASA_TEST=${KASA_TEST:-$name}
 export KASA_TEST
 exec "$libtool" --mode=execute ${VALGRIND:-valgrind} $VALGRIND_FLAGS \
