@@ -362,6 +362,20 @@ check() {
 	fi
 }
 
+# assert DESCRIPTION COMMAND...: check, without the last command's output
+# (for a COMMAND that is itself the whole story, such as test or cmp).
+assert() {
+	_desc=$1
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		_pass "$_desc"
+	else
+		failures=$((failures + 1))
+		echo "FAIL: $_desc"
+	fi
+}
+
 # in_range VALUE MIN MAX: VALUE is a number from MIN to MAX.
 in_range() {
 	case $1 in
