@@ -23,13 +23,13 @@ WINDOW_S=${WINDOW_S:-10}
 BENCH_HTTP=$top_builddir/tests/bench/bench-http
 MHD_MIN=$top_builddir/tests/bench/mhd-min
 
-# Helpers of the integration tests: kasa-emu (emu_start) and kasad under
+# Helpers of the test scripts: kasa-emu (emu_start) and kasad under
 # notify-run (kasad_config, kasad_start), with their cleanup on exit.
-. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/common.sh"
 . "$top_srcdir/tests/daemon/kasad.sh"
 READY_S=30
 
-# skip/hard_error come from lib.sh and exit 77/99; a benchmark just says so.
+# skip/hard_error come from common.sh and exit 77/99; a benchmark just says so.
 note() {
 	echo "bench-daemon: $*"
 }

@@ -8,8 +8,8 @@ build=${1:-.}
 rounds=${ROUNDS:-2000}
 top_builddir=$(cd "$build" && pwd)
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-# The integration tests' helpers start kasa-emu and wait for its "ready".
-. "$top_srcdir/tests/integration/lib.sh"
+# The test scripts' helpers start kasa-emu and wait for its "ready".
+. "$top_srcdir/tests/common.sh"
 
 emu_start hs110v4
 port=$(emu_port 0)

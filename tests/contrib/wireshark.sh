@@ -1,5 +1,5 @@
 # Helpers for the tests of contrib/wireshark/kasa.lua (POSIX sh), on top of
-# tests/integration/lib.sh.  They run tshark with the dissector loaded and
+# tests/common.sh.  They run tshark with the dissector loaded and
 # with a home of their own, so that a user's preferences or an installed
 # copy of the dissector play no part.
 

@@ -1,9 +1,9 @@
 # Helpers for the daemon's integration tests (POSIX sh), on top of
-# tests/integration/lib.sh: start kasad under notify-run (which plays
+# tests/common.sh: start kasad under notify-run (which plays
 # systemd's side of sd_notify), wait for READY=1, learn the address from
 # its STATUS, and talk to it with curl.
 #
-# A script sources tests/integration/lib.sh, then this file.
+# A script sources tests/common.sh, then this file.
 
 KASAD=${KASAD:-$top_builddir/daemon/kasad}
 NOTIFY_RUN=${NOTIFY_RUN:-$top_builddir/tests/daemon/notify-run}

@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "test-util.h"
+#include "../../daemon/log.h"
+#include "../lib/test-util.h"
 
 /* Each test's stderr goes to a temporary file that it reads back. */
 static int saved_stderr = -1;

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "../../daemon/config.h"
-#include "loop.h"
-#include "metrics.h"
-#include "registry.h"
-#include "test-util.h"
+#include "../../daemon/loop.h"
+#include "../../daemon/metrics.h"
+#include "../../daemon/registry.h"
+#include "../lib/test-util.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugjob.h"
-#include "test-util.h"
+#include "../../daemon/plugjob.h"
+#include "../lib/test-util.h"
 
 #define NOW 1000000u
 

@@ -32,7 +32,9 @@ struct emu {
 
 static void emu_start(struct emu *e, const char *const *specs)
 {
-	const char *argv[16] = {KASA_EMU, "-p", "0"};
+	/* $KASA_EMU when set (make check-valgrind runs it under memcheck). */
+	const char *path = getenv("KASA_EMU") && *getenv("KASA_EMU") ? getenv("KASA_EMU") : EMU_PATH;
+	const char *argv[16] = {path, "-p", "0"};
 	size_t argc = 3;
 	char line[256];
 	int fd[2];
@@ -47,7 +49,7 @@ static void emu_start(struct emu *e, const char *const *specs)
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]);
 		close(fd[1]);
-		execv(KASA_EMU, (char *const *)argv);
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
 	close(fd[1]);

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../daemon/transport.h"
+#include "../lib/test-util.h"
 #include "kasa-private.h"
-#include "test-util.h"
-#include "transport.h"
 
 #define SEC 1000000u
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers shared by the unit tests. */
+/* Small helpers shared by the Check programs. */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
 
@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tests/test-paths.h"
 
 /* Read tests/data/NAME whole, NUL-terminated; the test fails if it cannot. */
 static inline char *test_data(const char *name, size_t *ret_len)
@@ -32,12 +34,13 @@ static inline char *test_data(const char *name, size_t *ret_len)
 	return buf;
 }
 
+/* Run the suite, as verbose as $CK_VERBOSITY says (normal by default). */
 static inline int test_run(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
 	int failed;
 
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

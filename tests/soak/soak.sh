@@ -30,7 +30,7 @@
 #
 # Needs wrk (Debian package wrk) and curl.  Run by make, which sets
 # top_builddir and top_srcdir.
-. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/common.sh"
 . "$top_srcdir/tests/daemon/kasad.sh"
 
 SOAK_SECONDS=${SOAK_SECONDS:-60}

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # `make check-systemd`: kasad's units under a real systemd, booted as PID 1
-# in a container.  tests/daemon/unit.test checks the units with
+# in a container.  tests/daemon/systemd-unit.test checks the units with
 # systemd-analyze and systemd-socket-activate; this boots Debian 12 with
 # systemd-nspawn, installs the kasad of this tree in it (make install, as
 # configured), and checks, one line each:

@@ -7,7 +7,7 @@
 # start run under it too.  PROGRAM may be a libtool wrapper script: libtool
 # --mode=execute hands valgrind the real binary.  The log goes to
 # LOGDIR/TEST.PROGRAM.PID.log, TEST being the script that ran it ($KASA_TEST,
-# which lib.sh exports) or the test program itself; report.sh reads them.
+# which common.sh exports) or the test program itself; report.sh reads them.
 #
 # $VALGRIND (default valgrind) and $VALGRIND_FLAGS come from the environment.
 set -e
@@ -16,7 +16,7 @@ logdir=$2
 prog=$3
 shift 3
 name=$(basename "$prog")
-# A unit test names the logs of what it starts itself (test-emu's kasa-emu).
+# A Check program names the logs of what it starts itself (kasa-emu's tests).
 KASA_TEST=${KASA_TEST:-$name}
 export KASA_TEST
 exec "$libtool" --mode=execute ${VALGRIND:-valgrind} $VALGRIND_FLAGS \

@@ -1,9 +1,9 @@
 # Helpers for the dashboard's tests (POSIX sh), on top of
-# tests/integration/lib.sh and tests/daemon/kasad.sh: bounded waits, event
+# tests/common.sh and tests/daemon/kasad.sh: bounded waits, event
 # streams read by curl in the background, and a headless Chromium driven by
 # tests/web/cdp.
 #
-# Descriptors: lib.sh gives 3.. to emulators and kasad.sh 9 to kasad; cdp
+# Descriptors: common.sh gives 3.. to emulators and kasad.sh 9 to kasad; cdp
 # takes 7 (its commands) and 8 (its answers), so a script here starts at
 # most four emulators.
 

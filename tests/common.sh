@@ -1,7 +1,7 @@
-# Shared helpers for the integration tests (POSIX sh; sourced by each *.test).
+# Shared helpers for the test scripts (POSIX sh; sourced by each *.test).
 #
 # The test driver runs each script with top_builddir and top_srcdir in the
-# environment (tests/integration/Makefile.inc).  A script sources this file,
+# environment (tests/Makefile.inc).  A script sources this file,
 # starts emulated plugs with emu_start, runs commands with run, checks them
 # with the expect_* helpers and ends with finish.  Nothing here sleeps to wait
 # for readiness: kasa-emu prints "ready" once it listens.
@@ -359,6 +359,20 @@ check() {
 		_pass "$_desc"
 	else
 		_fail "$_desc"
+	fi
+}
+
+# assert DESCRIPTION COMMAND...: check, without the last command's output
+# (for a COMMAND that is itself the whole story, such as test or cmp).
+assert() {
+	_desc=$1
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		_pass "$_desc"
+	else
+		failures=$((failures + 1))
+		echo "FAIL: $_desc"
 	fi
 }
 
