@@ -35,7 +35,7 @@ KASA_EXPORT int kasa_call(const char *host, uint16_t port, const char *json, int
 
 	if (!host || !json || timeout_ms <= 0)
 		return -EINVAL;
-	deadline = kasa_now_usec() + (uint64_t)timeout_ms * 1000u;
+	deadline = kasa_now_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
 	err = kasa_lookup_start(host, port, &lookup);
 	if (err < 0)
 		return err;

@@ -9,7 +9,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include "kasa-private.h"
 
@@ -36,10 +35,7 @@ struct kasa_conn {
 
 KASA_EXPORT uint64_t kasa_now_usec(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return monotonic_usec();
 }
 
 KASA_EXPORT struct kasa_conn *kasa_conn_new(const struct sockaddr *addr, socklen_t addrlen)

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -21,14 +20,6 @@ struct responders {
 	struct sockaddr_in addr[RESPONDERS_MAX];
 	unsigned count;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* Discovery speaks IPv4 only: the plugs do, and broadcast has no IPv6 equivalent. */
 static int resolve(const char *target, uint16_t port, struct sockaddr_in *ret)
@@ -144,12 +135,12 @@ KASA_EXPORT int kasa_discover(const char *target, uint16_t port, int timeout_ms,
 	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0)
 		return -errno;
 
-	start = now_usec();
-	deadline = start + (uint64_t)timeout_ms * 1000u;
-	interval = (uint64_t)timeout_ms * 1000u / sends;
+	start = monotonic_usec();
+	deadline = start + (uint64_t)timeout_ms * USEC_PER_MSEC;
+	interval = (uint64_t)timeout_ms * USEC_PER_MSEC / sends;
 
 	for (;;) {
-		uint64_t now = now_usec(), wake;
+		uint64_t now = monotonic_usec(), wake;
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int wait_ms;
 

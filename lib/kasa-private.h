@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal helpers shared by libkasa's files; not installed. */
+/* Internal helpers shared by libkasa's files; not installed.  The cleanup
+ * macros and the clock are common/'s, shared with the daemon and the tools. */
 #ifndef KASA_PRIVATE_H
 #define KASA_PRIVATE_H
 
@@ -7,38 +8,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "kasa.h"
 
 /* Marks a function as part of the public ABI; everything else is hidden. */
 #define KASA_EXPORT __attribute__((visibility("default")))
-
-static inline void kasa_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void kasa_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-#define _cleanup_free_ __attribute__((cleanup(kasa_freep)))
-#define _cleanup_close_ __attribute__((cleanup(kasa_closep)))
-
-/* Hand a pointer (or fd) on and leave the scoped variable empty. */
-#define steal_ptr(p)                                                                               \
-	({                                                                                         \
-		__typeof__(p) _tmp = (p);                                                          \
-		(p) = NULL;                                                                        \
-		_tmp;                                                                              \
-	})
-#define steal_fd(fd)                                                                               \
-	({                                                                                         \
-		int _tmp = (fd);                                                                   \
-		(fd) = -1;                                                                         \
-		_tmp;                                                                              \
-	})
 
 /* Map a getaddrinfo() error to -errno (-ENXIO: the name does not resolve). */
 int kasa_gai_errno(int gai);
@@ -77,7 +52,5 @@ void kasa_lookup_free(struct kasa_lookup *l);
  * wants nothing of its lookups left behind when it exits.
  */
 int kasa_lookup_settle(uint64_t deadline);
-
-#define KASA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -475,7 +475,7 @@ static int emeter_from_result(struct json_object *result, struct kasa_emeter *re
 	if (!result || !json_object_is_type(result, json_type_object))
 		return -EBADMSG;
 
-	for (size_t i = 0; i < KASA_ARRAY_SIZE(new_keys); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(new_keys); i++) {
 		r = get_reading(result, new_keys[i], max[i] * 1000.0, &d, ret_err);
 		if (r < 0)
 			return r;
@@ -487,7 +487,7 @@ static int emeter_from_result(struct json_object *result, struct kasa_emeter *re
 	}
 	em.new_style = found > 0;
 	if (!found) {
-		for (size_t i = 0; i < KASA_ARRAY_SIZE(old_keys); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(old_keys); i++) {
 			r = get_reading(result, old_keys[i], max[i], &d, ret_err);
 			if (r < 0)
 				return r;
