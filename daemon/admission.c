@@ -14,10 +14,10 @@
 
 #include "admission.h"
 #include "api.h"
+#include "common/macro.h"
 #include "errors.h"
 #include "http.h"
 #include "ratelimit.h"
-#include "util.h"
 
 /* The size of the client rate table: a bucket is 40 bytes. */
 #define ADMISSION_CLIENT_SLOTS 4096

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "common/macro.h"
 #include "diag.h"
 #include "sha256.h"
-#include "util.h"
 
 /* Messages shown; the next says there are more. */
 #define AUTH_ERRORS_MAX 19

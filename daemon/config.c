@@ -23,11 +23,11 @@
 
 #include <ini.h>
 
+#include "common/macro.h"
 #include "config.h"
 #include "diag.h"
 #include "schema.h"
 #include "strparse.h"
-#include "util.h"
 
 /* A configuration is a page of text; anything larger is a mistake. */
 #define CONFIG_FILE_MAX (1024 * 1024)

@@ -10,10 +10,11 @@
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "errors.h"
 #include "http.h"
 #include "service.h"
-#include "util.h"
 
 static const struct api_error errors[] = {
 	{API_EBADREQ, 400, "bad_request", "bad request"},

@@ -22,10 +22,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "http-private.h"
 #include "log.h"
 #include "loop.h"
-#include "util.h"
 
 /* --- Connections and their deadlines ----------------------------------------- */
 

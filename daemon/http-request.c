@@ -20,10 +20,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "common/macro.h"
 #include "http-private.h"
 #include "log.h"
 #include "loop.h"
-#include "util.h"
 
 static const struct {
 	const char *name;

@@ -22,7 +22,6 @@
 #include "http-private.h"
 #include "log.h"
 #include "loop.h"
-#include "util.h"
 
 /* --- Streams ---------------------------------------------------------------- */
 

@@ -49,10 +49,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "http-private.h"
 #include "log.h"
 #include "loop.h"
-#include "util.h"
 
 /* --- The loop's side ------------------------------------------------------- */
 

@@ -11,7 +11,6 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
-#include "util.h"
 
 static void usage(FILE *f)
 {

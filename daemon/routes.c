@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/macro.h"
 #include "errors.h"
 #include "routes.h"
-#include "util.h"
 #include "web.h"
 
 static const struct route routes[] = {

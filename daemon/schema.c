@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "config.h"
+#include "kasa.h"
 #include "schema.h"
 #include "strparse.h"
-#include "util.h"
 
 #define FIELD(type, f) .offset = offsetof(type, f), .size = sizeof(((type *)0)->f)
 #define KASAD(f)       FIELD(struct config, f)

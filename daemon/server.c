@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 
 #include "auth.h"
+#include "common/clock.h"
+#include "common/macro.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
@@ -20,7 +22,6 @@
 #include "service.h"
 #include "server.h"
 #include "systemd.h"
-#include "util.h"
 
 /*
  * Open files kasad holds besides one socket per plug and one per HTTP

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "strparse.h"
-#include "util.h"
 
 int strparse_uint(const char *s, const char **ret_end, uint64_t *ret)
 {

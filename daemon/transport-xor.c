@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macro.h"
+#include "kasa-private.h"
 #include "transport.h"
-#include "util.h"
 
 struct transport_xor {
 	struct transport t; /* first */

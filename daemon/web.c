@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/macro.h"
 #include "http.h"
-#include "util.h"
 #include "web.h"
 
 static const struct {
