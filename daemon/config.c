@@ -56,12 +56,7 @@ struct parser {
 	unsigned device_key_line[SCHEMA_KEYS_MAX];
 };
 
-static void config_freep(struct config **c)
-{
-	config_free(*c);
-}
-
-#define _cleanup_config_ __attribute__((cleanup(config_freep)))
+DEFINE_CLEANUP_FUNC(struct config *, config_free)
 
 int config_parse_duration(const char *s, uint64_t *ret_usec)
 {
@@ -416,7 +411,7 @@ static int fail(const char *name, int err, const char *what, char **ret_errors)
 static int parse(const char *name, const char *text, size_t len, const char *path,
 		 struct config **ret_config, char **ret_errors)
 {
-	_cleanup_config_ struct config *c = calloc(1, sizeof(*c));
+	_cleanup_(config_freep) struct config *c = calloc(1, sizeof(*c));
 	struct parser p = {
 		.text = text,
 		.len = len,
