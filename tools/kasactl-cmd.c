@@ -17,7 +17,7 @@ static int json_add(struct json_object *obj, const char *key, struct json_object
 static int simple_request(struct ctl *c, int built, char *req, const char *module,
 			  const char *method)
 {
-	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	struct json_object *result;
 	int r;
@@ -74,7 +74,7 @@ static int load_state(struct ctl *c, bool *ret_on)
 
 static int print_state(const struct ctl *c, bool on)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 
 	if (!c->json) {
 		puts(on ? "ON" : "OFF");
@@ -264,7 +264,7 @@ static void print_status(const struct kasa_sysinfo *info)
 
 int cmd_status(struct ctl *c)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	struct kasa_sysinfo info;
 	int r;
 
@@ -281,7 +281,7 @@ int cmd_status(struct ctl *c)
 
 int cmd_led(struct ctl *c, bool on)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	char *req = NULL;
 	int r = kasa_req_led(on, &req);
 
@@ -300,7 +300,7 @@ int cmd_led(struct ctl *c, bool on)
 
 int cmd_alias(struct ctl *c, const char *alias)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	struct kasa_sysinfo info;
 	char safe[KASACTL_ALIAS_MAX + 1];
 	char *req = NULL;
@@ -330,7 +330,7 @@ int cmd_alias(struct ctl *c, const char *alias)
 
 int cmd_reboot(struct ctl *c)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	/* A delay of 0 may reboot before the reply is sent (PROTOCOL.md). */
 	char *req = NULL;
 	int r = kasa_req_reboot(1, &req);
@@ -350,8 +350,8 @@ int cmd_reboot(struct ctl *c)
 
 int cmd_time(struct ctl *c)
 {
-	_cleanup_json_ struct json_object *reply = NULL;
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	struct kasa_device_error derr;
 	struct kasa_time t;
 	char *req = NULL;
@@ -408,8 +408,8 @@ static bool find_device_error(struct json_object *obj, int depth, struct kasa_de
 
 int cmd_raw(struct ctl *c, const char *json)
 {
-	_cleanup_json_ struct json_object *parsed = json_tokener_parse(json);
-	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *parsed = json_tokener_parse(json);
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
 	_cleanup_free_ char *req = NULL;
 	struct kasa_device_error derr;
 	struct kasa_sysinfo info;

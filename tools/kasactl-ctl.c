@@ -149,7 +149,7 @@ int ctl_device_error(const struct ctl *c, const char *what, int err,
 
 int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info)
 {
-	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	char *req = NULL;
 	int r;

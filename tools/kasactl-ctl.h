@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "common/macro.h"
 #include "kasa.h"
 
 /* Exit codes, documented in --help and docs/kasactl.md. */
@@ -24,18 +25,8 @@
 /* Longer aliases would not fit struct kasa_sysinfo, so status could not show them. */
 #define KASACTL_ALIAS_MAX 63
 
-static inline void kasactl_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void kasactl_json_putp(struct json_object **p)
-{
-	json_object_put(*p);
-}
-
-#define _cleanup_free_ __attribute__((cleanup(kasactl_freep)))
-#define _cleanup_json_ __attribute__((cleanup(kasactl_json_putp)))
+/* _cleanup_(json_object_putp) */
+DEFINE_CLEANUP_FUNC(struct json_object *, json_object_put)
 
 /* One invocation against one device. */
 struct ctl {

@@ -81,7 +81,7 @@ static void on_found(const struct kasa_found *f, void *userdata)
 
 int cmd_discover(const char *target, double timeout_s, bool json)
 {
-	_cleanup_json_ struct json_object *array = NULL;
+	_cleanup_(json_object_putp) struct json_object *array = NULL;
 	struct found_list list = {.json = json};
 	char host[256], where[300];
 	uint16_t port;

@@ -34,7 +34,7 @@ static int load_metered(struct ctl *c, struct kasa_sysinfo *info)
 
 static int emeter_query(struct ctl *c, const char *child_id, struct kasa_emeter *ret)
 {
-	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	char *req = NULL;
 	int r;
@@ -87,7 +87,7 @@ static int emeter_strip(struct ctl *c, const struct kasa_sysinfo *info, struct k
 
 int cmd_emeter(struct ctl *c)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	struct kasa_sysinfo info;
 	struct kasa_emeter em;
 	bool strip;
@@ -133,7 +133,7 @@ int cmd_emeter(struct ctl *c)
 static int stats_query(struct ctl *c, const char *child_id, bool daily, int year, int month,
 		       struct kasa_stats *ret)
 {
-	_cleanup_json_ struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	char *req = NULL;
 	int r;
@@ -185,7 +185,7 @@ static int cmp_stat(const void *a, const void *b)
 static int print_stats(const struct ctl *c, const struct kasa_stats *st, bool daily, int year,
 		       int month, unsigned summed)
 {
-	_cleanup_json_ struct json_object *obj = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	struct json_object *list;
 	double total_kwh = 0;
 	int64_t total_wh = 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/macro.h"
 #include "kasactl-cmd.h"
 #include "kasactl-ctl.h"
 
@@ -132,7 +133,7 @@ static const struct cmd_info commands[] = {
 
 static const struct cmd_info *find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
