@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "device.h"
 #include "emu.h"
 
 static void reboot_fire(struct emu_timer *t)
 {
-	struct emu_device *d = emu_container_of(t, struct emu_device, reboot_timer);
-	uint64_t now = loop_now_usec();
+	struct emu_device *d = container_of(t, struct emu_device, reboot_timer);
+	uint64_t now = monotonic_usec();
 
 	if (emu_verbose)
 		fprintf(stderr, "kasa-emu: [%u] rebooting\n", d->index);
@@ -31,7 +33,7 @@ static void reboot_fire(struct emu_timer *t)
 struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsigned rep)
 {
 	struct emu_device *d = calloc(1, sizeof(*d));
-	uint64_t now = loop_now_usec();
+	uint64_t now = monotonic_usec();
 
 	if (!d)
 		return NULL;

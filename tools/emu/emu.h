@@ -37,9 +37,6 @@
 
 extern bool emu_verbose;
 
-#define EMU_ARRAY_SIZE(a)		    (sizeof(a) / sizeof((a)[0]))
-#define emu_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-
 /* --- Pseudo-random numbers: deterministic, seeded per device ------------- */
 
 static inline uint64_t emu_mix64(uint64_t x)

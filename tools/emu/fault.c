@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macro.h"
 #include "emu.h"
 #include "fault.h"
 #include "kasa.h"
@@ -23,14 +24,14 @@ static const char *const fault_names[] = {
 
 const char *fault_name(enum emu_fault f)
 {
-	if ((size_t)f < EMU_ARRAY_SIZE(fault_names))
+	if ((size_t)f < ARRAY_SIZE(fault_names))
 		return fault_names[f];
 	return "?";
 }
 
 int fault_from_name(const char *name, enum emu_fault *ret)
 {
-	for (size_t i = 0; i < EMU_ARRAY_SIZE(fault_names); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fault_names); i++) {
 		if (!strcmp(name, fault_names[i])) {
 			*ret = (enum emu_fault)i;
 			return 0;

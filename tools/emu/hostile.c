@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/macro.h"
 #include "emu.h"
 #include "hostile.h"
 
@@ -23,7 +24,7 @@ static const char *const hostile_names[] = {
 
 int hostile_from_name(const char *name, enum emu_hostile *ret)
 {
-	for (size_t i = 0; i < EMU_ARRAY_SIZE(hostile_names); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(hostile_names); i++) {
 		if (!strcmp(name, hostile_names[i])) {
 			*ret = (enum emu_hostile)i;
 			return 0;

@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "emu.h"
 #include "loop.h"
 
@@ -22,14 +22,6 @@ static size_t heap_len, heap_cap;
 static struct emu_defer *deferred;
 
 static void run_deferred(void);
-
-uint64_t loop_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 int loop_init(void)
 {
@@ -168,7 +160,7 @@ static void run_deferred(void)
 
 static void run_timers(void)
 {
-	uint64_t now = loop_now_usec();
+	uint64_t now = monotonic_usec();
 
 	while (heap_len > 0 && heap[0]->when <= now && !loop_quitting) {
 		struct emu_timer *t = heap[0];
@@ -185,7 +177,7 @@ static int next_timeout(void)
 
 	if (heap_len == 0)
 		return -1;
-	now = loop_now_usec();
+	now = monotonic_usec();
 	if (heap[0]->when <= now)
 		return 0;
 	ms = (heap[0]->when - now + 999) / 1000;

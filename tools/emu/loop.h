@@ -28,7 +28,6 @@ struct emu_defer {
 
 int loop_init(void);
 void loop_done(void);
-uint64_t loop_now_usec(void);
 int loop_add(struct emu_watch *w, uint32_t events);
 int loop_mod(struct emu_watch *w, uint32_t events);
 void loop_del(struct emu_watch *w);

@@ -2,6 +2,7 @@
 /* The emulated models: what each reports of itself and how its replies are shaped. */
 #include <string.h>
 
+#include "common/macro.h"
 #include "emu.h"
 #include "model.h"
 
@@ -115,7 +116,7 @@ static const struct emu_model models[] = {
 
 const struct emu_model *model_find(const char *name)
 {
-	for (size_t i = 0; i < EMU_ARRAY_SIZE(models); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(models); i++)
 		if (!strcmp(models[i].name, name))
 			return &models[i];
 	return NULL;
@@ -123,5 +124,5 @@ const struct emu_model *model_find(const char *name)
 
 const struct emu_model *model_at(size_t i)
 {
-	return i < EMU_ARRAY_SIZE(models) ? &models[i] : NULL;
+	return i < ARRAY_SIZE(models) ? &models[i] : NULL;
 }

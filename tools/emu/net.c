@@ -16,12 +16,14 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "emu.h"
 #include "fault.h"
+#include "kasa.h"
 #include "loop.h"
 #include "net.h"
 #include "sock.h"
-#include "kasa.h"
 
 #define ACCEPT_BATCH	 64
 #define UDP_BATCH	 64
@@ -103,7 +105,7 @@ static void conn_events(struct emu_conn *c, uint32_t events)
 
 static void conn_free(struct emu_defer *df)
 {
-	struct emu_conn *c = emu_container_of(df, struct emu_conn, defer);
+	struct emu_conn *c = container_of(df, struct emu_conn, defer);
 
 	kasa_reader_free(c->reader);
 	free(c);
@@ -260,7 +262,7 @@ static void conn_flush(struct emu_conn *c)
 		if (p->chunk_max && c->off < p->len) {
 			conn_events(c, c->peer_eof ? 0 : EPOLLIN);
 			loop_timer_arm(&c->timer,
-				       loop_now_usec() + (uint64_t)p->interval_ms * 1000u);
+				       monotonic_usec() + (uint64_t)p->interval_ms * USEC_PER_MSEC);
 			return;
 		}
 	}
@@ -279,8 +281,8 @@ static void conn_next(struct emu_conn *c)
 		if (c->peer_eof)
 			conn_close(c, false);
 		else if (net->spec->idle_ms)
-			loop_timer_arm(&c->timer,
-				       loop_now_usec() + (uint64_t)net->spec->idle_ms * 1000u);
+			loop_timer_arm(&c->timer, monotonic_usec() + (uint64_t)net->spec->idle_ms *
+									     USEC_PER_MSEC);
 		return;
 	}
 	reply = net->handle(net->userdata, c->queue[0], c->qlen[0], false);
@@ -296,7 +298,8 @@ static void conn_next(struct emu_conn *c)
 	if (net->spec->delay_ms) {
 		c->reply = reply;
 		c->state = CONN_DELAY;
-		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)net->spec->delay_ms * 1000u);
+		loop_timer_arm(&c->timer,
+			       monotonic_usec() + (uint64_t)net->spec->delay_ms * USEC_PER_MSEC);
 		return;
 	}
 	conn_respond(c, reply);
@@ -304,7 +307,7 @@ static void conn_next(struct emu_conn *c)
 
 static void conn_timer(struct emu_timer *t)
 {
-	struct emu_conn *c = emu_container_of(t, struct emu_conn, timer);
+	struct emu_conn *c = container_of(t, struct emu_conn, timer);
 	char *reply;
 
 	switch (c->state) {
@@ -390,7 +393,7 @@ static void conn_read(struct emu_conn *c)
 
 static void conn_io(struct emu_watch *w, uint32_t events)
 {
-	struct emu_conn *c = emu_container_of(w, struct emu_conn, w);
+	struct emu_conn *c = container_of(w, struct emu_conn, w);
 
 	/* Reset, or shut down both ways: nothing can be answered any more. */
 	if (events & (EPOLLHUP | EPOLLERR)) {
@@ -450,12 +453,13 @@ static void conn_new(struct emu_net *net, int fd, const struct sockaddr *peer, s
 	if (emu_verbose)
 		fprintf(stderr, "kasa-emu: [%u] %s connected\n", net->index, c->peer);
 	if (net->spec->idle_ms)
-		loop_timer_arm(&c->timer, loop_now_usec() + (uint64_t)net->spec->idle_ms * 1000u);
+		loop_timer_arm(&c->timer,
+			       monotonic_usec() + (uint64_t)net->spec->idle_ms * USEC_PER_MSEC);
 }
 
 static void tcp_accept(struct emu_watch *w, uint32_t events)
 {
-	struct emu_net *net = emu_container_of(w, struct emu_net, tcp);
+	struct emu_net *net = container_of(w, struct emu_net, tcp);
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
@@ -488,7 +492,7 @@ static void udp_unlink(struct emu_udp_reply *u)
 
 static void udp_fire(struct emu_timer *t)
 {
-	struct emu_udp_reply *u = emu_container_of(t, struct emu_udp_reply, timer);
+	struct emu_udp_reply *u = container_of(t, struct emu_udp_reply, timer);
 
 	sendto(u->net->udp.fd, u->data, u->len, MSG_DONTWAIT, (struct sockaddr *)&u->to, u->tolen);
 	udp_unlink(u);
@@ -511,8 +515,8 @@ static void udp_later(struct emu_net *net, const uint8_t *data, size_t len,
 	u->len = len;
 	memcpy(u->data, data, len);
 	u->timer.cb = udp_fire;
-	if (loop_timer_arm(&u->timer, loop_now_usec() + (uint64_t)net->spec->delay_ms * 1000u) <
-	    0) {
+	if (loop_timer_arm(&u->timer,
+			   monotonic_usec() + (uint64_t)net->spec->delay_ms * USEC_PER_MSEC) < 0) {
 		free(u);
 		return;
 	}
@@ -556,7 +560,7 @@ static void udp_datagram(struct emu_net *net, uint8_t *buf, size_t n,
 
 static void udp_io(struct emu_watch *w, uint32_t events)
 {
-	struct emu_net *net = emu_container_of(w, struct emu_net, udp);
+	struct emu_net *net = container_of(w, struct emu_net, udp);
 	static uint8_t buf[UDP_DATAGRAM_MAX + 1];
 
 	for (int i = 0; i < UDP_BATCH; i++) {

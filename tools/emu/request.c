@@ -11,6 +11,8 @@
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "device.h"
 #include "emeter.h"
 #include "emu.h"
@@ -37,7 +39,7 @@ static void add_int(struct json_object *o, const char *key, int64_t v)
 
 static int64_t on_time(const struct emu_outlet *o, uint64_t now)
 {
-	return o->on && now > o->on_since ? (int64_t)((now - o->on_since) / 1000000u) : 0;
+	return o->on && now > o->on_since ? (int64_t)((now - o->on_since) / USEC_PER_SEC) : 0;
 }
 
 static struct json_object *next_action(void)
@@ -297,7 +299,7 @@ static struct json_object *sys_reboot(struct call *c, struct json_object *params
 	if (params && json_object_object_get_ex(params, "delay", &v) &&
 	    !get_int(params, "delay", 0, REBOOT_DELAY_MAX, &delay))
 		return result_new(EMU_ERR_ARG);
-	loop_timer_arm(&c->d->reboot_timer, c->now + (uint64_t)delay * 1000000u);
+	loop_timer_arm(&c->d->reboot_timer, c->now + (uint64_t)delay * USEC_PER_SEC);
 	return result_new(0);
 }
 
@@ -481,7 +483,7 @@ static const struct module modules[] = {
 
 static const struct module *find_module(const struct emu_device *d, const char *name)
 {
-	for (size_t i = 0; i < EMU_ARRAY_SIZE(modules); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
 		if (strcmp(modules[i].name, name))
 			continue;
 		if (modules[i].present && !modules[i].present(d))
@@ -519,7 +521,7 @@ static bool method_known(const struct module *mod, const char *name)
 		if (!strcmp(m->name, name))
 			return true;
 	if (mod->other)
-		for (size_t i = 0; i < EMU_ARRAY_SIZE(rule_verbs); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(rule_verbs); i++)
 			if (!strcmp(rule_verbs[i], name))
 				return true;
 	return false;
@@ -620,7 +622,7 @@ static char *handle_udp(struct call *c, struct json_object *req)
 
 char *request_handle(void *userdata, const char *json, size_t len, bool udp)
 {
-	struct call c = {.d = userdata, .now = loop_now_usec()};
+	struct call c = {.d = userdata, .now = monotonic_usec()};
 	struct json_tokener *tok;
 	struct json_object *req, *reply;
 	char *text;
