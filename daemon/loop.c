@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "loop.h"
 
 struct loop {
@@ -76,10 +77,7 @@ uint64_t loop_now(struct loop *l)
 
 uint64_t loop_clock(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	return monotonic_usec();
 }
 
 int loop_enable_watchdog(struct loop *l)

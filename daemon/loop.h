@@ -2,7 +2,7 @@
 /*
  * The event loop: one thread, sd-event underneath.  The only file that
  * includes <systemd/sd-event.h> is loop.c; everything else sees this.
- * Times are CLOCK_MONOTONIC microseconds, like kasa_now_usec().
+ * Times are CLOCK_MONOTONIC microseconds: common/clock.h's monotonic_usec().
  */
 #ifndef KASAD_LOOP_H
 #define KASAD_LOOP_H
