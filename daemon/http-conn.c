@@ -142,12 +142,7 @@ void http_on_connection(void *cls, struct MHD_Connection *c, void **socket_conte
 		http_listen_resume(s);
 		if (!hc)
 			return;
-		if (hc->prev)
-			hc->prev->next = hc->next;
-		else
-			s->conns = hc->next;
-		if (hc->next)
-			hc->next->prev = hc->prev;
+		list_remove(&hc->node);
 		loop_source_free(hc->watch);
 		free(hc);
 		*socket_context = NULL;
@@ -164,10 +159,7 @@ void http_on_connection(void *cls, struct MHD_Connection *c, void **socket_conte
 	hc->fd = ci->connect_fd;
 	/* Without the watch, a client gone is noticed at the deadline. */
 	loop_io_add(s->loop, -1, 0, on_conn_event, hc, &hc->watch);
-	hc->next = s->conns;
-	if (hc->next)
-		hc->next->prev = hc;
-	s->conns = hc;
+	list_insert_head(&s->conns, &hc->node);
 	*socket_context = hc;
 	hc->idle_since = loop_now(s->loop);
 	http_conn_set_deadline(s, hc, hc->idle_since + s->idle_usec + s->request_deadline_usec);
@@ -210,9 +202,10 @@ void http_conn_refuse(struct http_conn *hc, const char *status, const char *body
 void http_on_conn_timer(struct loop_source *src, uint64_t now, void *userdata)
 {
 	struct http_server *s = userdata;
+	struct http_conn *hc;
 	bool pending = false;
 
-	for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
+	list_foreach(hc, &s->conns, node) {
 		if (!hc->deadline)
 			continue;
 		conn_check_begun(s, hc, now);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "common/clock.h"
+#include "common/list.h"
 #include "http.h"
 
 struct loop;
@@ -64,7 +65,7 @@ struct loop_source;
  * leave meanwhile.
  */
 struct http_conn {
-	struct http_conn *prev, *next;
+	struct list_node node; /* in the server's conns */
 	struct http_server *srv;
 	int fd;
 	uint64_t deadline;
@@ -87,7 +88,7 @@ struct http_conn {
 
 struct http_stream {
 	struct http_request *req;
-	struct http_stream *prev, *next; /* in the server's list */
+	struct list_node node; /* in the server's streams */
 	struct http_stream_options o;
 	struct http_conn *hc; /* its connection's, NULL when untracked */
 	int fd;
@@ -101,7 +102,7 @@ struct http_stream {
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
-	struct http_request *prev, *next; /* in the suspended list */
+	struct list_node node; /* in the server's suspended list, while suspended */
 	enum http_method method;
 	const char *method_name; /* borrowed from libmicrohttpd for the request's life */
 	char *path;
@@ -160,14 +161,14 @@ struct http_server {
 	size_t body_max, url_max, header_max;
 	uint64_t suspend_timeout_usec;
 	uint64_t request_deadline_usec;
-	uint64_t idle_usec; /* the connection timeout */
-	struct http_conn *conns;
+	uint64_t idle_usec;	/* the connection timeout */
+	struct list_head conns; /* the tracked ones */
 	struct loop_source *conn_timer;
 	bool conn_timer_armed;
 	unsigned max_connections;
-	bool dropping; /* a gone client's connection is being closed */
-	struct http_request *suspended_head, *suspended_tail;
-	struct http_stream *streams;
+	bool dropping;		    /* a gone client's connection is being closed */
+	struct list_head suspended; /* in arrival order; on_deadline() looks at the first */
+	struct list_head streams;
 	unsigned active;
 	bool quiescing;
 	void (*idle_cb)(void *userdata);

@@ -99,10 +99,7 @@ int http_reply_stream(struct http_request *r, unsigned status, const char *conte
 		setsockopt(st->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
 			   sizeof(user_timeout));
 	}
-	st->next = s->streams;
-	if (st->next)
-		st->next->prev = st;
-	s->streams = st;
+	list_insert_head(&s->streams, &st->node);
 	r->stream = st;
 	if (st->hc)
 		st->hc->stream = st;
@@ -173,21 +170,16 @@ void http_stream_end(struct http_stream *st, bool drop)
 
 void http_streams_end_all(struct http_server *s)
 {
-	for (struct http_stream *st = s->streams; st; st = st->next)
+	struct http_stream *st;
+
+	list_foreach(st, &s->streams, node)
 		http_stream_end(st, false);
 }
 
 /* The connection is done with the stream. */
 void http_stream_free(struct http_stream *st)
 {
-	struct http_server *s = st->req->srv;
-
-	if (st->prev)
-		st->prev->next = st->next;
-	else
-		s->streams = st->next;
-	if (st->next)
-		st->next->prev = st->prev;
+	list_remove(&st->node);
 	st->req->stream = NULL;
 	if (st->o.on_end)
 		st->o.on_end(st, st->o.userdata);

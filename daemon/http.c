@@ -93,17 +93,7 @@ static void on_run(struct loop_source *src, uint64_t now, void *userdata)
 
 static void suspended_unlink(struct http_request *r)
 {
-	struct http_server *s = r->srv;
-
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		s->suspended_head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	else
-		s->suspended_tail = r->prev;
-	r->prev = r->next = NULL;
+	list_remove(&r->node);
 	r->suspended = false;
 	if (r->hc) {
 		r->hc->waiting = NULL;
@@ -113,7 +103,9 @@ static void suspended_unlink(struct http_request *r)
 
 static void arm_deadline(struct http_server *s)
 {
-	loop_timer_set(s->deadline_timer, s->suspended_head ? s->suspended_head->deadline : 0);
+	struct http_request *first = list_first(&s->suspended, struct http_request, node);
+
+	loop_timer_set(s->deadline_timer, first ? first->deadline : 0);
 }
 
 static void abort_request(struct http_request *r, enum http_abort why)
@@ -136,9 +128,10 @@ static void abort_request(struct http_request *r, enum http_abort why)
 static void on_deadline(struct loop_source *src, uint64_t now, void *userdata)
 {
 	struct http_server *s = userdata;
+	struct http_request *r;
 
-	while (s->suspended_head && s->suspended_head->deadline <= now)
-		abort_request(s->suspended_head, HTTP_ABORT_TIMEOUT);
+	while ((r = list_first(&s->suspended, struct http_request, node)) && r->deadline <= now)
+		abort_request(r, HTTP_ABORT_TIMEOUT);
 	arm_deadline(s);
 }
 
@@ -176,8 +169,10 @@ void http_request_hangup(struct http_request *r, uint32_t revents)
 
 void http_abort_all(struct http_server *s, enum http_abort why)
 {
-	while (s->suspended_head)
-		abort_request(s->suspended_head, why);
+	struct http_request *r;
+
+	while ((r = list_first(&s->suspended, struct http_request, node)))
+		abort_request(r, why);
 	arm_deadline(s);
 	http_streams_end_all(s);
 }
@@ -311,13 +306,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r,
 		return queue(r);
 	r->suspended = true;
 	r->deadline = loop_now(s->loop) + s->suspend_timeout_usec;
-	r->prev = s->suspended_tail;
-	if (s->suspended_tail)
-		s->suspended_tail->next = r;
-	else
-		s->suspended_head = r;
-	s->suspended_tail = r;
-	if (s->suspended_head == r)
+	/* Arrival order: deadline order while the timeout stays the same. */
+	list_insert_tail(&s->suspended, &r->node);
+	if (list_first(&s->suspended, struct http_request, node) == r)
 		arm_deadline(s);
 	watch_hangup(s, r);
 	MHD_suspend_connection(c);
@@ -456,6 +447,9 @@ int http_new(struct loop *l, const struct http_options *o, http_handler_cb_t han
 
 	if (!s)
 		return -ENOMEM;
+	list_head_init(&s->conns);
+	list_head_init(&s->suspended);
+	list_head_init(&s->streams);
 	s->loop = l;
 	s->handler = handler;
 	s->userdata = userdata;
