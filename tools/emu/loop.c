@@ -19,7 +19,7 @@ static int loop_fd = -1;
 static bool loop_quitting;
 static struct emu_timer **heap;
 static size_t heap_len, heap_cap;
-static struct emu_defer *deferred;
+static struct list_head deferred = LIST_HEAD_INIT(deferred);
 
 static void run_deferred(void);
 
@@ -139,8 +139,7 @@ int loop_timer_arm(struct emu_timer *t, uint64_t when)
 
 void loop_defer(struct emu_defer *d)
 {
-	d->next = deferred;
-	deferred = d;
+	list_insert_head(&deferred, &d->node);
 }
 
 void loop_quit(void)
@@ -150,10 +149,11 @@ void loop_quit(void)
 
 static void run_deferred(void)
 {
-	while (deferred) {
-		struct emu_defer *d = deferred;
+	struct emu_defer *d;
 
-		deferred = d->next;
+	/* The last deferred first. */
+	while ((d = list_first(&deferred, struct emu_defer, node))) {
+		list_remove(&d->node);
 		d->cb(d);
 	}
 }

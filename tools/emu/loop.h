@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/list.h"
+
 struct emu_watch {
 	int fd;
 	void (*cb)(struct emu_watch *w, uint32_t events);
@@ -22,7 +24,7 @@ struct emu_timer {
 /* Runs once the current batch of events is handled, so that a callback can
  * end an object other events of the same batch still point to. */
 struct emu_defer {
-	struct emu_defer *next;
+	struct list_node node;
 	void (*cb)(struct emu_defer *d);
 };
 

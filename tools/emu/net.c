@@ -42,7 +42,7 @@ enum conn_state {
 struct emu_conn {
 	struct emu_watch w;
 	struct emu_net *net;
-	struct emu_conn *next, **pprev;
+	struct list_node node; /* in net->conns */
 	struct kasa_reader *reader;
 	char *queue[EMU_QUEUE_MAX]; /* owned payloads; [0] is being answered */
 	size_t qlen[EMU_QUEUE_MAX];
@@ -59,7 +59,7 @@ struct emu_conn {
 };
 
 struct emu_udp_reply {
-	struct emu_udp_reply *next, **pprev;
+	struct list_node node; /* in net->udp_pending */
 	struct emu_net *net;
 	struct sockaddr_storage to;
 	socklen_t tolen;
@@ -137,9 +137,7 @@ static void conn_close(struct emu_conn *c, bool reset)
 	c->reply = NULL;
 	free(c->plan.buf);
 	c->plan.buf = NULL;
-	*c->pprev = c->next;
-	if (c->next)
-		c->next->pprev = c->pprev;
+	list_remove(&c->node);
 	net->nconns--;
 	c->defer.cb = conn_free;
 	loop_defer(&c->defer);
@@ -443,11 +441,7 @@ static void conn_new(struct emu_net *net, int fd, const struct sockaddr *peer, s
 		close(fd);
 		return;
 	}
-	c->next = net->conns;
-	if (c->next)
-		c->next->pprev = &c->next;
-	c->pprev = &net->conns;
-	net->conns = c;
+	list_insert_head(&net->conns, &c->node);
 	net->nconns++;
 	net->stats.connections++;
 	if (emu_verbose)
@@ -484,9 +478,7 @@ static void tcp_accept(struct emu_watch *w, uint32_t events)
 
 static void udp_unlink(struct emu_udp_reply *u)
 {
-	*u->pprev = u->next;
-	if (u->next)
-		u->next->pprev = u->pprev;
+	list_remove(&u->node);
 	u->net->nudp_pending--;
 }
 
@@ -520,11 +512,7 @@ static void udp_later(struct emu_net *net, const uint8_t *data, size_t len,
 		free(u);
 		return;
 	}
-	u->next = net->udp_pending;
-	if (u->next)
-		u->next->pprev = &u->next;
-	u->pprev = &net->udp_pending;
-	net->udp_pending = u;
+	list_insert_head(&net->udp_pending, &u->node);
 	net->nudp_pending++;
 }
 
@@ -609,6 +597,8 @@ void net_setup(struct emu_net *net, unsigned index, const struct emu_spec *spec,
 	net->fault_rng = fault_rng;
 	net->tcp.fd = -1;
 	net->udp.fd = -1;
+	list_head_init(&net->conns);
+	list_head_init(&net->udp_pending);
 }
 
 int net_start(struct emu_net *net, emu_net_handle_cb handle, void *userdata)
@@ -630,16 +620,18 @@ int net_start(struct emu_net *net, emu_net_handle_cb handle, void *userdata)
 
 void net_drop(struct emu_net *net)
 {
-	while (net->conns)
-		conn_close(net->conns, false);
+	struct emu_conn *c;
+
+	while ((c = list_first(&net->conns, struct emu_conn, node)))
+		conn_close(c, false);
 }
 
 void net_close(struct emu_net *net)
 {
 	net_drop(net);
-	while (net->udp_pending) {
-		struct emu_udp_reply *u = net->udp_pending;
+	struct emu_udp_reply *u;
 
+	while ((u = list_first(&net->udp_pending, struct emu_udp_reply, node))) {
 		loop_timer_cancel(&u->timer);
 		udp_unlink(u);
 		free(u);

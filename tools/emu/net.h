@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/list.h"
 #include "loop.h"
 #include "spec.h"
 
@@ -48,9 +49,9 @@ struct emu_net {
 	uint16_t port;
 	struct emu_watch tcp;
 	struct emu_watch udp;
-	struct emu_conn *conns;
+	struct list_head conns; /* struct emu_conn */
 	unsigned nconns;
-	struct emu_udp_reply *udp_pending;
+	struct list_head udp_pending; /* struct emu_udp_reply */
 	unsigned nudp_pending;
 };
 
