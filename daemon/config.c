@@ -24,6 +24,7 @@
 #include <ini.h>
 
 #include "common/macro.h"
+#include "common/strbuf.h"
 #include "config.h"
 #include "diag.h"
 #include "schema.h"
@@ -471,9 +472,9 @@ static const char *not_regular(mode_t mode)
 int config_load_file(const char *path, struct config **ret_config, char **ret_errors)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, alloc = 0;
+	_cleanup_(strbuf_free) struct strbuf text = STRBUF_INIT(CONFIG_FILE_MAX);
 	struct stat st;
+	int r;
 
 	/*
 	 * Without O_NONBLOCK, opening a FIFO waits for a writer: kasad would
@@ -493,35 +494,12 @@ int config_load_file(const char *path, struct config **ret_config, char **ret_er
 		return fail(path, -EFBIG, "too large (more than 1 MiB)", ret_errors);
 
 	/* Read to the end even so: it may be growing. */
-	for (;;) {
-		ssize_t n;
-
-		if (len == alloc) {
-			size_t want = alloc ? 2 * alloc : 4096;
-			char *b;
-
-			if (alloc > CONFIG_FILE_MAX)
-				return fail(path, -EFBIG, "too large (more than 1 MiB)",
-					    ret_errors);
-			b = realloc(buf, want);
-			if (!b)
-				return fail(path, -ENOMEM, NULL, ret_errors);
-			buf = b;
-			alloc = want;
-		}
-		n = read(fd, buf + len, alloc - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return fail(path, -errno, NULL, ret_errors);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CONFIG_FILE_MAX)
+	r = strbuf_read_fd(&text, fd);
+	if (r == -EMSGSIZE)
 		return fail(path, -EFBIG, "too large (more than 1 MiB)", ret_errors);
-	return parse(path, buf, len, path, ret_config, ret_errors);
+	if (r < 0)
+		return fail(path, r, NULL, ret_errors);
+	return parse(path, text.s, text.len, path, ret_config, ret_errors);
 }
 
 void config_free(struct config *c)
