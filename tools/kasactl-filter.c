@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/strbuf.h"
 #include "kasactl-cmd.h"
 #include "kasactl-ctl.h"
 
@@ -14,44 +15,26 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* All of standard input, NUL-terminated; input that fills the cap is refused. */
 static int read_stdin(uint8_t **ret_buf, size_t *ret_len)
 {
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	_cleanup_(strbuf_free) struct strbuf in = STRBUF_INIT(FILTER_INPUT_MAX);
 
 	for (;;) {
 		size_t n;
+		int r = strbuf_reserve(&in, 1);
 
-		if (len == cap) {
-			uint8_t *nbuf;
-
-			if (cap >= FILTER_INPUT_MAX)
-				return -EMSGSIZE;
-			cap = cap ? cap * 2 : 4096;
-			nbuf = realloc(buf, cap + 1);
-			if (!nbuf)
-				return -ENOMEM;
-			buf = nbuf;
-		}
-		n = fread(buf + len, 1, cap - len, stdin);
-		len += n;
-		if (n == 0) {
-			if (ferror(stdin))
-				return -EIO;
+		if (r < 0)
+			return r;
+		n = fread(in.s + in.len, 1, in.cap - in.len - 1, stdin);
+		in.len += n;
+		in.s[in.len] = '\0';
+		if (n == 0)
 			break;
-		}
 	}
-	if (len > FILTER_INPUT_MAX)
-		return -EMSGSIZE;
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf)
-			return -ENOMEM;
-	}
-	buf[len] = '\0';
-	*ret_buf = buf;
-	buf = NULL;
-	*ret_len = len;
+	if (ferror(stdin))
+		return -EIO;
+	*ret_buf = (uint8_t *)strbuf_steal(&in, ret_len);
 	return 0;
 }
 
