@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/list.h"
+#include "common/strbuf.h"
 #include "http.h"
 
 struct loop;
@@ -106,11 +107,10 @@ struct http_request {
 	enum http_method method;
 	const char *method_name; /* borrowed from libmicrohttpd for the request's life */
 	char *path;
-	const char *route; /* the template it matched, a literal; NULL: none */
-	char *body;
-	size_t body_len;
-	size_t target_len; /* the request target as sent, query included */
-	char *authority;   /* the host of an absolute-form target */
+	const char *route;  /* the template it matched, a literal; NULL: none */
+	struct strbuf body; /* capped at body_max */
+	size_t target_len;  /* the request target as sent, query included */
+	char *authority;    /* the host of an absolute-form target */
 	enum http_refusal refusal;
 	bool bad_path; /* the target as sent has %00, or %2F in its path */
 	bool started;  /* the access handler has seen it (and counted it active) */

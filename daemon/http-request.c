@@ -87,8 +87,8 @@ const char *http_request_query(const struct http_request *r, const char *key)
 const char *http_request_body(const struct http_request *r, size_t *ret_len)
 {
 	if (ret_len)
-		*ret_len = r->body_len;
-	return r->body ? r->body : "";
+		*ret_len = r->body.len;
+	return r->body.s ? r->body.s : "";
 }
 
 void http_request_on_abort(struct http_request *r, http_abort_cb_t cb, void *userdata)
@@ -180,6 +180,7 @@ void *http_on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	r->srv = s;
 	r->conn = c;
+	r->body = (struct strbuf)STRBUF_INIT(s->body_max);
 	r->start = loop_clock();
 	r->target_len = strlen(uri);
 	r->bad_path = bad_target(uri);
@@ -339,26 +340,12 @@ int http_request_start(struct http_server *s, struct http_request *r, const char
 
 void http_take_body(struct http_request *r, const char *data, size_t len)
 {
-	char *b;
-
 	if (r->refusal)
 		return;
-	if (len > r->srv->body_max - r->body_len) {
-		/* Past the cap: keep reading (and dropping) so the answer can be a
-		 * clean 413 rather than a reset. */
+	if (strbuf_append(&r->body, data, len) < 0) {
+		/* Past the cap (or out of memory): keep reading (and dropping) so
+		 * the answer can be a clean 413 rather than a reset. */
 		r->refusal = HTTP_REFUSE_BODY;
-		free(r->body);
-		r->body = NULL;
-		r->body_len = 0;
-		return;
+		strbuf_free(&r->body);
 	}
-	b = realloc(r->body, r->body_len + len + 1);
-	if (!b) {
-		r->refusal = HTTP_REFUSE_BODY;
-		return;
-	}
-	memcpy(b + r->body_len, data, len);
-	r->body_len += len;
-	b[r->body_len] = '\0';
-	r->body = b;
 }

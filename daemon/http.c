@@ -388,7 +388,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (log_get_level() >= LOG_DEBUG && !r->client_gone)
 		log_access(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	s->held -= r->held;
-	free(r->body);
+	strbuf_free(&r->body);
 	free(r->path);
 	free(r->authority);
 	free(r);
