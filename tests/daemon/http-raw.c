@@ -36,16 +36,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 #define REQUEST_MAX (1024 * 1024)
 #define CONNECTIONS_MAX 512
 #define ANSWER_MAX (64 * 1024)
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(monotonic_usec() / USEC_PER_MSEC);
 }
 
 static bool small_window;

@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 /* systemd's own limit for one notification. */
 #define NOTIFY_MAX 4096
 
@@ -208,10 +210,7 @@ static void drain(struct run *r)
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(monotonic_usec() / USEC_PER_MSEC);
 }
 
 /* Returns the exit status of the child, as from waitpid(). */

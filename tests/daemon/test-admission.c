@@ -9,8 +9,7 @@
 #include "../../daemon/admission.h"
 #include "../../daemon/api.h"
 #include "../lib/test-util.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
 
 static char *hosts[] = {"kasad.lan", "plugs.example.org"};
 static char *origins[] = {"http://dash.lan:3000", "https://ha.example.org"};

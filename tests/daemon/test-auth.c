@@ -12,8 +12,7 @@
 #include "../../daemon/auth.h"
 #include "../../daemon/sha256.h"
 #include "../lib/test-util.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
 
 #define T_READ	  "read-token-0123456789"
 #define T_CONTROL "control-token-0123456789"

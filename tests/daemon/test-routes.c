@@ -11,8 +11,7 @@
 #include "../../daemon/errors.h"
 #include "../../daemon/routes.h"
 #include "../lib/test-util.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "common/macro.h"
 
 struct expect {
 	enum http_method m;

@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "../lib/test-util.h"
+#include "common/clock.h"
 #include "kasa.h"
 #include "tests/test-paths.h"
 
@@ -352,10 +353,7 @@ static inline const char *jstr(struct json_object *o, const char *path)
 
 static inline uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return monotonic_usec() / USEC_PER_MSEC;
 }
 
 /* Read until EOF (or error); returns the byte count, *ret_err the ending. */

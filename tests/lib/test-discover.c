@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "kasa.h"
 #include "test-util.h"
 
@@ -46,14 +47,6 @@ struct seen {
 	struct kasa_found first;
 	uint16_t ports[4];
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* A UDP socket bound to addr (a loopback address) and an ephemeral port. */
 static int udp_bound(const char *addr, uint16_t *ret_port)
@@ -97,7 +90,7 @@ static void *respond(void *arg)
 			continue;
 		}
 		if (r->queries < QUERIES_MAX)
-			r->at_usec[r->queries] = now_usec();
+			r->at_usec[r->queries] = monotonic_usec();
 		r->queries++;
 		if (r->mode == REPLY_NONE)
 			continue;
@@ -278,9 +271,9 @@ START_TEST(test_silence)
 	uint64_t start, took;
 
 	responder_start(&r, REPLY_NONE);
-	start = now_usec();
+	start = monotonic_usec();
 	ck_assert_int_eq(kasa_discover("127.0.0.1", r.port, 250, 3, on_found, &seen), 0);
-	took = now_usec() - start;
+	took = monotonic_usec() - start;
 	responder_stop(&r);
 
 	ck_assert_uint_eq(seen.calls, 0);
@@ -300,9 +293,9 @@ START_TEST(test_no_listener)
 
 	/* A closed port: the ICMP error must not end the wait early or count as a device. */
 	close(fd);
-	start = now_usec();
+	start = monotonic_usec();
 	ck_assert_int_eq(kasa_discover("127.0.0.1", port, 200, 2, on_found, &seen), 0);
-	took = now_usec() - start;
+	took = monotonic_usec() - start;
 	ck_assert_uint_ge(took, 200000);
 	ck_assert_uint_lt(took, 200000 + 500000);
 	ck_assert_uint_eq(seen.calls, 0);
@@ -316,9 +309,9 @@ START_TEST(test_zero_timeout)
 
 	/* No time to spread the sends over: all go at once, and we are back at once. */
 	responder_start(&r, REPLY_NONE);
-	start = now_usec();
+	start = monotonic_usec();
 	ck_assert_int_eq(kasa_discover("127.0.0.1", r.port, 0, 3, NULL, NULL), 0);
-	ck_assert_uint_lt(now_usec() - start, 100000);
+	ck_assert_uint_lt(monotonic_usec() - start, 100000);
 	responder_stop(&r);
 	ck_assert_uint_eq(r.queries, 3);
 }

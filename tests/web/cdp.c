@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 #define COMMAND_MS    10000
 #define POLL_MS	      50
 #define LINE_MAX_LEN  65536
@@ -107,10 +109,7 @@ static void die(const char *fmt, ...)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(monotonic_usec() / USEC_PER_MSEC);
 }
 
 /* --- Chromium ------------------------------------------------------------ */
