@@ -8,21 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/list.h"
 #include "config.h"
 #include "loop.h"
 #include "plug.h"
 #include "ratelimit.h"
 #include "service.h"
-#include "util.h"
 
 /* The size of the switch rate table: a bucket is 40 bytes. */
 #define SERVICE_SWITCH_SLOTS (2 * CONFIG_DEVICES_MAX)
 
 struct service_watch {
-	struct service *svc;
 	service_change_t cb;
 	void *userdata;
-	struct service_watch *prev, *next;
+	struct list_node node; /* in svc->watches */
 };
 
 struct service {
@@ -30,7 +29,7 @@ struct service {
 	struct registry *reg;
 	struct service_settings set;
 	struct rate_limit *switches; /* per plug */
-	struct service_watch *watches, *watches_tail;
+	struct list_head watches;    /* in the order they came */
 };
 
 /* An action waiting on a plug.  It keeps a copy of the device, not the
@@ -46,11 +45,11 @@ struct service_call {
 static void on_change(struct device *d, void *userdata)
 {
 	struct service *svc = userdata;
+	struct service_watch *w;
 
-	for (struct service_watch *w = svc->watches, *next; w; w = next) {
-		next = w->next;
+	/* A watcher may let go of itself. */
+	list_foreach_safe(w, &svc->watches, node)
 		w->cb(d, w->userdata);
-	}
 }
 
 int service_new(struct loop *l, struct registry *reg, const struct service_settings *s,
@@ -60,6 +59,7 @@ int service_new(struct loop *l, struct registry *reg, const struct service_setti
 
 	if (!svc)
 		return -ENOMEM;
+	list_head_init(&svc->watches);
 	svc->loop = l;
 	svc->reg = reg;
 	svc->set = *s;
@@ -74,11 +74,13 @@ int service_new(struct loop *l, struct registry *reg, const struct service_setti
 
 void service_free(struct service *svc)
 {
+	struct service_watch *w;
+
 	if (!svc)
 		return;
 	registry_set_observer(svc->reg, NULL, NULL);
-	while (svc->watches)
-		service_unwatch(svc->watches);
+	list_foreach_safe(w, &svc->watches, node)
+		service_unwatch(w);
 	rate_limit_free(svc->switches);
 	free(svc);
 }
@@ -277,15 +279,9 @@ int service_watch(struct service *svc, service_change_t cb, void *userdata,
 
 	if (!w)
 		return -ENOMEM;
-	w->svc = svc;
 	w->cb = cb;
 	w->userdata = userdata;
-	w->prev = svc->watches_tail;
-	if (w->prev)
-		w->prev->next = w;
-	else
-		svc->watches = w;
-	svc->watches_tail = w;
+	list_insert_tail(&svc->watches, &w->node);
 	if (ret_watch)
 		*ret_watch = w;
 	return 0;
@@ -293,18 +289,8 @@ int service_watch(struct service *svc, service_change_t cb, void *userdata,
 
 void service_unwatch(struct service_watch *w)
 {
-	struct service *svc;
-
 	if (!w)
 		return;
-	svc = w->svc;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		svc->watches = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		svc->watches_tail = w->prev;
+	list_remove(&w->node);
 	free(w);
 }
