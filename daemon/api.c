@@ -19,6 +19,8 @@
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "admission.h"
 #include "api.h"
 #include "config.h"
@@ -31,7 +33,6 @@
 #include "render.h"
 #include "routes.h"
 #include "service.h"
-#include "util.h"
 #include "web.h"
 
 struct api {
@@ -171,8 +172,8 @@ static void act(struct api *a, struct http_request *req, const struct device *d,
 		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
 		return;
 	}
-	*c = (struct call){.api = a, .req = req, .answer = ans, .year = action->year,
-			   .month = action->month};
+	*c = (struct call){
+		.api = a, .req = req, .answer = ans, .year = action->year, .month = action->month};
 	snprintf(c->name, sizeof(c->name), "%s", d->name);
 	r = service_act(a->svc, d, action, on_done, c, &c->sc, &wait);
 	if (r == 0) {
@@ -295,8 +296,7 @@ static bool want_fresh(struct http_request *req)
 	return f && (streq(f, "1") || streq(f, "true") || streq(f, "yes") || !*f);
 }
 
-static void route_status(struct api *a, struct http_request *req, struct device *d,
-			 enum answer ans)
+static void route_status(struct api *a, struct http_request *req, struct device *d, enum answer ans)
 {
 	struct service_action action = {
 		.verb = ans == ANSWER_STATE ? SERVICE_READ_RELAY : SERVICE_READ,
@@ -562,8 +562,7 @@ void api_handle(struct http_request *req, void *userdata)
 
 /* --- Life ---------------------------------------------------------------- */
 
-int api_new(struct loop *l, struct service *svc, const struct api_settings *s,
-	    struct api **ret_api)
+int api_new(struct loop *l, struct service *svc, const struct api_settings *s, struct api **ret_api)
 {
 	struct api *a = calloc(1, sizeof(*a));
 

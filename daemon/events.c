@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "common/list.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -23,7 +24,6 @@
 #include "registry.h"
 #include "render.h"
 #include "service.h"
-#include "util.h"
 
 /* The snapshot fills a stream's queue up to half, leaving the other half
  * for changes that come meanwhile. */
@@ -33,8 +33,8 @@
 struct client {
 	struct events *e;
 	struct http_stream *st;
-	struct client *prev, *next;
-	size_t snapshot_next; /* the next device of the snapshot, or SNAPSHOT_DONE */
+	struct list_node node; /* in events' clients */
+	size_t snapshot_next;  /* the next device of the snapshot, or SNAPSHOT_DONE */
 	bool dropped;
 };
 
@@ -42,7 +42,7 @@ struct events {
 	struct loop *loop;
 	struct registry *reg;
 	struct service_watch *watch;
-	struct client *clients;
+	struct list_head clients;
 	unsigned n_clients;
 	struct loop_source *heartbeat;
 	bool stopping;
@@ -140,12 +140,7 @@ static void on_end(struct http_stream *st, void *userdata)
 	struct client *c = userdata;
 	struct events *e = c->e;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		e->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	list_remove(&c->node);
 	e->n_clients--;
 	log_debug("events: a stream ended, %u open", e->n_clients);
 	if (e->n_clients == 0)
@@ -158,14 +153,14 @@ static void on_end(struct http_stream *st, void *userdata)
 static void on_change(const struct device *d, void *userdata)
 {
 	struct events *e = userdata;
+	struct client *c;
 	size_t len;
 	char *ev;
 
-	if (!e->clients)
+	if (list_empty(&e->clients))
 		return;
 	ev = device_event(e, d, &len);
-	for (struct client *c = e->clients, *next; c; c = next) {
-		next = c->next;
+	list_foreach_safe(c, &e->clients, node) {
 		if (!ev)
 			drop(c, "out of memory");
 		else if (c->snapshot_next == SNAPSHOT_DONE || d->index < c->snapshot_next)
@@ -178,10 +173,11 @@ static void on_heartbeat(struct loop_source *s, uint64_t now, void *userdata)
 {
 	static const char beat[] = ": keep-alive\n\n";
 	struct events *e = userdata;
+	struct client *c;
 
-	for (struct client *c = e->clients; c; c = c->next)
+	list_foreach_safe(c, &e->clients, node)
 		emit(c, beat, sizeof(beat) - 1);
-	loop_timer_set(s, e->clients ? now + EVENTS_HEARTBEAT_USEC : 0);
+	loop_timer_set(s, list_empty(&e->clients) ? 0 : now + EVENTS_HEARTBEAT_USEC);
 }
 
 int events_open(struct events *e, struct http_request *req)
@@ -216,10 +212,7 @@ int events_open(struct events *e, struct http_request *req)
 		free(c);
 		return r;
 	}
-	c->next = e->clients;
-	if (c->next)
-		c->next->prev = c;
-	e->clients = c;
+	list_insert_head(&e->clients, &c->node);
 	if (e->n_clients++ == 0)
 		loop_timer_set(e->heartbeat, loop_now(e->loop) + EVENTS_HEARTBEAT_USEC);
 	log_debug("events: a stream began, %u open", e->n_clients);
@@ -231,8 +224,9 @@ int events_open(struct events *e, struct http_request *req)
 void events_reset(struct events *e)
 {
 	static const char reset[] = "event: reset\ndata: {}\n\n";
+	struct client *c;
 
-	for (struct client *c = e->clients; c; c = c->next) {
+	list_foreach_safe(c, &e->clients, node) {
 		emit(c, reset, sizeof(reset) - 1);
 		c->snapshot_next = 0;
 		snapshot_fill(c);
@@ -241,8 +235,10 @@ void events_reset(struct events *e)
 
 void events_stop(struct events *e)
 {
+	struct client *c;
+
 	e->stopping = true;
-	for (struct client *c = e->clients; c; c = c->next)
+	list_foreach_safe(c, &e->clients, node)
 		http_stream_end(c->st, false);
 }
 
@@ -255,6 +251,7 @@ int events_new(struct loop *l, struct service *svc, struct events **ret_events)
 		return -ENOMEM;
 	e->loop = l;
 	e->reg = service_registry(svc);
+	list_head_init(&e->clients);
 	r = loop_timer_add(l, 0, on_heartbeat, e, &e->heartbeat);
 	if (r >= 0)
 		r = service_watch(svc, on_change, e, &e->watch);
@@ -269,15 +266,13 @@ int events_new(struct loop *l, struct service *svc, struct events **ret_events)
 
 void events_free(struct events *e)
 {
+	struct client *c;
+
 	if (!e)
 		return;
 	/* Streams still open belong to a server that is gone with them. */
-	while (e->clients) {
-		struct client *c = e->clients;
-
-		e->clients = c->next;
+	list_foreach_safe(c, &e->clients, node)
 		free(c);
-	}
 	service_unwatch(e->watch);
 	loop_source_free(e->heartbeat);
 	free(e);

@@ -25,11 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
+#include "common/strbuf.h"
 #include "metrics.h"
 #include "plug.h"
 #include "registry.h"
 #include "render.h"
-#include "util.h"
 
 /* --- HTTP answers ------------------------------------------------------------ */
 
@@ -102,83 +104,25 @@ static const char *method_name(enum http_method m)
 	return "other";
 }
 
-/* --- The buffer -------------------------------------------------------------- */
+/* --- The text -------------------------------------------------------------- */
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool oom; /* once set, everything else is a no-op */
-};
-
-/* Room for more bytes and a NUL. */
-static bool buf_reserve(struct buf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 16384;
-	char *s;
-
-	if (b->oom)
-		return false;
-	if (b->s && more < b->cap - b->len)
-		return true;
-	while (more >= cap - b->len)
-		cap *= 2;
-	s = realloc(b->s, cap);
-	if (!s) {
-		b->oom = true;
-		return false;
-	}
-	b->s = s;
-	b->cap = cap;
-	return true;
-}
-
-static void put_mem(struct buf *b, const char *s, size_t n)
-{
-	if (!buf_reserve(b, n))
-		return;
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!buf_reserve(b, 0))
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if ((size_t)n >= b->cap - b->len) {
-		if (!buf_reserve(b, (size_t)n))
-			return;
-		va_start(ap, fmt);
-		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-	}
-	b->len += (size_t)n;
-}
+/* The most /metrics may hold: about 3 KiB a device, for ten thousand and
+ * room to spare.  Past it (or out of memory) the scrape fails, and kasad
+ * goes on. */
+#define METRICS_TEXT_MAX (256u << 20)
 
 /* Go's ParseFloat reads all of these back. */
-static void put_double(struct buf *b, double v)
+static void put_double(struct strbuf *b, double v)
 {
 	if (isnan(v))
-		put(b, "NaN");
+		strbuf_printf(b, "NaN");
 	else if (isinf(v))
-		put(b, v > 0 ? "+Inf" : "-Inf");
+		strbuf_printf(b, v > 0 ? "+Inf" : "-Inf");
 	else
-		put(b, "%.15g", v);
+		strbuf_printf(b, "%.15g", v);
 }
 
-static void put_label_value(struct buf *b, const char *s)
+static void put_label_value(struct strbuf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
@@ -186,19 +130,19 @@ static void put_label_value(struct buf *b, const char *s)
 		size_t n = kasa_utf8_char_len((const char *)u);
 
 		if (n == 0) {
-			put_mem(b, "\xef\xbf\xbd", 3);
+			strbuf_append(b, "\xef\xbf\xbd", 3);
 			u++;
 		} else if (*u == '\\') {
-			put_mem(b, "\\\\", 2);
+			strbuf_append(b, "\\\\", 2);
 			u++;
 		} else if (*u == '"') {
-			put_mem(b, "\\\"", 2);
+			strbuf_append(b, "\\\"", 2);
 			u++;
 		} else if (*u == '\n') {
-			put_mem(b, "\\n", 2);
+			strbuf_append(b, "\\n", 2);
 			u++;
 		} else {
-			put_mem(b, (const char *)u, n);
+			strbuf_append(b, (const char *)u, n);
 			u += n;
 		}
 	}
@@ -206,29 +150,28 @@ static void put_label_value(struct buf *b, const char *s)
 
 char *metrics_label_value(const char *s)
 {
-	struct buf b = {0};
+	struct strbuf b = STRBUF_INIT(METRICS_TEXT_MAX);
 
-	if (buf_reserve(&b, strlen(s)))
-		b.s[0] = '\0';
+	strbuf_reserve(&b, strlen(s));
 	put_label_value(&b, s);
-	if (b.oom) {
-		free(b.s);
+	if (b.error < 0) {
+		strbuf_free(&b);
 		return NULL;
 	}
-	return b.s;
+	return strbuf_steal(&b, NULL);
 }
 
 /* name="value" */
-static void put_label(struct buf *b, const char *name, const char *value)
+static void put_label(struct strbuf *b, const char *name, const char *value)
 {
-	put(b, "%s=\"", name);
+	strbuf_printf(b, "%s=\"", name);
 	put_label_value(b, value);
-	put_mem(b, "\"", 1);
+	strbuf_append(b, "\"", 1);
 }
 
-static void put_family(struct buf *b, const char *name, const char *type, const char *help)
+static void put_family(struct strbuf *b, const char *name, const char *type, const char *help)
 {
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* --- Devices ------------------------------------------------------------------- */
@@ -348,7 +291,8 @@ static void plug_address(const struct plug *p, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", plug_port(p));
 }
 
-static void put_device_info(struct buf *b, const struct view *views, size_t n, const char *labels)
+static void put_device_info(struct strbuf *b, const struct view *views, size_t n,
+			    const char *labels)
 {
 	put_family(b, "kasa_device_info", "gauge",
 		   "Always 1: a device of the inventory, its plug's address, outlet and versions");
@@ -360,25 +304,25 @@ static void put_device_info(struct buf *b, const struct view *views, size_t n, c
 		plug_address(v->d->plug, addr, sizeof(addr));
 		if (v->d->outlet >= 0)
 			snprintf(outlet, sizeof(outlet), "%d", v->d->outlet);
-		put(b, "kasa_device_info{%s,", labels + v->labels);
+		strbuf_printf(b, "kasa_device_info{%s,", labels + v->labels);
 		put_label(b, "plug", addr);
-		put_mem(b, ",", 1);
+		strbuf_append(b, ",", 1);
 		put_label(b, "outlet", outlet);
-		put_mem(b, ",", 1);
+		strbuf_append(b, ",", 1);
 		put_label(b, "hw_ver", v->st->known ? in->hw_ver : "");
-		put_mem(b, ",", 1);
+		strbuf_append(b, ",", 1);
 		put_label(b, "sw_ver", v->st->known ? in->sw_ver : "");
-		put_mem(b, ",", 1);
+		strbuf_append(b, ",", 1);
 		put_label(b, "mac", v->st->known ? in->mac : "");
-		put(b, "} 1\n");
+		strbuf_printf(b, "} 1\n");
 	}
 }
 
-static int put_devices(struct buf *b, struct registry *reg, uint64_t now)
+static int put_devices(struct strbuf *b, struct registry *reg, uint64_t now)
 {
 	size_t n = registry_count(reg);
 	struct view *views = calloc(n ? n : 1, sizeof(*views));
-	struct buf labels = {0};
+	struct strbuf labels = STRBUF_INIT(METRICS_TEXT_MAX);
 
 	if (!views)
 		return -ENOMEM;
@@ -390,13 +334,14 @@ static int put_devices(struct buf *b, struct registry *reg, uint64_t now)
 		v->has_emeter = plug_state_emeter(v->st, v->d->outlet, &v->em);
 		v->labels = labels.len;
 		put_label(&labels, "device", v->d->name);
-		put_mem(&labels, ",", 1);
+		strbuf_append(&labels, ",", 1);
 		put_label(&labels, "alias", view_alias(v));
-		put_mem(&labels, ",", 1);
+		strbuf_append(&labels, ",", 1);
 		put_label(&labels, "model", v->st->known ? v->st->info.model : "");
-		put_mem(&labels, "", 1); /* each set ends with its NUL */
+		strbuf_append(&labels, "", 1); /* each set ends with its NUL */
 	}
-	if (labels.oom) {
+	if (labels.error < 0) {
+		strbuf_free(&labels);
 		free(views);
 		return -ENOMEM;
 	}
@@ -410,14 +355,14 @@ static int put_devices(struct buf *b, struct registry *reg, uint64_t now)
 
 			if (!fam->value(&views[i], now, &value))
 				continue;
-			put(b, "%s{%s} ", fam->name, labels.s + views[i].labels);
+			strbuf_printf(b, "%s{%s} ", fam->name, labels.s + views[i].labels);
 			put_double(b, value);
-			put_mem(b, "\n", 1);
+			strbuf_append(b, "\n", 1);
 		}
 	}
 	if (n)
 		put_device_info(b, views, n, labels.s);
-	free(labels.s);
+	strbuf_free(&labels);
 	free(views);
 	return 0;
 }
@@ -432,17 +377,17 @@ static const char *const failure_names[PLUG_FAILURE_MAX] = {
 	[PLUG_FAILURE_OTHER] = "other",
 };
 
-static void put_plug_labels(struct buf *b, const struct plug *p)
+static void put_plug_labels(struct strbuf *b, const struct plug *p)
 {
 	char addr[300];
 
 	plug_address(p, addr, sizeof(addr));
 	put_label(b, "device", plug_label(p));
-	put_mem(b, ",", 1);
+	strbuf_append(b, ",", 1);
 	put_label(b, "plug", addr);
 }
 
-static void put_plugs(struct buf *b, struct registry *reg)
+static void put_plugs(struct strbuf *b, struct registry *reg)
 {
 	size_t n = registry_plug_count(reg);
 
@@ -453,9 +398,9 @@ static void put_plugs(struct buf *b, struct registry *reg)
 	for (size_t i = 0; i < n; i++) {
 		const struct plug *p = registry_plug(reg, i);
 
-		put(b, "kasad_plug_requests_total{");
+		strbuf_printf(b, "kasad_plug_requests_total{");
 		put_plug_labels(b, p);
-		put(b, "} %" PRIu64 "\n", plug_stats(p)->requests);
+		strbuf_printf(b, "} %" PRIu64 "\n", plug_stats(p)->requests);
 	}
 
 	put_family(b, "kasad_plug_failures_total", "counter",
@@ -464,10 +409,10 @@ static void put_plugs(struct buf *b, struct registry *reg)
 		const struct plug *p = registry_plug(reg, i);
 
 		for (unsigned k = 0; k < PLUG_FAILURE_MAX; k++) {
-			put(b, "kasad_plug_failures_total{");
+			strbuf_printf(b, "kasad_plug_failures_total{");
 			put_plug_labels(b, p);
-			put(b, ",error=\"%s\"} %" PRIu64 "\n", failure_names[k],
-			    plug_stats(p)->failures[k]);
+			strbuf_printf(b, ",error=\"%s\"} %" PRIu64 "\n", failure_names[k],
+				      plug_stats(p)->failures[k]);
 		}
 	}
 
@@ -481,28 +426,28 @@ static void put_plugs(struct buf *b, struct registry *reg)
 
 		for (unsigned k = 0; k < PLUG_POLL_BUCKETS; k++) {
 			cumulative += s->poll_buckets[k];
-			put(b, "kasad_poll_duration_seconds_bucket{");
+			strbuf_printf(b, "kasad_poll_duration_seconds_bucket{");
 			put_plug_labels(b, p);
-			put(b, ",le=\"");
+			strbuf_printf(b, ",le=\"");
 			put_double(b, (double)plug_poll_bucket_usec[k] / USEC_PER_SEC);
-			put(b, "\"} %" PRIu64 "\n", cumulative);
+			strbuf_printf(b, "\"} %" PRIu64 "\n", cumulative);
 		}
-		put(b, "kasad_poll_duration_seconds_bucket{");
+		strbuf_printf(b, "kasad_poll_duration_seconds_bucket{");
 		put_plug_labels(b, p);
-		put(b, ",le=\"+Inf\"} %" PRIu64 "\n", s->polls);
-		put(b, "kasad_poll_duration_seconds_sum{");
+		strbuf_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", s->polls);
+		strbuf_printf(b, "kasad_poll_duration_seconds_sum{");
 		put_plug_labels(b, p);
-		put(b, "} ");
+		strbuf_printf(b, "} ");
 		put_double(b, (double)s->poll_usec_sum / USEC_PER_SEC);
-		put(b, "\nkasad_poll_duration_seconds_count{");
+		strbuf_printf(b, "\nkasad_poll_duration_seconds_count{");
 		put_plug_labels(b, p);
-		put(b, "} %" PRIu64 "\n", s->polls);
+		strbuf_printf(b, "} %" PRIu64 "\n", s->polls);
 	}
 }
 
 /* --- The daemon and the process --------------------------------------------- */
 
-static void put_http(struct buf *b)
+static void put_http(struct strbuf *b)
 {
 	if (n_http_counts == 0)
 		return;
@@ -511,26 +456,26 @@ static void put_http(struct buf *b)
 	for (size_t i = 0; i < n_http_counts; i++) {
 		const struct http_count *c = &http_counts[i];
 
-		put(b, "kasad_http_requests_total{");
+		strbuf_printf(b, "kasad_http_requests_total{");
 		put_label(b, "route", c->route ? c->route : "unmatched");
-		put(b, ",method=\"%s\",code=\"%u\"} %" PRIu64 "\n", method_name(c->method),
-		    c->status, c->n);
+		strbuf_printf(b, ",method=\"%s\",code=\"%u\"} %" PRIu64 "\n",
+			      method_name(c->method), c->status, c->n);
 	}
 }
 
-static void put_daemon(struct buf *b, struct registry *reg)
+static void put_daemon(struct strbuf *b, struct registry *reg)
 {
 	put_family(b, "kasad_build_info", "gauge", "Always 1: the version of kasad running");
-	put(b, "kasad_build_info{");
+	strbuf_printf(b, "kasad_build_info{");
 	put_label(b, "version", PACKAGE_VERSION);
-	put(b, "} 1\n");
+	strbuf_printf(b, "} 1\n");
 	put_family(b, "kasad_devices", "gauge", "Devices in the inventory");
-	put(b, "kasad_devices %zu\n", registry_count(reg));
+	strbuf_printf(b, "kasad_devices %zu\n", registry_count(reg));
 	put_family(b, "kasad_devices_online", "gauge", "Devices whose plug is online");
-	put(b, "kasad_devices_online %zu\n", registry_online(reg));
+	strbuf_printf(b, "kasad_devices_online %zu\n", registry_online(reg));
 	put_family(b, "kasad_plugs", "gauge",
 		   "Plugs kasad talks to (a strip and its outlets' devices share one)");
-	put(b, "kasad_plugs %zu\n", registry_plug_count(reg));
+	strbuf_printf(b, "kasad_plugs %zu\n", registry_plug_count(reg));
 }
 
 static double timespec_s(const struct timespec *t)
@@ -555,31 +500,30 @@ static long open_fds(void)
 }
 
 /* The names and meanings of Prometheus's process collector. */
-static void put_process(struct buf *b, uint64_t start_usec)
+static void put_process(struct strbuf *b, uint64_t start_usec)
 {
-	struct timespec real, mono;
+	struct timespec real;
 	struct rusage ru;
 	struct rlimit rl;
 	unsigned long vm, rss;
 	FILE *f;
 	long fds;
 
-	if (clock_gettime(CLOCK_REALTIME, &real) == 0 &&
-	    clock_gettime(CLOCK_MONOTONIC, &mono) == 0) {
-		double up = timespec_s(&mono) - (double)start_usec / USEC_PER_SEC;
+	if (clock_gettime(CLOCK_REALTIME, &real) == 0) {
+		double up = (double)(monotonic_usec() - start_usec) / USEC_PER_SEC;
 
 		put_family(b, "process_start_time_seconds", "gauge",
 			   "Start time of the process since the Unix epoch, in seconds");
-		put(b, "process_start_time_seconds %.3f\n", timespec_s(&real) - up);
+		strbuf_printf(b, "process_start_time_seconds %.3f\n", timespec_s(&real) - up);
 	}
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		put_family(b, "process_cpu_seconds_total", "counter",
 			   "User and system CPU time spent, in seconds");
-		put(b, "process_cpu_seconds_total ");
+		strbuf_printf(b, "process_cpu_seconds_total ");
 		put_double(b, (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 				      (double)ru.ru_stime.tv_sec +
 				      (double)ru.ru_stime.tv_usec / 1e6);
-		put_mem(b, "\n", 1);
+		strbuf_append(b, "\n", 1);
 	}
 	f = fopen("/proc/self/statm", "re");
 	if (f) {
@@ -588,28 +532,30 @@ static void put_process(struct buf *b, uint64_t start_usec)
 		if (fscanf(f, "%lu %lu", &vm, &rss) == 2 && page > 0) {
 			put_family(b, "process_virtual_memory_bytes", "gauge",
 				   "Virtual memory size, in bytes");
-			put(b, "process_virtual_memory_bytes %lu\n", vm * (unsigned long)page);
+			strbuf_printf(b, "process_virtual_memory_bytes %lu\n",
+				      vm * (unsigned long)page);
 			put_family(b, "process_resident_memory_bytes", "gauge",
 				   "Resident memory size, in bytes");
-			put(b, "process_resident_memory_bytes %lu\n", rss * (unsigned long)page);
+			strbuf_printf(b, "process_resident_memory_bytes %lu\n",
+				      rss * (unsigned long)page);
 		}
 		fclose(f);
 	}
 	fds = open_fds();
 	if (fds >= 0) {
 		put_family(b, "process_open_fds", "gauge", "Open file descriptors");
-		put(b, "process_open_fds %ld\n", fds);
+		strbuf_printf(b, "process_open_fds %ld\n", fds);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		put_family(b, "process_max_fds", "gauge", "The limit of open file descriptors");
-		put(b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+		strbuf_printf(b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
 	}
 }
 
 int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec, char **ret_text,
 		   size_t *ret_len)
 {
-	struct buf b = {0};
+	struct strbuf b = STRBUF_INIT(METRICS_TEXT_MAX);
 	int r;
 
 	r = put_devices(&b, reg, now_usec);
@@ -619,11 +565,10 @@ int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec,
 		put_daemon(&b, reg);
 		put_process(&b, start_usec);
 	}
-	if (r < 0 || b.oom) {
-		free(b.s);
+	if (r < 0 || b.error < 0) {
+		strbuf_free(&b);
 		return -ENOMEM;
 	}
-	*ret_text = b.s;
-	*ret_len = b.len;
+	*ret_text = strbuf_steal(&b, ret_len);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/list.h"
 #include "plug.h"
 #include "plugjob.h"
 
@@ -15,7 +16,7 @@ struct plug_job;
 struct transport;
 
 struct plug_waiter {
-	struct plug_waiter *prev, *next;
+	struct list_node node; /* in its job's waiters */
 	struct plug_job *job;
 	uint64_t deadline;
 	plug_result_cb_t cb;
@@ -23,13 +24,13 @@ struct plug_waiter {
 };
 
 struct plug_job {
-	struct plug_job *next;
+	struct list_node node; /* in its plug's jobs */
 	struct plugjob run; /* what it asks, how far it got, its result */
 	bool background;    /* the poller's: runs with nobody waiting */
 	bool counted;	    /* a client's: takes a place in the queue */
 	uint64_t started;   /* when it started; 0 before */
 	uint64_t deadline;  /* of the whole job, once started */
-	struct plug_waiter *waiters;
+	struct list_head waiters; /* the newest first */
 };
 
 struct plug {
@@ -48,7 +49,7 @@ struct plug {
 	struct loop_source *poll_timer;
 	struct loop_source *kick; /* starts the next job on the next iteration */
 
-	struct plug_job *head, *tail; /* the queue; head is current when running */
+	struct list_head jobs; /* the queue; the first is current when running */
 	struct plug_job *current;
 	unsigned queued; /* clients' jobs waiting, current excluded */
 

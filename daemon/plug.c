@@ -16,11 +16,12 @@
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "log.h"
 #include "loop.h"
 #include "plug-private.h"
 #include "transport.h"
-#include "util.h"
 
 /* Prometheus's usual buckets: a round trip to a real plug takes 40-80 ms, a
  * strip's refresh one per outlet more, and a dead plug the whole timeout. */
@@ -87,15 +88,7 @@ static void job_free(struct plug_job *j)
 
 static void waiter_unlink(struct plug_waiter *w)
 {
-	struct plug_job *j = w->job;
-
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		j->waiters = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->prev = w->next = NULL;
+	list_remove(&w->node);
 	w->job = NULL;
 }
 
@@ -118,10 +111,12 @@ static void arm_timer(struct plug *p)
 {
 	/* While the transport opens, its next check; then the request's. */
 	uint64_t next = transport_deadline(p->transport);
+	struct plug_waiter *w;
+	struct plug_job *j;
 
 	if (!p->opening)
-		for (struct plug_job *j = p->head; j; j = j->next)
-			for (struct plug_waiter *w = j->waiters; w; w = w->next)
+		list_foreach(j, &p->jobs, node)
+			list_foreach(w, &j->waiters, node)
 				if (!next || w->deadline < next)
 					next = w->deadline;
 	loop_timer_set(p->timer, next);
@@ -130,36 +125,26 @@ static void arm_timer(struct plug *p)
 static void expire_waiters(struct plug *p, uint64_t now)
 {
 	struct plug_result res = {.error = -ETIMEDOUT};
+	struct plug_waiter *w;
+	struct plug_job *j;
 
-	for (struct plug_job *j = p->head; j; j = j->next) {
-		struct plug_waiter *w = j->waiters, *next;
-
-		for (; w; w = next) {
-			next = w->next;
+	list_foreach(j, &p->jobs, node)
+		list_foreach_safe(w, &j->waiters, node)
 			if (w->deadline <= now)
 				waiter_finish(p, w, &res);
-		}
-	}
 }
 
 /* Unlink and free queued jobs that nobody waits for (never the current). */
 static void drop_orphans(struct plug *p)
 {
-	struct plug_job **link = &p->head;
+	struct plug_job *j;
 
-	p->tail = NULL;
-	while (*link) {
-		struct plug_job *j = *link;
-
-		if (j != p->current && !j->waiters && !j->background) {
-			*link = j->next;
+	list_foreach_safe(j, &p->jobs, node)
+		if (j != p->current && list_empty(&j->waiters) && !j->background) {
+			list_remove(&j->node);
 			p->queued -= j->counted;
 			job_free(j);
-			continue;
 		}
-		p->tail = j;
-		link = &j->next;
-	}
 }
 
 static void update_io(struct plug *p)
@@ -278,9 +263,7 @@ static void job_done(struct plug *p, int error)
 	bool changed;
 
 	p->current = NULL;
-	p->head = j->next;
-	if (!p->head)
-		p->tail = NULL;
+	list_remove(&j->node);
 	/*
 	 * The socket is not watched between jobs: a kept one the plug closes
 	 * while idle would be readable for ever (the next start checks it).
@@ -306,8 +289,8 @@ static void job_done(struct plug *p, int error)
 		poller_schedule(p, error == 0);
 	}
 
-	while (j->waiters)
-		waiter_finish(p, j->waiters, res);
+	while (!list_empty(&j->waiters))
+		waiter_finish(p, list_first(&j->waiters, struct plug_waiter, node), res);
 	if (p->dirty) {
 		p->dirty = false;
 		if (p->observer)
@@ -451,7 +434,7 @@ static void pump(struct plug *p)
 	if (p->current || p->opening)
 		return;
 	drop_orphans(p);
-	j = p->head;
+	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
 		arm_timer(p);
 		return;
@@ -489,10 +472,10 @@ static void pump(struct plug *p)
 int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeout_usec,
 		plug_result_cb_t cb, void *userdata, struct plug_waiter **ret_waiter)
 {
-	struct plug_job *j = NULL;
+	struct plug_job *j = NULL, *k;
 	struct plug_waiter *w = NULL;
 
-	for (struct plug_job *k = p->head; k; k = k->next)
+	list_foreach(k, &p->jobs, node)
 		if (plugjob_shareable(&k->run.args, args)) {
 			j = k;
 			break;
@@ -512,11 +495,8 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 			return -ENOMEM;
 		j->run.args = *args;
 		j->counted = cb != NULL;
-		if (p->tail)
-			p->tail->next = j;
-		else
-			p->head = j;
-		p->tail = j;
+		list_head_init(&j->waiters);
+		list_insert_tail(&p->jobs, &j->node);
 		p->queued += j->counted;
 	}
 	if (!cb) {
@@ -531,10 +511,7 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 		w->cb = cb;
 		w->userdata = userdata;
 		w->deadline = loop_now(p->loop) + timeout_usec;
-		w->next = j->waiters;
-		if (w->next)
-			w->next->prev = w;
-		j->waiters = w;
+		list_insert_head(&j->waiters, &w->node);
 	}
 	if (ret_waiter)
 		*ret_waiter = w;
@@ -571,6 +548,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	p->loop = l;
 	p->port = port;
 	p->set = *s;
+	list_head_init(&p->jobs);
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
 	snprintf(label, sizeof(label), "%s:%u", host, port);
@@ -603,17 +581,16 @@ fail:
 void plug_free(struct plug *p)
 {
 	struct plug_result res = {.error = -ESHUTDOWN};
+	struct plug_job *j;
 
 	if (!p)
 		return;
 	/* Waiters first: their callbacks may look at the plug. */
-	for (struct plug_job *j = p->head; j; j = j->next)
-		while (j->waiters)
-			waiter_finish(p, j->waiters, &res);
-	while (p->head) {
-		struct plug_job *j = p->head;
-
-		p->head = j->next;
+	list_foreach(j, &p->jobs, node)
+		while (!list_empty(&j->waiters))
+			waiter_finish(p, list_first(&j->waiters, struct plug_waiter, node), &res);
+	list_foreach_safe(j, &p->jobs, node) {
+		list_remove(&j->node);
 		job_free(j);
 	}
 	loop_source_free(p->io);

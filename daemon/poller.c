@@ -51,8 +51,9 @@ void poller_schedule(struct plug *p, bool ok)
 void poller_on_timer(struct loop_source *s, uint64_t now, void *userdata)
 {
 	struct plug *p = userdata;
+	struct plug_job *j;
 
-	for (struct plug_job *j = p->head; j; j = j->next)
+	list_foreach(j, &p->jobs, node)
 		if (j->run.args.kind == PLUG_JOB_REFRESH)
 			return; /* its end schedules the next poll */
 	if (plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0, NULL,

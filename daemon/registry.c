@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
+#include "common/macro.h"
 #include "config.h"
 #include "log.h"
 #include "plug.h"
 #include "registry.h"
-#include "util.h"
 
 struct registry {
 	struct loop *loop;

@@ -8,9 +8,9 @@
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
 #include "plug.h"
 #include "render.h"
-#include "util.h"
 
 /* --- JSON ------------------------------------------------------------------- */
 

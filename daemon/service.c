@@ -247,8 +247,8 @@ int service_act(struct service *svc, const struct device *d, const struct servic
 	if (!c)
 		return -ENOMEM;
 	snprintf(c->name, sizeof(c->name), "%s", d->name);
-	c->dev = (struct device){.name = c->name, .plug = d->plug, .outlet = d->outlet,
-				 .index = d->index};
+	c->dev = (struct device){
+		.name = c->name, .plug = d->plug, .outlet = d->outlet, .index = d->index};
 	c->cb = cb;
 	c->userdata = userdata;
 	job = job_for(d, a);

@@ -33,7 +33,8 @@ struct emu {
 static void emu_start(struct emu *e, const char *const *specs)
 {
 	/* $KASA_EMU when set (make check-valgrind runs it under memcheck). */
-	const char *path = getenv("KASA_EMU") && *getenv("KASA_EMU") ? getenv("KASA_EMU") : EMU_PATH;
+	const char *path =
+		getenv("KASA_EMU") && *getenv("KASA_EMU") ? getenv("KASA_EMU") : EMU_PATH;
 	const char *argv[16] = {path, "-p", "0"};
 	size_t argc = 3;
 	char line[256];
@@ -233,9 +234,8 @@ START_TEST(test_no_meter)
 				     &x, NULL, NULL),
 			 API_ENOMETER);
 	ck_assert_int_eq(service_act(x.svc, d,
-				     &(struct service_action){.verb = SERVICE_DAILY,
-							      .year = 2026,
-							      .month = 1},
+				     &(struct service_action){
+					     .verb = SERVICE_DAILY, .year = 2026, .month = 1},
 				     on_done, &x, NULL, NULL),
 			 API_ENOMETER);
 	ck_assert_uint_eq(x.done, 1);
@@ -274,8 +274,7 @@ START_TEST(test_outlet)
 	ck_assert(plug_state_on(service_state(strip), -1));
 	/* The plug's own word, read back: outlet 2 is on there too. */
 	ck_assert_int_eq(
-		act(&x, "strip", &(struct service_action){.verb = SERVICE_READ, .fresh = true}),
-		0);
+		act(&x, "strip", &(struct service_action){.verb = SERVICE_READ, .fresh = true}), 0);
 	ck_assert(plug_state_on(st, 2) && !plug_state_on(st, 0));
 	teardown(&x);
 }
@@ -303,12 +302,10 @@ START_TEST(test_switch_rate)
 	ck_assert_uint_gt(wait, 0);
 	ck_assert_uint_le(wait, 30 * 1000000ULL);
 	ck_assert_int_eq(
-		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}),
-		0);
+		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}), 0);
 	/* Another plug has a rate of its own. */
 	ck_assert_int_eq(
-		act(&x, "kettle", &(struct service_action){.verb = SERVICE_SWITCH, .on = true}),
-		0);
+		act(&x, "kettle", &(struct service_action){.verb = SERVICE_SWITCH, .on = true}), 0);
 	teardown(&x);
 }
 END_TEST
@@ -363,13 +360,11 @@ START_TEST(test_watchers)
 	service_unwatch(w1);
 	x.changes = 1; /* as if the first had spoken, for the second's check */
 	ck_assert_int_eq(
-		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}),
-		0);
+		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}), 0);
 	ck_assert_uint_eq(x.changes, 101);
 	service_unwatch(w2);
 	ck_assert_int_eq(
-		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}),
-		0);
+		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}), 0);
 	ck_assert_uint_eq(x.changes, 101);
 	teardown(&x);
 }

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "../../daemon/strparse.h"
-#include "../../daemon/util.h"
+#include "../../common/clock.h"
+#include "../../common/macro.h"
 #include "../lib/test-util.h"
 
 START_TEST(test_uint)
