@@ -98,6 +98,14 @@ static struct loop_source *source_new(struct loop *l, void *userdata)
 	return s;
 }
 
+void loop_source_free(struct loop_source *s)
+{
+	if (!s)
+		return;
+	sd_event_source_disable_unref(s->source);
+	free(s);
+}
+
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct loop_source *s = userdata;
@@ -171,11 +179,8 @@ int loop_timer_add(struct loop *l, uint64_t usec, loop_timer_cb_t cb, void *user
 	 * coalescing them saves wake-ups without changing any outcome. */
 	r = sd_event_add_time(l->event, &s->source, CLOCK_MONOTONIC, usec ? usec : 1, 1000,
 			      on_timer, s);
-	if (r < 0) {
-		free(s);
-		return r;
-	}
-	r = loop_timer_set(s, usec);
+	if (r >= 0)
+		r = loop_timer_set(s, usec);
 	if (r < 0) {
 		loop_source_free(s);
 		return r;
@@ -249,23 +254,13 @@ int loop_signal_add(struct loop *l, int signo, loop_signal_cb_t cb, void *userda
 	s->cb.signal = cb;
 	sigemptyset(&mask);
 	sigaddset(&mask, signo);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-		free(s);
-		return -errno;
-	}
-	r = sd_event_add_signal(l->event, &s->source, signo, on_signal, s);
+	r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+	if (r >= 0)
+		r = sd_event_add_signal(l->event, &s->source, signo, on_signal, s);
 	if (r < 0) {
-		free(s);
+		loop_source_free(s);
 		return r;
 	}
 	*ret_source = s;
 	return 0;
-}
-
-void loop_source_free(struct loop_source *s)
-{
-	if (!s)
-		return;
-	sd_event_source_disable_unref(s->source);
-	free(s);
 }

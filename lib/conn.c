@@ -147,6 +147,17 @@ KASA_EXPORT const char *kasa_conn_reply(const struct kasa_conn *c, size_t *ret_l
 	return kasa_reader_payload(c->reader, ret_len);
 }
 
+/* After a send or recv failed: 1 to try again at once (a signal came),
+ * 0 to wait for the socket, or the error. */
+static int io_error(void)
+{
+	if (errno == EINTR)
+		return 1;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return -errno;
+}
+
 /* Header and payload leave in one write where the socket allows it. */
 static int conn_send(struct kasa_conn *c)
 {
@@ -155,11 +166,11 @@ static int conn_send(struct kasa_conn *c)
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int r = io_error();
+
+			if (r > 0)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -errno;
+			return r;
 		}
 		c->out_off += (size_t)n;
 	}
@@ -282,11 +293,10 @@ static int conn_receive(struct kasa_conn *c)
 		int r;
 
 		if (n < 0) {
-			if (errno == EINTR)
+			r = io_error();
+			if (r > 0)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -errno;
+			return r;
 		}
 		if (n == 0) {
 			r = kasa_reader_eof(c->reader);
