@@ -44,7 +44,7 @@ KASA_EXPORT const char *kasa_strerror(int err)
 		return "host name lookup failed for now (no answer from the resolver)";
 	case ENOMEM:
 		return "out of memory";
-	/* KLAP. */
+	/* KLAP and SMART. */
 	case EACCES:
 		return "the device refused the credentials";
 	case EBADE:
@@ -55,6 +55,8 @@ KASA_EXPORT const char *kasa_strerror(int err)
 		return "no session: handshake first";
 	case ESTALE:
 		return "a sequence number already used";
+	case EKEYEXPIRED:
+		return "the session expired: handshake again";
 	default:
 		return strerror(-err);
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libkasa: the TP-Link Kasa LAN protocol (TCP and UDP port 9999), and the
- * KLAP sessions of newer firmware.
+ * KLAP sessions and SMART JSON of newer firmware.
  *
  * Conventions:
  * - Functions that can fail return int: >= 0 on success, -errno on failure.
@@ -25,7 +25,7 @@
  *   -ENOENT        child or rule id not found on the device  (err_code -14)
  *   -EREMOTEIO     any other non-zero err_code
  *   -EBUSY         a request is already in flight on this connection
- * KLAP adds a few of its own, listed in its section.
+ * KLAP and SMART add a few of their own, listed in their sections.
  */
 #ifndef KASA_H
 #define KASA_H
@@ -582,6 +582,97 @@ int kasa_klap_server_open(struct kasa_klap_server *s, int32_t seq, const void *b
  * -EMSGSIZE over KASA_KLAP_PAYLOAD_MAX. */
 int kasa_klap_server_seal(struct kasa_klap_server *s, const void *json, size_t len,
 			  uint8_t **ret_body, size_t *ret_len);
+
+/* --- SMART JSON (Tapo and newer Kasa firmware, over KLAP v2) ------------
+ * A request is {"method":"<name>","params":{...}}; a reply is
+ * {"error_code":0,"result":{...}}, or, for a multipleRequest, one reply per
+ * request in result.responses[].  The parsers below take either form and
+ * fill the same structs as the IOT parsers above.  A nonzero error_code
+ * maps to -errno (kasa_smart_errno()), with the code in ret_err->code:
+ *   -ENOSYS        unknown method                        (-1002)
+ *   -EINVAL        bad parameters, or JSON it could not read (-1008, -1003)
+ *   -EACCES        the device refused the credentials    (-1501, 1111, ...)
+ *   -EKEYEXPIRED   the session is over: handshake again  (9999, -40401, -40413)
+ *   -EREMOTEIO     any other
+ */
+
+/*
+ * What a request carries beside method and params, as python-kasa sends
+ * them; devices do not require them.  NULL (or a zero time and a NULL
+ * uuid) leaves them out.
+ */
+struct kasa_smart_stamp {
+	int64_t time_ms;              /* request_time_milis: ms since 1970; 0: none */
+	const uint8_t *terminal_uuid; /* 16 bytes, sent in base64; NULL: none */
+};
+
+/*
+ * Each builder writes a newly allocated JSON string to *ret_json (owned,
+ * free()).  kasa_smart_req(): method is a name (1 to 63 letters, digits and
+ * underscores, else -EINVAL), params a JSON object's text (else -EINVAL;
+ * over 64 KiB -EMSGSIZE) or NULL for none.
+ */
+int kasa_smart_req(const char *method, const char *params, const struct kasa_smart_stamp *stamp,
+		   char **ret_json);
+int kasa_smart_req_device_info(const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_device_on(bool on, const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_energy_usage(const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_current_power(const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_component_nego(const struct kasa_smart_stamp *stamp, char **ret_json);
+
+/* Map a SMART error_code to the library's -errno (see above). */
+int kasa_smart_errno(int error_code);
+
+/*
+ * Check the reply's error_code and borrow its result (*ret_result is NULL
+ * when the reply has none, as set_device_info may answer).  For a
+ * multipleRequest reply, the entry of the given method, checked likewise;
+ * method may be NULL for a single reply.  ret_err as with
+ * kasa_reply_result().  -EBADMSG when error_code is missing or not an
+ * integer, result not an object, or no entry answers method.
+ */
+int kasa_smart_result(struct json_object *reply, const char *method,
+		      struct json_object **ret_result, struct kasa_device_error *ret_err);
+
+/*
+ * get_device_info into *ret: relay_on from device_on (has_relay), alias
+ * from the base64 nickname (text that does not decode to well-formed UTF-8
+ * is taken as the name itself), model, hw_ver, sw_ver (fw_ver), device_id,
+ * hw_id, oem_id, type, mac (AA-BB-.. written AA:BB:.. as the IOT
+ * parsers keep it), rssi, on_time, latitude and longitude (in 1e-4
+ * degrees on the wire).  get_device_info does not say whether the device
+ * has a meter: has_emeter is false and feature "" (see
+ * kasa_smart_component()); led_on is true.  -EBADMSG without device_id.
+ */
+int kasa_smart_sysinfo_parse(struct json_object *reply, struct kasa_sysinfo *ret,
+			     struct kasa_device_error *ret_err);
+
+/* What get_energy_usage says beside the power. */
+struct kasa_smart_energy {
+	int64_t today_wh, month_wh;                   /* -1 when absent */
+	int64_t today_runtime_min, month_runtime_min; /* -1 when absent */
+};
+
+/*
+ * get_energy_usage: current_power (mW) into *ret_emeter's power_mw and
+ * power_w (new_style; voltage, current and total are not sent: 0;
+ * slot_id -1), the rest into *ret_energy (may be NULL).  -EBADMSG without
+ * current_power, or when a reading is out of the IOT parsers' range.
+ */
+int kasa_smart_energy_parse(struct json_object *reply, struct kasa_emeter *ret_emeter,
+			    struct kasa_smart_energy *ret_energy,
+			    struct kasa_device_error *ret_err);
+/* get_current_power: current_power, in W there, into *ret as above (not new_style). */
+int kasa_smart_power_parse(struct json_object *reply, struct kasa_emeter *ret,
+			   struct kasa_device_error *ret_err);
+
+/*
+ * Whether component_nego's component_list names id ("energy_monitoring",
+ * "led", ...): 1 (and its ver_code in *ret_ver_code, which may be NULL),
+ * 0 when not, or -errno as kasa_smart_result().
+ */
+int kasa_smart_component(struct json_object *reply, const char *id, int *ret_ver_code,
+			 struct kasa_device_error *ret_err);
 
 /* --- Text ---------------------------------------------------------------- */
 
