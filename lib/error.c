@@ -44,6 +44,19 @@ KASA_EXPORT const char *kasa_strerror(int err)
 		return "host name lookup failed for now (no answer from the resolver)";
 	case ENOMEM:
 		return "out of memory";
+	/* KLAP and SMART. */
+	case EACCES:
+		return "the device refused the credentials";
+	case EBADE:
+		return "the signature does not match (tampered, or another session's)";
+	case EOVERFLOW:
+		return "the session's sequence numbers are used up";
+	case ENOTCONN:
+		return "no session: handshake first";
+	case ESTALE:
+		return "a sequence number already used";
+	case EKEYEXPIRED:
+		return "the session expired: handshake again";
 	default:
 		return strerror(-err);
 	}

@@ -12,6 +12,8 @@
 #include "common/macro.h"
 #include "kasa.h"
 
+#include <json-c/json.h>
+
 /* Marks a function as part of the public ABI; everything else is hidden. */
 #define KASA_EXPORT __attribute__((visibility("default")))
 
@@ -52,5 +54,29 @@ void kasa_lookup_free(struct kasa_lookup *l);
  * wants nothing of its lookups left behind when it exits.
  */
 int kasa_lookup_settle(uint64_t deadline);
+
+/* --- Reading a plug's JSON (json-read.c) ------------------------------- */
+
+/* Refuse a reply with -EBADMSG, saying why in ret_err (code 0) when the
+ * caller passed one. */
+__attribute__((format(printf, 2, 3))) int kasa_bad_reply(struct kasa_device_error *ret_err,
+							 const char *fmt, ...);
+/* Borrow obj[key] if it has the given type. */
+struct json_object *kasa_json_typed(struct json_object *obj, const char *key, enum json_type type);
+/* Copy a string member as well-formed UTF-8 (it will end up in JSON, logs
+ * and terminals); leave dst alone when absent or not a string. */
+bool kasa_json_str(struct json_object *obj, const char *key, char *dst, size_t size);
+/* An integer (or boolean) member; false when absent or of another type. */
+bool kasa_json_int64(struct json_object *obj, const char *key, int64_t *ret);
+/* A reading the plug must get right when it sends it: 1 when present and
+ * within +-max, 0 when absent, -EBADMSG (and why, in ret_err) when it is
+ * not a number, not finite or out of that range. */
+int kasa_json_reading(struct json_object *obj, const char *key, double max, double *ret,
+		      struct kasa_device_error *ret_err);
+/* Half away from zero, without libm; x must be bounded (as readings are). */
+static inline int64_t kasa_round_i64(double x)
+{
+	return (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
+}
 
 #endif

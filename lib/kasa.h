@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libkasa: the TP-Link Kasa LAN protocol (TCP and UDP port 9999).
+ * libkasa: the TP-Link Kasa LAN protocol (TCP and UDP port 9999), and the
+ * KLAP sessions and SMART JSON of newer firmware.
  *
  * Conventions:
  * - Functions that can fail return int: >= 0 on success, -errno on failure.
@@ -24,6 +25,7 @@
  *   -ENOENT        child or rule id not found on the device  (err_code -14)
  *   -EREMOTEIO     any other non-zero err_code
  *   -EBUSY         a request is already in flight on this connection
+ * KLAP and SMART add a few of their own, listed in their sections.
  */
 #ifndef KASA_H
 #define KASA_H
@@ -346,6 +348,331 @@ typedef void (*kasa_found_cb_t)(const struct kasa_found *found, void *userdata);
  */
 int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned sends,
 		  kasa_found_cb_t cb, void *userdata);
+
+/* --- KLAP: the session of newer firmware, without I/O ---------------------
+ * Plugs of newer firmware refuse TCP 9999 and speak KLAP: JSON (IOT as on
+ * port 9999, or SMART, below) encrypted inside HTTP POSTs to port 80.  These
+ * functions hold the cryptography and the session's state; the caller moves
+ * the bytes (method, paths, headers and status codes are said below).  Both
+ * sides are here: a client (struct kasa_klap_client) and the device
+ * (struct kasa_klap_server), so that an emulator speaks with the same code.
+ *
+ * A client's exchange, every POST a keep-alive HTTP/1.1 request:
+ *   kasa_klap_client_handshake1()  ->  POST /app/handshake1, 16 bytes
+ *     200, 48 bytes, Set-Cookie: TP_SESSIONID=..;TIMEOUT=..
+ *   kasa_klap_cookie_parse()       the session id and lifetime
+ *   kasa_klap_client_handshake2()  ->  POST /app/handshake2, 32 bytes,
+ *                                      Cookie: TP_SESSIONID=<id>
+ *     200
+ *   kasa_klap_client_established()
+ *   kasa_klap_client_seal()        ->  POST <path>, the body, same cookie
+ *     200 (403: the device dropped the session: handshake again)
+ *   kasa_klap_client_open()        the answer's JSON
+ * and, before each request, kasa_klap_client_expired() says whether to
+ * handshake first.  Errors special to KLAP:
+ *   -EACCES      the device holds none of the credentials tried (or, on the
+ *                server, the client proved none)
+ *   -EBADE       a body's signature does not match: tampered, or another
+ *                session's
+ *   -EOVERFLOW   the session's sequence numbers are used up: handshake again
+ *   -ENOTCONN    no session (or no handshake in progress): handshake first
+ *   -ESTALE      (server) a sequence number not above the last one taken
+ *   -EPROTO      a body of the wrong length, or bad padding inside a good
+ *                signature
+ */
+
+#define KASA_KLAP_PORT 80
+#define KASA_KLAP_SEED_LEN 16
+/* remote_seed, then the hash that proves the device's credential. */
+#define KASA_KLAP_HANDSHAKE1_LEN 48
+#define KASA_KLAP_HANDSHAKE2_LEN 32
+/* The most an auth hash takes: 16 bytes in v1, 32 in v2. */
+#define KASA_KLAP_AUTH_HASH_MAX 32
+/* The signature before the ciphertext of every request and answer. */
+#define KASA_KLAP_SIG_LEN 32
+/* The largest JSON sealed or opened, as KASA_FRAME_MAX_DEFAULT on TCP; a
+ * body is at most KASA_KLAP_BODY_MAX (the signature and a padding block). */
+#define KASA_KLAP_PAYLOAD_MAX (64 * 1024)
+#define KASA_KLAP_BODY_MAX (KASA_KLAP_SIG_LEN + KASA_KLAP_PAYLOAD_MAX + 16)
+/* "/app/request?seq=-2147483648" and its NUL fit. */
+#define KASA_KLAP_PATH_MAX 32
+/* A session lives for the cookie's TIMEOUT (this when absent), and is
+ * renewed KASA_KLAP_RENEW_S seconds before it ends. */
+#define KASA_KLAP_TIMEOUT_DEFAULT 86400
+#define KASA_KLAP_RENEW_S 1200
+/* Real session ids are 32 hex digits. */
+#define KASA_KLAP_SESSION_ID_MAX 128
+
+/*
+ * The auth hash: v1 MD5(MD5(user) | MD5(password)) for IOT JSON on the
+ * first KLAP firmware; v2 SHA256(SHA1(user) | SHA1(password)) for SMART
+ * JSON, and for IOT JSON where discovery says "lv":2 or "new_klap":1.
+ * Used as flags where more than one may be tried.
+ */
+enum kasa_klap_version {
+	KASA_KLAP_V1 = 1,
+	KASA_KLAP_V2 = 2,
+};
+/* Not known (no discovery data): v1 tried first, then v2. */
+#define KASA_KLAP_ANY (KASA_KLAP_V1 | KASA_KLAP_V2)
+
+/*
+ * The credentials a device may hold, in the order a client tries them: the
+ * account's (the caller's), TP-Link's built-in defaults (a device bound to
+ * an account may still answer with KASA's), then blank (never bound).
+ */
+enum kasa_klap_cred {
+	KASA_KLAP_CRED_GIVEN,          /* the user and password the caller gave */
+	KASA_KLAP_CRED_KASA,           /* kasa@tp-link.net / kasaSetup */
+	KASA_KLAP_CRED_TAPO,           /* test@tp-link.net / test */
+	KASA_KLAP_CRED_TAPOCAMERA,     /* admin / admin */
+	KASA_KLAP_CRED_KASACAMERA,     /* admin / MD5("admin") in hex */
+	KASA_KLAP_CRED_TAPOCAMERA_LV3, /* admin / TPL075526460603 */
+	KASA_KLAP_CRED_BLANK,          /* "" / "" */
+};
+#define KASA_KLAP_CRED_COUNT 7
+
+/* Its name, for a log ("given", "KASA", ..., "blank"); NULL if unknown. */
+const char *kasa_klap_cred_name(enum kasa_klap_cred cred);
+/* A built-in credential's user and password (static strings); -EINVAL for
+ * KASA_KLAP_CRED_GIVEN or an unknown value. */
+int kasa_klap_cred_default(enum kasa_klap_cred cred, const char **ret_user,
+			   const char **ret_password);
+
+/*
+ * Write the auth hash of user and password (UTF-8, as typed; "" for blank)
+ * into ret_hash; returns its length (16 in v1, 32 in v2).  -EINVAL for a
+ * NULL string or a version that is not one of the two.
+ */
+int kasa_klap_auth_hash(enum kasa_klap_version version, const char *user, const char *password,
+			uint8_t ret_hash[KASA_KLAP_AUTH_HASH_MAX]);
+
+/*
+ * The session cookie, from the Set-Cookie headers of handshake 1 (all of
+ * them: TIMEOUT may come in one of its own), or from a request's Cookie
+ * header on the server.  Every name=value pair is read, attributes too:
+ * the device sends TIMEOUT where an attribute would stand.  Other names
+ * are skipped.  -EPROTO when TIMEOUT is not a decimal number up to
+ * INT32_MAX or the id holds a byte a cookie may not (so it is safe to send
+ * back in a header), -EMSGSIZE when the id is too long.
+ */
+struct kasa_klap_cookie {
+	char session_id[KASA_KLAP_SESSION_ID_MAX]; /* TP_SESSIONID; "" when none */
+	int64_t timeout_s;                         /* TIMEOUT; -1 when none */
+};
+int kasa_klap_cookie_parse(const char *const *headers, size_t n, struct kasa_klap_cookie *ret);
+
+/* The seq of a request path's query, as the server reads it: a canonical
+ * signed decimal in int32_t's range ("-59551827"), else -EINVAL. */
+int kasa_klap_seq_parse(const char *text, int32_t *ret_seq);
+
+/* The client side: one device, one session at a time, one request in flight. */
+struct kasa_klap_client;
+
+/*
+ * user and password: the account's (both NULL when there is none: only the
+ * defaults and blank are tried).  versions: KASA_KLAP_V1, KASA_KLAP_V2 or
+ * KASA_KLAP_ANY.  The strings are hashed at once and not kept.  -EINVAL
+ * when only one string is given or versions is none of those.
+ */
+int kasa_klap_client_new(const char *user, const char *password, unsigned versions,
+			 struct kasa_klap_client **ret_client);
+/* Wipes the hashes, seeds and keys; accepts NULL. */
+void kasa_klap_client_free(struct kasa_klap_client *c);
+/* Forget the session (the device answered 403, or its connection is gone). */
+void kasa_klap_client_reset(struct kasa_klap_client *c);
+
+/*
+ * Start a handshake: forget any session, take the local seed (seed may be
+ * NULL: getrandom(2)) and write the body of POST /app/handshake1.
+ */
+int kasa_klap_client_handshake1(struct kasa_klap_client *c, const uint8_t *seed,
+				uint8_t ret_body[KASA_KLAP_SEED_LEN]);
+
+/*
+ * Check the 200 answer of handshake 1 against each credential and version
+ * in order, and write the body of POST /app/handshake2; the session's keys
+ * are made from the credential that matched, which ret_cred and
+ * ret_version (either may be NULL) name.  -EPROTO when len is not
+ * KASA_KLAP_HANDSHAKE1_LEN, -EACCES when no credential matches,
+ * -ENOTCONN with no handshake started; either of the first two ends the
+ * handshake (start again with kasa_klap_client_handshake1()).
+ */
+int kasa_klap_client_handshake2(struct kasa_klap_client *c, const void *answer, size_t len,
+				uint8_t ret_body[KASA_KLAP_HANDSHAKE2_LEN],
+				enum kasa_klap_cred *ret_cred, enum kasa_klap_version *ret_version);
+
+/*
+ * Handshake 2 was answered 200: the session is open.  handshake_usec: when
+ * handshake 1 was answered (kasa_now_usec()); timeout_s: the cookie's
+ * TIMEOUT, negative when there was none (KASA_KLAP_TIMEOUT_DEFAULT).
+ * -ENOTCONN unless kasa_klap_client_handshake2() succeeded just before.
+ */
+int kasa_klap_client_established(struct kasa_klap_client *c, uint64_t handshake_usec,
+				 int64_t timeout_s);
+
+/*
+ * Whether to handshake before the next request: there is no session, or it
+ * is old (now_usec > handshake_usec + TIMEOUT - KASA_KLAP_RENEW_S: with a
+ * TIMEOUT under KASA_KLAP_RENEW_S, before every request), or its sequence
+ * numbers are used up.
+ */
+bool kasa_klap_client_expired(const struct kasa_klap_client *c, uint64_t now_usec);
+
+/*
+ * Seal a request: the sequence number goes up by one, ret_path gets
+ * "/app/request?seq=<seq>" and *ret_body (owned, free()) the signature
+ * and the ciphertext, *ret_len bytes.  -ENOTCONN with no session,
+ * -EOVERFLOW when seq would pass INT32_MAX (handshake again; nothing
+ * changed), -EMSGSIZE over KASA_KLAP_PAYLOAD_MAX.
+ */
+int kasa_klap_client_seal(struct kasa_klap_client *c, const void *json, size_t len,
+			  char ret_path[KASA_KLAP_PATH_MAX], uint8_t **ret_body, size_t *ret_len);
+
+/*
+ * Open the 200 answer to the request sealed last: check its signature, then
+ * decrypt it.  *ret_json is owned (free()), NUL-terminated, *ret_len bytes
+ * without the NUL.  -EPROTO (a length no answer has, or bad padding),
+ * -EBADE (the signature), -EMSGSIZE (over KASA_KLAP_BODY_MAX), -ENOTCONN.
+ */
+int kasa_klap_client_open(struct kasa_klap_client *c, const void *body, size_t len, char **ret_json,
+			  size_t *ret_len);
+
+/* The device side: one credential, one session at a time (a new handshake
+ * ends the last one, as on real plugs). */
+struct kasa_klap_server;
+
+/* auth_hash: the device's credential (see kasa_klap_auth_hash()), len 16
+ * for v1, 32 for v2, else -EINVAL.  It is copied. */
+int kasa_klap_server_new(enum kasa_klap_version version, const uint8_t *auth_hash, size_t len,
+			 struct kasa_klap_server **ret_server);
+/* Wipes the hash, seeds and keys; accepts NULL. */
+void kasa_klap_server_free(struct kasa_klap_server *s);
+/* End the session: the next request is refused (-ENOTCONN: answer 403). */
+void kasa_klap_server_reset(struct kasa_klap_server *s);
+
+/*
+ * Answer POST /app/handshake1 (body: the client's seed, else -EPROTO):
+ * ends any session, takes remote_seed (NULL: getrandom(2)) and writes the
+ * 48-byte answer to send with 200 and the cookie.
+ */
+int kasa_klap_server_handshake1(struct kasa_klap_server *s, const void *body, size_t len,
+				const uint8_t *remote_seed,
+				uint8_t ret_answer[KASA_KLAP_HANDSHAKE1_LEN]);
+
+/*
+ * Check POST /app/handshake2's body: 0 and the session is open (answer
+ * 200), -EACCES when the client does not hold the credential, -EPROTO on a
+ * wrong length, -ENOTCONN when no handshake 1 came before.  Either error
+ * ends the handshake.
+ */
+int kasa_klap_server_handshake2(struct kasa_klap_server *s, const void *body, size_t len);
+
+/*
+ * Open a request: seq from the path (kasa_klap_seq_parse()), then as
+ * kasa_klap_client_open().  The signature is checked first, then seq must
+ * be above the last one taken in this session (-ESTALE).  -ENOTCONN with
+ * no session (answer 403).
+ */
+int kasa_klap_server_open(struct kasa_klap_server *s, int32_t seq, const void *body, size_t len,
+			  char **ret_json, size_t *ret_len);
+
+/* Seal the answer to the request opened last (its seq, its IV).  *ret_body
+ * is owned (free()).  -ENOTCONN when no request was opened in the session,
+ * -EMSGSIZE over KASA_KLAP_PAYLOAD_MAX. */
+int kasa_klap_server_seal(struct kasa_klap_server *s, const void *json, size_t len,
+			  uint8_t **ret_body, size_t *ret_len);
+
+/* --- SMART JSON (Tapo and newer Kasa firmware, over KLAP v2) ------------
+ * A request is {"method":"<name>","params":{...}}; a reply is
+ * {"error_code":0,"result":{...}}, or, for a multipleRequest, one reply per
+ * request in result.responses[].  The parsers below take either form and
+ * fill the same structs as the IOT parsers above.  A nonzero error_code
+ * maps to -errno (kasa_smart_errno()), with the code in ret_err->code:
+ *   -ENOSYS        unknown method                        (-1002)
+ *   -EINVAL        bad parameters, or JSON it could not read (-1008, -1003)
+ *   -EACCES        the device refused the credentials    (-1501, 1111, ...)
+ *   -EKEYEXPIRED   the session is over: handshake again  (9999, -40401, -40413)
+ *   -EREMOTEIO     any other
+ */
+
+/*
+ * What a request carries beside method and params, as python-kasa sends
+ * them; devices do not require them.  NULL (or a zero time and a NULL
+ * uuid) leaves them out.
+ */
+struct kasa_smart_stamp {
+	int64_t time_ms;              /* request_time_milis: ms since 1970; 0: none */
+	const uint8_t *terminal_uuid; /* 16 bytes, sent in base64; NULL: none */
+};
+
+/*
+ * Each builder writes a newly allocated JSON string to *ret_json (owned,
+ * free()).  kasa_smart_req(): method is a name (1 to 63 letters, digits and
+ * underscores, else -EINVAL), params a JSON object's text (else -EINVAL;
+ * over 64 KiB -EMSGSIZE) or NULL for none.
+ */
+int kasa_smart_req(const char *method, const char *params, const struct kasa_smart_stamp *stamp,
+		   char **ret_json);
+int kasa_smart_req_device_info(const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_device_on(bool on, const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_energy_usage(const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_current_power(const struct kasa_smart_stamp *stamp, char **ret_json);
+int kasa_smart_req_component_nego(const struct kasa_smart_stamp *stamp, char **ret_json);
+
+/* Map a SMART error_code to the library's -errno (see above). */
+int kasa_smart_errno(int error_code);
+
+/*
+ * Check the reply's error_code and borrow its result (*ret_result is NULL
+ * when the reply has none, as set_device_info may answer).  For a
+ * multipleRequest reply, the entry of the given method, checked likewise;
+ * method may be NULL for a single reply.  ret_err as with
+ * kasa_reply_result().  -EBADMSG when error_code is missing or not an
+ * integer, result not an object, or no entry answers method.
+ */
+int kasa_smart_result(struct json_object *reply, const char *method,
+		      struct json_object **ret_result, struct kasa_device_error *ret_err);
+
+/*
+ * get_device_info into *ret: relay_on from device_on (has_relay), alias
+ * from the base64 nickname (text that does not decode to well-formed UTF-8
+ * is taken as the name itself), model, hw_ver, sw_ver (fw_ver), device_id,
+ * hw_id, oem_id, type, mac (AA-BB-.. written AA:BB:.. as the IOT
+ * parsers keep it), rssi, on_time, latitude and longitude (in 1e-4
+ * degrees on the wire).  get_device_info does not say whether the device
+ * has a meter: has_emeter is false and feature "" (see
+ * kasa_smart_component()); led_on is true.  -EBADMSG without device_id.
+ */
+int kasa_smart_sysinfo_parse(struct json_object *reply, struct kasa_sysinfo *ret,
+			     struct kasa_device_error *ret_err);
+
+/* What get_energy_usage says beside the power. */
+struct kasa_smart_energy {
+	int64_t today_wh, month_wh;                   /* -1 when absent */
+	int64_t today_runtime_min, month_runtime_min; /* -1 when absent */
+};
+
+/*
+ * get_energy_usage: current_power (mW) into *ret_emeter's power_mw and
+ * power_w (new_style; voltage, current and total are not sent: 0;
+ * slot_id -1), the rest into *ret_energy (may be NULL).  -EBADMSG without
+ * current_power, or when a reading is out of the IOT parsers' range.
+ */
+int kasa_smart_energy_parse(struct json_object *reply, struct kasa_emeter *ret_emeter,
+			    struct kasa_smart_energy *ret_energy,
+			    struct kasa_device_error *ret_err);
+/* get_current_power: current_power, in W there, into *ret as above (not new_style). */
+int kasa_smart_power_parse(struct json_object *reply, struct kasa_emeter *ret,
+			   struct kasa_device_error *ret_err);
+
+/*
+ * Whether component_nego's component_list names id ("energy_monitoring",
+ * "led", ...): 1 (and its ver_code in *ret_ver_code, which may be NULL),
+ * 0 when not, or -errno as kasa_smart_result().
+ */
+int kasa_smart_component(struct json_object *reply, const char *id, int *ret_ver_code,
+			 struct kasa_device_error *ret_err);
 
 /* --- Text ---------------------------------------------------------------- */
 

@@ -16,24 +16,6 @@
 #define ON_TIME_MAX INT64_C(4294967295)
 
 /*
- * Refuse a reply with -EBADMSG, saying why in ret_err (code 0) when the
- * caller passed one.
- */
-static __attribute__((format(printf, 2, 3))) int bad_reply(struct kasa_device_error *ret_err,
-							   const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err) {
-		memset(ret_err, 0, sizeof(*ret_err));
-		va_start(ap, fmt);
-		vsnprintf(ret_err->msg, sizeof(ret_err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
-
-/*
  * Copy src into dst[size] byte for byte, cut if need be before a whole
  * UTF-8 sequence.  Only for outlet ids, which go back to the plug as they
  * came: anything else goes through kasa_utf8_copy().
@@ -49,34 +31,10 @@ static void copy_raw(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* Borrow obj[key] if it has the given type. */
-static struct json_object *get_typed(struct json_object *obj, const char *key, enum json_type type)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, type))
-		return NULL;
-	return v;
-}
-
-/*
- * Copy a string member as well-formed UTF-8 (it will end up in JSON, logs
- * and terminals); leave dst alone when absent or not a string.
- */
-static bool get_str(struct json_object *obj, const char *key, char *dst, size_t size)
-{
-	struct json_object *v = get_typed(obj, key, json_type_string);
-
-	if (!v)
-		return false;
-	kasa_utf8_copy(dst, size, json_object_get_string(v));
-	return true;
-}
-
 /* Copy a string member as the plug sent it; see copy_raw(). */
 static bool get_raw_str(struct json_object *obj, const char *key, char *dst, size_t size)
 {
-	struct json_object *v = get_typed(obj, key, json_type_string);
+	struct json_object *v = kasa_json_typed(obj, key, json_type_string);
 
 	if (!v)
 		return false;
@@ -84,24 +42,11 @@ static bool get_raw_str(struct json_object *obj, const char *key, char *dst, siz
 	return true;
 }
 
-/* An integer (or boolean) member; false when absent or of another type. */
-static bool get_int64(struct json_object *obj, const char *key, int64_t *ret)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return false;
-	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_boolean))
-		return false;
-	*ret = json_object_get_int64(v);
-	return true;
-}
-
 static bool get_int(struct json_object *obj, const char *key, int *ret)
 {
 	int64_t v;
 
-	if (!get_int64(obj, key, &v) || v < INT_MIN || v > INT_MAX)
+	if (!kasa_json_int64(obj, key, &v) || v < INT_MIN || v > INT_MAX)
 		return false;
 	*ret = (int)v;
 	return true;
@@ -131,42 +76,10 @@ static bool get_number(struct json_object *obj, const char *key, double *ret)
 	return true;
 }
 
-/*
- * A reading the plug must get right when it sends it: 1 when present and
- * within +-max, 0 when absent, -EBADMSG (and why, in ret_err) when it is
- * not a number, not finite or out of that range.
- */
-static int get_reading(struct json_object *obj, const char *key, double max, double *ret,
-		       struct kasa_device_error *ret_err)
-{
-	struct json_object *v;
-	double d;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		d = (double)json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_double))
-		d = json_object_get_double(v);
-	else
-		return bad_reply(ret_err, "%s is not a number", key);
-	/* Written so that NaN fails too. */
-	if (!(d >= -max && d <= max))
-		return bad_reply(ret_err, "%s %g is out of range", key, d);
-	*ret = d;
-	return 1;
-}
-
-/* Half away from zero, without libm; x is bounded by get_number(). */
-static int64_t round_i64(double x)
-{
-	return (int64_t)(x < 0 ? x - 0.5 : x + 0.5);
-}
-
 /* A reading in A, V, W or kWh as mA, mV, mW or Wh. */
 static int64_t milli(double x)
 {
-	return round_i64(x * 1000.0);
+	return kasa_round_i64(x * 1000.0);
 }
 
 KASA_EXPORT int kasa_reply_parse(const char *json, size_t len, struct json_object **ret_reply)
@@ -233,7 +146,7 @@ static int check_err(struct json_object *obj, bool module_level, struct kasa_dev
 
 	if (!json_object_object_get_ex(obj, "err_code", NULL))
 		return 0;
-	if (!get_int64(obj, "err_code", &code))
+	if (!kasa_json_int64(obj, "err_code", &code))
 		return -EBADMSG;
 	if (code == 0)
 		return 0;
@@ -245,7 +158,7 @@ static int check_err(struct json_object *obj, bool module_level, struct kasa_dev
 		memset(ret_err, 0, sizeof(*ret_err));
 		ret_err->code = (int)code;
 		ret_err->module_level = module_level;
-		get_str(obj, "err_msg", ret_err->msg, sizeof(ret_err->msg));
+		kasa_json_str(obj, "err_msg", ret_err->msg, sizeof(ret_err->msg));
 	}
 	return kasa_device_errno((int)code);
 }
@@ -260,7 +173,7 @@ KASA_EXPORT int kasa_reply_result(struct json_object *reply, const char *module,
 	if (!reply || !module || !method || !json_object_is_type(reply, json_type_object))
 		return -EBADMSG;
 
-	mod = get_typed(reply, module, json_type_object);
+	mod = kasa_json_typed(reply, module, json_type_object);
 	if (!mod) {
 		/* Some firmware answers a request it cannot take at all with a bare error. */
 		r = check_err(reply, true, ret_err);
@@ -270,7 +183,7 @@ KASA_EXPORT int kasa_reply_result(struct json_object *reply, const char *module,
 	if (r < 0)
 		return r;
 
-	res = get_typed(mod, method, json_type_object);
+	res = kasa_json_typed(mod, method, json_type_object);
 	if (!res)
 		return -EBADMSG;
 	r = check_err(res, false, ret_err);
@@ -334,7 +247,7 @@ static int64_t get_on_time(struct json_object *obj)
 {
 	int64_t v;
 
-	if (!get_int64(obj, "on_time", &v) || v < 0 || v > ON_TIME_MAX)
+	if (!kasa_json_int64(obj, "on_time", &v) || v < 0 || v > ON_TIME_MAX)
 		return -1;
 	return v;
 }
@@ -345,18 +258,18 @@ static int64_t get_on_time(struct json_object *obj)
  */
 static int too_many_outlets(int64_t n, struct kasa_device_error *ret_err)
 {
-	return bad_reply(ret_err, "it reports %" PRId64 " outlets, at most %d are supported", n,
-			 KASA_OUTLETS_MAX);
+	return kasa_bad_reply(ret_err, "it reports %" PRId64 " outlets, at most %d are supported",
+			      n, KASA_OUTLETS_MAX);
 }
 
 static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si,
 			 struct kasa_device_error *ret_err)
 {
-	struct json_object *children = get_typed(info, "children", json_type_array);
+	struct json_object *children = kasa_json_typed(info, "children", json_type_array);
 	int64_t child_num;
 	size_t n;
 
-	if (get_int64(info, "child_num", &child_num) && child_num > KASA_OUTLETS_MAX)
+	if (kasa_json_int64(info, "child_num", &child_num) && child_num > KASA_OUTLETS_MAX)
 		return too_many_outlets(child_num, ret_err);
 	if (!children)
 		return 0;
@@ -375,8 +288,8 @@ static int parse_outlets(struct json_object *info, struct kasa_sysinfo *si,
 			continue;
 		/* The id addresses the outlet: it must go back exactly as it came. */
 		get_raw_str(child, "id", o->id, sizeof(o->id));
-		get_str(child, "alias", o->alias, sizeof(o->alias));
-		if (get_int64(child, "state", &v))
+		kasa_json_str(child, "alias", o->alias, sizeof(o->alias));
+		if (kasa_json_int64(child, "state", &v))
 			o->on = v != 0;
 		o->on_time = get_on_time(child);
 		get_json_text(child, "next_action", o->next_action, sizeof(o->next_action));
@@ -397,38 +310,39 @@ KASA_EXPORT int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinf
 	r = kasa_reply_result(reply, "system", "get_sysinfo", &info, ret_err);
 	if (r < 0)
 		return r;
-	nested = get_typed(info, "system", json_type_object);
+	nested = kasa_json_typed(info, "system", json_type_object);
 	if (nested)
 		info = nested;
 
 	/* Without an id the reply cannot be tied to a device (or its outlets). */
-	if (!get_str(info, "deviceId", si.device_id, sizeof(si.device_id)) || !si.device_id[0])
+	if (!kasa_json_str(info, "deviceId", si.device_id, sizeof(si.device_id)) ||
+	    !si.device_id[0])
 		return -EBADMSG;
 
-	get_str(info, "alias", si.alias, sizeof(si.alias));
-	get_str(info, "model", si.model, sizeof(si.model));
-	get_str(info, "dev_name", si.dev_name, sizeof(si.dev_name));
-	get_str(info, "hwId", si.hw_id, sizeof(si.hw_id));
-	get_str(info, "oemId", si.oem_id, sizeof(si.oem_id));
-	if (!get_str(info, "mac", si.mac, sizeof(si.mac)))
-		get_str(info, "mic_mac", si.mac, sizeof(si.mac));
-	get_str(info, "hw_ver", si.hw_ver, sizeof(si.hw_ver));
-	get_str(info, "sw_ver", si.sw_ver, sizeof(si.sw_ver));
-	if (!get_str(info, "type", si.type, sizeof(si.type)))
-		get_str(info, "mic_type", si.type, sizeof(si.type));
-	get_str(info, "feature", si.feature, sizeof(si.feature));
-	get_str(info, "active_mode", si.active_mode, sizeof(si.active_mode));
+	kasa_json_str(info, "alias", si.alias, sizeof(si.alias));
+	kasa_json_str(info, "model", si.model, sizeof(si.model));
+	kasa_json_str(info, "dev_name", si.dev_name, sizeof(si.dev_name));
+	kasa_json_str(info, "hwId", si.hw_id, sizeof(si.hw_id));
+	kasa_json_str(info, "oemId", si.oem_id, sizeof(si.oem_id));
+	if (!kasa_json_str(info, "mac", si.mac, sizeof(si.mac)))
+		kasa_json_str(info, "mic_mac", si.mac, sizeof(si.mac));
+	kasa_json_str(info, "hw_ver", si.hw_ver, sizeof(si.hw_ver));
+	kasa_json_str(info, "sw_ver", si.sw_ver, sizeof(si.sw_ver));
+	if (!kasa_json_str(info, "type", si.type, sizeof(si.type)))
+		kasa_json_str(info, "mic_type", si.type, sizeof(si.type));
+	kasa_json_str(info, "feature", si.feature, sizeof(si.feature));
+	kasa_json_str(info, "active_mode", si.active_mode, sizeof(si.active_mode));
 
 	get_int(info, "rssi", &si.rssi);
 	/* The LED is on unless the device says otherwise. */
-	si.led_on = !(get_int64(info, "led_off", &v) && v != 0);
-	if (get_int64(info, "relay_state", &v)) {
+	si.led_on = !(kasa_json_int64(info, "led_off", &v) && v != 0);
+	if (kasa_json_int64(info, "relay_state", &v)) {
 		si.has_relay = true;
 		si.relay_on = v != 0;
 	}
 	si.on_time = get_on_time(info);
 	si.has_emeter = has_feature(si.feature, "ENE");
-	if (get_int64(info, "updating", &v))
+	if (kasa_json_int64(info, "updating", &v))
 		si.updating = v != 0;
 
 	if (get_number(info, "latitude_i", &d))
@@ -476,19 +390,19 @@ static int emeter_from_result(struct json_object *result, struct kasa_emeter *re
 		return -EBADMSG;
 
 	for (size_t i = 0; i < ARRAY_SIZE(new_keys); i++) {
-		r = get_reading(result, new_keys[i], max[i] * 1000.0, &d, ret_err);
+		r = kasa_json_reading(result, new_keys[i], max[i] * 1000.0, &d, ret_err);
 		if (r < 0)
 			return r;
 		if (r == 0)
 			continue;
-		*ints[i] = round_i64(d);
+		*ints[i] = kasa_round_i64(d);
 		*reals[i] = (double)*ints[i] / 1000.0;
 		found++;
 	}
 	em.new_style = found > 0;
 	if (!found) {
 		for (size_t i = 0; i < ARRAY_SIZE(old_keys); i++) {
-			r = get_reading(result, old_keys[i], max[i], &d, ret_err);
+			r = kasa_json_reading(result, old_keys[i], max[i], &d, ret_err);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -499,7 +413,7 @@ static int emeter_from_result(struct json_object *result, struct kasa_emeter *re
 		}
 	}
 	if (!found)
-		return bad_reply(ret_err, "no reading in get_realtime");
+		return kasa_bad_reply(ret_err, "no reading in get_realtime");
 
 	get_int(result, "slot_id", &em.slot_id);
 	*ret = em;
@@ -549,11 +463,11 @@ static int parse_stat(struct json_object *entry, int year, int month, struct kas
 	int r;
 
 	if (!json_object_is_type(entry, json_type_object))
-		return bad_reply(ret_err, "a statistics entry is not an object");
+		return kasa_bad_reply(ret_err, "a statistics entry is not an object");
 	if (!get_int(entry, "year", &st.year) || !get_int(entry, "month", &st.month))
-		return bad_reply(ret_err, "a statistics entry has no year or month");
+		return kasa_bad_reply(ret_err, "a statistics entry has no year or month");
 	if (month && !get_int(entry, "day", &st.day))
-		return bad_reply(ret_err, "a statistics entry has no day");
+		return kasa_bad_reply(ret_err, "a statistics entry has no day");
 
 	if (st.year != year || st.month < 1 || st.month > 12)
 		return 0;
@@ -561,18 +475,18 @@ static int parse_stat(struct json_object *entry, int year, int month, struct kas
 		return 0;
 
 	/* A day or month of energy is bounded as the meter's running total is. */
-	r = get_reading(entry, "energy_wh", TOTAL_MAX * 1000.0, &d, ret_err);
+	r = kasa_json_reading(entry, "energy_wh", TOTAL_MAX * 1000.0, &d, ret_err);
 	if (r > 0) {
-		st.energy_wh = round_i64(d);
+		st.energy_wh = kasa_round_i64(d);
 		st.energy_kwh = (double)st.energy_wh / 1000.0;
-	} else if (r == 0 && (r = get_reading(entry, "energy", TOTAL_MAX, &d, ret_err)) > 0) {
+	} else if (r == 0 && (r = kasa_json_reading(entry, "energy", TOTAL_MAX, &d, ret_err)) > 0) {
 		st.energy_kwh = d;
 		st.energy_wh = milli(d);
 	}
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return bad_reply(ret_err, "a statistics entry has no energy");
+		return kasa_bad_reply(ret_err, "a statistics entry has no energy");
 	*ret = st;
 	return 1;
 }
@@ -589,9 +503,9 @@ static int parse_stats(struct json_object *reply, const char *method, const char
 	r = kasa_reply_result(reply, "emeter", method, &result, ret_err);
 	if (r < 0)
 		return r;
-	list = get_typed(result, list_key, json_type_array);
+	list = kasa_json_typed(result, list_key, json_type_array);
 	if (!list)
-		return bad_reply(ret_err, "%s has no %s", method, list_key);
+		return kasa_bad_reply(ret_err, "%s has no %s", method, list_key);
 	n = json_object_array_length(list);
 
 	for (size_t i = 0; i < n; i++) {
@@ -604,8 +518,8 @@ static int parse_stats(struct json_object *reply, const char *method, const char
 			continue;
 		/* More than a period has days or months: the plug repeats itself. */
 		if (stats.count == KASA_STATS_MAX)
-			return bad_reply(ret_err, "%s has over %d entries for the period", list_key,
-					 KASA_STATS_MAX);
+			return kasa_bad_reply(ret_err, "%s has over %d entries for the period",
+					      list_key, KASA_STATS_MAX);
 		stats.entries[stats.count++] = st;
 	}
 	*ret = stats;

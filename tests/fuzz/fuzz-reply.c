@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Every reply parser against arbitrary payloads, as a hostile plug sends,
- * and what the parsers promise of what they keep: well-formed UTF-8,
- * on_time -1 or plausible, readings within range, dates that exist.
+ * Every reply parser, IOT and SMART, against arbitrary payloads, as a
+ * hostile plug sends, and what the parsers promise of what they keep:
+ * well-formed UTF-8, on_time -1 or plausible, readings within range, dates
+ * that exist.
  */
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -50,6 +51,18 @@ static void check_emeter(const struct kasa_emeter *em)
 		abort();
 }
 
+/* Power as any meter's; the day's and month's counts -1 or within range. */
+static void check_energy(const struct kasa_emeter *em, const struct kasa_smart_energy *en)
+{
+	const int64_t counts[] = {en->today_wh, en->month_wh, en->today_runtime_min,
+				  en->month_runtime_min};
+
+	check_emeter(em);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (counts[i] < -INT64_C(1000000000000) || counts[i] > INT64_C(1000000000000))
+			abort();
+}
+
 static void check_stats(const struct kasa_stats *st, int year, int month)
 {
 	for (unsigned i = 0; i < st->count; i++) {
@@ -90,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kasa_emeter em;
 	struct kasa_stats stats;
 	struct kasa_time t;
-	int year = 2025, month = 1;
+	struct kasa_smart_energy energy;
+	int year = 2025, month = 1, ver;
 
 	if (kasa_reply_parse((const char *)data, size, &reply) < 0)
 		return 0;
@@ -108,6 +122,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)kasa_time_parse(reply, &t, &err);
 	check_text(err.msg);
 	(void)kasa_reply_result(reply, "system", "set_relay_state", &result, NULL);
+
+	/* The SMART parsers, to the same promises. */
+	if (kasa_smart_sysinfo_parse(reply, &info, &err) == 0)
+		check_sysinfo(&info);
+	check_text(err.msg);
+	if (kasa_smart_energy_parse(reply, &em, &energy, &err) == 0)
+		check_energy(&em, &energy);
+	check_text(err.msg);
+	if (kasa_smart_power_parse(reply, &em, &err) == 0)
+		check_emeter(&em);
+	(void)kasa_smart_component(reply, "energy_monitoring", &ver, &err);
+	check_text(err.msg);
+	(void)kasa_smart_result(reply, "set_device_info", &result, NULL);
 	json_object_put(reply);
 	return 0;
 }
