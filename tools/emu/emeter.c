@@ -153,10 +153,10 @@ static void add_int(struct json_object *o, const char *key, int64_t v)
 	json_object_object_add(o, key, json_object_new_int64(v));
 }
 
-struct json_object *emeter_realtime(struct emu_meter *m, bool on, bool new_style, int slot,
-				    uint64_t now)
+/* Volts, watts and amps now, with noise; energy accounted up to now. */
+static void sample(struct emu_meter *m, bool on, uint64_t now, double *ret_v, double *ret_p,
+		   double *ret_i)
 {
-	struct json_object *res = json_object_new_object();
 	double v, p = 0, i = 0;
 
 	emeter_update(m, on, now);
@@ -165,6 +165,40 @@ struct json_object *emeter_realtime(struct emu_meter *m, bool on, bool new_style
 		p = m->load_w * (1.0 + 0.04 * (emu_rand01(&m->noise) - 0.5));
 		i = p / (v * m->pf);
 	}
+	*ret_v = v;
+	*ret_p = p;
+	*ret_i = i;
+}
+
+/* This month's energy as get_monthstat sums it: whole Wh per day. */
+static double month_wh(const struct emu_meter *m, const struct day *t)
+{
+	double sum = 0, wh;
+
+	for (int d = 1; d <= t->d; d++)
+		if (day_energy(m, t->y, t->m, d, t, &wh))
+			sum += round(wh);
+	return sum;
+}
+
+void emeter_read(struct emu_meter *m, bool on, uint64_t now, struct emu_reading *ret)
+{
+	struct day t;
+
+	sample(m, on, now, &ret->volts, &ret->watts, &ret->amps);
+	today(&t);
+	ret->total_wh = m->total_wh;
+	ret->today_wh = m->today_wh;
+	ret->month_wh = month_wh(m, &t);
+}
+
+struct json_object *emeter_realtime(struct emu_meter *m, bool on, bool new_style, int slot,
+				    uint64_t now)
+{
+	struct json_object *res = json_object_new_object();
+	double v, p, i;
+
+	sample(m, on, now, &v, &p, &i);
 	if (new_style) {
 		if (slot >= 0)
 			add_int(res, "slot_id", slot);

@@ -26,6 +26,15 @@ void emeter_init(struct emu_meter *m, unsigned index, unsigned outlet, double vo
 		 uint64_t now);
 /* Account energy up to now; call before the relay changes and before reads. */
 void emeter_update(struct emu_meter *m, bool on, uint64_t now);
+/* One reading, for replies that are not the IOT emeter's (SMART). */
+struct emu_reading {
+	double volts, amps, watts; /* with the meter's noise; 0 A and 0 W when off */
+	double total_wh;
+	double today_wh; /* since midnight UTC */
+	double month_wh; /* this month's days, today's included, as get_monthstat sums them */
+};
+
+void emeter_read(struct emu_meter *m, bool on, uint64_t now, struct emu_reading *ret);
 struct json_object *emeter_realtime(struct emu_meter *m, bool on, bool new_style, int slot,
 				    uint64_t now);
 struct json_object *emeter_daystat(struct emu_meter *m, bool on, bool new_style,
