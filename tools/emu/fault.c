@@ -87,35 +87,61 @@ static int raw_frame(uint32_t h, const char *json, size_t len, size_t part, stru
 	return 0;
 }
 
-static int garbage(uint64_t *rng, struct emu_plan *p)
+/* 16 to 127 random bytes.  A first byte of 0x80 or more announces over 2
+ * GiB, never a frame, and starts no HTTP status line either. */
+static int random_bytes(uint64_t *rng, uint8_t **ret, size_t *ret_len)
 {
 	size_t len = 16 + emu_rand(rng) % 112;
+	uint8_t *buf = malloc(len);
 
-	p->buf = malloc(len);
-	if (!p->buf)
+	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < len; i++)
-		p->buf[i] = (uint8_t)emu_rand(rng);
-	/* A first byte of 0x80 or more announces over 2 GiB: never a frame. */
-	p->buf[0] |= 0x80;
-	p->len = len;
+		buf[i] = (uint8_t)emu_rand(rng);
+	buf[0] |= 0x80;
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int garbage(uint64_t *rng, struct emu_plan *p)
+{
+	return random_bytes(rng, &p->buf, &p->len);
+}
+
+int fault_cut_json(const char *json, size_t len, char **ret, size_t *ret_len)
+{
+	static const char tail[] = ",\"err_code\":";
+	size_t keep = len / 2;
+	char *out = malloc(keep + sizeof(tail));
+
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, json, keep);
+	memcpy(out + keep, tail, sizeof(tail));
+	*ret = out;
+	*ret_len = keep + sizeof(tail) - 1;
 	return 0;
 }
 
 /* Cut the JSON text in the middle of a key: well framed, not parseable. */
 static int badjson(const char *json, size_t len, struct emu_plan *p)
 {
-	static const char tail[] = ",\"err_code\":";
-	size_t keep = len / 2;
+	char *cut;
+	size_t n;
 
-	p->buf = malloc(KASA_HEADER_LEN + keep + sizeof(tail));
-	if (!p->buf)
+	if (fault_cut_json(json, len, &cut, &n) < 0)
 		return -ENOMEM;
-	memcpy(p->buf + KASA_HEADER_LEN, json, keep);
-	memcpy(p->buf + KASA_HEADER_LEN + keep, tail, sizeof(tail) - 1);
-	p->len = KASA_HEADER_LEN + keep + sizeof(tail) - 1;
-	put_be32(p->buf, (uint32_t)(p->len - KASA_HEADER_LEN));
-	kasa_encrypt(p->buf + KASA_HEADER_LEN, p->len - KASA_HEADER_LEN);
+	p->buf = malloc(KASA_HEADER_LEN + n);
+	if (!p->buf) {
+		free(cut);
+		return -ENOMEM;
+	}
+	memcpy(p->buf + KASA_HEADER_LEN, cut, n);
+	free(cut);
+	p->len = KASA_HEADER_LEN + n;
+	put_be32(p->buf, (uint32_t)n);
+	kasa_encrypt(p->buf + KASA_HEADER_LEN, n);
 	return 0;
 }
 
@@ -183,6 +209,61 @@ int fault_plan(enum emu_fault fault, unsigned flaky, unsigned drip_ms, uint64_t 
 	}
 	if (err < 0)
 		return err;
+	*ret = p;
+	return 0;
+}
+
+int fault_http_plan(enum emu_fault fault, unsigned flaky, unsigned drip_ms, uint64_t *rng,
+		    struct emu_http_plan *ret)
+{
+	struct emu_http_plan p = {.shape = EMU_HTTP_WHOLE};
+
+	if (flaky_drop(flaky, rng)) {
+		p.shape = EMU_HTTP_CLOSE;
+		*ret = p;
+		return 0;
+	}
+	switch (fault) {
+	case EMU_FAULT_NONE:
+	case EMU_FAULT_REFUSE:	/* never gets a connection */
+	case EMU_FAULT_BADJSON: /* the JSON, before it is sealed */
+		break;
+	case EMU_FAULT_BLACKHOLE:
+		p.shape = EMU_HTTP_HOLD;
+		break;
+	case EMU_FAULT_CLOSE:
+		p.shape = EMU_HTTP_CLOSE;
+		break;
+	case EMU_FAULT_RESET:
+		p.shape = EMU_HTTP_RESET;
+		break;
+	case EMU_FAULT_GARBAGE:
+		p.shape = EMU_HTTP_RAW;
+		if (random_bytes(rng, &p.raw, &p.raw_len) < 0)
+			return -ENOMEM;
+		break;
+	case EMU_FAULT_TRUNCATE:
+		p.shape = EMU_HTTP_TRUNCATE;
+		break;
+	case EMU_FAULT_OVERSIZE:
+		p.shape = EMU_HTTP_OVERSIZE;
+		break;
+	case EMU_FAULT_ZEROLEN:
+		p.shape = EMU_HTTP_UNSIZED;
+		break;
+	case EMU_FAULT_SPLIT:
+		p.shape = EMU_HTTP_PACED;
+		p.chunk_min = 1;
+		p.chunk_max = 3;
+		p.interval_ms = 1;
+		break;
+	case EMU_FAULT_DRIP:
+		p.shape = EMU_HTTP_PACED;
+		p.chunk_min = 1;
+		p.chunk_max = 1;
+		p.interval_ms = drip_ms;
+		break;
+	}
 	*ret = p;
 	return 0;
 }

@@ -53,4 +53,38 @@ int fault_plan(enum emu_fault fault, unsigned flaky, unsigned drip_ms, uint64_t 
 /* Whether a UDP reply goes out at all (refuse, blackhole, flaky drop it). */
 bool fault_udp_answers(enum emu_fault fault, unsigned flaky, uint64_t *rng);
 
+/*
+ * The same modes on HTTP (KLAP devices): what becomes of an answer, status,
+ * head and body, once it is made.  badjson is not here: it bends the JSON
+ * before it is sealed (fault_cut_json()).
+ */
+enum emu_http_shape {
+	EMU_HTTP_WHOLE,	   /* the answer; the connection is kept */
+	EMU_HTTP_HOLD,	   /* nothing, ever; the connection is kept until the client leaves */
+	EMU_HTTP_CLOSE,	   /* nothing; FIN */
+	EMU_HTTP_RESET,	   /* nothing; RST */
+	EMU_HTTP_RAW,	   /* raw bytes that are no HTTP answer, then FIN */
+	EMU_HTTP_TRUNCATE, /* the head with the whole Content-Length, half the body, FIN */
+	EMU_HTTP_OVERSIZE, /* Content-Length 4294967295, up to 64 bytes of body, silence */
+	EMU_HTTP_UNSIZED,  /* no Content-Length, Connection: close: the body ends at FIN */
+	EMU_HTTP_PACED,	   /* the body in segments, paced; the connection is kept */
+};
+
+struct emu_http_plan {
+	enum emu_http_shape shape;
+	uint8_t *raw; /* RAW: owned */
+	size_t raw_len;
+	unsigned chunk_min, chunk_max; /* PACED: bytes per segment */
+	unsigned interval_ms;	       /* PACED: between segments */
+};
+
+/* The shape of the next HTTP answer: fault mode, flakiness (a dropped one
+ * is closed), drip_ms and the device's fault sequence as fault_plan(). */
+int fault_http_plan(enum emu_fault fault, unsigned flaky, unsigned drip_ms, uint64_t *rng,
+		    struct emu_http_plan *ret);
+
+/* badjson: the first half of json, then a key left without its value
+ * (owned, NUL-terminated, *ret_len bytes). */
+int fault_cut_json(const char *json, size_t len, char **ret, size_t *ret_len);
+
 #endif
