@@ -19,8 +19,11 @@ static void reboot_fire(struct emu_timer *t)
 
 	if (emu_verbose)
 		fprintf(stderr, "kasa-emu: [%u] rebooting\n", d->index);
-	/* Connections die with the firmware; the relay keeps its state. */
+	/* Connections and the KLAP session die with the firmware; the relay
+	 * keeps its state. */
 	net_drop(&d->net);
+	if (d->klap)
+		klap_reset(d->klap);
 	for (unsigned i = 0; i < d->outlets; i++) {
 		struct emu_outlet *o = &d->outlet[i];
 
@@ -75,6 +78,7 @@ void device_free(struct emu_device *d)
 	if (!d)
 		return;
 	loop_timer_cancel(&d->reboot_timer);
+	klap_free(d->klap);
 	rules_clear(&d->countdown);
 	rules_clear(&d->schedule);
 	free(d);

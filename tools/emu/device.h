@@ -12,6 +12,7 @@
 
 #include "emeter.h"
 #include "emu.h"
+#include "klap.h"
 #include "loop.h"
 #include "model.h"
 #include "net.h"
@@ -45,7 +46,8 @@ struct emu_device {
 	uint64_t fault_rng; /* flaky, garbage, split: seeded by seed= */
 	uint64_t noise_rng; /* rssi jitter */
 
-	struct emu_net net; /* owned by net.c */
+	struct emu_net net;    /* owned by net.c */
+	struct emu_klap *klap; /* KLAP devices: the session (owned); else NULL */
 };
 
 /* rep: the repetition number (1-based) under -n, 0 when not repeated. */

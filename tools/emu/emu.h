@@ -7,8 +7,12 @@
  *             network to the request dispatcher
  *   request.c the JSON request dispatcher: modules, methods, sysinfo, contexts
  *   device.c  the state of one device: identity, outlets, reboot
+ *   klap.c    a KLAP device's endpoints and session (libkasa's server side)
  *   net.c     sockets: TCP listeners and connections, UDP discovery; hands
- *             each request payload to a callback
+ *             each request payload to a callback, a KLAP device's
+ *             connections to http.c
+ *   http.c    libmicrohttpd in the loop (external epoll mode) for KLAP
+ *             devices; each request to klap.c, each answer shaped by fault.c
  *   fault.c   what goes on the wire for a reply (fault modes, flakiness)
  *   hostile.c replies with values no real plug sends (hostile modes)
  *   emeter.c  the simulated energy meter and its history
@@ -34,8 +38,17 @@
 #define EMU_UDP_PENDING_MAX 16	      /* delayed discovery replies, per device */
 #define EMU_REPLY_MAX	    (1 << 20) /* a reply over this is dropped, never sent */
 #define EMU_RULES_MAX	    32	      /* schedule table size; count_down holds one */
+#define EMU_CRED_MAX	    128	      /* a KLAP user or password, the NUL included */
 
 extern bool emu_verbose;
+
+/* What a device counts, for the "stats" lines. */
+struct emu_stats {
+	uint64_t requests;
+	unsigned inflight;
+	unsigned max_inflight;
+	uint64_t connections;
+};
 
 /* --- Pseudo-random numbers: deterministic, seeded per device ------------- */
 

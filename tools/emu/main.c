@@ -18,6 +18,8 @@
 
 #include "device.h"
 #include "emu.h"
+#include "http.h"
+#include "klap.h"
 #include "loop.h"
 #include "model.h"
 #include "net.h"
@@ -54,11 +56,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"keys: alias=TEXT port=N state=on|off delay=MS fault=MODE flaky=PERCENT seed=N\n"
-		"      drip=MS idle=MS power=WATTS\n"
+		"      drip=MS idle=MS power=WATTS klap=1|2 user=TEXT password=TEXT session=N\n"
 		"fault MODEs: blackhole refuse close reset garbage truncate oversize zerolen\n"
 		"             split drip badjson\n"
-		"Without SPEC and -d: one hs100.  Prints 'device INDEX MODEL ADDR:PORT ID' lines,\n"
-		"then 'ready'; SIGUSR1 prints stats, SIGTERM/SIGINT print them and exit.\n");
+		"KLAP: klap=1|2 makes a model speak KLAP (HTTP) on its port instead of XOR.\n"
+		"Without SPEC and -d: one hs100.  Prints 'device INDEX MODEL ADDR:PORT ID' lines\n"
+		"(KLAP devices add ' klap1' or ' klap2'), then 'ready'; SIGUSR1 prints stats,\n"
+		"SIGTERM/SIGINT print them and exit.\n");
 }
 
 static int parse_number(const char *text, long min, long max, long *ret)
@@ -183,8 +187,12 @@ static char *ready_text(size_t *ret_len)
 		char name[96];
 
 		net_name(&devices[i]->net, name, sizeof(name));
-		fprintf(f, "device %u %s %s %s\n", devices[i]->index, devices[i]->model->name, name,
-			devices[i]->device_id);
+		/* A field at the end, so that parsers of the XOR lines keep working. */
+		fprintf(f, "device %u %s %s %s%s\n", devices[i]->index, devices[i]->model->name,
+			name, devices[i]->device_id,
+			devices[i]->spec.klap == 1   ? " klap1"
+			: devices[i]->spec.klap == 2 ? " klap2"
+						     : "");
 	}
 	fprintf(f, "ready\n");
 	if (fclose(f) != 0) {
@@ -197,10 +205,12 @@ static char *ready_text(size_t *ret_len)
 
 static void cleanup(void)
 {
-	for (size_t i = 0; i < ndevices; i++) {
+	for (size_t i = 0; i < ndevices; i++)
 		net_close(&devices[i]->net);
+	/* libmicrohttpd lets go of the connections it holds for the devices. */
+	http_done();
+	for (size_t i = 0; i < ndevices; i++)
 		device_free(devices[i]);
-	}
 	free(devices);
 	devices = NULL;
 	ndevices = 0;
@@ -209,6 +219,24 @@ static void cleanup(void)
 	sig_watch.fd = -1;
 	net_done();
 	loop_done();
+}
+
+/* Its handlers, and for a KLAP device its session and HTTP. */
+static int start_device(struct emu_device *d)
+{
+	emu_net_handle_cb json = request_handle;
+	int err;
+
+	if (d->spec.klap) {
+		err = http_init();
+		if (err < 0)
+			return err;
+		err = klap_new(d->index, &d->spec, json, d, &d->klap);
+		if (err < 0)
+			return err;
+		net_set_http(&d->net, klap_handle, d->klap);
+	}
+	return net_start(&d->net, json, d);
 }
 
 static int create_devices(const struct emu_spec *specs, size_t nspecs, unsigned count,
@@ -348,13 +376,12 @@ int main(int argc, char **argv)
 	mac_base = (uint32_t)(emu_mix64(devices[0]->net.port) & 0xFFFFFF);
 	for (size_t i = 0; i < ndevices; i++) {
 		device_identity(devices[i], mac_base);
-		err = net_start(&devices[i]->net, request_handle, devices[i]);
+		err = start_device(devices[i]);
 		if (err < 0) {
 			fprintf(stderr, "kasa-emu: device %zu: %s\n", i, strerror(-err));
 			goto out;
 		}
 	}
-
 	text = ready_text(&len);
 	if (!text) {
 		fprintf(stderr, "kasa-emu: out of memory\n");

@@ -3,7 +3,9 @@
  * Sockets: per device one TCP listener and one UDP socket on the same port.
  * A TCP connection reads frames with libkasa's reader into a small queue of
  * requests in flight, answers them one at a time (after the device's delay,
- * shaped by fault.c) and keeps the connection for the next one.
+ * shaped by fault.c) and keeps the connection for the next one.  A KLAP
+ * device's connections go to libmicrohttpd instead (http.c), and its UDP
+ * socket stays silent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +63,7 @@ struct emu_conn {
 struct emu_udp_reply {
 	struct list_node node; /* in net->udp_pending */
 	struct emu_net *net;
+	int fd;
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	struct emu_timer timer;
@@ -466,8 +469,13 @@ static void tcp_accept(struct emu_watch *w, uint32_t events)
 				shed_connection(w->fd);
 			return;
 		}
-		if (net->nconns >= EMU_CONNS_MAX) {
+		if (net->nconns + net->site.nconns >= EMU_CONNS_MAX) {
 			close(fd);
+			continue;
+		}
+		if (net->site.handle) {
+			net->stats.connections++;
+			http_take(&net->site, fd, (struct sockaddr *)&peer, len);
 			continue;
 		}
 		conn_new(net, fd, (struct sockaddr *)&peer, len);
@@ -486,22 +494,27 @@ static void udp_fire(struct emu_timer *t)
 {
 	struct emu_udp_reply *u = container_of(t, struct emu_udp_reply, timer);
 
-	sendto(u->net->udp.fd, u->data, u->len, MSG_DONTWAIT, (struct sockaddr *)&u->to, u->tolen);
+	sendto(u->fd, u->data, u->len, MSG_DONTWAIT, (struct sockaddr *)&u->to, u->tolen);
 	udp_unlink(u);
 	free(u);
 }
 
-static void udp_later(struct emu_net *net, const uint8_t *data, size_t len,
-		      const struct sockaddr_storage *to, socklen_t tolen)
+void net_udp_send(struct emu_net *net, int fd, const void *data, size_t len,
+		  const struct sockaddr_storage *to, socklen_t tolen)
 {
 	struct emu_udp_reply *u;
 
+	if (!net->spec->delay_ms) {
+		sendto(fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)to, tolen);
+		return;
+	}
 	if (net->nudp_pending >= EMU_UDP_PENDING_MAX)
 		return;
 	u = calloc(1, sizeof(*u) + len);
 	if (!u)
 		return;
 	u->net = net;
+	u->fd = fd;
 	u->to = *to;
 	u->tolen = tolen;
 	u->len = len;
@@ -523,7 +536,9 @@ static void udp_datagram(struct emu_net *net, uint8_t *buf, size_t n,
 	char *reply;
 	size_t len;
 
-	if (!fault_udp_answers(net->spec->fault, net->spec->flaky, net->fault_rng))
+	/* KLAP firmware answers its own discovery (discover.c), not this one. */
+	if (net->site.handle ||
+	    !fault_udp_answers(net->spec->fault, net->spec->flaky, net->fault_rng))
 		return;
 	kasa_decrypt(buf, n);
 	buf[n] = '\0';
@@ -538,11 +553,7 @@ static void udp_datagram(struct emu_net *net, uint8_t *buf, size_t n,
 		fprintf(stderr, "kasa-emu: [%u] udp %s < %s\n", net->index, peer, reply);
 	len = strlen(reply);
 	kasa_encrypt(reply, len);
-	if (net->spec->delay_ms)
-		udp_later(net, (uint8_t *)reply, len, from, fromlen);
-	else
-		sendto(net->udp.fd, reply, len, MSG_DONTWAIT, (const struct sockaddr *)from,
-		       fromlen);
+	net_udp_send(net, net->udp.fd, reply, len, from, fromlen);
 	free(reply);
 }
 
@@ -599,6 +610,17 @@ void net_setup(struct emu_net *net, unsigned index, const struct emu_spec *spec,
 	net->udp.fd = -1;
 	list_head_init(&net->conns);
 	list_head_init(&net->udp_pending);
+	http_site_init(&net->site);
+	net->site.index = index;
+	net->site.spec = spec;
+	net->site.fault_rng = fault_rng;
+	net->site.stats = &net->stats;
+}
+
+void net_set_http(struct emu_net *net, emu_http_handle_cb handle, void *userdata)
+{
+	net->site.handle = handle;
+	net->site.userdata = userdata;
 }
 
 int net_start(struct emu_net *net, emu_net_handle_cb handle, void *userdata)
@@ -624,6 +646,7 @@ void net_drop(struct emu_net *net)
 
 	while ((c = list_first(&net->conns, struct emu_conn, node)))
 		conn_close(c, false);
+	http_drop(&net->site);
 }
 
 void net_close(struct emu_net *net)

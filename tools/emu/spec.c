@@ -55,7 +55,22 @@ static int parse_alias(const char *text, char ret[EMU_ALIAS_MAX])
 	return 0;
 }
 
-static int parse_key(struct emu_spec *s, const char *key, const char *val)
+/* A user or password: as typed, up to EMU_CRED_MAX - 1 bytes ("" too), no
+ * control characters. */
+static int parse_cred(const char *text, char ret[EMU_CRED_MAX])
+{
+	size_t len = strlen(text);
+
+	if (len >= EMU_CRED_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return -EINVAL;
+	memcpy(ret, text, len + 1);
+	return 0;
+}
+
+static int parse_key(struct emu_spec *s, const char *key, const char *val, unsigned *creds)
 {
 	unsigned long long v;
 	unsigned u;
@@ -102,6 +117,26 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val)
 		s->has_seed = true;
 		return 0;
 	}
+	if (!strcmp(key, "klap")) {
+		if (parse_uint(val, 2, &u) < 0 || u == 0)
+			return -EINVAL;
+		s->klap = u;
+		return 0;
+	}
+	if (!strcmp(key, "user")) {
+		*creds |= 1;
+		return parse_cred(val, s->user);
+	}
+	if (!strcmp(key, "password")) {
+		*creds |= 2;
+		return parse_cred(val, s->password);
+	}
+	if (!strcmp(key, "session")) {
+		if (parse_uint(val, 1000000000, &u) < 0 || u == 0)
+			return -EINVAL;
+		s->session_max = u;
+		return 0;
+	}
 	if (!strcmp(key, "power")) {
 		errno = 0;
 		w = strtod(val, &end);
@@ -113,12 +148,31 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val)
 	return -ENOENT;
 }
 
+/* What the keys mean together, and for the model. */
+static int spec_check(const char *text, struct emu_spec *s, unsigned creds, struct emu_spec *ret)
+{
+	if (creds == 1 || creds == 2) {
+		fprintf(stderr, "kasa-emu: SPEC '%s': user= and password= go together\n", text);
+		return -EINVAL;
+	}
+	s->has_account = creds == 3;
+	if (!s->klap && (creds || s->session_max)) {
+		fprintf(stderr,
+			"kasa-emu: SPEC '%s': user=, password= and session= need klap=\n",
+			text);
+		return -EINVAL;
+	}
+	*ret = *s;
+	return 0;
+}
+
 int spec_parse(const char *text, struct emu_spec *ret)
 {
 	char buf[SPEC_LINE_MAX];
 	struct emu_spec s = {.port = -1, .drip_ms = 50};
 	char *save = NULL, *item;
 	size_t len = strlen(text);
+	unsigned creds = 0;
 
 	if (len >= sizeof(buf)) {
 		fprintf(stderr, "kasa-emu: SPEC too long (at most %zu bytes)\n", sizeof(buf) - 1);
@@ -140,7 +194,7 @@ int spec_parse(const char *text, struct emu_spec *ret)
 			return -EINVAL;
 		}
 		*eq = '\0';
-		err = parse_key(&s, item, eq + 1);
+		err = parse_key(&s, item, eq + 1, &creds);
 		if (err == -ENOENT) {
 			fprintf(stderr, "kasa-emu: SPEC '%s': unknown key '%s'\n", text, item);
 			return -EINVAL;
@@ -151,8 +205,7 @@ int spec_parse(const char *text, struct emu_spec *ret)
 			return -EINVAL;
 		}
 	}
-	*ret = s;
-	return 0;
+	return spec_check(text, &s, creds, ret);
 }
 
 static char *trim(char *s)

@@ -26,7 +26,12 @@ struct emu_spec {
 	unsigned flaky; /* percent of requests dropped */
 	uint64_t seed;
 	bool has_seed;
-	double power_w; /* load when on; 0 picks one from the device index */
+	double power_w;	  /* load when on; 0 picks one from the device index */
+	unsigned klap;	  /* 0: XOR on TCP; 1 or 2: HTTP, KLAP v1 or v2 */
+	bool has_account; /* user= and password= given; else blank credentials */
+	char user[EMU_CRED_MAX];
+	char password[EMU_CRED_MAX];
+	unsigned session_max; /* end a KLAP session after this many requests; 0 never */
 };
 
 /* Parse "MODEL[,key=value...]"; prints what is wrong on stderr. */
