@@ -6,6 +6,7 @@
  *   main.c    command line, readiness and stats output, signals; wires the
  *             network to the request dispatcher
  *   request.c the JSON request dispatcher: modules, methods, sysinfo, contexts
+ *   smart.c   the SMART JSON dispatcher (p110, kp125m), over the same state
  *   device.c  the state of one device: identity, outlets, reboot
  *   klap.c    a KLAP device's endpoints and session (libkasa's server side)
  *   net.c     sockets: TCP listeners and connections, UDP discovery; hands

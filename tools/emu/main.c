@@ -24,6 +24,7 @@
 #include "model.h"
 #include "net.h"
 #include "request.h"
+#include "smart.h"
 #include "spec.h"
 
 #define DEFAULT_ADDR "127.0.0.1"
@@ -59,7 +60,8 @@ static void usage(FILE *f)
 		"      drip=MS idle=MS power=WATTS klap=1|2 user=TEXT password=TEXT session=N\n"
 		"fault MODEs: blackhole refuse close reset garbage truncate oversize zerolen\n"
 		"             split drip badjson\n"
-		"KLAP: klap=1|2 makes a model speak KLAP (HTTP) on its port instead of XOR.\n"
+		"KLAP: p110 and kp125m speak SMART JSON over KLAP v2 (HTTP on their port);\n"
+		"klap=1|2 makes an IOT model speak KLAP instead of XOR.\n"
 		"Without SPEC and -d: one hs100.  Prints 'device INDEX MODEL ADDR:PORT ID' lines\n"
 		"(KLAP devices add ' klap1' or ' klap2'), then 'ready'; SIGUSR1 prints stats,\n"
 		"SIGTERM/SIGINT print them and exit.\n");
@@ -224,7 +226,8 @@ static void cleanup(void)
 /* Its handlers, and for a KLAP device its session and HTTP. */
 static int start_device(struct emu_device *d)
 {
-	emu_net_handle_cb json = request_handle;
+	bool smart = d->model->dialect == EMU_DIALECT_SMART;
+	emu_net_handle_cb json = smart ? smart_handle : request_handle;
 	int err;
 
 	if (d->spec.klap) {

@@ -112,6 +112,37 @@ static const struct emu_model models[] = {
 		.mic_type = true,
 		.latitude_i = true,
 	},
+	/* SMART over KLAP v2; the sw_ver field is fw_ver in get_device_info. */
+	{
+		.name = "p110",
+		.model = "P110",
+		.dialect = EMU_DIALECT_SMART,
+		.smart_type = "SMART.TAPOPLUG",
+		.region = "EU",
+		.hw_ver = "1.0",
+		.sw_ver = "1.3.0 Build 230905 Rel.152200",
+		.hw_id = "56DD079101D61D400A11C4A3D41C51FA",
+		.oem_id = "AE7B616A3E7C2F9E3F3DBBB54CDC7A3C",
+		.alias_prefix = "Tapo_Smart Plug_",
+		.outlets = 1,
+		.meter = EMU_METER_NEW,
+		.volts = 230,
+	},
+	{
+		.name = "kp125m",
+		.model = "KP125M",
+		.dialect = EMU_DIALECT_SMART,
+		.smart_type = "SMART.KASAPLUG",
+		.region = "US",
+		.hw_ver = "1.0",
+		.sw_ver = "1.2.3 Build 240624 Rel.154806",
+		.hw_id = "7B3A7F0C2D4C1E9F8A6B5D4C3B2A1908",
+		.oem_id = "C8C7A3B1E6F54D2A9B8C7D6E5F4A3B2C",
+		.alias_prefix = "Kasa_Smart Plug_",
+		.outlets = 1,
+		.meter = EMU_METER_NEW,
+		.volts = 120,
+	},
 };
 
 const struct emu_model *model_find(const char *name)

@@ -12,10 +12,21 @@ enum emu_meter_style {
 	EMU_METER_NEW, /* current_ma, voltage_mv, power_mw, total_wh: integers */
 };
 
+/* The JSON a model speaks: IOT ({"system":{"get_sysinfo":{}}}) on TCP
+ * 9999 or over KLAP, or SMART ({"method":"get_device_info"}, request.c and
+ * smart.c), always over KLAP v2. */
+enum emu_dialect {
+	EMU_DIALECT_IOT,
+	EMU_DIALECT_SMART,
+};
+
 struct emu_model {
-	const char *name;     /* the SPEC name: "hs110v4" */
-	const char *model;    /* "HS110(EU)" */
-	const char *dev_name; /* NULL: no such field */
+	const char *name;  /* the SPEC name: "hs110v4" */
+	const char *model; /* "HS110(EU)"; SMART: "P110", the region apart */
+	enum emu_dialect dialect;
+	const char *smart_type; /* SMART: "SMART.TAPOPLUG", "SMART.KASAPLUG" */
+	const char *region;	/* SMART: "EU", "US": discovery's device_model */
+	const char *dev_name;	/* NULL: no such field */
 	const char *hw_ver;
 	const char *sw_ver;
 	const char *hw_id;

@@ -151,14 +151,28 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val, unsig
 /* What the keys mean together, and for the model. */
 static int spec_check(const char *text, struct emu_spec *s, unsigned creds, struct emu_spec *ret)
 {
+	bool smart = s->model->dialect == EMU_DIALECT_SMART;
+
 	if (creds == 1 || creds == 2) {
 		fprintf(stderr, "kasa-emu: SPEC '%s': user= and password= go together\n", text);
 		return -EINVAL;
 	}
 	s->has_account = creds == 3;
+	if (smart && s->klap == 1) {
+		fprintf(stderr, "kasa-emu: SPEC '%s': %s speaks KLAP v2 only\n", text,
+			s->model->name);
+		return -EINVAL;
+	}
+	if (smart)
+		s->klap = 2;
+	if (smart && s->hostile) {
+		fprintf(stderr, "kasa-emu: SPEC '%s': hostile= is for IOT models\n", text);
+		return -EINVAL;
+	}
 	if (!s->klap && (creds || s->session_max)) {
 		fprintf(stderr,
-			"kasa-emu: SPEC '%s': user=, password= and session= need klap=\n",
+			"kasa-emu: SPEC '%s': user=, password= and session= need klap= "
+			"(or a SMART model)\n",
 			text);
 		return -EINVAL;
 	}

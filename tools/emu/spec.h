@@ -27,7 +27,7 @@ struct emu_spec {
 	uint64_t seed;
 	bool has_seed;
 	double power_w;	  /* load when on; 0 picks one from the device index */
-	unsigned klap;	  /* 0: XOR on TCP; 1 or 2: HTTP, KLAP v1 or v2 */
+	unsigned klap;	  /* 0: XOR on TCP; 1 or 2: HTTP, KLAP v1 or v2 (SMART: 2) */
 	bool has_account; /* user= and password= given; else blank credentials */
 	char user[EMU_CRED_MAX];
 	char password[EMU_CRED_MAX];
