@@ -7,6 +7,7 @@
  *             network to the request dispatcher
  *   request.c the JSON request dispatcher: modules, methods, sysinfo, contexts
  *   smart.c   the SMART JSON dispatcher (p110, kp125m), over the same state
+ *   discover.c the discovery of KLAP firmware (-u), one UDP port for all
  *   device.c  the state of one device: identity, outlets, reboot
  *   klap.c    a KLAP device's endpoints and session (libkasa's server side)
  *   net.c     sockets: TCP listeners and connections, UDP discovery; hands

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "discover.h"
 #include "emu.h"
 #include "http.h"
 #include "klap.h"
@@ -39,8 +40,8 @@ static struct emu_watch sig_watch = {.fd = -1};
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: kasa-emu [-a ADDR] [-p PORT] [-n COUNT] [-d FILE] [-r FILE] [-v] [-h] "
-		"[SPEC...]\n"
+		"Usage: kasa-emu [-a ADDR] [-p PORT] [-n COUNT] [-d FILE] [-r FILE] [-u PORT] [-v] "
+		"[-h] [SPEC...]\n"
 		"Emulate TP-Link Kasa plugs on TCP and UDP (one port per device).\n\n"
 		"  -a ADDR   address to bind (default " DEFAULT_ADDR ")\n"
 		"  -p PORT   first port, the next devices take the next ones (default %d);\n"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
 		"  -n COUNT  repeat each SPEC COUNT times\n"
 		"  -d FILE   read SPECs from FILE, one a line ('#' comments)\n"
 		"  -r FILE   write the readiness lines to FILE (atomically) too\n"
+		"  -u PORT   answer the KLAP firmware's discovery on UDP PORT (real plugs:\n"
+		"            20002); 0: a free port, said in a 'discovery ADDR:PORT' line\n"
 		"  -v        log requests and replies on stderr\n"
 		"  -h        this help\n\n"
 		"SPEC: MODEL[,key=value...], MODEL one of:",
@@ -177,7 +180,7 @@ static int write_ready_file(const char *path, const char *text, size_t len)
 }
 
 /* The readiness text: one line per device, then "ready". */
-static char *ready_text(size_t *ret_len)
+static char *ready_text(bool discovery, size_t *ret_len)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -196,6 +199,12 @@ static char *ready_text(size_t *ret_len)
 			: devices[i]->spec.klap == 2 ? " klap2"
 						     : "");
 	}
+	if (discovery) {
+		char name[96];
+
+		discover_name(name, sizeof(name));
+		fprintf(f, "discovery %s\n", name);
+	}
 	fprintf(f, "ready\n");
 	if (fclose(f) != 0) {
 		free(text);
@@ -209,6 +218,7 @@ static void cleanup(void)
 {
 	for (size_t i = 0; i < ndevices; i++)
 		net_close(&devices[i]->net);
+	discover_stop();
 	/* libmicrohttpd lets go of the connections it holds for the devices. */
 	http_done();
 	for (size_t i = 0; i < ndevices; i++)
@@ -291,12 +301,12 @@ int main(int argc, char **argv)
 	size_t nspecs = 0, len;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	long first_port = DEFAULT_PORT, count = 1;
+	long first_port = DEFAULT_PORT, count = 1, discovery_port = -1;
 	char *text;
 	uint32_t mac_base;
 	int opt, err, status = EXIT_FAILURE;
 
-	while ((opt = getopt(argc, argv, "a:p:n:d:r:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:n:d:r:u:vh")) != -1) {
 		switch (opt) {
 		case 'a':
 			addr_text = optarg;
@@ -322,6 +332,13 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			ready_path = optarg;
+			break;
+		case 'u':
+			if (parse_number(optarg, 0, 65535, &discovery_port) < 0) {
+				fprintf(stderr, "kasa-emu: bad discovery port '%s'\n", optarg);
+				free(specs);
+				return 2;
+			}
 			break;
 		case 'v':
 			emu_verbose = true;
@@ -385,7 +402,17 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	text = ready_text(&len);
+	if (discovery_port >= 0) {
+		err = discover_start((const struct sockaddr *)&addr, addrlen,
+				     (uint16_t)discovery_port, devices, ndevices);
+		if (err < 0) {
+			fprintf(stderr, "kasa-emu: cannot bind discovery port %ld: %s\n",
+				discovery_port, strerror(-err));
+			goto out;
+		}
+	}
+
+	text = ready_text(discovery_port >= 0, &len);
 	if (!text) {
 		fprintf(stderr, "kasa-emu: out of memory\n");
 		goto out;
