@@ -43,6 +43,7 @@ struct emu_dev {
 	char model[16];
 	uint16_t port;
 	char id[48];
+	char transport[8]; /* "klap1", "klap2"; "" for XOR */
 };
 
 struct emu_stat {
@@ -54,6 +55,7 @@ struct emu {
 	FILE *out;
 	unsigned n;
 	struct emu_dev dev[EMU_DEVICES_MAX];
+	uint16_t discovery_port; /* -u: the "discovery ADDR:PORT" line; 0 none */
 	char ready_text[4096];
 };
 
@@ -111,10 +113,18 @@ static inline void emu_startv(struct emu *e, bool ephemeral, const char *const *
 		}
 		if (!strcmp(line, "ready\n"))
 			return;
+		if (sscanf(line, "discovery %95s", addr) == 1) {
+			colon = strrchr(addr, ':');
+			ck_assert_ptr_nonnull(colon);
+			e->discovery_port = (uint16_t)atoi(colon + 1);
+			ck_assert_uint_gt(e->discovery_port, 0);
+			continue;
+		}
 		ck_assert_uint_lt(e->n, EMU_DEVICES_MAX);
-		ck_assert_int_eq(
-			sscanf(line, "device %u %15s %95s %47s", &d->index, d->model, addr, d->id),
-			4);
+		/* KLAP devices add their transport at the end. */
+		ck_assert_int_ge(sscanf(line, "device %u %15s %95s %47s %7s", &d->index, d->model,
+					addr, d->id, d->transport),
+				 4);
 		colon = strrchr(addr, ':');
 		ck_assert_ptr_nonnull(colon);
 		*colon = '\0';
