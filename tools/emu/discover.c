@@ -22,6 +22,7 @@
 #include "emu.h"
 #include "fault.h"
 #include "loop.h"
+#include "result.h"
 #include "sock.h"
 
 #define DATAGRAM_MAX 4096
@@ -72,21 +73,6 @@ static bool probe_valid(uint8_t *buf, size_t len)
 	return crc32_of(buf, len) == crc;
 }
 
-static void add_str(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void add_int(struct json_object *o, const char *key, int64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64(v));
-}
-
-static void add_bool(struct json_object *o, const char *key, bool v)
-{
-	json_object_object_add(o, key, json_object_new_boolean(v));
-}
-
 /* 32 hex digits that stand for the account, "" with none. */
 static void owner_of(const struct emu_spec *spec, char ret[33])
 {
@@ -129,30 +115,30 @@ static char *answer_json(struct emu_device *d)
 
 	/* 32 hex digits, as discovery's ids are, taken from the deviceId. */
 	json_object_object_add(res, "device_id", json_object_new_string_len(d->device_id + 8, 32));
-	add_str(res, "owner", owner);
-	add_str(res, "device_type", smart ? m->smart_type : "IOT.SMARTPLUGSWITCH");
-	add_str(res, "device_model", model);
-	add_str(res, "ip", start);
-	add_str(res, "mac", mac);
-	add_str(res, "hw_ver", m->hw_ver);
-	add_bool(res, "factory_default", !d->spec.has_account);
+	result_add_str(res, "owner", owner);
+	result_add_str(res, "device_type", smart ? m->smart_type : "IOT.SMARTPLUGSWITCH");
+	result_add_str(res, "device_model", model);
+	result_add_str(res, "ip", start);
+	result_add_str(res, "mac", mac);
+	result_add_str(res, "hw_ver", m->hw_ver);
+	result_add_bool(res, "factory_default", !d->spec.has_account);
 	if (smart || d->spec.klap == 2)
-		add_str(res, "obd_src", "tplink");
+		result_add_str(res, "obd_src", "tplink");
 	if (smart) {
-		add_bool(res, "is_support_iot_cloud", true);
-		add_int(res, "protocol_version", 1);
+		result_add_bool(res, "is_support_iot_cloud", true);
+		result_add_int(res, "protocol_version", 1);
 	}
-	add_bool(schm, "is_support_https", false);
-	add_str(schm, "encrypt_type", "KLAP");
-	add_int(schm, "http_port", d->net.port);
+	result_add_bool(schm, "is_support_https", false);
+	result_add_str(schm, "encrypt_type", "KLAP");
+	result_add_int(schm, "http_port", d->net.port);
 	if (d->spec.klap == 2)
-		add_int(schm, "lv", 2);
+		result_add_int(schm, "lv", 2);
 	if (!smart && d->spec.klap == 2) {
-		add_int(schm, "new_klap", 1);
-		add_bool(schm, "ANS", false);
+		result_add_int(schm, "new_klap", 1);
+		result_add_bool(schm, "ANS", false);
 	}
 	json_object_object_add(res, "mgt_encrypt_schm", schm);
-	add_int(reply, "error_code", 0);
+	result_add_int(reply, "error_code", 0);
 	json_object_object_add(reply, "result", res);
 	s = json_object_to_json_string_ext(reply,
 					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

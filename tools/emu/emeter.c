@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "device.h"
 #include "emeter.h"
 #include "emu.h"
 #include "result.h"
@@ -148,11 +149,6 @@ static struct json_object *fixed(double v, int decimals)
 	return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
-static void add_int(struct json_object *o, const char *key, int64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64(v));
-}
-
 /* Volts, watts and amps now, with noise; energy accounted up to now. */
 static void sample(struct emu_meter *m, bool on, uint64_t now, double *ret_v, double *ret_p,
 		   double *ret_i)
@@ -201,18 +197,18 @@ struct json_object *emeter_realtime(struct emu_meter *m, bool on, bool new_style
 	sample(m, on, now, &v, &p, &i);
 	if (new_style) {
 		if (slot >= 0)
-			add_int(res, "slot_id", slot);
-		add_int(res, "voltage_mv", llround(v * 1000));
-		add_int(res, "current_ma", llround(i * 1000));
-		add_int(res, "power_mw", llround(p * 1000));
-		add_int(res, "total_wh", llround(m->total_wh));
+			result_add_int(res, "slot_id", slot);
+		result_add_int(res, "voltage_mv", llround(v * 1000));
+		result_add_int(res, "current_ma", llround(i * 1000));
+		result_add_int(res, "power_mw", llround(p * 1000));
+		result_add_int(res, "total_wh", llround(m->total_wh));
 	} else {
 		json_object_object_add(res, "current", fixed(i, 6));
 		json_object_object_add(res, "voltage", fixed(v, 6));
 		json_object_object_add(res, "power", fixed(p, 6));
 		json_object_object_add(res, "total", fixed(m->total_wh / 1000.0, 3));
 	}
-	add_int(res, "err_code", 0);
+	result_add_int(res, "err_code", 0);
 	return res;
 }
 
@@ -234,7 +230,7 @@ static bool get_int(struct json_object *params, const char *key, int min, int ma
 static void add_energy(struct json_object *entry, bool new_style, double wh)
 {
 	if (new_style)
-		add_int(entry, "energy_wh", llround(wh));
+		result_add_int(entry, "energy_wh", llround(wh));
 	else
 		json_object_object_add(entry, "energy", fixed(round(wh) / 1000.0, 3));
 }
@@ -243,10 +239,10 @@ static struct json_object *stat_entry(int y, int mo, int d, bool new_style, doub
 {
 	struct json_object *e = json_object_new_object();
 
-	add_int(e, "year", y);
-	add_int(e, "month", mo);
+	result_add_int(e, "year", y);
+	result_add_int(e, "month", mo);
 	if (d)
-		add_int(e, "day", d);
+		result_add_int(e, "day", d);
 	add_energy(e, new_style, wh);
 	return e;
 }
@@ -271,7 +267,7 @@ struct json_object *emeter_daystat(struct emu_meter *m, bool on, bool new_style,
 	}
 	res = json_object_new_object();
 	json_object_object_add(res, "day_list", list);
-	add_int(res, "err_code", 0);
+	result_add_int(res, "err_code", 0);
 	return res;
 }
 
@@ -302,6 +298,16 @@ struct json_object *emeter_monthstat(struct emu_meter *m, bool on, bool new_styl
 	}
 	res = json_object_new_object();
 	json_object_object_add(res, "month_list", list);
-	add_int(res, "err_code", 0);
+	result_add_int(res, "err_code", 0);
 	return res;
+}
+
+void emeter_set_relay(struct emu_outlet *o, bool on, uint64_t now)
+{
+	if (o->on == on)
+		return;
+	emeter_update(&o->meter, o->on, now);
+	o->on = on;
+	if (on)
+		o->on_since = now;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct emu_outlet;
 struct json_object;
 
 struct emu_meter {
@@ -26,6 +27,8 @@ void emeter_init(struct emu_meter *m, unsigned index, unsigned outlet, double vo
 		 uint64_t now);
 /* Account energy up to now; call before the relay changes and before reads. */
 void emeter_update(struct emu_meter *m, bool on, uint64_t now);
+/* Switch an outlet's relay at now, its meter brought up to date first. */
+void emeter_set_relay(struct emu_outlet *o, bool on, uint64_t now);
 /* One reading, for replies that are not the IOT emeter's (SMART). */
 struct emu_reading {
 	double volts, amps, watts; /* with the meter's noise; 0 A and 0 W when off */

@@ -27,16 +27,6 @@
 
 /* --- Sysinfo --------------------------------------------------------------- */
 
-static void add_str(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void add_int(struct json_object *o, const char *key, int64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64(v));
-}
-
 static int64_t on_time(const struct emu_outlet *o, uint64_t now)
 {
 	return o->on && now > o->on_since ? (int64_t)((now - o->on_since) / USEC_PER_SEC) : 0;
@@ -46,7 +36,7 @@ static struct json_object *next_action(void)
 {
 	struct json_object *na = json_object_new_object();
 
-	add_int(na, "type", -1);
+	result_add_int(na, "type", -1);
 	return na;
 }
 
@@ -67,11 +57,11 @@ static void child_id(const struct emu_device *d, unsigned i, char ret[48])
 static void add_location(const struct emu_device *d, struct json_object *o)
 {
 	if (d->model->latitude_i) {
-		add_int(o, "latitude_i", 0);
-		add_int(o, "longitude_i", 0);
+		result_add_int(o, "latitude_i", 0);
+		result_add_int(o, "longitude_i", 0);
 	} else {
-		add_int(o, "longitude", 0);
-		add_int(o, "latitude", 0);
+		result_add_int(o, "longitude", 0);
+		result_add_int(o, "latitude", 0);
 	}
 }
 
@@ -90,27 +80,27 @@ static void sysinfo_old(struct emu_device *d, struct json_object *si, uint64_t n
 {
 	const struct emu_model *m = d->model;
 
-	add_str(si, "sw_ver", m->sw_ver);
-	add_str(si, "hw_ver", m->hw_ver);
-	add_str(si, "type", "IOT.SMARTPLUGSWITCH");
-	add_str(si, "model", m->model);
-	add_str(si, "mac", d->mac);
-	add_str(si, "dev_name", m->dev_name);
-	add_str(si, "alias", d->alias);
-	add_int(si, "relay_state", d->outlet[0].on);
-	add_int(si, "on_time", on_time(&d->outlet[0], now));
-	add_str(si, "active_mode", active_mode(d));
-	add_str(si, "feature", feature(d));
-	add_int(si, "updating", 0);
-	add_str(si, "icon_hash", "");
-	add_int(si, "rssi", rssi_now(d));
-	add_int(si, "led_off", d->led_off);
+	result_add_str(si, "sw_ver", m->sw_ver);
+	result_add_str(si, "hw_ver", m->hw_ver);
+	result_add_str(si, "type", "IOT.SMARTPLUGSWITCH");
+	result_add_str(si, "model", m->model);
+	result_add_str(si, "mac", d->mac);
+	result_add_str(si, "dev_name", m->dev_name);
+	result_add_str(si, "alias", d->alias);
+	result_add_int(si, "relay_state", d->outlet[0].on);
+	result_add_int(si, "on_time", on_time(&d->outlet[0], now));
+	result_add_str(si, "active_mode", active_mode(d));
+	result_add_str(si, "feature", feature(d));
+	result_add_int(si, "updating", 0);
+	result_add_str(si, "icon_hash", "");
+	result_add_int(si, "rssi", rssi_now(d));
+	result_add_int(si, "led_off", d->led_off);
 	add_location(d, si);
-	add_str(si, "hwId", m->hw_id);
+	result_add_str(si, "hwId", m->hw_id);
 	if (m->fw_id)
-		add_str(si, "fwId", "00000000000000000000000000000000");
-	add_str(si, "deviceId", d->device_id);
-	add_str(si, "oemId", m->oem_id);
+		result_add_str(si, "fwId", "00000000000000000000000000000000");
+	result_add_str(si, "deviceId", d->device_id);
+	result_add_str(si, "oemId", m->oem_id);
 	if (m->next_action)
 		json_object_object_add(si, "next_action", next_action());
 }
@@ -120,23 +110,23 @@ static void sysinfo_new(struct emu_device *d, struct json_object *si, uint64_t n
 {
 	const struct emu_model *m = d->model;
 
-	add_str(si, "sw_ver", m->sw_ver);
-	add_str(si, "hw_ver", m->hw_ver);
-	add_str(si, "model", m->model);
-	add_str(si, "deviceId", d->device_id);
-	add_str(si, "oemId", m->oem_id);
-	add_str(si, "hwId", m->hw_id);
-	add_int(si, "rssi", rssi_now(d));
+	result_add_str(si, "sw_ver", m->sw_ver);
+	result_add_str(si, "hw_ver", m->hw_ver);
+	result_add_str(si, "model", m->model);
+	result_add_str(si, "deviceId", d->device_id);
+	result_add_str(si, "oemId", m->oem_id);
+	result_add_str(si, "hwId", m->hw_id);
+	result_add_int(si, "rssi", rssi_now(d));
 	add_location(d, si);
-	add_str(si, "alias", d->alias);
-	add_str(si, "status", "new");
+	result_add_str(si, "alias", d->alias);
+	result_add_str(si, "status", "new");
 	if (m->newer)
-		add_str(si, "obd_src", "tplink");
-	add_str(si, "mic_type", "IOT.SMARTPLUGSWITCH");
-	add_str(si, "feature", feature(d));
-	add_str(si, "mac", d->mac);
-	add_int(si, "updating", 0);
-	add_int(si, "led_off", d->led_off);
+		result_add_str(si, "obd_src", "tplink");
+	result_add_str(si, "mic_type", "IOT.SMARTPLUGSWITCH");
+	result_add_str(si, "feature", feature(d));
+	result_add_str(si, "mac", d->mac);
+	result_add_int(si, "updating", 0);
+	result_add_int(si, "led_off", d->led_off);
 	if (m->outlets > 1) {
 		struct json_object *children = json_object_new_array();
 
@@ -145,27 +135,27 @@ static void sysinfo_new(struct emu_device *d, struct json_object *si, uint64_t n
 			char id[48];
 
 			child_id(d, i, id);
-			add_str(c, "id", id);
-			add_int(c, "state", d->outlet[i].on);
-			add_str(c, "alias", d->outlet[i].alias);
-			add_int(c, "on_time", on_time(&d->outlet[i], now));
+			result_add_str(c, "id", id);
+			result_add_int(c, "state", d->outlet[i].on);
+			result_add_str(c, "alias", d->outlet[i].alias);
+			result_add_int(c, "on_time", on_time(&d->outlet[i], now));
 			json_object_object_add(c, "next_action", next_action());
 			json_object_array_add(children, c);
 		}
 		json_object_object_add(si, "children", children);
-		add_int(si, "child_num", d->outlets);
+		result_add_int(si, "child_num", d->outlets);
 		return;
 	}
-	add_int(si, "relay_state", d->outlet[0].on);
-	add_int(si, "on_time", on_time(&d->outlet[0], now));
-	add_str(si, "icon_hash", "");
+	result_add_int(si, "relay_state", d->outlet[0].on);
+	result_add_int(si, "on_time", on_time(&d->outlet[0], now));
+	result_add_str(si, "icon_hash", "");
 	if (m->dev_name)
-		add_str(si, "dev_name", m->dev_name);
-	add_str(si, "active_mode", active_mode(d));
+		result_add_str(si, "dev_name", m->dev_name);
+	result_add_str(si, "active_mode", active_mode(d));
 	if (m->next_action)
 		json_object_object_add(si, "next_action", next_action());
 	if (m->newer)
-		add_int(si, "ntc_state", 0);
+		result_add_int(si, "ntc_state", 0);
 }
 
 static struct json_object *sysinfo(struct emu_device *d, uint64_t now)
@@ -176,7 +166,7 @@ static struct json_object *sysinfo(struct emu_device *d, uint64_t now)
 		sysinfo_new(d, si, now);
 	else
 		sysinfo_old(d, si, now);
-	add_int(si, "err_code", 0);
+	result_add_int(si, "err_code", 0);
 	hostile_sysinfo(d->spec.hostile, d->device_id, si);
 	return si;
 }
@@ -239,16 +229,6 @@ static struct json_object *sys_get_sysinfo(struct call *c, struct json_object *p
 	return sysinfo(c->d, c->now);
 }
 
-static void set_relay(struct call *c, struct emu_outlet *o, bool on)
-{
-	if (o->on == on)
-		return;
-	emeter_update(&o->meter, o->on, c->now);
-	o->on = on;
-	if (on)
-		o->on_since = c->now;
-}
-
 static struct json_object *sys_set_relay_state(struct call *c, struct json_object *params)
 {
 	uint32_t mask = targets(c);
@@ -258,7 +238,7 @@ static struct json_object *sys_set_relay_state(struct call *c, struct json_objec
 		return result_new(EMU_ERR_ARG);
 	for (unsigned i = 0; i < c->d->outlets; i++)
 		if (mask & (1u << i))
-			set_relay(c, &c->d->outlet[i], state);
+			emeter_set_relay(&c->d->outlet[i], state, c->now);
 	return result_new(0);
 }
 
@@ -382,13 +362,13 @@ static struct json_object *time_get_time(struct call *c, struct json_object *par
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	add_int(res, "year", tm.tm_year + 1900);
-	add_int(res, "month", tm.tm_mon + 1);
-	add_int(res, "mday", tm.tm_mday);
-	add_int(res, "hour", tm.tm_hour);
-	add_int(res, "min", tm.tm_min);
-	add_int(res, "sec", tm.tm_sec);
-	add_int(res, "err_code", 0);
+	result_add_int(res, "year", tm.tm_year + 1900);
+	result_add_int(res, "month", tm.tm_mon + 1);
+	result_add_int(res, "mday", tm.tm_mday);
+	result_add_int(res, "hour", tm.tm_hour);
+	result_add_int(res, "min", tm.tm_min);
+	result_add_int(res, "sec", tm.tm_sec);
+	result_add_int(res, "err_code", 0);
 	return res;
 }
 
@@ -396,11 +376,11 @@ static struct json_object *time_get_timezone(struct call *c, struct json_object 
 {
 	struct json_object *res = json_object_new_object();
 
-	add_int(res, "index", 39);
-	add_str(res, "zone_str", "(UTC) Coordinated Universal Time");
-	add_str(res, "tz_str", "UTC0");
-	add_int(res, "dst_offset", 0);
-	add_int(res, "err_code", 0);
+	result_add_int(res, "index", 39);
+	result_add_str(res, "zone_str", "(UTC) Coordinated Universal Time");
+	result_add_str(res, "tz_str", "UTC0");
+	result_add_int(res, "dst_offset", 0);
+	result_add_int(res, "err_code", 0);
 	return res;
 }
 
@@ -414,17 +394,17 @@ static struct json_object *cloud_get_info(struct call *c, struct json_object *pa
 {
 	struct json_object *res = json_object_new_object();
 
-	add_str(res, "username", "");
-	add_str(res, "server", "n-devs.tplinkcloud.com");
-	add_int(res, "binded", 0);
-	add_int(res, "cld_connection", 0);
-	add_int(res, "illegalType", -1);
-	add_int(res, "stopConnect", -1);
-	add_int(res, "tcspStatus", -1);
-	add_str(res, "fwDlPage", "");
-	add_str(res, "tcspInfo", "");
-	add_int(res, "fwNotifyType", 0);
-	add_int(res, "err_code", 0);
+	result_add_str(res, "username", "");
+	result_add_str(res, "server", "n-devs.tplinkcloud.com");
+	result_add_int(res, "binded", 0);
+	result_add_int(res, "cld_connection", 0);
+	result_add_int(res, "illegalType", -1);
+	result_add_int(res, "stopConnect", -1);
+	result_add_int(res, "tcspStatus", -1);
+	result_add_str(res, "fwDlPage", "");
+	result_add_str(res, "tcspInfo", "");
+	result_add_int(res, "fwNotifyType", 0);
+	result_add_int(res, "err_code", 0);
 	return res;
 }
 
@@ -447,7 +427,7 @@ static struct json_object *sched_get_next_action(struct call *c, struct json_obj
 {
 	struct json_object *res = next_action();
 
-	add_int(res, "err_code", 0);
+	result_add_int(res, "err_code", 0);
 	return res;
 }
 

@@ -31,3 +31,18 @@ struct json_object *result_new(int code)
 		json_object_object_add(o, "err_msg", json_object_new_string(msg));
 	return o;
 }
+
+void result_add_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+void result_add_int(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+void result_add_bool(struct json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}

@@ -20,6 +20,7 @@
 #include "emeter.h"
 #include "emu.h"
 #include "loop.h"
+#include "result.h"
 #include "smart.h"
 
 #define JSON_DEPTH_MAX	 16
@@ -28,21 +29,6 @@
 #define SSID "kasa-emu"
 
 /* --- Helpers ---------------------------------------------------------------- */
-
-static void add_str(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void add_int(struct json_object *o, const char *key, int64_t v)
-{
-	json_object_object_add(o, key, json_object_new_int64(v));
-}
-
-static void add_bool(struct json_object *o, const char *key, bool v)
-{
-	json_object_object_add(o, key, json_object_new_boolean(v));
-}
 
 /* The base64 of text (a new string object). */
 static struct json_object *base64_string(const char *text)
@@ -139,51 +125,39 @@ static struct json_object *get_device_info(struct call *c, struct json_object *p
 
 	mac_dashes(d->mac, mac);
 	ip_text(d, ip, sizeof(ip));
-	add_str(r, "device_id", d->device_id);
-	add_str(r, "fw_ver", m->sw_ver);
-	add_str(r, "hw_ver", m->hw_ver);
-	add_str(r, "type", m->smart_type);
-	add_str(r, "model", m->model);
-	add_str(r, "mac", mac);
-	add_str(r, "hw_id", m->hw_id);
-	add_str(r, "fw_id", "00000000000000000000000000000000");
-	add_str(r, "oem_id", m->oem_id);
-	add_str(r, "ip", ip);
-	add_int(r, "time_diff", 0);
+	result_add_str(r, "device_id", d->device_id);
+	result_add_str(r, "fw_ver", m->sw_ver);
+	result_add_str(r, "hw_ver", m->hw_ver);
+	result_add_str(r, "type", m->smart_type);
+	result_add_str(r, "model", m->model);
+	result_add_str(r, "mac", mac);
+	result_add_str(r, "hw_id", m->hw_id);
+	result_add_str(r, "fw_id", "00000000000000000000000000000000");
+	result_add_str(r, "oem_id", m->oem_id);
+	result_add_str(r, "ip", ip);
+	result_add_int(r, "time_diff", 0);
 	json_object_object_add(r, "ssid", base64_string(SSID));
-	add_int(r, "rssi", rssi);
-	add_int(r, "signal_level", signal_level(rssi));
-	add_str(r, "auto_off_status", "off");
-	add_int(r, "auto_off_remain_time", 0);
-	add_int(r, "latitude", 0);
-	add_int(r, "longitude", 0);
-	add_str(r, "lang", "en_US");
-	add_str(r, "avatar", "plug");
-	add_str(r, "region", "UTC");
-	add_str(r, "specs", "");
+	result_add_int(r, "rssi", rssi);
+	result_add_int(r, "signal_level", signal_level(rssi));
+	result_add_str(r, "auto_off_status", "off");
+	result_add_int(r, "auto_off_remain_time", 0);
+	result_add_int(r, "latitude", 0);
+	result_add_int(r, "longitude", 0);
+	result_add_str(r, "lang", "en_US");
+	result_add_str(r, "avatar", "plug");
+	result_add_str(r, "region", "UTC");
+	result_add_str(r, "specs", "");
 	json_object_object_add(r, "nickname", base64_string(d->alias));
-	add_bool(r, "has_set_location_info", false);
-	add_bool(r, "device_on", d->outlet[0].on);
-	add_int(r, "on_time", on_time(&d->outlet[0], c->now));
-	add_str(ds, "type", "last_states");
+	result_add_bool(r, "has_set_location_info", false);
+	result_add_bool(r, "device_on", d->outlet[0].on);
+	result_add_int(r, "on_time", on_time(&d->outlet[0], c->now));
+	result_add_str(ds, "type", "last_states");
 	json_object_object_add(ds, "state", json_object_new_object());
 	json_object_object_add(r, "default_states", ds);
-	add_bool(r, "overheated", false);
-	add_str(r, "power_protection_status", "normal");
-	add_str(r, "overcurrent_status", "normal");
+	result_add_bool(r, "overheated", false);
+	result_add_str(r, "power_protection_status", "normal");
+	result_add_str(r, "overcurrent_status", "normal");
 	return r;
-}
-
-static void set_relay(struct call *c, bool on)
-{
-	struct emu_outlet *o = &c->d->outlet[0];
-
-	if (o->on == on)
-		return;
-	emeter_update(&o->meter, o->on, c->now);
-	o->on = on;
-	if (on)
-		o->on_since = c->now;
 }
 
 /* device_on and nickname; other settings are taken and not kept. */
@@ -202,7 +176,7 @@ static struct json_object *set_device_info(struct call *c, struct json_object *p
 	     !nickname_decode(json_object_get_string(nick), alias)))
 		return fail(c, EMU_SMART_ERR_PARAMS);
 	if (on)
-		set_relay(c, json_object_get_boolean(on));
+		emeter_set_relay(&c->d->outlet[0], json_object_get_boolean(on), c->now);
 	if (nick)
 		memcpy(c->d->alias, alias, strlen(alias) + 1);
 	return NULL;
@@ -212,13 +186,13 @@ static struct json_object *get_led_info(struct call *c, struct json_object *para
 {
 	struct json_object *r = json_object_new_object(), *night = json_object_new_object();
 
-	add_str(r, "led_rule", c->d->led_off ? "never" : "always");
-	add_bool(r, "led_status", !c->d->led_off);
-	add_str(night, "night_mode_type", "sunrise_sunset");
-	add_int(night, "start_time", 1140);
-	add_int(night, "end_time", 420);
-	add_int(night, "sunrise_offset", 0);
-	add_int(night, "sunset_offset", 0);
+	result_add_str(r, "led_rule", c->d->led_off ? "never" : "always");
+	result_add_bool(r, "led_status", !c->d->led_off);
+	result_add_str(night, "night_mode_type", "sunrise_sunset");
+	result_add_int(night, "start_time", 1140);
+	result_add_int(night, "end_time", 420);
+	result_add_int(night, "sunrise_offset", 0);
+	result_add_int(night, "sunset_offset", 0);
 	json_object_object_add(r, "night_mode", night);
 	return r;
 }
@@ -256,15 +230,15 @@ static struct json_object *get_energy_usage(struct call *c, struct json_object *
 	gmtime_r(&t, &tm);
 	strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S", &tm);
 	/* The minutes on, as the energy says at the outlet's load. */
-	add_int(r, "today_runtime", llround(rd.today_wh / o->meter.load_w * 60));
-	add_int(r, "month_runtime", llround(rd.month_wh / o->meter.load_w * 60));
-	add_int(r, "today_energy", llround(rd.today_wh));
-	add_int(r, "month_energy", llround(rd.month_wh));
-	add_str(r, "local_time", local);
+	result_add_int(r, "today_runtime", llround(rd.today_wh / o->meter.load_w * 60));
+	result_add_int(r, "month_runtime", llround(rd.month_wh / o->meter.load_w * 60));
+	result_add_int(r, "today_energy", llround(rd.today_wh));
+	result_add_int(r, "month_energy", llround(rd.month_wh));
+	result_add_str(r, "local_time", local);
 	for (int i = 0; i < 3; i++)
 		json_object_array_add(charge, json_object_new_int(0));
 	json_object_object_add(r, "electricity_charge", charge);
-	add_int(r, "current_power", llround(rd.watts * 1000));
+	result_add_int(r, "current_power", llround(rd.watts * 1000));
 	return r;
 }
 
@@ -275,7 +249,7 @@ static struct json_object *get_current_power(struct call *c, struct json_object 
 	struct emu_reading rd;
 
 	emeter_read(&o->meter, o->on, c->now, &rd);
-	add_int(r, "current_power", llround(rd.watts));
+	result_add_int(r, "current_power", llround(rd.watts));
 	return r;
 }
 
@@ -283,9 +257,9 @@ static struct json_object *get_device_time(struct call *c, struct json_object *p
 {
 	struct json_object *r = json_object_new_object();
 
-	add_int(r, "time_diff", 0);
-	add_int(r, "timestamp", (int64_t)time(NULL));
-	add_str(r, "region", "UTC");
+	result_add_int(r, "time_diff", 0);
+	result_add_int(r, "timestamp", (int64_t)time(NULL));
+	result_add_str(r, "region", "UTC");
 	return r;
 }
 
@@ -338,8 +312,8 @@ static struct json_object *component_nego(struct call *c, struct json_object *pa
 	for (size_t i = 0; i < ARRAY_SIZE(list); i++) {
 		struct json_object *e = json_object_new_object();
 
-		add_str(e, "id", list[i].id);
-		add_int(e, "ver_code", list[i].ver);
+		result_add_str(e, "id", list[i].id);
+		result_add_int(e, "ver_code", list[i].ver);
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(r, "component_list", a);
@@ -378,7 +352,7 @@ static struct json_object *reply_new(int err, struct json_object *result)
 {
 	struct json_object *reply = json_object_new_object();
 
-	add_int(reply, "error_code", err);
+	result_add_int(reply, "error_code", err);
 	if (result)
 		json_object_object_add(reply, "result", result);
 	return reply;
@@ -422,8 +396,8 @@ static struct json_object *multiple(struct call *c, struct json_object *params)
 			json_object_object_get_ex(e, "params", &p);
 			res = call_method(c, name, p);
 		}
-		add_str(out, "method", name);
-		add_int(out, "error_code", c->err);
+		result_add_str(out, "method", name);
+		result_add_int(out, "error_code", c->err);
 		if (res)
 			json_object_object_add(out, "result", res);
 		json_object_array_add(responses, out);
