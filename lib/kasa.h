@@ -676,6 +676,16 @@ const char *kasa_klap_conn_user(const struct kasa_klap_conn *c);
 int kasa_klap_conn_matched(const struct kasa_klap_conn *c, enum kasa_klap_cred *ret_cred,
 			   enum kasa_klap_version *ret_version);
 
+/*
+ * The blocking round trip over a struct kasa_klap_conn, as kasa_call():
+ * resolve host, handshake, send json, wait for the answer, all within
+ * timeout_ms.  *ret_reply is owned (free()), NUL-terminated.  The errors of
+ * kasa_call() and of the connection above.
+ */
+int kasa_klap_call(const char *host, uint16_t port, enum kasa_klap_proto proto, unsigned versions,
+		   const char *user, const char *password, const char *json, int timeout_ms,
+		   char **ret_reply, size_t *ret_len);
+
 /* --- SMART JSON (Tapo and newer Kasa firmware, over KLAP v2) ------------
  * A request is {"method":"<name>","params":{...}}; a reply is
  * {"error_code":0,"result":{...}}, or, for a multipleRequest, one reply per
