@@ -1,21 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The KLAP connection (lib/klap-conn.c) and kasa_klap_call() against a
- * small KLAP device on 127.0.0.1: libmicrohttpd in a thread of its own,
- * speaking through libkasa's kasa_klap_server_*.  The device counts
- * connections, handshakes and requests, checks the headers the client
- * sends, and misbehaves on demand: 403s, SMART's session errors, bodies
- * over the cap, a bad signature, a cookie lifetime that renews the session
- * before every request, no KLAP at all.  Beside it: a socket that listens
- * and never answers, and a port where nothing listens.
+ * The KLAP connection (lib/klap-conn.c) and kasa_klap_call() against the
+ * small KLAP device of klap-device.h, on 127.0.0.1: the variants, sessions
+ * kept and renewed, 403s, credentials, what the device sends.  Beside it: a
+ * socket that listens and never answers, and a port where nothing listens.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +20,8 @@
 #include <json-c/json.h>
 
 #include "common/macro.h"
-#include "common/strbuf.h"
 #include "kasa.h"
+#include "klap-device.h"
 #include "test-util.h"
 
 #define USER	 "user@example.com"
@@ -41,292 +35,6 @@ static const char iot_query[] = "{\"system\":{\"get_sysinfo\":{}}}";
 static const char iot_answer[] =
 	"{\"system\":{\"get_sysinfo\":{\"relay_state\":1,\"err_code\":0}}}";
 static const char smart_answer[] = "{\"error_code\":0,\"result\":{\"device_on\":true}}";
-static const char smart_expired[] = "{\"error_code\":-40401}";
-
-/* --- The device -------------------------------------------------------------- */
-
-enum body_mode {
-	BODY_SEALED,	   /* the answer, sealed */
-	BODY_TAMPERED,	   /* the answer, its signature's first byte flipped */
-	BODY_HUGE,	   /* KASA_KLAP_BODY_MAX + 16 bytes, with Content-Length */
-	BODY_HUGE_CHUNKED, /* as many, chunked: no length announced */
-};
-
-struct device {
-	struct MHD_Daemon *mhd;
-	uint16_t port;
-	struct kasa_klap_server *klap;
-	const char *answer;
-	atomic_int timeout_s; /* the cookie's TIMEOUT; 0: none sent */
-	atomic_bool no_klap;  /* 404 to everything */
-	atomic_int forbid;    /* 403 to this many requests; -1: to all */
-	atomic_int expire;    /* SMART's -40401 to this many requests */
-	atomic_int body;      /* enum body_mode, for the next answer only */
-	atomic_bool close;    /* "Connection: close" on each answer */
-	atomic_int connections, handshake1s, handshake2s, requests, opened;
-	atomic_int bad_headers; /* requests whose headers a real client would not send */
-	unsigned sessions;
-	char session[40];
-	pthread_mutex_t lock;
-	char last_request[8192];
-};
-
-struct upload {
-	struct strbuf body;
-};
-
-static enum MHD_Result queue(struct MHD_Connection *conn, struct device *d, unsigned status,
-			     const void *body, size_t len, const char *cookie)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result r;
-
-	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!resp)
-		return MHD_NO;
-	if (cookie)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-	if (atomic_load(&d->close))
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	r = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return r;
-}
-
-static ssize_t huge_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	uint64_t total = KASA_KLAP_BODY_MAX + 16;
-
-	if (pos >= total)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	if (max > total - pos)
-		max = (size_t)(total - pos);
-	memset(buf, 'x', max);
-	return (ssize_t)max;
-}
-
-/* What a real client sends: the session cookie alone, after handshake 1. */
-static bool headers_ok(struct MHD_Connection *conn, struct device *d, bool want_cookie)
-{
-	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	const char *cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
-	char want[64];
-
-	if (!type || strcmp(type, "application/octet-stream") != 0)
-		return false;
-	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect"))
-		return false;
-	if (!want_cookie)
-		return cookie == NULL;
-	snprintf(want, sizeof(want), "TP_SESSIONID=%s", d->session);
-	return cookie && strcmp(cookie, want) == 0;
-}
-
-static enum MHD_Result on_handshake1(struct device *d, struct MHD_Connection *conn,
-				     const struct strbuf *body)
-{
-	uint8_t answer[KASA_KLAP_HANDSHAKE1_LEN];
-	char cookie[96];
-
-	atomic_fetch_add(&d->handshake1s, 1);
-	if (!headers_ok(conn, d, false))
-		atomic_fetch_add(&d->bad_headers, 1);
-	if (kasa_klap_server_handshake1(d->klap, body->s, body->len, NULL, answer) < 0)
-		return queue(conn, d, 400, "", 0, NULL);
-	snprintf(d->session, sizeof(d->session), "5e55%028x", ++d->sessions);
-	if (atomic_load(&d->timeout_s))
-		snprintf(cookie, sizeof(cookie), "TP_SESSIONID=%s;TIMEOUT=%d", d->session,
-			 atomic_load(&d->timeout_s));
-	else
-		snprintf(cookie, sizeof(cookie), "TP_SESSIONID=%s", d->session);
-	return queue(conn, d, 200, answer, sizeof(answer), cookie);
-}
-
-static enum MHD_Result on_handshake2(struct device *d, struct MHD_Connection *conn,
-				     const struct strbuf *body)
-{
-	atomic_fetch_add(&d->handshake2s, 1);
-	if (!headers_ok(conn, d, true))
-		atomic_fetch_add(&d->bad_headers, 1);
-	if (kasa_klap_server_handshake2(d->klap, body->s, body->len) < 0)
-		return queue(conn, d, 401, "", 0, NULL);
-	return queue(conn, d, 200, "", 0, NULL);
-}
-
-static enum MHD_Result on_app_request(struct device *d, struct MHD_Connection *conn,
-				      const struct strbuf *body)
-{
-	const char *seq_text = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "seq");
-	const char *answer = d->answer;
-	int forbid = atomic_load(&d->forbid);
-	enum body_mode mode;
-	struct MHD_Response *resp;
-	enum MHD_Result res;
-	uint8_t *sealed;
-	size_t json_len, len;
-	char *json;
-	int32_t seq;
-	int r;
-
-	atomic_fetch_add(&d->requests, 1);
-	if (!headers_ok(conn, d, true))
-		atomic_fetch_add(&d->bad_headers, 1);
-	if (forbid != 0) {
-		if (forbid > 0)
-			atomic_fetch_sub(&d->forbid, 1);
-		kasa_klap_server_reset(d->klap);
-		return queue(conn, d, 403, "", 0, NULL);
-	}
-	if (!seq_text || kasa_klap_seq_parse(seq_text, &seq) < 0)
-		return queue(conn, d, 400, "", 0, NULL);
-	r = kasa_klap_server_open(d->klap, seq, body->s, body->len, &json, &json_len);
-	if (r == -ENOTCONN)
-		return queue(conn, d, 403, "", 0, NULL);
-	if (r < 0)
-		return queue(conn, d, 400, "", 0, NULL);
-	atomic_fetch_add(&d->opened, 1);
-	pthread_mutex_lock(&d->lock);
-	snprintf(d->last_request, sizeof(d->last_request), "%s", json);
-	pthread_mutex_unlock(&d->lock);
-	free(json);
-
-	if (atomic_load(&d->expire) > 0) {
-		atomic_fetch_sub(&d->expire, 1);
-		answer = smart_expired;
-	}
-	mode = (enum body_mode)atomic_exchange(&d->body, BODY_SEALED);
-	switch (mode) {
-	case BODY_SEALED:
-	case BODY_TAMPERED:
-		break;
-	case BODY_HUGE: {
-		static char huge[KASA_KLAP_BODY_MAX + 16];
-
-		return queue(conn, d, 200, huge, sizeof(huge), NULL);
-	}
-	case BODY_HUGE_CHUNKED:
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, huge_reader, NULL,
-							 NULL);
-		if (!resp)
-			return MHD_NO;
-		res = MHD_queue_response(conn, 200, resp);
-		MHD_destroy_response(resp);
-		return res;
-	}
-	if (kasa_klap_server_seal(d->klap, answer, strlen(answer), &sealed, &len) < 0)
-		return queue(conn, d, 500, "", 0, NULL);
-	if (mode == BODY_TAMPERED)
-		sealed[0] ^= 1;
-	res = queue(conn, d, 200, sealed, len, NULL);
-	free(sealed);
-	return res;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
-{
-	struct device *d = cls;
-	struct upload *u = *con_cls;
-
-	if (!u) {
-		u = calloc(1, sizeof(*u));
-		if (!u)
-			return MHD_NO;
-		u->body = (struct strbuf)STRBUF_INIT(2 * KASA_KLAP_BODY_MAX);
-		*con_cls = u;
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		strbuf_append(&u->body, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (atomic_load(&d->no_klap) || strcmp(method, "POST") != 0)
-		return queue(conn, d, 404, "", 0, NULL);
-	if (strcmp(url, "/app/handshake1") == 0)
-		return on_handshake1(d, conn, &u->body);
-	if (strcmp(url, "/app/handshake2") == 0)
-		return on_handshake2(d, conn, &u->body);
-	if (strcmp(url, "/app/request") == 0)
-		return on_app_request(d, conn, &u->body);
-	return queue(conn, d, 404, "", 0, NULL);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct upload *u = *con_cls;
-
-	if (u) {
-		strbuf_free(&u->body);
-		free(u);
-		*con_cls = NULL;
-	}
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
-{
-	struct device *d = cls;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		atomic_fetch_add(&d->connections, 1);
-}
-
-/* A device holding user/password in the given version. */
-static struct device *device_start(enum kasa_klap_version version, const char *user,
-				   const char *password, const char *answer)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	struct device *d = calloc(1, sizeof(*d));
-	uint8_t hash[KASA_KLAP_AUTH_HASH_MAX];
-	const union MHD_DaemonInfo *info;
-	int len;
-
-	ck_assert_ptr_nonnull(d);
-	len = kasa_klap_auth_hash(version, user, password, hash);
-	ck_assert_int_gt(len, 0);
-	ck_assert_int_eq(kasa_klap_server_new(version, hash, (size_t)len, &d->klap), 0);
-	d->answer = answer;
-	atomic_store(&d->timeout_s, 86400);
-	pthread_mutex_init(&d->lock, NULL);
-	d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, d,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
-	ck_assert_ptr_nonnull(d->mhd);
-	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	ck_assert_ptr_nonnull(info);
-	d->port = info->port;
-	return d;
-}
-
-/* A counter, read in a way Check's messages can print. */
-static int count(atomic_int *counter)
-{
-	return atomic_load(counter);
-}
-
-/* Stop it, and check that no request came with headers a client should
- * not send. */
-static void device_stop(struct device *d)
-{
-	MHD_stop_daemon(d->mhd);
-	ck_assert_int_eq(count(&d->bad_headers), 0);
-	kasa_klap_server_free(d->klap);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
-}
-
-static void assert_last_request(struct device *d, const char *json)
-{
-	pthread_mutex_lock(&d->lock);
-	ck_assert_str_eq(d->last_request, json);
-	pthread_mutex_unlock(&d->lock);
-}
-
 /* --- The client side ----------------------------------------------------------- */
 
 static struct sockaddr_in loopback(uint16_t port)
@@ -415,14 +123,14 @@ static void assert_matched(struct kasa_klap_conn *c, enum kasa_klap_cred cred,
  * the plug's as kasa_reply_* reads it on port 9999. */
 static void iot_round_trip(enum kasa_klap_version device_version, unsigned versions)
 {
-	struct device *d = device_start(device_version, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(device_version, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c = conn_to(d->port, KASA_KLAP_PROTO_IOT, versions, USER, PASSWORD);
 	struct json_object *reply, *result;
 	char *json;
 
 	ck_assert_int_eq(kasa_req_sysinfo(&json), 0);
 	ck_assert_int_eq(run(c, json, TIMEOUT), 1);
-	assert_last_request(d, json);
+	klap_device_assert_last(d, json);
 	assert_reply(c, iot_answer);
 	ck_assert_int_eq(
 		kasa_reply_parse(kasa_klap_conn_reply(c, NULL), strlen(iot_answer), &reply), 0);
@@ -430,13 +138,13 @@ static void iot_round_trip(enum kasa_klap_version device_version, unsigned versi
 	json_object_put(reply);
 	assert_matched(c, KASA_KLAP_CRED_GIVEN, device_version);
 	ck_assert_str_eq(kasa_klap_conn_user(c), USER);
-	ck_assert_int_eq(count(&d->handshake1s), 1);
-	ck_assert_int_eq(count(&d->handshake2s), 1);
-	ck_assert_int_eq(count(&d->opened), 1);
-	ck_assert_int_eq(count(&d->connections), 1);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 1);
+	ck_assert_int_eq(klap_count(&d->handshake2s), 1);
+	ck_assert_int_eq(klap_count(&d->opened), 1);
+	ck_assert_int_eq(klap_count(&d->connections), 1);
 	free(json);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 
 START_TEST(test_iot_v1)
@@ -461,7 +169,7 @@ END_TEST
 
 START_TEST(test_smart_v2)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, smart_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, smart_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_SMART, KASA_KLAP_ANY, USER, PASSWORD);
 	struct json_object *reply, *result;
@@ -469,7 +177,7 @@ START_TEST(test_smart_v2)
 
 	ck_assert_int_eq(kasa_smart_req_device_info(NULL, &json), 0);
 	ck_assert_int_eq(run(c, json, TIMEOUT), 1);
-	assert_last_request(d, json);
+	klap_device_assert_last(d, json);
 	assert_reply(c, smart_answer);
 	ck_assert_int_eq(
 		kasa_reply_parse(kasa_klap_conn_reply(c, NULL), strlen(smart_answer), &reply), 0);
@@ -479,7 +187,7 @@ START_TEST(test_smart_v2)
 	assert_matched(c, KASA_KLAP_CRED_GIVEN, KASA_KLAP_V2);
 	free(json);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -518,7 +226,7 @@ END_TEST
  * "100 Continue" no plug sends. */
 START_TEST(test_large_request)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V2, USER, PASSWORD);
 	char json[4096];
@@ -528,9 +236,9 @@ START_TEST(test_large_request)
 		     4000, "x");
 	ck_assert_int_lt(n, (int)sizeof(json));
 	ck_assert_int_eq(run(c, json, TIMEOUT), 1);
-	assert_last_request(d, json);
+	klap_device_assert_last(d, json);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -538,7 +246,7 @@ END_TEST
  * handshake, one connection, and the device saw each request. */
 START_TEST(test_session_reused)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V2, USER, PASSWORD);
 	const char *queries[] = {iot_query, "{\"system\":{\"set_relay_state\":{\"state\":1}}}",
@@ -546,14 +254,14 @@ START_TEST(test_session_reused)
 
 	for (size_t i = 0; i < ARRAY_SIZE(queries); i++) {
 		ck_assert_int_eq(run(c, queries[i], TIMEOUT), 1);
-		assert_last_request(d, queries[i]);
+		klap_device_assert_last(d, queries[i]);
 		assert_reply(c, iot_answer);
 	}
-	ck_assert_int_eq(count(&d->handshake1s), 1);
-	ck_assert_int_eq(count(&d->opened), 3);
-	ck_assert_int_eq(count(&d->connections), 1);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 1);
+	ck_assert_int_eq(klap_count(&d->opened), 3);
+	ck_assert_int_eq(klap_count(&d->connections), 1);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -561,7 +269,7 @@ END_TEST
  * answer (or the caller does), and the next request needs no handshake. */
 START_TEST(test_session_outlives_connection)
 {
-	struct device *d = device_start(KASA_KLAP_V1, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V1, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V1, USER, PASSWORD);
 
@@ -569,26 +277,26 @@ START_TEST(test_session_outlives_connection)
 	 * one for the next request. */
 	atomic_store(&d->close, true);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
-	ck_assert_int_eq(count(&d->connections), 3);
+	ck_assert_int_eq(klap_count(&d->connections), 3);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
-	ck_assert_int_eq(count(&d->connections), 4);
+	ck_assert_int_eq(klap_count(&d->connections), 4);
 	atomic_store(&d->close, false);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
 	kasa_klap_conn_close(c);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
 	assert_reply(c, iot_answer);
-	ck_assert_int_eq(count(&d->connections), 6);
-	ck_assert_int_eq(count(&d->handshake1s), 1);
-	ck_assert_int_eq(count(&d->opened), 4);
+	ck_assert_int_eq(klap_count(&d->connections), 6);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 1);
+	ck_assert_int_eq(klap_count(&d->opened), 4);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
 /* A 403 drops the session: one new handshake, the request again, success. */
 START_TEST(test_forbidden_once)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V2, USER, PASSWORD);
 
@@ -596,11 +304,11 @@ START_TEST(test_forbidden_once)
 	atomic_store(&d->forbid, 1);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
 	assert_reply(c, iot_answer);
-	ck_assert_int_eq(count(&d->handshake1s), 2);
-	ck_assert_int_eq(count(&d->requests), 3);
-	ck_assert_int_eq(count(&d->opened), 2);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 2);
+	ck_assert_int_eq(klap_count(&d->requests), 3);
+	ck_assert_int_eq(klap_count(&d->opened), 2);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -608,27 +316,27 @@ END_TEST
  * works again once the device does. */
 START_TEST(test_forbidden_twice)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V2, USER, PASSWORD);
 
 	atomic_store(&d->forbid, -1);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), -EKEYEXPIRED);
 	ck_assert_ptr_null(kasa_klap_conn_reply(c, NULL));
-	ck_assert_int_eq(count(&d->handshake1s), 2);
-	ck_assert_int_eq(count(&d->requests), 2);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 2);
+	ck_assert_int_eq(klap_count(&d->requests), 2);
 	atomic_store(&d->forbid, 0);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
-	ck_assert_int_eq(count(&d->handshake1s), 3);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 3);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
 /* SMART says a session is over inside a 200: handled as a 403. */
 START_TEST(test_smart_session_expired)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, smart_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, smart_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_SMART, KASA_KLAP_V2, USER, PASSWORD);
 	const char *json = "{\"method\":\"get_device_info\"}";
@@ -636,13 +344,13 @@ START_TEST(test_smart_session_expired)
 	atomic_store(&d->expire, 1);
 	ck_assert_int_eq(run(c, json, TIMEOUT), 1);
 	assert_reply(c, smart_answer);
-	ck_assert_int_eq(count(&d->handshake1s), 2);
-	ck_assert_int_eq(count(&d->opened), 2);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 2);
+	ck_assert_int_eq(klap_count(&d->opened), 2);
 	atomic_store(&d->expire, 2);
 	ck_assert_int_eq(run(c, json, TIMEOUT), -EKEYEXPIRED);
-	ck_assert_int_eq(count(&d->handshake1s), 3);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 3);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -650,24 +358,24 @@ END_TEST
  * handshake first; with none the default lifetime keeps the session. */
 START_TEST(test_session_timeout_cookie)
 {
-	struct device *d = device_start(KASA_KLAP_V1, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V1, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V1, USER, PASSWORD);
 
 	atomic_store(&d->timeout_s, KASA_KLAP_RENEW_S);
 	for (int i = 1; i <= 3; i++) {
 		ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
-		ck_assert_int_eq(count(&d->handshake1s), i);
+		ck_assert_int_eq(klap_count(&d->handshake1s), i);
 	}
-	ck_assert_int_eq(count(&d->opened), 3);
-	ck_assert_int_eq(count(&d->connections), 1);
+	ck_assert_int_eq(klap_count(&d->opened), 3);
+	ck_assert_int_eq(klap_count(&d->connections), 1);
 	atomic_store(&d->timeout_s, 0); /* no TIMEOUT: 86400 s */
 	kasa_klap_conn_close(c);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
-	ck_assert_int_eq(count(&d->handshake1s), 4);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 4);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -677,18 +385,18 @@ END_TEST
  * after it, and the account tried is there for the message. */
 START_TEST(test_wrong_credentials)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_ANY, USER, "not the secret");
 
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), -EACCES);
-	ck_assert_int_eq(count(&d->handshake1s), 1);
-	ck_assert_int_eq(count(&d->handshake2s), 0);
-	ck_assert_int_eq(count(&d->requests), 0);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 1);
+	ck_assert_int_eq(klap_count(&d->handshake2s), 0);
+	ck_assert_int_eq(klap_count(&d->requests), 0);
 	ck_assert_str_eq(kasa_klap_conn_user(c), USER);
 	ck_assert_int_eq(kasa_klap_conn_matched(c, NULL, NULL), -ENOTCONN);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -697,24 +405,24 @@ END_TEST
 START_TEST(test_default_credentials)
 {
 	const char *user, *password;
-	struct device *d;
+	struct klap_device *d;
 	struct kasa_klap_conn *c;
 
 	ck_assert_int_eq(kasa_klap_cred_default(KASA_KLAP_CRED_KASA, &user, &password), 0);
-	d = device_start(KASA_KLAP_V1, user, password, iot_answer);
+	d = klap_device_start(KASA_KLAP_V1, user, password, iot_answer);
 	c = conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_ANY, USER, PASSWORD);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
 	assert_matched(c, KASA_KLAP_CRED_KASA, KASA_KLAP_V1);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 
-	d = device_start(KASA_KLAP_V2, "", "", smart_answer);
+	d = klap_device_start(KASA_KLAP_V2, "", "", smart_answer);
 	c = conn_to(d->port, KASA_KLAP_PROTO_SMART, KASA_KLAP_V2, NULL, NULL);
 	ck_assert_ptr_null(kasa_klap_conn_user(c));
 	ck_assert_int_eq(run(c, "{\"method\":\"get_device_info\"}", TIMEOUT), 1);
 	assert_matched(c, KASA_KLAP_CRED_BLANK, KASA_KLAP_V2);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -723,19 +431,19 @@ END_TEST
 /* Bodies over KASA_KLAP_BODY_MAX, announced or chunked, are cut off. */
 START_TEST(test_body_over_cap)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V2, USER, PASSWORD);
 
-	atomic_store(&d->body, BODY_HUGE);
+	atomic_store(&d->body, KLAP_BODY_HUGE);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), -EMSGSIZE);
-	atomic_store(&d->body, BODY_HUGE_CHUNKED);
+	atomic_store(&d->body, KLAP_BODY_HUGE_CHUNKED);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), -EMSGSIZE);
-	ck_assert_int_eq(count(&d->opened), 2);
+	ck_assert_int_eq(klap_count(&d->opened), 2);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
 	assert_reply(c, iot_answer);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -743,23 +451,23 @@ END_TEST
  * new session. */
 START_TEST(test_bad_signature)
 {
-	struct device *d = device_start(KASA_KLAP_V1, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V1, USER, PASSWORD, iot_answer);
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V1, USER, PASSWORD);
 
-	atomic_store(&d->body, BODY_TAMPERED);
+	atomic_store(&d->body, KLAP_BODY_TAMPERED);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), -EBADE);
 	ck_assert_int_eq(run(c, iot_query, TIMEOUT), 1);
-	ck_assert_int_eq(count(&d->handshake1s), 2);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 2);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
 /* Not KLAP (404 to the handshake), and SMART that is not JSON. */
 START_TEST(test_not_klap)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, "not json");
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, "not json");
 	struct kasa_klap_conn *c =
 		conn_to(d->port, KASA_KLAP_PROTO_SMART, KASA_KLAP_V2, USER, PASSWORD);
 
@@ -769,9 +477,9 @@ START_TEST(test_not_klap)
 	kasa_klap_conn_free(c);
 	c = conn_to(d->port, KASA_KLAP_PROTO_SMART, KASA_KLAP_V2, USER, PASSWORD);
 	ck_assert_int_eq(run(c, "{\"method\":\"get_device_info\"}", TIMEOUT), -EPROTO);
-	ck_assert_int_eq(count(&d->handshake1s), 1);
+	ck_assert_int_eq(klap_count(&d->handshake1s), 1);
 	kasa_klap_conn_free(c);
-	device_stop(d);
+	klap_device_stop(d);
 }
 END_TEST
 
@@ -829,7 +537,7 @@ END_TEST
 
 START_TEST(test_call)
 {
-	struct device *d = device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
+	struct klap_device *d = klap_device_start(KASA_KLAP_V2, USER, PASSWORD, iot_answer);
 	char *reply = NULL;
 	size_t len = 0;
 	uint16_t port;
@@ -856,7 +564,7 @@ START_TEST(test_call)
 	ck_assert_int_eq(kasa_klap_call("127.0.0.1", d->port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V2,
 					USER, PASSWORD, iot_query, 0, &reply, NULL),
 			 -EINVAL);
-	device_stop(d);
+	klap_device_stop(d);
 
 	fd = bound_socket(&port, false);
 	ck_assert_int_eq(kasa_klap_call("127.0.0.1", port, KASA_KLAP_PROTO_IOT, KASA_KLAP_V1, USER,
