@@ -583,6 +583,109 @@ int kasa_klap_server_open(struct kasa_klap_server *s, int32_t seq, const void *b
 int kasa_klap_server_seal(struct kasa_klap_server *s, const void *json, size_t len,
 			  uint8_t **ret_body, size_t *ret_len);
 
+/* --- KLAP connection: the whole exchange over HTTP, driven by a loop -----
+ * One device, one kept-alive HTTP/1.1 connection (libcurl's multi
+ * interface), one request in flight, in the shape of struct kasa_conn: a
+ * loop watches kasa_klap_conn_fd() for kasa_klap_conn_events() (poll(2)
+ * bits) until kasa_klap_conn_deadline(), and calls kasa_klap_conn_process()
+ * when the fd is ready or the deadline has passed.  All three change after
+ * any call (libcurl may close the socket and open another, whose number may
+ * be the same): read them again every time.  While busy there is at most
+ * one socket (one address, one connection); fd() is -1 when libcurl waits
+ * on a timer alone, and the deadline then is that timer's.
+ *
+ * A request runs the whole exchange: handshake 1 and 2 first when there is
+ * no session or it is old (kasa_klap_client_expired()), then the sealed
+ * request.  A 403 on the request (or, in SMART, an error_code that says the
+ * session is over) drops the session: one new handshake and the request
+ * once more, then -EKEYEXPIRED.  The session outlives the TCP connection.
+ * Names are not resolved here: the caller passes the address (kasa_lookup
+ * in the daemon, kasa_klap_call() below), and libcurl connects to it.
+ * Besides the library's codes, a request ends with:
+ *   -EACCES       handshake 1: the device holds none of the credentials
+ *                 tried (kasa_klap_conn_user() says which account was)
+ *   -EKEYEXPIRED  the device dropped the session again right after a new
+ *                 handshake
+ *   -EPROTO       an HTTP status other than 200 (a handshake's, or the
+ *                 request's other than 403), a handshake answer of the wrong
+ *                 length or without TP_SESSIONID, a truncated body
+ *   -EBADE        the answer's signature does not match
+ *   -EBADMSG      (SMART) the answer is not a JSON object
+ *   -EMSGSIZE     a body over KASA_KLAP_BODY_MAX, or headers over 16 KiB
+ *   -ECONNREFUSED, -ECONNRESET, -EHOSTUNREACH, -ETIMEDOUT as kasa_conn
+ */
+struct kasa_klap_conn;
+
+/* What the sealed JSON is: IOT (the port 9999 requests and parsers above)
+ * or SMART (below). */
+enum kasa_klap_proto {
+	KASA_KLAP_PROTO_IOT,
+	KASA_KLAP_PROTO_SMART,
+};
+
+/*
+ * addr: the device's address and port (KASA_KLAP_PORT as a rule); copied.
+ * versions: KASA_KLAP_V1, KASA_KLAP_V2 or KASA_KLAP_ANY (the handshake's
+ * answer tells which matched, see kasa_klap_conn_matched()); SMART is v2
+ * only (ANY means v2, V1 is -EINVAL).  user and password as
+ * kasa_klap_client_new(): hashed at once; the password is not kept.
+ * -EINVAL, -EAFNOSUPPORT (not IPv4 or IPv6), -ENOMEM.
+ */
+int kasa_klap_conn_new(const struct sockaddr *addr, socklen_t addrlen, enum kasa_klap_proto proto,
+		       unsigned versions, const char *user, const char *password,
+		       struct kasa_klap_conn **ret_conn);
+/* Abandons any request, closes the connection, wipes the session; accepts NULL. */
+void kasa_klap_conn_free(struct kasa_klap_conn *c);
+
+/*
+ * Start a request (json: len bytes, copied), handshaking first if needed;
+ * all of it must finish by now_usec + timeout_usec.  -EBUSY if a request is
+ * in flight, -EMSGSIZE over KASA_KLAP_PAYLOAD_MAX; may end at once with an
+ * error, returned here.
+ */
+int kasa_klap_conn_start(struct kasa_klap_conn *c, const char *json, size_t len,
+			 uint64_t now_usec, uint64_t timeout_usec);
+/* -1 when there is nothing to watch. */
+int kasa_klap_conn_fd(const struct kasa_klap_conn *c);
+/* poll(2) bits wanted now; 0 when idle. */
+uint32_t kasa_klap_conn_events(const struct kasa_klap_conn *c);
+/* When process() must be called even with no event; 0 when idle. */
+uint64_t kasa_klap_conn_deadline(const struct kasa_klap_conn *c);
+bool kasa_klap_conn_busy(const struct kasa_klap_conn *c);
+
+/*
+ * Advance the request: revents are the fd's (0 on a timer).  0 while in
+ * progress, 1 when the answer is in (kasa_klap_conn_reply()), or the -errno
+ * that ended the request.
+ */
+int kasa_klap_conn_process(struct kasa_klap_conn *c, uint32_t revents, uint64_t now_usec);
+
+/* The opened JSON, NUL-terminated.  Borrowed until the next start. */
+const char *kasa_klap_conn_reply(const struct kasa_klap_conn *c, size_t *ret_len);
+
+/* Abandon any request and close the connection; the session is kept. */
+void kasa_klap_conn_close(struct kasa_klap_conn *c);
+
+/* The user name of the account tried, for a message (borrowed); NULL when
+ * none was given (only the defaults and blank are tried). */
+const char *kasa_klap_conn_user(const struct kasa_klap_conn *c);
+
+/* Which credential and version the last handshake matched, to keep (the
+ * next connection to the device can ask for that version alone).
+ * -ENOTCONN before any handshake matched.  Either pointer may be NULL. */
+int kasa_klap_conn_matched(const struct kasa_klap_conn *c, enum kasa_klap_cred *ret_cred,
+			   enum kasa_klap_version *ret_version);
+
+/*
+ * The blocking round trip over a struct kasa_klap_conn, as kasa_call():
+ * resolve host, handshake, send json, wait for the answer, all within
+ * timeout_ms.  *ret_reply is owned (free()), NUL-terminated.  The errors of
+ * kasa_call() and of the connection above.
+ */
+int kasa_klap_call(const char *host, uint16_t port, enum kasa_klap_proto proto, unsigned versions,
+		   const char *user, const char *password, const char *json, int timeout_ms,
+		   char **ret_reply, size_t *ret_len);
+
 /* --- SMART JSON (Tapo and newer Kasa firmware, over KLAP v2) ------------
  * A request is {"method":"<name>","params":{...}}; a reply is
  * {"error_code":0,"result":{...}}, or, for a multipleRequest, one reply per

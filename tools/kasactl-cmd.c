@@ -88,11 +88,32 @@ static int print_state(const struct ctl *c, bool on)
 	return ctl_print_json(obj);
 }
 
+/* SMART: set_device_info {"device_on": on}; the answer may carry no result. */
+static int smart_switch(struct ctl *c, bool on)
+{
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
+	struct kasa_device_error derr;
+	struct json_object *result;
+	char *req = NULL;
+	int r = kasa_smart_req_device_on(on, NULL, &req);
+
+	r = ctl_send(c, r, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_smart_result(reply, NULL, &result, &derr);
+	if (r < 0)
+		return ctl_device_error(c, "set_device_info", r, &derr);
+	return print_state(c, on);
+}
+
 static int do_switch(struct ctl *c, bool on)
 {
 	char *req = NULL;
-	int r = kasa_req_relay(ctl_child(c), on, &req);
+	int r;
 
+	if (ctl_smart(c))
+		return smart_switch(c, on);
+	r = kasa_req_relay(ctl_child(c), on, &req);
 	r = simple_request(c, r, req, "system", "set_relay_state");
 	if (r != KASACTL_EXIT_OK)
 		return r;
@@ -440,6 +461,15 @@ int cmd_raw(struct ctl *c, const char *json)
 	if (!out)
 		return ctl_print_json(NULL);
 	puts(out);
+	if (ctl_smart(c)) {
+		struct json_object *result;
+
+		/* A top-level error_code (multipleRequest's entries are the caller's). */
+		r = kasa_smart_result(reply, NULL, &result, &derr);
+		if (r < 0 && derr.code != 0)
+			return ctl_device_error(c, "raw", r, &derr);
+		return KASACTL_EXIT_OK;
+	}
 	if (find_device_error(reply, 0, &derr))
 		return ctl_device_error(c, "raw", kasa_device_errno(derr.code), &derr);
 	return KASACTL_EXIT_OK;

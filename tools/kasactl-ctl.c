@@ -93,17 +93,26 @@ int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
 	if (!req)
 		return ctl_error(c, "cannot build the request: %s", strerror(ENOMEM));
 
-	r = ms > 0 ? kasa_call(c->host, c->port, req, ms, &buf, &len) : -ETIMEDOUT;
+	if (ms <= 0)
+		r = -ETIMEDOUT;
+	else if (c->klap)
+		r = kasa_klap_call(c->host, c->port, c->proto, c->klap, c->user, c->password, req,
+				   ms, &buf, &len);
+	else
+		r = kasa_call(c->host, c->port, req, ms, &buf, &len);
 	if (r < 0) {
 		const char *text = kasa_strerror(r);
 
 		fprintf(stderr, "kasactl: %s: %s", c->where, text);
 		if (r == -ETIMEDOUT)
 			fprintf(stderr, " (no complete reply within %g s)", c->timeout_s);
-		else if (r == -ECONNREFUSED && !strstr(text, "KLAP"))
-			fputs(" (newer firmware moves to an encrypted transport on port 80 (KLAP); "
-			      "kasactl speaks only port 9999)",
+		else if (r == -ECONNREFUSED && !c->klap)
+			fputs(" (newer firmware moves to an encrypted transport on port 80 (KLAP): "
+			      "try --klap, or --smart for Tapo-style devices)",
 			      stderr);
+		else if (r == -EACCES && c->klap)
+			fprintf(stderr, " (tried %s%s, then TP-Link's defaults and blank)",
+				c->user ? "the account " : "no account", c->user ? c->user : "");
 		fputc('\n', stderr);
 		return err_is_unreachable(r) ? KASACTL_EXIT_UNREACHABLE : KASACTL_EXIT_DEVICE;
 	}
@@ -154,6 +163,16 @@ int ctl_sysinfo(struct ctl *c, struct kasa_sysinfo *ret_info)
 	char *req = NULL;
 	int r;
 
+	if (ctl_smart(c)) {
+		r = kasa_smart_req_device_info(NULL, &req);
+		r = ctl_send(c, r, req, &reply);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+		r = kasa_smart_sysinfo_parse(reply, ret_info, &derr);
+		if (r < 0)
+			return ctl_device_error(c, "get_device_info", r, &derr);
+		return KASACTL_EXIT_OK;
+	}
 	r = kasa_req_sysinfo(&req);
 	r = ctl_send(c, r, req, &reply);
 	if (r != KASACTL_EXIT_OK)

@@ -38,6 +38,11 @@ struct ctl {
 	bool json;
 	int outlet;		    /* -1 when --outlet was not given */
 	char child_id[KASA_ID_MAX]; /* set by ctl_resolve_outlet() */
+	/* KLAP (--klap, --smart): the versions to try, 0 on port 9999; the
+	 * JSON inside; the account (NULL: TP-Link's defaults and blank). */
+	unsigned klap;
+	enum kasa_klap_proto proto;
+	const char *user, *password;
 };
 
 /* Each of these returns an exit code and prints its own errors. */
@@ -56,6 +61,12 @@ int ctl_resolve_outlet(struct ctl *c, const struct kasa_sysinfo *info);
 /* ctl_sysinfo(), then with --outlet ctl_resolve_outlet(). */
 int ctl_load(struct ctl *c, struct kasa_sysinfo *ret_info);
 int ctl_print_json(struct json_object *obj);
+
+/* Whether the device speaks SMART JSON (--smart), not IOT. */
+static inline bool ctl_smart(const struct ctl *c)
+{
+	return c->klap && c->proto == KASA_KLAP_PROTO_SMART;
+}
 
 /* The child id with --outlet, NULL without (borrowed from c). */
 const char *ctl_child(const struct ctl *c);

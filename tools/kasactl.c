@@ -13,6 +13,7 @@
 
 #include "common/macro.h"
 #include "kasactl-cmd.h"
+#include "kasactl-cred.h"
 #include "kasactl-ctl.h"
 
 /* A day: longer waits are surely a typo. */
@@ -25,7 +26,8 @@ static const char usage_text[] =
 	"       kasactl [OPTIONS] encode|decode < INPUT > OUTPUT\n"
 	"       kasactl HOST PORT on|off|check|status|emeter   (the 2016 script's form)\n"
 	"\n"
-	"Talk to a TP-Link Kasa smart plug over its LAN protocol (TCP port 9999).\n"
+	"Talk to a TP-Link Kasa smart plug over its LAN protocol (TCP port 9999), or\n"
+	"over KLAP, the encrypted HTTP of newer firmware (port 80: --klap, --smart).\n"
 	"HOST is a name or an address; write IPv6 literals as [::1] or [::1]:PORT.\n"
 	"\n"
 	"Commands:\n"
@@ -48,6 +50,12 @@ static const char usage_text[] =
 	"  -o, --outlet N      act on outlet N (0-based) of a power strip\n"
 	"  -t, --timeout S     give up after S seconds in total (default 5, fractions ok)\n"
 	"  -j, --json          machine-readable output\n"
+	"      --klap[=1|2]    talk KLAP (IOT JSON) on port 80; the version if known\n"
+	"      --smart         talk KLAP v2 with SMART JSON (Tapo-style): on, off,\n"
+	"                      toggle, check, status and raw\n"
+	"      --credentials FILE  the TP-Link account for KLAP: e-mail on line 1,\n"
+	"                      password on line 2 (mode 600); else $KASA_USERNAME and\n"
+	"                      $KASA_PASSWORD; else TP-Link's defaults and blank\n"
 	"      --broadcast ADDR[:PORT]  discover: where to send (default 255.255.255.255)\n"
 	"      --base64        encode/decode: base64 text instead of raw bytes\n"
 	"      --no-header     encode/decode: no 4-byte length header (UDP framing)\n"
@@ -56,7 +64,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
-	"  1  the plug refused the request, or sent an error or garbage\n"
+	"  1  the plug refused the request or the credentials, or sent an error or garbage\n"
 	"  2  usage error\n"
 	"  3  unreachable (connection refused, no route, unknown host) or timed out\n";
 
@@ -109,26 +117,27 @@ struct cmd_info {
 	bool outlet;	  /* --outlet applies */
 	bool device;	  /* talks to HOST */
 	bool legacy;	  /* allowed in the 2016 form "HOST PORT COMMAND" */
+	bool smart;	  /* works with --smart */
 	const char *args; /* for messages */
 };
 
 static const struct cmd_info commands[] = {
-	{"on", CMD_ON, 0, 0, true, true, true, ""},
-	{"off", CMD_OFF, 0, 0, true, true, true, ""},
-	{"toggle", CMD_TOGGLE, 0, 0, true, true, false, ""},
-	{"check", CMD_CHECK, 0, 0, true, true, true, ""},
-	{"status", CMD_STATUS, 0, 0, false, true, true, ""},
-	{"emeter", CMD_EMETER, 0, 0, true, true, true, ""},
-	{"daily", CMD_DAILY, 0, 2, true, true, false, " [YEAR MONTH]"},
-	{"monthly", CMD_MONTHLY, 0, 1, true, true, false, " [YEAR]"},
-	{"led", CMD_LED, 1, 1, false, true, false, " on|off"},
-	{"alias", CMD_ALIAS, 1, 1, true, true, false, " NAME"},
-	{"reboot", CMD_REBOOT, 0, 0, false, true, false, ""},
-	{"time", CMD_TIME, 0, 0, false, true, false, ""},
-	{"raw", CMD_RAW, 1, 1, true, true, false, " JSON"},
-	{"discover", CMD_DISCOVER, 0, 0, false, false, false, ""},
-	{"encode", CMD_ENCODE, 0, 0, false, false, false, ""},
-	{"decode", CMD_DECODE, 0, 0, false, false, false, ""},
+	{"on", CMD_ON, 0, 0, true, true, true, true, ""},
+	{"off", CMD_OFF, 0, 0, true, true, true, true, ""},
+	{"toggle", CMD_TOGGLE, 0, 0, true, true, false, true, ""},
+	{"check", CMD_CHECK, 0, 0, true, true, true, true, ""},
+	{"status", CMD_STATUS, 0, 0, false, true, true, true, ""},
+	{"emeter", CMD_EMETER, 0, 0, true, true, true, false, ""},
+	{"daily", CMD_DAILY, 0, 2, true, true, false, false, " [YEAR MONTH]"},
+	{"monthly", CMD_MONTHLY, 0, 1, true, true, false, false, " [YEAR]"},
+	{"led", CMD_LED, 1, 1, false, true, false, false, " on|off"},
+	{"alias", CMD_ALIAS, 1, 1, true, true, false, false, " NAME"},
+	{"reboot", CMD_REBOOT, 0, 0, false, true, false, false, ""},
+	{"time", CMD_TIME, 0, 0, false, true, false, false, ""},
+	{"raw", CMD_RAW, 1, 1, true, true, false, true, " JSON"},
+	{"discover", CMD_DISCOVER, 0, 0, false, false, false, false, ""},
+	{"encode", CMD_ENCODE, 0, 0, false, false, false, false, ""},
+	{"decode", CMD_DECODE, 0, 0, false, false, false, false, ""},
 };
 
 static const struct cmd_info *find_command(const char *name)
@@ -146,23 +155,33 @@ struct options {
 	const char *broadcast;
 	bool base64;
 	bool no_header;
+	unsigned klap; /* KLAP versions; 0: port 9999 */
+	bool smart;
+	const char *credentials;
 };
 
 enum {
 	OPT_BROADCAST = 0x100,
 	OPT_BASE64,
 	OPT_NO_HEADER,
+	OPT_KLAP,
+	OPT_SMART,
+	OPT_CREDENTIALS,
 };
 
-static const struct option long_options[] = {{"outlet", required_argument, NULL, 'o'},
-					     {"timeout", required_argument, NULL, 't'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"broadcast", required_argument, NULL, OPT_BROADCAST},
-					     {"base64", no_argument, NULL, OPT_BASE64},
-					     {"no-header", no_argument, NULL, OPT_NO_HEADER},
-					     {"help", no_argument, NULL, 'h'},
-					     {"version", no_argument, NULL, 'V'},
-					     {}};
+static const struct option long_options[] = {
+	{"outlet", required_argument, NULL, 'o'},
+	{"timeout", required_argument, NULL, 't'},
+	{"json", no_argument, NULL, 'j'},
+	{"broadcast", required_argument, NULL, OPT_BROADCAST},
+	{"base64", no_argument, NULL, OPT_BASE64},
+	{"no-header", no_argument, NULL, OPT_NO_HEADER},
+	{"klap", optional_argument, NULL, OPT_KLAP},
+	{"smart", no_argument, NULL, OPT_SMART},
+	{"credentials", required_argument, NULL, OPT_CREDENTIALS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{}};
 
 static int parse_year(const char *s, int *ret)
 {
@@ -310,6 +329,23 @@ int main(int argc, char **argv)
 		case OPT_NO_HEADER:
 			o.no_header = true;
 			break;
+		case OPT_KLAP:
+			if (!optarg)
+				o.klap = KASA_KLAP_ANY;
+			else if (strcmp(optarg, "1") == 0)
+				o.klap = KASA_KLAP_V1;
+			else if (strcmp(optarg, "2") == 0)
+				o.klap = KASA_KLAP_V2;
+			else
+				return ctl_usage_error(
+					"invalid KLAP version '%s' (expected 1 or 2)", optarg);
+			break;
+		case OPT_SMART:
+			o.smart = true;
+			break;
+		case OPT_CREDENTIALS:
+			o.credentials = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return flush_stdout(KASACTL_EXIT_OK);
@@ -363,6 +399,26 @@ int main(int argc, char **argv)
 		return ctl_usage_error("--%s applies only to encode and decode",
 				       o.base64 ? "base64" : "no-header");
 
+	if (o.smart) {
+		/* SMART rides on KLAP v2 alone. */
+		if (o.klap == KASA_KLAP_V1)
+			return ctl_usage_error("--smart speaks KLAP v2, not --klap=1");
+		o.klap = KASA_KLAP_V2;
+	}
+	if ((o.klap || o.credentials) && !ci->device)
+		return ctl_usage_error("--%s applies only to a plug's commands",
+				       o.credentials ? "credentials"
+				       : o.smart     ? "smart"
+						     : "klap");
+	if (o.credentials && !o.klap)
+		return ctl_usage_error("--credentials applies only with --klap or --smart");
+	if (o.smart && !ci->smart)
+		return ctl_usage_error("%s is not available with --smart (on, off, toggle, check, "
+				       "status and raw are)",
+				       ci->name);
+	if (o.smart && o.outlet >= 0)
+		return ctl_usage_error("--outlet does not apply with --smart");
+
 	if (ci->cmd == CMD_DISCOVER)
 		return flush_stdout(cmd_discover(o.broadcast ? o.broadcast : "255.255.255.255",
 						 o.timeout_s, o.json));
@@ -384,7 +440,8 @@ int main(int argc, char **argv)
 					       legacy_port);
 		memcpy(c.host, h, len);
 		c.host[len] = '\0';
-	} else if (ctl_parse_target(target, KASA_PORT, c.host, sizeof(c.host), &c.port) < 0) {
+	} else if (ctl_parse_target(target, o.klap ? KASA_KLAP_PORT : KASA_PORT, c.host,
+				    sizeof(c.host), &c.port) < 0) {
 		return ctl_usage_error("invalid HOST[:PORT] '%s' (IPv6: [::1]:9999)", target);
 	}
 	ctl_format_where(c.host, c.port, c.where, sizeof(c.where));
@@ -392,6 +449,21 @@ int main(int argc, char **argv)
 	c.json = o.json;
 	c.outlet = o.outlet;
 	c.deadline = kasa_now_usec() + (uint64_t)ceil(o.timeout_s * 1e6);
+	if (o.klap) {
+		_cleanup_free_ char *user = NULL;
+		char *password = NULL;
+		int r = cred_load(o.credentials, &user, &password);
+
+		if (r != KASACTL_EXIT_OK)
+			return r;
+		c.klap = o.klap;
+		c.proto = o.smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT;
+		c.user = user;
+		c.password = password;
+		r = flush_stdout(run_device_command(&c, ci, npos, pos));
+		cred_free(NULL, password);
+		return r;
+	}
 
 	return flush_stdout(run_device_command(&c, ci, npos, pos));
 }
