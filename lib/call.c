@@ -7,6 +7,49 @@
 
 #include "kasa-private.h"
 
+/* Look host up by the deadline timeout_ms from now: *ret_res borrowed
+ * from *ret_lookup, which the caller frees. */
+static int call_resolve(const char *host, uint16_t port, int timeout_ms, uint64_t *ret_deadline,
+			struct kasa_lookup **ret_lookup, const struct addrinfo **ret_res)
+{
+	uint64_t deadline = kasa_now_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
+	struct kasa_lookup *lookup = NULL;
+	int err;
+
+	err = kasa_lookup_start(host, port, &lookup);
+	if (err < 0)
+		return err;
+	err = kasa_lookup_wait(lookup, deadline, ret_res);
+	if (err < 0) {
+		kasa_lookup_free(lookup);
+		return err;
+	}
+	*ret_deadline = deadline;
+	*ret_lookup = lookup;
+	return 0;
+}
+
+/* The caller's own copy of a reply: 0, or -ENOMEM. */
+static int copy_reply(const char *reply, size_t len, char **ret_reply, size_t *ret_len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, reply, len + 1);
+	*ret_reply = copy;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+/* Whether an error of one address leaves the next worth trying. */
+static bool try_next_address(int err)
+{
+	return err == -ECONNREFUSED || err == -EHOSTUNREACH || err == -ENETUNREACH ||
+	       err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL;
+}
+
 /* Drive one request on c until it completes or its deadline passes. */
 static int call_wait(struct kasa_conn *c)
 {
@@ -36,15 +79,9 @@ KASA_EXPORT int kasa_call(const char *host, uint16_t port, const char *json, int
 
 	if (!host || !json || timeout_ms <= 0)
 		return -EINVAL;
-	deadline = kasa_now_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
-	err = kasa_lookup_start(host, port, &lookup);
+	err = call_resolve(host, port, timeout_ms, &deadline, &lookup, &res);
 	if (err < 0)
 		return err;
-	err = kasa_lookup_wait(lookup, deadline, &res);
-	if (err < 0) {
-		kasa_lookup_free(lookup);
-		return err;
-	}
 
 	/* Try each address (localhost may be ::1 first) while time is left. */
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -66,23 +103,11 @@ KASA_EXPORT int kasa_call(const char *host, uint16_t port, const char *json, int
 		if (err >= 0)
 			err = call_wait(c);
 		if (err == 1) {
-			char *copy;
-
 			reply = kasa_conn_reply(c, &len);
-			copy = malloc(len + 1);
-			if (copy) {
-				memcpy(copy, reply, len + 1);
-				*ret_reply = copy;
-				if (ret_len)
-					*ret_len = len;
-				err = 0;
-			} else {
-				err = -ENOMEM;
-			}
+			err = copy_reply(reply, len, ret_reply, ret_len);
 		}
 		kasa_conn_free(c);
-		if (err != -ECONNREFUSED && err != -EHOSTUNREACH && err != -ENETUNREACH &&
-		    err != -EAFNOSUPPORT && err != -EADDRNOTAVAIL)
+		if (!try_next_address(err))
 			break;
 	}
 	kasa_lookup_free(lookup);
@@ -120,15 +145,9 @@ KASA_EXPORT int kasa_klap_call(const char *host, uint16_t port, enum kasa_klap_p
 
 	if (!host || !json || !ret_reply || timeout_ms <= 0)
 		return -EINVAL;
-	deadline = kasa_now_usec() + (uint64_t)timeout_ms * USEC_PER_MSEC;
-	err = kasa_lookup_start(host, port, &lookup);
+	err = call_resolve(host, port, timeout_ms, &deadline, &lookup, &res);
 	if (err < 0)
 		return err;
-	err = kasa_lookup_wait(lookup, deadline, &res);
-	if (err < 0) {
-		kasa_lookup_free(lookup);
-		return err;
-	}
 
 	/* Each address in turn while time is left, as kasa_call(). */
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -149,21 +168,11 @@ KASA_EXPORT int kasa_klap_call(const char *host, uint16_t port, enum kasa_klap_p
 		if (err == 1) {
 			size_t len;
 			const char *reply = kasa_klap_conn_reply(c, &len);
-			char *copy = malloc(len + 1);
 
-			if (copy) {
-				memcpy(copy, reply, len + 1);
-				*ret_reply = copy;
-				if (ret_len)
-					*ret_len = len;
-				err = 0;
-			} else {
-				err = -ENOMEM;
-			}
+			err = copy_reply(reply, len, ret_reply, ret_len);
 		}
 		kasa_klap_conn_free(c);
-		if (err != -ECONNREFUSED && err != -EHOSTUNREACH && err != -ENETUNREACH &&
-		    err != -EAFNOSUPPORT && err != -EADDRNOTAVAIL)
+		if (!try_next_address(err))
 			break;
 	}
 	kasa_lookup_free(lookup);
