@@ -32,7 +32,7 @@
 #define SIG_KEY_LEN KASA_KLAP_SIG_KEY_LEN
 #define BLOCK	    AES_BLOCK_SIZE
 /* The smallest body: the signature and one block of padding. */
-#define BODY_MIN     (KASA_KLAP_SIG_LEN + BLOCK)
+#define BODY_MIN (KASA_KLAP_SIG_LEN + BLOCK)
 
 static const struct {
 	const char *name, *user, *password;
