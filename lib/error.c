@@ -56,7 +56,7 @@ KASA_EXPORT const char *kasa_strerror(int err)
 	case ESTALE:
 		return "a sequence number already used";
 	case EKEYEXPIRED:
-		return "the session expired: handshake again";
+		return "the plug ended the session (another client may have logged in to it)";
 	default:
 		return strerror(-err);
 	}
