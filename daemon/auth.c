@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "common/macro.h"
+#include "common/text.h"
 #include "diag.h"
 #include "sha256.h"
 
@@ -43,17 +44,6 @@ static const char *const scope_names[] = {
 const char *auth_scope_name(enum auth_scope s)
 {
 	return (unsigned)s < ARRAY_SIZE(scope_names) ? scope_names[s] : "none";
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool is_token_char(char c)
@@ -119,7 +109,7 @@ static void parse_line(struct auth *a, struct diag *e, unsigned line, char *s)
 			return;
 		}
 		for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
-			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+			int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
 
 			if (hi < 0 || lo < 0) {
 				diag_report(e, line, "sha256: '%c' is not a hex digit",

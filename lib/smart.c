@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <nettle/base64.h>
 
+#include "common/text.h"
 #include "kasa-private.h"
 
 /* No method name comes near this; it bounds what a caller may send. */
@@ -299,17 +300,6 @@ static int need_result(struct json_object *reply, const char *method,
 }
 
 /* --- get_device_info ------------------------------------------------------ */
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * A MAC as the IOT firmware writes it, "AA:BB:CC:DD:EE:FF", from SMART's

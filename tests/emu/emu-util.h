@@ -70,6 +70,27 @@ static inline const char *emu_path(void)
 	return p && *p ? p : EMU_PATH;
 }
 
+/* Run kasa-emu with argv (argv[0] its path) to its end, its output to
+ * /dev/null: its exit status. */
+static inline int emu_run_status(const char *const *argv)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execv(emu_path(), (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
 /* Start kasa-emu with the given arguments (NULL-terminated) after "-p 0". */
 static inline void emu_startv(struct emu *e, bool ephemeral, const char *const *args)
 {

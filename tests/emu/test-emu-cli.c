@@ -54,25 +54,6 @@ START_TEST(test_cli_count_and_files)
 }
 END_TEST
 
-static int run_status(const char *const *argv)
-{
-	int status;
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		execv(emu_path(), (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 START_TEST(test_cli_errors)
 {
 	/* argv[0] is filled in below. */
@@ -91,8 +72,8 @@ START_TEST(test_cli_errors)
 	help[0] = emu_path();
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_int_eq(run_status(bad[i]), 2);
-	ck_assert_int_eq(run_status(help), 0);
+		ck_assert_int_eq(emu_run_status(bad[i]), 2);
+	ck_assert_int_eq(emu_run_status(help), 0);
 }
 END_TEST
 

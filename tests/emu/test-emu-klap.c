@@ -1250,25 +1250,6 @@ END_TEST
 
 /* --- The command line ---------------------------------------------------------------- */
 
-static int run_status(const char *const *argv)
-{
-	int status;
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		execv(emu_path(), (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 START_TEST(test_klap_spec_errors)
 {
 	static const char *bad[][5] = {
@@ -1286,7 +1267,7 @@ START_TEST(test_klap_spec_errors)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		bad[i][0] = emu_path();
-		ck_assert_msg(run_status(bad[i]) == 2, "%s was not refused", bad[i][3]);
+		ck_assert_msg(emu_run_status(bad[i]) == 2, "%s was not refused", bad[i][3]);
 	}
 }
 END_TEST
