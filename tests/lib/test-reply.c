@@ -10,30 +10,10 @@
 #include <json-c/json.h>
 
 #include "kasa.h"
+#include "reply-util.h"
 #include "test-util.h"
 
 #define HS300_ID "8006B8B4F8E9963F903B170A018DDAAE1ABB51EA"
-
-/* Parse a JSON text that must be accepted. */
-static struct json_object *parse_text(const char *text)
-{
-	struct json_object *reply = NULL;
-
-	ck_assert_int_eq(kasa_reply_parse(text, strlen(text), &reply), 0);
-	ck_assert_ptr_nonnull(reply);
-	return reply;
-}
-
-static struct json_object *parse_file(const char *name)
-{
-	size_t len;
-	char *text = test_data(name, &len);
-	struct json_object *reply = NULL;
-
-	ck_assert_int_eq(kasa_reply_parse(text, len, &reply), 0);
-	free(text);
-	return reply;
-}
 
 static int parse_rc(const char *text)
 {

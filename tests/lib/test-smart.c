@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "kasa.h"
+#include "reply-util.h"
 #include "test-util.h"
 
 #define P110_ID "80225A6F1C0B4E5D9A8B7C6D5E4F3A2B1C0D9E8F"
@@ -26,25 +27,6 @@ static void expect(int r, const char *want)
 	ck_assert_str_eq(json, want);
 	free(json);
 	json = NULL;
-}
-
-static struct json_object *parse_text(const char *text)
-{
-	struct json_object *reply = NULL;
-
-	ck_assert_int_eq(kasa_reply_parse(text, strlen(text), &reply), 0);
-	return reply;
-}
-
-static struct json_object *parse_file(const char *name)
-{
-	size_t len;
-	char *text = test_data(name, &len);
-	struct json_object *reply = NULL;
-
-	ck_assert_int_eq(kasa_reply_parse(text, len, &reply), 0);
-	free(text);
-	return reply;
 }
 
 /* --- Requests ------------------------------------------------------------- */
