@@ -448,6 +448,31 @@ int kasa_klap_auth_hash(enum kasa_klap_version version, const char *user, const 
 			uint8_t ret_hash[KASA_KLAP_AUTH_HASH_MAX]);
 
 /*
+ * An account held as its two hashes, for a program that opens connections
+ * long after it read the password (a daemon): the password itself is not
+ * kept.  user is kept for messages only.
+ */
+#define KASA_KLAP_USER_MAX 256
+struct kasa_klap_account {
+	char user[KASA_KLAP_USER_MAX];
+	uint8_t v1[16];
+	uint8_t v2[32];
+};
+
+/* Hash user and password into *ret.  -EINVAL when user is
+ * KASA_KLAP_USER_MAX bytes or longer, or either is NULL. */
+int kasa_klap_account_set(struct kasa_klap_account *ret, const char *user, const char *password);
+
+/*
+ * The text of a credentials file: the account's e-mail on the first line,
+ * its password on the second (either may end in "\r\n"), then nothing but
+ * empty lines.  -EBADMSG when a line is missing or empty, a third line has
+ * text or a NUL byte is in it; -EINVAL as kasa_klap_account_set().  The
+ * caller wipes text.
+ */
+int kasa_klap_account_parse(struct kasa_klap_account *ret, const char *text, size_t len);
+
+/*
  * The session cookie, from the Set-Cookie headers of handshake 1 (all of
  * them: TIMEOUT may come in one of its own), or from a request's Cookie
  * header on the server.  Every name=value pair is read, attributes too:
@@ -477,6 +502,9 @@ struct kasa_klap_client;
  */
 int kasa_klap_client_new(const char *user, const char *password, unsigned versions,
 			 struct kasa_klap_client **ret_client);
+/* The same with an account held as hashes (NULL: none); copied. */
+int kasa_klap_client_new_account(const struct kasa_klap_account *account, unsigned versions,
+				 struct kasa_klap_client **ret_client);
 /* Wipes the hashes, seeds and keys; accepts NULL. */
 void kasa_klap_client_free(struct kasa_klap_client *c);
 /* Forget the session (the device answered 403, or its connection is gone). */
@@ -634,6 +662,11 @@ enum kasa_klap_proto {
 int kasa_klap_conn_new(const struct sockaddr *addr, socklen_t addrlen, enum kasa_klap_proto proto,
 		       unsigned versions, const char *user, const char *password,
 		       struct kasa_klap_conn **ret_conn);
+/* The same with an account held as hashes (NULL: none); copied. */
+int kasa_klap_conn_new_account(const struct sockaddr *addr, socklen_t addrlen,
+			       enum kasa_klap_proto proto, unsigned versions,
+			       const struct kasa_klap_account *account,
+			       struct kasa_klap_conn **ret_conn);
 /* Abandons any request, closes the connection, wipes the session; accepts NULL. */
 void kasa_klap_conn_free(struct kasa_klap_conn *c);
 

@@ -270,9 +270,10 @@ static int base_url(const struct sockaddr *addr, socklen_t addrlen, char base[BA
 	return n > 0 && n < BASE_MAX ? 0 : -EINVAL;
 }
 
-KASA_EXPORT int kasa_klap_conn_new(const struct sockaddr *addr, socklen_t addrlen,
-				   enum kasa_klap_proto proto, unsigned versions, const char *user,
-				   const char *password, struct kasa_klap_conn **ret_conn)
+KASA_EXPORT int kasa_klap_conn_new_account(const struct sockaddr *addr, socklen_t addrlen,
+					   enum kasa_klap_proto proto, unsigned versions,
+					   const struct kasa_klap_account *account,
+					   struct kasa_klap_conn **ret_conn)
 {
 	struct kasa_klap_conn *c;
 	int r;
@@ -299,9 +300,9 @@ KASA_EXPORT int kasa_klap_conn_new(const struct sockaddr *addr, socklen_t addrle
 	c->in = (struct strbuf)STRBUF_INIT(KASA_KLAP_BODY_MAX);
 	r = base_url(addr, addrlen, c->base);
 	if (r >= 0)
-		r = kasa_klap_client_new(user, password, versions, &c->client);
-	if (r >= 0 && user) {
-		c->user = strdup(user);
+		r = kasa_klap_client_new_account(account, versions, &c->client);
+	if (r >= 0 && account) {
+		c->user = strndup(account->user, sizeof(account->user) - 1);
 		if (!c->user)
 			r = -ENOMEM;
 	}
@@ -316,6 +317,24 @@ KASA_EXPORT int kasa_klap_conn_new(const struct sockaddr *addr, socklen_t addrle
 	}
 	*ret_conn = c;
 	return 0;
+}
+
+KASA_EXPORT int kasa_klap_conn_new(const struct sockaddr *addr, socklen_t addrlen,
+				   enum kasa_klap_proto proto, unsigned versions, const char *user,
+				   const char *password, struct kasa_klap_conn **ret_conn)
+{
+	struct kasa_klap_account a;
+	int r;
+
+	if (!user != !password)
+		return -EINVAL;
+	if (!user)
+		return kasa_klap_conn_new_account(addr, addrlen, proto, versions, NULL, ret_conn);
+	r = kasa_klap_account_set(&a, user, password);
+	if (r >= 0)
+		r = kasa_klap_conn_new_account(addr, addrlen, proto, versions, &a, ret_conn);
+	explicit_bzero(&a, sizeof(a));
+	return r;
 }
 
 /* Take the easy handle out of the multi: a transfer not done closes its

@@ -355,31 +355,112 @@ static void client_drop(struct kasa_klap_client *c)
 	explicit_bzero(&c->keys, sizeof(c->keys));
 }
 
-KASA_EXPORT int kasa_klap_client_new(const char *user, const char *password, unsigned versions,
-				     struct kasa_klap_client **ret_client)
+KASA_EXPORT int kasa_klap_account_set(struct kasa_klap_account *ret, const char *user,
+				      const char *password)
+{
+	size_t len;
+
+	if (!ret || !user || !password)
+		return -EINVAL;
+	len = strnlen(user, KASA_KLAP_USER_MAX);
+	if (len == KASA_KLAP_USER_MAX)
+		return -EINVAL;
+	memcpy(ret->user, user, len + 1);
+	auth_v1(user, password, ret->v1);
+	auth_v2(user, password, ret->v2);
+	return 0;
+}
+
+/* The length of the line at s (of n bytes), without "\n" or "\r\n"; *ret_next
+ * after its end. */
+static size_t line_at(const char *s, size_t n, size_t *ret_next)
+{
+	const char *nl = memchr(s, '\n', n);
+	size_t len = nl ? (size_t)(nl - s) : n;
+
+	*ret_next = nl ? len + 1 : n;
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+KASA_EXPORT int kasa_klap_account_parse(struct kasa_klap_account *ret, const char *text, size_t len)
+{
+	char user[KASA_KLAP_USER_MAX], *password;
+	size_t user_len, password_len, next, at;
+	int r;
+
+	if (!ret || (!text && len))
+		return -EINVAL;
+	if (len && memchr(text, '\0', len))
+		return -EBADMSG;
+	user_len = line_at(text, len, &next);
+	at = next;
+	password_len = line_at(text + at, len - at, &next);
+	at += next;
+	if (user_len == 0 || password_len == 0)
+		return -EBADMSG;
+	for (size_t rest = at; rest < len; rest++)
+		if (text[rest] != '\n' && text[rest] != '\r')
+			return -EBADMSG;
+	if (user_len >= sizeof(user))
+		return -EINVAL;
+	memcpy(user, text, user_len);
+	user[user_len] = '\0';
+	password = strndup(text + (at - next), password_len);
+	if (!password)
+		return -ENOMEM;
+	r = kasa_klap_account_set(ret, user, password);
+	explicit_bzero(password, password_len);
+	free(password);
+	return r;
+}
+
+KASA_EXPORT int kasa_klap_client_new_account(const struct kasa_klap_account *account,
+					     unsigned versions,
+					     struct kasa_klap_client **ret_client)
 {
 	struct kasa_klap_client *c;
 
-	if (!user != !password || versions == 0 || (versions & ~(unsigned)KASA_KLAP_ANY))
+	if (versions == 0 || (versions & ~(unsigned)KASA_KLAP_ANY))
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->versions = versions;
 	for (size_t i = 0; i < KASA_KLAP_CRED_COUNT; i++) {
-		const char *u = i == KASA_KLAP_CRED_GIVEN ? user : creds[i].user;
-		const char *p = i == KASA_KLAP_CRED_GIVEN ? password : creds[i].password;
-
-		if (!u)
-			continue;
+		if (i == KASA_KLAP_CRED_GIVEN) {
+			if (!account)
+				continue;
+			memcpy(c->creds[i].v1, account->v1, AUTH_V1_LEN);
+			memcpy(c->creds[i].v2, account->v2, AUTH_V2_LEN);
+		} else {
+			if (versions & KASA_KLAP_V1)
+				auth_v1(creds[i].user, creds[i].password, c->creds[i].v1);
+			if (versions & KASA_KLAP_V2)
+				auth_v2(creds[i].user, creds[i].password, c->creds[i].v2);
+		}
 		c->creds[i].tried = true;
-		if (versions & KASA_KLAP_V1)
-			auth_v1(u, p, c->creds[i].v1);
-		if (versions & KASA_KLAP_V2)
-			auth_v2(u, p, c->creds[i].v2);
 	}
 	*ret_client = c;
 	return 0;
+}
+
+KASA_EXPORT int kasa_klap_client_new(const char *user, const char *password, unsigned versions,
+				     struct kasa_klap_client **ret_client)
+{
+	struct kasa_klap_account a;
+	int r;
+
+	if (!user != !password)
+		return -EINVAL;
+	if (!user)
+		return kasa_klap_client_new_account(NULL, versions, ret_client);
+	r = kasa_klap_account_set(&a, user, password);
+	if (r >= 0)
+		r = kasa_klap_client_new_account(&a, versions, ret_client);
+	explicit_bzero(&a, sizeof(a));
+	return r;
 }
 
 KASA_EXPORT void kasa_klap_client_free(struct kasa_klap_client *c)

@@ -15,6 +15,7 @@
 
 #include "kasa.h"
 #include "klap-private.h"
+#include "common/macro.h"
 #include "test-util.h"
 
 #define USER	 "user@example.com"
@@ -223,6 +224,53 @@ START_TEST(test_auth_hash_refused)
 	ck_assert_int_eq(kasa_klap_auth_hash((enum kasa_klap_version)KASA_KLAP_ANY, "", "", h),
 			 -EINVAL);
 	ck_assert_mem_eq(h, zero, sizeof(h));
+}
+END_TEST
+
+/* A credentials file's text: the same hashes as the strings, whatever the
+ * line ends; anything else refused. */
+START_TEST(test_account_parse)
+{
+	static const char *const good[] = {
+		USER "\n" PASSWORD "\n",
+		USER "\r\n" PASSWORD "\r\n",
+		USER "\n" PASSWORD,
+		USER "\n" PASSWORD "\n\n\r\n",
+	};
+	static const char *const bad[] = {
+		"", USER, USER "\n", USER "\n\n", "\n" PASSWORD "\n",
+		USER "\n" PASSWORD "\nthird line\n", USER "\r\n\r\n",
+	};
+	struct kasa_klap_account a;
+	char nul[] = USER "\n" PASSWORD "\0\n";
+	char long_user[KASA_KLAP_USER_MAX + 16];
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		memset(&a, 0, sizeof(a));
+		ck_assert_int_eq(kasa_klap_account_parse(&a, good[i], strlen(good[i])), 0);
+		ck_assert_str_eq(a.user, USER);
+		expect_hex(a.v1, 16, v1.auth_hash);
+		expect_hex(a.v2, 32, v2.auth_hash);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(kasa_klap_account_parse(&a, bad[i], strlen(bad[i])) == -EBADMSG,
+			      "accepted \"%s\"", bad[i]);
+	ck_assert_int_eq(kasa_klap_account_parse(&a, nul, sizeof(nul) - 1), -EBADMSG);
+	memset(long_user, 'a', KASA_KLAP_USER_MAX);
+	memcpy(long_user + KASA_KLAP_USER_MAX, "\npw\n", 5);
+	ck_assert_int_eq(kasa_klap_account_parse(&a, long_user, KASA_KLAP_USER_MAX + 4), -EINVAL);
+
+	/* The hashes do for the password: a device bound to the account. */
+	ck_assert_int_eq(kasa_klap_account_set(&a, USER, PASSWORD), 0);
+	{
+		struct kasa_klap_server *s = server_for(KASA_KLAP_V2, USER, PASSWORD);
+		struct kasa_klap_client *c;
+
+		ck_assert_int_eq(kasa_klap_client_new_account(&a, KASA_KLAP_ANY, &c), 0);
+		handshake(c, s, KASA_KLAP_CRED_GIVEN, KASA_KLAP_V2);
+		kasa_klap_client_free(c);
+		kasa_klap_server_free(s);
+	}
 }
 END_TEST
 
@@ -1185,6 +1233,7 @@ static Suite *klap_suite(void)
 	tcase_add_test(tc, test_auth_hashes);
 	tcase_add_test(tc, test_auth_hash_refused);
 	tcase_add_test(tc, test_cred_table);
+	tcase_add_test(tc, test_account_parse);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("handshake");
