@@ -18,6 +18,7 @@
 #include "common/macro.h"
 #include "common/text.h"
 #include "diag.h"
+#include "secretfile.h"
 #include "sha256.h"
 
 /* Messages shown; the next says there are more. */
@@ -192,75 +193,18 @@ out:
 
 int auth_load_file(const char *name, const char *base_dir, struct auth **ret, char **ret_errors)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	mode_t shared = S_IRWXG | S_IRWXO;
-	struct stat st;
-	ssize_t n;
+	_cleanup_free_ char *path = NULL;
+	char *text = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
-	if (ret_errors)
-		*ret_errors = NULL;
-	if (name[0] == '/') {
-		path = strdup(name);
-	} else if (creds && creds[0]) {
-		r = asprintf(&path, "%s/%s", creds, name), (void)r;
-		/*
-		 * systemd's copy of a LoadCredential= file, in a directory only
-		 * kasad's user may enter.  systemd grants that user read access
-		 * with an ACL where the file system has them, and the ACL's mask
-		 * shows as group bits (0440).
-		 */
-		shared = S_IRWXO;
-	} else if (base_dir && base_dir[0]) {
-		r = asprintf(&path, "%s/%s", base_dir, name), (void)r;
-	} else {
-		path = strdup(name);
-	}
-	if (!path)
-		return -ENOMEM;
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer (a reload
-	 * would stop the loop); fstat() below refuses it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return diag_fail(ret_errors, -errno, path, "cannot open the tokens file: %s",
-				 strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return diag_fail(ret_errors, -EINVAL, path,
-				 "the tokens file is not a regular file");
-	}
-	if (st.st_mode & shared) {
-		close(fd);
-		return diag_fail(
-			ret_errors, -EPERM, path,
-			"others may read or write the tokens file (mode %04o): chmod 600 it",
-			(unsigned)(st.st_mode & 07777));
-	}
-	text = malloc(AUTH_FILE_MAX + 1);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len <= AUTH_FILE_MAX && (n = read(fd, text + len, AUTH_FILE_MAX + 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			close(fd);
-			return diag_fail(ret_errors, r, path, "cannot read the tokens file: %s",
-					 strerror(-r));
-		}
-		len += (size_t)n;
-		if (len == AUTH_FILE_MAX + 1)
-			break;
-	}
-	close(fd);
-	if (len > AUTH_FILE_MAX)
-		return diag_fail(ret_errors, -EFBIG, path, "too large (more than %d bytes)",
-				 AUTH_FILE_MAX);
-	return auth_parse(text, len, path, ret, ret_errors);
+	r = secret_file_read(name, base_dir, "the tokens file", AUTH_FILE_MAX, &path, &text, &len,
+			     ret_errors);
+	if (r < 0)
+		return r;
+	r = auth_parse(text, len, path, ret, ret_errors);
+	secret_free(text, len);
+	return r;
 }
 
 void auth_free(struct auth *a)

@@ -346,11 +346,23 @@ static void check_all(struct parser *p)
 		for (size_t j = 0; j < i; j++) {
 			const struct config_device *o = &c->devices[j];
 
-			if (o->host && o->port == d->port && o->outlet == d->outlet &&
-			    !strcasecmp(o->host, d->host)) {
+			if (!o->host || o->port != d->port || strcasecmp(o->host, d->host))
+				continue;
+			if (o->outlet == d->outlet) {
 				diag_report(&p->diag, d->line,
 					    "[device \"%s\"]: the same host, port and outlet as "
 					    "[device \"%s\"] at line %u",
+					    d->name, o->name, o->line);
+				break;
+			}
+			/* One plug, one way to talk to it. */
+			if (o->transport != d->transport || o->klap_port != d->klap_port ||
+			    !streq(config_device_credentials(c, o) ?: "",
+				   config_device_credentials(c, d) ?: "")) {
+				diag_report(&p->diag, d->line,
+					    "[device \"%s\"]: the same plug as [device \"%s\"] at "
+					    "line %u, but another transport, klap_port or "
+					    "credentials",
 					    d->name, o->name, o->line);
 				break;
 			}
@@ -509,6 +521,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_devices; i++) {
 		free(c->devices[i].name);
 		free(c->devices[i].host);
+		free(c->devices[i].credentials);
 	}
 	free(c->devices);
 	for (size_t i = 0; i < c->n_allowed_hosts; i++)
@@ -518,6 +531,7 @@ void config_free(struct config *c)
 		free(c->cors_origins[i]);
 	free(c->cors_origins);
 	free(c->tokens);
+	free(c->credentials);
 	free(c->listen);
 	free(c->path);
 	free(c);
@@ -580,6 +594,11 @@ size_t config_plug_count(const struct config *c)
 		n += !seen;
 	}
 	return n;
+}
+
+const char *config_device_credentials(const struct config *c, const struct config_device *d)
+{
+	return d->credentials ? d->credentials : c->credentials;
 }
 
 const struct config_device *config_find_device(const struct config *c, const char *name)

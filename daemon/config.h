@@ -3,7 +3,7 @@
  * The daemon's configuration: an INI file read with inih.
  *
  *   [kasad]            listen, poll_interval, request_timeout, cache_max_age, ...
- *   [device "NAME"]    host, port, outlet, poll_interval
+ *   [device "NAME"]    host, port, outlet, poll_interval, transport, ...
  *
  * A configuration is immutable once loaded; a reload builds a new one and
  * the caller swaps it in only when it loaded without error.
@@ -28,10 +28,20 @@
  * are in one table, schema.c's; what is here is only what the code using
  * them needs to know.
  */
+/* How kasad talks to a plug: the words of the transport key, in order. */
+enum config_transport {
+	CONFIG_TRANSPORT_AUTO, /* XOR on port; refused: KLAP on klap_port */
+	CONFIG_TRANSPORT_XOR,
+	CONFIG_TRANSPORT_KLAP,
+};
+
 struct config_device {
 	char *name; /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
 	char *host; /* a name or a numeric address, as written */
-	uint16_t port;
+	uint16_t port;	    /* XOR's */
+	uint16_t klap_port; /* KLAP's */
+	unsigned transport; /* enum config_transport */
+	char *credentials;  /* its own credentials file; NULL: [kasad]'s */
 	int outlet;		     /* -1: the whole plug; else 0..KASA_OUTLETS_MAX-1 */
 	uint64_t poll_interval_usec; /* 0: the daemon's poll_interval */
 	unsigned line;		     /* where its section starts */
@@ -58,6 +68,9 @@ struct config {
 	 * allow_unauthenticated), extra Host names, CORS origins. */
 	char *tokens;
 	bool allow_unauthenticated;
+	/* The TP-Link account for KLAP plugs: a file's name (NULL: none, only
+	 * TP-Link's defaults and blank are tried), read as tokens is. */
+	char *credentials;
 	char **allowed_hosts; /* lower case */
 	size_t n_allowed_hosts;
 	char **cors_origins;
@@ -124,6 +137,10 @@ enum config_exposure config_exposure(const struct config *c, const struct sockad
 /* The plugs c names: devices on the same host (as written) and port share
  * one, and its one connection. */
 size_t config_plug_count(const struct config *c);
+
+/* The credentials file a device's plug uses: its own, else [kasad]'s, else
+ * NULL. */
+const char *config_device_credentials(const struct config *c, const struct config_device *d);
 
 /* Find a device section by name; borrowed, NULL when absent. */
 const struct config_device *config_find_device(const struct config *c, const char *name);

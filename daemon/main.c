@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	struct config *c = NULL;
 	struct server *s = NULL;
-	size_t tokens;
+	size_t tokens, accounts;
 	bool check = false, dump = false, verbose = false;
 	int opt, r;
 
@@ -95,11 +95,11 @@ int main(int argc, char **argv)
 		return r < 0 ? 1 : 0;
 	}
 	if (check) {
-		r = server_check(c, &tokens);
+		r = server_check(c, &tokens, &accounts);
 		if (r == 0)
-			printf("%s: ok: listen %s, %zu devices%s, %zu tokens\n", path, c->listen,
+			printf("%s: ok: listen %s, %zu devices%s, %zu tokens%s\n", path, c->listen,
 			       c->n_devices, c->empty_inventory ? " (empty_inventory = yes)" : "",
-			       tokens);
+			       tokens, accounts ? ", credentials read" : "");
 		config_free(c);
 		return r < 0 ? 1 : 0;
 	}

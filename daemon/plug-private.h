@@ -44,6 +44,18 @@ struct plug {
 	bool opening;	/* the transport is getting ready (a name lookup) */
 	int open_error; /* the last open's, until the next one */
 
+	/* What it speaks: the transport in use, whether a reply came through
+	 * it (auto then keeps it), and over KLAP which JSON and version. */
+	bool klap;
+	bool found;
+	bool switched;		 /* the current job tried the other transport */
+	bool smart;		 /* KLAP carries SMART JSON */
+	unsigned klap_versions;	 /* to try: KASA_KLAP_ANY until one matched */
+	int klap_version;	 /* the one that matched, 0 before */
+	uint64_t auth_hold_until; /* the credentials were refused: no try before */
+	uint64_t auth_hold_usec;  /* the last hold; doubles while refused */
+	bool rewire;		  /* a reload changed these: start over when idle */
+
 	struct loop_source *io;
 	struct loop_source *timer; /* the nearest deadline, or the open's check */
 	struct loop_source *poll_timer;

@@ -36,6 +36,7 @@ static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
 static void arm_timer(struct plug *p);
 static void open_check(struct plug *p, uint64_t now);
+static int start_wire(struct plug *p);
 
 const char *plug_host(const struct plug *p)
 {
@@ -45,6 +46,28 @@ const char *plug_host(const struct plug *p)
 uint16_t plug_port(const struct plug *p)
 {
 	return p->port;
+}
+
+uint16_t plug_wire_port(const struct plug *p)
+{
+	return p->klap ? p->set.klap_port : p->port;
+}
+
+const char *plug_transport_name(const struct plug *p)
+{
+	if (!p->found && p->set.transport == PLUG_TRANSPORT_AUTO)
+		return "";
+	return p->klap ? "klap" : "xor";
+}
+
+int plug_klap_version(const struct plug *p)
+{
+	return p->klap ? p->klap_version : 0;
+}
+
+const char *plug_protocol_name(const struct plug *p)
+{
+	return p->smart ? "smart" : "iot";
 }
 
 void plug_set_label(struct plug *p, const char *label)
@@ -160,6 +183,96 @@ static void update_io(struct plug *p)
 	arm_timer(p);
 }
 
+/* --- Transports ------------------------------------------------------------- */
+
+/* Talk KLAP (or XOR) from now on: a new transport, nothing in flight. */
+static int use_transport(struct plug *p, bool klap)
+{
+	struct transport *t;
+	int r;
+
+	if (klap)
+		r = transport_klap_new(p->host, p->set.klap_port,
+				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
+				       p->smart ? KASA_KLAP_V2 : p->klap_versions,
+				       p->set.has_account ? &p->set.account : NULL, &t);
+	else
+		r = transport_xor_new(p->host, p->port, &t);
+	if (r < 0)
+		return r;
+	if (p->io)
+		loop_io_set(p->io, -1, 0);
+	transport_free(p->transport);
+	p->transport = t;
+	p->klap = klap;
+	return 0;
+}
+
+/* Who the plug refused, for a message: never the password.  A long
+ * e-mail is cut to fit the message. */
+static void refused_whom(const struct plug *p, char *buf, size_t len)
+{
+	if (!p->set.has_account)
+		snprintf(buf, len, "no account given: TP-Link's defaults and blank");
+	else if (snprintf(buf, len, "account %s", p->set.account.user) >= (int)len)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+/* The credentials were refused: do not try again for a while, so as not to
+ * lock the account (Tapo plugs block logins after repeated failures).  The
+ * hold doubles while they are refused, from a minute to backoff_max. */
+static void auth_refused(struct plug *p, struct plug_result *res)
+{
+	uint64_t hold = p->auth_hold_usec ? 2 * p->auth_hold_usec : USEC_PER_MIN;
+	char whom[sizeof(res->device.msg)];
+
+	if (hold > p->set.backoff_max_usec)
+		hold = p->set.backoff_max_usec;
+	p->auth_hold_usec = hold;
+	p->auth_hold_until = loop_now(p->loop) + hold;
+	refused_whom(p, whom, sizeof(whom));
+	snprintf(res->device.msg, sizeof(res->device.msg), "%s", whom);
+	log_dev(LOG_WARNING, p->label,
+		"the plug refused the credentials (%s); not trying again for %llu s", whom,
+		(unsigned long long)((hold + USEC_PER_SEC - 1) / USEC_PER_SEC));
+}
+
+/* A reply came through: say once what the plug speaks, and keep it. */
+static void found(struct plug *p)
+{
+	enum kasa_klap_version version;
+	enum kasa_klap_cred cred;
+	const char *whose;
+
+	p->auth_hold_usec = 0;
+	if (p->found)
+		return;
+	p->found = true;
+	if (!p->klap) {
+		log_dev(LOG_INFO, p->label, "speaks the XOR protocol on port %u", p->port);
+		return;
+	}
+	if (transport_klap_matched(p->transport, &cred, &version) < 0)
+		return;
+	p->klap_version = (int)version;
+	p->klap_versions = version;
+	whose = cred == KASA_KLAP_CRED_GIVEN ? "the account's" : kasa_klap_cred_name(cred);
+	log_dev(LOG_NOTICE, p->label, "speaks KLAP v%d on port %u, %s JSON; credentials: %s%s",
+		(int)version, p->set.klap_port, p->smart ? "SMART" : "IOT", whose,
+		cred == KASA_KLAP_CRED_GIVEN ? "" : " (default)");
+}
+
+/* Whether a reply over KLAP says the plug speaks SMART, not IOT JSON: an
+ * error_code at the top and no IOT module. */
+static bool smart_shaped(struct json_object *reply)
+{
+	struct json_object *code;
+
+	return json_object_object_get_ex(reply, "error_code", &code) &&
+	       json_object_is_type(code, json_type_int) &&
+	       !json_object_object_get_ex(reply, "system", NULL);
+}
+
 /* --- Running jobs ------------------------------------------------------------ */
 
 static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
@@ -201,6 +314,8 @@ static enum plug_failure failure_class(int error, const struct kasa_device_error
 		return PLUG_FAILURE_FRAME;
 	case -EBADMSG:
 		return PLUG_FAILURE_REPLY;
+	case -EACCES:
+		return PLUG_FAILURE_AUTH;
 	default:
 		return PLUG_FAILURE_OTHER;
 	}
@@ -337,6 +452,64 @@ static void job_step(struct plug *p)
 	update_io(p);
 }
 
+/* Open the transport anew for the current job, then go on with it. */
+static void job_reopen(struct plug *p)
+{
+	uint64_t now = loop_now(p->loop);
+	int r = transport_open(p->transport, now, p->current->deadline - now);
+
+	if (r > 0) {
+		p->opening = true;
+		update_io(p);
+		return;
+	}
+	if (r < 0) {
+		count_failure(p, r, NULL);
+		job_done(p, r);
+		return;
+	}
+	job_step(p);
+}
+
+/* auto: the port refused the connection, so try the other transport, once
+ * a job (a plug's firmware update closes 9999 and opens KLAP, and a reset
+ * may go back). */
+static bool try_other_transport(struct plug *p, int error)
+{
+	bool klap = !p->klap;
+
+	if (p->set.transport != PLUG_TRANSPORT_AUTO || error != -ECONNREFUSED || p->switched)
+		return false;
+	p->switched = true;
+	log_dev(p->found ? LOG_NOTICE : LOG_INFO, p->label,
+		"%s:%u refused the connection; trying %s on port %u", p->host, plug_wire_port(p),
+		klap ? "KLAP" : "the XOR protocol", klap ? p->set.klap_port : p->port);
+	if (use_transport(p, klap) < 0)
+		return false;
+	p->found = false;
+	job_reopen(p);
+	return true;
+}
+
+/* KLAP carries SMART JSON here: a transport for it, and the job afresh. */
+static void switch_to_smart(struct plug *p)
+{
+	struct plug_job *j = p->current;
+	struct plug_job_args args = j->run.args;
+	int r;
+
+	p->smart = true;
+	r = use_transport(p, true);
+	if (r < 0) {
+		job_done(p, r);
+		return;
+	}
+	plugjob_clear(&j->run);
+	j->run = (struct plugjob){.args = args};
+	plugjob_begin(&j->run, &p->st, true);
+	job_reopen(p);
+}
+
 /* What the transport said of the request in flight. */
 static void on_transport_result(struct plug *p, int r)
 {
@@ -351,12 +524,23 @@ static void on_transport_result(struct plug *p, int r)
 	}
 	if (r < 0) {
 		count_failure(p, r, NULL);
+		if (try_other_transport(p, r))
+			return;
+		if (r == -EACCES)
+			auth_refused(p, &j->run.result);
 		job_done(p, r);
 		return;
 	}
 	payload = transport_reply(p->transport, &len);
 	r = kasa_reply_parse(payload, len, &reply);
+	if (r >= 0 && p->klap && !p->smart && smart_shaped(reply)) {
+		json_object_put(reply);
+		log_dev(LOG_INFO, p->label, "answers in SMART JSON; speaking it from now on");
+		switch_to_smart(p);
+		return;
+	}
 	if (r >= 0) {
+		found(p);
 		r = plugjob_reply(&j->run, &p->st, reply, loop_now(p->loop));
 		if (j->run.wrote)
 			p->dirty = true;
@@ -397,6 +581,16 @@ static void open_check(struct plug *p, uint64_t now)
 		return;
 	p->opening = false;
 	update_io(p); /* off the lookup's descriptor, closed now */
+	if (p->current) {
+		/* Opened anew in the middle of a job (another transport). */
+		if (r < 0) {
+			count_failure(p, r, NULL);
+			job_done(p, r);
+		} else {
+			job_step(p);
+		}
+		return;
+	}
 	p->open_error = r < 0 ? r : 0;
 	pump(p);
 }
@@ -433,10 +627,26 @@ static void pump(struct plug *p)
 
 	if (p->current || p->opening)
 		return;
+	if (p->rewire) {
+		p->rewire = false;
+		r = start_wire(p);
+		if (r < 0)
+			log_dev(LOG_ERR, p->label, "cannot set up its new transport: %s",
+				strerror(-r));
+	}
 	drop_orphans(p);
 	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
 		arm_timer(p);
+		return;
+	}
+	if (p->auth_hold_until > loop_now(p->loop)) {
+		/* The credentials were refused a moment ago: the job takes that
+		 * answer without trying them again. */
+		p->current = j;
+		p->queued -= j->counted;
+		refused_whom(p, j->run.result.device.msg, sizeof(j->run.result.device.msg));
+		job_done(p, -EACCES);
 		return;
 	}
 	r = p->open_error;
@@ -463,7 +673,8 @@ static void pump(struct plug *p)
 	p->queued -= j->counted;
 	j->started = loop_now(p->loop);
 	j->deadline = j->started + p->set.request_timeout_usec;
-	plugjob_begin(&j->run, &p->st);
+	p->switched = false;
+	plugjob_begin(&j->run, &p->st, p->smart);
 	job_step(p);
 }
 
@@ -523,11 +734,39 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 
 /* --- Life -------------------------------------------------------------------- */
 
+/* Whether s asks to talk to the plug otherwise than p does now. */
+static bool wire_changed(const struct plug *p, const struct plug_settings *s)
+{
+	return s->transport != p->set.transport || s->klap_port != p->set.klap_port ||
+	       s->has_account != p->set.has_account ||
+	       (s->has_account && memcmp(&s->account, &p->set.account, sizeof(s->account)));
+}
+
+/* The transport the settings start with: auto tries XOR first. */
+static int start_wire(struct plug *p)
+{
+	p->found = false;
+	p->smart = false;
+	p->klap_versions = KASA_KLAP_ANY;
+	p->klap_version = 0;
+	p->auth_hold_until = 0;
+	p->auth_hold_usec = 0;
+	return use_transport(p, p->set.transport == PLUG_TRANSPORT_KLAP);
+}
+
 void plug_configure(struct plug *p, const struct plug_settings *s)
 {
 	bool interval_changed = s->poll_interval_usec != p->set.poll_interval_usec;
+	bool rewire = wire_changed(p, s);
 
+	explicit_bzero(&p->set.account, sizeof(p->set.account));
 	p->set = *s;
+	/* Another transport or account: start over, once the job in flight
+	 * is done with the one it uses. */
+	if (rewire && !p->current && !p->opening && start_wire(p) < 0)
+		log_dev(LOG_ERR, p->label, "cannot set up its new transport: out of memory");
+	else if (rewire)
+		p->rewire = true;
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
 	if (interval_changed && p->polling) {
@@ -559,7 +798,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		goto fail;
 	}
 	poller_init(p);
-	r = transport_xor_new(host, port, &p->transport);
+	r = start_wire(p);
 	if (r < 0)
 		goto fail;
 	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
@@ -598,6 +837,7 @@ void plug_free(struct plug *p)
 	loop_source_free(p->poll_timer);
 	loop_source_free(p->kick);
 	transport_free(p->transport);
+	explicit_bzero(&p->set.account, sizeof(p->set.account));
 	free(p->host);
 	free(p->label);
 	free(p);

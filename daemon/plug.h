@@ -20,6 +20,13 @@ struct loop;
 struct plug;
 struct plug_waiter;
 
+/* How to talk to the plug. */
+enum plug_transport {
+	PLUG_TRANSPORT_AUTO, /* XOR; when its port refuses, KLAP (and back) */
+	PLUG_TRANSPORT_XOR,
+	PLUG_TRANSPORT_KLAP,
+};
+
 /* Settings a plug takes from the configuration; a reload may change them. */
 struct plug_settings {
 	uint64_t poll_interval_usec; /* 0: no polling */
@@ -27,6 +34,10 @@ struct plug_settings {
 	unsigned offline_after;
 	uint64_t backoff_max_usec;
 	unsigned queue_max;
+	enum plug_transport transport;
+	uint16_t klap_port;
+	bool has_account; /* else only TP-Link's defaults and blank are tried */
+	struct kasa_klap_account account;
 };
 
 enum plug_job_kind {
@@ -74,6 +85,7 @@ enum plug_failure {
 	PLUG_FAILURE_FRAME,	  /* a malformed or oversized frame */
 	PLUG_FAILURE_REPLY,	  /* JSON, but not the answer asked for */
 	PLUG_FAILURE_DEVICE,	  /* the plug answered with an err_code */
+	PLUG_FAILURE_AUTH,	  /* KLAP: the plug refused the credentials */
 	PLUG_FAILURE_OTHER,
 	PLUG_FAILURE_MAX,
 };
@@ -102,7 +114,18 @@ void plug_free(struct plug *p);
 void plug_configure(struct plug *p, const struct plug_settings *s);
 
 const char *plug_host(const struct plug *p);
+/* The XOR port, which with the host names the plug in the inventory. */
 uint16_t plug_port(const struct plug *p);
+/* The port of the transport in use: the XOR port or the KLAP port. */
+uint16_t plug_wire_port(const struct plug *p);
+/* What the plug speaks, as far as kasad knows: "xor", "klap", or "" when
+ * auto has not found out yet. */
+const char *plug_transport_name(const struct plug *p);
+/* KLAP's version (1 or 2) once a handshake matched, else 0. */
+int plug_klap_version(const struct plug *p);
+/* The JSON it speaks: "iot" (the port 9999 kind, over either transport)
+ * or "smart" (Tapo and newer Kasa firmware, over KLAP). */
+const char *plug_protocol_name(const struct plug *p);
 /* A name for logs and metrics: the first device that uses it, or host:port. */
 void plug_set_label(struct plug *p, const char *label);
 const char *plug_label(const struct plug *p);

@@ -55,8 +55,9 @@ static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st
 	return 0;
 }
 
-void plugjob_begin(struct plugjob *jb, const struct plug_state *st)
+void plugjob_begin(struct plugjob *jb, const struct plug_state *st, bool smart)
 {
+	jb->smart = smart;
 	jb->need_sysinfo =
 		jb->args.kind == PLUG_JOB_REFRESH || jb->args.kind == PLUG_JOB_TOGGLE || !st->known;
 }

@@ -19,6 +19,7 @@ struct json_object;
 /* One job's way through its round trips, and what it will answer. */
 struct plugjob {
 	struct plug_job_args args;
+	bool smart;	   /* the plug speaks SMART JSON (over KLAP), not IOT */
 	bool need_sysinfo; /* read sysinfo before the main steps */
 	bool combined;	   /* REFRESH: the emeter comes with the sysinfo */
 	unsigned step;	   /* main steps done */
@@ -29,7 +30,7 @@ struct plugjob {
 
 /* Before the first request: a refresh and a toggle read the sysinfo first,
  * and so does every job while the plug's kind is not known. */
-void plugjob_begin(struct plugjob *jb, const struct plug_state *st);
+void plugjob_begin(struct plugjob *jb, const struct plug_state *st, bool smart);
 /* Frees what the job owns (not jb itself). */
 void plugjob_clear(struct plugjob *jb);
 

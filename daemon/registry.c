@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/macro.h"
 #include "config.h"
+#include "credentials.h"
 #include "log.h"
 #include "plug.h"
 #include "registry.h"
@@ -143,10 +144,13 @@ static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, u
 	return i < n ? plugs[i] : NULL;
 }
 
-/* What a plug's devices ask of it: the shortest poll interval wins. */
-static void plug_settings_for(const struct config *c, const char *host, uint16_t port,
-			      struct plug_settings *ret)
+/* What a plug's devices ask of it: the shortest poll interval wins; they
+ * agree on the rest (config.c checks). */
+static void plug_settings_for(const struct config *c, const struct credentials *cr,
+			      const char *host, uint16_t port, struct plug_settings *ret)
 {
+	const struct config_device *first = NULL;
+	const struct kasa_klap_account *account = NULL;
 	uint64_t interval = 0;
 
 	for (size_t i = 0; i < c->n_devices; i++) {
@@ -155,17 +159,28 @@ static void plug_settings_for(const struct config *c, const char *host, uint16_t
 
 		if (d->port != port || !streq(d->host, host))
 			continue;
+		if (!first)
+			first = d;
 		v = d->poll_interval_usec ? d->poll_interval_usec : c->poll_interval_usec;
 		if (v && (!interval || v < interval))
 			interval = v;
 	}
+	if (first)
+		account = credentials_find(cr, config_device_credentials(c, first));
 	*ret = (struct plug_settings){
 		.poll_interval_usec = interval,
 		.request_timeout_usec = c->request_timeout_usec,
 		.offline_after = c->offline_after,
 		.backoff_max_usec = c->backoff_max_usec,
 		.queue_max = c->queue_max,
+		.transport = first && first->transport == CONFIG_TRANSPORT_XOR	? PLUG_TRANSPORT_XOR
+			     : first && first->transport == CONFIG_TRANSPORT_KLAP ? PLUG_TRANSPORT_KLAP
+										  : PLUG_TRANSPORT_AUTO,
+		.klap_port = first ? first->klap_port : KASA_KLAP_PORT,
+		.has_account = account != NULL,
 	};
+	if (account)
+		ret->account = *account;
 }
 
 static const struct device *find_old(const struct registry *r, const char *name)
@@ -176,7 +191,7 @@ static const struct device *find_old(const struct registry *r, const char *name)
 	return NULL;
 }
 
-int registry_apply(struct registry *r, const struct config *c)
+int registry_apply(struct registry *r, const struct config *c, const struct credentials *cr)
 {
 	struct device *devices = calloc(c->n_devices ? c->n_devices : 1, sizeof(*devices));
 	struct device **by_name = calloc(c->n_devices ? c->n_devices : 1, sizeof(*by_name));
@@ -200,7 +215,7 @@ int registry_apply(struct registry *r, const struct config *c)
 		if (!p) {
 			struct plug_settings s;
 
-			plug_settings_for(c, cd->host, cd->port, &s);
+			plug_settings_for(c, cr, cd->host, cd->port, &s);
 			p = find_plug(r->plugs, r->n_plugs, cd->host, cd->port);
 			if (!p) {
 				int e = plug_new(r->loop, cd->host, cd->port, &s, &p);
@@ -263,7 +278,7 @@ int registry_apply(struct registry *r, const struct config *c)
 	for (size_t i = 0; i < n_plugs; i++) {
 		struct plug_settings s;
 
-		plug_settings_for(c, plug_host(plugs[i]), plug_port(plugs[i]), &s);
+		plug_settings_for(c, cr, plug_host(plugs[i]), plug_port(plugs[i]), &s);
 		if (created[i]) {
 			/* Spread the first polls over a moment, not a whole interval:
 			 * the state should be known soon after start. */

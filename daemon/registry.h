@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct config;
+struct credentials;
 struct loop;
 struct plug;
 struct registry;
@@ -28,11 +29,13 @@ int registry_new(struct loop *l, struct registry **ret_registry);
 void registry_free(struct registry *r);
 
 /*
- * Make the inventory what c says.  Plugs that stay keep their connection,
- * cache and queue; new ones start polling; plugs no device names any more
- * are freed.  Logs what changed.  On failure (-ENOMEM) nothing changed.
+ * Make the inventory what c says, with the accounts of cr (NULL: none) for
+ * KLAP.  Plugs that stay keep their connection, cache and queue (a new
+ * transport or account starts them talking afresh); new ones start
+ * polling; plugs no device names any more are freed.  Logs what changed.
+ * On failure (-ENOMEM) nothing changed.
  */
-int registry_apply(struct registry *r, const struct config *c);
+int registry_apply(struct registry *r, const struct config *c, const struct credentials *cr);
 
 /* Borrowed; valid until the next registry_apply() or registry_free(). */
 struct device *registry_find(struct registry *r, const char *name);

@@ -61,6 +61,8 @@ static const struct schema_key kasad_keys[] = {
 	 KASAD(answer_memory_max), .doc = "large answers not yet sent to slow readers, in all"},
 	{"tokens", SCHEMA_PATH, KASAD(tokens),
 	 .doc = "the tokens file (SCOPE TOKEN lines); without one no token is needed"},
+	{"credentials", SCHEMA_PATH, KASAD(credentials),
+	 .doc = "the TP-Link account for KLAP plugs: a file, e-mail on line 1, password on line 2"},
 	{"allow_unauthenticated", SCHEMA_BOOL, .def = "no", KASAD(allow_unauthenticated),
 	 .doc = "yes: serve beyond loopback without a tokens file"},
 	{"allowed_hosts", SCHEMA_HOSTS, LIST(allowed_hosts),
@@ -86,10 +88,19 @@ static const struct schema_key kasad_keys[] = {
 	 .doc = "yes: no [device] section, on purpose (a reload may then drop every device)"},
 };
 
+static const char *const transports[] = {"auto", "xor", "klap", NULL};
+
 /* A device's poll_interval cannot be "off": not set is "as [kasad]". */
 static const struct schema_key device_keys[] = {
 	{"host", SCHEMA_HOST, DEVICE(host), .doc = "the plug's host name or address (required)"},
-	{"port", SCHEMA_UINT, 1, 65535, .def = "9999", DEVICE(port), .doc = "the plug's TCP port"},
+	{"port", SCHEMA_UINT, 1, 65535, .def = "9999", DEVICE(port),
+	 .doc = "the plug's TCP port for the XOR protocol"},
+	{"transport", SCHEMA_CHOICE, .def = "auto", DEVICE(transport), .choices = transports,
+	 .doc = "xor (port), klap (klap_port), or auto: xor, and klap when port refuses"},
+	{"klap_port", SCHEMA_UINT, 1, 65535, .def = "80", DEVICE(klap_port),
+	 .doc = "the plug's HTTP port for KLAP, the protocol of newer firmware"},
+	{"credentials", SCHEMA_PATH, DEVICE(credentials),
+	 .doc = "this plug's own credentials file; not set: [kasad]'s"},
 	{"outlet", SCHEMA_UINT, 0, KASA_OUTLETS_MAX - 1, DEVICE(outlet),
 	 .doc = "one outlet of a power strip; not set: the whole plug or strip"},
 	{"poll_interval", SCHEMA_DURATION, USEC_PER_MSEC, USEC_PER_DAY, DEVICE(poll_interval_usec),
@@ -212,6 +223,7 @@ static int parse_number(const struct schema_key *k, const char *value, struct di
 	case SCHEMA_HOST:
 	case SCHEMA_PATH:
 	case SCHEMA_HOSTS:
+	case SCHEMA_CHOICE:
 	case SCHEMA_ORIGINS:
 		assert(!"not a number");
 		return -EINVAL;
@@ -344,6 +356,22 @@ static int set_list(const struct schema_key *k, const char *value, void *base, s
 	return 0;
 }
 
+static int set_choice(const struct schema_key *k, const char *value, void *base, struct diag *d)
+{
+	char words[128] = "";
+
+	for (unsigned i = 0; k->choices[i]; i++)
+		if (streq(value, k->choices[i])) {
+			*(unsigned *)field(k, base) = i;
+			return 0;
+		}
+	for (unsigned i = 0; k->choices[i]; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s",
+			 i ? (k->choices[i + 1] ? ", " : " or ") : "", k->choices[i]);
+	diag_report(d, d->line, "%s: \"%s\" is not %s", k->name, value, words);
+	return -EINVAL;
+}
+
 int schema_set(const struct schema_key *k, const char *value, void *base, struct diag *d)
 {
 	uint64_t v;
@@ -382,6 +410,8 @@ int schema_set(const struct schema_key *k, const char *value, void *base, struct
 	case SCHEMA_HOSTS:
 	case SCHEMA_ORIGINS:
 		return set_list(k, value, base, d);
+	case SCHEMA_CHOICE:
+		return set_choice(k, value, base, d);
 	}
 	return -EINVAL;
 }
@@ -440,6 +470,8 @@ static const char *value_text(const struct schema_key *k, const void *base, char
 	case SCHEMA_HOST:
 	case SCHEMA_PATH:
 		return *(char *const *)f;
+	case SCHEMA_CHOICE:
+		return k->choices[*(const unsigned *)f];
 	case SCHEMA_HOSTS:
 	case SCHEMA_ORIGINS:
 		break;

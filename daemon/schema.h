@@ -34,6 +34,7 @@ enum schema_type {
 	SCHEMA_PATH,	 /* char *, a file name */
 	SCHEMA_HOSTS,	 /* char ** and its count: host names, separated by spaces */
 	SCHEMA_ORIGINS,	 /* char ** and its count: http(s)://HOST[:PORT] ... */
+	SCHEMA_CHOICE,	 /* unsigned: the index of one of choices' words */
 };
 
 struct schema_key {
@@ -48,6 +49,7 @@ struct schema_key {
 	size_t offset, size; /* the field */
 	size_t n_offset;     /* lists: the size_t count beside them */
 	const char *doc;     /* one line, for --dump-config */
+	const char *const *choices; /* SCHEMA_CHOICE: the words, NULL-terminated */
 };
 
 /* The keys of a section, in the order --dump-config writes them; borrowed. */

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/macro.h"
 #include "config.h"
+#include "credentials.h"
 #include "errors.h"
 #include "log.h"
 #include "loop.h"
@@ -103,6 +104,17 @@ static int load_tokens(const struct config *c, struct auth **ret)
 	r = auth_load_file(c->tokens, dirname(copy), ret, &errors);
 	if (r < 0)
 		print_errors(errors ? errors : "the tokens file: out of memory\n");
+	return r;
+}
+
+/* The credentials files c names, read into account hashes. */
+static int load_credentials(const struct config *c, struct credentials **ret)
+{
+	_cleanup_free_ char *errors = NULL;
+	int r = credentials_load(c, ret, &errors);
+
+	if (r < 0)
+		print_errors(errors ? errors : "a credentials file: out of memory\n");
 	return r;
 }
 
@@ -210,15 +222,21 @@ static int check_fds(const struct config *c, unsigned max_connections, bool rais
 	return -EMFILE;
 }
 
-int server_check(const struct config *c, size_t *ret_tokens)
+int server_check(const struct config *c, size_t *ret_tokens, size_t *ret_accounts)
 {
+	struct credentials *cr = NULL;
 	struct auth *auth;
 	int r = load_tokens(c, &auth);
 
 	if (r == 0)
-		r = check_fds(c, c->max_connections, false);
+		r = load_credentials(c, &cr);
 	if (r == 0)
+		r = check_fds(c, c->max_connections, false);
+	if (r == 0) {
 		*ret_tokens = auth_count(auth);
+		*ret_accounts = credentials_count(cr);
+	}
+	credentials_free(cr);
 	auth_free(auth);
 	return r;
 }
@@ -290,6 +308,7 @@ static void reload(struct server *s)
 	struct api_settings settings;
 	struct config *c = NULL;
 	struct auth *auth = NULL;
+	struct credentials *cr = NULL;
 	int r;
 
 	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)loop_now(s->loop));
@@ -312,7 +331,15 @@ static void reload(struct server *s)
 		reload_failed("keeping the configuration and tokens in use");
 		return;
 	}
-	r = registry_apply(s->registry, c);
+	r = load_credentials(c, &cr);
+	if (r < 0) {
+		auth_free(auth);
+		config_free(c);
+		reload_failed("keeping the configuration and credentials in use");
+		return;
+	}
+	r = registry_apply(s->registry, c, cr);
+	credentials_free(cr);
 	if (r < 0) {
 		log_error("reload failed: %s", strerror(-r));
 		auth_free(auth);
@@ -416,14 +443,19 @@ static int start_loop(struct server *s)
 static int start_inventory(struct server *s)
 {
 	const struct config *c = s->config;
+	struct credentials *cr = NULL;
 	int r;
 
 	r = load_tokens(c, &s->auth);
 	if (r < 0)
 		return log_error("not starting: fix the tokens file first"), r;
+	r = load_credentials(c, &cr);
+	if (r < 0)
+		return log_error("not starting: fix the credentials file first"), r;
 	r = registry_new(s->loop, &s->registry);
 	if (r >= 0)
-		r = registry_apply(s->registry, c);
+		r = registry_apply(s->registry, c, cr);
+	credentials_free(cr);
 	if (r >= 0) {
 		struct service_settings service_settings = server_service_settings(c);
 

@@ -27,11 +27,12 @@ struct server;
 int server_load_config(const char *path, struct config **ret_config);
 
 /*
- * What --check-config checks beyond the file: the tokens file loads, and
- * the inventory fits the hard open file limit (nothing is raised).  Logs
- * what is wrong.  *ret_tokens: how many tokens the file holds (0: none).
+ * What --check-config checks beyond the file: the tokens file and the
+ * credentials files load, and the inventory fits the hard open file limit
+ * (nothing is raised).  Logs what is wrong.  *ret_tokens: how many tokens
+ * the file holds (0: none); *ret_accounts: how many credentials files.
  */
-int server_check(const struct config *c, size_t *ret_tokens);
+int server_check(const struct config *c, size_t *ret_tokens, size_t *ret_accounts);
 
 /*
  * Start serving c, which is taken over (freed on failure too): raise the

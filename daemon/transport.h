@@ -7,15 +7,19 @@
  * process() when they come or deadline() passes; all three can change after
  * any call, so they are read again each time.
  *
- * The XOR protocol on TCP 9999 (transport-xor.c) is the first
- * implementation; a transport is a struct whose first member points to its
- * ops table.
+ * Two implementations: the XOR protocol on TCP 9999 (transport-xor.c) and
+ * KLAP, encrypted HTTP on port 80 (transport-klap.c).  A transport is a
+ * struct whose first member points to its ops table.
  */
 #ifndef KASAD_TRANSPORT_H
 #define KASAD_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include "kasa.h"
 
 struct transport;
 
@@ -101,5 +105,43 @@ static inline void transport_free(struct transport *t)
 /* The legacy protocol: XOR-obfuscated JSON on TCP (port 9999), one kept
  * connection (lib/conn.c).  host is a name or an address ([v6] too). */
 int transport_xor_new(const char *host, uint16_t port, struct transport **ret_transport);
+
+/*
+ * KLAP: JSON (IOT, or SMART) sealed in HTTP POSTs (port 80), one session
+ * and one kept connection (lib/klap-conn.c).  versions: which KLAP hashing
+ * to try (KASA_KLAP_V1, _V2 or _ANY).  account: the TP-Link account, copied
+ * (NULL: only TP-Link's defaults and blank are tried).  A refused
+ * credential ends a request with -EACCES.
+ */
+int transport_klap_new(const char *host, uint16_t port, enum kasa_klap_proto proto,
+		       unsigned versions, const struct kasa_klap_account *account,
+		       struct transport **ret_transport);
+/* What the last handshake of a KLAP transport matched: 0, or -ENOTCONN. */
+int transport_klap_matched(const struct transport *t, enum kasa_klap_cred *ret_cred,
+			   enum kasa_klap_version *ret_version);
+
+/* --- For the implementations: the plug's name, looked up once ------------ */
+
+struct kasa_lookup;
+
+struct transport_addr {
+	char *host; /* without [] */
+	uint16_t port;
+	struct kasa_lookup *lookup; /* under way */
+	uint64_t deadline;	    /* of the lookup */
+	struct sockaddr_storage addr;
+	socklen_t addrlen; /* 0 until known */
+};
+
+int transport_addr_init(struct transport_addr *a, const char *host, uint16_t port);
+void transport_addr_done(struct transport_addr *a);
+/* 0 when the address is known (at once for a numeric one), 1 while the
+ * lookup is under way (then process() ends it, by timeout at the latest),
+ * or -errno. */
+int transport_addr_open(struct transport_addr *a, uint64_t now_usec, uint64_t timeout_usec);
+/* The lookup under way: 0 still, 1 the address is known, or -errno. */
+int transport_addr_process(struct transport_addr *a, uint64_t now_usec);
+/* The lookup's descriptor (readable once it ended), -1 when none. */
+int transport_addr_fd(const struct transport_addr *a);
 
 #endif

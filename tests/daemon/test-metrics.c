@@ -69,7 +69,7 @@ static char *render(struct registry **ret_reg, struct loop **ret_loop, const cha
 	ck_assert_int_eq(loop_new(ret_loop), 0);
 	ck_assert_int_eq(registry_new(*ret_loop, ret_reg), 0);
 	ck_assert_int_eq(config_load_string(conf, "t", &c, &errors), 0);
-	ck_assert_int_eq(registry_apply(*ret_reg, c), 0);
+	ck_assert_int_eq(registry_apply(*ret_reg, c, NULL), 0);
 	config_free(c);
 	free(errors);
 	ck_assert_int_eq(

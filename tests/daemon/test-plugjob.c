@@ -102,7 +102,7 @@ static void start(struct plugjob *jb, const struct plug_state *st, enum plug_job
 	memset(jb, 0, sizeof(*jb));
 	jb->args.kind = kind;
 	jb->args.outlet = outlet;
-	plugjob_begin(jb, st);
+	plugjob_begin(jb, st, false);
 }
 
 /* Start a job that reads the sysinfo first, and answer with reply. */

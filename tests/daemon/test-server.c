@@ -164,19 +164,25 @@ START_TEST(test_http_answers)
 }
 END_TEST
 
-/* --check-config: the tokens file must load. */
+/* --check-config: the tokens file and the credentials files must load. */
 START_TEST(test_check)
 {
 	struct config *c = load("");
-	size_t tokens = 99;
+	size_t tokens = 99, accounts = 99;
 
-	ck_assert_int_eq(server_check(c, &tokens), 0);
+	ck_assert_int_eq(server_check(c, &tokens, &accounts), 0);
 	ck_assert_uint_eq(tokens, 0);
+	ck_assert_uint_eq(accounts, 0);
 	config_free(c);
 	c = load("[kasad]\ntokens = /nonexistent/kasad.tokens\n");
 	tokens = 99;
-	ck_assert_int_lt(server_check(c, &tokens), 0);
+	ck_assert_int_lt(server_check(c, &tokens, &accounts), 0);
 	ck_assert_uint_eq(tokens, 99);
+	config_free(c);
+	c = load("[kasad]\ncredentials = /nonexistent/kasa.credentials\n");
+	accounts = 99;
+	ck_assert_int_lt(server_check(c, &tokens, &accounts), 0);
+	ck_assert_uint_eq(accounts, 99);
 	config_free(c);
 }
 END_TEST

@@ -113,7 +113,7 @@ static void setup(struct fixture *x, const char *const *specs, const char *tmpl)
 		      errors ? errors : "");
 	ck_assert_int_eq(loop_new(&x->loop), 0);
 	ck_assert_int_eq(registry_new(x->loop, &x->reg), 0);
-	ck_assert_int_eq(registry_apply(x->reg, x->config), 0);
+	ck_assert_int_eq(registry_apply(x->reg, x->config, NULL), 0);
 	s = (struct service_settings){
 		.request_timeout_usec = x->config->request_timeout_usec,
 		.cache_max_age_usec = x->config->cache_max_age_usec,

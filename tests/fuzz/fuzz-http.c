@@ -626,7 +626,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fds_before = open_fds();
 	set = server_api_settings(h.config, h.auth);
 	service_set = server_service_settings(h.config);
-	if (registry_new(h.loop, &reg) < 0 || registry_apply(reg, h.config) < 0 ||
+	if (registry_new(h.loop, &reg) < 0 || registry_apply(reg, h.config, NULL) < 0 ||
 	    service_new(h.loop, reg, &service_set, &svc) < 0 ||
 	    api_new(h.loop, svc, &set, &h.api) < 0)
 		abort();
