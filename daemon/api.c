@@ -98,7 +98,7 @@ static void reply_emeter(struct api *a, struct http_request *req, const struct d
 		errors_reply(req, -EBADMSG, d->name, NULL, "no reading from the plug yet");
 		return;
 	}
-	o = render_emeter(&em, loop_now(a->loop) - st->emeter_usec);
+	o = render_emeter(st, &em, loop_now(a->loop) - st->emeter_usec);
 	add(o, "device", json_object_new_string(d->name));
 	errors_reply_json(req, 200, o, NULL);
 }

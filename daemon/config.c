@@ -346,23 +346,23 @@ static void check_all(struct parser *p)
 		for (size_t j = 0; j < i; j++) {
 			const struct config_device *o = &c->devices[j];
 
-			if (!o->host || o->port != d->port || strcasecmp(o->host, d->host))
+			if (!o->host || o->port != d->port || o->klap_port != d->klap_port ||
+			    strcasecmp(o->host, d->host))
 				continue;
 			if (o->outlet == d->outlet) {
 				diag_report(&p->diag, d->line,
-					    "[device \"%s\"]: the same host, port and outlet as "
+					    "[device \"%s\"]: the same host, ports and outlet as "
 					    "[device \"%s\"] at line %u",
 					    d->name, o->name, o->line);
 				break;
 			}
 			/* One plug, one way to talk to it. */
-			if (o->transport != d->transport || o->klap_port != d->klap_port ||
+			if (o->transport != d->transport ||
 			    !streq(config_device_credentials(c, o) ?: "",
 				   config_device_credentials(c, d) ?: "")) {
 				diag_report(&p->diag, d->line,
 					    "[device \"%s\"]: the same plug as [device \"%s\"] at "
-					    "line %u, but another transport, klap_port or "
-					    "credentials",
+					    "line %u, but another transport or credentials",
 					    d->name, o->name, o->line);
 				break;
 			}
@@ -584,13 +584,15 @@ size_t config_plug_count(const struct config *c)
 {
 	size_t n = 0;
 
-	/* As registry_apply() shares them: the same host, as written, and port. */
+	/* As registry_apply() shares them: the same host, as written, and ports. */
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct config_device *d = &c->devices[i];
 		bool seen = false;
 
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = c->devices[j].port == d->port && streq(c->devices[j].host, d->host);
+			seen = c->devices[j].port == d->port &&
+			       c->devices[j].klap_port == d->klap_port &&
+			       streq(c->devices[j].host, d->host);
 		n += !seen;
 	}
 	return n;

@@ -60,6 +60,13 @@ static const struct api_error errors[] = {
 	{-ENOSPC, 502, "device_error", "a table on the plug is full"},
 	{-EREMOTEIO, 502, "device_error", "the plug reported an error"},
 	{-ENOENT, 502, "no_such_outlet", "the plug has no such outlet"},
+	{-EACCES, 502, "auth_failed", "the plug refused the credentials"},
+	{-EPERM, 502, "local_access_off",
+	 "the plug lets no local client in: turn on Third-Party Compatibility in the Kasa or "
+	 "Tapo app"},
+	{-EKEYEXPIRED, 502, "session_expired",
+	 "the plug ended the KLAP session again right after a new handshake"},
+	{-EBADE, 502, "bad_signature", "the plug's answer is not signed with the session's key"},
 	{-ENXIO, 502, "unresolved", "the plug's host name does not resolve"},
 	{-EAGAIN, 502, "resolver_failed", "the plug's host name could not be looked up"},
 	{-ENOMEM, 500, "internal", "out of memory"},

@@ -240,19 +240,19 @@ static bool v_power(const struct view *v, uint64_t now, double *ret)
 static bool v_voltage(const struct view *v, uint64_t now, double *ret)
 {
 	*ret = v->em.voltage_v;
-	return v->has_emeter;
+	return v->has_emeter && !v->st->emeter_power_only;
 }
 
 static bool v_current(const struct view *v, uint64_t now, double *ret)
 {
 	*ret = v->em.current_a;
-	return v->has_emeter;
+	return v->has_emeter && !v->st->emeter_power_only;
 }
 
 static bool v_energy(const struct view *v, uint64_t now, double *ret)
 {
 	*ret = v->em.total_kwh * 3.6e6;
-	return v->has_emeter;
+	return v->has_emeter && !v->st->emeter_power_only;
 }
 
 static const struct device_family {
@@ -295,7 +295,8 @@ static void put_device_info(struct strbuf *b, const struct view *views, size_t n
 			    const char *labels)
 {
 	put_family(b, "kasa_device_info", "gauge",
-		   "Always 1: a device of the inventory, its plug's address, outlet and versions");
+		   "Always 1: a device of the inventory, its plug's address, outlet, versions, "
+		   "transport (xor, klap; empty until auto finds out) and JSON (iot, smart)");
 	for (size_t i = 0; i < n; i++) {
 		const struct view *v = &views[i];
 		const struct kasa_sysinfo *in = &v->st->info;
@@ -314,6 +315,10 @@ static void put_device_info(struct strbuf *b, const struct view *views, size_t n
 		put_label(b, "sw_ver", v->st->known ? in->sw_ver : "");
 		strbuf_append(b, ",", 1);
 		put_label(b, "mac", v->st->known ? in->mac : "");
+		strbuf_append(b, ",", 1);
+		put_label(b, "transport", plug_transport_name(v->d->plug));
+		strbuf_append(b, ",", 1);
+		put_label(b, "protocol", plug_protocol_name(v->d->plug));
 		strbuf_printf(b, "} 1\n");
 	}
 }
@@ -374,6 +379,7 @@ static const char *const failure_names[PLUG_FAILURE_MAX] = {
 	[PLUG_FAILURE_RESET] = "reset",	    [PLUG_FAILURE_UNREACHABLE] = "unreachable",
 	[PLUG_FAILURE_RESOLVE] = "resolve", [PLUG_FAILURE_FRAME] = "frame",
 	[PLUG_FAILURE_REPLY] = "reply",	    [PLUG_FAILURE_DEVICE] = "device",
+	[PLUG_FAILURE_AUTH] = "auth",
 	[PLUG_FAILURE_OTHER] = "other",
 };
 

@@ -48,6 +48,11 @@ uint16_t plug_port(const struct plug *p)
 	return p->port;
 }
 
+uint16_t plug_klap_port(const struct plug *p)
+{
+	return p->set.klap_port;
+}
+
 uint16_t plug_wire_port(const struct plug *p)
 {
 	return p->klap ? p->set.klap_port : p->port;
@@ -315,6 +320,7 @@ static enum plug_failure failure_class(int error, const struct kasa_device_error
 	case -EBADMSG:
 		return PLUG_FAILURE_REPLY;
 	case -EACCES:
+	case -EPERM:
 		return PLUG_FAILURE_AUTH;
 	default:
 		return PLUG_FAILURE_OTHER;

@@ -116,6 +116,8 @@ void plug_configure(struct plug *p, const struct plug_settings *s);
 const char *plug_host(const struct plug *p);
 /* The XOR port, which with the host names the plug in the inventory. */
 uint16_t plug_port(const struct plug *p);
+/* The KLAP port: with the host and the XOR port, what names the plug. */
+uint16_t plug_klap_port(const struct plug *p);
 /* The port of the transport in use: the XOR port or the KLAP port. */
 uint16_t plug_wire_port(const struct plug *p);
 /* What the plug speaks, as far as kasad knows: "xor", "klap", or "" when

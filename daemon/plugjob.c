@@ -37,7 +37,7 @@ static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st
 {
 	switch (jb->args.kind) {
 	case PLUG_JOB_REFRESH:
-		if (!st->info.has_emeter)
+		if (!st->info.has_emeter || jb->smart)
 			return 0;
 		if (is_strip(st))
 			return st->info.outlet_count;
@@ -68,6 +68,50 @@ void plugjob_clear(struct plugjob *jb)
 	jb->stats = NULL;
 }
 
+/*
+ * SMART (Tapo, the newer Kasa line): a refresh asks for the device, its LED
+ * and, while a meter may be there, its energy, in one multipleRequest (a
+ * plug without a meter answers that entry "unknown method").  There are no
+ * outlets here, and no daily or monthly statistics.
+ */
+static int smart_request(struct plugjob *jb, const struct plug_state *st, char **ret_json)
+{
+	static const char *const refresh[] = {"get_device_info", "get_led_info",
+					      "get_energy_usage"};
+
+	if (jb->need_sysinfo) {
+		jb->combined = jb->args.kind == PLUG_JOB_REFRESH;
+		if (!jb->combined)
+			return kasa_smart_req_device_info(NULL, ret_json);
+		return kasa_smart_req_multiple(refresh,
+					       st->known && !st->info.has_emeter ? 2 : 3, NULL,
+					       ret_json);
+	}
+	if (jb->step >= main_steps(jb, st))
+		return 0;
+	if (jb->args.outlet >= 0)
+		return -ENOENT;
+	switch (jb->args.kind) {
+	case PLUG_JOB_RELAY:
+	case PLUG_JOB_TOGGLE:
+		return kasa_smart_req_device_on(jb->args.on, NULL, ret_json);
+	case PLUG_JOB_LED:
+		return kasa_smart_req_led(jb->args.on, NULL, ret_json);
+	case PLUG_JOB_ALIAS:
+		return kasa_smart_req_nickname(jb->args.alias, NULL, ret_json);
+	case PLUG_JOB_REBOOT:
+		return kasa_smart_req_reboot(NULL, ret_json);
+	case PLUG_JOB_DAILY:
+	case PLUG_JOB_MONTHLY:
+		snprintf(jb->result.device.msg, sizeof(jb->result.device.msg),
+			 "SMART plugs give no daily or monthly statistics here");
+		return -ENOTSUP;
+	case PLUG_JOB_REFRESH:
+		break;
+	}
+	return 0;
+}
+
 int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_json)
 {
 	char id_buf[KASA_ID_MAX];
@@ -76,6 +120,8 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 	int r;
 
 	*ret_json = NULL;
+	if (jb->smart)
+		return smart_request(jb, st, ret_json);
 	if (jb->need_sysinfo) {
 		jb->combined = jb->args.kind == PLUG_JOB_REFRESH && st->known &&
 			       st->info.has_emeter && !is_strip(st);
@@ -135,6 +181,48 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 
 /* --- Taking replies ----------------------------------------------------------- */
 
+/* get_device_info, and in a refresh the LED and the meter beside it. */
+static int smart_sysinfo(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
+			 struct kasa_sysinfo *info, uint64_t now)
+{
+	struct kasa_device_error *derr = &jb->result.device;
+	struct kasa_smart_energy energy;
+	struct kasa_emeter em;
+	bool led;
+	int r;
+
+	r = kasa_smart_sysinfo_parse(reply, info, derr);
+	if (r < 0)
+		return r;
+	/* get_device_info says neither; keep what the last refresh read. */
+	info->has_emeter = st->known && st->info.has_emeter;
+	info->led_on = st->known ? st->info.led_on : true;
+	if (!jb->combined)
+		return 0;
+	/* A plug without the LED's methods keeps the LED as it was. */
+	if (kasa_smart_led_parse(reply, &led, derr) == 0)
+		info->led_on = led;
+	memset(derr, 0, sizeof(*derr));
+	if (st->known && !st->info.has_emeter)
+		return 0;
+	r = kasa_smart_energy_parse(reply, &em, &energy, derr);
+	if (r == -ENOSYS || r == -EBADMSG) {
+		/* Unknown method, or no entry: no meter. */
+		memset(derr, 0, sizeof(*derr));
+		info->has_emeter = false;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	info->has_emeter = true;
+	st->emeter = em;
+	st->energy = energy;
+	st->emeter_known = true;
+	st->emeter_power_only = true;
+	st->emeter_usec = now;
+	return 0;
+}
+
 static int take_sysinfo(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
 			uint64_t now)
 {
@@ -142,12 +230,13 @@ static int take_sysinfo(struct plugjob *jb, struct plug_state *st, struct json_o
 	struct kasa_emeter em;
 	int r;
 
-	r = kasa_sysinfo_parse(reply, &info, &jb->result.device);
+	r = jb->smart ? smart_sysinfo(jb, st, reply, &info, now)
+		      : kasa_sysinfo_parse(reply, &info, &jb->result.device);
 	if (r < 0)
 		return r;
 	if (!info.has_relay && info.outlet_count == 0)
 		return -EBADMSG;
-	if (jb->combined) {
+	if (jb->combined && !jb->smart) {
 		r = kasa_emeter_parse(reply, &em, &jb->result.device);
 		if (r < 0)
 			return r;
@@ -195,6 +284,15 @@ static int take_stats(struct plugjob *jb, struct json_object *reply)
 	return 0;
 }
 
+/* A change's answer: the IOT method's under "system", or SMART's one. */
+static int result_of(struct plugjob *jb, struct json_object *reply, const char *iot_method,
+		     struct json_object **ret_result)
+{
+	if (jb->smart)
+		return kasa_smart_result(reply, NULL, ret_result, &jb->result.device);
+	return kasa_reply_result(reply, "system", iot_method, ret_result, &jb->result.device);
+}
+
 static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
 		      uint64_t now)
 {
@@ -223,20 +321,20 @@ static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_obj
 	}
 	case PLUG_JOB_RELAY:
 	case PLUG_JOB_TOGGLE:
-		r = kasa_reply_result(reply, "system", "set_relay_state", &res, derr);
+		r = result_of(jb, reply, "set_relay_state", &res);
 		if (r < 0)
 			return r;
 		plug_state_set_relay(st, outlet, jb->args.on);
 		jb->result.on = jb->args.on;
 		break;
 	case PLUG_JOB_LED:
-		r = kasa_reply_result(reply, "system", "set_led_off", &res, derr);
+		r = result_of(jb, reply, "set_led_off", &res);
 		if (r < 0)
 			return r;
 		st->info.led_on = jb->args.on;
 		break;
 	case PLUG_JOB_ALIAS:
-		r = kasa_reply_result(reply, "system", "set_dev_alias", &res, derr);
+		r = result_of(jb, reply, "set_dev_alias", &res);
 		if (r < 0)
 			return r;
 		if (outlet >= 0)
@@ -246,7 +344,7 @@ static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_obj
 			snprintf(st->info.alias, sizeof(st->info.alias), "%s", jb->args.alias);
 		break;
 	case PLUG_JOB_REBOOT:
-		r = kasa_reply_result(reply, "system", "reboot", &res, derr);
+		r = result_of(jb, reply, "reboot", &res);
 		if (r < 0)
 			return r;
 		break;

@@ -21,6 +21,10 @@ struct plug_state {
 	bool emeter_known;
 	uint64_t emeter_usec;
 	struct kasa_emeter emeter;			    /* single plugs */
+	/* SMART meters give the power, and energy today and this month, but
+	 * no voltage, current or total. */
+	bool emeter_power_only;
+	struct kasa_smart_energy energy;
 	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX]; /* strips, per outlet */
 	bool online;
 	unsigned misses; /* failed polls in a row */

@@ -128,18 +128,21 @@ void registry_set_observer(struct registry *r, void (*cb)(struct device *d, void
 	r->observer_userdata = userdata;
 }
 
-/* The index of the plug on host and port in plugs, or n. */
-static size_t find_plug_index(struct plug **plugs, size_t n, const char *host, uint16_t port)
+/* The index of the plug on host and ports in plugs, or n. */
+static size_t find_plug_index(struct plug **plugs, size_t n, const char *host, uint16_t port,
+			      uint16_t klap_port)
 {
 	for (size_t i = 0; i < n; i++)
-		if (plug_port(plugs[i]) == port && streq(plug_host(plugs[i]), host))
+		if (plug_port(plugs[i]) == port && plug_klap_port(plugs[i]) == klap_port &&
+		    streq(plug_host(plugs[i]), host))
 			return i;
 	return n;
 }
 
-static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, uint16_t port)
+static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, uint16_t port,
+			      uint16_t klap_port)
 {
-	size_t i = find_plug_index(plugs, n, host, port);
+	size_t i = find_plug_index(plugs, n, host, port, klap_port);
 
 	return i < n ? plugs[i] : NULL;
 }
@@ -147,7 +150,8 @@ static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, u
 /* What a plug's devices ask of it: the shortest poll interval wins; they
  * agree on the rest (config.c checks). */
 static void plug_settings_for(const struct config *c, const struct credentials *cr,
-			      const char *host, uint16_t port, struct plug_settings *ret)
+			      const char *host, uint16_t port, uint16_t klap_port,
+			      struct plug_settings *ret)
 {
 	const struct config_device *first = NULL;
 	const struct kasa_klap_account *account = NULL;
@@ -157,7 +161,7 @@ static void plug_settings_for(const struct config *c, const struct credentials *
 		const struct config_device *d = &c->devices[i];
 		uint64_t v;
 
-		if (d->port != port || !streq(d->host, host))
+		if (d->port != port || d->klap_port != klap_port || !streq(d->host, host))
 			continue;
 		if (!first)
 			first = d;
@@ -209,14 +213,14 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 	 * everything is allocated. */
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct config_device *cd = &c->devices[i];
-		size_t k = find_plug_index(plugs, n_plugs, cd->host, cd->port);
+		size_t k = find_plug_index(plugs, n_plugs, cd->host, cd->port, cd->klap_port);
 		struct plug *p = k < n_plugs ? plugs[k] : NULL;
 
 		if (!p) {
 			struct plug_settings s;
 
-			plug_settings_for(c, cr, cd->host, cd->port, &s);
-			p = find_plug(r->plugs, r->n_plugs, cd->host, cd->port);
+			plug_settings_for(c, cr, cd->host, cd->port, cd->klap_port, &s);
+			p = find_plug(r->plugs, r->n_plugs, cd->host, cd->port, cd->klap_port);
 			if (!p) {
 				int e = plug_new(r->loop, cd->host, cd->port, &s, &p);
 
@@ -273,12 +277,14 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 		}
 	}
 	for (size_t i = 0; i < r->n_plugs; i++)
-		if (!find_plug(plugs, n_plugs, plug_host(r->plugs[i]), plug_port(r->plugs[i])))
+		if (!find_plug(plugs, n_plugs, plug_host(r->plugs[i]), plug_port(r->plugs[i]),
+			       plug_klap_port(r->plugs[i])))
 			plug_free(r->plugs[i]);
 	for (size_t i = 0; i < n_plugs; i++) {
 		struct plug_settings s;
 
-		plug_settings_for(c, cr, plug_host(plugs[i]), plug_port(plugs[i]), &s);
+		plug_settings_for(c, cr, plug_host(plugs[i]), plug_port(plugs[i]),
+				  plug_klap_port(plugs[i]), &s);
 		if (created[i]) {
 			/* Spread the first polls over a moment, not a whole interval:
 			 * the state should be known soon after start. */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -34,14 +35,26 @@ static struct json_object *num(double v, int decimals)
 	return json_object_new_double_s(v, buf);
 }
 
-struct json_object *render_emeter(const struct kasa_emeter *em, uint64_t age_usec)
+/* Wh as kWh; null when the plug did not say (-1). */
+static struct json_object *kwh(int64_t wh)
+{
+	return wh < 0 ? NULL : num((double)wh / 1000, 3);
+}
+
+struct json_object *render_emeter(const struct plug_state *st, const struct kasa_emeter *em,
+				  uint64_t age_usec)
 {
 	struct json_object *o = json_object_new_object();
+	bool all = !st->emeter_power_only;
 
 	add(o, "power_w", num(em->power_w, 3));
-	add(o, "voltage_v", num(em->voltage_v, 3));
-	add(o, "current_a", num(em->current_a, 4));
-	add(o, "total_kwh", num(em->total_kwh, 3));
+	add(o, "voltage_v", all ? num(em->voltage_v, 3) : NULL);
+	add(o, "current_a", all ? num(em->current_a, 4) : NULL);
+	add(o, "total_kwh", all ? num(em->total_kwh, 3) : NULL);
+	if (!all) {
+		add(o, "today_kwh", kwh(st->energy.today_wh));
+		add(o, "month_kwh", kwh(st->energy.month_wh));
+	}
 	add(o, "age_ms", json_object_new_int64((int64_t)(age_usec / USEC_PER_MSEC)));
 	return o;
 }
@@ -114,7 +127,7 @@ struct json_object *render_device_state(const char *name, const char *host, uint
 		add(o, "outlets", list);
 	}
 	if (plug_state_emeter(st, outlet, &em))
-		add(o, "emeter", render_emeter(&em, now - st->emeter_usec));
+		add(o, "emeter", render_emeter(st, &em, now - st->emeter_usec));
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
 	return o;
@@ -122,7 +135,17 @@ struct json_object *render_device_state(const char *name, const char *host, uint
 
 struct json_object *render_device(const char *name, const struct plug *p, int outlet, uint64_t now)
 {
-	return render_device_state(name, plug_host(p), plug_port(p), plug_state(p), outlet, now);
+	struct json_object *o =
+		render_device_state(name, plug_host(p), plug_port(p), plug_state(p), outlet, now);
+	const char *transport = plug_transport_name(p);
+
+	/* How kasad talks to it: null until auto has found out. */
+	add(o, "transport", *transport ? json_object_new_string(transport) : NULL);
+	if (*transport && !strcmp(transport, "klap")) {
+		add(o, "klap_port", json_object_new_int(plug_wire_port(p)));
+		add(o, "protocol", json_object_new_string(plug_protocol_name(p)));
+	}
+	return o;
 }
 
 struct json_object *render_history(const char *name, int year, int month, bool daily,

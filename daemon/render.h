@@ -26,8 +26,11 @@ struct json_object *render_device(const char *name, const struct plug *p, int ou
 /* The same from the plug's address and cached state. */
 struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
 					const struct plug_state *st, int outlet, uint64_t now);
-/* A meter's reading, age_usec old. */
-struct json_object *render_emeter(const struct kasa_emeter *em, uint64_t age_usec);
+/* A meter's reading em of a device on the plug whose state is st, age_usec
+ * old.  What a SMART meter does not say (voltage, current, total) is null,
+ * and it adds today's and this month's energy. */
+struct json_object *render_emeter(const struct plug_state *st, const struct kasa_emeter *em,
+				  uint64_t age_usec);
 /* The daily (of month in year) or monthly (of year) energy the plug gave
  * as n lists, one per outlet (a strip's whole is their sum). */
 struct json_object *render_history(const char *name, int year, int month, bool daily,

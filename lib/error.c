@@ -47,6 +47,9 @@ KASA_EXPORT const char *kasa_strerror(int err)
 	/* KLAP and SMART. */
 	case EACCES:
 		return "the device refused the credentials";
+	case EPERM:
+		return "the device lets no local client in (turn on Third-Party Compatibility in "
+		       "the Kasa or Tapo app)";
 	case EBADE:
 		return "the signature does not match (tampered, or another session's)";
 	case EOVERFLOW:

@@ -632,6 +632,9 @@ int kasa_klap_server_seal(struct kasa_klap_server *s, const void *json, size_t l
  * Besides the library's codes, a request ends with:
  *   -EACCES       handshake 1: the device holds none of the credentials
  *                 tried (kasa_klap_conn_user() says which account was)
+ *   -EPERM        handshake 1 answered 403: the device lets no local
+ *                 client in (the Kasa or Tapo app's Third-Party
+ *                 Compatibility switch is off)
  *   -EKEYEXPIRED  the device dropped the session again right after a new
  *                 handshake
  *   -EPROTO       an HTTP status other than 200 (a handshake's, or the

@@ -633,6 +633,10 @@ static int on_done(struct kasa_klap_conn *c, CURLcode code, uint64_t now)
 	case PHASE_IDLE:
 		break;
 	case PHASE_HANDSHAKE1:
+		/* Newer firmware answers 403 to local clients until the app's
+		 * Third-Party Compatibility switch lets them in. */
+		if (status == 403)
+			return -EPERM;
 		if (status != 200)
 			return -EPROTO;
 		return on_handshake1(c, now);

@@ -568,7 +568,7 @@ START_TEST(test_bad_file)
 			"'_' and '.', at most 63)\n"
 			"%1$s:24: [device \"nohost\"]: no host\n"
 			"%1$s:25: port: 0 is out of range (1 to 65535)\n"
-			"%1$s:26: [device \"twin\"]: the same host, port and outlet as [device "
+			"%1$s:26: [device \"twin\"]: the same host, ports and outlet as [device "
 			"\"lamp\"] at line 18\n"
 			"%1$s:29: host: \"lamp lan!\" is not a host name or address (letters, "
 			"digits and -.:[]_, at most 253)\n"
@@ -681,12 +681,12 @@ static const struct {
 	{"[device \"a\"]\nhost = x\n\n[device \"a\"]\nhost = y\n",
 	 "t:4: [device \"a\"]: already defined at line 1\n"},
 	{"[device \"a\"]\nhost = x\n[device \"b\"]\nhost = x\n",
-	 "t:3: [device \"b\"]: the same host, port and outlet as [device \"a\"] at line 1\n"},
+	 "t:3: [device \"b\"]: the same host, ports and outlet as [device \"a\"] at line 1\n"},
 	{"[device \"a\"]\nhost = Plug.lan\noutlet = 1\n[device \"b\"]\nhost = plug.LAN\n"
 	 "outlet = 1\n",
-	 "t:4: [device \"b\"]: the same host, port and outlet as [device \"a\"] at line 1\n"},
+	 "t:4: [device \"b\"]: the same host, ports and outlet as [device \"a\"] at line 1\n"},
 	{"[device \"a\"]\nhost = x\nport = 9999\n[device \"b\"]\nhost = x\n",
-	 "t:4: [device \"b\"]: the same host, port and outlet as [device \"a\"] at line 1\n"},
+	 "t:4: [device \"b\"]: the same host, ports and outlet as [device \"a\"] at line 1\n"},
 	{"[device \"a\"]\nhost = x\noutlet = 16\n", "t:3: outlet: 16 is out of range (0 to 15)\n"},
 	{"[device \"a\"]\nhost = x\noutlet = -1\n", "t:3: outlet: \"-1\" is not a number\n"},
 	{"[device \"a\"]\nhost = x\nport = 65536\n",
@@ -842,9 +842,9 @@ START_TEST(test_same_host)
 		      "[device \"b\"]\nhost = s\noutlet = 3\n"
 		      "[device \"c\"]\nhost = s\noutlet = 3\n"
 		      "[device \"d\"]\nhost = s\n",
-		      "t:6: [device \"c\"]: the same host, port and outlet as [device \"b\"] at "
+		      "t:6: [device \"c\"]: the same host, ports and outlet as [device \"b\"] at "
 		      "line 3\n"
-		      "t:9: [device \"d\"]: the same host, port and outlet as [device \"a\"] at "
+		      "t:9: [device \"d\"]: the same host, ports and outlet as [device \"a\"] at "
 		      "line 1\n");
 }
 END_TEST

@@ -137,13 +137,21 @@ START_TEST(test_never_polled)
 		      "[kasad]\n"
 		      "[device \"strip\"]\nhost = 127.0.0.1\nport = 9\n"
 		      "[device \"desk\"]\nhost = 127.0.0.1\nport = 9\noutlet = 2\n"
-		      "[device \"v6\"]\nhost = ::1\nport = 10\n");
+		      "[device \"v6\"]\nhost = ::1\nport = 10\n"
+		      "[device \"new\"]\nhost = 127.0.0.1\nport = 11\ntransport = klap\n"
+		      "[device \"old\"]\nhost = 127.0.0.1\nport = 12\ntransport = xor\n");
 	/* Every device is there, offline, with what is not known left empty. */
 	contains(text, "# TYPE kasa_device_online gauge\n");
 	contains(text, "kasa_device_online{device=\"strip\",alias=\"\",model=\"\"} 0\n");
 	contains(text, "kasa_device_online{device=\"desk\",alias=\"\",model=\"\"} 0\n");
 	contains(text, "kasa_device_info{device=\"desk\",alias=\"\",model=\"\","
-		       "plug=\"127.0.0.1:9\",outlet=\"2\",hw_ver=\"\",sw_ver=\"\",mac=\"\"} 1\n");
+		       "plug=\"127.0.0.1:9\",outlet=\"2\",hw_ver=\"\",sw_ver=\"\",mac=\"\","
+		       "transport=\"\",protocol=\"iot\"} 1\n");
+	/* The transport: empty while auto has not found out, else the one set. */
+	contains(text, "outlet=\"\",hw_ver=\"\",sw_ver=\"\",mac=\"\",transport=\"klap\","
+		       "protocol=\"iot\"} 1\n");
+	contains(text, "outlet=\"\",hw_ver=\"\",sw_ver=\"\",mac=\"\",transport=\"xor\","
+		       "protocol=\"iot\"} 1\n");
 	contains(text, "plug=\"[::1]:10\"");
 	/* Nothing read: no relay, meter, signal or age. */
 	ck_assert_ptr_null(strstr(text, "kasa_relay_on{"));
@@ -151,8 +159,8 @@ START_TEST(test_never_polled)
 	ck_assert_ptr_null(strstr(text, "kasa_rssi_dbm{"));
 	ck_assert_ptr_null(strstr(text, "kasa_last_poll_age_seconds{"));
 	/* One plug for the strip and its outlet, named after the first. */
-	contains(text, "kasad_devices 3\n");
-	contains(text, "kasad_plugs 2\n");
+	contains(text, "kasad_devices 5\n");
+	contains(text, "kasad_plugs 4\n");
 	contains(text, "kasad_plug_requests_total{device=\"strip\",plug=\"127.0.0.1:9\"} 0\n");
 	ck_assert_ptr_null(strstr(text, "kasad_plug_requests_total{device=\"desk\""));
 	contains(text, "kasad_plug_failures_total{device=\"strip\",plug=\"127.0.0.1:9\","

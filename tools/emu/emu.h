@@ -47,6 +47,7 @@ extern bool emu_verbose;
 /* What a device counts, for the "stats" lines. */
 struct emu_stats {
 	uint64_t requests;
+	uint64_t handshakes; /* KLAP: handshake 1s answered, whatever came of them */
 	unsigned inflight;
 	unsigned max_inflight;
 	uint64_t connections;

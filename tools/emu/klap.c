@@ -25,6 +25,7 @@
 struct emu_klap {
 	unsigned index;
 	const struct emu_spec *spec;
+	struct emu_stats *stats;
 	struct kasa_klap_server *server;
 	emu_klap_json_cb handle;
 	void *userdata;
@@ -34,8 +35,8 @@ struct emu_klap {
 	unsigned answered; /* requests answered in this session */
 };
 
-int klap_new(unsigned index, const struct emu_spec *spec, emu_klap_json_cb handle, void *userdata,
-	     struct emu_klap **ret)
+int klap_new(unsigned index, const struct emu_spec *spec, struct emu_stats *stats,
+	     emu_klap_json_cb handle, void *userdata, struct emu_klap **ret)
 {
 	enum kasa_klap_version version = spec->klap == 1 ? KASA_KLAP_V1 : KASA_KLAP_V2;
 	uint8_t hash[KASA_KLAP_AUTH_HASH_MAX];
@@ -58,6 +59,7 @@ int klap_new(unsigned index, const struct emu_spec *spec, emu_klap_json_cb handl
 	}
 	k->index = index;
 	k->spec = spec;
+	k->stats = stats;
 	k->handle = handle;
 	k->userdata = userdata;
 	*ret = k;
@@ -113,8 +115,14 @@ static void handshake1(struct emu_klap *k, const struct emu_http_request *req,
 	uint8_t answer[KASA_KLAP_HANDSHAKE1_LEN];
 	int err;
 
+	k->stats->handshakes++;
 	/* Whatever comes of it, the last session is over. */
 	klap_reset(k);
+	if (k->spec->local_off) {
+		/* Third-Party Compatibility off: no local client gets in. */
+		status(a, 403);
+		return;
+	}
 	err = kasa_klap_server_handshake1(k->server, req->body, req->len, NULL, answer);
 	if (err == -EPROTO) {
 		status(a, 400);

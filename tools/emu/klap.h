@@ -31,11 +31,13 @@
 typedef char *(*emu_klap_json_cb)(void *userdata, const char *json, size_t len, bool udp);
 
 struct emu_klap;
+struct emu_stats;
 
-/* spec: klap (the version), the account, session=, fault=badjson; it must
- * outlive the object.  index: for log lines. */
-int klap_new(unsigned index, const struct emu_spec *spec, emu_klap_json_cb handle, void *userdata,
-	     struct emu_klap **ret);
+/* spec: klap (the version), the account, session=, local=, fault=badjson;
+ * it must outlive the object, and so must stats (handshakes are counted
+ * there).  index: for log lines. */
+int klap_new(unsigned index, const struct emu_spec *spec, struct emu_stats *stats,
+	     emu_klap_json_cb handle, void *userdata, struct emu_klap **ret);
 void klap_free(struct emu_klap *k);
 /* End the session (a reboot): the next request is refused with 403. */
 void klap_reset(struct emu_klap *k);

@@ -119,9 +119,9 @@ static void print_stats(void)
 	for (size_t i = 0; i < ndevices; i++) {
 		const struct emu_stats *st = &devices[i]->net.stats;
 
-		printf("stats %u requests=%llu max_inflight=%u connections=%llu\n",
+		printf("stats %u requests=%llu max_inflight=%u connections=%llu handshakes=%llu\n",
 		       devices[i]->index, (unsigned long long)st->requests, st->max_inflight,
-		       (unsigned long long)st->connections);
+		       (unsigned long long)st->connections, (unsigned long long)st->handshakes);
 	}
 	fflush(stdout);
 }
@@ -244,7 +244,7 @@ static int start_device(struct emu_device *d)
 		err = http_init();
 		if (err < 0)
 			return err;
-		err = klap_new(d->index, &d->spec, json, d, &d->klap);
+		err = klap_new(d->index, &d->spec, &d->net.stats, json, d, &d->klap);
 		if (err < 0)
 			return err;
 		net_set_http(&d->net, klap_handle, d->klap);

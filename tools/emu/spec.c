@@ -131,6 +131,12 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val, unsig
 		*creds |= 2;
 		return parse_cred(val, s->password);
 	}
+	if (!strcmp(key, "local")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return -EINVAL;
+		s->local_off = !strcmp(val, "off");
+		return 0;
+	}
 	if (!strcmp(key, "session")) {
 		if (parse_uint(val, 1000000000, &u) < 0 || u == 0)
 			return -EINVAL;
@@ -169,9 +175,9 @@ static int spec_check(const char *text, struct emu_spec *s, unsigned creds, stru
 		fprintf(stderr, "kasa-emu: SPEC '%s': hostile= is for IOT models\n", text);
 		return -EINVAL;
 	}
-	if (!s->klap && (creds || s->session_max)) {
+	if (!s->klap && (creds || s->session_max || s->local_off)) {
 		fprintf(stderr,
-			"kasa-emu: SPEC '%s': user=, password= and session= need klap= "
+			"kasa-emu: SPEC '%s': user=, password=, session= and local= need klap= "
 			"(or a SMART model)\n",
 			text);
 		return -EINVAL;

@@ -32,6 +32,7 @@ struct emu_spec {
 	char user[EMU_CRED_MAX];
 	char password[EMU_CRED_MAX];
 	unsigned session_max; /* end a KLAP session after this many requests; 0 never */
+	bool local_off;	      /* KLAP: 403 to every handshake (Third-Party Compatibility off) */
 };
 
 /* Parse "MODEL[,key=value...]"; prints what is wrong on stderr. */
