@@ -580,9 +580,9 @@ enum config_exposure config_exposure(const struct config *c, const struct sockad
 	return c->allow_unauthenticated ? CONFIG_EXPOSURE_OPEN : CONFIG_EXPOSURE_REFUSED;
 }
 
-size_t config_plug_count(const struct config *c)
+size_t config_plug_count(const struct config *c, size_t *ret_klap)
 {
-	size_t n = 0;
+	size_t n = 0, klap = 0;
 
 	/* As registry_apply() shares them: the same host, as written, and ports. */
 	for (size_t i = 0; i < c->n_devices; i++) {
@@ -594,7 +594,10 @@ size_t config_plug_count(const struct config *c)
 			       c->devices[j].klap_port == d->klap_port &&
 			       streq(c->devices[j].host, d->host);
 		n += !seen;
+		klap += !seen && d->transport != CONFIG_TRANSPORT_XOR;
 	}
+	if (ret_klap)
+		*ret_klap = klap;
 	return n;
 }
 

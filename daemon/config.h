@@ -134,9 +134,10 @@ enum config_exposure {
 };
 enum config_exposure config_exposure(const struct config *c, const struct sockaddr *addr);
 
-/* The plugs c names: devices on the same host (as written) and port share
- * one, and its one connection. */
-size_t config_plug_count(const struct config *c);
+/* The plugs c names: devices on the same host (as written) and ports share
+ * one, and its one connection.  *ret_klap (may be NULL): how many of them
+ * may speak KLAP (transport klap or auto). */
+size_t config_plug_count(const struct config *c, size_t *ret_klap);
 
 /* The credentials file a device's plug uses: its own, else [kasad]'s, else
  * NULL. */

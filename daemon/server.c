@@ -40,6 +40,9 @@
  * (A lookup's own eventfd stands in for its plug's socket, which is not
  * open while the name is looked up.) */
 #define FDS_RESOLVER 40
+/* A plug that may speak KLAP holds libcurl's multi handle, and with it two
+ * descriptors beside its socket (the socket pair curl_multi_wakeup() uses). */
+#define FDS_KLAP 2
 /* After shutdown_timeout, what still waits gets 503; this long for those
  * answers to go out (a few hundred bytes each: one pass of the loop, unless
  * the loop is very busy), then kasad exits whatever is left. */
@@ -175,8 +178,9 @@ static const char *limit_text(rlim_t v, char *buf, size_t size)
 }
 
 /*
- * Does c fit the open file limit?  Each plug keeps a socket, each HTTP
- * connection is one, and kasad has FDS_BASE + FDS_RESOLVER more.
+ * Does c fit the open file limit?  Each plug keeps a socket (and FDS_KLAP
+ * more where it may speak KLAP), each HTTP connection is one, and kasad has
+ * FDS_BASE + FDS_RESOLVER more.
  *
  * With raise, the soft limit goes up to the hard one: kasad never calls
  * select(), and a soft limit of 1024 is only there for programs that do
@@ -189,8 +193,9 @@ static const char *limit_text(rlim_t v, char *buf, size_t size)
  */
 static int check_fds(const struct config *c, unsigned max_connections, bool raise)
 {
-	size_t plugs = config_plug_count(c);
-	uint64_t need = plugs + (uint64_t)max_connections + FDS_BASE + FDS_RESOLVER;
+	size_t klap, plugs = config_plug_count(c, &klap);
+	uint64_t need = plugs + FDS_KLAP * (uint64_t)klap + (uint64_t)max_connections + FDS_BASE +
+			FDS_RESOLVER;
 	struct rlimit rl, want;
 	char buf[32];
 	int r;

@@ -1288,21 +1288,27 @@ START_TEST(test_exposure_checked)
 }
 END_TEST
 
-/* One plug per host, as written, and port: what kasad's open files count. */
+/* One plug per host, as written, and ports: what kasad's open files count;
+ * those that may speak KLAP counted apart. */
 START_TEST(test_plug_count)
 {
 	struct config *c = load_ok("");
+	size_t klap = 99;
 
-	ck_assert_uint_eq(config_plug_count(c), 0);
+	ck_assert_uint_eq(config_plug_count(c, &klap), 0);
+	ck_assert_uint_eq(klap, 0);
 	config_free(c);
 	c = load_ok("[device \"strip\"]\nhost = 192.0.2.1\n"
 		    "[device \"s0\"]\nhost = 192.0.2.1\noutlet = 0\n"
 		    "[device \"s1\"]\nhost = 192.0.2.1\nport = 9999\noutlet = 1\n"
-		    "[device \"other-port\"]\nhost = 192.0.2.1\nport = 10000\n"
+		    "[device \"other-port\"]\nhost = 192.0.2.1\nport = 10000\ntransport = xor\n"
 		    "[device \"lamp\"]\nhost = lamp.lan\n"
-		    "[device \"lamp-again\"]\nhost = lamp.lan\noutlet = 1\n");
-	ck_assert_uint_eq(c->n_devices, 6);
-	ck_assert_uint_eq(config_plug_count(c), 3);
+		    "[device \"lamp-again\"]\nhost = lamp.lan\noutlet = 1\n"
+		    "[device \"new\"]\nhost = lamp.lan\nklap_port = 8080\ntransport = klap\n");
+	ck_assert_uint_eq(c->n_devices, 7);
+	ck_assert_uint_eq(config_plug_count(c, &klap), 4);
+	ck_assert_uint_eq(klap, 3);
+	ck_assert_uint_eq(config_plug_count(c, NULL), 4);
 	config_free(c);
 }
 END_TEST
