@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <strings.h>
 
+#include "common/crc32.h"
 #include "emu-util.h"
 
 #define USER	 "user@example.com"
@@ -1092,19 +1093,6 @@ START_TEST(test_klap_fault_shapes)
 END_TEST
 
 /* --- Discovery of KLAP firmware ---------------------------------------------------- */
-
-/* CRC-32 as zlib computes it, to make a probe. */
-static uint32_t crc32_of(const uint8_t *p, size_t len)
-{
-	uint32_t crc = 0xFFFFFFFFu;
-
-	for (size_t i = 0; i < len; i++) {
-		crc ^= p[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
 
 /* The 16-byte header python-kasa sends, with payload after it. */
 static size_t make_probe(uint8_t *buf, const char *payload)

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "common/crc32.h"
 #include "common/macro.h"
 #include "device.h"
 #include "discover.h"
@@ -35,19 +36,6 @@ static struct sockaddr_storage disc_addr;
 static socklen_t disc_addrlen;
 static struct emu_device *const *devs;
 static size_t ndevs;
-
-/* CRC-32 as zlib computes it (reflected, polynomial 0xEDB88320). */
-static uint32_t crc32_of(const uint8_t *p, size_t len)
-{
-	uint32_t crc = 0xFFFFFFFFu;
-
-	for (size_t i = 0; i < len; i++) {
-		crc ^= p[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
 
 static uint32_t be32_at(const uint8_t *p)
 {
