@@ -2,8 +2,8 @@
 /*
  * Reading what a plug sent as JSON, shared by the IOT parsers (reply.c)
  * and the SMART ones (smart.c): members of a type, strings made
- * well-formed UTF-8, readings within their bounds, and refusals that say
- * why.
+ * well-formed UTF-8, readings within their bounds, MACs written one way,
+ * and refusals that say why.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/text.h"
 #include "kasa-private.h"
 
 int kasa_bad_reply(struct kasa_device_error *ret_err, const char *fmt, ...)
@@ -76,4 +77,39 @@ int kasa_json_reading(struct json_object *obj, const char *key, double max, doub
 		return kasa_bad_reply(ret_err, "%s %g is out of range", key, d);
 	*ret = d;
 	return 1;
+}
+
+/*
+ * A MAC as the IOT firmware writes it, "AA:BB:CC:DD:EE:FF", from SMART's
+ * "aa-bb-.." or bare twelve digits; anything else is kept as text.
+ */
+void kasa_mac_copy(char *dst, size_t size, const char *src)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t len = strlen(src), step;
+	char out[18];
+
+	if (len == 17)
+		step = 3;
+	else if (len == 12)
+		step = 2;
+	else
+		goto as_text;
+	for (size_t i = 0, o = 0; i < 6; i++) {
+		const char *p = src + i * step;
+
+		if (hex_digit(p[0]) < 0 || hex_digit(p[1]) < 0)
+			goto as_text;
+		if (step == 3 && i < 5 && p[2] != '-' && p[2] != ':')
+			goto as_text;
+		out[o++] = digits[hex_digit(p[0])];
+		out[o++] = digits[hex_digit(p[1])];
+		out[o++] = i < 5 ? ':' : '\0';
+	}
+	if (size >= sizeof(out)) {
+		memcpy(dst, out, sizeof(out));
+		return;
+	}
+as_text:
+	kasa_utf8_copy(dst, size, src);
 }

@@ -55,6 +55,21 @@ void kasa_lookup_free(struct kasa_lookup *l);
  */
 int kasa_lookup_settle(uint64_t deadline);
 
+/* --- Requests (request.c) ---------------------------------------------- */
+
+/*
+ * Real plugs are said to keep about 31 characters of an alias.  We refuse
+ * only what could not come back whole in struct kasa_sysinfo.alias (63
+ * bytes) and leave any shorter limit to the device.  Control characters
+ * are refused too: no name needs them, and they would end up in logs and
+ * user interfaces.
+ */
+#define KASA_ALIAS_LEN_MAX 63
+
+/* An alias a plug may be given, IOT's alias or SMART's nickname: 1 to
+ * KASA_ALIAS_LEN_MAX bytes of well-formed UTF-8, no control character. */
+bool kasa_alias_valid(const char *alias);
+
 /* --- Reading a plug's JSON (json-read.c) ------------------------------- */
 
 /* Refuse a reply with -EBADMSG, saying why in ret_err (code 0) when the
@@ -73,6 +88,9 @@ bool kasa_json_int64(struct json_object *obj, const char *key, int64_t *ret);
  * not a number, not finite or out of that range. */
 int kasa_json_reading(struct json_object *obj, const char *key, double max, double *ret,
 		      struct kasa_device_error *ret_err);
+/* A MAC as the IOT firmware writes it, "AA:BB:CC:DD:EE:FF", from SMART's
+ * "aa-bb-.." or bare twelve digits; anything else is kept as (UTF-8) text. */
+void kasa_mac_copy(char *dst, size_t size, const char *src);
 /* Half away from zero, without libm; x must be bounded (as readings are). */
 static inline int64_t kasa_round_i64(double x)
 {

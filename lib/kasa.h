@@ -722,6 +722,29 @@ int kasa_smart_req_device_on(bool on, const struct kasa_smart_stamp *stamp, char
 int kasa_smart_req_energy_usage(const struct kasa_smart_stamp *stamp, char **ret_json);
 int kasa_smart_req_current_power(const struct kasa_smart_stamp *stamp, char **ret_json);
 int kasa_smart_req_component_nego(const struct kasa_smart_stamp *stamp, char **ret_json);
+/* set_device_info {"nickname": base64 of alias}: alias as kasa_req_alias()
+ * takes it (1 to 63 bytes of UTF-8, no control character), else -EINVAL. */
+int kasa_smart_req_nickname(const char *alias, const struct kasa_smart_stamp *stamp,
+			    char **ret_json);
+/* set_led_info {"led_rule":"always"} (on) or {"led_rule":"never"} (off). */
+int kasa_smart_req_led(bool on, const struct kasa_smart_stamp *stamp, char **ret_json);
+/* device_reboot {"delay":1}: with no delay the device may restart before
+ * its answer goes out. */
+int kasa_smart_req_reboot(const struct kasa_smart_stamp *stamp, char **ret_json);
+/* get_device_time. */
+int kasa_smart_req_device_time(const struct kasa_smart_stamp *stamp, char **ret_json);
+
+/* The most requests one multipleRequest carries here (python-kasa sends 5). */
+#define KASA_SMART_MULTIPLE_MAX 32
+/*
+ * multipleRequest {"requests":[{"method":m},...]}: n methods without
+ * params, in order, each named as kasa_smart_req() takes it (and not
+ * multipleRequest itself), else -EINVAL; -EINVAL for n 0, -EMSGSIZE over
+ * KASA_SMART_MULTIPLE_MAX.  The stamp goes on the outer request.  Read the
+ * answer with the parsers below, which find their method's entry.
+ */
+int kasa_smart_req_multiple(const char *const *methods, size_t n,
+			    const struct kasa_smart_stamp *stamp, char **ret_json);
 
 /* Map a SMART error_code to the library's -errno (see above). */
 int kasa_smart_errno(int error_code);
@@ -776,6 +799,29 @@ int kasa_smart_power_parse(struct json_object *reply, struct kasa_emeter *ret,
  */
 int kasa_smart_component(struct json_object *reply, const char *id, int *ret_ver_code,
 			 struct kasa_device_error *ret_err);
+
+/*
+ * get_led_info: whether the LED is set to light, from led_rule ("never" is
+ * off; "always" and "night_mode" on), else from led_status.  -EBADMSG when
+ * neither says.
+ */
+int kasa_smart_led_parse(struct json_object *reply, bool *ret_on,
+			 struct kasa_device_error *ret_err);
+
+/* What get_device_time says. */
+struct kasa_smart_time {
+	int64_t timestamp;      /* seconds since 1970, UTC */
+	int time_diff_min;      /* the device's offset from UTC, in minutes; 0 when absent */
+	char region[64];        /* a time zone name ("Europe/Berlin"); "" when absent */
+	struct kasa_time local; /* timestamp + time_diff: the device's wall clock */
+};
+
+/*
+ * get_device_time into *ret.  -EBADMSG without a timestamp, or one before
+ * 1970 or after 9999, or a time_diff beyond a day.
+ */
+int kasa_smart_time_parse(struct json_object *reply, struct kasa_smart_time *ret,
+			  struct kasa_device_error *ret_err);
 
 /* --- Text ---------------------------------------------------------------- */
 

@@ -7,14 +7,6 @@
 
 #include "kasa-private.h"
 
-/*
- * Real plugs are said to keep about 31 characters of an alias.  We refuse
- * only what could not come back whole in struct kasa_sysinfo.alias (63
- * bytes) and leave any shorter limit to the device.  Control characters
- * are refused too: no name needs them, and they would end up in logs and
- * user interfaces.
- */
-#define ALIAS_MAX 63
 /* The most a caller may hand to kasa_req_with_context(). */
 #define REQ_JSON_MAX (64 * 1024)
 
@@ -178,11 +170,16 @@ KASA_EXPORT int kasa_req_led(bool on, char **ret_json)
 	return build_int(NULL, "system", "set_led_off", "off", on ? 0 : 1, ret_json);
 }
 
+bool kasa_alias_valid(const char *alias)
+{
+	return valid_text(alias, KASA_ALIAS_LEN_MAX) && valid_utf8(alias);
+}
+
 KASA_EXPORT int kasa_req_alias(const char *child_id, const char *alias, char **ret_json)
 {
 	struct json_object *params, *v;
 
-	if (!valid_text(alias, ALIAS_MAX) || !valid_utf8(alias))
+	if (!kasa_alias_valid(alias))
 		return -EINVAL;
 	params = json_object_new_object();
 	v = json_object_new_string(alias);

@@ -9,11 +9,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <nettle/base64.h>
 
-#include "common/text.h"
 #include "kasa-private.h"
 
 /* No method name comes near this; it bounds what a caller may send. */
@@ -26,6 +26,10 @@
 /* The IOT parsers' bounds (reply.c), in W and kWh. */
 #define POWER_MAX 1e6
 #define TOTAL_MAX 1e9
+/* The last second of 9999 (as the IOT clock's years), and a day in minutes:
+ * beyond them a clock is broken. */
+#define TIMESTAMP_MAX INT64_C(253402300799)
+#define TIME_DIFF_MAX (24 * 60)
 /* Minutes: far beyond a month's, yet a bound. */
 #define RUNTIME_MAX 1e9
 
@@ -171,6 +175,96 @@ KASA_EXPORT int kasa_smart_req_component_nego(const struct kasa_smart_stamp *sta
 	return build("component_nego", NULL, stamp, ret_json);
 }
 
+/* params {key: v}, taking v; NULL on ENOMEM. */
+static struct json_object *params_of(const char *key, struct json_object *v)
+{
+	struct json_object *params = json_object_new_object();
+
+	if (!params) {
+		json_object_put(v);
+		return NULL;
+	}
+	if (add(params, key, v) < 0) {
+		json_object_put(params);
+		return NULL;
+	}
+	return params;
+}
+
+KASA_EXPORT int kasa_smart_req_nickname(const char *alias, const struct kasa_smart_stamp *stamp,
+					char **ret_json)
+{
+	char b64[BASE64_ENCODE_RAW_LENGTH(KASA_ALIAS_LEN_MAX) + 1];
+	struct json_object *params;
+	size_t len;
+
+	if (!kasa_alias_valid(alias))
+		return -EINVAL;
+	len = strlen(alias);
+	base64_encode_raw(b64, len, (const uint8_t *)alias);
+	b64[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
+	params = params_of("nickname", json_object_new_string(b64));
+	if (!params)
+		return -ENOMEM;
+	return build("set_device_info", params, stamp, ret_json);
+}
+
+KASA_EXPORT int kasa_smart_req_led(bool on, const struct kasa_smart_stamp *stamp, char **ret_json)
+{
+	struct json_object *params =
+		params_of("led_rule", json_object_new_string(on ? "always" : "never"));
+
+	if (!params)
+		return -ENOMEM;
+	return build("set_led_info", params, stamp, ret_json);
+}
+
+KASA_EXPORT int kasa_smart_req_reboot(const struct kasa_smart_stamp *stamp, char **ret_json)
+{
+	/* As on port 9999: with no delay the device may go before it answers. */
+	struct json_object *params = params_of("delay", json_object_new_int(1));
+
+	if (!params)
+		return -ENOMEM;
+	return build("device_reboot", params, stamp, ret_json);
+}
+
+KASA_EXPORT int kasa_smart_req_device_time(const struct kasa_smart_stamp *stamp, char **ret_json)
+{
+	return build("get_device_time", NULL, stamp, ret_json);
+}
+
+KASA_EXPORT int kasa_smart_req_multiple(const char *const *methods, size_t n,
+					const struct kasa_smart_stamp *stamp, char **ret_json)
+{
+	struct json_object *requests, *params;
+
+	if (!methods || n == 0)
+		return -EINVAL;
+	if (n > KASA_SMART_MULTIPLE_MAX)
+		return -EMSGSIZE;
+	for (size_t i = 0; i < n; i++)
+		if (!valid_method(methods[i]) || strcmp(methods[i], "multipleRequest") == 0)
+			return -EINVAL;
+
+	requests = json_object_new_array();
+	if (!requests)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = params_of("method", json_object_new_string(methods[i]));
+
+		if (!e || json_object_array_add(requests, e) < 0) {
+			json_object_put(e);
+			json_object_put(requests);
+			return -ENOMEM;
+		}
+	}
+	params = params_of("requests", requests);
+	if (!params)
+		return -ENOMEM;
+	return build("multipleRequest", params, stamp, ret_json);
+}
+
 /* --- Errors and results ----------------------------------------------------- */
 
 KASA_EXPORT int kasa_smart_errno(int error_code)
@@ -301,41 +395,6 @@ static int need_result(struct json_object *reply, const char *method,
 
 /* --- get_device_info ------------------------------------------------------ */
 
-/*
- * A MAC as the IOT firmware writes it, "AA:BB:CC:DD:EE:FF", from SMART's
- * "aa-bb-.." or bare twelve digits; anything else is kept as text.
- */
-static void copy_mac(char *dst, size_t size, const char *src)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	size_t len = strlen(src), step;
-	char out[18];
-
-	if (len == 17)
-		step = 3;
-	else if (len == 12)
-		step = 2;
-	else
-		goto as_text;
-	for (size_t i = 0, o = 0; i < 6; i++) {
-		const char *p = src + i * step;
-
-		if (hex_digit(p[0]) < 0 || hex_digit(p[1]) < 0)
-			goto as_text;
-		if (step == 3 && i < 5 && p[2] != '-' && p[2] != ':')
-			goto as_text;
-		out[o++] = digits[hex_digit(p[0])];
-		out[o++] = digits[hex_digit(p[1])];
-		out[o++] = i < 5 ? ':' : '\0';
-	}
-	if (size >= sizeof(out)) {
-		memcpy(dst, out, sizeof(out));
-		return;
-	}
-as_text:
-	kasa_utf8_copy(dst, size, src);
-}
-
 /* Well-formed UTF-8 through and through (no NUL within len bytes). */
 static bool utf8_text(const char *s, size_t len)
 {
@@ -389,7 +448,7 @@ KASA_EXPORT int kasa_smart_sysinfo_parse(struct json_object *reply, struct kasa_
 		copy_nickname(si.alias, sizeof(si.alias), json_object_get_string(v));
 	v = kasa_json_typed(info, "mac", json_type_string);
 	if (v)
-		copy_mac(si.mac, sizeof(si.mac), json_object_get_string(v));
+		kasa_mac_copy(si.mac, sizeof(si.mac), json_object_get_string(v));
 	kasa_json_str(info, "model", si.model, sizeof(si.model));
 	kasa_json_str(info, "hw_id", si.hw_id, sizeof(si.hw_id));
 	kasa_json_str(info, "oem_id", si.oem_id, sizeof(si.oem_id));
@@ -528,5 +587,72 @@ KASA_EXPORT int kasa_smart_component(struct json_object *reply, const char *id, 
 		}
 		return 1;
 	}
+	return 0;
+}
+
+/* --- LED and clock ------------------------------------------------------------ */
+
+KASA_EXPORT int kasa_smart_led_parse(struct json_object *reply, bool *ret_on,
+				     struct kasa_device_error *ret_err)
+{
+	struct json_object *result = NULL, *v;
+	const char *rule;
+	int r;
+
+	r = need_result(reply, "get_led_info", &result, ret_err);
+	if (r < 0)
+		return r;
+	v = kasa_json_typed(result, "led_rule", json_type_string);
+	if (v) {
+		rule = json_object_get_string(v);
+		/* night_mode: lit at night, as the IOT LED that is not off. */
+		if (strcmp(rule, "never") == 0 || strcmp(rule, "always") == 0 ||
+		    strcmp(rule, "night_mode") == 0) {
+			*ret_on = strcmp(rule, "never") != 0;
+			return 0;
+		}
+	}
+	v = kasa_json_typed(result, "led_status", json_type_boolean);
+	if (!v)
+		return kasa_bad_reply(ret_err, "get_led_info has neither a known led_rule nor "
+					       "led_status");
+	*ret_on = json_object_get_boolean(v);
+	return 0;
+}
+
+KASA_EXPORT int kasa_smart_time_parse(struct json_object *reply, struct kasa_smart_time *ret,
+				      struct kasa_device_error *ret_err)
+{
+	struct kasa_smart_time t = {0};
+	struct json_object *result = NULL;
+	int64_t ts, diff;
+	time_t local;
+	struct tm tm;
+	int r;
+
+	r = need_result(reply, "get_device_time", &result, ret_err);
+	if (r < 0)
+		return r;
+	if (!kasa_json_int64(result, "timestamp", &ts) || ts < 0 || ts > TIMESTAMP_MAX)
+		return kasa_bad_reply(ret_err, "timestamp is missing or out of range");
+	diff = 0;
+	if (json_object_object_get_ex(result, "time_diff", NULL) &&
+	    (!kasa_json_int64(result, "time_diff", &diff) || diff < -TIME_DIFF_MAX ||
+	     diff > TIME_DIFF_MAX))
+		return kasa_bad_reply(ret_err, "time_diff is not a number of minutes within a day");
+	kasa_json_str(result, "region", t.region, sizeof(t.region));
+
+	local = (time_t)(ts + diff * 60);
+	if (!gmtime_r(&local, &tm))
+		return kasa_bad_reply(ret_err, "timestamp is out of range");
+	t.timestamp = ts;
+	t.time_diff_min = (int)diff;
+	t.local.year = tm.tm_year + 1900;
+	t.local.month = tm.tm_mon + 1;
+	t.local.mday = tm.tm_mday;
+	t.local.hour = tm.tm_hour;
+	t.local.min = tm.tm_min;
+	t.local.sec = tm.tm_sec;
+	*ret = t;
 	return 0;
 }

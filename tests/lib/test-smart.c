@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,102 @@ START_TEST(test_requests)
 	expect(kasa_smart_req_energy_usage(NULL, &json), "{\"method\":\"get_energy_usage\"}");
 	expect(kasa_smart_req_current_power(NULL, &json), "{\"method\":\"get_current_power\"}");
 	expect(kasa_smart_req_component_nego(NULL, &json), "{\"method\":\"component_nego\"}");
+	expect(kasa_smart_req_led(true, NULL, &json),
+	       "{\"method\":\"set_led_info\",\"params\":{\"led_rule\":\"always\"}}");
+	expect(kasa_smart_req_led(false, NULL, &json),
+	       "{\"method\":\"set_led_info\",\"params\":{\"led_rule\":\"never\"}}");
+	expect(kasa_smart_req_reboot(NULL, &json),
+	       "{\"method\":\"device_reboot\",\"params\":{\"delay\":1}}");
+	expect(kasa_smart_req_device_time(NULL, &json), "{\"method\":\"get_device_time\"}");
+}
+END_TEST
+
+START_TEST(test_request_nickname)
+{
+	char name[80];
+
+	/* The name's UTF-8 bytes in base64: "Kaffeemaschine ☕". */
+	expect(kasa_smart_req_nickname("Kaffeemaschine \xe2\x98\x95", NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"nickname\":"
+	       "\"S2FmZmVlbWFzY2hpbmUg4piV\"}}");
+	/* Each length of the last base64 group: no padding, "==", "=". */
+	expect(kasa_smart_req_nickname("abc", NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"nickname\":\"YWJj\"}}");
+	expect(kasa_smart_req_nickname("a", NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"nickname\":\"YQ==\"}}");
+	expect(kasa_smart_req_nickname("ab", NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"nickname\":\"YWI=\"}}");
+	/* Base64 may hold '/' and '+': sent as they are, not escaped. */
+	expect(kasa_smart_req_nickname("?\??", NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"nickname\":\"Pz8/\"}}");
+	expect(kasa_smart_req_nickname("?\?>", NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"nickname\":\"Pz8+\"}}");
+	/* 63 bytes, the most: 84 base64 digits. */
+	memset(name, 'x', 63);
+	name[63] = '\0';
+	ck_assert_int_eq(kasa_smart_req_nickname(name, NULL, &json), 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"nickname\":\"eHh4"));
+	ck_assert_uint_eq(strlen(json), strlen("{\"method\":\"set_device_info\",\"params\":"
+					       "{\"nickname\":\"\"}}") +
+						84);
+	free(json);
+
+	/* What kasa_req_alias() refuses, SMART refuses too; nothing is written. */
+	json = (char *)0x1;
+	name[63] = 'x';
+	name[64] = '\0';
+	ck_assert_int_eq(kasa_smart_req_nickname(name, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_nickname("", NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_nickname(NULL, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_nickname("a\nb", NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_nickname("a\x7f", NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_nickname("\xff\xfe", NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_nickname("\xe2\x98", NULL, &json), -EINVAL);
+	ck_assert_ptr_eq(json, (char *)0x1);
+	json = NULL;
+}
+END_TEST
+
+START_TEST(test_request_multiple)
+{
+	static const char *const three[] = {"get_device_info", "get_led_info", "component_nego"};
+	static const uint8_t uuid[16] = {0};
+	struct kasa_smart_stamp stamp = {.time_ms = 7, .terminal_uuid = uuid};
+	const char *many[KASA_SMART_MULTIPLE_MAX + 1];
+	const char *bad[2] = {"get_device_info", NULL};
+
+	expect(kasa_smart_req_multiple(three, 3, NULL, &json),
+	       "{\"method\":\"multipleRequest\",\"params\":{\"requests\":["
+	       "{\"method\":\"get_device_info\"},{\"method\":\"get_led_info\"},"
+	       "{\"method\":\"component_nego\"}]}}");
+	expect(kasa_smart_req_multiple(three, 1, NULL, &json),
+	       "{\"method\":\"multipleRequest\",\"params\":{\"requests\":["
+	       "{\"method\":\"get_device_info\"}]}}");
+	/* The stamp goes on the outer request, once. */
+	expect(kasa_smart_req_multiple(three + 2, 1, &stamp, &json),
+	       "{\"method\":\"multipleRequest\",\"params\":{\"requests\":["
+	       "{\"method\":\"component_nego\"}]},\"request_time_milis\":7,"
+	       "\"terminal_uuid\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}");
+	for (size_t i = 0; i < KASA_SMART_MULTIPLE_MAX + 1; i++)
+		many[i] = "get_device_info";
+	ck_assert_int_eq(kasa_smart_req_multiple(many, KASA_SMART_MULTIPLE_MAX, NULL, &json), 0);
+	free(json);
+
+	json = (char *)0x1;
+	ck_assert_int_eq(kasa_smart_req_multiple(many, KASA_SMART_MULTIPLE_MAX + 1, NULL, &json),
+			 -EMSGSIZE);
+	ck_assert_int_eq(kasa_smart_req_multiple(three, 0, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_multiple(NULL, 1, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_multiple(bad, 2, NULL, &json), -EINVAL);
+	bad[1] = "get led";
+	ck_assert_int_eq(kasa_smart_req_multiple(bad, 2, NULL, &json), -EINVAL);
+	bad[1] = "";
+	ck_assert_int_eq(kasa_smart_req_multiple(bad, 2, NULL, &json), -EINVAL);
+	/* Not nested. */
+	bad[1] = "multipleRequest";
+	ck_assert_int_eq(kasa_smart_req_multiple(bad, 2, NULL, &json), -EINVAL);
+	ck_assert_ptr_eq(json, (char *)0x1);
+	json = NULL;
 }
 END_TEST
 
@@ -547,6 +644,133 @@ START_TEST(test_component)
 }
 END_TEST
 
+/* --- LED and clock ------------------------------------------------------------ */
+
+START_TEST(test_led)
+{
+	static const struct {
+		const char *result;
+		bool on;
+	} good[] = {
+		{"{\"led_rule\":\"always\",\"led_status\":true}", true},
+		{"{\"led_rule\":\"never\",\"led_status\":true}", false},
+		{"{\"led_rule\":\"never\"}", false},
+		/* Lit at night: on, as the setting goes, whatever it shows now. */
+		{"{\"led_rule\":\"night_mode\",\"led_status\":false}", true},
+		/* A rule not known here: what the LED shows. */
+		{"{\"led_rule\":\"sometimes\",\"led_status\":false}", false},
+		{"{\"led_rule\":5,\"led_status\":true}", true},
+		{"{\"led_status\":true}", true},
+	};
+	static const char *const bad[] = {
+		"{\"error_code\":0,\"result\":{}}",
+		"{\"error_code\":0,\"result\":{\"led_rule\":\"sometimes\"}}",
+		"{\"error_code\":0,\"result\":{\"led_status\":1}}",
+		"{\"error_code\":0}",
+	};
+	struct kasa_device_error err;
+	struct json_object *reply = parse_file("smart-led-info-p110.json");
+	bool on = true;
+
+	ck_assert_int_eq(kasa_smart_led_parse(reply, &on, &err), 0);
+	ck_assert(!on);
+	json_object_put(reply);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "{\"error_code\":0,\"result\":%s}", good[i].result);
+		reply = parse_text(text);
+		on = !good[i].on;
+		ck_assert_msg(kasa_smart_led_parse(reply, &on, &err) == 0, "%s", text);
+		ck_assert_msg(on == good[i].on, "%s", text);
+		json_object_put(reply);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reply = parse_text(bad[i]);
+		on = true;
+		ck_assert_msg(kasa_smart_led_parse(reply, &on, &err) == -EBADMSG, "%s", bad[i]);
+		ck_assert(on);
+		json_object_put(reply);
+	}
+	/* A device without an LED, in a multipleRequest or alone. */
+	reply = parse_file("smart-multiple-p110.json");
+	ck_assert_int_eq(kasa_smart_led_parse(reply, &on, &err), -ENOSYS);
+	json_object_put(reply);
+	reply = parse_text("{\"error_code\":-1002}");
+	ck_assert_int_eq(kasa_smart_led_parse(reply, &on, &err), -ENOSYS);
+	ck_assert_int_eq(err.code, -1002);
+	json_object_put(reply);
+}
+END_TEST
+
+START_TEST(test_time)
+{
+	struct kasa_device_error err;
+	struct json_object *reply = parse_file("smart-device-time-p110.json");
+	struct kasa_smart_time t;
+
+	/* 1741955696 is 2025-03-14 12:34:56 UTC; Berlin is an hour ahead. */
+	ck_assert_int_eq(kasa_smart_time_parse(reply, &t, &err), 0);
+	ck_assert_int_eq(t.timestamp, 1741955696);
+	ck_assert_int_eq(t.time_diff_min, 60);
+	ck_assert_str_eq(t.region, "Europe/Berlin");
+	ck_assert_int_eq(t.local.year, 2025);
+	ck_assert_int_eq(t.local.month, 3);
+	ck_assert_int_eq(t.local.mday, 14);
+	ck_assert_int_eq(t.local.hour, 13);
+	ck_assert_int_eq(t.local.min, 34);
+	ck_assert_int_eq(t.local.sec, 56);
+	json_object_put(reply);
+
+	/* West of UTC, across midnight and a year; no region. */
+	reply = parse_text("{\"error_code\":0,\"result\":{\"timestamp\":1767229200,"
+			   "\"time_diff\":-300}}");
+	ck_assert_int_eq(kasa_smart_time_parse(reply, &t, &err), 0);
+	ck_assert_int_eq(t.time_diff_min, -300);
+	ck_assert_str_eq(t.region, "");
+	ck_assert_int_eq(t.local.year, 2025);
+	ck_assert_int_eq(t.local.month, 12);
+	ck_assert_int_eq(t.local.mday, 31);
+	ck_assert_int_eq(t.local.hour, 20);
+	json_object_put(reply);
+
+	/* No time_diff: UTC. */
+	reply = parse_text("{\"error_code\":0,\"result\":{\"timestamp\":0}}");
+	ck_assert_int_eq(kasa_smart_time_parse(reply, &t, &err), 0);
+	ck_assert_int_eq(t.local.year, 1970);
+	ck_assert_int_eq(t.time_diff_min, 0);
+	json_object_put(reply);
+
+	{
+		static const char *const bad[] = {
+			"{}",
+			"{\"timestamp\":\"1741955696\"}",
+			"{\"timestamp\":-1}",
+			"{\"timestamp\":253402300800}",
+			"{\"timestamp\":1741955696,\"time_diff\":1441}",
+			"{\"timestamp\":1741955696,\"time_diff\":-1441}",
+			"{\"timestamp\":1741955696,\"time_diff\":\"60\"}",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char text[256];
+
+			snprintf(text, sizeof(text), "{\"error_code\":0,\"result\":%s}", bad[i]);
+			reply = parse_text(text);
+			t.timestamp = 42;
+			ck_assert_msg(kasa_smart_time_parse(reply, &t, &err) == -EBADMSG, "%s",
+				      text);
+			ck_assert_int_eq(t.timestamp, 42);
+			ck_assert_int_eq(err.code, 0);
+			json_object_put(reply);
+		}
+	}
+	reply = parse_text("{\"error_code\":-1002}");
+	ck_assert_int_eq(kasa_smart_time_parse(reply, &t, &err), -ENOSYS);
+	json_object_put(reply);
+}
+END_TEST
+
 static Suite *smart_suite(void)
 {
 	Suite *s = suite_create("smart");
@@ -556,6 +780,8 @@ static Suite *smart_suite(void)
 	tcase_add_test(tc, test_requests);
 	tcase_add_test(tc, test_request_stamp);
 	tcase_add_test(tc, test_request_any);
+	tcase_add_test(tc, test_request_nickname);
+	tcase_add_test(tc, test_request_multiple);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("result");
@@ -577,6 +803,11 @@ static Suite *smart_suite(void)
 	tcase_add_test(tc, test_energy_refused);
 	tcase_add_test(tc, test_current_power);
 	tcase_add_test(tc, test_component);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("led_time");
+	tcase_add_test(tc, test_led);
+	tcase_add_test(tc, test_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
