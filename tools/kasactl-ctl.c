@@ -42,6 +42,20 @@ int ctl_error(const struct ctl *c, const char *fmt, ...)
 	return KASACTL_EXIT_DEVICE;
 }
 
+int ctl_no_smart(const struct ctl *c, const char *command)
+{
+	if (c)
+		fprintf(stderr, "kasactl: %s: ", c->where);
+	else
+		fputs("kasactl: ", stderr);
+	fprintf(stderr,
+		"%s is not available over SMART: its devices keep the history in "
+		"get_energy_data, which kasactl does not read (emeter gives today's and this "
+		"month's energy)\n",
+		command);
+	return c ? KASACTL_EXIT_DEVICE : KASACTL_EXIT_USAGE;
+}
+
 /* Errors of the transport that mean "could not reach the plug in time". */
 static bool err_is_unreachable(int err)
 {

@@ -48,6 +48,12 @@ struct ctl {
 /* Each of these returns an exit code and prints its own errors. */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_error(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * daily and monthly have nothing to ask a SMART device: one line saying so.
+ * Known from --smart (c NULL): a usage error; found out from the device
+ * (--transport auto, c its ctl): 1.
+ */
+int ctl_no_smart(const struct ctl *c, const char *command);
 /* A builder's failure (kasa_req_*()) as an error message and exit status. */
 int ctl_build_error(struct ctl *c, int err);
 int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply);

@@ -51,8 +51,8 @@ static const char usage_text[] =
 	"  -t, --timeout S     give up after S seconds in total (default 5, fractions ok)\n"
 	"  -j, --json          machine-readable output\n"
 	"      --klap[=1|2]    talk KLAP (IOT JSON) on port 80; the version if known\n"
-	"      --smart         talk KLAP v2 with SMART JSON (Tapo-style): on, off,\n"
-	"                      toggle, check, status and raw\n"
+	"      --smart         talk KLAP v2 with SMART JSON (Tapo-style): every command\n"
+	"                      but daily and monthly, without --outlet\n"
 	"      --credentials FILE  the TP-Link account for KLAP: e-mail on line 1,\n"
 	"                      password on line 2 (mode 600); else $KASA_USERNAME and\n"
 	"                      $KASA_PASSWORD; else TP-Link's defaults and blank\n"
@@ -127,13 +127,13 @@ static const struct cmd_info commands[] = {
 	{"toggle", CMD_TOGGLE, 0, 0, true, true, false, true, ""},
 	{"check", CMD_CHECK, 0, 0, true, true, true, true, ""},
 	{"status", CMD_STATUS, 0, 0, false, true, true, true, ""},
-	{"emeter", CMD_EMETER, 0, 0, true, true, true, false, ""},
+	{"emeter", CMD_EMETER, 0, 0, true, true, true, true, ""},
 	{"daily", CMD_DAILY, 0, 2, true, true, false, false, " [YEAR MONTH]"},
 	{"monthly", CMD_MONTHLY, 0, 1, true, true, false, false, " [YEAR]"},
-	{"led", CMD_LED, 1, 1, false, true, false, false, " on|off"},
-	{"alias", CMD_ALIAS, 1, 1, true, true, false, false, " NAME"},
-	{"reboot", CMD_REBOOT, 0, 0, false, true, false, false, ""},
-	{"time", CMD_TIME, 0, 0, false, true, false, false, ""},
+	{"led", CMD_LED, 1, 1, false, true, false, true, " on|off"},
+	{"alias", CMD_ALIAS, 1, 1, true, true, false, true, " NAME"},
+	{"reboot", CMD_REBOOT, 0, 0, false, true, false, true, ""},
+	{"time", CMD_TIME, 0, 0, false, true, false, true, ""},
 	{"raw", CMD_RAW, 1, 1, true, true, false, true, " JSON"},
 	{"discover", CMD_DISCOVER, 0, 0, false, false, false, false, ""},
 	{"encode", CMD_ENCODE, 0, 0, false, false, false, false, ""},
@@ -413,9 +413,7 @@ int main(int argc, char **argv)
 	if (o.credentials && !o.klap)
 		return ctl_usage_error("--credentials applies only with --klap or --smart");
 	if (o.smart && !ci->smart)
-		return ctl_usage_error("%s is not available with --smart (on, off, toggle, check, "
-				       "status and raw are)",
-				       ci->name);
+		return ctl_no_smart(NULL, ci->name);
 	if (o.smart && o.outlet >= 0)
 		return ctl_usage_error("--outlet does not apply with --smart");
 
