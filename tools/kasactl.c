@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"       kasactl HOST PORT on|off|check|status|emeter   (the 2016 script's form)\n"
 	"\n"
 	"Talk to a TP-Link Kasa smart plug over its LAN protocol (TCP port 9999), or\n"
-	"over KLAP, the encrypted HTTP of newer firmware (port 80: --klap, --smart).\n"
+	"over KLAP, the encrypted HTTP of newer firmware (port 80: --klap, --smart,\n"
+	"or --transport auto to try port 9999 first).\n"
 	"HOST is a name or an address; write IPv6 literals as [::1] or [::1]:PORT.\n"
 	"\n"
 	"Commands:\n"
@@ -50,7 +51,12 @@ static const char usage_text[] =
 	"  -o, --outlet N      act on outlet N (0-based) of a power strip\n"
 	"  -t, --timeout S     give up after S seconds in total (default 5, fractions ok)\n"
 	"  -j, --json          machine-readable output\n"
+	"      --transport auto|xor|klap  xor (the default): TCP 9999 alone; klap:\n"
+	"                      the same as --klap; auto: TCP 9999 (or HOST:PORT) first\n"
+	"                      and, when refused, KLAP on --klap-port, with SMART JSON\n"
+	"                      if the device answers so\n"
 	"      --klap[=1|2]    talk KLAP (IOT JSON) on port 80; the version if known\n"
+	"      --klap-port N   KLAP's port when HOST:PORT does not say (default 80)\n"
 	"      --smart         talk KLAP v2 with SMART JSON (Tapo-style): every command\n"
 	"                      but daily and monthly, without --outlet\n"
 	"      --credentials FILE  the TP-Link account for KLAP: e-mail on line 1,\n"
@@ -59,8 +65,13 @@ static const char usage_text[] =
 	"      --broadcast ADDR[:PORT]  discover: where to send (default 255.255.255.255)\n"
 	"      --base64        encode/decode: base64 text instead of raw bytes\n"
 	"      --no-header     encode/decode: no 4-byte length header (UDP framing)\n"
+	"  -v, --verbose       say on stderr which transport is used, and why\n"
 	"  -h, --help          show this help and exit\n"
 	"  -V, --version       show the version and exit\n"
+	"\n"
+	"The transport stays xor unless asked: a plug that refuses port 9999 then fails\n"
+	"at once (exit 3, with a hint) rather than kasactl trying whatever else answers\n"
+	"on port 80.  Use --transport auto for plugs whose firmware is not known.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
@@ -148,6 +159,14 @@ static const struct cmd_info *find_command(const char *name)
 	return NULL;
 }
 
+/* --transport; unset means xor unless --klap or --smart say otherwise. */
+enum transport {
+	TRANSPORT_UNSET,
+	TRANSPORT_XOR,
+	TRANSPORT_KLAP,
+	TRANSPORT_AUTO,
+};
+
 struct options {
 	double timeout_s;
 	int outlet;
@@ -158,6 +177,10 @@ struct options {
 	unsigned klap; /* KLAP versions; 0: port 9999 */
 	bool smart;
 	const char *credentials;
+	enum transport transport;
+	const char *transport_name; /* as given, for messages */
+	uint16_t klap_port;	    /* 0: not given (KASA_KLAP_PORT) */
+	bool verbose;
 };
 
 enum {
@@ -167,6 +190,8 @@ enum {
 	OPT_KLAP,
 	OPT_SMART,
 	OPT_CREDENTIALS,
+	OPT_TRANSPORT,
+	OPT_KLAP_PORT,
 };
 
 static const struct option long_options[] = {
@@ -179,6 +204,9 @@ static const struct option long_options[] = {
 	{"klap", optional_argument, NULL, OPT_KLAP},
 	{"smart", no_argument, NULL, OPT_SMART},
 	{"credentials", required_argument, NULL, OPT_CREDENTIALS},
+	{"transport", required_argument, NULL, OPT_TRANSPORT},
+	{"klap-port", required_argument, NULL, OPT_KLAP_PORT},
+	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{}};
@@ -272,6 +300,49 @@ static int run_device_command(struct ctl *c, const struct cmd_info *ci, int argc
 	return ctl_usage_error("internal error: '%s' is not a device command", ci->name);
 }
 
+/* With -v, the transport chosen: one line. */
+static void say_transport(const struct ctl *c, bool auto_transport)
+{
+	if (auto_transport)
+		ctl_verbose(c,
+			    "trying XOR on %s first (--transport auto; KLAP on port %u if "
+			    "refused)",
+			    c->where, (unsigned)c->klap_port);
+	else if (!c->klap)
+		ctl_verbose(c, "talking XOR to %s", c->where);
+	else if (c->proto == KASA_KLAP_PROTO_SMART)
+		ctl_verbose(c, "talking KLAP v2 with SMART JSON to %s", c->where);
+	else
+		ctl_verbose(c, "talking KLAP %s with IOT JSON to %s",
+			    c->klap == KASA_KLAP_V1   ? "v1"
+			    : c->klap == KASA_KLAP_V2 ? "v2"
+						      : "(v1 or v2, as the handshake tells)",
+			    c->where);
+}
+
+/*
+ * The command; with --transport auto, once more over SMART when the device
+ * turned out to speak it (its first answer said so, and nothing was printed).
+ */
+static int run(struct ctl *c, const struct cmd_info *ci, int argc, char **argv, bool auto_transport)
+{
+	int r;
+
+	c->auto_xor = auto_transport;
+	say_transport(c, auto_transport);
+	r = run_device_command(c, ci, argc, argv);
+	if (r != KASACTL_RESTART_SMART)
+		return r;
+	if (!ci->smart)
+		return ctl_no_smart(c, ci->name);
+	if (c->outlet >= 0) {
+		fprintf(stderr, "kasactl: %s: --outlet does not apply to a SMART device\n",
+			c->where);
+		return KASACTL_EXIT_USAGE;
+	}
+	return run_device_command(c, ci, argc, argv);
+}
+
 /* A full disk or a closed pipe must not pass for success. */
 static int flush_stdout(int r)
 {
@@ -301,7 +372,7 @@ int main(int argc, char **argv)
 
 	/* Report bad options ourselves, as "kasactl: ...", whatever argv[0] is. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":o:t:jhV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:t:jvhV", long_options, NULL)) != -1) {
 		unsigned long v;
 
 		switch (opt) {
@@ -345,6 +416,27 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CREDENTIALS:
 			o.credentials = optarg;
+			break;
+		case OPT_TRANSPORT:
+			if (strcmp(optarg, "xor") == 0)
+				o.transport = TRANSPORT_XOR;
+			else if (strcmp(optarg, "klap") == 0)
+				o.transport = TRANSPORT_KLAP;
+			else if (strcmp(optarg, "auto") == 0)
+				o.transport = TRANSPORT_AUTO;
+			else
+				return ctl_usage_error("invalid transport '%s' (expected auto, xor "
+						       "or klap)",
+						       optarg);
+			o.transport_name = optarg;
+			break;
+		case OPT_KLAP_PORT:
+			if (ctl_parse_port(optarg, &o.klap_port) < 0)
+				return ctl_usage_error(
+					"invalid --klap-port '%s' (expected 1..65535)", optarg);
+			break;
+		case 'v':
+			o.verbose = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -405,13 +497,25 @@ int main(int argc, char **argv)
 			return ctl_usage_error("--smart speaks KLAP v2, not --klap=1");
 		o.klap = KASA_KLAP_V2;
 	}
-	if ((o.klap || o.credentials) && !ci->device)
+	/* --klap and --smart are KLAP; --transport klap is --klap. */
+	if (o.klap && (o.transport == TRANSPORT_XOR || o.transport == TRANSPORT_AUTO))
+		return ctl_usage_error("--%s speaks KLAP: it does not go with --transport %s",
+				       o.smart ? "smart" : "klap", o.transport_name);
+	if (o.transport == TRANSPORT_KLAP && !o.klap)
+		o.klap = KASA_KLAP_ANY;
+	if ((o.klap || o.credentials || o.transport || o.klap_port) && !ci->device)
 		return ctl_usage_error("--%s applies only to a plug's commands",
 				       o.credentials ? "credentials"
 				       : o.smart     ? "smart"
+				       : o.transport ? "transport"
+				       : o.klap_port ? "klap-port"
 						     : "klap");
-	if (o.credentials && !o.klap)
-		return ctl_usage_error("--credentials applies only with --klap or --smart");
+	if (o.credentials && !o.klap && o.transport != TRANSPORT_AUTO)
+		return ctl_usage_error("--credentials applies only with --klap, --smart or "
+				       "--transport klap|auto");
+	if (o.klap_port && !o.klap && o.transport != TRANSPORT_AUTO)
+		return ctl_usage_error("--klap-port applies only with --klap, --smart or "
+				       "--transport klap|auto");
 	if (o.smart && !ci->smart)
 		return ctl_no_smart(NULL, ci->name);
 	if (o.smart && o.outlet >= 0)
@@ -425,6 +529,8 @@ int main(int argc, char **argv)
 	if (ci->cmd == CMD_DECODE)
 		return flush_stdout(cmd_decode(o.base64, !o.no_header));
 
+	c.klap_port = o.klap_port ? o.klap_port : KASA_KLAP_PORT;
+	c.verbose = o.verbose;
 	if (legacy) {
 		const char *h = target;
 		size_t len = strlen(h);
@@ -438,7 +544,7 @@ int main(int argc, char **argv)
 					       legacy_port);
 		memcpy(c.host, h, len);
 		c.host[len] = '\0';
-	} else if (ctl_parse_target(target, o.klap ? KASA_KLAP_PORT : KASA_PORT, c.host,
+	} else if (ctl_parse_target(target, o.klap ? c.klap_port : KASA_PORT, c.host,
 				    sizeof(c.host), &c.port) < 0) {
 		return ctl_usage_error("invalid HOST[:PORT] '%s' (IPv6: [::1]:9999)", target);
 	}
@@ -447,7 +553,7 @@ int main(int argc, char **argv)
 	c.json = o.json;
 	c.outlet = o.outlet;
 	c.deadline = kasa_now_usec() + (uint64_t)ceil(o.timeout_s * 1e6);
-	if (o.klap) {
+	if (o.klap || o.transport == TRANSPORT_AUTO) {
 		_cleanup_free_ char *user = NULL;
 		char *password = NULL;
 		int r = cred_load(o.credentials, &user, &password);
@@ -458,10 +564,10 @@ int main(int argc, char **argv)
 		c.proto = o.smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT;
 		c.user = user;
 		c.password = password;
-		r = flush_stdout(run_device_command(&c, ci, npos, pos));
+		r = flush_stdout(run(&c, ci, npos, pos, o.transport == TRANSPORT_AUTO));
 		cred_free(NULL, password);
 		return r;
 	}
 
-	return flush_stdout(run_device_command(&c, ci, npos, pos));
+	return flush_stdout(run(&c, ci, npos, pos, false));
 }
