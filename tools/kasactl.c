@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"  reboot              restart the plug\n"
 	"  time                print the plug's clock\n"
 	"  raw JSON            send any request, print the reply as JSON\n"
-	"  discover            find plugs by UDP broadcast and list them\n"
+	"  discover            find plugs by UDP broadcast (ports 9999 and 20002), list them\n"
 	"  encode, decode      filters: JSON to a wire frame and back\n"
 	"\n"
 	"Options:\n"
@@ -63,6 +63,8 @@ static const char usage_text[] =
 	"                      password on line 2 (mode 600); else $KASA_USERNAME and\n"
 	"                      $KASA_PASSWORD; else TP-Link's defaults and blank\n"
 	"      --broadcast ADDR[:PORT]  discover: where to send (default 255.255.255.255)\n"
+	"      --klap-discovery-port N  discover: the port of the KLAP probe at ADDR\n"
+	"                      (default 20002; 0: no KLAP probe)\n"
 	"      --base64        encode/decode: base64 text instead of raw bytes\n"
 	"      --no-header     encode/decode: no 4-byte length header (UDP framing)\n"
 	"  -v, --verbose       say on stderr which transport is used, and why\n"
@@ -180,6 +182,7 @@ struct options {
 	enum transport transport;
 	const char *transport_name; /* as given, for messages */
 	uint16_t klap_port;	    /* 0: not given (KASA_KLAP_PORT) */
+	int klap_discovery_port;    /* -1: not given (KASA_DISCOVERY_PORT); 0: no probe */
 	bool verbose;
 };
 
@@ -192,6 +195,7 @@ enum {
 	OPT_CREDENTIALS,
 	OPT_TRANSPORT,
 	OPT_KLAP_PORT,
+	OPT_KLAP_DISCOVERY_PORT,
 };
 
 static const struct option long_options[] = {
@@ -206,6 +210,7 @@ static const struct option long_options[] = {
 	{"credentials", required_argument, NULL, OPT_CREDENTIALS},
 	{"transport", required_argument, NULL, OPT_TRANSPORT},
 	{"klap-port", required_argument, NULL, OPT_KLAP_PORT},
+	{"klap-discovery-port", required_argument, NULL, OPT_KLAP_DISCOVERY_PORT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -362,7 +367,8 @@ static bool is_legacy_command(const char *s)
 
 int main(int argc, char **argv)
 {
-	struct options o = {.timeout_s = TIMEOUT_DEFAULT_S, .outlet = -1};
+	struct options o = {
+		.timeout_s = TIMEOUT_DEFAULT_S, .outlet = -1, .klap_discovery_port = -1};
 	const struct cmd_info *ci;
 	struct ctl c = {0};
 	const char *target = NULL, *legacy_port = NULL;
@@ -435,6 +441,14 @@ int main(int argc, char **argv)
 				return ctl_usage_error(
 					"invalid --klap-port '%s' (expected 1..65535)", optarg);
 			break;
+		case OPT_KLAP_DISCOVERY_PORT:
+			if (ctl_parse_uint(optarg, 65535, &v) < 0)
+				return ctl_usage_error(
+					"invalid --klap-discovery-port '%s' (expected "
+					"0..65535, 0 for no KLAP probe)",
+					optarg);
+			o.klap_discovery_port = (int)v;
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -487,6 +501,8 @@ int main(int argc, char **argv)
 		return ctl_usage_error("--outlet does not apply to %s", ci->name);
 	if (o.broadcast && ci->cmd != CMD_DISCOVER)
 		return ctl_usage_error("--broadcast applies only to discover");
+	if (o.klap_discovery_port >= 0 && ci->cmd != CMD_DISCOVER)
+		return ctl_usage_error("--klap-discovery-port applies only to discover");
 	if ((o.base64 || o.no_header) && ci->cmd != CMD_ENCODE && ci->cmd != CMD_DECODE)
 		return ctl_usage_error("--%s applies only to encode and decode",
 				       o.base64 ? "base64" : "no-header");
@@ -523,7 +539,10 @@ int main(int argc, char **argv)
 
 	if (ci->cmd == CMD_DISCOVER)
 		return flush_stdout(cmd_discover(o.broadcast ? o.broadcast : "255.255.255.255",
-						 o.timeout_s, o.json));
+						 o.klap_discovery_port >= 0
+							 ? (uint16_t)o.klap_discovery_port
+							 : KASA_DISCOVERY_PORT,
+						 o.timeout_s, o.json, o.verbose));
 	if (ci->cmd == CMD_ENCODE)
 		return flush_stdout(cmd_encode(o.base64, !o.no_header));
 	if (ci->cmd == CMD_DECODE)
