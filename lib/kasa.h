@@ -325,15 +325,52 @@ uint64_t kasa_now_usec(void);
 int kasa_call(const char *host, uint16_t port, const char *json, int timeout_ms,
 	      char **ret_reply, size_t *ret_len);
 
-/* --- Discovery ---------------------------------------------------------- */
+/* --- Discovery ----------------------------------------------------------
+ * Two probes, each over UDP: the encrypted sysinfo query (no header) that
+ * plugs of port 9999 answer on their port, and the probe of newer firmware
+ * (KLAP, and AES on older Tapo firmware) on KASA_DISCOVERY_PORT: a 16-byte
+ * header (version 2, op_code 1, the payload's length, a CRC-32 of the
+ * datagram), answered by a header of the same shape and
+ * {"error_code":0,"result":{"device_type":..,"mgt_encrypt_schm":{..},..}}.
+ */
+
+#define KASA_DISCOVERY_PORT 20002
+
+/* How a device found speaks: XOR on TCP 9999 (its port), or KLAP's HTTP. */
+enum kasa_transport {
+	KASA_TRANSPORT_XOR,
+	KASA_TRANSPORT_KLAP,
+};
+
+/* What a device says on KASA_DISCOVERY_PORT beside what struct kasa_sysinfo holds. */
+struct kasa_found_klap {
+	char encrypt_type[16]; /* mgt_encrypt_schm: "KLAP", "AES", ...; "" when absent */
+	int lv;                /* its login version, 0 when absent */
+	bool new_klap;         /* "new_klap":1: IOT firmware on KLAP v2 */
+	bool https;            /* is_support_https */
+	bool factory_default;  /* never bound to an account */
+	/* device_type starts with "SMART.": SMART JSON (always over KLAP v2),
+	 * else IOT JSON. */
+	bool smart;
+	/* The auth hash to use, as kasa_klap_call() takes it: KASA_KLAP_V2 for
+	 * SMART, lv 2 or more, or new_klap; KASA_KLAP_V1 else. */
+	unsigned klap_version;
+};
 
 struct kasa_found {
+	/* The address that answered, and the port to talk to: for XOR the
+	 * port that answered, for KLAP its http_port (KASA_KLAP_PORT when the
+	 * answer has none). */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	char host[64];  /* numeric address */
 	uint16_t port;
+	/* XOR: get_sysinfo.  KLAP: model (device_model), device_id, mac (as
+	 * the IOT parsers write it), hw_ver and type (device_type) alone. */
 	struct kasa_sysinfo info;
 	bool info_ok;   /* false when the reply was truncated or unparsable */
+	enum kasa_transport transport; /* which probe it answered */
+	struct kasa_found_klap klap;   /* KLAP, when info_ok */
 };
 
 typedef void (*kasa_found_cb_t)(const struct kasa_found *found, void *userdata);
@@ -348,6 +385,20 @@ typedef void (*kasa_found_cb_t)(const struct kasa_found *found, void *userdata);
  */
 int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned sends,
 		  kasa_found_cb_t cb, void *userdata);
+
+/*
+ * kasa_discover(), and with it the probe of newer firmware to
+ * target:klap_port (KASA_DISCOVERY_PORT for real devices), each sent
+ * `sends` times from a socket of its own.  port or klap_port 0: that probe
+ * is not sent (not both: -EINVAL).  An answer to the KLAP probe counts only
+ * from klap_port (as python-kasa takes them); a KLAP device is reported
+ * once per address, http_port and device_id, whatever it answered with
+ * (an unreadable answer: info_ok false, port KASA_KLAP_PORT).  A device
+ * that answers both probes is reported once for each.  The count and
+ * errors as kasa_discover().
+ */
+int kasa_discover_all(const char *target, uint16_t port, uint16_t klap_port, int timeout_ms,
+		      unsigned sends, kasa_found_cb_t cb, void *userdata);
 
 /* --- KLAP: the session of newer firmware, without I/O ---------------------
  * Plugs of newer firmware refuse TCP 9999 and speak KLAP: JSON (IOT as on

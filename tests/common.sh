@@ -130,6 +130,7 @@ emu_try_start() {
 	while eval "IFS= read -r _line <&$_fd"; do
 		case $_line in
 		"device "*) echo "$_line" >>"$_dir/devices" ;;
+		"discovery "*) echo "${_line#discovery }" >"$_dir/discovery" ;;
 		ready)
 			_ready=yes
 			break
@@ -153,6 +154,17 @@ emu_addr() {
 
 emu_port() {
 	_a=$(emu_addr "$@")
+	echo "${_a##*:}"
+}
+
+# emu_discovery [EMU]: "127.0.0.1:PORT" where the emulator answers the
+# discovery of KLAP firmware (its -u option; "" without it).
+emu_discovery() {
+	cat "$TMP/emu${1:-$EMU}/discovery" 2>/dev/null
+}
+
+emu_discovery_port() {
+	_a=$(emu_discovery "$@")
 	echo "${_a##*:}"
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* kasactl: the commands that talk to one device. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,21 +89,33 @@ static int print_state(const struct ctl *c, bool on)
 	return ctl_print_json(obj);
 }
 
-/* SMART: set_device_info {"device_on": on}; the answer may carry no result. */
-static int smart_switch(struct ctl *c, bool on)
+/* SMART: a request whose answer may carry no result, only its error_code;
+ * built and req as simple_request(). */
+static int smart_simple(struct ctl *c, int built, char *req, const char *method)
 {
 	_cleanup_(json_object_putp) struct json_object *reply = NULL;
 	struct kasa_device_error derr;
 	struct json_object *result;
-	char *req = NULL;
-	int r = kasa_smart_req_device_on(on, NULL, &req);
+	int r;
 
-	r = ctl_send(c, r, req, &reply);
+	r = ctl_send(c, built, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	r = kasa_smart_result(reply, NULL, &result, &derr);
 	if (r < 0)
-		return ctl_device_error(c, "set_device_info", r, &derr);
+		return ctl_device_error(c, method, r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+/* SMART: set_device_info {"device_on": on}. */
+static int smart_switch(struct ctl *c, bool on)
+{
+	char *req = NULL;
+	int r = kasa_smart_req_device_on(on, NULL, &req);
+
+	r = smart_simple(c, r, req, "set_device_info");
+	if (r != KASACTL_EXIT_OK)
+		return r;
 	return print_state(c, on);
 }
 
@@ -169,7 +182,14 @@ static void format_duration(int64_t s, char *buf, size_t size)
 			 (int)(s % 60));
 }
 
-static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
+/* What status knows beyond struct kasa_sysinfo: whether it read the LED (a
+ * SMART device may have none, or refuse get_led_info). */
+struct status_extra {
+	bool led_known;
+};
+
+static struct json_object *sysinfo_json(const struct kasa_sysinfo *info,
+					const struct status_extra *x)
 {
 	struct json_object *obj = json_object_new_object();
 	struct json_object *outlets;
@@ -189,7 +209,8 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 	json_add(obj, "feature", json_object_new_string(info->feature));
 	json_add(obj, "active_mode", json_object_new_string(info->active_mode));
 	json_add(obj, "rssi", json_object_new_int(info->rssi));
-	json_add(obj, "led_on", json_object_new_boolean(info->led_on));
+	if (x->led_known)
+		json_add(obj, "led_on", json_object_new_boolean(info->led_on));
 	if (info->has_relay) {
 		json_add(obj, "relay_on", json_object_new_boolean(info->relay_on));
 		if (info->on_time >= 0)
@@ -237,7 +258,7 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info)
 	return obj;
 }
 
-static void print_status(const struct kasa_sysinfo *info)
+static void print_status(const struct kasa_sysinfo *info, const struct status_extra *x)
 {
 	char alias[sizeof(info->alias)], model[sizeof(info->model)], name[sizeof(info->dev_name)];
 	char hw[sizeof(info->hw_ver)], sw[sizeof(info->sw_ver)], mac[sizeof(info->mac)];
@@ -260,13 +281,19 @@ static void print_status(const struct kasa_sysinfo *info)
 	printf("mac:       %s\n", mac);
 	printf("device id: %s\n", id);
 	printf("rssi:      %d dBm\n", info->rssi);
-	printf("LED:       %s\n", info->led_on ? "on" : "off");
+	if (x->led_known)
+		printf("LED:       %s\n", info->led_on ? "on" : "off");
+	else
+		printf("LED:       (not reported)\n");
 	if (info->has_relay) {
 		format_duration(info->relay_on ? info->on_time : -1, duration, sizeof(duration));
 		printf("relay:     %s\n", info->relay_on ? "ON" : "OFF");
 		printf("on_time:   %s\n", duration);
 	}
-	printf("feature:   %s%s\n", feature, info->has_emeter ? " (energy meter)" : "");
+	if (feature[0])
+		printf("feature:   %s%s\n", feature, info->has_emeter ? " (energy meter)" : "");
+	else /* SMART has no feature string: component_nego said. */
+		printf("feature:   %s\n", info->has_emeter ? "(energy meter)" : "-");
 	if (info->updating)
 		printf("updating:  yes\n");
 	if (info->outlet_count == 0)
@@ -283,20 +310,57 @@ static void print_status(const struct kasa_sysinfo *info)
 	}
 }
 
+/*
+ * SMART: get_device_info, get_led_info and component_nego in one
+ * multipleRequest; the device's answer, and whether it has an LED and a
+ * meter.  A device that refuses the batch itself is asked get_device_info
+ * alone.
+ */
+static int smart_status(struct ctl *c, struct kasa_sysinfo *ret_info, struct status_extra *ret_x)
+{
+	static const char *const methods[] = {"get_device_info", "get_led_info", "component_nego"};
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
+	struct kasa_device_error derr;
+	struct json_object *result;
+	char *req = NULL;
+	bool led;
+	int r;
+
+	r = kasa_smart_req_multiple(methods, ARRAY_SIZE(methods), NULL, &req);
+	r = ctl_send(c, r, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_smart_result(reply, NULL, &result, &derr);
+	if (r == -ENOSYS || r == -EINVAL) {
+		ret_x->led_known = false;
+		return ctl_sysinfo(c, ret_info);
+	}
+	r = kasa_smart_sysinfo_parse(reply, ret_info, &derr);
+	if (r < 0)
+		return ctl_device_error(c, "get_device_info", r, &derr);
+	/* Neither is needed for the rest: a refusal leaves them unknown. */
+	ret_x->led_known = kasa_smart_led_parse(reply, &led, NULL) == 0;
+	if (ret_x->led_known)
+		ret_info->led_on = led;
+	ret_info->has_emeter = kasa_smart_component(reply, "energy_monitoring", NULL, NULL) == 1;
+	return KASACTL_EXIT_OK;
+}
+
 int cmd_status(struct ctl *c)
 {
 	_cleanup_(json_object_putp) struct json_object *obj = NULL;
+	struct status_extra x = {.led_known = true};
 	struct kasa_sysinfo info;
 	int r;
 
-	r = ctl_load(c, &info);
+	r = ctl_smart(c) ? smart_status(c, &info, &x) : ctl_load(c, &info);
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
-		print_status(&info);
+		print_status(&info, &x);
 		return KASACTL_EXIT_OK;
 	}
-	obj = sysinfo_json(&info);
+	obj = sysinfo_json(&info, &x);
 	return ctl_print_json(obj);
 }
 
@@ -304,9 +368,15 @@ int cmd_led(struct ctl *c, bool on)
 {
 	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	char *req = NULL;
-	int r = kasa_req_led(on, &req);
+	int r;
 
-	r = simple_request(c, r, req, "system", "set_led_off");
+	if (ctl_smart(c)) {
+		r = kasa_smart_req_led(on, NULL, &req);
+		r = smart_simple(c, r, req, "set_led_info");
+	} else {
+		r = kasa_req_led(on, &req);
+		r = simple_request(c, r, req, "system", "set_led_off");
+	}
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
@@ -332,8 +402,13 @@ int cmd_alias(struct ctl *c, const char *alias)
 		if (r != KASACTL_EXIT_OK)
 			return r;
 	}
-	r = kasa_req_alias(ctl_child(c), alias, &req);
-	r = simple_request(c, r, req, "system", "set_dev_alias");
+	if (ctl_smart(c)) {
+		r = kasa_smart_req_nickname(alias, NULL, &req);
+		r = smart_simple(c, r, req, "set_device_info");
+	} else {
+		r = kasa_req_alias(ctl_child(c), alias, &req);
+		r = simple_request(c, r, req, "system", "set_dev_alias");
+	}
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
@@ -354,9 +429,15 @@ int cmd_reboot(struct ctl *c)
 	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	/* A delay of 0 may reboot before the reply is sent (PROTOCOL.md). */
 	char *req = NULL;
-	int r = kasa_req_reboot(1, &req);
+	int r;
 
-	r = simple_request(c, r, req, "system", "reboot");
+	if (ctl_smart(c)) {
+		r = kasa_smart_req_reboot(NULL, &req);
+		r = smart_simple(c, r, req, "device_reboot");
+	} else {
+		r = kasa_req_reboot(1, &req);
+		r = simple_request(c, r, req, "system", "reboot");
+	}
 	if (r != KASACTL_EXIT_OK)
 		return r;
 	if (!c->json) {
@@ -369,12 +450,27 @@ int cmd_reboot(struct ctl *c)
 	return ctl_print_json(obj);
 }
 
-int cmd_time(struct ctl *c)
+static int smart_time(struct ctl *c, struct kasa_smart_time *ret)
 {
 	_cleanup_(json_object_putp) struct json_object *reply = NULL;
-	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	struct kasa_device_error derr;
-	struct kasa_time t;
+	char *req = NULL;
+	int r;
+
+	r = kasa_smart_req_device_time(NULL, &req);
+	r = ctl_send(c, r, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_smart_time_parse(reply, ret, &derr);
+	if (r < 0)
+		return ctl_device_error(c, "get_device_time", r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+static int iot_time(struct ctl *c, struct kasa_time *ret)
+{
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
+	struct kasa_device_error derr;
 	char *req = NULL;
 	int r;
 
@@ -382,12 +478,41 @@ int cmd_time(struct ctl *c)
 	r = ctl_send(c, r, req, &reply);
 	if (r != KASACTL_EXIT_OK)
 		return r;
-	r = kasa_time_parse(reply, &t, &derr);
+	r = kasa_time_parse(reply, ret, &derr);
 	if (r < 0)
 		return ctl_device_error(c, "get_time", r, &derr);
+	return KASACTL_EXIT_OK;
+}
+
+/*
+ * The device's wall clock, as IOT's get_time gives it; SMART's
+ * get_device_time says more: the UTC time (timestamp), the offset and the
+ * zone, printed after it ("+0100 Europe/Berlin").
+ */
+int cmd_time(struct ctl *c)
+{
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
+	struct kasa_smart_time st = {0};
+	struct kasa_time t;
+	bool smart = ctl_smart(c);
+	char region[sizeof(st.region)];
+	int r, off;
+
+	r = smart ? smart_time(c, &st) : iot_time(c, &t);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	if (smart)
+		t = st.local;
 	if (!c->json) {
-		printf("%04d-%02d-%02d %02d:%02d:%02d\n", t.year, t.month, t.mday, t.hour, t.min,
+		printf("%04d-%02d-%02d %02d:%02d:%02d", t.year, t.month, t.mday, t.hour, t.min,
 		       t.sec);
+		if (smart) {
+			off = st.time_diff_min < 0 ? -st.time_diff_min : st.time_diff_min;
+			ctl_sanitize(st.region, region, sizeof(region));
+			printf(" %c%02d%02d%s%s", st.time_diff_min < 0 ? '-' : '+', off / 60,
+			       off % 60, region[0] ? " " : "", region);
+		}
+		putchar('\n');
 		return KASACTL_EXIT_OK;
 	}
 	obj = json_object_new_object();
@@ -399,6 +524,11 @@ int cmd_time(struct ctl *c)
 	json_add(obj, "hour", json_object_new_int(t.hour));
 	json_add(obj, "min", json_object_new_int(t.min));
 	json_add(obj, "sec", json_object_new_int(t.sec));
+	if (smart) {
+		json_add(obj, "timestamp", json_object_new_int64(st.timestamp));
+		json_add(obj, "time_diff", json_object_new_int(st.time_diff_min));
+		json_add(obj, "region", json_object_new_string(st.region));
+	}
 	return ctl_print_json(obj);
 }
 

@@ -7,6 +7,7 @@
 #define KASACTL_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct ctl;
 
@@ -27,7 +28,8 @@ int cmd_daily(struct ctl *c, int year, int month);
 int cmd_monthly(struct ctl *c, int year);
 
 /* kasactl-discover.c */
-int cmd_discover(const char *target, double timeout_s, bool json);
+/* klap_port: where the KLAP probe goes, 0 for none. */
+int cmd_discover(const char *target, uint16_t klap_port, double timeout_s, bool json, bool verbose);
 
 /* kasactl-filter.c: stdin to stdout. */
 int cmd_encode(bool base64, bool header);

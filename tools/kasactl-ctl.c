@@ -42,6 +42,33 @@ int ctl_error(const struct ctl *c, const char *fmt, ...)
 	return KASACTL_EXIT_DEVICE;
 }
 
+void ctl_verbose(const struct ctl *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->verbose)
+		return;
+	fputs("kasactl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ctl_no_smart(const struct ctl *c, const char *command)
+{
+	if (c)
+		fprintf(stderr, "kasactl: %s: ", c->where);
+	else
+		fputs("kasactl: ", stderr);
+	fprintf(stderr,
+		"%s is not available over SMART: its devices keep the history in "
+		"get_energy_data, which kasactl does not read (emeter gives today's and this "
+		"month's energy)\n",
+		command);
+	return c ? KASACTL_EXIT_DEVICE : KASACTL_EXIT_USAGE;
+}
+
 /* Errors of the transport that mean "could not reach the plug in time". */
 static bool err_is_unreachable(int err)
 {
@@ -82,24 +109,75 @@ int ctl_build_error(struct ctl *c, int err)
 	return ctl_error(c, "cannot build the request: %s", kasa_strerror(err));
 }
 
+/* --transport auto: port 9999 refused; from now on, KLAP on klap_port. */
+static void fall_back_to_klap(struct ctl *c)
+{
+	ctl_verbose(c, "%s refused the connection; trying KLAP on port %u", c->where,
+		    (unsigned)c->klap_port);
+	snprintf(c->refused, sizeof(c->refused), "%s", c->where);
+	c->klap = KASA_KLAP_ANY;
+	c->proto = KASA_KLAP_PROTO_IOT;
+	c->port = c->klap_port;
+	ctl_format_where(c->host, c->port, c->where, sizeof(c->where));
+	c->auto_smart = true;
+}
+
+/* One round trip on the transport chosen, or, with --transport auto, on
+ * the first that connects. */
+static int round_trip(struct ctl *c, const char *req, char **ret_buf, size_t *ret_len)
+{
+	int ms = ctl_timeout_ms(c), r;
+
+	if (ms <= 0)
+		return -ETIMEDOUT;
+	if (!c->klap) {
+		r = kasa_call(c->host, c->port, req, ms, ret_buf, ret_len);
+		if (!c->auto_xor)
+			return r;
+		c->auto_xor = false;
+		if (r != -ECONNREFUSED) {
+			if (r >= 0)
+				ctl_verbose(c, "%s answered over XOR", c->where);
+			return r;
+		}
+		fall_back_to_klap(c);
+		ms = ctl_timeout_ms(c);
+		if (ms <= 0)
+			return -ETIMEDOUT;
+	}
+	return kasa_klap_call(c->host, c->port, c->proto, c->klap, c->user, c->password, req, ms,
+			      ret_buf, ret_len);
+}
+
+/*
+ * --transport auto, the first answer over KLAP: IOT replies never carry a
+ * top-level error_code, SMART ones always do (a SMART device answers IOT
+ * JSON with -1003, JSON it cannot read).  Nothing was done on the device.
+ */
+static bool answers_smart(struct ctl *c, struct json_object *reply)
+{
+	if (!c->auto_smart)
+		return false;
+	c->auto_smart = false;
+	if (!json_object_object_get_ex(reply, "error_code", NULL))
+		return false;
+	ctl_verbose(c, "%s answers SMART JSON; sending SMART requests", c->where);
+	c->klap = KASA_KLAP_V2;
+	c->proto = KASA_KLAP_PROTO_SMART;
+	return true;
+}
+
 int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct json_object *reply;
 	size_t len = 0;
-	int ms = ctl_timeout_ms(c);
 	int r;
 
 	if (!req)
 		return ctl_error(c, "cannot build the request: %s", strerror(ENOMEM));
 
-	if (ms <= 0)
-		r = -ETIMEDOUT;
-	else if (c->klap)
-		r = kasa_klap_call(c->host, c->port, c->proto, c->klap, c->user, c->password, req,
-				   ms, &buf, &len);
-	else
-		r = kasa_call(c->host, c->port, req, ms, &buf, &len);
+	r = round_trip(c, req, &buf, &len);
 	if (r < 0) {
 		const char *text = kasa_strerror(r);
 
@@ -108,8 +186,11 @@ int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
 			fprintf(stderr, " (no complete reply within %g s)", c->timeout_s);
 		else if (r == -ECONNREFUSED && !c->klap)
 			fputs(" (newer firmware moves to an encrypted transport on port 80 (KLAP): "
-			      "try --klap, or --smart for Tapo-style devices)",
+			      "try --klap, --smart for Tapo-style devices, or --transport auto)",
 			      stderr);
+		else if (c->refused[0] && err_is_unreachable(r))
+			fprintf(stderr, " (KLAP, tried after %s refused the connection)",
+				c->refused);
 		else if (r == -EACCES && c->klap)
 			fprintf(stderr, " (tried %s%s, then TP-Link's defaults and blank)",
 				c->user ? "the account " : "no account", c->user ? c->user : "");
@@ -120,6 +201,10 @@ int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply)
 	r = kasa_reply_parse(buf, len, &reply);
 	if (r < 0)
 		return ctl_error(c, "%s", kasa_strerror(r));
+	if (answers_smart(c, reply)) {
+		json_object_put(reply);
+		return KASACTL_RESTART_SMART;
+	}
 	*ret_reply = reply;
 	return KASACTL_EXIT_OK;
 }

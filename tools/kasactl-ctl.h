@@ -21,6 +21,9 @@
 #define KASACTL_EXIT_DEVICE	 1 /* the plug refused, or sent an error or garbage */
 #define KASACTL_EXIT_USAGE	 2 /* bad command line */
 #define KASACTL_EXIT_UNREACHABLE 3 /* refused, no route, resolution failure, timeout */
+/* Not an exit code: --transport auto found a SMART device, and the command
+ * must start again with SMART requests (nothing has been printed). */
+#define KASACTL_RESTART_SMART 100
 
 /* Longer aliases would not fit struct kasa_sysinfo, so status could not show them. */
 #define KASACTL_ALIAS_MAX 63
@@ -43,11 +46,29 @@ struct ctl {
 	unsigned klap;
 	enum kasa_klap_proto proto;
 	const char *user, *password;
+	/*
+	 * --transport auto: XOR on port first (auto_xor until it answers or
+	 * fails); when refused, KLAP on klap_port (klap becomes KASA_KLAP_ANY,
+	 * refused says where XOR was refused), and a device answering IOT JSON
+	 * with SMART's error_code is a SMART one (auto_smart until then).
+	 */
+	bool auto_xor, auto_smart;
+	uint16_t klap_port;
+	char refused[300];
+	bool verbose; /* -v: one line on stderr per decision */
 };
 
 /* Each of these returns an exit code and prints its own errors. */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_error(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* With -v, one line on stderr: "kasactl: " and the text. */
+void ctl_verbose(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * daily and monthly have nothing to ask a SMART device: one line saying so.
+ * Known from --smart (c NULL): a usage error; found out from the device
+ * (--transport auto, c its ctl): 1.
+ */
+int ctl_no_smart(const struct ctl *c, const char *command);
 /* A builder's failure (kasa_req_*()) as an error message and exit status. */
 int ctl_build_error(struct ctl *c, int err);
 int ctl_call(struct ctl *c, const char *req, struct json_object **ret_reply);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* kasactl discover: list the plugs that answer a UDP sysinfo query. */
+/*
+ * kasactl discover: list the plugs that answer a UDP sysinfo query, and the
+ * devices of newer firmware that answer the KLAP probe (port 20002).
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -34,16 +37,54 @@ static void state_text(const struct kasa_sysinfo *info, char *buf, size_t size)
 	snprintf(buf, size, "%u/%u ON", on, info->outlet_count);
 }
 
+/* What a KLAP device said of itself: "KLAP SMART lv=2 new_klap=0 http_port=80". */
+static void klap_text(const struct kasa_found *f, char *buf, size_t size)
+{
+	char type[sizeof(f->klap.encrypt_type)];
+
+	if (!f->info_ok) {
+		snprintf(buf, size, "? (KLAP probe)");
+		return;
+	}
+	ctl_sanitize(f->klap.encrypt_type, type, sizeof(type));
+	snprintf(buf, size, "%s %s lv=%d new_klap=%d http_port=%u%s", type[0] ? type : "?",
+		 f->klap.smart ? "SMART" : "IOT", f->klap.lv, f->klap.new_klap ? 1 : 0,
+		 (unsigned)f->port, f->klap.https ? " https" : "");
+}
+
+static void add_klap_json(struct json_object *obj, const struct kasa_found *f)
+{
+	const struct kasa_found_klap *k = &f->klap;
+
+	json_object_object_add(obj, "device_type", json_object_new_string(f->info.type));
+	json_object_object_add(obj, "hw_ver", json_object_new_string(f->info.hw_ver));
+	json_object_object_add(obj, "encrypt_type", json_object_new_string(k->encrypt_type));
+	json_object_object_add(obj, "http_port", json_object_new_int(f->port));
+	json_object_object_add(obj, "lv", json_object_new_int(k->lv));
+	json_object_object_add(obj, "new_klap", json_object_new_boolean(k->new_klap));
+	json_object_object_add(obj, "https", json_object_new_boolean(k->https));
+	json_object_object_add(obj, "smart", json_object_new_boolean(k->smart));
+	json_object_object_add(obj, "klap_version", json_object_new_int((int)k->klap_version));
+	json_object_object_add(obj, "factory_default", json_object_new_boolean(k->factory_default));
+}
+
 static void on_found(const struct kasa_found *f, void *userdata)
 {
 	struct found_list *list = userdata;
-	char where[96], model[sizeof(f->info.model)], alias[sizeof(f->info.alias)], state[32];
+	char where[96], model[sizeof(f->info.model)], alias[sizeof(f->info.alias)], state[96];
+	bool klap = f->transport == KASA_TRANSPORT_KLAP;
 	struct json_object *obj;
 
 	list->count++;
 	ctl_format_where(f->host, f->port, where, sizeof(where));
 	if (!list->json) {
-		if (f->info_ok) {
+		if (klap) {
+			/* The probe's answer names no alias nor state. */
+			ctl_sanitize(f->info_ok ? f->info.model : "?", model, sizeof(model));
+			snprintf(alias, sizeof(alias), "%s",
+				 f->info_ok ? "-" : "(unreadable reply)");
+			klap_text(f, state, sizeof(state));
+		} else if (f->info_ok) {
 			ctl_sanitize(f->info.model, model, sizeof(model));
 			ctl_sanitize(f->info.alias, alias, sizeof(alias));
 			state_text(&f->info, state, sizeof(state));
@@ -63,7 +104,12 @@ static void on_found(const struct kasa_found *f, void *userdata)
 	json_object_object_add(obj, "address", json_object_new_string(f->host));
 	json_object_object_add(obj, "port", json_object_new_int(f->port));
 	json_object_object_add(obj, "info_ok", json_object_new_boolean(f->info_ok));
-	if (f->info_ok) {
+	if (klap && f->info_ok) {
+		json_object_object_add(obj, "model", json_object_new_string(f->info.model));
+		json_object_object_add(obj, "device_id", json_object_new_string(f->info.device_id));
+		json_object_object_add(obj, "mac", json_object_new_string(f->info.mac));
+		add_klap_json(obj, f);
+	} else if (f->info_ok) {
 		json_object_object_add(obj, "model", json_object_new_string(f->info.model));
 		json_object_object_add(obj, "alias", json_object_new_string(f->info.alias));
 		json_object_object_add(obj, "device_id", json_object_new_string(f->info.device_id));
@@ -76,20 +122,32 @@ static void on_found(const struct kasa_found *f, void *userdata)
 		json_object_object_add(obj, "has_emeter",
 				       json_object_new_boolean(f->info.has_emeter));
 	}
+	json_object_object_add(obj, "transport", json_object_new_string(klap ? "KLAP" : "XOR"));
 	json_object_array_add(list->array, obj);
 }
 
-int cmd_discover(const char *target, double timeout_s, bool json)
+int cmd_discover(const char *target, uint16_t klap_port, double timeout_s, bool json, bool verbose)
 {
 	_cleanup_(json_object_putp) struct json_object *array = NULL;
 	struct found_list list = {.json = json};
-	char host[256], where[300];
+	struct ctl c = {.verbose = verbose};
+	char host[256], where[300], klap_where[300];
 	uint16_t port;
 	int r;
 
 	if (ctl_parse_target(target, KASA_PORT, host, sizeof(host), &port) < 0)
 		return ctl_usage_error("invalid --broadcast '%s' (ADDR or ADDR:PORT)", target);
 	ctl_format_where(host, port, where, sizeof(where));
+	if (klap_port) {
+		ctl_format_where(host, klap_port, klap_where, sizeof(klap_where));
+		ctl_verbose(&c,
+			    "sending the sysinfo query to %s and the KLAP probe to %s, %d times "
+			    "in %g s",
+			    where, klap_where, DISCOVER_SENDS, timeout_s);
+	} else {
+		ctl_verbose(&c, "sending the sysinfo query to %s, %d times in %g s (no KLAP probe)",
+			    where, DISCOVER_SENDS, timeout_s);
+	}
 	if (json) {
 		array = json_object_new_array();
 		if (!array)
@@ -97,7 +155,8 @@ int cmd_discover(const char *target, double timeout_s, bool json)
 		list.array = array;
 	}
 
-	r = kasa_discover(host, port, (int)ceil(timeout_s * 1000), DISCOVER_SENDS, on_found, &list);
+	r = kasa_discover_all(host, port, klap_port, (int)ceil(timeout_s * 1000), DISCOVER_SENDS,
+			      on_found, &list);
 	if (r < 0) {
 		fprintf(stderr, "kasactl: discover to %s: %s\n", where, kasa_strerror(r));
 		if (r == -EINVAL || r == -EAFNOSUPPORT)
@@ -110,8 +169,9 @@ int cmd_discover(const char *target, double timeout_s, bool json)
 			return r;
 	}
 	if (list.count == 0) {
-		fprintf(stderr, "kasactl: discover to %s: no device answered within %g s\n", where,
-			timeout_s);
+		fprintf(stderr, "kasactl: discover to %s%s%s%s: no device answered within %g s\n",
+			where, klap_port ? " (and " : "", klap_port ? klap_where : "",
+			klap_port ? " for KLAP)" : "", timeout_s);
 		return KASACTL_EXIT_UNREACHABLE;
 	}
 	return KASACTL_EXIT_OK;

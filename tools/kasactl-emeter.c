@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* kasactl: the energy commands (emeter, daily, monthly), a strip summed over its outlets. */
+/* kasactl: the energy commands (emeter, daily, monthly), a strip summed over its outlets;
+ * SMART's get_energy_usage. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "kasactl-cmd.h"
@@ -85,6 +88,77 @@ static int emeter_strip(struct ctl *c, const struct kasa_sysinfo *info, struct k
 	return KASACTL_EXIT_OK;
 }
 
+/* kWh from whole Wh, -1 (not sent) as null. */
+static struct json_object *kwh_or_null(int64_t wh)
+{
+	return wh < 0 ? NULL : ctl_json_double((double)wh / 1000.0);
+}
+
+static struct json_object *int_or_null(int64_t v)
+{
+	return v < 0 ? NULL : json_object_new_int64(v);
+}
+
+static void print_energy(const char *label, int64_t wh, int64_t min)
+{
+	if (wh < 0) {
+		printf("%s not reported\n", label);
+		return;
+	}
+	printf("%s %.3f kWh", label, (double)wh / 1000.0);
+	if (min >= 0)
+		printf(" (%" PRId64 " h %02d min on)", min / 60, (int)(min % 60));
+	putchar('\n');
+}
+
+/*
+ * SMART: get_energy_usage, the power now and today's and this month's
+ * energy.  It does not give voltage, current or a lifetime total: say so
+ * rather than print zeros.  A device without a meter does not know the
+ * method.
+ */
+static int smart_emeter(struct ctl *c)
+{
+	_cleanup_(json_object_putp) struct json_object *reply = NULL;
+	_cleanup_(json_object_putp) struct json_object *obj = NULL;
+	struct kasa_device_error derr;
+	struct kasa_smart_energy en;
+	struct kasa_emeter em;
+	char *req = NULL;
+	int r;
+
+	r = kasa_smart_req_energy_usage(NULL, &req);
+	r = ctl_send(c, r, req, &reply);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	r = kasa_smart_energy_parse(reply, &em, &en, &derr);
+	if (r == -ENOSYS)
+		return ctl_error(c, "the device has no energy meter (get_energy_usage: %s)",
+				 kasa_strerror(r));
+	if (r < 0)
+		return ctl_device_error(c, "get_energy_usage", r, &derr);
+
+	if (!c->json) {
+		printf("power:   %.3f W\n", em.power_w);
+		print_energy("today:  ", en.today_wh, en.today_runtime_min);
+		print_energy("month:  ", en.month_wh, en.month_runtime_min);
+		puts("(SMART reports no voltage, current or total energy)");
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (!obj)
+		return ctl_print_json(NULL);
+	json_add(obj, "power_w", ctl_json_double(em.power_w));
+	json_add(obj, "power_mw", json_object_new_int64(em.power_mw));
+	json_add(obj, "today_kwh", kwh_or_null(en.today_wh));
+	json_add(obj, "today_wh", int_or_null(en.today_wh));
+	json_add(obj, "month_kwh", kwh_or_null(en.month_wh));
+	json_add(obj, "month_wh", int_or_null(en.month_wh));
+	json_add(obj, "today_runtime_min", int_or_null(en.today_runtime_min));
+	json_add(obj, "month_runtime_min", int_or_null(en.month_runtime_min));
+	return ctl_print_json(obj);
+}
+
 int cmd_emeter(struct ctl *c)
 {
 	_cleanup_(json_object_putp) struct json_object *obj = NULL;
@@ -93,6 +167,8 @@ int cmd_emeter(struct ctl *c)
 	bool strip;
 	int r;
 
+	if (ctl_smart(c))
+		return smart_emeter(c);
 	r = load_metered(c, &info);
 	if (r != KASACTL_EXIT_OK)
 		return r;

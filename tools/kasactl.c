@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"       kasactl HOST PORT on|off|check|status|emeter   (the 2016 script's form)\n"
 	"\n"
 	"Talk to a TP-Link Kasa smart plug over its LAN protocol (TCP port 9999), or\n"
-	"over KLAP, the encrypted HTTP of newer firmware (port 80: --klap, --smart).\n"
+	"over KLAP, the encrypted HTTP of newer firmware (port 80: --klap, --smart,\n"
+	"or --transport auto to try port 9999 first).\n"
 	"HOST is a name or an address; write IPv6 literals as [::1] or [::1]:PORT.\n"
 	"\n"
 	"Commands:\n"
@@ -43,24 +44,36 @@ static const char usage_text[] =
 	"  reboot              restart the plug\n"
 	"  time                print the plug's clock\n"
 	"  raw JSON            send any request, print the reply as JSON\n"
-	"  discover            find plugs by UDP broadcast and list them\n"
+	"  discover            find plugs by UDP broadcast (ports 9999 and 20002), list them\n"
 	"  encode, decode      filters: JSON to a wire frame and back\n"
 	"\n"
 	"Options:\n"
 	"  -o, --outlet N      act on outlet N (0-based) of a power strip\n"
 	"  -t, --timeout S     give up after S seconds in total (default 5, fractions ok)\n"
 	"  -j, --json          machine-readable output\n"
+	"      --transport auto|xor|klap  xor (the default): TCP 9999 alone; klap:\n"
+	"                      the same as --klap; auto: TCP 9999 (or HOST:PORT) first\n"
+	"                      and, when refused, KLAP on --klap-port, with SMART JSON\n"
+	"                      if the device answers so\n"
 	"      --klap[=1|2]    talk KLAP (IOT JSON) on port 80; the version if known\n"
-	"      --smart         talk KLAP v2 with SMART JSON (Tapo-style): on, off,\n"
-	"                      toggle, check, status and raw\n"
+	"      --klap-port N   KLAP's port when HOST:PORT does not say (default 80)\n"
+	"      --smart         talk KLAP v2 with SMART JSON (Tapo-style): every command\n"
+	"                      but daily and monthly, without --outlet\n"
 	"      --credentials FILE  the TP-Link account for KLAP: e-mail on line 1,\n"
 	"                      password on line 2 (mode 600); else $KASA_USERNAME and\n"
 	"                      $KASA_PASSWORD; else TP-Link's defaults and blank\n"
 	"      --broadcast ADDR[:PORT]  discover: where to send (default 255.255.255.255)\n"
+	"      --klap-discovery-port N  discover: the port of the KLAP probe at ADDR\n"
+	"                      (default 20002; 0: no KLAP probe)\n"
 	"      --base64        encode/decode: base64 text instead of raw bytes\n"
 	"      --no-header     encode/decode: no 4-byte length header (UDP framing)\n"
+	"  -v, --verbose       say on stderr which transport is used, and why\n"
 	"  -h, --help          show this help and exit\n"
 	"  -V, --version       show the version and exit\n"
+	"\n"
+	"The transport stays xor unless asked: a plug that refuses port 9999 then fails\n"
+	"at once (exit 3, with a hint) rather than kasactl trying whatever else answers\n"
+	"on port 80.  Use --transport auto for plugs whose firmware is not known.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
@@ -127,13 +140,13 @@ static const struct cmd_info commands[] = {
 	{"toggle", CMD_TOGGLE, 0, 0, true, true, false, true, ""},
 	{"check", CMD_CHECK, 0, 0, true, true, true, true, ""},
 	{"status", CMD_STATUS, 0, 0, false, true, true, true, ""},
-	{"emeter", CMD_EMETER, 0, 0, true, true, true, false, ""},
+	{"emeter", CMD_EMETER, 0, 0, true, true, true, true, ""},
 	{"daily", CMD_DAILY, 0, 2, true, true, false, false, " [YEAR MONTH]"},
 	{"monthly", CMD_MONTHLY, 0, 1, true, true, false, false, " [YEAR]"},
-	{"led", CMD_LED, 1, 1, false, true, false, false, " on|off"},
-	{"alias", CMD_ALIAS, 1, 1, true, true, false, false, " NAME"},
-	{"reboot", CMD_REBOOT, 0, 0, false, true, false, false, ""},
-	{"time", CMD_TIME, 0, 0, false, true, false, false, ""},
+	{"led", CMD_LED, 1, 1, false, true, false, true, " on|off"},
+	{"alias", CMD_ALIAS, 1, 1, true, true, false, true, " NAME"},
+	{"reboot", CMD_REBOOT, 0, 0, false, true, false, true, ""},
+	{"time", CMD_TIME, 0, 0, false, true, false, true, ""},
 	{"raw", CMD_RAW, 1, 1, true, true, false, true, " JSON"},
 	{"discover", CMD_DISCOVER, 0, 0, false, false, false, false, ""},
 	{"encode", CMD_ENCODE, 0, 0, false, false, false, false, ""},
@@ -148,6 +161,14 @@ static const struct cmd_info *find_command(const char *name)
 	return NULL;
 }
 
+/* --transport; unset means xor unless --klap or --smart say otherwise. */
+enum transport {
+	TRANSPORT_UNSET,
+	TRANSPORT_XOR,
+	TRANSPORT_KLAP,
+	TRANSPORT_AUTO,
+};
+
 struct options {
 	double timeout_s;
 	int outlet;
@@ -158,6 +179,11 @@ struct options {
 	unsigned klap; /* KLAP versions; 0: port 9999 */
 	bool smart;
 	const char *credentials;
+	enum transport transport;
+	const char *transport_name; /* as given, for messages */
+	uint16_t klap_port;	    /* 0: not given (KASA_KLAP_PORT) */
+	int klap_discovery_port;    /* -1: not given (KASA_DISCOVERY_PORT); 0: no probe */
+	bool verbose;
 };
 
 enum {
@@ -167,6 +193,9 @@ enum {
 	OPT_KLAP,
 	OPT_SMART,
 	OPT_CREDENTIALS,
+	OPT_TRANSPORT,
+	OPT_KLAP_PORT,
+	OPT_KLAP_DISCOVERY_PORT,
 };
 
 static const struct option long_options[] = {
@@ -179,6 +208,10 @@ static const struct option long_options[] = {
 	{"klap", optional_argument, NULL, OPT_KLAP},
 	{"smart", no_argument, NULL, OPT_SMART},
 	{"credentials", required_argument, NULL, OPT_CREDENTIALS},
+	{"transport", required_argument, NULL, OPT_TRANSPORT},
+	{"klap-port", required_argument, NULL, OPT_KLAP_PORT},
+	{"klap-discovery-port", required_argument, NULL, OPT_KLAP_DISCOVERY_PORT},
+	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{}};
@@ -272,6 +305,49 @@ static int run_device_command(struct ctl *c, const struct cmd_info *ci, int argc
 	return ctl_usage_error("internal error: '%s' is not a device command", ci->name);
 }
 
+/* With -v, the transport chosen: one line. */
+static void say_transport(const struct ctl *c, bool auto_transport)
+{
+	if (auto_transport)
+		ctl_verbose(c,
+			    "trying XOR on %s first (--transport auto; KLAP on port %u if "
+			    "refused)",
+			    c->where, (unsigned)c->klap_port);
+	else if (!c->klap)
+		ctl_verbose(c, "talking XOR to %s", c->where);
+	else if (c->proto == KASA_KLAP_PROTO_SMART)
+		ctl_verbose(c, "talking KLAP v2 with SMART JSON to %s", c->where);
+	else
+		ctl_verbose(c, "talking KLAP %s with IOT JSON to %s",
+			    c->klap == KASA_KLAP_V1   ? "v1"
+			    : c->klap == KASA_KLAP_V2 ? "v2"
+						      : "(v1 or v2, as the handshake tells)",
+			    c->where);
+}
+
+/*
+ * The command; with --transport auto, once more over SMART when the device
+ * turned out to speak it (its first answer said so, and nothing was printed).
+ */
+static int run(struct ctl *c, const struct cmd_info *ci, int argc, char **argv, bool auto_transport)
+{
+	int r;
+
+	c->auto_xor = auto_transport;
+	say_transport(c, auto_transport);
+	r = run_device_command(c, ci, argc, argv);
+	if (r != KASACTL_RESTART_SMART)
+		return r;
+	if (!ci->smart)
+		return ctl_no_smart(c, ci->name);
+	if (c->outlet >= 0) {
+		fprintf(stderr, "kasactl: %s: --outlet does not apply to a SMART device\n",
+			c->where);
+		return KASACTL_EXIT_USAGE;
+	}
+	return run_device_command(c, ci, argc, argv);
+}
+
 /* A full disk or a closed pipe must not pass for success. */
 static int flush_stdout(int r)
 {
@@ -291,7 +367,8 @@ static bool is_legacy_command(const char *s)
 
 int main(int argc, char **argv)
 {
-	struct options o = {.timeout_s = TIMEOUT_DEFAULT_S, .outlet = -1};
+	struct options o = {
+		.timeout_s = TIMEOUT_DEFAULT_S, .outlet = -1, .klap_discovery_port = -1};
 	const struct cmd_info *ci;
 	struct ctl c = {0};
 	const char *target = NULL, *legacy_port = NULL;
@@ -301,7 +378,7 @@ int main(int argc, char **argv)
 
 	/* Report bad options ourselves, as "kasactl: ...", whatever argv[0] is. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":o:t:jhV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:t:jvhV", long_options, NULL)) != -1) {
 		unsigned long v;
 
 		switch (opt) {
@@ -345,6 +422,35 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CREDENTIALS:
 			o.credentials = optarg;
+			break;
+		case OPT_TRANSPORT:
+			if (strcmp(optarg, "xor") == 0)
+				o.transport = TRANSPORT_XOR;
+			else if (strcmp(optarg, "klap") == 0)
+				o.transport = TRANSPORT_KLAP;
+			else if (strcmp(optarg, "auto") == 0)
+				o.transport = TRANSPORT_AUTO;
+			else
+				return ctl_usage_error("invalid transport '%s' (expected auto, xor "
+						       "or klap)",
+						       optarg);
+			o.transport_name = optarg;
+			break;
+		case OPT_KLAP_PORT:
+			if (ctl_parse_port(optarg, &o.klap_port) < 0)
+				return ctl_usage_error(
+					"invalid --klap-port '%s' (expected 1..65535)", optarg);
+			break;
+		case OPT_KLAP_DISCOVERY_PORT:
+			if (ctl_parse_uint(optarg, 65535, &v) < 0)
+				return ctl_usage_error(
+					"invalid --klap-discovery-port '%s' (expected "
+					"0..65535, 0 for no KLAP probe)",
+					optarg);
+			o.klap_discovery_port = (int)v;
+			break;
+		case 'v':
+			o.verbose = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -395,6 +501,8 @@ int main(int argc, char **argv)
 		return ctl_usage_error("--outlet does not apply to %s", ci->name);
 	if (o.broadcast && ci->cmd != CMD_DISCOVER)
 		return ctl_usage_error("--broadcast applies only to discover");
+	if (o.klap_discovery_port >= 0 && ci->cmd != CMD_DISCOVER)
+		return ctl_usage_error("--klap-discovery-port applies only to discover");
 	if ((o.base64 || o.no_header) && ci->cmd != CMD_ENCODE && ci->cmd != CMD_DECODE)
 		return ctl_usage_error("--%s applies only to encode and decode",
 				       o.base64 ? "base64" : "no-header");
@@ -405,28 +513,43 @@ int main(int argc, char **argv)
 			return ctl_usage_error("--smart speaks KLAP v2, not --klap=1");
 		o.klap = KASA_KLAP_V2;
 	}
-	if ((o.klap || o.credentials) && !ci->device)
+	/* --klap and --smart are KLAP; --transport klap is --klap. */
+	if (o.klap && (o.transport == TRANSPORT_XOR || o.transport == TRANSPORT_AUTO))
+		return ctl_usage_error("--%s speaks KLAP: it does not go with --transport %s",
+				       o.smart ? "smart" : "klap", o.transport_name);
+	if (o.transport == TRANSPORT_KLAP && !o.klap)
+		o.klap = KASA_KLAP_ANY;
+	if ((o.klap || o.credentials || o.transport || o.klap_port) && !ci->device)
 		return ctl_usage_error("--%s applies only to a plug's commands",
 				       o.credentials ? "credentials"
 				       : o.smart     ? "smart"
+				       : o.transport ? "transport"
+				       : o.klap_port ? "klap-port"
 						     : "klap");
-	if (o.credentials && !o.klap)
-		return ctl_usage_error("--credentials applies only with --klap or --smart");
+	if (o.credentials && !o.klap && o.transport != TRANSPORT_AUTO)
+		return ctl_usage_error("--credentials applies only with --klap, --smart or "
+				       "--transport klap|auto");
+	if (o.klap_port && !o.klap && o.transport != TRANSPORT_AUTO)
+		return ctl_usage_error("--klap-port applies only with --klap, --smart or "
+				       "--transport klap|auto");
 	if (o.smart && !ci->smart)
-		return ctl_usage_error("%s is not available with --smart (on, off, toggle, check, "
-				       "status and raw are)",
-				       ci->name);
+		return ctl_no_smart(NULL, ci->name);
 	if (o.smart && o.outlet >= 0)
 		return ctl_usage_error("--outlet does not apply with --smart");
 
 	if (ci->cmd == CMD_DISCOVER)
 		return flush_stdout(cmd_discover(o.broadcast ? o.broadcast : "255.255.255.255",
-						 o.timeout_s, o.json));
+						 o.klap_discovery_port >= 0
+							 ? (uint16_t)o.klap_discovery_port
+							 : KASA_DISCOVERY_PORT,
+						 o.timeout_s, o.json, o.verbose));
 	if (ci->cmd == CMD_ENCODE)
 		return flush_stdout(cmd_encode(o.base64, !o.no_header));
 	if (ci->cmd == CMD_DECODE)
 		return flush_stdout(cmd_decode(o.base64, !o.no_header));
 
+	c.klap_port = o.klap_port ? o.klap_port : KASA_KLAP_PORT;
+	c.verbose = o.verbose;
 	if (legacy) {
 		const char *h = target;
 		size_t len = strlen(h);
@@ -440,7 +563,7 @@ int main(int argc, char **argv)
 					       legacy_port);
 		memcpy(c.host, h, len);
 		c.host[len] = '\0';
-	} else if (ctl_parse_target(target, o.klap ? KASA_KLAP_PORT : KASA_PORT, c.host,
+	} else if (ctl_parse_target(target, o.klap ? c.klap_port : KASA_PORT, c.host,
 				    sizeof(c.host), &c.port) < 0) {
 		return ctl_usage_error("invalid HOST[:PORT] '%s' (IPv6: [::1]:9999)", target);
 	}
@@ -449,7 +572,7 @@ int main(int argc, char **argv)
 	c.json = o.json;
 	c.outlet = o.outlet;
 	c.deadline = kasa_now_usec() + (uint64_t)ceil(o.timeout_s * 1e6);
-	if (o.klap) {
+	if (o.klap || o.transport == TRANSPORT_AUTO) {
 		_cleanup_free_ char *user = NULL;
 		char *password = NULL;
 		int r = cred_load(o.credentials, &user, &password);
@@ -460,10 +583,10 @@ int main(int argc, char **argv)
 		c.proto = o.smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT;
 		c.user = user;
 		c.password = password;
-		r = flush_stdout(run_device_command(&c, ci, npos, pos));
+		r = flush_stdout(run(&c, ci, npos, pos, o.transport == TRANSPORT_AUTO));
 		cred_free(NULL, password);
 		return r;
 	}
 
-	return flush_stdout(run_device_command(&c, ci, npos, pos));
+	return flush_stdout(run(&c, ci, npos, pos, false));
 }

@@ -295,7 +295,8 @@ START_TEST(test_usage)
 	static const char *const cases[][5] = {
 		{"--klap=3", "127.0.0.1", "on", NULL, "invalid KLAP version '3'"},
 		{"--smart", "--klap=1", "127.0.0.1", "on", "--smart speaks KLAP v2"},
-		{"--smart", "127.0.0.1", "emeter", NULL, "emeter is not available with --smart"},
+		{"--smart", "127.0.0.1", "daily", NULL, "daily is not available over SMART"},
+		{"--smart", "127.0.0.1", "monthly", NULL, "monthly is not available over SMART"},
 		{"--smart", "-o1", "127.0.0.1", "on", "--outlet does not apply with --smart"},
 		{"--credentials", "x", "127.0.0.1", "on", "--credentials applies only with"},
 		{"--klap", "discover", NULL, NULL, "--klap applies only to a plug's commands"},

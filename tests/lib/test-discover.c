@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Discovery over loopback only: a responder thread plays the plug on
- * 127.0.0.1 and an ephemeral port.  Nothing here sends anywhere else.
+ * 127.0.0.1 and an ephemeral port, answering the sysinfo query or the
+ * probe of KLAP firmware.  Nothing here sends anywhere else.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +27,14 @@ enum reply_mode {
 	REPLY_HALF,    /* the first half of the sysinfo, as a too-small buffer would cut it */
 	REPLY_TWICE,   /* the sysinfo from the socket and again from a second one */
 	REPLY_NONE,    /* listen and say nothing */
+	REPLY_KLAP,    /* the KLAP probe: each of klap_answers, header and JSON */
+	REPLY_KLAP_ELSEWHERE, /* the KLAP answers, from another port */
 };
+
+/* The older fixed probe of PROTOCOL-KLAP.md section 8, byte for byte. */
+static const uint8_t klap_probe[16] = {0x02, 0, 0, 0x01, 0,    0,    0,	   0,
+				       0,    0, 0, 0,	 0x46, 0x3c, 0xb5, 0xd3};
+#define KLAP_ANSWERS_MAX 4
 
 #define QUERIES_MAX 16
 
@@ -36,6 +45,9 @@ struct responder {
 	enum reply_mode mode;
 	char *reply;
 	size_t reply_len;
+	/* REPLY_KLAP: the JSON of each answer (a header goes before it). */
+	const char *klap_answers[KLAP_ANSWERS_MAX];
+	unsigned klap_count;
 	/* Written by the thread, read after the join. */
 	unsigned queries, bad_queries;
 	uint64_t at_usec[QUERIES_MAX];
@@ -46,6 +58,7 @@ struct seen {
 	unsigned calls;
 	struct kasa_found first;
 	uint16_t ports[4];
+	struct kasa_found all[4];
 };
 
 /* A UDP socket bound to addr (a loopback address) and an ephemeral port. */
@@ -63,13 +76,29 @@ static int udp_bound(const char *addr, uint16_t *ret_port)
 	return fd;
 }
 
+/* An answer to the KLAP probe: a header as the devices send it, then json. */
+static void klap_answer(int fd, const char *json, const struct sockaddr_in *to, socklen_t tolen)
+{
+	uint8_t buf[2048] = {0x02, 0, 0, 0x01};
+	size_t len = strlen(json);
+
+	ck_assert_uint_le(len, sizeof(buf) - 16);
+	buf[4] = (uint8_t)(len >> 8);
+	buf[5] = (uint8_t)len;
+	memcpy(buf + 16, json, len);
+	sendto(fd, buf, 16 + len, 0, (const struct sockaddr *)to, tolen);
+}
+
 static void *respond(void *arg)
 {
 	struct responder *r = arg;
-	char want[] = "{\"system\":{\"get_sysinfo\":{}}}";
+	bool klap = r->mode == REPLY_KLAP || r->mode == REPLY_KLAP_ELSEWHERE;
+	char query[] = "{\"system\":{\"get_sysinfo\":{}}}";
+	const char *want = klap ? (const char *)klap_probe : query;
+	size_t want_len = klap ? sizeof(klap_probe) : strlen(query);
 	char buf[2048];
 
-	kasa_encrypt(want, strlen(want));
+	kasa_encrypt(query, strlen(query));
 	for (;;) {
 		struct pollfd pfd[2] = {{.fd = r->fd, .events = POLLIN},
 					{.fd = r->stop[0], .events = POLLIN}};
@@ -84,8 +113,9 @@ static void *respond(void *arg)
 		n = recvfrom(r->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
 		if (n < 0)
 			continue;
-		/* Only the exact encrypted query, no header, counts as a query. */
-		if ((size_t)n != strlen(want) || memcmp(buf, want, (size_t)n) != 0) {
+		/* Only the exact encrypted query, no header (or the exact KLAP probe),
+		 * counts as a query. */
+		if ((size_t)n != want_len || memcmp(buf, want, (size_t)n) != 0) {
 			r->bad_queries++;
 			continue;
 		}
@@ -94,6 +124,12 @@ static void *respond(void *arg)
 		r->queries++;
 		if (r->mode == REPLY_NONE)
 			continue;
+		if (klap) {
+			for (unsigned i = 0; i < r->klap_count; i++)
+				klap_answer(r->mode == REPLY_KLAP ? r->fd : r->second_fd,
+					    r->klap_answers[i], &from, fromlen);
+			continue;
+		}
 		sendto(r->fd, r->reply, r->reply_len, 0, (struct sockaddr *)&from, fromlen);
 		if (r->mode == REPLY_TWICE)
 			sendto(r->second_fd, r->reply, r->reply_len, 0, (struct sockaddr *)&from,
@@ -113,7 +149,9 @@ static void responder_start_at(struct responder *r, const char *addr, enum reply
 	r->second_fd = udp_bound("127.0.0.1", &second_port);
 	ck_assert_int_eq(pipe(r->stop), 0);
 
-	if (mode == REPLY_GARBAGE) {
+	if (mode == REPLY_KLAP || mode == REPLY_KLAP_ELSEWHERE) {
+		r->reply = NULL;
+	} else if (mode == REPLY_GARBAGE) {
 		r->reply = strdup("\x01\x02 not a reply");
 		r->reply_len = strlen(r->reply);
 	} else {
@@ -121,7 +159,8 @@ static void responder_start_at(struct responder *r, const char *addr, enum reply
 		if (mode == REPLY_HALF)
 			r->reply_len /= 2;
 	}
-	kasa_encrypt(r->reply, r->reply_len);
+	if (r->reply)
+		kasa_encrypt(r->reply, r->reply_len);
 	/* The socket is bound already, so queries queue up until the thread reads them. */
 	ck_assert_int_eq(pthread_create(&r->thread, NULL, respond, r), 0);
 }
@@ -129,6 +168,24 @@ static void responder_start_at(struct responder *r, const char *addr, enum reply
 static void responder_start(struct responder *r, enum reply_mode mode)
 {
 	responder_start_at(r, "127.0.0.1", mode);
+}
+
+/* A KLAP responder that answers each probe with the answers given (NULL-terminated). */
+static void klap_responder_start(struct responder *r, enum reply_mode mode, ...)
+{
+	const char *a;
+	va_list ap;
+
+	memset(r, 0, sizeof(*r));
+	va_start(ap, mode);
+	while ((a = va_arg(ap, const char *)) && r->klap_count < KLAP_ANSWERS_MAX)
+		r->klap_answers[r->klap_count++] = a;
+	va_end(ap);
+	r->mode = mode;
+	r->fd = udp_bound("127.0.0.1", &r->port);
+	r->second_fd = udp_bound("127.0.0.1", &(uint16_t){0});
+	ck_assert_int_eq(pipe(r->stop), 0);
+	ck_assert_int_eq(pthread_create(&r->thread, NULL, respond, r), 0);
 }
 
 static void responder_stop(struct responder *r)
@@ -147,8 +204,10 @@ static void on_found(const struct kasa_found *found, void *userdata)
 
 	if (seen->calls == 0)
 		seen->first = *found;
-	if (seen->calls < 4)
+	if (seen->calls < 4) {
 		seen->ports[seen->calls] = found->port;
+		seen->all[seen->calls] = *found;
+	}
 	seen->calls++;
 }
 
@@ -329,6 +388,195 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* --- The probe of KLAP firmware ------------------------------------------------ */
+
+static const char smart_answer[] =
+	"{\"error_code\":0,\"result\":{\"device_id\":\"A1B2C3D4E5F60718293A4B5C6D7E8F90\","
+	"\"owner\":\"\",\"device_type\":\"SMART.TAPOPLUG\",\"device_model\":\"P110(EU)\","
+	"\"ip\":\"192.0.2.9\",\"mac\":\"3c-52-a1-00-00-06\",\"hw_ver\":\"1.0\","
+	"\"factory_default\":true,\"is_support_iot_cloud\":true,\"mgt_encrypt_schm\":{"
+	"\"is_support_https\":false,\"encrypt_type\":\"KLAP\",\"http_port\":8080,\"lv\":2}}}";
+static const char iot_v1_answer[] =
+	"{\"error_code\":0,\"result\":{\"device_id\":\"00112233445566778899AABBCCDDEEFF\","
+	"\"device_type\":\"IOT.SMARTPLUGSWITCH\",\"device_model\":\"HS100(UK)\","
+	"\"mac\":\"CC-32-E5-00-00-01\",\"hw_ver\":\"4.1\",\"factory_default\":false,"
+	"\"mgt_encrypt_schm\":{\"is_support_https\":false,\"encrypt_type\":\"KLAP\","
+	"\"http_port\":80}}}";
+static const char iot_v2_answer[] =
+	"{\"error_code\":0,\"result\":{\"device_id\":\"FFEEDDCCBBAA99887766554433221100\","
+	"\"device_type\":\"IOT.SMARTPLUGSWITCH\",\"device_model\":\"HS103(US)\","
+	"\"mgt_encrypt_schm\":{\"encrypt_type\":\"KLAP\",\"is_support_https\":true,"
+	"\"lv\":2,\"new_klap\":1}}}";
+
+static const struct kasa_found *by_id(const struct seen *seen, const char *id)
+{
+	for (unsigned i = 0; i < seen->calls && i < 4; i++)
+		if (strcmp(seen->all[i].info.device_id, id) == 0)
+			return &seen->all[i];
+	ck_abort_msg("no device %s", id);
+	return NULL;
+}
+
+START_TEST(test_klap_found)
+{
+	struct responder r;
+	struct seen seen = {0};
+	const struct kasa_found *f;
+	const struct sockaddr_in *sin;
+
+	/* Three devices behind one discovery port (as kasa-emu's are), three probes. */
+	klap_responder_start(&r, REPLY_KLAP, smart_answer, iot_v1_answer, iot_v2_answer, NULL);
+	ck_assert_int_eq(kasa_discover_all("127.0.0.1", 0, r.port, 300, 3, on_found, &seen), 3);
+	responder_stop(&r);
+	/* The fixed probe, byte for byte, each time. */
+	ck_assert_uint_eq(r.queries, 3);
+	ck_assert_uint_eq(r.bad_queries, 0);
+	ck_assert_uint_eq(seen.calls, 3);
+
+	f = by_id(&seen, "A1B2C3D4E5F60718293A4B5C6D7E8F90");
+	ck_assert_int_eq(f->transport, KASA_TRANSPORT_KLAP);
+	ck_assert(f->info_ok);
+	/* The address that answered, not the one the answer names; its http_port. */
+	ck_assert_str_eq(f->host, "127.0.0.1");
+	ck_assert_uint_eq(f->port, 8080);
+	sin = (const struct sockaddr_in *)&f->addr;
+	ck_assert_uint_eq(f->addrlen, sizeof(*sin));
+	ck_assert_uint_eq(ntohs(sin->sin_port), 8080);
+	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+	ck_assert_str_eq(f->info.model, "P110(EU)");
+	ck_assert_str_eq(f->info.type, "SMART.TAPOPLUG");
+	ck_assert_str_eq(f->info.mac, "3C:52:A1:00:00:06");
+	ck_assert_str_eq(f->info.hw_ver, "1.0");
+	ck_assert_str_eq(f->info.alias, "");
+	ck_assert(!f->info.has_relay);
+	ck_assert_str_eq(f->klap.encrypt_type, "KLAP");
+	ck_assert_int_eq(f->klap.lv, 2);
+	ck_assert(!f->klap.new_klap);
+	ck_assert(!f->klap.https);
+	ck_assert(f->klap.factory_default);
+	ck_assert(f->klap.smart);
+	ck_assert_uint_eq(f->klap.klap_version, KASA_KLAP_V2);
+
+	f = by_id(&seen, "00112233445566778899AABBCCDDEEFF");
+	ck_assert(f->info_ok);
+	ck_assert_uint_eq(f->port, 80);
+	ck_assert_str_eq(f->info.model, "HS100(UK)");
+	ck_assert_int_eq(f->klap.lv, 0);
+	ck_assert(!f->klap.smart);
+	ck_assert(!f->klap.factory_default);
+	/* IOT JSON with no lv: the first KLAP. */
+	ck_assert_uint_eq(f->klap.klap_version, KASA_KLAP_V1);
+
+	/* No http_port: 80.  IOT firmware that says lv 2 and new_klap: v2. */
+	f = by_id(&seen, "FFEEDDCCBBAA99887766554433221100");
+	ck_assert(f->info_ok);
+	ck_assert_uint_eq(f->port, KASA_KLAP_PORT);
+	ck_assert(f->klap.new_klap);
+	ck_assert(f->klap.https);
+	ck_assert(!f->klap.smart);
+	ck_assert_str_eq(f->info.mac, "");
+	ck_assert_uint_eq(f->klap.klap_version, KASA_KLAP_V2);
+}
+END_TEST
+
+START_TEST(test_klap_and_xor)
+{
+	struct responder x, k;
+	struct seen seen = {0};
+	const struct kasa_found *f;
+
+	/* Both probes in one wait, each to its port, each answer by its transport. */
+	responder_start(&x, REPLY_SYSINFO);
+	klap_responder_start(&k, REPLY_KLAP, smart_answer, NULL);
+	ck_assert_int_eq(kasa_discover_all("127.0.0.1", x.port, k.port, 200, 2, on_found, &seen),
+			 2);
+	responder_stop(&x);
+	responder_stop(&k);
+	ck_assert_uint_eq(x.queries, 2);
+	ck_assert_uint_eq(x.bad_queries, 0);
+	ck_assert_uint_eq(k.queries, 2);
+	ck_assert_uint_eq(k.bad_queries, 0);
+	ck_assert_uint_eq(seen.calls, 2);
+	f = by_id(&seen, "80067A7E8D6E6C1E4A6F6B4A3C2D1E0F9A8B7C6D");
+	ck_assert_int_eq(f->transport, KASA_TRANSPORT_XOR);
+	ck_assert_uint_eq(f->port, x.port);
+	ck_assert_str_eq(f->info.model, "HS110(EU)");
+	f = by_id(&seen, "A1B2C3D4E5F60718293A4B5C6D7E8F90");
+	ck_assert_int_eq(f->transport, KASA_TRANSPORT_KLAP);
+	ck_assert_uint_eq(f->port, 8080);
+
+	/* kasa_discover() sends no KLAP probe. */
+	memset(&seen, 0, sizeof(seen));
+	klap_responder_start(&k, REPLY_KLAP, smart_answer, NULL);
+	responder_start(&x, REPLY_SYSINFO);
+	ck_assert_int_eq(kasa_discover("127.0.0.1", x.port, 100, 1, on_found, &seen), 1);
+	responder_stop(&x);
+	responder_stop(&k);
+	ck_assert_uint_eq(k.queries + k.bad_queries, 0);
+}
+END_TEST
+
+START_TEST(test_klap_elsewhere)
+{
+	struct responder r;
+	struct seen seen = {0};
+
+	/* An answer from a port other than the one probed is no answer. */
+	klap_responder_start(&r, REPLY_KLAP_ELSEWHERE, smart_answer, NULL);
+	ck_assert_int_eq(kasa_discover_all("127.0.0.1", 0, r.port, 150, 2, on_found, &seen), 0);
+	responder_stop(&r);
+	ck_assert_uint_eq(r.queries, 2);
+	ck_assert_uint_eq(seen.calls, 0);
+}
+END_TEST
+
+START_TEST(test_klap_unreadable)
+{
+	static const char *const answers[] = {
+		"not json",
+		"[]",
+		"{\"error_code\":-1,\"result\":{\"device_type\":\"IOT.SMARTPLUGSWITCH\","
+		"\"mgt_encrypt_schm\":{}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":\"IOT.SMARTPLUGSWITCH\"}}",
+		"{\"error_code\":0,\"result\":{\"mgt_encrypt_schm\":{}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":7,\"mgt_encrypt_schm\":{}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.TAPOPLUG\","
+		"\"device_id\":\"X\",\"mgt_encrypt_schm\":{\"http_port\":70000}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.TAPOPLUG\","
+		"\"device_id\":\"X\",\"mgt_encrypt_schm\":{\"http_port\":0}}}",
+		"",
+	};
+
+	/* Each one alone: the address listed once, unread, at port 80. */
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		struct responder r;
+		struct seen seen = {0};
+
+		klap_responder_start(&r, REPLY_KLAP, answers[i], NULL);
+		ck_assert_msg(kasa_discover_all("127.0.0.1", 0, r.port, 100, 2, on_found, &seen) ==
+				      1,
+			      "%s", answers[i]);
+		responder_stop(&r);
+		ck_assert_uint_eq(seen.calls, 1);
+		ck_assert_msg(!seen.first.info_ok, "%s", answers[i]);
+		ck_assert_int_eq(seen.first.transport, KASA_TRANSPORT_KLAP);
+		ck_assert_uint_eq(seen.first.port, KASA_KLAP_PORT);
+		ck_assert_str_eq(seen.first.host, "127.0.0.1");
+		ck_assert_str_eq(seen.first.info.device_id, "");
+		ck_assert_str_eq(seen.first.info.type, "");
+	}
+}
+END_TEST
+
+START_TEST(test_klap_bad_arguments)
+{
+	ck_assert_int_eq(kasa_discover_all("127.0.0.1", 0, 0, 100, 1, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kasa_discover_all(NULL, 9999, 20002, 100, 1, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kasa_discover_all("127.0.0.1", 0, 20002, 100, 0, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kasa_discover_all("::1", 0, 20002, 100, 1, NULL, NULL), -EINVAL);
+}
+END_TEST
+
 static Suite *discover_suite(void)
 {
 	Suite *s = suite_create("discover");
@@ -344,6 +592,11 @@ static Suite *discover_suite(void)
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_zero_timeout);
 	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_klap_found);
+	tcase_add_test(tc, test_klap_and_xor);
+	tcase_add_test(tc, test_klap_elsewhere);
+	tcase_add_test(tc, test_klap_unreadable);
+	tcase_add_test(tc, test_klap_bad_arguments);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return s;
