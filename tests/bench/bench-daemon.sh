@@ -161,6 +161,26 @@ if command -v wrk >/dev/null 2>&1; then
 	echo "  (check on 1.: the plug got $during requests while wrk ran against kasad: answers came from the cache)"
 fi
 
+# --- 2b: the same switch to plugs of newer firmware -------------------------
+
+echo
+echo "2b. POST /devices/NAME/on through kasad: XOR beside KLAP v1, KLAP v2 (IOT JSON) and SMART (p110), one keep-alive connection, $ROUNDS rounds, interleaved"
+emu_start hs100 "hs100,klap=1,user=bench@example.com,password=bench" \
+	"hs100,klap=2,user=bench@example.com,password=bench" \
+	"p110,user=bench@example.com,password=bench"
+printf '%s\n' bench@example.com bench >"$TMP/account"
+chmod 600 "$TMP/account"
+KASAD_POLL=1h kasad_config "$TMP/kasad-klap.conf" "credentials = $TMP/account" \
+	'[device "xor"]' "host = 127.0.0.1" "port = $(emu_port 0)" "transport = xor" \
+	'[device "klap1"]' "host = 127.0.0.1" "klap_port = $(emu_port 1)" "transport = klap" \
+	'[device "klap2"]' "host = 127.0.0.1" "klap_port = $(emu_port 2)" "transport = klap" \
+	'[device "smart"]' "host = 127.0.0.1" "klap_port = $(emu_port 3)" "transport = klap"
+kasad_start "$TMP/kasad-klap.conf"
+"$BENCH_HTTP" switch "${KASAD_URL##*:}" "$ROUNDS" xor klap1 klap2 smart 9<&- ||
+	note "the KLAP switch measurement failed (see above)"
+kasad_stop
+emu_stop "$EMU"
+
 # --- 3: a thousand plugs ----------------------------------------------------
 
 echo

@@ -9,6 +9,10 @@
  *	kasa_conn (as kasad talks to it); then kasa_call (a new connection
  *	each, as kasactl does).  Median and p99 of each, and kasad's overhead
  *	(its median minus the direct kept-connection median).
+ * bench-http switch KASAD_PORT ROUNDS NAME...
+ *	POST /devices/NAME/on through kasad for each NAME in turn, round by
+ *	round (plugs of different transports side by side); median and p99
+ *	of each.
  * bench-http online KASAD_PORT COUNT TIMEOUT_S [START_REALTIME_NS]
  *	GET /healthz every millisecond until it says "online":COUNT; prints
  *	the time that took, from START_REALTIME_NS (date +%s%N) if given,
@@ -183,6 +187,55 @@ static int relay(uint16_t kport, const char *name, uint16_t pport, size_t rounds
 	return 0;
 }
 
+static int switches(uint16_t kport, size_t rounds, char **names, size_t n)
+{
+	uint64_t **t = calloc(n, sizeof(*t));
+	char *body = malloc(BODY_MAX + 1), (*req)[256] = calloc(n, sizeof(*req));
+	struct http *h = malloc(sizeof(*h));
+
+	if (!t || !body || !req || !h)
+		die("out of memory");
+	for (size_t k = 0; k < n; k++) {
+		t[k] = calloc(rounds, sizeof(**t));
+		if (!t[k])
+			die("out of memory");
+		snprintf(req[k], sizeof(req[k]),
+			 "POST /devices/%s/on HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: "
+			 "0\r\n\r\n",
+			 names[k], (unsigned)kport);
+	}
+	http_open(h, kport);
+	/* Warm up: connections made, sessions open, each plug's kind known. */
+	for (int i = 0; i < 20; i++)
+		for (size_t k = 0; k < n; k++) {
+			int st = http_exchange(h, req[k], body);
+
+			if (st != 200) {
+				fprintf(stderr, "bench-http: POST /devices/%s/on: HTTP %d: %s\n",
+					names[k], st, body);
+				return 1;
+			}
+		}
+	for (size_t i = 0; i < rounds; i++)
+		for (size_t k = 0; k < n; k++) {
+			uint64_t t0 = kasa_now_usec();
+
+			if (http_exchange(h, req[k], body) != 200)
+				die("POST failed");
+			t[k][i] = kasa_now_usec() - t0;
+		}
+	for (size_t k = 0; k < n; k++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "POST /devices/%s/on via kasad", names[k]);
+		bench_report("  ", 48, label, t[k], rounds);
+		free(t[k]);
+	}
+	close(h->fd);
+	free(t), free(body), free(req), free(h);
+	return 0;
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -229,11 +282,15 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "relay") && atol(argv[5]) > 0)
 		return relay((uint16_t)atoi(argv[2]), argv[3], (uint16_t)atoi(argv[4]),
 			     (size_t)atol(argv[5]));
+	if (argc >= 5 && !strcmp(argv[1], "switch") && atol(argv[3]) > 0)
+		return switches((uint16_t)atoi(argv[2]), (size_t)atol(argv[3]), argv + 4,
+				(size_t)argc - 4);
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "online"))
 		return online((uint16_t)atoi(argv[2]), atol(argv[3]), atol(argv[4]),
 			      argc == 6 ? strtoull(argv[5], NULL, 10) : 0);
 	fprintf(stderr,
 		"usage: bench-http relay KASAD_PORT NAME PLUG_PORT ROUNDS\n"
+		"       bench-http switch KASAD_PORT ROUNDS NAME...\n"
 		"       bench-http online KASAD_PORT COUNT TIMEOUT_S [START_REALTIME_NS]\n");
 	return 2;
 }
