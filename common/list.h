@@ -78,6 +78,12 @@ static inline void list_insert_tail(struct list_head *h, struct list_node *node)
 	list_link_(node, h->n.prev, &h->n);
 }
 
+/* Just before pos, a node of a list. */
+static inline void list_insert_before(struct list_node *pos, struct list_node *node)
+{
+	list_link_(node, pos->prev, pos);
+}
+
 /* Out of its list, if it is in one. */
 static inline void list_remove(struct list_node *node)
 {

@@ -60,6 +60,8 @@ struct plug {
 	struct loop_source *timer; /* the nearest deadline, or the open's check */
 	struct loop_source *poll_timer;
 	struct loop_source *kick; /* starts the next job on the next iteration */
+	struct loop_source *readback; /* reads the plug back after a change */
+	uint64_t readback_since;      /* the first change not read back yet; 0 none */
 
 	struct list_head jobs; /* the queue; the first is current when running */
 	struct plug_job *current;

@@ -37,6 +37,7 @@ static void job_done(struct plug *p, int error);
 static void arm_timer(struct plug *p);
 static void open_check(struct plug *p, uint64_t now);
 static int start_wire(struct plug *p);
+static void readback_arm(struct plug *p);
 
 const char *plug_host(const struct plug *p)
 {
@@ -278,6 +279,41 @@ static bool smart_shaped(struct json_object *reply)
 	       !json_object_object_get_ex(reply, "system", NULL);
 }
 
+/* --- Reading back ------------------------------------------------------------ */
+
+/*
+ * After a change, the plug is read back once it has been quiet for
+ * READBACK_QUIET, and READBACK_MAX after the first change not read back at
+ * the latest; either way behind the clients' jobs, never in front of one
+ * (a client switching back to back pays one round trip a switch).
+ */
+#define READBACK_QUIET (100 * USEC_PER_MSEC)
+#define READBACK_MAX   (1 * USEC_PER_SEC)
+
+static void readback_arm(struct plug *p)
+{
+	uint64_t now = loop_now(p->loop), at = now + READBACK_QUIET, latest;
+
+	if (!p->readback_since)
+		p->readback_since = now;
+	latest = p->readback_since + READBACK_MAX;
+	loop_timer_set(p->readback, at < latest ? at : latest);
+}
+
+static void on_readback(struct loop_source *s, uint64_t now, void *userdata)
+{
+	struct plug *p = userdata;
+	bool busy = p->queued || (p->current && !p->current->background);
+
+	if (busy && now < p->readback_since + READBACK_MAX) {
+		loop_timer_set(p->readback, now + READBACK_QUIET);
+		return;
+	}
+	p->readback_since = 0;
+	plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0, NULL,
+		    NULL, NULL);
+}
+
 /* --- Running jobs ------------------------------------------------------------ */
 
 static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
@@ -408,6 +444,11 @@ static void job_done(struct plug *p, int error)
 		if (j->started)
 			count_poll(p, loop_now(p->loop) - j->started);
 		poller_schedule(p, error == 0);
+		/* It read the plug after the last change: that was the read-back. */
+		if (error == 0 && p->readback_since) {
+			p->readback_since = 0;
+			loop_timer_set(p->readback, 0);
+		}
 	}
 
 	while (!list_empty(&j->waiters))
@@ -421,12 +462,13 @@ static void job_done(struct plug *p, int error)
 	changed = error == 0 && plugjob_changes_plug(j->run.args.kind);
 	job_free(j);
 
-	/* The change went through: read the plug back, so the cache shows what
-	 * it really did (on_time, a strip's other outlets, a reboot). */
+	/* The change went through, and the client has its answer from the
+	 * plug's confirmation: read the plug back soon, so that the cache shows
+	 * what it really did (on_time, a strip's other outlets, a reboot, a
+	 * relay that did not move).  Until then a read asks the plug. */
 	if (changed) {
 		p->st.usec = 0;
-		plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0,
-			    NULL, NULL, NULL);
+		readback_arm(p);
 	}
 	pump(p);
 }
@@ -686,6 +728,21 @@ static void pump(struct plug *p)
 
 /* --- Submitting -------------------------------------------------------------- */
 
+/* A client's job goes before the background jobs that have not started (a
+ * poll, a read-back): they wait for nobody.  Jobs keep their order else. */
+static void queue_job(struct plug *p, struct plug_job *j)
+{
+	struct plug_job *k;
+
+	if (j->counted)
+		list_foreach(k, &p->jobs, node)
+			if (k != p->current && k->background && list_empty(&k->waiters)) {
+				list_insert_before(&k->node, &j->node);
+				return;
+			}
+	list_insert_tail(&p->jobs, &j->node);
+}
+
 int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeout_usec,
 		plug_result_cb_t cb, void *userdata, struct plug_waiter **ret_waiter)
 {
@@ -713,7 +770,7 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 		j->run.args = *args;
 		j->counted = cb != NULL;
 		list_head_init(&j->waiters);
-		list_insert_tail(&p->jobs, &j->node);
+		queue_job(p, j);
 		p->queued += j->counted;
 	}
 	if (!cb) {
@@ -814,6 +871,8 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		r = loop_timer_add(l, 0, poller_on_timer, p, &p->poll_timer);
 	if (r >= 0)
 		r = loop_defer_add(l, on_kick, p, &p->kick);
+	if (r >= 0)
+		r = loop_timer_add(l, 0, on_readback, p, &p->readback);
 	if (r < 0)
 		goto fail;
 	*ret_plug = p;
@@ -842,6 +901,7 @@ void plug_free(struct plug *p)
 	loop_source_free(p->timer);
 	loop_source_free(p->poll_timer);
 	loop_source_free(p->kick);
+	loop_source_free(p->readback);
 	transport_free(p->transport);
 	explicit_bzero(&p->set.account, sizeof(p->set.account));
 	free(p->host);

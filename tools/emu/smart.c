@@ -175,7 +175,7 @@ static struct json_object *set_device_info(struct call *c, struct json_object *p
 	    (!json_object_is_type(nick, json_type_string) ||
 	     !nickname_decode(json_object_get_string(nick), alias)))
 		return fail(c, EMU_SMART_ERR_PARAMS);
-	if (on)
+	if (on && !c->d->spec.stuck)
 		emeter_set_relay(&c->d->outlet[0], json_object_get_boolean(on), c->now);
 	if (nick)
 		memcpy(c->d->alias, alias, strlen(alias) + 1);

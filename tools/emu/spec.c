@@ -131,6 +131,12 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val, unsig
 		*creds |= 2;
 		return parse_cred(val, s->password);
 	}
+	if (!strcmp(key, "stuck")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return -EINVAL;
+		s->stuck = !strcmp(val, "yes");
+		return 0;
+	}
 	if (!strcmp(key, "local")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return -EINVAL;

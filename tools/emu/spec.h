@@ -33,6 +33,7 @@ struct emu_spec {
 	char password[EMU_CRED_MAX];
 	unsigned session_max; /* end a KLAP session after this many requests; 0 never */
 	bool local_off;	      /* KLAP: 403 to every handshake (Third-Party Compatibility off) */
+	bool stuck;	      /* a switch is answered as done, and the relay stays */
 };
 
 /* Parse "MODEL[,key=value...]"; prints what is wrong on stderr. */
