@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "common/clock.h"
+#include "common/strbuf.h"
 #include "common/macro.h"
 #include "admission.h"
 #include "api.h"
@@ -44,6 +45,11 @@ struct api {
 	uint64_t started_usec;
 	struct admission *admission;
 	struct events *events;
+	/* GET /devices/NAME's answers, by device index, for the registry's
+	 * generation cache_generation. */
+	struct render_cached *cache;
+	size_t n_cache;
+	uint64_t cache_generation;
 };
 
 enum answer {
@@ -75,6 +81,54 @@ static void add(struct json_object *o, const char *key, struct json_object *v)
 static struct json_object *device_json(struct api *a, const struct device *d)
 {
 	return render_device(d->name, d->plug, d->outlet, loop_now(a->loop));
+}
+
+static void cache_clear(struct api *a)
+{
+	for (size_t i = 0; i < a->n_cache; i++)
+		render_cached_clear(&a->cache[i]);
+	free(a->cache);
+	a->cache = NULL;
+	a->n_cache = 0;
+}
+
+/* d's cached answer; NULL for a device that is not the registry's own (a
+ * copy the device service made) or when out of memory. */
+static struct render_cached *cache_of(struct api *a, const struct device *d)
+{
+	uint64_t gen = registry_generation(a->reg);
+
+	if (d->index >= registry_count(a->reg) || registry_device(a->reg, d->index) != d)
+		return NULL;
+	if (a->cache_generation != gen || !a->cache) {
+		cache_clear(a);
+		a->cache = calloc(registry_count(a->reg), sizeof(*a->cache));
+		if (!a->cache)
+			return NULL;
+		a->n_cache = registry_count(a->reg);
+		a->cache_generation = gen;
+	}
+	return &a->cache[d->index];
+}
+
+/* GET /devices/NAME: the same bytes from one change of the plug to the
+ * next, with the ages of now. */
+static void reply_device(struct api *a, struct http_request *req, const struct device *d)
+{
+	struct render_cached *c = cache_of(a, d);
+	char *body;
+	size_t len;
+
+	if (!c) {
+		errors_reply_json(req, 200, device_json(a, d), NULL);
+		return;
+	}
+	if (render_device_cached(c, d->name, d->plug, d->outlet, loop_now(a->loop), &body, &len) <
+	    0) {
+		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
+		return;
+	}
+	errors_reply_large(req, http_reply(req, 200, "application/json", body, len, NULL));
 }
 
 static void reply_state_text(struct http_request *req, bool on)
@@ -113,7 +167,7 @@ static void answer(struct api *a, struct http_request *req, const struct device 
 
 	switch (answer) {
 	case ANSWER_DEVICE:
-		errors_reply_json(req, 200, device_json(a, d), NULL);
+		reply_device(a, req, d);
 		break;
 	case ANSWER_STATE:
 		reply_state_text(req, plug_state_on(service_state(d), d->outlet));
@@ -382,15 +436,33 @@ void api_route_events(struct api *a, struct http_request *req, struct device *d)
 		errors_reply(req, r == -EBUSY ? API_ESTREAMS : r, NULL, NULL, NULL);
 }
 
+/* {"devices":[...]}: each device's answer as GET /devices/NAME has it. */
 void api_route_list(struct api *a, struct http_request *req, struct device *d)
 {
-	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
-	size_t n = registry_count(a->reg);
+	struct strbuf b = STRBUF_INIT(SIZE_MAX / 2);
+	size_t n = registry_count(a->reg), len;
+	uint64_t now = loop_now(a->loop);
+	char *body;
+	int r = 0;
 
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(list, device_json(a, registry_device(a->reg, i)));
-	add(o, "devices", list);
-	errors_reply_json(req, 200, o, NULL);
+	strbuf_append(&b, "{\"devices\":[", 12);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		struct device *x = registry_device(a->reg, i);
+		struct render_cached *c = cache_of(a, x);
+
+		if (i)
+			strbuf_append(&b, ",", 1);
+		r = c ? render_device_cached_append(c, x->name, x->plug, x->outlet, now, false, &b)
+		      : -ENOMEM;
+	}
+	strbuf_append(&b, "]}\n", 3);
+	if (r < 0 || b.error) {
+		strbuf_free(&b);
+		errors_reply(req, -ENOMEM, NULL, NULL, NULL);
+		return;
+	}
+	body = strbuf_steal(&b, &len);
+	errors_reply_large(req, http_reply(req, 200, "application/json", body, len, NULL));
 }
 
 void api_route_metrics(struct api *a, struct http_request *req, struct device *d)
@@ -587,6 +659,7 @@ void api_free(struct api *a)
 		return;
 	admission_free(a->admission);
 	events_free(a->events);
+	cache_clear(a);
 	free(a);
 }
 

@@ -72,6 +72,7 @@ struct plug {
 	struct plug_state st;
 	struct plug_stats stats;
 	bool dirty; /* the current job wrote st */
+	uint64_t version; /* plug_version() */
 	plug_change_cb_t observer;
 	void *observer_userdata;
 };

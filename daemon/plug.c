@@ -96,6 +96,11 @@ const struct plug_state *plug_state(const struct plug *p)
 	return &p->st;
 }
 
+uint64_t plug_version(const struct plug *p)
+{
+	return p->version;
+}
+
 const struct plug_stats *plug_stats(const struct plug *p)
 {
 	return &p->stats;
@@ -211,6 +216,7 @@ static int use_transport(struct plug *p, bool klap)
 	transport_free(p->transport);
 	p->transport = t;
 	p->klap = klap;
+	p->version++;
 	return 0;
 }
 
@@ -254,6 +260,7 @@ static void found(struct plug *p)
 	if (p->found)
 		return;
 	p->found = true;
+	p->version++;
 	if (!p->klap) {
 		log_dev(LOG_INFO, p->label, "speaks the XOR protocol on port %u", p->port);
 		return;
@@ -455,6 +462,7 @@ static void job_done(struct plug *p, int error)
 		waiter_finish(p, list_first(&j->waiters, struct plug_waiter, node), res);
 	if (p->dirty) {
 		p->dirty = false;
+		p->version++;
 		if (p->observer)
 			p->observer(p, p->observer_userdata);
 	}
@@ -468,6 +476,7 @@ static void job_done(struct plug *p, int error)
 	 * relay that did not move).  Until then a read asks the plug. */
 	if (changed) {
 		p->st.usec = 0;
+		p->version++;
 		readback_arm(p);
 	}
 	pump(p);
@@ -808,6 +817,7 @@ static bool wire_changed(const struct plug *p, const struct plug_settings *s)
 /* The transport the settings start with: auto tries XOR first. */
 static int start_wire(struct plug *p)
 {
+	p->version++;
 	p->found = false;
 	p->smart = false;
 	p->klap_versions = KASA_KLAP_ANY;
@@ -824,6 +834,7 @@ void plug_configure(struct plug *p, const struct plug_settings *s)
 
 	explicit_bzero(&p->set.account, sizeof(p->set.account));
 	p->set = *s;
+	p->version++;
 	/* Another transport or account: start over, once the job in flight
 	 * is done with the one it uses. */
 	if (rewire && !p->current && !p->opening && start_wire(p) < 0)

@@ -132,6 +132,9 @@ const char *plug_protocol_name(const struct plug *p);
 void plug_set_label(struct plug *p, const char *label);
 const char *plug_label(const struct plug *p);
 const struct plug_state *plug_state(const struct plug *p);
+/* Grows each time what the plug's devices show may have changed: the cached
+ * state, its transport, its settings.  Never 0. */
+uint64_t plug_version(const struct plug *p);
 const struct plug_stats *plug_stats(const struct plug *p);
 /* One observer per plug (NULL: none); called at the end of each job that
  * wrote the cache, once per job, never from inside plug_submit(). */

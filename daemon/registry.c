@@ -26,6 +26,7 @@ struct registry {
 	size_t n_plugs;
 	void (*observer)(struct device *d, void *userdata);
 	void *observer_userdata;
+	uint64_t generation; /* registry_generation() */
 };
 
 int registry_new(struct loop *l, struct registry **ret_registry)
@@ -37,6 +38,11 @@ int registry_new(struct loop *l, struct registry **ret_registry)
 	r->loop = l;
 	*ret_registry = r;
 	return 0;
+}
+
+uint64_t registry_generation(const struct registry *r)
+{
+	return r->generation;
 }
 
 static void free_devices(struct device *d, size_t n)
@@ -312,6 +318,7 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 	r->devices = devices;
 	r->by_name = by_name;
 	r->n_devices = c->n_devices;
+	r->generation++;
 	free(created);
 	free(tail);
 	if (added + removed + changed)

@@ -8,6 +8,7 @@
 #define KASAD_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct credentials;
@@ -36,6 +37,10 @@ void registry_free(struct registry *r);
  * On failure (-ENOMEM) nothing changed.
  */
 int registry_apply(struct registry *r, const struct config *c, const struct credentials *cr);
+
+/* Grows with each registry_apply() that went through: devices (their
+ * pointers and indexes) are those of one generation. */
+uint64_t registry_generation(const struct registry *r);
 
 /* Borrowed; valid until the next registry_apply() or registry_free(). */
 struct device *registry_find(struct registry *r, const char *name);

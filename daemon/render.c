@@ -4,12 +4,16 @@
  * state behind them.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "common/clock.h"
+#include "common/macro.h"
+#include "common/strbuf.h"
 #include "plug.h"
 #include "render.h"
 
@@ -41,8 +45,14 @@ static struct json_object *kwh(int64_t wh)
 	return wh < 0 ? NULL : num((double)wh / 1000, 3);
 }
 
-struct json_object *render_emeter(const struct plug_state *st, const struct kasa_emeter *em,
-				  uint64_t age_usec)
+/* Stand-ins for the ages of an answer rendered once and sent many times:
+ * no age in milliseconds comes near them, and the text has them once each. */
+#define AGE_MARK_DEVICE INT64_C(9000000000000001)
+#define AGE_MARK_EMETER INT64_C(9000000000000002)
+
+static struct json_object *emeter_object(const struct plug_state *st,
+					 const struct kasa_emeter *em, uint64_t age_usec,
+					 bool mark)
 {
 	struct json_object *o = json_object_new_object();
 	bool all = !st->emeter_power_only;
@@ -55,8 +65,15 @@ struct json_object *render_emeter(const struct plug_state *st, const struct kasa
 		add(o, "today_kwh", kwh(st->energy.today_wh));
 		add(o, "month_kwh", kwh(st->energy.month_wh));
 	}
-	add(o, "age_ms", json_object_new_int64((int64_t)(age_usec / USEC_PER_MSEC)));
+	add(o, "age_ms", json_object_new_int64(mark ? AGE_MARK_EMETER
+						    : (int64_t)(age_usec / USEC_PER_MSEC)));
 	return o;
+}
+
+struct json_object *render_emeter(const struct plug_state *st, const struct kasa_emeter *em,
+				  uint64_t age_usec)
+{
+	return emeter_object(st, em, age_usec, false);
 }
 
 /* on_time as JSON: null when off or not known. */
@@ -67,8 +84,9 @@ static struct json_object *on_time_json(const struct plug_state *st, int outlet)
 	return plug_state_on_time(st, outlet, &s) == 1 ? json_object_new_int64(s) : NULL;
 }
 
-struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
-					const struct plug_state *st, int outlet, uint64_t now)
+static struct json_object *device_object(const char *name, const char *host, uint16_t port,
+					 const struct plug_state *st, int outlet, uint64_t now,
+					 bool mark)
 {
 	const struct kasa_sysinfo *in = &st->info;
 	struct json_object *o = json_object_new_object();
@@ -95,7 +113,9 @@ struct json_object *render_device_state(const char *name, const char *host, uint
 		add(o, "on", NULL);
 		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
 	}
-	add(o, "age_ms", json_object_new_int64(st->usec ? age_ms(now, st->usec) : 0));
+	add(o, "age_ms", json_object_new_int64(!st->usec ? 0
+					       : mark	 ? AGE_MARK_DEVICE
+							 : age_ms(now, st->usec)));
 	add(o, "alias", json_object_new_string(plug_state_alias(st, outlet)));
 	if (plug_state_on_time(st, outlet, &s) != -ENOENT)
 		add(o, "on_time", on_time_json(st, outlet));
@@ -127,16 +147,23 @@ struct json_object *render_device_state(const char *name, const char *host, uint
 		add(o, "outlets", list);
 	}
 	if (plug_state_emeter(st, outlet, &em))
-		add(o, "emeter", render_emeter(st, &em, now - st->emeter_usec));
+		add(o, "emeter", emeter_object(st, &em, now - st->emeter_usec, mark));
 	if (!st->online && st->last_error)
 		add(o, "last_error", json_object_new_string(st->last_error_text));
 	return o;
 }
 
-struct json_object *render_device(const char *name, const struct plug *p, int outlet, uint64_t now)
+struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
+					const struct plug_state *st, int outlet, uint64_t now)
 {
-	struct json_object *o =
-		render_device_state(name, plug_host(p), plug_port(p), plug_state(p), outlet, now);
+	return device_object(name, host, port, st, outlet, now, false);
+}
+
+static struct json_object *plug_device_object(const char *name, const struct plug *p, int outlet,
+					      uint64_t now, bool mark)
+{
+	struct json_object *o = device_object(name, plug_host(p), plug_port(p), plug_state(p),
+					      outlet, now, mark);
 	const char *transport = plug_transport_name(p);
 
 	/* How kasad talks to it: null until auto has found out. */
@@ -146,6 +173,122 @@ struct json_object *render_device(const char *name, const struct plug *p, int ou
 		add(o, "protocol", json_object_new_string(plug_protocol_name(p)));
 	}
 	return o;
+}
+
+struct json_object *render_device(const char *name, const struct plug *p, int outlet, uint64_t now)
+{
+	return plug_device_object(name, p, outlet, now, false);
+}
+
+/* --- Answers rendered once a change ------------------------------------------ */
+
+void render_cached_clear(struct render_cached *c)
+{
+	free(c->text);
+	*c = (struct render_cached){0};
+}
+
+/* Render anew: the text with its marks cut out, and where they were. */
+static int render_marked(struct render_cached *c, const char *name, const struct plug *p,
+			 int outlet)
+{
+	static const struct {
+		const char *text;
+		int64_t mark;
+	} marks[] = {{"\"age_ms\":9000000000000001", AGE_MARK_DEVICE},
+		     {"\"age_ms\":9000000000000002", AGE_MARK_EMETER}};
+	const struct plug_state *st = plug_state(p);
+	struct json_object *o = plug_device_object(name, p, outlet, 0, true);
+	const char *s;
+	size_t len, at = 0;
+	char *text;
+
+	s = o ? json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len) : NULL;
+	text = s ? malloc(len + 2) : NULL;
+	if (!text) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	/* The marks in the order they stand in the text: the device's age
+	 * comes before its meter's. */
+	c->n_cuts = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+		const char *m = strstr(s + at, marks[i].text);
+		size_t mlen = strlen(marks[i].text);
+
+		if (!m)
+			continue;
+		/* The key stays; the number goes.  (In a string, such as an
+		 * alias, the quotes would be escaped: no false match.) */
+		m += strlen("\"age_ms\":");
+		mlen -= strlen("\"age_ms\":");
+		memcpy(text + c->len, s + at, (size_t)(m - s) - at);
+		c->len += (size_t)(m - s) - at;
+		c->cut[c->n_cuts] = c->len;
+		c->then[c->n_cuts] = marks[i].mark == AGE_MARK_DEVICE ? st->usec : st->emeter_usec;
+		c->n_cuts++;
+		at = (size_t)(m - s) + mlen;
+	}
+	memcpy(text + c->len, s + at, len - at);
+	c->len += len - at;
+	text[c->len++] = '\n';
+	text[c->len] = '\0';
+	json_object_put(o);
+	free(c->text);
+	c->text = text;
+	return 0;
+}
+
+/* Render c anew when p changed since it was. */
+static int cached_update(struct render_cached *c, const char *name, const struct plug *p,
+			 int outlet)
+{
+	int r;
+
+	if (c->text && c->version == plug_version(p))
+		return 0;
+	c->len = 0;
+	r = render_marked(c, name, p, outlet);
+	if (r < 0) {
+		render_cached_clear(c);
+		return r;
+	}
+	c->version = plug_version(p);
+	return 0;
+}
+
+int render_device_cached_append(struct render_cached *c, const char *name, const struct plug *p,
+				int outlet, uint64_t now, bool newline, struct strbuf *b)
+{
+	size_t from = 0, end;
+	int r = cached_update(c, name, p, outlet);
+
+	if (r < 0)
+		return r;
+	end = c->len - !newline; /* the text ends in its line feed */
+	for (unsigned i = 0; i < c->n_cuts; i++) {
+		strbuf_append(b, c->text + from, c->cut[i] - from);
+		strbuf_printf(b, "%" PRId64, age_ms(now, c->then[i]));
+		from = c->cut[i];
+	}
+	strbuf_append(b, c->text + from, end - from);
+	return b->error;
+}
+
+int render_device_cached(struct render_cached *c, const char *name, const struct plug *p,
+			 int outlet, uint64_t now, char **ret_body, size_t *ret_len)
+{
+	struct strbuf b = STRBUF_INIT(SIZE_MAX / 2);
+	int r = strbuf_reserve(&b, c->text ? c->len + 20 * c->n_cuts : 1024);
+
+	if (r >= 0)
+		r = render_device_cached_append(c, name, p, outlet, now, true, &b);
+	if (r < 0) {
+		strbuf_free(&b);
+		return r;
+	}
+	*ret_body = strbuf_steal(&b, ret_len);
+	return 0;
 }
 
 struct json_object *render_history(const char *name, int year, int month, bool daily,

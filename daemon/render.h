@@ -19,6 +19,7 @@ struct kasa_outlet;
 struct kasa_stats;
 struct plug;
 struct plug_state;
+struct strbuf;
 
 /* The device NAME, the plug p or (outlet >= 0) one of its outlets, as
  * GET /devices/NAME gives it; now dates the cache's ages. */
@@ -26,6 +27,31 @@ struct json_object *render_device(const char *name, const struct plug *p, int ou
 /* The same from the plug's address and cached state. */
 struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
 					const struct plug_state *st, int outlet, uint64_t now);
+/*
+ * A device's answer rendered once per change of its plug's state (struct
+ * plug's version) and sent as the same bytes until the next, with its ages
+ * (age_ms, the meter's age_ms) filled in at each send.  A zeroed struct is
+ * empty; render_cached_clear() empties one.
+ */
+struct render_cached {
+	uint64_t version; /* the plug's when rendered */
+	char *text;	  /* the answer, "\n" ended, without its ages */
+	size_t len;
+	unsigned n_cuts;  /* where the ages go, and what they count from */
+	size_t cut[2];
+	uint64_t then[2];
+};
+
+/* GET /devices/NAME's body into *ret_body (owned), rendering it again
+ * first when p changed since c was; the same bytes as render_device() and
+ * a line feed. */
+int render_device_cached(struct render_cached *c, const char *name, const struct plug *p,
+			 int outlet, uint64_t now, char **ret_body, size_t *ret_len);
+/* The same appended to b, with its line feed when newline; b's error. */
+int render_device_cached_append(struct render_cached *c, const char *name, const struct plug *p,
+				int outlet, uint64_t now, bool newline, struct strbuf *b);
+void render_cached_clear(struct render_cached *c);
+
 /* A meter's reading em of a device on the plug whose state is st, age_usec
  * old.  What a SMART meter does not say (voltage, current, total) is null,
  * and it adds today's and this month's energy. */

@@ -5,11 +5,13 @@
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
-#include "../../daemon/plug.h"
+#include "../../daemon/loop.h"
+#include "../../daemon/plug-private.h"
 #include "../../daemon/render.h"
 #include "../lib/test-util.h"
 
@@ -227,10 +229,75 @@ START_TEST(history)
 }
 END_TEST
 
+/* The answer rendered once a change: the same bytes as rendering anew, at
+ * any time, for any state; rendered again exactly when the plug changed. */
+static void expect_same(struct render_cached *c, struct plug *p, int outlet, uint64_t now)
+{
+	struct json_object *o = render_device("d", p, outlet, now);
+	const char *want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	char *body, *line;
+	size_t len;
+
+	ck_assert_int_eq(render_device_cached(c, "d", p, outlet, now, &body, &len), 0);
+	ck_assert_int_gt(asprintf(&line, "%s\n", want), 0);
+	ck_assert_str_eq(body, line);
+	ck_assert_uint_eq(len, strlen(line));
+	free(line);
+	free(body);
+	json_object_put(o);
+}
+
+START_TEST(cached)
+{
+	struct plug_settings set = {.request_timeout_usec = 1000000, .klap_port = 80};
+	struct render_cached c = {0}, whole = {0};
+	struct loop *l;
+	struct plug *p;
+	uint64_t v;
+	char *text;
+
+	ck_assert_int_eq(loop_new(&l), 0);
+	ck_assert_int_eq(plug_new(l, "192.0.2.1", 9999, &set, &p), 0);
+	/* Never read: no age to fill in. */
+	expect_same(&c, p, -1, NOW);
+	ck_assert_uint_eq(c.n_cuts, 0);
+	/* A strip with a meter: two ages, each of its own time, at any now. */
+	strip(&p->st);
+	p->version++;
+	v = plug_version(p);
+	expect_same(&c, p, 0, NOW);
+	ck_assert_uint_eq(c.n_cuts, 2);
+	ck_assert_uint_eq(c.version, v);
+	text = c.text;
+	expect_same(&c, p, 0, NOW + 123456789);
+	expect_same(&whole, p, -1, NOW + 5);
+	/* Nothing changed: not rendered again. */
+	ck_assert_ptr_eq(c.text, text);
+	/* A change: rendered again, with what changed. */
+	snprintf(p->st.info.outlets[0].alias, sizeof(p->st.info.outlets[0].alias),
+		 "\"age_ms\":9000000000000001");
+	p->st.usec = NOW - 7000;
+	p->version++;
+	expect_same(&c, p, 0, NOW + 1000);
+	ck_assert_uint_eq(c.version, plug_version(p));
+	ck_assert_uint_eq(c.n_cuts, 2);
+	/* Just switched: age 0, nothing to fill in for it. */
+	p->st.usec = 0;
+	p->version++;
+	expect_same(&c, p, 0, NOW + 2000);
+	ck_assert_uint_eq(c.n_cuts, 1);
+	render_cached_clear(&c);
+	render_cached_clear(&whole);
+	ck_assert_ptr_null(c.text);
+	plug_free(p);
+	loop_free(l);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = {
-		plain_plug, metered_plug, never_read, whole_strip, outlets, views, history,
+		plain_plug, metered_plug, never_read, whole_strip, outlets, views, history, cached,
 	};
 	Suite *s = suite_create("render");
 	TCase *tc = tcase_create("all");
