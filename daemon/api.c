@@ -595,12 +595,37 @@ static int refusal_error(enum http_refusal r)
 	return 0;
 }
 
+/*
+ * /devices/NAME/outlets/N[/...]: outlet N of the strip NAME, with every
+ * route a device has.  Takes "outlets/N" out of p and returns N; -1 when
+ * the path is no such view, -EINVAL when N is not an outlet's number.
+ */
+static int outlet_view(struct route_path *p)
+{
+	const char *n;
+	char *end;
+	long v;
+
+	if (p->n < 4 || strcmp(p->part[0], "devices") || strcmp(p->part[2], "outlets"))
+		return -1;
+	n = p->part[3];
+	v = strtol(n, &end, 10);
+	if (!isdigit((unsigned char)n[0]) || *end || (n[0] == '0' && n[1]) || v < 0 ||
+	    v >= KASA_OUTLETS_MAX)
+		return -EINVAL;
+	for (unsigned i = 2; i + 2 < p->n; i++)
+		p->part[i] = p->part[i + 2];
+	p->n -= 2;
+	return (int)v;
+}
+
 void api_handle(struct http_request *req, void *userdata)
 {
 	struct api *a = userdata;
 	const char *path = http_request_path(req);
 	int refused = refusal_error(http_request_refusal(req));
-	struct device *d = NULL;
+	struct device *d = NULL, view;
+	int outlet;
 	struct route_match m;
 	struct route_path p;
 
@@ -610,6 +635,12 @@ void api_handle(struct http_request *req, void *userdata)
 	}
 	if (routes_split(path, &p) < 0) {
 		errors_reply(req, API_ENOROUTE, NULL, NULL, "no such route");
+		return;
+	}
+	outlet = outlet_view(&p);
+	if (outlet == -EINVAL) {
+		errors_reply(req, API_ENOROUTE, NULL, NULL, "an outlet is a number from 0 to %d",
+			     KASA_OUTLETS_MAX - 1);
 		return;
 	}
 	routes_match(http_request_method(req), path, &p, &m);
@@ -623,6 +654,22 @@ void api_handle(struct http_request *req, void *userdata)
 	if (m.name && !(d = registry_find(a->reg, m.name))) {
 		errors_reply(req, API_ENODEV, m.name, NULL, "no device named '%.64s'", m.name);
 		return;
+	}
+	if (outlet >= 0) {
+		const struct plug_state *st = d ? service_state(d) : NULL;
+
+		if (!d || d->outlet >= 0 ||
+		    (st->known && (unsigned)outlet >= st->info.outlet_count)) {
+			errors_reply(req, API_ENODEV, m.name, NULL, "'%.64s' has no outlet %d",
+				     m.name ? m.name : "", outlet);
+			return;
+		}
+		/* The strip's device, seen as one of its outlets; handlers do
+		 * not keep it beyond the call. */
+		view = *d;
+		view.outlet = outlet;
+		view.next_on_plug = NULL;
+		d = &view;
 	}
 	if (m.route)
 		m.route->handler(a, req, d);
