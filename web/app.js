@@ -126,11 +126,17 @@ function renderOutlets(c) {
 		let li = list.children[i];
 		if (!li) {
 			li = $('outlet-template').content.firstElementChild.cloneNode(true);
+			const label = li.querySelector('.outlet-name');
+			const sw = li.querySelector('.switch');
+			label.id = c.el.querySelector('.alias').id + '-outlet-' + i;
+			sw.setAttribute('aria-labelledby', label.id);
+			sw.addEventListener('click', () => flipOutlet(c, i, sw));
 			list.append(li);
 		}
 		li.classList.toggle('on', !!o.on);
 		setText(li.querySelector('.outlet-name'), o.alias || 'Outlet ' + (o.outlet + 1));
-		setText(li.querySelector('.outlet-state'), o.on ? 'on' : 'off');
+		if (li.querySelector('.switch').getAttribute('aria-busy') !== 'true')
+			setSwitch(li.querySelector('.switch'), !!o.on, dev.online);
 		setText(li.querySelector('.outlet-power'),
 			o.power_w !== undefined ? watts.format(o.power_w) + ' W' : '');
 	});
@@ -222,6 +228,29 @@ async function flip(name, sw) {
 	} catch (e) {
 		say(c, '.note', '');
 		say(c, '.error', 'Could not switch ' + (on ? 'on' : 'off') + ': ' + e.message);
+	} finally {
+		sw.removeAttribute('aria-busy');
+	}
+}
+
+// One outlet of a strip, through /devices/NAME/outlets/N; the strip's card
+// follows from the event stream, and at once from a read of the strip.
+async function flipOutlet(c, i, sw) {
+	const name = c.dev.name;
+	const outlet = c.dev.outlets[i].outlet;
+	if (sw.getAttribute('aria-busy') === 'true')
+		return;
+	const on = sw.getAttribute('aria-checked') !== 'true';
+	sw.setAttribute('aria-busy', 'true');
+	say(c, '.error', '');
+	try {
+		await api('POST', url(name, '/outlets/' + outlet + (on ? '/on' : '/off')));
+		setSwitch(sw, on, true);
+		sw.removeAttribute('aria-busy');
+		render(await api('GET', url(name, '')));
+	} catch (e) {
+		say(c, '.error', 'Could not switch outlet ' + (outlet + 1) + ' ' + (on ? 'on' : 'off') +
+			': ' + e.message);
 	} finally {
 		sw.removeAttribute('aria-busy');
 	}
