@@ -27,6 +27,7 @@
 #include "config.h"
 #include "errors.h"
 #include "events.h"
+#include "history.h"
 #include "http.h"
 #include "loop.h"
 #include "metrics.h"
@@ -45,6 +46,7 @@ struct api {
 	uint64_t started_usec;
 	struct admission *admission;
 	struct events *events;
+	struct history *history;
 	/* GET /devices/NAME's answers, by device index, for the registry's
 	 * generation cache_generation. */
 	struct render_cached *cache;
@@ -542,6 +544,42 @@ void api_route_monthly(struct api *a, struct http_request *req, struct device *d
 	route_emeter(a, req, d, "monthly");
 }
 
+/* GET /devices/NAME/history?minutes=N: the power of the last N minutes
+ * (60 unless told), one value a poll, from memory. */
+void api_route_history(struct api *a, struct http_request *req, struct device *d)
+{
+	const struct plug_state *st = service_state(d);
+	struct strbuf b = STRBUF_INIT(SIZE_MAX / 2);
+	int max = (int)history_minutes_max(a->history), minutes = 60 < max ? 60 : max;
+	const char *m = http_request_query(req, "minutes");
+	char *body;
+	size_t len;
+	int r;
+
+	if (st->known && !st->info.has_emeter) {
+		errors_reply(req, API_ENOMETER, d->name, NULL, NULL);
+		return;
+	}
+	if (m && (max < 1 || parse_int_arg(m, 1, max, &minutes) < 0)) {
+		errors_reply(req, API_EBADREQ, d->name, NULL, "minutes must be 1..%d, not '%.32s'",
+			     max, m);
+		return;
+	}
+	r = history_render(a->history, d, (unsigned)minutes, loop_now(a->loop),
+			   (int64_t)time(NULL), &b);
+	if (r < 0) {
+		strbuf_free(&b);
+		if (r == -ENOENT)
+			errors_reply(req, -ENOTSUP, d->name, NULL,
+				     "kasad keeps no history (history = off)");
+		else
+			errors_reply(req, r, d->name, NULL, NULL);
+		return;
+	}
+	body = strbuf_steal(&b, &len);
+	errors_reply_large(req, http_reply(req, 200, "application/json", body, len, NULL));
+}
+
 void api_route_led(struct api *a, struct http_request *req, struct device *d)
 {
 	int on = switch_body(req, d);
@@ -692,7 +730,10 @@ int api_new(struct loop *l, struct service *svc, const struct api_settings *s, s
 	a->reg = service_registry(svc);
 	a->set = *s;
 	a->started_usec = loop_now(l);
-	if (admission_new(&a->admission) < 0 || events_new(l, svc, &a->events) < 0) {
+	if (admission_new(&a->admission) < 0 || events_new(l, svc, &a->events) < 0 ||
+	    history_new(l, svc,
+			&(struct history_settings){s->history_usec, s->history_step_usec},
+			&a->history) < 0) {
 		api_free(a);
 		return -ENOMEM;
 	}
@@ -706,6 +747,7 @@ void api_free(struct api *a)
 		return;
 	admission_free(a->admission);
 	events_free(a->events);
+	history_free(a->history);
 	cache_clear(a);
 	free(a);
 }
@@ -715,6 +757,8 @@ void api_configure(struct api *a, const struct api_settings *s)
 	a->set = *s;
 	/* A reload: the inventory may be another one. */
 	events_reset(a->events);
+	history_configure(a->history,
+			  &(struct history_settings){s->history_usec, s->history_step_usec});
 }
 
 void api_set_stopping(struct api *a)

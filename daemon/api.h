@@ -24,6 +24,7 @@ struct api_settings {
 	char *const *cors_origins;
 	size_t n_cors_origins;
 	unsigned client_rate, client_burst; /* a second, per address; 0: no limit */
+	uint64_t history_usec, history_step_usec; /* the power history (history.h) */
 };
 
 int api_new(struct loop *l, struct service *svc, const struct api_settings *s,

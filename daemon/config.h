@@ -57,6 +57,7 @@ struct config {
 	uint64_t cache_max_age_usec;	/* reads older go to the plug */
 	unsigned offline_after;		/* missed polls before "offline" */
 	uint64_t backoff_max_usec;	/* longest poll interval of an offline plug */
+	uint64_t history_usec;		/* each meter's power kept this far back; 0: none */
 	uint64_t shutdown_timeout_usec; /* SIGTERM grace */
 	unsigned max_connections;	/* HTTP */
 	unsigned max_connections_per_ip;

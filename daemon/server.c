@@ -131,6 +131,9 @@ struct api_settings server_api_settings(const struct config *c, const struct aut
 		.n_cors_origins = c->n_cors_origins,
 		.client_rate = c->client_rate,
 		.client_burst = c->client_burst,
+		.history_usec = c->history_usec,
+		/* A value a poll; polling off, one a minute at most. */
+		.history_step_usec = c->poll_interval_usec ? c->poll_interval_usec : USEC_PER_MIN,
 	};
 }
 

@@ -10,6 +10,8 @@ const QUIET_MS = 45000; // no byte for this long (heartbeats come every 15 s): a
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const TODAY_EVERY_MS = 5 * 60000; // today's energy: a plug round trip, so not often
+const CHART_EVERY_MS = 60000; // the power chart: from kasad's memory, once a minute
+const CHART_MINUTES = 180;
 const STREAM_BUFFER_MAX = 1 << 20;
 
 const $ = (id) => document.getElementById(id);
@@ -91,7 +93,10 @@ function cardFor(name) {
 	const sw = el.querySelector('.switch');
 	sw.setAttribute('aria-labelledby', id);
 	sw.addEventListener('click', () => flip(name, sw));
-	c = {el, dev: null, seenAt: 0, emeterAt: 0, today: null, todayAt: 0, todayBusy: false};
+	c = {el, dev: null, seenAt: 0, emeterAt: 0, today: null, todayAt: 0, todayBusy: false,
+	     chartAt: 0, chartBusy: false, days: null};
+	const month = el.querySelector('.month-button');
+	month.addEventListener('click', () => toggleMonth(c, month));
 	cards.set(name, c);
 	devicesEl.append(el);
 	$('empty').hidden = true;
@@ -172,6 +177,121 @@ function render(dev) {
 	if (dev.has_emeter && dev.online && !c.todayBusy &&
 	    (!c.todayAt || now - c.todayAt > TODAY_EVERY_MS))
 		loadToday(c);
+	if (dev.has_emeter && !c.chartBusy && (!c.chartAt || now - c.chartAt > CHART_EVERY_MS))
+		loadChart(c);
+}
+
+// --- Charts ------------------------------------------------------------------
+
+// The power of the last hours, from GET /history (kasad's memory), as a
+// line over its area.  A gap of more than two steps breaks the line.
+async function loadChart(c) {
+	const name = c.dev.name;
+	c.chartBusy = true;
+	try {
+		let h;
+		try {
+			h = await api('GET', url(name, '/history?minutes=' + CHART_MINUTES));
+		} catch (e) {
+			if (e.status !== 400)
+				throw e;
+			h = await api('GET', url(name, '/history')); // a shorter history
+		}
+		drawPower(c, h);
+	} catch (e) {
+		c.el.querySelector('.power-chart').hidden = true;
+	} finally {
+		// Too few samples for a line yet: ask again soon, not in a minute.
+		c.chartAt = performance.now() -
+			(c.el.querySelector('.power-chart').hidden ? CHART_EVERY_MS - 3000 : 0);
+		c.chartBusy = false;
+	}
+}
+
+function drawPower(c, h) {
+	const fig = c.el.querySelector('.power-chart');
+	const s = h.samples || [];
+	fig.hidden = s.length < 2;
+	if (fig.hidden)
+		return;
+	const t0 = s[0].time, t1 = s[s.length - 1].time;
+	const span = Math.max(1, t1 - t0);
+	const peak = Math.max(...s.map((x) => x.power_w));
+	const top = Math.max(1, peak * 1.15); // room above the highest value
+	const x = (t) => ((t - t0) / span * 300).toFixed(1);
+	const y = (w) => (62 - w / top * 58).toFixed(1);
+	let line = '', area = '', start = null, last = null;
+	const close = () => {
+		if (start !== null)
+			area += 'L' + x(last) + ' 64L' + x(start) + ' 64Z';
+	};
+	for (const p of s) {
+		const gap = last === null || p.time - last > 2 * h.step_s;
+		if (gap) {
+			close();
+			start = p.time;
+			line += 'M' + x(p.time) + ' ' + y(p.power_w);
+			area += 'M' + x(p.time) + ' 64L' + x(p.time) + ' ' + y(p.power_w);
+		} else {
+			line += 'L' + x(p.time) + ' ' + y(p.power_w);
+			area += 'L' + x(p.time) + ' ' + y(p.power_w);
+		}
+		last = p.time;
+	}
+	close();
+	const svg = fig.querySelector('svg');
+	svg.querySelector('.line').setAttribute('d', line);
+	svg.querySelector('.area').setAttribute('d', area);
+	const during = span < 90 ? Math.round(span) + ' s'
+		: span < 5400 ? Math.round(span / 60) + ' min'
+		: Math.round(span / 3600) + ' h';
+	const text = 'Power, last ' + during + ': up to ' + watts.format(peak) + ' W';
+	svg.setAttribute('aria-label', text);
+	setText(fig.querySelector('.chart-caption'), text);
+}
+
+// The energy of each day this month, from the plug's own statistics
+// (/emeter/daily), as bars; shown when asked.
+async function toggleMonth(c, button) {
+	const fig = c.el.querySelector('.month-chart');
+	const open = button.getAttribute('aria-expanded') !== 'true';
+	button.setAttribute('aria-expanded', open ? 'true' : 'false');
+	fig.hidden = !open;
+	if (!open)
+		return;
+	setText(fig.querySelector('.month-caption'), 'Loading…');
+	try {
+		const d = new Date();
+		const body = await api('GET', url(c.dev.name, '/emeter/daily?year=' + d.getFullYear() +
+						  '&month=' + (d.getMonth() + 1)));
+		drawMonth(fig, body.days || [], d);
+	} catch (e) {
+		setText(fig.querySelector('.month-caption'), 'Not available: ' + e.message);
+	}
+}
+
+function drawMonth(fig, days, d) {
+	const svg = fig.querySelector('svg');
+	const top = Math.max(0.001, ...days.map((x) => x.energy_kwh));
+	while (svg.firstChild)
+		svg.firstChild.remove();
+	let total = 0;
+	for (const day of days) {
+		const r = document.createElementNS(svg.namespaceURI, 'rect');
+		const h = day.energy_kwh / top * 60;
+		r.setAttribute('x', ((day.day - 1) * 10 + 1).toString());
+		r.setAttribute('width', '8');
+		r.setAttribute('y', (64 - h).toFixed(1));
+		r.setAttribute('height', h.toFixed(1));
+		if (day.day === d.getDate())
+			r.classList.add('today');
+		svg.append(r);
+		total += day.energy_kwh;
+	}
+	const text = 'Energy a day this month: ' + kwh.format(total) + ' kWh in all, up to ' +
+		kwh.format(days.length ? top : 0) + ' kWh a day';
+	svg.setAttribute('aria-label', text);
+	setText(fig.querySelector('.month-caption'), text);
 }
 
 // The ages, every second.

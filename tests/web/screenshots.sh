@@ -22,13 +22,14 @@ sh "$src/contrib/demo.sh" "$build" >/dev/null
 open $url
 wait 10000 document.querySelectorAll('#devices > [data-device]').length === 4 && document.getElementById('conn').dataset.state === 'live'
 wait 10000 [...document.querySelectorAll('.today-row:not([hidden]) .today')].every(e => /kWh/.test(e.textContent))
+wait 40000 !document.querySelector('[data-device=kettle] .power-chart').hidden
 viewport 1280 800 0
 screenshot $tmp/dashboard-desktop.png
 viewport 390 844 1
 screenshot $tmp/dashboard-phone.png
 quit
 EOC
-} | "$build/tests/web/cdp" -c "$chromium" -d "$tmp" -t 60 2>"$tmp/stderr" | while IFS= read -r line; do
+} | "$build/tests/web/cdp" -c "$chromium" -d "$tmp" -t 90 2>"$tmp/stderr" | while IFS= read -r line; do
 	case $line in
 	ok* | ready) ;;
 	*)
