@@ -2,11 +2,9 @@
 /*
  * The KLAP transport: libkasa's kasa_klap_conn (a session, one kept HTTP
  * connection through libcurl, one request in flight) behind the transport
- * interface, once the name is looked up (transport.c).  The account is
- * held as its hashes, never as the password.
+ * interface.  The account is held as its hashes, never as the password.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +13,6 @@
 
 struct transport_klap {
 	struct transport t; /* first */
-	struct transport_addr a;
 	struct kasa_klap_conn *conn;
 	enum kasa_klap_proto proto;
 	unsigned versions;
@@ -23,107 +20,64 @@ struct transport_klap {
 	struct kasa_klap_account account;
 };
 
-static struct transport_klap *klap_of(struct transport *t)
-{
-	return (struct transport_klap *)t;
-}
+#define KLAP(t)	      ((struct transport_klap *)(t))
+#define KLAP_CONST(t) ((const struct transport_klap *)(t))
 
-static const struct transport_klap *klap_of_const(const struct transport *t)
+static int klap_make(struct transport *t, const struct sockaddr *addr, socklen_t addrlen)
 {
-	return (const struct transport_klap *)t;
-}
+	struct transport_klap *k = KLAP(t);
 
-static int make_conn(struct transport_klap *k)
-{
-	return kasa_klap_conn_new_account((const struct sockaddr *)&k->a.addr, k->a.addrlen,
-					  k->proto, k->versions,
+	return kasa_klap_conn_new_account(addr, addrlen, k->proto, k->versions,
 					  k->has_account ? &k->account : NULL, &k->conn);
-}
-
-static int klap_open(struct transport *t, uint64_t now, uint64_t timeout)
-{
-	struct transport_klap *k = klap_of(t);
-	int r;
-
-	if (k->conn)
-		return 0;
-	r = transport_addr_open(&k->a, now, timeout);
-	return r == 0 ? make_conn(k) : r;
-}
-
-static int klap_process(struct transport *t, uint32_t revents, uint64_t now)
-{
-	struct transport_klap *k = klap_of(t);
-	int r;
-
-	if (k->conn)
-		return kasa_klap_conn_process(k->conn, revents, now);
-	r = transport_addr_process(&k->a, now);
-	if (r > 0 && (r = make_conn(k)) == 0)
-		r = 1;
-	return r;
 }
 
 static int klap_send(struct transport *t, const char *json, size_t len, uint64_t now,
 		     uint64_t timeout)
 {
-	struct transport_klap *k = klap_of(t);
+	return kasa_klap_conn_start(KLAP(t)->conn, json, len, now, timeout);
+}
 
-	if (!k->conn)
-		return -ENOTCONN;
-	return kasa_klap_conn_start(k->conn, json, len, now, timeout);
+static int klap_process(struct transport *t, uint32_t revents, uint64_t now)
+{
+	return kasa_klap_conn_process(KLAP(t)->conn, revents, now);
 }
 
 static const char *klap_reply(const struct transport *t, size_t *ret_len)
 {
-	return kasa_klap_conn_reply(klap_of_const(t)->conn, ret_len);
+	return kasa_klap_conn_reply(KLAP_CONST(t)->conn, ret_len);
 }
 
 static void klap_close(struct transport *t)
 {
-	struct transport_klap *k = klap_of(t);
-
-	if (k->conn)
-		kasa_klap_conn_close(k->conn);
+	kasa_klap_conn_close(KLAP(t)->conn);
 }
 
 static int klap_fd(const struct transport *t)
 {
-	const struct transport_klap *k = klap_of_const(t);
-
-	return k->conn ? kasa_klap_conn_fd(k->conn) : transport_addr_fd(&k->a);
+	return kasa_klap_conn_fd(KLAP_CONST(t)->conn);
 }
 
 static uint32_t klap_events(const struct transport *t)
 {
-	const struct transport_klap *k = klap_of_const(t);
-
-	if (k->conn)
-		return kasa_klap_conn_events(k->conn);
-	return k->a.lookup ? POLLIN : 0;
+	return kasa_klap_conn_events(KLAP_CONST(t)->conn);
 }
 
 static uint64_t klap_deadline(const struct transport *t)
 {
-	const struct transport_klap *k = klap_of_const(t);
-
-	if (k->conn)
-		return kasa_klap_conn_deadline(k->conn);
-	return k->a.lookup ? k->a.deadline : 0;
+	return kasa_klap_conn_deadline(KLAP_CONST(t)->conn);
 }
 
 static void klap_free(struct transport *t)
 {
-	struct transport_klap *k = klap_of(t);
+	struct transport_klap *k = KLAP(t);
 
 	kasa_klap_conn_free(k->conn);
-	transport_addr_done(&k->a);
 	explicit_bzero(&k->account, sizeof(k->account));
 	free(k);
 }
 
 static const struct transport_ops klap_ops = {
-	.open = klap_open,
+	.make = klap_make,
 	.send = klap_send,
 	.process = klap_process,
 	.reply = klap_reply,
@@ -142,11 +96,10 @@ int transport_klap_new(const char *host, uint16_t port, enum kasa_klap_proto pro
 
 	if (!k)
 		return -ENOMEM;
-	if (transport_addr_init(&k->a, host, port) < 0) {
+	if (transport_init(&k->t, &klap_ops, host, port) < 0) {
 		free(k);
 		return -ENOMEM;
 	}
-	k->t.ops = &klap_ops;
 	k->proto = proto;
 	k->versions = versions;
 	if (account) {
@@ -160,9 +113,7 @@ int transport_klap_new(const char *host, uint16_t port, enum kasa_klap_proto pro
 int transport_klap_matched(const struct transport *t, enum kasa_klap_cred *ret_cred,
 			   enum kasa_klap_version *ret_version)
 {
-	const struct transport_klap *k = klap_of_const(t);
-
-	if (t->ops != &klap_ops || !k->conn)
+	if (t->ops != &klap_ops || !t->made)
 		return -ENOTCONN;
-	return kasa_klap_conn_matched(k->conn, ret_cred, ret_version);
+	return kasa_klap_conn_matched(KLAP_CONST(t)->conn, ret_cred, ret_version);
 }
