@@ -53,6 +53,8 @@ static const struct schema_key kasad_keys[] = {
 	{"connection_timeout", SCHEMA_DURATION, USEC_PER_SEC, USEC_PER_DAY, .def = "30s",
 	 KASAD(connection_timeout_usec),
 	 .doc = "an idle HTTP connection is closed after this long"},
+	{"max_devices", SCHEMA_UINT, 1, CONFIG_DEVICES_MAX, .def = "16384",
+	 KASAD(max_devices), .doc = "[device] sections at most: a bound on what a reload may bring"},
 	{"queue_max", SCHEMA_UINT, 1, 10000, .def = "64", KASAD(queue_max),
 	 .doc = "requests that may wait for one plug"},
 	{"body_max", SCHEMA_SIZE, 64, MIB, .def = "4096", KASAD(body_max),
