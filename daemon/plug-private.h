@@ -38,7 +38,7 @@ struct plug {
 	char *host;
 	uint16_t port;
 	char *label;
-	struct plug_settings set;
+	struct plug_settings set; /* set.account is the plug's own copy (owned) */
 
 	struct transport *transport;
 	bool opening;	/* the transport is getting ready (a name lookup) */

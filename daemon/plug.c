@@ -201,7 +201,7 @@ static int use_transport(struct plug *p, bool klap)
 		r = transport_klap_new(p->host, p->set.klap_port,
 				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
 				       p->smart ? KASA_KLAP_V2 : p->klap_versions,
-				       p->set.has_account ? &p->set.account : NULL, &t);
+				       p->set.account, &t);
 	else
 		r = transport_xor_new(p->host, p->port, &t);
 	if (r < 0)
@@ -218,9 +218,9 @@ static int use_transport(struct plug *p, bool klap)
  * e-mail is cut to fit the message. */
 static void refused_whom(const struct plug *p, char *buf, size_t len)
 {
-	if (!p->set.has_account)
+	if (!p->set.account)
 		snprintf(buf, len, "no account given: TP-Link's defaults and blank");
-	else if (snprintf(buf, len, "account %s", p->set.account.user) >= (int)len)
+	else if (snprintf(buf, len, "account %s", p->set.account->user) >= (int)len)
 		memcpy(buf + len - 4, "...", 4);
 }
 
@@ -801,8 +801,30 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 static bool wire_changed(const struct plug *p, const struct plug_settings *s)
 {
 	return s->transport != p->set.transport || s->klap_port != p->set.klap_port ||
-	       s->has_account != p->set.has_account ||
-	       (s->has_account && memcmp(&s->account, &p->set.account, sizeof(s->account)));
+	       !s->account != !p->set.account ||
+	       (s->account && memcmp(s->account, p->set.account, sizeof(*s->account)));
+}
+
+/* The account of s, copied (only KLAP plugs with an account have one);
+ * -ENOMEM. */
+static int copy_account(const struct plug_settings *s, struct kasa_klap_account **ret)
+{
+	*ret = NULL;
+	if (!s->account)
+		return 0;
+	*ret = malloc(sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	**ret = *s->account;
+	return 0;
+}
+
+static void free_account(const struct kasa_klap_account *a)
+{
+	if (a) {
+		explicit_bzero((void *)a, sizeof(*a));
+		free((void *)a);
+	}
 }
 
 /* The transport the settings start with: auto tries XOR first. */
@@ -821,9 +843,15 @@ void plug_configure(struct plug *p, const struct plug_settings *s)
 {
 	bool interval_changed = s->poll_interval_usec != p->set.poll_interval_usec;
 	bool rewire = wire_changed(p, s);
+	struct kasa_klap_account *account;
 
-	explicit_bzero(&p->set.account, sizeof(p->set.account));
+	if (copy_account(s, &account) < 0) {
+		log_dev(LOG_ERR, p->label, "cannot take its new settings: out of memory");
+		return;
+	}
+	free_account(p->set.account);
 	p->set = *s;
+	p->set.account = account;
 	/* Another transport or account: start over, once the job in flight
 	 * is done with the one it uses. */
 	if (rewire && !p->current && !p->opening && start_wire(p) < 0)
@@ -842,6 +870,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	     struct plug **ret_plug)
 {
 	struct plug *p = calloc(1, sizeof(*p));
+	struct kasa_klap_account *account;
 	char label[300];
 	int r;
 
@@ -851,6 +880,10 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	p->port = port;
 	p->set = *s;
 	list_head_init(&p->jobs);
+	r = copy_account(s, &account);
+	p->set.account = account;
+	if (r < 0)
+		goto fail;
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
 	snprintf(label, sizeof(label), "%s:%u", host, port);
@@ -903,7 +936,7 @@ void plug_free(struct plug *p)
 	loop_source_free(p->kick);
 	loop_source_free(p->readback);
 	transport_free(p->transport);
-	explicit_bzero(&p->set.account, sizeof(p->set.account));
+	free_account(p->set.account);
 	free(p->host);
 	free(p->label);
 	free(p);

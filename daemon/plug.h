@@ -36,8 +36,9 @@ struct plug_settings {
 	unsigned queue_max;
 	enum plug_transport transport;
 	uint16_t klap_port;
-	bool has_account; /* else only TP-Link's defaults and blank are tried */
-	struct kasa_klap_account account;
+	/* NULL: only TP-Link's defaults and blank are tried.  Borrowed by
+	 * plug_new() and plug_configure(), which keep a copy. */
+	const struct kasa_klap_account *account;
 };
 
 enum plug_job_kind {
