@@ -89,7 +89,8 @@ struct config {
 	 * that would drop every device is refused without it (an empty or
 	 * truncated file is not taken for "no devices"). */
 	bool empty_inventory;
-	unsigned max_devices; /* [device] sections at most */
+	unsigned max_devices;	  /* [device] sections at most */
+	unsigned polls_in_flight; /* background round trips at once, all plugs */
 	struct config_device *devices;
 	size_t n_devices;
 	size_t n_plugs;	     /* see config_device's plug */

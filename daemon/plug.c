@@ -314,6 +314,100 @@ static void on_readback(struct loop_source *s, uint64_t now, void *userdata)
 		    NULL, NULL);
 }
 
+/* --- The poller's bound ------------------------------------------------------ */
+
+/* A place that comes free goes straight to the plug that waited longest,
+ * unless the bound was lowered meanwhile. */
+static struct {
+	unsigned max;
+	unsigned in_flight, peak, waiting;
+	unsigned round_trips; /* clients' too */
+	struct list_head queue; /* plugs, by gate_node */
+} gate = {
+	.max = 256,
+	.queue = LIST_HEAD_INIT(gate.queue),
+};
+
+static void gate_count(void)
+{
+	if (gate.in_flight > gate.peak)
+		gate.peak = gate.in_flight;
+}
+
+/* Whether p holds a place now; if not, it waits in the queue for one. */
+static bool gate_take(struct plug *p)
+{
+	if (p->slot)
+		return true;
+	if (gate.in_flight >= gate.max) {
+		if (!list_linked(&p->gate_node)) {
+			list_insert_tail(&gate.queue, &p->gate_node);
+			gate.waiting++;
+		}
+		return false;
+	}
+	p->slot = true;
+	gate.in_flight++;
+	gate_count();
+	return true;
+}
+
+static void gate_leave(struct plug *p)
+{
+	if (list_linked(&p->gate_node)) {
+		list_remove(&p->gate_node);
+		gate.waiting--;
+	}
+}
+
+/* Hand the waiting plugs the places there are: each runs on the next
+ * iteration. */
+static void gate_wake(void)
+{
+	while (gate.in_flight < gate.max && !list_empty(&gate.queue)) {
+		struct plug *next = list_first(&gate.queue, struct plug, gate_node);
+
+		gate_leave(next);
+		next->slot = true;
+		gate.in_flight++;
+		gate_count();
+		loop_defer_arm(next->kick);
+	}
+}
+
+static void gate_give(struct plug *p)
+{
+	if (!p->slot)
+		return;
+	p->slot = false;
+	gate.in_flight--;
+	gate_wake();
+}
+
+void plug_set_poll_limit(unsigned max)
+{
+	gate.max = max ? max : 1;
+	gate_wake();
+}
+
+void plug_totals(struct plug_totals *ret)
+{
+	*ret = (struct plug_totals){
+		.in_flight = gate.round_trips,
+		.polls_in_flight = gate.in_flight,
+		.polls_peak = gate.peak,
+		.polls_waiting = gate.waiting,
+	};
+}
+
+/* The job goes in flight. */
+static void set_current(struct plug *p, struct plug_job *j)
+{
+	p->current = j;
+	p->queued -= j->counted;
+	gate.round_trips++;
+}
+
 /* --- Running jobs ------------------------------------------------------------ */
 
 static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
@@ -420,6 +514,8 @@ static void job_done(struct plug *p, int error)
 	bool changed;
 
 	p->current = NULL;
+	gate.round_trips--;
+	gate_give(p);
 	list_remove(&j->node);
 	/*
 	 * The socket is not watched between jobs: a kept one the plug closes
@@ -685,14 +781,23 @@ static void pump(struct plug *p)
 	drop_orphans(p);
 	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
+		gate_give(p);
 		arm_timer(p);
 		return;
+	}
+	/* The poller's jobs wait for a place; a client's goes at once. */
+	if (j->background && list_empty(&j->waiters)) {
+		if (!gate_take(p)) {
+			arm_timer(p);
+			return;
+		}
+	} else {
+		gate_give(p);
 	}
 	if (p->auth_hold_until > loop_now(p->loop)) {
 		/* The credentials were refused a moment ago: the job takes that
 		 * answer without trying them again. */
-		p->current = j;
-		p->queued -= j->counted;
+		set_current(p, j);
 		refused_whom(p, j->run.result.device.msg, sizeof(j->run.result.device.msg));
 		job_done(p, -EACCES);
 		return;
@@ -710,15 +815,13 @@ static void pump(struct plug *p)
 	if (r < 0) {
 		/* The last open failed: this job takes the error, the next
 		 * one tries again (looks the name up again). */
-		p->current = j;
-		p->queued -= j->counted;
+		set_current(p, j);
 		p->stats.requests++;
 		count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
-	p->current = j;
-	p->queued -= j->counted;
+	set_current(p, j);
 	j->started = loop_now(p->loop);
 	j->deadline = j->started + p->set.request_timeout_usec;
 	p->switched = false;
@@ -922,6 +1025,10 @@ void plug_free(struct plug *p)
 
 	if (!p)
 		return;
+	gate_leave(p);
+	if (p->current)
+		gate.round_trips--;
+	gate_give(p);
 	/* Waiters first: their callbacks may look at the plug. */
 	list_foreach(j, &p->jobs, node)
 		while (!list_empty(&j->waiters))
