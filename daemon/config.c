@@ -49,6 +49,10 @@ struct parser {
 
 	struct config *c;
 	size_t devices_alloc;
+	/* The devices by name: open addressing, index + 1 (0: empty), at
+	 * most half full. */
+	size_t *names;
+	size_t names_size; /* a power of two */
 	enum section section;
 	size_t device; /* index of the current device section */
 	unsigned kasad_line;
@@ -151,11 +155,65 @@ static int handler(void *userdata, const char *section, const char *name, const 
 	return 1;
 }
 
+/* --- devices by name ------------------------------------------------------- */
+
+/* FNV-1a: spread, not secrecy (the names are the administrator's). */
+static size_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of name in p->names: the device's, or the empty one where it
+ * would go.  The table has room (names_add() sees to it). */
+static size_t *name_slot(struct parser *p, const char *name, size_t n)
+{
+	size_t mask = p->names_size - 1, i = name_hash(name, n) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const char *other;
+
+		if (!p->names[i])
+			return &p->names[i];
+		other = p->c->devices[p->names[i] - 1].name;
+		if (strlen(other) == n && !memcmp(other, name, n))
+			return &p->names[i];
+	}
+}
+
+/* Make room for one more name: -ENOMEM. */
+static int names_grow(struct parser *p)
+{
+	size_t size = p->names_size ? 2 * p->names_size : 64, *old = p->names;
+	size_t old_size = p->names_size;
+
+	if (p->c->n_devices + 1 <= p->names_size / 2)
+		return 0;
+	p->names = calloc(size, sizeof(*p->names));
+	if (!p->names) {
+		p->names = old;
+		return -ENOMEM;
+	}
+	p->names_size = size;
+	for (size_t i = 0; i < old_size; i++)
+		if (old[i]) {
+			const char *name = p->c->devices[old[i] - 1].name;
+
+			*name_slot(p, name, strlen(name)) = old[i];
+		}
+	free(old);
+	return 0;
+}
+
 static void start_device(struct parser *p, const char *header, size_t header_len, const char *name,
 			 size_t n)
 {
 	struct config *c = p->c;
 	struct config_device *d;
+	size_t *slot;
 
 	p->section = SECTION_BAD;
 	if (!valid_device_name(name, n)) {
@@ -165,13 +223,18 @@ static void start_device(struct parser *p, const char *header, size_t header_len
 			    (int)header_len, header, CONFIG_NAME_MAX - 1);
 		return;
 	}
-	for (size_t i = 0; i < c->n_devices; i++) {
-		if (strlen(c->devices[i].name) == n && !memcmp(c->devices[i].name, name, n)) {
-			diag_report(&p->diag, p->diag.line, "[%.*s]: already defined at line %u",
-				    (int)header_len, header, c->devices[i].line);
-			return;
-		}
+	if (names_grow(p) < 0) {
+		diag_oom(&p->diag);
+		return;
 	}
+	slot = name_slot(p, name, n);
+	if (*slot) {
+		diag_report(&p->diag, p->diag.line, "[%.*s]: already defined at line %u",
+			    (int)header_len, header, c->devices[*slot - 1].line);
+		return;
+	}
+	/* max_devices is checked once the file is read ([kasad] may come
+	 * last); this bounds the memory until then. */
 	if (c->n_devices == CONFIG_DEVICES_MAX) {
 		diag_report(&p->diag, p->diag.line, "[%.*s]: too many devices (at most %d)",
 			    (int)header_len, header, CONFIG_DEVICES_MAX);
@@ -198,6 +261,7 @@ static void start_device(struct parser *p, const char *header, size_t header_len
 		diag_oom(&p->diag);
 		return;
 	}
+	*slot = c->n_devices + 1;
 	p->device = c->n_devices++;
 	if (schema_set_defaults(SCHEMA_DEVICE, d, &p->diag) < 0)
 		return;
@@ -332,41 +396,173 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* --- devices that share a plug ---------------------------------------------- */
+
+/* Devices sorted so that those of one plug (host as written, ports) are
+ * together, in configuration order. */
+static int cmp_plug(const void *a, const void *b)
+{
+	const struct config_device *x = *(const struct config_device *const *)a;
+	const struct config_device *y = *(const struct config_device *const *)b;
+	int r = strcmp(x->host, y->host);
+
+	if (r)
+		return r;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->klap_port != y->klap_port)
+		return x->klap_port < y->klap_port ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Likewise, the host in any case and then by outlet: what check_all()
+ * takes for the same plug, and the same device twice. */
+static int cmp_twin(const void *a, const void *b)
+{
+	const struct config_device *x = *(const struct config_device *const *)a;
+	const struct config_device *y = *(const struct config_device *const *)b;
+	int r = strcasecmp(x->host, y->host);
+
+	if (r)
+		return r;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->klap_port != y->klap_port)
+		return x->klap_port < y->klap_port ? -1 : 1;
+	if (x->outlet != y->outlet)
+		return x->outlet < y->outlet ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static bool same_plug_ci(const struct config_device *x, const struct config_device *y)
+{
+	return x->port == y->port && x->klap_port == y->klap_port && !strcasecmp(x->host, y->host);
+}
+
+/* The devices with a host, sorted by cmp (owned); NULL when out of memory. */
+static const struct config_device **sorted_devices(const struct config *c, size_t *ret_n,
+						   int (*cmp)(const void *, const void *))
+{
+	const struct config_device **v = calloc(c->n_devices ? c->n_devices : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (c->devices[i].host)
+			v[n++] = &c->devices[i];
+	qsort(v, n, sizeof(*v), cmp);
+	*ret_n = n;
+	return v;
+}
+
+/* Number the plugs in the order of their first devices (every device has a
+ * host). */
+static int group_plugs(struct config *c)
+{
+	_cleanup_free_ const struct config_device **v = NULL;
+	_cleanup_free_ size_t *first = calloc(c->n_devices ? c->n_devices : 1, sizeof(*first));
+	size_t n;
+
+	v = sorted_devices(c, &n, cmp_plug);
+	if (!v || !first)
+		return -ENOMEM;
+	/* For each device, the index of its plug's first device. */
+	for (size_t i = 0, head = 0; i < n; i++) {
+		if (i == 0 || v[i - 1]->port != v[i]->port ||
+		    v[i - 1]->klap_port != v[i]->klap_port || !streq(v[i - 1]->host, v[i]->host))
+			head = (size_t)(v[i] - c->devices);
+		first[v[i] - c->devices] = head;
+	}
+	c->n_plugs = c->n_klap_plugs = 0;
+	for (size_t i = 0; i < c->n_devices; i++) {
+		struct config_device *d = &c->devices[i];
+
+		if (first[i] != i) {
+			d->plug = c->devices[first[i]].plug;
+			continue;
+		}
+		d->plug = c->n_plugs++;
+		c->n_klap_plugs += d->transport != CONFIG_TRANSPORT_XOR;
+	}
+	return 0;
+}
+
+/* The device of v[a..b) that comes first in the file. */
+static const struct config_device *first_of(const struct config_device **v, size_t a, size_t b)
+{
+	const struct config_device *m = v[a];
+
+	for (size_t i = a + 1; i < b; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
+}
+
 static void check_all(struct parser *p)
 {
 	struct config *c = p->c;
+	_cleanup_free_ const struct config_device **v = NULL;
+	/* Per device, the one it clashes with, and whether as its twin (the
+	 * same outlet) or only in how to talk to the plug. */
+	_cleanup_free_ const struct config_device **clash = NULL;
+	_cleanup_free_ bool *twin = NULL;
+	size_t n;
 
+	v = sorted_devices(c, &n, cmp_twin);
+	clash = calloc(c->n_devices ? c->n_devices : 1, sizeof(*clash));
+	twin = calloc(c->n_devices ? c->n_devices : 1, sizeof(*twin));
+	if (!v || !clash || !twin) {
+		diag_oom(&p->diag);
+		return;
+	}
+	/* In a run of one plug, the devices of one outlet are together, the
+	 * first in the file first: a later one names it.  One plug, one way to
+	 * talk to it: a device with another transport or credentials than the
+	 * plug's first device names that one. */
+	for (size_t a = 0, b; a < n; a = b) {
+		const struct config_device *m;
+
+		for (b = a + 1; b < n && same_plug_ci(v[a], v[b]); b++)
+			;
+		m = first_of(v, a, b);
+		for (size_t i = a, head = a; i < b; i++) {
+			size_t k = (size_t)(v[i] - c->devices);
+
+			if (v[head]->outlet != v[i]->outlet)
+				head = i;
+			if (head != i) {
+				clash[k] = v[head];
+				twin[k] = true;
+			} else if (v[i] != m && (m->transport != v[i]->transport ||
+						 !streq(config_device_credentials(c, m) ?: "",
+							config_device_credentials(c, v[i]) ?: ""))) {
+				clash[k] = m;
+			}
+		}
+	}
 	for (size_t i = 0; i < c->n_devices; i++) {
-		const struct config_device *d = &c->devices[i];
+		const struct config_device *d = &c->devices[i], *o = clash[i];
 
-		if (!d->host) {
+		if (!d->host)
 			diag_report(&p->diag, d->line, "[device \"%s\"]: no host", d->name);
-			continue;
-		}
-		for (size_t j = 0; j < i; j++) {
-			const struct config_device *o = &c->devices[j];
+		else if (o && twin[i])
+			diag_report(&p->diag, d->line,
+				    "[device \"%s\"]: the same host, ports and outlet as "
+				    "[device \"%s\"] at line %u",
+				    d->name, o->name, o->line);
+		else if (o)
+			diag_report(&p->diag, d->line,
+				    "[device \"%s\"]: the same plug as [device \"%s\"] at "
+				    "line %u, but another transport or credentials",
+				    d->name, o->name, o->line);
+	}
+	if (c->n_devices > c->max_devices) {
+		const struct config_device *d = &c->devices[c->max_devices];
 
-			if (!o->host || o->port != d->port || o->klap_port != d->klap_port ||
-			    strcasecmp(o->host, d->host))
-				continue;
-			if (o->outlet == d->outlet) {
-				diag_report(&p->diag, d->line,
-					    "[device \"%s\"]: the same host, ports and outlet as "
-					    "[device \"%s\"] at line %u",
-					    d->name, o->name, o->line);
-				break;
-			}
-			/* One plug, one way to talk to it. */
-			if (o->transport != d->transport ||
-			    !streq(config_device_credentials(c, o) ?: "",
-				   config_device_credentials(c, d) ?: "")) {
-				diag_report(&p->diag, d->line,
-					    "[device \"%s\"]: the same plug as [device \"%s\"] at "
-					    "line %u, but another transport or credentials",
-					    d->name, o->name, o->line);
-				break;
-			}
-		}
+		diag_report(&p->diag, d->line,
+			    "[device \"%s\"]: too many devices (at most %u: max_devices)", d->name,
+			    c->max_devices);
 	}
 
 	/* "No devices, on purpose" beside devices: one of them is a mistake. */
@@ -445,11 +641,15 @@ static int parse(const char *name, const char *text, size_t len, const char *pat
 		if (!diag_stopped(&p.diag))
 			check_all(&p);
 	}
+	if (!diag_failed(&p.diag) && group_plugs(c) < 0)
+		diag_oom(&p.diag);
 	if (!diag_failed(&p.diag)) {
 		diag_done(&p.diag);
+		free(p.names);
 		*ret_config = steal_ptr(c);
 		return 0;
 	}
+	free(p.names);
 	r = diag_text(&p.diag, &errors);
 	diag_done(&p.diag);
 	if (r < 0)
@@ -582,23 +782,9 @@ enum config_exposure config_exposure(const struct config *c, const struct sockad
 
 size_t config_plug_count(const struct config *c, size_t *ret_klap)
 {
-	size_t n = 0, klap = 0;
-
-	/* As registry_apply() shares them: the same host, as written, and ports. */
-	for (size_t i = 0; i < c->n_devices; i++) {
-		const struct config_device *d = &c->devices[i];
-		bool seen = false;
-
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = c->devices[j].port == d->port &&
-			       c->devices[j].klap_port == d->klap_port &&
-			       streq(c->devices[j].host, d->host);
-		n += !seen;
-		klap += !seen && d->transport != CONFIG_TRANSPORT_XOR;
-	}
 	if (ret_klap)
-		*ret_klap = klap;
-	return n;
+		*ret_klap = c->n_klap_plugs;
+	return c->n_plugs;
 }
 
 const char *config_device_credentials(const struct config *c, const struct config_device *d)

@@ -19,7 +19,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/kasad/kasad.conf"
 #define CONFIG_NAME_MAX	    64
-#define CONFIG_DEVICES_MAX  4096
+#define CONFIG_DEVICES_MAX  65536 /* the most max_devices may be */
 #define CONFIG_LIST_MAX	    32 /* allowed_hosts, cors_origins */
 #define CONFIG_PATH_MAX	    4096
 
@@ -45,6 +45,9 @@ struct config_device {
 	int outlet;		     /* -1: the whole plug; else 0..KASA_OUTLETS_MAX-1 */
 	uint64_t poll_interval_usec; /* 0: the daemon's poll_interval */
 	unsigned line;		     /* where its section starts */
+	/* Its plug, an index in the order of the plugs' first devices:
+	 * devices on the same host (as written) and ports share one. */
+	size_t plug;
 };
 
 struct config {
@@ -87,8 +90,12 @@ struct config {
 	 * that would drop every device is refused without it (an empty or
 	 * truncated file is not taken for "no devices"). */
 	bool empty_inventory;
+	unsigned max_devices;	  /* [device] sections at most */
+	unsigned polls_in_flight; /* background round trips at once, all plugs */
 	struct config_device *devices;
 	size_t n_devices;
+	size_t n_plugs;	     /* see config_device's plug */
+	size_t n_klap_plugs; /* of those, how many may speak KLAP (klap or auto) */
 };
 
 /*

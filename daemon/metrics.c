@@ -471,6 +471,8 @@ static void put_http(struct strbuf *b)
 
 static void put_daemon(struct strbuf *b, struct registry *reg)
 {
+	struct plug_totals t;
+
 	put_family(b, "kasad_build_info", "gauge", "Always 1: the version of kasad running");
 	strbuf_printf(b, "kasad_build_info{");
 	put_label(b, "version", PACKAGE_VERSION);
@@ -482,6 +484,19 @@ static void put_daemon(struct strbuf *b, struct registry *reg)
 	put_family(b, "kasad_plugs", "gauge",
 		   "Plugs kasad talks to (a strip and its outlets' devices share one)");
 	strbuf_printf(b, "kasad_plugs %zu\n", registry_plug_count(reg));
+	plug_totals(&t);
+	put_family(b, "kasad_round_trips_in_flight", "gauge",
+		   "Round trips to plugs in flight now, clients' and the poller's");
+	strbuf_printf(b, "kasad_round_trips_in_flight %u\n", t.in_flight);
+	put_family(b, "kasad_polls_in_flight", "gauge",
+		   "The poller's round trips in flight now (at most polls_in_flight)");
+	strbuf_printf(b, "kasad_polls_in_flight %u\n", t.polls_in_flight);
+	put_family(b, "kasad_polls_in_flight_peak", "gauge",
+		   "The most of the poller's round trips in flight at once since start");
+	strbuf_printf(b, "kasad_polls_in_flight_peak %u\n", t.polls_peak);
+	put_family(b, "kasad_polls_waiting", "gauge",
+		   "Plugs whose poll waits for a place under polls_in_flight");
+	strbuf_printf(b, "kasad_polls_waiting %u\n", t.polls_waiting);
 }
 
 static double timespec_s(const struct timespec *t)

@@ -38,7 +38,7 @@ struct plug {
 	char *host;
 	uint16_t port;
 	char *label;
-	struct plug_settings set;
+	struct plug_settings set; /* set.account is the plug's own copy (owned) */
 
 	struct transport *transport;
 	bool opening;	/* the transport is getting ready (a name lookup) */
@@ -68,6 +68,10 @@ struct plug {
 	unsigned queued; /* clients' jobs waiting, current excluded */
 
 	bool polling;
+	/* The poller's bound (plug.c's gate): a place held for a background
+	 * round trip, and the node while waiting for one. */
+	bool slot;
+	struct list_node gate_node;
 	uint64_t rng;
 	struct plug_state st;
 	struct plug_stats stats;

@@ -206,7 +206,7 @@ static int use_transport(struct plug *p, bool klap)
 		r = transport_klap_new(p->host, p->set.klap_port,
 				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
 				       p->smart ? KASA_KLAP_V2 : p->klap_versions,
-				       p->set.has_account ? &p->set.account : NULL, &t);
+				       p->set.account, &t);
 	else
 		r = transport_xor_new(p->host, p->port, &t);
 	if (r < 0)
@@ -224,9 +224,9 @@ static int use_transport(struct plug *p, bool klap)
  * e-mail is cut to fit the message. */
 static void refused_whom(const struct plug *p, char *buf, size_t len)
 {
-	if (!p->set.has_account)
+	if (!p->set.account)
 		snprintf(buf, len, "no account given: TP-Link's defaults and blank");
-	else if (snprintf(buf, len, "account %s", p->set.account.user) >= (int)len)
+	else if (snprintf(buf, len, "account %s", p->set.account->user) >= (int)len)
 		memcpy(buf + len - 4, "...", 4);
 }
 
@@ -319,6 +319,100 @@ static void on_readback(struct loop_source *s, uint64_t now, void *userdata)
 	p->readback_since = 0;
 	plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0, NULL,
 		    NULL, NULL);
+}
+
+/* --- The poller's bound ------------------------------------------------------ */
+
+/* A place that comes free goes straight to the plug that waited longest,
+ * unless the bound was lowered meanwhile. */
+static struct {
+	unsigned max;
+	unsigned in_flight, peak, waiting;
+	unsigned round_trips; /* clients' too */
+	struct list_head queue; /* plugs, by gate_node */
+} gate = {
+	.max = 256,
+	.queue = LIST_HEAD_INIT(gate.queue),
+};
+
+static void gate_count(void)
+{
+	if (gate.in_flight > gate.peak)
+		gate.peak = gate.in_flight;
+}
+
+/* Whether p holds a place now; if not, it waits in the queue for one. */
+static bool gate_take(struct plug *p)
+{
+	if (p->slot)
+		return true;
+	if (gate.in_flight >= gate.max) {
+		if (!list_linked(&p->gate_node)) {
+			list_insert_tail(&gate.queue, &p->gate_node);
+			gate.waiting++;
+		}
+		return false;
+	}
+	p->slot = true;
+	gate.in_flight++;
+	gate_count();
+	return true;
+}
+
+static void gate_leave(struct plug *p)
+{
+	if (list_linked(&p->gate_node)) {
+		list_remove(&p->gate_node);
+		gate.waiting--;
+	}
+}
+
+/* Hand the waiting plugs the places there are: each runs on the next
+ * iteration. */
+static void gate_wake(void)
+{
+	while (gate.in_flight < gate.max && !list_empty(&gate.queue)) {
+		struct plug *next = list_first(&gate.queue, struct plug, gate_node);
+
+		gate_leave(next);
+		next->slot = true;
+		gate.in_flight++;
+		gate_count();
+		loop_defer_arm(next->kick);
+	}
+}
+
+static void gate_give(struct plug *p)
+{
+	if (!p->slot)
+		return;
+	p->slot = false;
+	gate.in_flight--;
+	gate_wake();
+}
+
+void plug_set_poll_limit(unsigned max)
+{
+	gate.max = max ? max : 1;
+	gate_wake();
+}
+
+void plug_totals(struct plug_totals *ret)
+{
+	*ret = (struct plug_totals){
+		.in_flight = gate.round_trips,
+		.polls_in_flight = gate.in_flight,
+		.polls_peak = gate.peak,
+		.polls_waiting = gate.waiting,
+	};
+}
+
+/* The job goes in flight. */
+static void set_current(struct plug *p, struct plug_job *j)
+{
+	p->current = j;
+	p->queued -= j->counted;
+	gate.round_trips++;
 }
 
 /* --- Running jobs ------------------------------------------------------------ */
@@ -427,6 +521,8 @@ static void job_done(struct plug *p, int error)
 	bool changed;
 
 	p->current = NULL;
+	gate.round_trips--;
+	gate_give(p);
 	list_remove(&j->node);
 	/*
 	 * The socket is not watched between jobs: a kept one the plug closes
@@ -694,14 +790,23 @@ static void pump(struct plug *p)
 	drop_orphans(p);
 	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
+		gate_give(p);
 		arm_timer(p);
 		return;
+	}
+	/* The poller's jobs wait for a place; a client's goes at once. */
+	if (j->background && list_empty(&j->waiters)) {
+		if (!gate_take(p)) {
+			arm_timer(p);
+			return;
+		}
+	} else {
+		gate_give(p);
 	}
 	if (p->auth_hold_until > loop_now(p->loop)) {
 		/* The credentials were refused a moment ago: the job takes that
 		 * answer without trying them again. */
-		p->current = j;
-		p->queued -= j->counted;
+		set_current(p, j);
 		refused_whom(p, j->run.result.device.msg, sizeof(j->run.result.device.msg));
 		job_done(p, -EACCES);
 		return;
@@ -719,15 +824,13 @@ static void pump(struct plug *p)
 	if (r < 0) {
 		/* The last open failed: this job takes the error, the next
 		 * one tries again (looks the name up again). */
-		p->current = j;
-		p->queued -= j->counted;
+		set_current(p, j);
 		p->stats.requests++;
 		count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
-	p->current = j;
-	p->queued -= j->counted;
+	set_current(p, j);
 	j->started = loop_now(p->loop);
 	j->deadline = j->started + p->set.request_timeout_usec;
 	p->switched = false;
@@ -810,8 +913,30 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 static bool wire_changed(const struct plug *p, const struct plug_settings *s)
 {
 	return s->transport != p->set.transport || s->klap_port != p->set.klap_port ||
-	       s->has_account != p->set.has_account ||
-	       (s->has_account && memcmp(&s->account, &p->set.account, sizeof(s->account)));
+	       !s->account != !p->set.account ||
+	       (s->account && memcmp(s->account, p->set.account, sizeof(*s->account)));
+}
+
+/* The account of s, copied (only KLAP plugs with an account have one);
+ * -ENOMEM. */
+static int copy_account(const struct plug_settings *s, struct kasa_klap_account **ret)
+{
+	*ret = NULL;
+	if (!s->account)
+		return 0;
+	*ret = malloc(sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	**ret = *s->account;
+	return 0;
+}
+
+static void free_account(const struct kasa_klap_account *a)
+{
+	if (a) {
+		explicit_bzero((void *)a, sizeof(*a));
+		free((void *)a);
+	}
 }
 
 /* The transport the settings start with: auto tries XOR first. */
@@ -831,9 +956,15 @@ void plug_configure(struct plug *p, const struct plug_settings *s)
 {
 	bool interval_changed = s->poll_interval_usec != p->set.poll_interval_usec;
 	bool rewire = wire_changed(p, s);
+	struct kasa_klap_account *account;
 
-	explicit_bzero(&p->set.account, sizeof(p->set.account));
+	if (copy_account(s, &account) < 0) {
+		log_dev(LOG_ERR, p->label, "cannot take its new settings: out of memory");
+		return;
+	}
+	free_account(p->set.account);
 	p->set = *s;
+	p->set.account = account;
 	p->version++;
 	/* Another transport or account: start over, once the job in flight
 	 * is done with the one it uses. */
@@ -853,6 +984,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	     struct plug **ret_plug)
 {
 	struct plug *p = calloc(1, sizeof(*p));
+	struct kasa_klap_account *account;
 	char label[300];
 	int r;
 
@@ -862,6 +994,10 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	p->port = port;
 	p->set = *s;
 	list_head_init(&p->jobs);
+	r = copy_account(s, &account);
+	p->set.account = account;
+	if (r < 0)
+		goto fail;
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
 	snprintf(label, sizeof(label), "%s:%u", host, port);
@@ -900,6 +1036,10 @@ void plug_free(struct plug *p)
 
 	if (!p)
 		return;
+	gate_leave(p);
+	if (p->current)
+		gate.round_trips--;
+	gate_give(p);
 	/* Waiters first: their callbacks may look at the plug. */
 	list_foreach(j, &p->jobs, node)
 		while (!list_empty(&j->waiters))
@@ -914,7 +1054,7 @@ void plug_free(struct plug *p)
 	loop_source_free(p->kick);
 	loop_source_free(p->readback);
 	transport_free(p->transport);
-	explicit_bzero(&p->set.account, sizeof(p->set.account));
+	free_account(p->set.account);
 	free(p->host);
 	free(p->label);
 	free(p);

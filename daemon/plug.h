@@ -36,8 +36,9 @@ struct plug_settings {
 	unsigned queue_max;
 	enum plug_transport transport;
 	uint16_t klap_port;
-	bool has_account; /* else only TP-Link's defaults and blank are tried */
-	struct kasa_klap_account account;
+	/* NULL: only TP-Link's defaults and blank are tried.  Borrowed by
+	 * plug_new() and plug_configure(), which keep a copy. */
+	const struct kasa_klap_account *account;
 };
 
 enum plug_job_kind {
@@ -106,6 +107,23 @@ struct plug_stats {
 	uint64_t poll_usec_sum;
 	uint64_t poll_buckets[PLUG_POLL_BUCKETS]; /* per bucket, not cumulative */
 };
+
+/*
+ * The poller's bound, over all plugs: at most max background round trips
+ * (polls and read-backs, from the connect to the answer) in flight at
+ * once, so that thousands of plugs starting together come online in one
+ * pass instead of timing out in a burst.  Plugs wait for a place first
+ * come, first served.  Clients' jobs never wait for one and take none.
+ */
+void plug_set_poll_limit(unsigned max);
+
+struct plug_totals {
+	unsigned in_flight;	  /* round trips in flight, clients' included */
+	unsigned polls_in_flight; /* background ones, under the bound */
+	unsigned polls_peak;	  /* the most background ones at once, ever */
+	unsigned polls_waiting;	  /* plugs waiting for a place */
+};
+void plug_totals(struct plug_totals *ret);
 
 int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
 	     struct plug **ret_plug);

@@ -71,14 +71,11 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+static struct device *find_by_name(struct device **by_name, size_t n, const char *name);
+
 struct device *registry_find(struct registry *r, const char *name)
 {
-	struct device key = {.name = (char *)name}, *kp = &key, **found;
-
-	if (r->n_devices == 0)
-		return NULL;
-	found = bsearch(&kp, r->by_name, r->n_devices, sizeof(*r->by_name), cmp_name);
-	return found ? *found : NULL;
+	return find_by_name(r->by_name, r->n_devices, name);
 }
 
 size_t registry_count(const struct registry *r)
@@ -134,122 +131,152 @@ void registry_set_observer(struct registry *r, void (*cb)(struct device *d, void
 	r->observer_userdata = userdata;
 }
 
-/* The index of the plug on host and ports in plugs, or n. */
-static size_t find_plug_index(struct plug **plugs, size_t n, const char *host, uint16_t port,
+/* Plugs ordered by what names them: host (as written) and ports. */
+static int cmp_plug_key(const struct plug *x, const char *host, uint16_t port, uint16_t klap_port)
+{
+	int r = strcmp(plug_host(x), host);
+
+	if (r)
+		return r;
+	if (plug_port(x) != port)
+		return plug_port(x) < port ? -1 : 1;
+	if (plug_klap_port(x) != klap_port)
+		return plug_klap_port(x) < klap_port ? -1 : 1;
+	return 0;
+}
+
+static int cmp_plug(const void *a, const void *b)
+{
+	const struct plug *y = *(struct plug *const *)b;
+
+	return cmp_plug_key(*(struct plug *const *)a, plug_host(y), plug_port(y),
+			    plug_klap_port(y));
+}
+
+/* The index of the plug on host and ports in sorted (n plugs, sorted with
+ * cmp_plug), or n. */
+static size_t find_plug_index(struct plug **sorted, size_t n, const char *host, uint16_t port,
 			      uint16_t klap_port)
 {
-	for (size_t i = 0; i < n; i++)
-		if (plug_port(plugs[i]) == port && plug_klap_port(plugs[i]) == klap_port &&
-		    streq(plug_host(plugs[i]), host))
-			return i;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = cmp_plug_key(sorted[mid], host, port, klap_port);
+
+		if (r == 0)
+			return mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return n;
 }
 
-static struct plug *find_plug(struct plug **plugs, size_t n, const char *host, uint16_t port,
-			      uint16_t klap_port)
-{
-	size_t i = find_plug_index(plugs, n, host, port, klap_port);
-
-	return i < n ? plugs[i] : NULL;
-}
-
-/* What a plug's devices ask of it: the shortest poll interval wins; they
- * agree on the rest (config.c checks). */
-static void plug_settings_for(const struct config *c, const struct credentials *cr,
-			      const char *host, uint16_t port, uint16_t klap_port,
+/* What each plug's devices ask of it (ret[k] for plug k of c): the
+ * shortest poll interval wins; they agree on the rest (config.c checks),
+ * the first device says it.  The account is borrowed from cr. */
+static void plug_settings_all(const struct config *c, const struct credentials *cr,
 			      struct plug_settings *ret)
 {
-	const struct config_device *first = NULL;
-	const struct kasa_klap_account *account = NULL;
-	uint64_t interval = 0;
-
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct config_device *d = &c->devices[i];
-		uint64_t v;
+		struct plug_settings *s = &ret[d->plug];
+		uint64_t v = d->poll_interval_usec ? d->poll_interval_usec : c->poll_interval_usec;
 
-		if (d->port != port || d->klap_port != klap_port || !streq(d->host, host))
+		if (s->request_timeout_usec) {
+			if (v && (!s->poll_interval_usec || v < s->poll_interval_usec))
+				s->poll_interval_usec = v;
 			continue;
-		if (!first)
-			first = d;
-		v = d->poll_interval_usec ? d->poll_interval_usec : c->poll_interval_usec;
-		if (v && (!interval || v < interval))
-			interval = v;
+		}
+		/* The plug's first device. */
+		*s = (struct plug_settings){
+			.poll_interval_usec = v,
+			.request_timeout_usec = c->request_timeout_usec,
+			.offline_after = c->offline_after,
+			.backoff_max_usec = c->backoff_max_usec,
+			.queue_max = c->queue_max,
+			.transport = d->transport == CONFIG_TRANSPORT_XOR    ? PLUG_TRANSPORT_XOR
+				     : d->transport == CONFIG_TRANSPORT_KLAP ? PLUG_TRANSPORT_KLAP
+									     : PLUG_TRANSPORT_AUTO,
+			.klap_port = d->klap_port,
+			.account = credentials_find(cr, config_device_credentials(c, d)),
+		};
 	}
-	if (first)
-		account = credentials_find(cr, config_device_credentials(c, first));
-	*ret = (struct plug_settings){
-		.poll_interval_usec = interval,
-		.request_timeout_usec = c->request_timeout_usec,
-		.offline_after = c->offline_after,
-		.backoff_max_usec = c->backoff_max_usec,
-		.queue_max = c->queue_max,
-		.transport = first && first->transport == CONFIG_TRANSPORT_XOR	? PLUG_TRANSPORT_XOR
-			     : first && first->transport == CONFIG_TRANSPORT_KLAP ? PLUG_TRANSPORT_KLAP
-										  : PLUG_TRANSPORT_AUTO,
-		.klap_port = first ? first->klap_port : KASA_KLAP_PORT,
-		.has_account = account != NULL,
-	};
-	if (account)
-		ret->account = *account;
 }
 
-static const struct device *find_old(const struct registry *r, const char *name)
+/* The device named name in by_name (n of them, sorted with cmp_name). */
+static struct device *find_by_name(struct device **by_name, size_t n, const char *name)
 {
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (streq(r->devices[i].name, name))
-			return &r->devices[i];
-	return NULL;
+	struct device key = {.name = (char *)name}, *kp = &key, **found;
+
+	if (n == 0)
+		return NULL;
+	found = bsearch(&kp, by_name, n, sizeof(*by_name), cmp_name);
+	return found ? *found : NULL;
 }
 
 int registry_apply(struct registry *r, const struct config *c, const struct credentials *cr)
 {
-	struct device *devices = calloc(c->n_devices ? c->n_devices : 1, sizeof(*devices));
-	struct device **by_name = calloc(c->n_devices ? c->n_devices : 1, sizeof(*by_name));
-	struct plug **plugs = calloc(c->n_devices ? c->n_devices : 1, sizeof(*plugs));
-	bool *created = calloc(c->n_devices ? c->n_devices : 1, sizeof(*created));
-	/* Per new plug, its last device so far: the chain's tail. */
-	struct device **tail = calloc(c->n_devices ? c->n_devices : 1, sizeof(*tail));
-	size_t n_plugs = 0, added = 0, removed = 0, changed = 0;
+	size_t n = c->n_devices ? c->n_devices : 1, np = c->n_plugs ? c->n_plugs : 1;
+	size_t n_old = r->n_plugs ? r->n_plugs : 1;
+	struct device *devices = calloc(n, sizeof(*devices));
+	struct device **by_name = calloc(n, sizeof(*by_name));
+	struct plug **plugs = calloc(np, sizeof(*plugs));
+	struct plug_settings *set = calloc(np, sizeof(*set));
+	bool *created = calloc(np, sizeof(*created));
+	/* Per new plug, its first device and its last so far: the chain. */
+	struct device **head = calloc(np, sizeof(*head));
+	struct device **tail = calloc(np, sizeof(*tail));
+	/* The plugs in use, sorted to be found, and whether each stays. */
+	struct plug **old = calloc(n_old, sizeof(*old));
+	bool *kept = calloc(n_old, sizeof(*kept));
+	size_t added = 0, removed = 0, changed = 0;
 	int ret = -ENOMEM;
 
-	if (!devices || !by_name || !plugs || !created || !tail)
+	if (!devices || !by_name || !plugs || !set || !created || !head || !tail || !old || !kept)
 		goto fail;
+	if (r->n_plugs)
+		memcpy(old, r->plugs, r->n_plugs * sizeof(*old));
+	qsort(old, r->n_plugs, sizeof(*old), cmp_plug);
+	plug_settings_all(c, cr, set);
 
 	/* Build the new inventory beside the old one; nothing is touched until
 	 * everything is allocated. */
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct config_device *cd = &c->devices[i];
-		size_t k = find_plug_index(plugs, n_plugs, cd->host, cd->port, cd->klap_port);
-		struct plug *p = k < n_plugs ? plugs[k] : NULL;
+		size_t k = cd->plug;
 
-		if (!p) {
-			struct plug_settings s;
+		if (!plugs[k]) {
+			size_t o = find_plug_index(old, r->n_plugs, cd->host, cd->port,
+						   cd->klap_port);
 
-			plug_settings_for(c, cr, cd->host, cd->port, cd->klap_port, &s);
-			p = find_plug(r->plugs, r->n_plugs, cd->host, cd->port, cd->klap_port);
-			if (!p) {
-				int e = plug_new(r->loop, cd->host, cd->port, &s, &p);
+			if (o < r->n_plugs) {
+				plugs[k] = old[o];
+				kept[o] = true;
+			} else {
+				int e = plug_new(r->loop, cd->host, cd->port, &set[k], &plugs[k]);
 
 				if (e < 0) {
 					ret = e;
 					goto fail;
 				}
-				created[n_plugs] = true;
-				plug_set_label(p, cd->name);
+				created[k] = true;
 			}
-			k = n_plugs++;
-			plugs[k] = p;
 		}
 		devices[i].name = strdup(cd->name);
 		if (!devices[i].name)
 			goto fail;
-		devices[i].plug = p;
+		devices[i].plug = plugs[k];
 		devices[i].outlet = cd->outlet;
 		devices[i].index = i;
 		devices[i].registry = r;
 		by_name[i] = &devices[i];
 		if (tail[k])
 			tail[k]->next_on_plug = &devices[i];
+		else
+			head[k] = &devices[i];
 		tail[k] = &devices[i];
 	}
 
@@ -257,84 +284,76 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 
 	/* Commit: log the differences, keep or free the old plugs, start new. */
 	for (size_t i = 0; i < c->n_devices; i++) {
-		const struct device *old = find_old(r, devices[i].name);
+		const struct device *was = find_by_name(r->by_name, r->n_devices, devices[i].name);
 
-		if (!old) {
+		if (!was) {
 			added++;
 			if (r->n_devices || r->n_plugs)
 				log_dev(LOG_NOTICE, devices[i].name, "added (%s:%u%s)",
 					plug_host(devices[i].plug), plug_port(devices[i].plug),
 					devices[i].outlet >= 0 ? ", an outlet" : "");
-		} else if (old->plug != devices[i].plug || old->outlet != devices[i].outlet) {
+		} else if (was->plug != devices[i].plug || was->outlet != devices[i].outlet) {
 			changed++;
 			log_dev(LOG_NOTICE, devices[i].name, "now %s:%u outlet %d",
 				plug_host(devices[i].plug), plug_port(devices[i].plug),
 				devices[i].outlet);
 		}
 	}
-	for (size_t i = 0; i < r->n_devices; i++) {
-		bool kept = false;
-
-		for (size_t k = 0; k < c->n_devices && !kept; k++)
-			kept = streq(devices[k].name, r->devices[i].name);
-		if (!kept) {
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (!find_by_name(by_name, c->n_devices, r->devices[i].name)) {
 			removed++;
 			log_dev(LOG_NOTICE, r->devices[i].name, "removed");
 		}
-	}
 	for (size_t i = 0; i < r->n_plugs; i++)
-		if (!find_plug(plugs, n_plugs, plug_host(r->plugs[i]), plug_port(r->plugs[i]),
-			       plug_klap_port(r->plugs[i])))
-			plug_free(r->plugs[i]);
-	for (size_t i = 0; i < n_plugs; i++) {
-		struct plug_settings s;
-
-		plug_settings_for(c, cr, plug_host(plugs[i]), plug_port(plugs[i]),
-				  plug_klap_port(plugs[i]), &s);
-		if (created[i]) {
+		if (!kept[i])
+			plug_free(old[i]);
+	for (size_t k = 0; k < c->n_plugs; k++) {
+		if (created[k]) {
 			/* Spread the first polls over a moment, not a whole interval:
 			 * the state should be known soon after start. */
-			uint64_t spread = s.poll_interval_usec / 10;
+			uint64_t spread = set[k].poll_interval_usec / 10;
 
-			plug_poll_start(plugs[i],
+			plug_poll_start(plugs[k],
 					spread < USEC_PER_SEC / 2 ? spread : USEC_PER_SEC / 2);
 		} else {
-			plug_configure(plugs[i], &s);
+			plug_configure(plugs[k], &set[k]);
 		}
 		/* Named after its first device, which may be new; its changes
 		 * go to the chain of devices that begins there. */
-		for (size_t k = 0; k < c->n_devices; k++)
-			if (devices[k].plug == plugs[i]) {
-				plug_set_label(plugs[i], devices[k].name);
-				plug_set_observer(plugs[i], on_plug_change, &devices[k]);
-				break;
-			}
+		plug_set_label(plugs[k], head[k]->name);
+		plug_set_observer(plugs[k], on_plug_change, head[k]);
 	}
 	free(r->plugs);
 	free_devices(r->devices, r->n_devices);
 	free(r->by_name);
 	r->plugs = plugs;
-	r->n_plugs = n_plugs;
+	r->n_plugs = c->n_plugs;
 	r->devices = devices;
 	r->by_name = by_name;
 	r->n_devices = c->n_devices;
 	r->generation++;
-	free(created);
-	free(tail);
+	plugs = NULL;
+	devices = NULL;
+	by_name = NULL;
+	ret = 0;
 	if (added + removed + changed)
 		log_info(
 			"inventory: %zu devices on %zu plugs (%zu added, %zu removed, %zu changed)",
-			c->n_devices, n_plugs, added, removed, changed);
-	return 0;
+			c->n_devices, c->n_plugs, added, removed, changed);
 fail:
-	for (size_t i = 0; i < n_plugs; i++)
-		if (created[i])
-			plug_free(plugs[i]);
+	if (ret < 0 && plugs)
+		for (size_t k = 0; k < c->n_plugs; k++)
+			if (created[k])
+				plug_free(plugs[k]);
 	if (devices)
 		free_devices(devices, c->n_devices);
 	free(by_name);
 	free(plugs);
+	free(set);
 	free(created);
+	free(head);
 	free(tail);
+	free(old);
+	free(kept);
 	return ret;
 }

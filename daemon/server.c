@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "plug.h"
 #include "registry.h"
 #include "service.h"
 #include "server.h"
@@ -346,6 +347,7 @@ static void reload(struct server *s)
 		reload_failed("keeping the configuration and credentials in use");
 		return;
 	}
+	plug_set_poll_limit(c->polls_in_flight);
 	r = registry_apply(s->registry, c, cr);
 	credentials_free(cr);
 	if (r < 0) {
@@ -460,6 +462,7 @@ static int start_inventory(struct server *s)
 	r = load_credentials(c, &cr);
 	if (r < 0)
 		return log_error("not starting: fix the credentials file first"), r;
+	plug_set_poll_limit(c->polls_in_flight);
 	r = registry_new(s->loop, &s->registry);
 	if (r >= 0)
 		r = registry_apply(s->registry, c, cr);

@@ -15,8 +15,10 @@
 #include "ratelimit.h"
 #include "service.h"
 
-/* The size of the switch rate table: a bucket is 40 bytes. */
-#define SERVICE_SWITCH_SLOTS (2 * CONFIG_DEVICES_MAX)
+/* The size of the switch rate table: a bucket is 40 bytes, and only plugs
+ * switched lately take one (crowded, the one used longest ago gives way,
+ * which only makes the limit more lenient). */
+#define SERVICE_SWITCH_SLOTS 16384
 
 struct service_watch {
 	service_change_t cb;

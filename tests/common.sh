@@ -182,11 +182,12 @@ emu_stop() {
 	_pid=$(cat "$_dir/pid")
 	rm -f "$_dir/pid"
 	kill -TERM "$_pid" 2>/dev/null
-	wait "$_pid"
-	_rc=$?
+	# Read its last lines while it writes them (thousands of devices'
+	# stats do not fit the FIFO), then wait for it.
 	_fd=$((_n + 2))
 	eval "cat <&$_fd >\"\$_dir/stats\"; exec $_fd<&-"
-	return $_rc
+	wait "$_pid"
+	return $?
 }
 
 # emu_stat INDEX KEY [EMU]: a value from the stats lines (after emu_stop).

@@ -1142,23 +1142,50 @@ static char *devices_text(size_t n)
 	return text;
 }
 
+/* Ten thousand devices fit the default; max_devices bounds them, wherever
+ * [kasad] is; devices share plugs as they name them. */
 START_TEST(test_devices_max)
 {
-	char *text = devices_text(CONFIG_DEVICES_MAX);
+	char *text = devices_text(10000), *more, *errors;
 	struct config *c = load_ok(text);
-	char *errors;
 
-	ck_assert_uint_eq(c->n_devices, CONFIG_DEVICES_MAX);
-	check_device(c, CONFIG_DEVICES_MAX - 1, "d4095", "h4095", 9999, -1, 0,
-		     2 * CONFIG_DEVICES_MAX - 1);
+	ck_assert_uint_eq(c->max_devices, 16384);
+	ck_assert_uint_eq(c->n_devices, 10000);
+	ck_assert_uint_eq(c->n_plugs, 10000);
+	ck_assert_uint_eq(config_plug_count(c, NULL), 10000);
+	check_device(c, 9999, "d9999", "h9999", 9999, -1, 0, 19999);
+	ck_assert_uint_eq(c->devices[9999].plug, 9999);
 	config_free(c);
 	free(text);
 
-	text = devices_text(CONFIG_DEVICES_MAX + 1);
-	errors = load_err(text);
-	ck_assert_str_eq(errors, "t:8193: [device \"d4096\"]: too many devices (at most 4096)\n");
+	text = devices_text(101);
+	ck_assert_int_gt(asprintf(&more, "[kasad]\nmax_devices = 100\n%s", text), 0);
+	errors = load_err(more);
+	ck_assert_str_eq(errors,
+			 "t:203: [device \"d100\"]: too many devices (at most 100: max_devices)\n");
 	free(errors);
+	free(more);
+	ck_assert_int_gt(asprintf(&more, "%s[kasad]\nmax_devices = 101\n", text), 0);
+	c = load_ok(more);
+	ck_assert_uint_eq(c->n_devices, 101);
+	config_free(c);
+	free(more);
 	free(text);
+
+	/* Plugs are numbered in the order of their first devices. */
+	c = load_ok("[device \"a\"]\nhost = s\noutlet = 1\n"
+		    "[device \"b\"]\nhost = t\n"
+		    "[device \"c\"]\nhost = s\noutlet = 0\n"
+		    "[device \"d\"]\nhost = S\nklap_port = 8080\ntransport = klap\n"
+		    "[device \"e\"]\nhost = t\nport = 1\ntransport = xor\n");
+	ck_assert_uint_eq(c->n_plugs, 4);
+	ck_assert_uint_eq(c->devices[0].plug, 0);
+	ck_assert_uint_eq(c->devices[1].plug, 1);
+	ck_assert_uint_eq(c->devices[2].plug, 0);
+	ck_assert_uint_eq(c->devices[3].plug, 2);
+	ck_assert_uint_eq(c->devices[4].plug, 3);
+	ck_assert_uint_eq(c->n_klap_plugs, 3);
+	config_free(c);
 }
 END_TEST
 
