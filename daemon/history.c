@@ -26,6 +26,7 @@ struct track {
 	uint64_t newest;  /* the step (since the clock's start) last written */
 	uint64_t reading; /* the reading's time, so that one is taken once */
 	float *power;	  /* n steps; NAN where there was no reading */
+	bool kept;	  /* follow_registry(): taken by a device of the new one */
 };
 
 struct history {
@@ -82,14 +83,19 @@ static int follow_registry(struct history *h)
 		const struct device *d = registry_device(h->reg, i);
 		struct track key = {.name = d->name}, *kp = &key, **hit;
 
+		/* (Names are unique: no track is taken twice.) */
 		hit = k ? bsearch(&kp, old, k, sizeof(*old), cmp_track) : NULL;
-		if (hit && *hit && (*hit)->plug == d->plug && (*hit)->outlet == d->outlet) {
+		if (hit && (*hit)->plug == d->plug && (*hit)->outlet == d->outlet) {
 			now[i] = *hit;
-			*hit = NULL;
+			(*hit)->kept = true;
 		}
 	}
-	for (size_t i = 0; i < k; i++)
-		track_free(old[i]);
+	for (size_t i = 0; i < k; i++) {
+		if (old[i]->kept)
+			old[i]->kept = false;
+		else
+			track_free(old[i]);
+	}
 	free(old);
 	h->tracks = now;
 	h->n_tracks = n;
