@@ -4,6 +4,7 @@
  *
  *   [kasad]            listen, poll_interval, request_timeout, cache_max_age, ...
  *   [device "NAME"]    host, port, outlet, poll_interval, transport, ...
+ *   [mqtt]             broker, topic, discovery, client_id, credentials, ...
  *
  * A configuration is immutable once loaded; a reload builds a new one and
  * the caller swaps it in only when it loaded without error.
@@ -47,6 +48,25 @@ struct config_device {
 	unsigned line;		     /* where its section starts */
 };
 
+/* The MQTT bridge ([mqtt]); absent, kasad speaks no MQTT. */
+#define CONFIG_MQTT_PORT      1883
+#define CONFIG_MQTT_TOPIC_MAX 96 /* the base and the discovery prefix */
+struct config_mqtt {
+	bool enabled;	     /* the section is there */
+	char *broker;	     /* HOST[:PORT], as written */
+	char *broker_host;   /* HOST, brackets of an IPv6 address removed */
+	uint16_t broker_port;
+	char *topic;	     /* the base topic */
+	char *discovery;     /* Home Assistant's discovery prefix; "no": none */
+	char *client_id;     /* NULL: from the base topic and the host name */
+	char *credentials;   /* user on line 1, password on line 2; NULL: none */
+	bool tls;
+	char *ca_file;	     /* NULL: the system's certificates */
+	unsigned qos;	     /* of what kasad publishes and subscribes to */
+	uint64_t keepalive_usec;
+	unsigned line;	     /* where the section starts */
+};
+
 struct config {
 	char *path;   /* as given to config_load_file() */
 	char *listen; /* as written */
@@ -88,6 +108,7 @@ struct config {
 	bool empty_inventory;
 	struct config_device *devices;
 	size_t n_devices;
+	struct config_mqtt mqtt;
 };
 
 /*
@@ -108,7 +129,7 @@ void config_free(struct config *c);
 /*
  * Write c as a configuration file that loads to the same configuration:
  * [kasad] with every key and its value (defaults too, each with its doc
- * line), then each [device "NAME"].  No secret is in a configuration, only
+ * line), then each [device "NAME"], then [mqtt] when there is one.  No secret is in a configuration, only
  * the tokens file's name.  -EIO when f has an error.
  */
 int config_dump(const struct config *c, FILE *f);
