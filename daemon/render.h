@@ -26,6 +26,11 @@ struct json_object *render_device(const char *name, const struct plug *p, int ou
 /* The same from the plug's address and cached state. */
 struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
 					const struct plug_state *st, int outlet, uint64_t now);
+/* The state a device publishes over MQTT, flat for Home Assistant's
+ * templates: {"state":"ON"|"OFF"} and, where there is a meter, "power" (W),
+ * "voltage" (V), "current" (A) and "energy" (kWh, the meter's total), and
+ * with rssi the plug's "rssi" (dBm).  NULL while the relay is not known. */
+struct json_object *render_mqtt_state(const struct plug_state *st, int outlet, bool rssi);
 /* A meter's reading em of a device on the plug whose state is st, age_usec
  * old.  What a SMART meter does not say (voltage, current, total) is null,
  * and it adds today's and this month's energy. */
