@@ -116,6 +116,8 @@ int main(int argc, char **argv)
 	port = atoi(argv[1]);
 	mosquitto_lib_init();
 	m = mosquitto_new(NULL, true, NULL);
+	if (m)
+		mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
 	if (m && getenv("MQTT_USER"))
 		mosquitto_username_pw_set(m, getenv("MQTT_USER"), getenv("MQTT_PASSWORD"));
 	if (!m || mosquitto_connect(m, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
