@@ -422,6 +422,17 @@ void api_route_healthz(struct api *a, struct http_request *req, struct device *d
 	    json_object_new_int64((int64_t)((now - a->started_usec) / USEC_PER_SEC)));
 	add(o, "devices", json_object_new_int64((int64_t)registry_count(a->reg)));
 	add(o, "online", json_object_new_int64((int64_t)registry_online(a->reg)));
+	if (metrics_mqtt()->enabled) {
+		const struct metrics_mqtt *m = metrics_mqtt();
+		struct json_object *x = json_object_new_object();
+
+		add(x, "connected", json_object_new_boolean(m->connected));
+		add(x, "received", json_object_new_int64((int64_t)m->received));
+		add(x, "sent", json_object_new_int64((int64_t)m->sent));
+		add(x, "refused", json_object_new_int64((int64_t)m->refused));
+		add(x, "reconnects", json_object_new_int64((int64_t)m->reconnects));
+		add(o, "mqtt", x);
+	}
 	errors_reply_json(req, a->stopping ? 503 : 200, o, NULL);
 }
 

@@ -39,6 +39,7 @@ enum section {
 	SECTION_NONE, /* before the first header */
 	SECTION_KASAD,
 	SECTION_DEVICE,
+	SECTION_MQTT,
 	SECTION_BAD, /* already reported: its keys are not looked at */
 };
 
@@ -59,6 +60,7 @@ struct parser {
 	/* Where each key was set, 0 when not: duplicates and cross-checks. */
 	unsigned kasad_key_line[SCHEMA_KEYS_MAX];
 	unsigned device_key_line[SCHEMA_KEYS_MAX];
+	unsigned mqtt_key_line[SCHEMA_KEYS_MAX];
 };
 
 DEFINE_CLEANUP_FUNC(struct config *, config_free)
@@ -97,17 +99,28 @@ static unsigned kasad_key_line(const struct parser *p, const char *name)
 
 static void set_key(struct parser *p, const char *name, const char *value)
 {
-	bool kasad = p->section == SECTION_KASAD;
-	enum schema_section s = kasad ? SCHEMA_KASAD : SCHEMA_DEVICE;
-	struct config_device *d = kasad ? NULL : &p->c->devices[p->device];
-	unsigned *key_line = kasad ? p->kasad_key_line : p->device_key_line;
+	enum schema_section s = SCHEMA_KASAD;
+	struct config_device *d = NULL;
+	unsigned *key_line = p->kasad_key_line;
 	char where[CONFIG_NAME_MAX + 16] = "[kasad]";
-	int i = schema_lookup(s, name);
+	void *base = p->c;
 	const struct schema_key *k;
 	size_t n;
+	int i;
 
-	if (d)
+	if (p->section == SECTION_DEVICE) {
+		s = SCHEMA_DEVICE;
+		d = &p->c->devices[p->device];
+		key_line = p->device_key_line;
+		base = d;
 		snprintf(where, sizeof(where), "[device \"%s\"]", d->name);
+	} else if (p->section == SECTION_MQTT) {
+		s = SCHEMA_MQTT;
+		key_line = p->mqtt_key_line;
+		base = &p->c->mqtt;
+		snprintf(where, sizeof(where), "[mqtt]");
+	}
+	i = schema_lookup(s, name);
 	if (i < 0) {
 		diag_report(&p->diag, p->diag.line, "%s: unknown key in %s", name, where);
 		return;
@@ -123,7 +136,7 @@ static void set_key(struct parser *p, const char *name, const char *value)
 		diag_report(&p->diag, p->diag.line, "%s: empty value", name);
 		return;
 	}
-	schema_set(k, value, kasad ? (void *)p->c : (void *)d, &p->diag);
+	schema_set(k, value, base, &p->diag);
 }
 
 static int handler(void *userdata, const char *section, const char *name, const char *value)
@@ -142,10 +155,11 @@ static int handler(void *userdata, const char *section, const char *name, const 
 	switch (p->section) {
 	case SECTION_NONE:
 		diag_report(&p->diag, p->diag.line,
-			    "%s: outside of a section ([kasad] or [device \"NAME\"])", name);
+			    "%s: outside of a section ([kasad], [device \"NAME\"] or [mqtt])", name);
 		break;
 	case SECTION_KASAD:
 	case SECTION_DEVICE:
+	case SECTION_MQTT:
 		set_key(p, name, value);
 		break;
 	case SECTION_BAD:
@@ -312,6 +326,19 @@ static void start_section(struct parser *p, const char *s, size_t n)
 		p->section = SECTION_KASAD;
 		return;
 	}
+	if (in_len == 4 && !memcmp(in, "mqtt", 4)) {
+		if (p->c->mqtt.enabled) {
+			diag_report(&p->diag, p->diag.line, "[mqtt]: given twice (first at line %u)",
+				    p->c->mqtt.line);
+			return;
+		}
+		p->c->mqtt.enabled = true;
+		p->c->mqtt.line = p->diag.line;
+		if (schema_set_defaults(SCHEMA_MQTT, &p->c->mqtt, &p->diag) < 0)
+			return;
+		p->section = SECTION_MQTT;
+		return;
+	}
 	if (in_len > 6 && !memcmp(in, "device", 6) && strparse_is_space(in[6])) {
 		const char *q = in + 6;
 		size_t q_len = in_len - 6;
@@ -331,8 +358,8 @@ static void start_section(struct parser *p, const char *s, size_t n)
 		return;
 	}
 	diag_report(&p->diag, p->diag.line,
-		    "[%.*s]: unknown section (expected [kasad] or [device \"NAME\"])", (int)in_len,
-		    in);
+		    "[%.*s]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])",
+		    (int)in_len, in);
 }
 
 /*
@@ -499,6 +526,67 @@ static const struct config_device *first_of(const struct config_device **v, size
 	return m;
 }
 
+/* Where an [mqtt] key was set, else where the section starts. */
+static unsigned mqtt_key_line(const struct parser *p, const char *name)
+{
+	int i = schema_lookup(SCHEMA_MQTT, name);
+
+	assert(i >= 0);
+	return p->mqtt_key_line[i] ? p->mqtt_key_line[i] : p->c->mqtt.line;
+}
+
+/* broker = HOST[:PORT]: HOST a name, an IPv4 address or [IPV6]; a bare
+ * IPv6 address (two colons or more) has no port. */
+static void check_mqtt(struct parser *p)
+{
+	struct config_mqtt *m = &p->c->mqtt;
+	const char *b = m->broker, *colon, *host_end;
+	unsigned line = mqtt_key_line(p, "broker");
+	uint64_t port = CONFIG_MQTT_PORT;
+
+	if (!b) {
+		diag_report(&p->diag, line, "[mqtt]: no broker");
+		return;
+	}
+	if (b[0] == '[') {
+		host_end = strchr(b, ']');
+		if (!host_end || host_end == b + 1 || (host_end[1] && host_end[1] != ':')) {
+			diag_report(&p->diag, line, "broker: \"%s\" is not [IPV6ADDR]:PORT", b);
+			return;
+		}
+		colon = host_end[1] ? host_end + 1 : NULL;
+		m->broker_host = strndup(b + 1, (size_t)(host_end - b - 1));
+	} else {
+		colon = strchr(b, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		m->broker_host = colon ? strndup(b, (size_t)(colon - b)) : strdup(b);
+	}
+	if (!m->broker_host) {
+		diag_oom(&p->diag);
+		return;
+	}
+	if (!*m->broker_host) {
+		diag_report(&p->diag, line, "broker: \"%s\" names no host", b);
+		return;
+	}
+	if (colon && (strparse_uint(colon + 1, NULL, &port) < 0 || port < 1 || port > 65535)) {
+		diag_report(&p->diag, line, "broker: \"%s\": the port is not 1 to 65535", b);
+		return;
+	}
+	m->broker_port = (uint16_t)port;
+	if (m->ca_file && !m->tls)
+		diag_report(&p->diag, mqtt_key_line(p, "ca_file"),
+			    "ca_file: set, but tls is no (the broker's certificate is not asked for)");
+	/* BASE/bridge/state is the bridge's own. */
+	for (size_t i = 0; i < p->c->n_devices; i++)
+		if (streq(p->c->devices[i].name, "bridge"))
+			diag_report(&p->diag, p->c->devices[i].line,
+				    "[device \"bridge\"]: with [mqtt], the name bridge is the "
+				    "bridge's own topic (%s/bridge/state): rename the device",
+				    m->topic);
+}
+
 static void check_all(struct parser *p)
 {
 	struct config *c = p->c;
@@ -541,6 +629,9 @@ static void check_all(struct parser *p)
 			}
 		}
 	}
+	if (c->mqtt.enabled)
+		check_mqtt(p);
+
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct config_device *d = &c->devices[i], *o = clash[i];
 
@@ -724,6 +815,13 @@ void config_free(struct config *c)
 		free(c->devices[i].credentials);
 	}
 	free(c->devices);
+	free(c->mqtt.broker);
+	free(c->mqtt.broker_host);
+	free(c->mqtt.topic);
+	free(c->mqtt.discovery);
+	free(c->mqtt.client_id);
+	free(c->mqtt.credentials);
+	free(c->mqtt.ca_file);
 	for (size_t i = 0; i < c->n_allowed_hosts; i++)
 		free(c->allowed_hosts[i]);
 	free(c->allowed_hosts);
@@ -754,6 +852,11 @@ int config_dump(const struct config *c, FILE *f)
 	for (size_t i = 0; i < c->n_devices; i++) {
 		fprintf(f, "\n[device \"%s\"]\n", c->devices[i].name);
 		schema_dump(SCHEMA_DEVICE, &c->devices[i], false, f);
+	}
+	if (c->mqtt.enabled) {
+		/* The credentials file's name only: never what it holds. */
+		fputs("\n[mqtt]\n", f);
+		schema_dump(SCHEMA_MQTT, &c->mqtt, true, f);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -4,6 +4,7 @@
  *
  *   [kasad]            listen, poll_interval, request_timeout, cache_max_age, ...
  *   [device "NAME"]    host, port, outlet, poll_interval, transport, ...
+ *   [mqtt]             broker, topic, discovery, client_id, credentials, ...
  *
  * A configuration is immutable once loaded; a reload builds a new one and
  * the caller swaps it in only when it loaded without error.
@@ -48,6 +49,25 @@ struct config_device {
 	/* Its plug, an index in the order of the plugs' first devices:
 	 * devices on the same host (as written) and ports share one. */
 	size_t plug;
+};
+
+/* The MQTT bridge ([mqtt]); absent, kasad speaks no MQTT. */
+#define CONFIG_MQTT_PORT      1883
+#define CONFIG_MQTT_TOPIC_MAX 96 /* the base and the discovery prefix */
+struct config_mqtt {
+	bool enabled;	     /* the section is there */
+	char *broker;	     /* HOST[:PORT], as written */
+	char *broker_host;   /* HOST, brackets of an IPv6 address removed */
+	uint16_t broker_port;
+	char *topic;	     /* the base topic */
+	char *discovery;     /* Home Assistant's discovery prefix; "no": none */
+	char *client_id;     /* NULL: from the base topic and the host name */
+	char *credentials;   /* user on line 1, password on line 2; NULL: none */
+	bool tls;
+	char *ca_file;	     /* NULL: the system's certificates */
+	unsigned qos;	     /* of what kasad publishes and subscribes to */
+	uint64_t keepalive_usec;
+	unsigned line;	     /* where the section starts */
 };
 
 struct config {
@@ -96,6 +116,7 @@ struct config {
 	size_t n_devices;
 	size_t n_plugs;	     /* see config_device's plug */
 	size_t n_klap_plugs; /* of those, how many may speak KLAP (klap or auto) */
+	struct config_mqtt mqtt;
 };
 
 /*
@@ -116,7 +137,7 @@ void config_free(struct config *c);
 /*
  * Write c as a configuration file that loads to the same configuration:
  * [kasad] with every key and its value (defaults too, each with its doc
- * line), then each [device "NAME"].  No secret is in a configuration, only
+ * line), then each [device "NAME"], then [mqtt] when there is one.  No secret is in a configuration, only
  * the tokens file's name.  -EIO when f has an error.
  */
 int config_dump(const struct config *c, FILE *f);

@@ -74,8 +74,16 @@ void metrics_count_http(const char *route, enum http_method method, unsigned sta
 	http_counts[n_http_counts++] = (struct http_count){route, method, status, 1};
 }
 
+static struct metrics_mqtt mqtt_counts;
+
+struct metrics_mqtt *metrics_mqtt(void)
+{
+	return &mqtt_counts;
+}
+
 void metrics_reset(void)
 {
+	mqtt_counts = (struct metrics_mqtt){0};
 	free(http_counts);
 	http_counts = NULL;
 	n_http_counts = cap_http_counts = 0;
@@ -469,6 +477,27 @@ static void put_http(struct strbuf *b)
 	}
 }
 
+static void put_mqtt(struct strbuf *b)
+{
+	const struct metrics_mqtt *m = &mqtt_counts;
+
+	if (!m->enabled)
+		return;
+	put_family(b, "kasad_mqtt_connected", "gauge", "1 while the MQTT broker is connected");
+	strbuf_printf(b, "kasad_mqtt_connected %d\n", m->connected);
+	put_family(b, "kasad_mqtt_messages_received_total", "counter",
+		   "MQTT messages received from the broker");
+	strbuf_printf(b, "kasad_mqtt_messages_received_total %" PRIu64 "\n", m->received);
+	put_family(b, "kasad_mqtt_messages_sent_total", "counter", "MQTT messages published");
+	strbuf_printf(b, "kasad_mqtt_messages_sent_total %" PRIu64 "\n", m->sent);
+	put_family(b, "kasad_mqtt_messages_refused_total", "counter",
+		   "MQTT messages refused: for no device, malformed, or too large");
+	strbuf_printf(b, "kasad_mqtt_messages_refused_total %" PRIu64 "\n", m->refused);
+	put_family(b, "kasad_mqtt_reconnects_total", "counter",
+		   "Connections to the MQTT broker after the first");
+	strbuf_printf(b, "kasad_mqtt_reconnects_total %" PRIu64 "\n", m->reconnects);
+}
+
 static void put_daemon(struct strbuf *b, struct registry *reg)
 {
 	struct plug_totals t;
@@ -583,6 +612,7 @@ int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec,
 	if (r >= 0) {
 		put_plugs(&b, reg);
 		put_http(&b);
+		put_mqtt(&b);
 		put_daemon(&b, reg);
 		put_process(&b, start_usec);
 	}

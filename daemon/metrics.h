@@ -13,6 +13,7 @@
 #ifndef KASAD_METRICS_H
 #define KASAD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,18 @@ struct registry;
  * literal), or NULL when no route matched the path.
  */
 void metrics_count_http(const char *route, enum http_method method, unsigned status);
+/* The MQTT bridge's state and counts, kept here as the HTTP counts are: the
+ * bridge writes them (one per process), /metrics and /healthz read them. */
+struct metrics_mqtt {
+	bool enabled;	     /* there is an [mqtt] section */
+	bool connected;	     /* the broker accepted the connection */
+	uint64_t received;   /* messages from the broker */
+	uint64_t sent;	     /* messages published */
+	uint64_t refused;    /* messages from the broker refused: unknown, malformed, big */
+	uint64_t reconnects; /* connections after the first */
+};
+struct metrics_mqtt *metrics_mqtt(void);
+
 /* Forget every HTTP count. */
 void metrics_reset(void);
 

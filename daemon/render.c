@@ -153,6 +153,29 @@ static struct json_object *device_object(const char *name, const char *host, uin
 	return o;
 }
 
+struct json_object *render_mqtt_state(const struct plug_state *st, int outlet, bool rssi)
+{
+	struct json_object *o;
+	struct kasa_emeter em;
+	bool on;
+
+	if (!st->known || !plug_state_relay(st, outlet, &on))
+		return NULL;
+	o = json_object_new_object();
+	add(o, "state", json_object_new_string(on ? "ON" : "OFF"));
+	if (plug_state_emeter(st, outlet, &em)) {
+		add(o, "power", num(em.power_w, 3));
+		if (!st->emeter_power_only) {
+			add(o, "voltage", num(em.voltage_v, 3));
+			add(o, "current", num(em.current_a, 4));
+			add(o, "energy", num(em.total_kwh, 3));
+		}
+	}
+	if (rssi)
+		add(o, "rssi", json_object_new_int(st->info.rssi));
+	return o;
+}
+
 struct json_object *render_device_state(const char *name, const char *host, uint16_t port,
 					const struct plug_state *st, int outlet, uint64_t now)
 {

@@ -52,6 +52,11 @@ int render_device_cached_append(struct render_cached *c, const char *name, const
 				int outlet, uint64_t now, bool newline, struct strbuf *b);
 void render_cached_clear(struct render_cached *c);
 
+/* The state a device publishes over MQTT, flat for Home Assistant's
+ * templates: {"state":"ON"|"OFF"} and, where there is a meter, "power" (W),
+ * "voltage" (V), "current" (A) and "energy" (kWh, the meter's total), and
+ * with rssi the plug's "rssi" (dBm).  NULL while the relay is not known. */
+struct json_object *render_mqtt_state(const struct plug_state *st, int outlet, bool rssi);
 /* A meter's reading em of a device on the plug whose state is st, age_usec
  * old.  What a SMART meter does not say (voltage, current, total) is null,
  * and it adds today's and this month's energy. */

@@ -20,6 +20,7 @@
 #define FIELD(type, f) .offset = offsetof(type, f), .size = sizeof(((type *)0)->f)
 #define KASAD(f)       FIELD(struct config, f)
 #define DEVICE(f)      FIELD(struct config_device, f)
+#define MQTT(f)	       FIELD(struct config_mqtt, f)
 #define LIST(f)	       KASAD(f), .n_offset = offsetof(struct config, n_##f)
 #define KIB	       1024ULL
 #define MIB	       (1024 * KIB)
@@ -114,6 +115,26 @@ static const struct schema_key device_keys[] = {
 	 .doc = "this device's own poll_interval; not set: [kasad]'s"},
 };
 
+static const struct schema_key mqtt_keys[] = {
+	{"broker", SCHEMA_HOST, MQTT(broker),
+	 .doc = "the MQTT broker: HOST[:PORT] (port 1883 by default; required)"},
+	{"topic", SCHEMA_TOPIC, .def = "kasad", MQTT(topic),
+	 .doc = "the base topic; several kasad on one broker each need their own"},
+	{"discovery", SCHEMA_TOPIC, .def = "homeassistant", MQTT(discovery),
+	 .doc = "Home Assistant's discovery prefix; no: publish no discovery"},
+	{"client_id", SCHEMA_TOPIC, MQTT(client_id),
+	 .doc = "the MQTT client id; not set: kasad-TOPIC-HOSTNAME"},
+	{"credentials", SCHEMA_PATH, MQTT(credentials),
+	 .doc = "the broker's user on line 1 and password on line 2 of this file"},
+	{"tls", SCHEMA_BOOL, .def = "no", MQTT(tls), .doc = "yes: speak TLS to the broker"},
+	{"ca_file", SCHEMA_PATH, MQTT(ca_file),
+	 .doc = "the CA certificates the broker's is checked against; not set: the system's"},
+	{"qos", SCHEMA_UINT, 0, 2, .def = "1", MQTT(qos),
+	 .doc = "the MQTT quality of service of what kasad publishes and subscribes to"},
+	{"keepalive", SCHEMA_DURATION, 5 * USEC_PER_SEC, USEC_PER_HOUR, .def = "30s",
+	 MQTT(keepalive_usec), .doc = "how often kasad and the broker check on each other"},
+};
+
 const struct schema_key *schema_keys(enum schema_section s, size_t *ret_n)
 {
 	switch (s) {
@@ -123,6 +144,9 @@ const struct schema_key *schema_keys(enum schema_section s, size_t *ret_n)
 	case SCHEMA_DEVICE:
 		*ret_n = ARRAY_SIZE(device_keys);
 		return device_keys;
+	case SCHEMA_MQTT:
+		*ret_n = ARRAY_SIZE(mqtt_keys);
+		return mqtt_keys;
 	}
 	*ret_n = 0;
 	return NULL;
@@ -232,6 +256,7 @@ static int parse_number(const struct schema_key *k, const char *value, struct di
 	case SCHEMA_HOSTS:
 	case SCHEMA_CHOICE:
 	case SCHEMA_ORIGINS:
+	case SCHEMA_TOPIC:
 		assert(!"not a number");
 		return -EINVAL;
 	}
@@ -291,6 +316,27 @@ static int set_path(const struct schema_key *k, const char *value, void *base, s
 		}
 	if (strlen(value) > CONFIG_PATH_MAX) {
 		diag_report(d, d->line, "%s: longer than %d characters", k->name, CONFIG_PATH_MAX);
+		return -EINVAL;
+	}
+	return store_string(k, base, value, d);
+}
+
+/* Levels of letters, digits, '_', '.' and '-' separated by single '/':
+ * nothing MQTT gives a meaning to ('+', '#', a leading '$'), no empty
+ * level, and names Home Assistant takes in its discovery ids. */
+static int set_topic(const struct schema_key *k, const char *value, void *base, struct diag *d)
+{
+	size_t n = strlen(value);
+	bool ok = n > 0 && n < CONFIG_MQTT_TOPIC_MAX && value[0] != '/' && value[n - 1] != '/' &&
+		  !strstr(value, "//");
+
+	for (const char *s = value; ok && *s; s++)
+		ok = isalnum((unsigned char)*s) || *s == '_' || *s == '.' || *s == '-' || *s == '/';
+	if (!ok) {
+		diag_report(d, d->line,
+			    "%s: \"%s\" is not a topic of letters, digits, '_', '.' and '-' in "
+			    "levels separated by '/' (at most %d characters)",
+			    k->name, value, CONFIG_MQTT_TOPIC_MAX - 1);
 		return -EINVAL;
 	}
 	return store_string(k, base, value, d);
@@ -419,6 +465,8 @@ int schema_set(const struct schema_key *k, const char *value, void *base, struct
 		return set_list(k, value, base, d);
 	case SCHEMA_CHOICE:
 		return set_choice(k, value, base, d);
+	case SCHEMA_TOPIC:
+		return set_topic(k, value, base, d);
 	}
 	return -EINVAL;
 }
@@ -476,6 +524,7 @@ static const char *value_text(const struct schema_key *k, const void *base, char
 	case SCHEMA_LISTEN:
 	case SCHEMA_HOST:
 	case SCHEMA_PATH:
+	case SCHEMA_TOPIC:
 		return *(char *const *)f;
 	case SCHEMA_CHOICE:
 		return k->choices[*(const unsigned *)f];

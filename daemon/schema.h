@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The configuration's schema: every key of [kasad] and of [device "NAME"]
+ * The configuration's schema: every key of [kasad], [device "NAME"] and [mqtt]
  * once, with its type, bounds, default, the field that holds it and a line
  * of documentation.  The loader (config.c) sets keys through it, the
  * defaults are its own values parsed as if read from a file, and
@@ -22,6 +22,7 @@
 enum schema_section {
 	SCHEMA_KASAD,  /* fields of struct config */
 	SCHEMA_DEVICE, /* fields of struct config_device */
+	SCHEMA_MQTT,   /* fields of struct config_mqtt */
 };
 
 enum schema_type {
@@ -35,6 +36,7 @@ enum schema_type {
 	SCHEMA_HOSTS,	 /* char ** and its count: host names, separated by spaces */
 	SCHEMA_ORIGINS,	 /* char ** and its count: http(s)://HOST[:PORT] ... */
 	SCHEMA_CHOICE,	 /* unsigned: the index of one of choices' words */
+	SCHEMA_TOPIC,	 /* char *, an MQTT topic of plain levels: [A-Za-z0-9_.-] and '/' */
 };
 
 struct schema_key {

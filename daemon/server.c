@@ -20,7 +20,9 @@
 #include "loop.h"
 #include "metrics.h"
 #include "plug.h"
+#include "mqtt.h"
 #include "registry.h"
+#include "secretfile.h"
 #include "service.h"
 #include "server.h"
 #include "systemd.h"
@@ -59,6 +61,7 @@ struct server {
 	struct registry *registry;
 	struct service *service;
 	struct api *api;
+	struct mqtt *mqtt; /* NULL: no [mqtt] */
 	struct http_server *http;
 	struct loop_source *sig[ARRAY_SIZE(signals)];
 	struct loop_source *status_timer, *stop_timer;
@@ -146,6 +149,60 @@ struct service_settings server_service_settings(const struct config *c)
 		.switch_rate = c->switch_rate,
 		.switch_burst = c->switch_burst,
 	};
+}
+
+int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret)
+{
+	const struct config_mqtt *mc = &c->mqtt;
+	_cleanup_free_ char *copy = strdup(c->path ? c->path : ""), *errors = NULL,
+			    *path = NULL;
+	char host[256] = "localhost", *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	*ret = (struct mqtt_settings){
+		.port = mc->broker_port,
+		.tls = mc->tls,
+		.qos = mc->qos,
+		.keepalive_s = (unsigned)(mc->keepalive_usec / USEC_PER_SEC),
+	};
+	snprintf(ret->host, sizeof(ret->host), "%s", mc->broker_host ? mc->broker_host : "");
+	snprintf(ret->base, sizeof(ret->base), "%s", mc->topic);
+	if (!streq(mc->discovery, "no"))
+		snprintf(ret->discovery, sizeof(ret->discovery), "%s", mc->discovery);
+	snprintf(ret->ca_file, sizeof(ret->ca_file), "%s", mc->ca_file ? mc->ca_file : "");
+	if (mc->client_id) {
+		snprintf(ret->client_id, sizeof(ret->client_id), "%s", mc->client_id);
+	} else {
+		/* kasad-BASE-HOST, one per instance and machine. */
+		gethostname(host, sizeof(host) - 1);
+		snprintf(ret->client_id, sizeof(ret->client_id), "kasad-%s-%.64s", mc->topic,
+			 host);
+		for (char *p = ret->client_id; *p; p++)
+			if (*p == '/')
+				*p = '_';
+	}
+	if (!mc->credentials)
+		return 0;
+	r = secret_file_read(mc->credentials, c->path ? dirname(copy) : NULL,
+			     "the MQTT credentials file", MQTT_HA_USER_MAX + MQTT_HA_PASSWORD_MAX + 4,
+			     &path, &text, &len, &errors);
+	if (r < 0) {
+		print_errors(errors ? errors : "the MQTT credentials file: out of memory\n");
+		return r;
+	}
+	r = mqtt_ha_parse_credentials(text, len, ret->user, ret->password);
+	secret_free(text, len);
+	if (r < 0) {
+		log_error("%s: expected the broker's user on line 1 and its password on line 2 "
+			  "(each at most %d bytes), and nothing after them",
+			  path, MQTT_HA_USER_MAX - 1);
+		return -EINVAL;
+	}
+	ret->auth = true;
+	return 0;
 }
 
 struct http_options server_http_options(const struct config *c, int listen_fd)
@@ -239,6 +296,12 @@ int server_check(const struct config *c, size_t *ret_tokens, size_t *ret_account
 
 	if (r == 0)
 		r = load_credentials(c, &cr);
+	if (r == 0 && c->mqtt.enabled) {
+		struct mqtt_settings ms;
+
+		r = server_mqtt_settings(c, &ms);
+		mqtt_settings_wipe(&ms);
+	}
 	if (r == 0)
 		r = check_fds(c, c->max_connections, false);
 	if (r == 0) {
@@ -311,8 +374,27 @@ static void reload_failed(const char *why)
 	systemd_notify("READY=1\nSTATUS=Reload failed; serving with the previous configuration");
 }
 
+/* The bridge after a reload: started, reconfigured or stopped.  A bridge
+ * that cannot start is logged; HTTP goes on either way. */
+static void reload_mqtt(struct server *s, const struct config *c, const struct mqtt_settings *ms)
+{
+	int r;
+
+	if (!c->mqtt.enabled) {
+		if (s->mqtt)
+			log_info("mqtt: no [mqtt] section any more: leaving the broker");
+		mqtt_free(s->mqtt);
+		s->mqtt = NULL;
+		return;
+	}
+	r = s->mqtt ? mqtt_configure(s->mqtt, ms) : mqtt_new(s->loop, s->service, ms, &s->mqtt);
+	if (r < 0)
+		log_error("mqtt: cannot set up the bridge: %s", strerror(-r));
+}
+
 static void reload(struct server *s)
 {
+	struct mqtt_settings mqtt_settings = {0};
 	struct service_settings service_settings;
 	struct api_settings settings;
 	struct config *c = NULL;
@@ -348,15 +430,25 @@ static void reload(struct server *s)
 		return;
 	}
 	plug_set_poll_limit(c->polls_in_flight);
+	if (c->mqtt.enabled && (r = server_mqtt_settings(c, &mqtt_settings)) < 0) {
+		credentials_free(cr);
+		auth_free(auth);
+		config_free(c);
+		reload_failed("keeping the configuration and the MQTT credentials in use");
+		return;
+	}
 	r = registry_apply(s->registry, c, cr);
 	credentials_free(cr);
 	if (r < 0) {
 		log_error("reload failed: %s", strerror(-r));
+		mqtt_settings_wipe(&mqtt_settings);
 		auth_free(auth);
 		config_free(c);
 		systemd_notify("READY=1");
 		return;
 	}
+	reload_mqtt(s, c, &mqtt_settings);
+	mqtt_settings_wipe(&mqtt_settings);
 	warn_restart(s->config, c);
 	service_settings = server_service_settings(c);
 	service_configure(s->service, &service_settings);
@@ -418,6 +510,7 @@ static void stop(struct server *s)
 	systemd_notify("STOPPING=1");
 	log_info("stopping: %u requests in progress", http_active(s->http));
 	api_set_stopping(s->api);
+	mqtt_stop(s->mqtt);
 	registry_poll_stop(s->registry);
 	loop_timer_set(s->stop_timer, loop_now(s->loop) + s->config->shutdown_timeout_usec);
 	http_on_idle(s->http, on_stopped, s);
@@ -518,6 +611,23 @@ static int start_http(struct server *s)
 	return 0;
 }
 
+static int start_mqtt(struct server *s)
+{
+	struct mqtt_settings ms;
+	int r;
+
+	if (!s->config->mqtt.enabled)
+		return 0;
+	r = server_mqtt_settings(s->config, &ms);
+	if (r < 0)
+		return log_error("not starting: fix the MQTT credentials file first"), r;
+	r = mqtt_new(s->loop, s->service, &ms, &s->mqtt);
+	mqtt_settings_wipe(&ms);
+	if (r < 0)
+		return log_error("cannot set up the MQTT bridge: %s", strerror(-r)), r;
+	return 0;
+}
+
 static int start(struct server *s)
 {
 	const struct config *c = s->config;
@@ -531,7 +641,8 @@ static int start(struct server *s)
 		log_warning("%s: no [device] section: serving no devices (empty_inventory = yes "
 			    "says that is meant)",
 			    c->path);
-	if ((r = start_loop(s)) < 0 || (r = start_inventory(s)) < 0 || (r = start_http(s)) < 0)
+	if ((r = start_loop(s)) < 0 || (r = start_inventory(s)) < 0 || (r = start_http(s)) < 0 ||
+	    (r = start_mqtt(s)) < 0)
 		return r;
 	log_info("listening on http://%s with %zu devices", s->listen, c->n_devices);
 	if (s->auth)
@@ -582,6 +693,7 @@ void server_free(struct server *s)
 	 * API's watchers go before the service, and the service before the
 	 * inventory it watches. */
 	http_free(s->http);
+	mqtt_free(s->mqtt);
 	api_free(s->api);
 	service_free(s->service);
 	registry_free(s->registry);

@@ -50,6 +50,10 @@ void server_free(struct server *s);
 struct api_settings server_api_settings(const struct config *c, const struct auth *auth);
 /* The device service's settings. */
 struct service_settings server_service_settings(const struct config *c);
+/* The MQTT bridge's settings, the credentials file read (its errors
+ * logged): -errno when it cannot be. */
+struct mqtt_settings;
+int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret);
 /* The HTTP server's options: on listen_fd, or (-1) bound to c's listen
  * address, which they borrow.  A reload changes only suspend_timeout_usec:
  * a request waiting on a plug is answered by the plug's own deadline, and

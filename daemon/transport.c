@@ -1,93 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every transport does the same way: look the plug's name up once,
- * without blocking (libkasa's resolver, whose descriptor is the one to
- * watch meanwhile), keep the address, and hand the implementation its
- * connection's work once it has made it.
+ * What every transport does the same way: look the plug's name up once
+ * (lookup.c), then hand the implementation its connection's work once it
+ * has made it.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "common/macro.h"
-#include "kasa-private.h"
 #include "transport.h"
 
 int transport_init(struct transport *t, const struct transport_ops *ops, const char *host,
 		   uint16_t port)
 {
-	size_t n = strlen(host);
-
-	*t = (struct transport){.ops = ops, .a.port = port};
-	/* [v6] as well as bare v6. */
-	if (n > 2 && host[0] == '[' && host[n - 1] == ']')
-		t->a.host = strndup(host + 1, n - 2);
-	else
-		t->a.host = strdup(host);
-	return t->a.host ? 0 : -ENOMEM;
+	*t = (struct transport){.ops = ops};
+	return lookup_init(&t->a, host, port);
 }
 
-/* The address is known: keep it, and let the implementation make its
- * connection. */
-static int take(struct transport *t, const struct addrinfo *res)
+/* The address is known: the implementation makes its connection. */
+static int make(struct transport *t)
 {
-	int r;
+	int r = t->ops->make(t, (const struct sockaddr *)&t->a.addr, t->a.addrlen);
 
-	if (res->ai_addrlen > sizeof(t->a.addr))
-		return -EAFNOSUPPORT;
-	memcpy(&t->a.addr, res->ai_addr, res->ai_addrlen);
-	t->a.addrlen = res->ai_addrlen;
-	r = t->ops->make(t, (const struct sockaddr *)&t->a.addr, t->a.addrlen);
 	t->made = r >= 0;
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int transport_open(struct transport *t, uint64_t now, uint64_t timeout)
 {
-	const struct addrinfo *res;
 	int r;
 
 	if (t->made)
 		return 0;
-	if (t->a.lookup)
-		return 1;
-	r = kasa_lookup_start(t->a.host, t->a.port, &t->a.lookup);
-	if (r < 0)
-		return r;
-	r = kasa_lookup_check(t->a.lookup, &res);
-	if (r != 0) {
-		/* An address: no waiting. */
-		if (r > 0)
-			r = take(t, res);
-		kasa_lookup_free(steal_ptr(t->a.lookup));
-		return r < 0 ? r : 0;
-	}
-	t->a.deadline = now + timeout;
-	return 1;
+	r = lookup_open(&t->a, now, timeout);
+	return r == 0 ? make(t) : r;
 }
 
 int transport_process(struct transport *t, uint32_t revents, uint64_t now)
 {
-	const struct addrinfo *res;
 	int r;
 
 	if (t->made)
 		return t->ops->process(t, revents, now);
-	if (!t->a.lookup)
-		return -ENOTCONN;
-	r = kasa_lookup_check(t->a.lookup, &res);
-	if (r == 0) {
-		if (now < t->a.deadline)
-			return 0;
-		r = -ETIMEDOUT;
-	} else if (r > 0) {
-		r = take(t, res);
-		if (r >= 0)
-			r = 1;
-	}
-	kasa_lookup_free(steal_ptr(t->a.lookup));
+	r = lookup_process(&t->a, now);
+	if (r > 0 && (r = make(t)) == 0)
+		r = 1;
 	return r;
 }
 
@@ -110,9 +66,7 @@ void transport_close(struct transport *t)
 
 int transport_fd(const struct transport *t)
 {
-	if (t->made)
-		return t->ops->fd(t);
-	return t->a.lookup ? kasa_lookup_fd(t->a.lookup) : -1;
+	return t->made ? t->ops->fd(t) : lookup_fd(&t->a);
 }
 
 uint32_t transport_events(const struct transport *t)
@@ -133,7 +87,6 @@ void transport_free(struct transport *t)
 {
 	if (!t)
 		return;
-	kasa_lookup_free(steal_ptr(t->a.lookup));
-	free(steal_ptr(t->a.host));
+	lookup_done(&t->a);
 	t->ops->free(t);
 }

@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 
 #include "kasa.h"
+#include "lookup.h"
 
-struct kasa_lookup;
 struct transport;
 
 /*
@@ -50,20 +50,10 @@ struct transport_ops {
 	void (*free)(struct transport *t);
 };
 
-/* The plug's name, looked up once (transport.c). */
-struct transport_addr {
-	char *host; /* without [] */
-	uint16_t port;
-	struct kasa_lookup *lookup; /* under way */
-	uint64_t deadline;	    /* of the lookup */
-	struct sockaddr_storage addr;
-	socklen_t addrlen; /* 0 until known */
-};
-
 /* A transport is a struct whose first member is this. */
 struct transport {
 	const struct transport_ops *ops;
-	struct transport_addr a;
+	struct lookup a; /* the plug's name */
 	bool made; /* ops->make succeeded */
 };
 

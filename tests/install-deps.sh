@@ -5,7 +5,8 @@
 # for the dashboard, tshark for the Wireshark dissector, debhelper and
 # lintian for the packages, mandoc and jq for the documents, strace for
 # the unit's sandbox, valgrind and wrk for check-valgrind and the soak,
-# systemd-nspawn and debootstrap for check-systemd.
+# systemd-nspawn and debootstrap for check-systemd, mosquitto and its
+# clients for the MQTT bridge's tests (a broker each test starts itself).
 #
 # Packages that ship a daemon (prometheus) would start it on a machine
 # where systemd runs: policy-rc.d says no for the length of the install,
@@ -27,5 +28,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get install -y -q --no-install-recommends prometheus chromium tshark debhelper \
 	dpkg-dev mandoc jq strace bash-completion lintian valgrind wrk systemd-container \
-	debootstrap >/dev/null
+	debootstrap mosquitto mosquitto-clients >/dev/null
 echo "install-deps: the tests' tools are installed"

@@ -331,6 +331,9 @@ START_TEST(test_example)
 	ck_assert_str_eq(c->devices[1].name, "desk-lamp");
 	ck_assert_int_eq(c->devices[1].outlet, 2);
 	ck_assert_uint_eq(c->devices[1].poll_interval_usec, 30 * SEC);
+	ck_assert(c->mqtt.enabled);
+	ck_assert_str_eq(c->mqtt.broker_host, "127.0.0.1");
+	ck_assert_uint_eq(c->mqtt.broker_port, 1883);
 	config_free(c);
 	free(all);
 	free(text);
@@ -546,7 +549,7 @@ START_TEST(test_bad_file)
 	ck_assert_int_gt(
 		asprintf(
 			&expected,
-			"%1$s:1: host: outside of a section ([kasad] or [device \"NAME\"])\n"
+			"%1$s:1: host: outside of a section ([kasad], [device \"NAME\"] or [mqtt])\n"
 			"%1$s:3: listen: \"localhost\": expected ADDR:PORT, [ADDR6]:PORT or PORT\n"
 			"%1$s:4: poll_interval: \"soon\" is not a duration (such as 250ms, 10s, 2m "
 			"or 1h, or off)\n"
@@ -560,8 +563,8 @@ START_TEST(test_bad_file)
 			"%1$s:13: syntax error: expected \"key = value\", a [section] or a "
 			"comment\n"
 			"%1$s:14: [kasad]: given twice (first at line 2)\n"
-			"%1$s:16: [devices]: unknown section (expected [kasad] or [device "
-			"\"NAME\"])\n"
+			"%1$s:16: [devices]: unknown section (expected [kasad], [device "
+			"\"NAME\"] or [mqtt])\n"
 			"%1$s:20: outlet: 16 is out of range (0 to 15)\n"
 			"%1$s:21: [device \"lamp\"]: already defined at line 18\n"
 			"%1$s:23: [device \"no host\"]: invalid device name (letters, digits, '-', "
@@ -610,13 +613,13 @@ static const struct {
 	{"[kasad]\nqueue_max = ; nothing\n", "t:2: queue_max: empty value\n"},
 	{"[device \"a\"]\nhost =\n", "t:2: host: empty value\n"},
 	/* sections */
-	{"[]\n", "t:1: []: unknown section (expected [kasad] or [device \"NAME\"])\n"},
-	{"[Kasad]\n", "t:1: [Kasad]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	{"[]\n", "t:1: []: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"},
+	{"[Kasad]\n", "t:1: [Kasad]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"},
 	{"[kasad.x]\n",
-	 "t:1: [kasad.x]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
-	{"[device]\n", "t:1: [device]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	 "t:1: [kasad.x]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"},
+	{"[device]\n", "t:1: [device]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"},
 	{"[device\"a\"]\nhost = a\n",
-	 "t:1: [device\"a\"]: unknown section (expected [kasad] or [device \"NAME\"])\n"},
+	 "t:1: [device\"a\"]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"},
 	{"[device a]\nhost = a\n",
 	 "t:1: [device a]: the device name needs double quotes, as in [device \"NAME\"]\n"},
 	{"[device \"a]\nhost = a\n",
@@ -626,7 +629,7 @@ static const struct {
 	{"[kasad]\n[kasad]\n", "t:2: [kasad]: given twice (first at line 1)\n"},
 	/* keys */
 	{"poll_interval = 1s\n",
-	 "t:1: poll_interval: outside of a section ([kasad] or [device \"NAME\"])\n"},
+	 "t:1: poll_interval: outside of a section ([kasad], [device \"NAME\"] or [mqtt])\n"},
 	{"[kasad]\nhost = a\n", "t:2: host: unknown key in [kasad]\n"},
 	{"[kasad]\nPoll_interval = 1s\n", "t:2: Poll_interval: unknown key in [kasad]\n"},
 	{"[kasad]\ntoken = /etc/kasad/tokens\n", "t:2: token: unknown key in [kasad]\n"},
@@ -764,7 +767,7 @@ static const struct {
 	{"[kasad]\nqueue_max = 0\noffline_after = 0\n[nope]\nx = 1\n[device \"d\"]\nport = 0\n",
 	 "t:2: queue_max: 0 is out of range (1 to 10000)\n"
 	 "t:3: offline_after: 0 is out of range (1 to 100)\n"
-	 "t:4: [nope]: unknown section (expected [kasad] or [device \"NAME\"])\n"
+	 "t:4: [nope]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"
 	 "t:6: [device \"d\"]: no host\n"
 	 "t:7: port: 0 is out of range (1 to 65535)\n"},
 };

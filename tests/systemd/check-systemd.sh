@@ -47,7 +47,7 @@ set -u
 RELEASE=${KASAD_CHECK_SYSTEMD_RELEASE:-bookworm}
 CACHE=${KASAD_CHECK_SYSTEMD_CACHE:-/var/cache/kasad-check-systemd}
 # What kasad, kasa-emu and the checks need beyond minbase.
-PACKAGES=systemd,libjson-c5,libnettle8,libcurl3-gnutls,libmicrohttpd12,libinih1,libsystemd0,curl,iproute2
+PACKAGES=systemd,libjson-c5,libnettle8,libcurl3-gnutls,libmosquitto1,libmicrohttpd12,libinih1,libsystemd0,curl,iproute2
 # The watchdog for the test (a drop-in): the unit's own is 30 s.
 WATCHDOG_S=3
 # Upper bounds, in seconds.
