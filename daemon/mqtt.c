@@ -540,22 +540,29 @@ static void on_change(const struct device *d, void *userdata)
 
 /* --- Commands -------------------------------------------------------------- */
 
-/* A refusal: counted always, logged at most once a REFUSED_LOG_USEC. */
-static void refuse(struct mqtt *m, const char *topic, const char *why)
+/* What became of a command, logged at most once a REFUSED_LOG_USEC: the
+ * broker's clients may send them as fast as they like. */
+static void say(struct mqtt *m, const char *topic, const char *why)
 {
 	uint64_t now = loop_now(m->loop);
 
-	metrics_mqtt()->refused++;
 	if (m->refused_log_usec && now - m->refused_log_usec < REFUSED_LOG_USEC) {
 		m->refused_quiet++;
 		return;
 	}
 	if (m->refused_quiet)
-		log_warning("mqtt: %u more messages refused", m->refused_quiet);
+		log_warning("mqtt: %u more commands refused or failed", m->refused_quiet);
 	/* The topic is the broker's: at most so much of it. */
 	log_warning("mqtt: %.200s: %s", topic, why);
 	m->refused_log_usec = now;
 	m->refused_quiet = 0;
+}
+
+/* A refusal: counted always, logged as say() does. */
+static void refuse(struct mqtt *m, const char *topic, const char *why)
+{
+	metrics_mqtt()->refused++;
+	say(m, topic, why);
 }
 
 /* The node a command names, and its device, or NULL. */
@@ -601,9 +608,7 @@ static void on_done(const struct device *d, const struct service_result *res, vo
 
 	list_remove(&c->node);
 	if (res->error < 0)
-		log_dev(LOG_WARNING, d->name, "mqtt: %s: %s", c->topic, strerror(-res->error));
-	else if (res->error > 0)
-		log_dev(LOG_WARNING, d->name, "mqtt: %s: refused (%d)", c->topic, res->error);
+		say(m, c->topic, kasa_strerror(res->error));
 	/* The state after a command even when unchanged: the command's answer. */
 	n = find_node(m, c->topic, strlen(c->topic), &md);
 	if (n)
@@ -630,15 +635,17 @@ static void act(struct mqtt *m, struct mdev *md, struct node *n, const struct se
 		return;
 	}
 	free(c);
-	if (r == SERVICE_CACHED)
+	if (r == SERVICE_CACHED) {
 		publish_node(m, md, n, true);
-	else if (r == API_ESWITCH)
-		log_dev(LOG_WARNING, md->d->name,
-			"mqtt: %s: the switch rate is spent, for %.1f s more", n->topic,
-			(double)wait / USEC_PER_SEC);
-	else
-		log_dev(LOG_WARNING, md->d->name, "mqtt: %s: %s", n->topic,
-			r < 0 ? strerror(-r) : "refused");
+	} else if (r == API_ESWITCH) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "the switch rate is spent, for %.1f s more",
+			 (double)wait / USEC_PER_SEC);
+		refuse(m, n->topic, why);
+	} else {
+		refuse(m, n->topic, r == API_ENOMETER ? "no meter" : kasa_strerror(r));
+	}
 }
 
 static void on_command(struct mqtt *m, const struct mosquitto_message *msg, const char *name,
