@@ -237,7 +237,7 @@ bool admission_admit(struct admission *ad, const struct api_settings *s, struct 
 			    http_request_header(req, "Access-Control-Request-Method")) {
 				static const char *const preflight[] = {
 					"Access-Control-Allow-Methods",
-					"GET, HEAD, POST, PUT",
+					"GET, HEAD, POST, PUT, DELETE",
 					"Access-Control-Allow-Headers",
 					"Authorization, Content-Type",
 					"Access-Control-Max-Age",

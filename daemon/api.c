@@ -34,6 +34,7 @@
 #include "registry.h"
 #include "render.h"
 #include "routes.h"
+#include "rulebody.h"
 #include "service.h"
 #include "web.h"
 
@@ -61,6 +62,9 @@ enum answer {
 	ANSWER_DAILY,
 	ANSWER_MONTHLY,
 	ANSWER_OK, /* {"ok":true} plus the device */
+	ANSWER_COUNTDOWN, /* the plug's countdown */
+	ANSWER_SCHEDULE,  /* the plug's schedule */
+	ANSWER_TIME,	  /* the plug's clock */
 };
 
 /* A request waiting on a plug through the device service. */
@@ -70,6 +74,7 @@ struct call {
 	struct service_call *sc;
 	char name[CONFIG_NAME_MAX]; /* the device's, for the request's abort */
 	enum answer answer;
+	enum service_verb verb;
 	int year, month;
 };
 
@@ -189,15 +194,38 @@ static void answer(struct api *a, struct http_request *req, const struct device 
 		add(o, "device", json_object_new_string(d->name));
 		errors_reply_json(req, 200, o, NULL);
 		break;
+	case ANSWER_COUNTDOWN:
+		errors_reply_json(req, 200, render_countdown(d->name, res->rules), NULL);
+		break;
+	case ANSWER_SCHEDULE:
+		errors_reply_json(req, 200, render_schedule(d->name, res->rules), NULL);
+		break;
+	case ANSWER_TIME:
+		errors_reply_json(req, 200,
+				  render_time(d->name, service_state(d), loop_now(a->loop),
+					      service_wall_usec()),
+				  NULL);
+		break;
 	}
+}
+
+/* What the plug's refusal of a rule means to the client. */
+static void rule_error(struct service_result *res, enum service_verb verb)
+{
+	if (verb == SERVICE_SCHEDULE_DELETE && res->error == -ENOENT)
+		res->error = API_ENORULE;
+	else if (verb == SERVICE_SCHEDULE_ADD && res->error == -ENOSPC)
+		res->error = API_ERULESFULL;
 }
 
 static void on_done(const struct device *d, const struct service_result *res, void *userdata)
 {
 	struct call *c = userdata;
+	struct service_result mapped = *res;
 
+	rule_error(&mapped, c->verb);
 	if (res->error < 0)
-		errors_reply_plug(c->req, d->name, res);
+		errors_reply_plug(c->req, d->name, &mapped);
 	else
 		answer(c->api, c->req, d, c->answer, res, c->year, c->month);
 	free(c);
@@ -228,8 +256,12 @@ static void act(struct api *a, struct http_request *req, const struct device *d,
 		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
 		return;
 	}
-	*c = (struct call){
-		.api = a, .req = req, .answer = ans, .year = action->year, .month = action->month};
+	*c = (struct call){.api = a,
+			   .req = req,
+			   .answer = ans,
+			   .verb = action->verb,
+			   .year = action->year,
+			   .month = action->month};
 	snprintf(c->name, sizeof(c->name), "%s", d->name);
 	r = service_act(a->svc, d, action, on_done, c, &c->sc, &wait);
 	if (r == 0) {
@@ -616,6 +648,91 @@ void api_route_alias(struct api *a, struct http_request *req, struct device *d)
 void api_route_reboot(struct api *a, struct http_request *req, struct device *d)
 {
 	act(a, req, d, &(struct service_action){.verb = SERVICE_REBOOT}, ANSWER_OK);
+}
+
+/* --- What the plug keeps: countdown, schedule, clock ---------------------- */
+
+void api_route_countdown(struct api *a, struct http_request *req, struct device *d)
+{
+	act(a, req, d, &(struct service_action){.verb = SERVICE_COUNTDOWN}, ANSWER_COUNTDOWN);
+}
+
+void api_route_set_countdown(struct api *a, struct http_request *req, struct device *d)
+{
+	struct service_action action = {.verb = SERVICE_COUNTDOWN_SET};
+	char why[128];
+
+	if (rulebody_countdown(http_request_body(req, NULL), &action.seconds, &action.on, why,
+			       sizeof(why)) < 0) {
+		errors_reply(req, API_EBADREQ, d->name, NULL, "%s", why);
+		return;
+	}
+	act(a, req, d, &action, ANSWER_COUNTDOWN);
+}
+
+void api_route_clear_countdown(struct api *a, struct http_request *req, struct device *d)
+{
+	act(a, req, d, &(struct service_action){.verb = SERVICE_COUNTDOWN_CLEAR},
+	    ANSWER_COUNTDOWN);
+}
+
+void api_route_schedule(struct api *a, struct http_request *req, struct device *d)
+{
+	act(a, req, d, &(struct service_action){.verb = SERVICE_SCHEDULE}, ANSWER_SCHEDULE);
+}
+
+void api_route_add_schedule(struct api *a, struct http_request *req, struct device *d)
+{
+	struct service_action action = {.verb = SERVICE_SCHEDULE_ADD};
+	char why[128];
+
+	if (rulebody_schedule(http_request_body(req, NULL), &action.rule, why, sizeof(why)) < 0) {
+		errors_reply(req, API_EBADREQ, d->name, NULL, "%s", why);
+		return;
+	}
+	act(a, req, d, &action, ANSWER_SCHEDULE);
+}
+
+/* ?id=ID removes one rule, ?all=1 every one; neither is a mistake, not
+ * "all". */
+void api_route_delete_schedule(struct api *a, struct http_request *req, struct device *d)
+{
+	struct service_action action = {.verb = SERVICE_SCHEDULE_DELETE};
+	const char *id = http_request_query(req, "id"), *all = http_request_query(req, "all");
+
+	if (id && !all && *id && strlen(id) < sizeof(action.rule_id)) {
+		for (const char *k = id; *k; k++)
+			if ((unsigned char)*k < 0x20 || *k == 0x7f) {
+				id = NULL;
+				break;
+			}
+	}
+	if (!id == !all || (id && (!*id || strlen(id) >= sizeof(action.rule_id))) ||
+	    (all && !streq(all, "1"))) {
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "say which rule: ?id=ID (as GET lists them), or ?all=1");
+		return;
+	}
+	if (id)
+		snprintf(action.rule_id, sizeof(action.rule_id), "%s", id);
+	act(a, req, d, &action, ANSWER_SCHEDULE);
+}
+
+void api_route_time(struct api *a, struct http_request *req, struct device *d)
+{
+	act(a, req, d, &(struct service_action){.verb = SERVICE_TIME}, ANSWER_TIME);
+}
+
+void api_route_set_time(struct api *a, struct http_request *req, struct device *d)
+{
+	struct service_action action = {.verb = SERVICE_TIME_SET};
+	char why[128];
+
+	if (rulebody_time(http_request_body(req, NULL), &action.zone, why, sizeof(why)) < 0) {
+		errors_reply(req, API_EBADREQ, d->name, NULL, "%s", why);
+		return;
+	}
+	act(a, req, d, &action, ANSWER_TIME);
 }
 
 /* --- Dispatch ------------------------------------------------------------------ */

@@ -29,5 +29,7 @@
 #define API_EBADPATH (-10020)
 #define API_EBUSY    (-10021)
 #define API_ELATE    (-10022) /* a request that did not arrive whole in time */
+#define API_ENORULE  (-10023) /* no rule of that id on the plug */
+#define API_ERULESFULL (-10024) /* the plug's table of rules is full */
 
 #endif

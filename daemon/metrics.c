@@ -31,6 +31,7 @@
 #include "metrics.h"
 #include "plug.h"
 #include "registry.h"
+#include "service.h"
 #include "render.h"
 
 /* --- HTTP answers ------------------------------------------------------------ */
@@ -263,6 +264,18 @@ static bool v_energy(const struct view *v, uint64_t now, double *ret)
 	return v->has_emeter && !v->st->emeter_power_only;
 }
 
+/* How far the plug's clock is ahead of kasad's, as its last read found
+ * it (GET /devices/NAME/time, or time_sync): none before a read. */
+static bool v_clock_offset(const struct view *v, uint64_t now, double *ret)
+{
+	int64_t s;
+
+	if (!plug_state_clock_offset(v->st, now, service_wall_usec(), &s))
+		return false;
+	*ret = (double)s;
+	return true;
+}
+
 static const struct device_family {
 	const char *name, *type, *help;
 	bool (*value)(const struct view *v, uint64_t now, double *ret);
@@ -283,6 +296,9 @@ static const struct device_family {
 	{"kasa_rssi_dbm", "gauge", "Wi-Fi signal strength the plug reported, in dBm", v_rssi},
 	{"kasa_last_poll_age_seconds", "gauge", "Seconds since the plug's state was last read",
 	 v_age},
+	{"kasa_clock_offset_seconds", "gauge",
+	 "How far the plug's clock is ahead of kasad's (behind when negative), as last read",
+	 v_clock_offset},
 };
 
 static const char *view_alias(const struct view *v)

@@ -50,6 +50,17 @@ enum plug_job_kind {
 	PLUG_JOB_REBOOT,
 	PLUG_JOB_DAILY,	  /* get_daystat; a whole strip asks each outlet */
 	PLUG_JOB_MONTHLY, /* get_monthstat; likewise */
+	/* The rules the plug keeps (an outlet's on a strip), then read back:
+	 * the result's rules are the module's table afterwards. */
+	PLUG_JOB_COUNTDOWN_GET,
+	PLUG_JOB_COUNTDOWN_SET,	  /* the one countdown: .seconds, then .on */
+	PLUG_JOB_COUNTDOWN_CLEAR,
+	PLUG_JOB_SCHEDULE_GET,
+	PLUG_JOB_SCHEDULE_ADD,	  /* .rule */
+	PLUG_JOB_SCHEDULE_DELETE, /* .rule_id; "" for all */
+	/* The plug's clock and zone, into the cached state. */
+	PLUG_JOB_TIME_GET,
+	PLUG_JOB_TIME_SET, /* to .time, zone .zone (-1: the plug's own) */
 };
 
 struct plug_job_args {
@@ -58,6 +69,11 @@ struct plug_job_args {
 	bool on;    /* RELAY, LED */
 	int year, month;
 	char alias[64];
+	int64_t seconds;		/* COUNTDOWN_SET */
+	struct kasa_rule rule;		/* SCHEDULE_ADD */
+	char rule_id[KASA_ID_MAX];	/* SCHEDULE_DELETE */
+	struct kasa_time time;		/* TIME_SET */
+	int zone;			/* TIME_SET */
 };
 
 /* What a finished job hands its waiters (borrowed for the callback only). */
@@ -68,6 +84,8 @@ struct plug_result {
 	/* DAILY and MONTHLY: one statistics list per queried outlet (or one). */
 	unsigned n_stats;
 	const struct kasa_stats *stats;
+	/* The COUNTDOWN_ and SCHEDULE_ jobs: the module's rules. */
+	const struct kasa_rules *rules;
 };
 
 typedef void (*plug_result_cb_t)(struct plug *p, const struct plug_result *result, void *userdata);

@@ -51,6 +51,15 @@ static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 		return 1;
+	case PLUG_JOB_COUNTDOWN_GET:
+	case PLUG_JOB_COUNTDOWN_SET:
+	case PLUG_JOB_COUNTDOWN_CLEAR:
+	case PLUG_JOB_SCHEDULE_GET:
+	case PLUG_JOB_SCHEDULE_ADD:
+	case PLUG_JOB_SCHEDULE_DELETE:
+	case PLUG_JOB_TIME_GET:
+	case PLUG_JOB_TIME_SET:
+		return plugjob_rules_steps(jb);
 	}
 	return 0;
 }
@@ -66,6 +75,8 @@ void plugjob_clear(struct plugjob *jb)
 {
 	free(jb->stats);
 	jb->stats = NULL;
+	free(jb->rules);
+	jb->rules = NULL;
 }
 
 /*
@@ -89,6 +100,8 @@ static int smart_request(struct plugjob *jb, const struct plug_state *st, char *
 	}
 	if (jb->step >= main_steps(jb, st))
 		return 0;
+	if (plugjob_rules_kind(jb->args.kind))
+		return plugjob_rules_request(jb, st, NULL, ret_json);
 	if (jb->args.outlet >= 0)
 		return -ENOENT;
 	switch (jb->args.kind) {
@@ -107,6 +120,14 @@ static int smart_request(struct plugjob *jb, const struct plug_state *st, char *
 			 "SMART plugs give no daily or monthly statistics here");
 		return -ENOTSUP;
 	case PLUG_JOB_REFRESH:
+	case PLUG_JOB_COUNTDOWN_GET:
+	case PLUG_JOB_COUNTDOWN_SET:
+	case PLUG_JOB_COUNTDOWN_CLEAR:
+	case PLUG_JOB_SCHEDULE_GET:
+	case PLUG_JOB_SCHEDULE_ADD:
+	case PLUG_JOB_SCHEDULE_DELETE:
+	case PLUG_JOB_TIME_GET:
+	case PLUG_JOB_TIME_SET:
 		break;
 	}
 	return 0;
@@ -166,6 +187,16 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 		break;
 	case PLUG_JOB_MONTHLY:
 		r = kasa_req_emeter_monthly(id, jb->args.year, ret_json);
+		break;
+	case PLUG_JOB_COUNTDOWN_GET:
+	case PLUG_JOB_COUNTDOWN_SET:
+	case PLUG_JOB_COUNTDOWN_CLEAR:
+	case PLUG_JOB_SCHEDULE_GET:
+	case PLUG_JOB_SCHEDULE_ADD:
+	case PLUG_JOB_SCHEDULE_DELETE:
+	case PLUG_JOB_TIME_GET:
+	case PLUG_JOB_TIME_SET:
+		r = plugjob_rules_request(jb, st, id, ret_json);
 		break;
 	}
 	/* The API checks what the user gave (alias, dates) before a job is
@@ -354,10 +385,23 @@ static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_obj
 		if (r < 0)
 			return r;
 		break;
+	case PLUG_JOB_COUNTDOWN_GET:
+	case PLUG_JOB_COUNTDOWN_SET:
+	case PLUG_JOB_COUNTDOWN_CLEAR:
+	case PLUG_JOB_SCHEDULE_GET:
+	case PLUG_JOB_SCHEDULE_ADD:
+	case PLUG_JOB_SCHEDULE_DELETE:
+	case PLUG_JOB_TIME_GET:
+	case PLUG_JOB_TIME_SET:
+		r = plugjob_rules_reply(jb, st, reply, now);
+		if (r < 0)
+			return r;
+		break;
 	}
-	/* Statistics and a reboot leave the cache as it was. */
+	/* Statistics, a reboot, rules and the clock leave the device's
+	 * cached state as it was. */
 	if (jb->args.kind != PLUG_JOB_DAILY && jb->args.kind != PLUG_JOB_MONTHLY &&
-	    jb->args.kind != PLUG_JOB_REBOOT)
+	    jb->args.kind != PLUG_JOB_REBOOT && !plugjob_rules_kind(jb->args.kind))
 		jb->wrote = true;
 	jb->step++;
 	return 0;
@@ -387,6 +431,17 @@ bool plugjob_shareable(const struct plug_job_args *a, const struct plug_job_args
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 		return false;
+	case PLUG_JOB_COUNTDOWN_GET:
+	case PLUG_JOB_SCHEDULE_GET:
+		return a->outlet == b->outlet;
+	case PLUG_JOB_TIME_GET:
+		return true;
+	case PLUG_JOB_COUNTDOWN_SET:
+	case PLUG_JOB_COUNTDOWN_CLEAR:
+	case PLUG_JOB_SCHEDULE_ADD:
+	case PLUG_JOB_SCHEDULE_DELETE:
+	case PLUG_JOB_TIME_SET:
+		return false;
 	}
 	return false;
 }
@@ -403,6 +458,14 @@ bool plugjob_changes_plug(enum plug_job_kind kind)
 	case PLUG_JOB_REFRESH:
 	case PLUG_JOB_DAILY:
 	case PLUG_JOB_MONTHLY:
+	case PLUG_JOB_COUNTDOWN_GET:
+	case PLUG_JOB_COUNTDOWN_SET:
+	case PLUG_JOB_COUNTDOWN_CLEAR:
+	case PLUG_JOB_SCHEDULE_GET:
+	case PLUG_JOB_SCHEDULE_ADD:
+	case PLUG_JOB_SCHEDULE_DELETE:
+	case PLUG_JOB_TIME_GET:
+	case PLUG_JOB_TIME_SET:
 		return false;
 	}
 	return false;

@@ -26,6 +26,7 @@ struct plugjob {
 	bool wrote;	   /* the last reply wrote the state */
 	struct plug_result result;
 	struct kasa_stats *stats; /* DAILY, MONTHLY: one per queried outlet (owned) */
+	struct kasa_rules *rules; /* COUNTDOWN_, SCHEDULE_: the table read (owned) */
 };
 
 /* Before the first request: a refresh and a toggle read the sysinfo first,
@@ -48,5 +49,15 @@ int plugjob_reply(struct plugjob *jb, struct plug_state *st, struct json_object 
 bool plugjob_shareable(const struct plug_job_args *a, const struct plug_job_args *b);
 /* Whether a job that went through changed the plug (it is read back). */
 bool plugjob_changes_plug(enum plug_job_kind kind);
+
+/* plugjob-rules.c: the countdown, schedule and clock jobs, which
+ * plugjob_request() and plugjob_reply() hand on.  id: the outlet's, or
+ * NULL for the whole plug. */
+bool plugjob_rules_kind(enum plug_job_kind kind);
+unsigned plugjob_rules_steps(const struct plugjob *jb);
+int plugjob_rules_request(struct plugjob *jb, const struct plug_state *st, const char *id,
+			  char **ret_json);
+int plugjob_rules_reply(struct plugjob *jb, struct plug_state *st, struct json_object *reply,
+			uint64_t now_usec);
 
 #endif

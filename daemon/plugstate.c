@@ -111,3 +111,18 @@ void plug_state_set_relay(struct plug_state *st, int outlet, bool on)
 		in->on_time = 0;
 	}
 }
+
+bool plug_state_clock_offset(const struct plug_state *st, uint64_t now_usec, int64_t wall_usec,
+			     int64_t *ret_s)
+{
+	int64_t plug_usec, d;
+
+	if (!st->clock_known)
+		return false;
+	/* The plug's second began somewhere in the one it said: half of it. */
+	plug_usec = st->clock_wall_s * 1000000 + 500000 +
+		    (now_usec >= st->clock_usec ? (int64_t)(now_usec - st->clock_usec) : 0);
+	d = plug_usec - wall_usec;
+	*ret_s = d >= 0 ? (d + 500000) / 1000000 : -((-d + 500000) / 1000000);
+	return true;
+}

@@ -26,6 +26,13 @@ struct plug_state {
 	bool emeter_power_only;
 	struct kasa_smart_energy energy;
 	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX]; /* strips, per outlet */
+	/* The plug's clock as the last TIME_ job read it: its wall clock
+	 * (seconds since the epoch, were its zone UTC) at clock_usec, and its
+	 * zone's index. */
+	bool clock_known;
+	uint64_t clock_usec;
+	int64_t clock_wall_s;
+	int clock_zone;
 	bool online;
 	unsigned misses; /* failed polls in a row */
 	int last_error;	 /* of the last failed round trip, 0 after a success */
@@ -57,5 +64,11 @@ bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emet
 /* A switch the plug confirmed: the outlet, the whole strip (outlet -1 on a
  * strip) or the single plug is now on or off, just switched. */
 void plug_state_set_relay(struct plug_state *st, int outlet, bool on);
+
+/* How far the plug's clock is from wall_usec (a local wall clock at
+ * now_usec, microseconds since the epoch were its zone UTC), in whole
+ * seconds: false when its clock was never read. */
+bool plug_state_clock_offset(const struct plug_state *st, uint64_t now_usec, int64_t wall_usec,
+			     int64_t *ret_s);
 
 #endif

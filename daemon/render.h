@@ -67,4 +67,14 @@ struct json_object *render_emeter(const struct plug_state *st, const struct kasa
 struct json_object *render_history(const char *name, int year, int month, bool daily,
 				   const struct kasa_stats *stats, unsigned n);
 
+/* render-rules.c: GET /devices/NAME/countdown's answer from the count_down
+ * table (pending, and how long remains), /schedule's from the schedule
+ * table, /time's from the cached clock (now: the loop's clock; wall_usec:
+ * kasad's wall clock, see service_wall_usec()). */
+struct kasa_rules;
+struct json_object *render_countdown(const char *name, const struct kasa_rules *rules);
+struct json_object *render_schedule(const char *name, const struct kasa_rules *rules);
+struct json_object *render_time(const char *name, const struct plug_state *st, uint64_t now,
+				int64_t wall_usec);
+
 #endif

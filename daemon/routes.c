@@ -33,6 +33,18 @@ static const struct route routes[] = {
 	{ROUTE_CHANGE, "/devices/{name}/led", AUTH_CONTROL, api_route_led, false, false},
 	{ROUTE_CHANGE, "/devices/{name}/alias", AUTH_ADMIN, api_route_alias, false, false},
 	{ROUTE_CHANGE, "/devices/{name}/reboot", AUTH_ADMIN, api_route_reboot, false, false},
+	{ROUTE_GET, "/devices/{name}/countdown", AUTH_READ, api_route_countdown, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/countdown", AUTH_CONTROL, api_route_set_countdown, false,
+	 false},
+	{ROUTE_DELETE, "/devices/{name}/countdown", AUTH_CONTROL, api_route_clear_countdown, false,
+	 false},
+	{ROUTE_GET, "/devices/{name}/schedule", AUTH_READ, api_route_schedule, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/schedule", AUTH_CONTROL, api_route_add_schedule, false,
+	 false},
+	{ROUTE_DELETE, "/devices/{name}/schedule", AUTH_CONTROL, api_route_delete_schedule, false,
+	 false},
+	{ROUTE_GET, "/devices/{name}/time", AUTH_READ, api_route_time, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/time", AUTH_ADMIN, api_route_set_time, false, false},
 };
 
 int routes_split(const char *path, struct route_path *ret)
@@ -128,16 +140,19 @@ static unsigned match_segments(const struct template *tp, const struct route_pat
 static bool takes(unsigned methods, enum http_method m)
 {
 	return ((methods & ROUTE_GET) && (m == HTTP_GET || m == HTTP_HEAD)) ||
-	       ((methods & ROUTE_CHANGE) && (m == HTTP_POST || m == HTTP_PUT));
+	       ((methods & ROUTE_CHANGE) && (m == HTTP_POST || m == HTTP_PUT)) ||
+	       ((methods & ROUTE_DELETE) && m == HTTP_DELETE);
 }
 
 static const char *allow_of(unsigned methods)
 {
-	if (methods == ROUTE_GET)
-		return "GET, HEAD";
-	if (methods == ROUTE_CHANGE)
-		return "POST, PUT";
-	return "GET, HEAD, POST, PUT";
+	/* By the method set's bits: GET 1, CHANGE 2, DELETE 4. */
+	static const char *const allow[] = {
+		NULL,	     "GET, HEAD",	 "POST, PUT",	      "GET, HEAD, POST, PUT",
+		"DELETE", "GET, HEAD, DELETE", "POST, PUT, DELETE", "GET, HEAD, POST, PUT, DELETE",
+	};
+
+	return allow[methods & 7];
 }
 
 /*

@@ -20,6 +20,7 @@ struct device;
 /* A route's method set. */
 #define ROUTE_GET    (1u << 0) /* GET and HEAD */
 #define ROUTE_CHANGE (1u << 1) /* POST and PUT */
+#define ROUTE_DELETE (1u << 2) /* DELETE */
 
 /* d is the device of the path's {name}, NULL for routes without one. */
 typedef void (*route_handler_t)(struct api *a, struct http_request *req, struct device *d);
@@ -82,5 +83,13 @@ void api_route_monthly(struct api *a, struct http_request *req, struct device *d
 void api_route_led(struct api *a, struct http_request *req, struct device *d);
 void api_route_alias(struct api *a, struct http_request *req, struct device *d);
 void api_route_reboot(struct api *a, struct http_request *req, struct device *d);
+void api_route_countdown(struct api *a, struct http_request *req, struct device *d);
+void api_route_set_countdown(struct api *a, struct http_request *req, struct device *d);
+void api_route_clear_countdown(struct api *a, struct http_request *req, struct device *d);
+void api_route_schedule(struct api *a, struct http_request *req, struct device *d);
+void api_route_add_schedule(struct api *a, struct http_request *req, struct device *d);
+void api_route_delete_schedule(struct api *a, struct http_request *req, struct device *d);
+void api_route_time(struct api *a, struct http_request *req, struct device *d);
+void api_route_set_time(struct api *a, struct http_request *req, struct device *d);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/list.h"
 #include "config.h"
@@ -192,8 +193,62 @@ static struct plug_job_args job_for(const struct device *d, const struct service
 		j.kind = PLUG_JOB_MONTHLY;
 		j.year = a->year;
 		break;
+	case SERVICE_COUNTDOWN:
+		j.kind = PLUG_JOB_COUNTDOWN_GET;
+		break;
+	case SERVICE_COUNTDOWN_SET:
+		j.kind = PLUG_JOB_COUNTDOWN_SET;
+		j.seconds = a->seconds;
+		break;
+	case SERVICE_COUNTDOWN_CLEAR:
+		j.kind = PLUG_JOB_COUNTDOWN_CLEAR;
+		break;
+	case SERVICE_SCHEDULE:
+		j.kind = PLUG_JOB_SCHEDULE_GET;
+		break;
+	case SERVICE_SCHEDULE_ADD:
+		j.kind = PLUG_JOB_SCHEDULE_ADD;
+		j.rule = a->rule;
+		break;
+	case SERVICE_SCHEDULE_DELETE:
+		j.kind = PLUG_JOB_SCHEDULE_DELETE;
+		snprintf(j.rule_id, sizeof(j.rule_id), "%s", a->rule_id);
+		break;
+	case SERVICE_TIME:
+	case SERVICE_TIME_SET:
+		/* The clock is the whole plug's. */
+		j.kind = a->verb == SERVICE_TIME ? PLUG_JOB_TIME_GET : PLUG_JOB_TIME_SET;
+		j.outlet = -1;
+		j.zone = a->zone;
+		if (a->verb == SERVICE_TIME_SET) {
+			int64_t wall = service_wall_usec() / 1000000;
+			time_t t = (time_t)wall;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			j.time = (struct kasa_time){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+						    tm.tm_hour, tm.tm_min, tm.tm_sec};
+		}
+		break;
 	}
 	return j;
+}
+
+int64_t service_wall_usec(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec;
+	localtime_r(&t, &tm);
+	return ((int64_t)ts.tv_sec + tm.tm_gmtoff) * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool service_clock_offset(const struct device *d, uint64_t now, int64_t *ret_s)
+{
+	return plug_state_clock_offset(plug_state(d->plug), now, service_wall_usec(), ret_s);
 }
 
 static bool switches(enum service_verb v)
@@ -214,6 +269,7 @@ static void on_result(struct plug *p, const struct plug_result *pr, void *userda
 		.device = pr->device,
 		.n_stats = pr->n_stats,
 		.stats = pr->stats,
+		.rules = pr->rules,
 	};
 
 	c->waiter = NULL;

@@ -43,6 +43,17 @@ enum service_verb {
 	SERVICE_REBOOT,	 /* the whole plug */
 	SERVICE_DAILY,	 /* energy per day of .month in .year */
 	SERVICE_MONTHLY, /* energy per month of .year */
+	/* What the plug keeps and runs itself; each answers with the table
+	 * as the plug then holds it (the result's rules). */
+	SERVICE_COUNTDOWN,	  /* its countdown */
+	SERVICE_COUNTDOWN_SET,	  /* .on in .seconds, replacing any */
+	SERVICE_COUNTDOWN_CLEAR,
+	SERVICE_SCHEDULE,	  /* its schedule */
+	SERVICE_SCHEDULE_ADD,	  /* .rule */
+	SERVICE_SCHEDULE_DELETE,  /* .rule_id, or all when "" */
+	/* The plug's clock, into its cached state (service_clock_offset()). */
+	SERVICE_TIME,
+	SERVICE_TIME_SET, /* to kasad's clock, zone .zone (-1: the plug's own) */
 };
 
 struct service_action {
@@ -51,6 +62,10 @@ struct service_action {
 	bool on;
 	int year, month;
 	char alias[64];
+	int64_t seconds;
+	struct kasa_rule rule;
+	char rule_id[KASA_ID_MAX];
+	int zone;
 };
 
 /* What an action came to (borrowed for the callback only). */
@@ -60,6 +75,7 @@ struct service_result {
 	/* DAILY and MONTHLY: one list per outlet asked (a strip's whole: all). */
 	unsigned n_stats;
 	const struct kasa_stats *stats;
+	const struct kasa_rules *rules; /* the COUNTDOWN and SCHEDULE verbs */
 };
 
 /* d is a copy that lives for the callback: its device may have gone in a
@@ -83,6 +99,13 @@ const struct service_settings *service_settings(const struct service *svc);
 struct registry *service_registry(struct service *svc);
 /* The cached state of d's plug, and how old it is at now. */
 const struct plug_state *service_state(const struct device *d);
+
+/* kasad's wall clock in its zone: microseconds since the epoch, were the
+ * zone UTC (as a plug's clock reads). */
+int64_t service_wall_usec(void);
+/* How far d's plug's clock is ahead of kasad's, as last read, in seconds
+ * at now; false when it was never read. */
+bool service_clock_offset(const struct device *d, uint64_t now, int64_t *ret_s);
 
 /* Do a to d.  SERVICE_CACHED: the cache answers, at once (cb is not
  * called); 0: cb will be called once with the outcome, unless the call is

@@ -263,6 +263,79 @@ struct kasa_time {
 int kasa_time_parse(struct json_object *reply, struct kasa_time *ret,
 		    struct kasa_device_error *ret_err);
 
+/* --- Rules the plug keeps: count_down and schedule; its clock -------------
+ * A plug runs these itself, with kasad (or the network) down.  The
+ * count_down module holds one rule per relay ("off in 30 minutes"); the
+ * schedule module a table of rules, each firing on days of the week at a
+ * time of day or at an offset from sunrise or sunset.  A strip keeps them
+ * per outlet (child_id).  The clock is the plug's wall clock in its zone
+ * (an index into TP-Link's table of zones); it is lost on a power cut.
+ */
+
+#define KASA_RULES_MAX 32
+/* TP-Link's zones are numbered 0..109 (39: UTC). */
+#define KASA_TIMEZONE_INDEX_MAX 109
+
+/* When a schedule rule fires: stime_opt. */
+enum kasa_rule_at {
+	KASA_RULE_AT_TIME = 0,	  /* at min, minutes after midnight */
+	KASA_RULE_AT_SUNRISE = 1, /* at sunrise, plus offset_min */
+	KASA_RULE_AT_SUNSET = 2,  /* at sunset, plus offset_min */
+};
+
+struct kasa_rule {
+	/* As the plug sent it, to send back (as an outlet's id). */
+	char id[KASA_ID_MAX];
+	char name[64];
+	bool enabled;
+	bool on;	  /* what it does to the relay: act, or sact */
+	/* count_down */
+	int64_t delay_s;  /* as set */
+	int64_t remain_s; /* left; -1 when the plug does not say */
+	/* schedule */
+	unsigned wday;	  /* bit 0 Sunday ... bit 6 Saturday */
+	bool repeat;	  /* every week; else once */
+	enum kasa_rule_at at;
+	int min;	  /* 0..1439 */
+	int offset_min;	  /* -720..720, sunrise and sunset only */
+};
+
+struct kasa_rules {
+	unsigned count;
+	struct kasa_rule rule[KASA_RULES_MAX];
+};
+
+/* count_down: get_rules; one rule that switches on (or off) in delay_s
+ * seconds (1..86400*7, else -EINVAL); delete_all_rules. */
+int kasa_req_countdown_get(const char *child_id, char **ret_json);
+int kasa_req_countdown_add(const char *child_id, int64_t delay_s, bool on, char **ret_json);
+int kasa_req_countdown_clear(const char *child_id, char **ret_json);
+/* schedule: get_rules; add_rule of rule (its id and remain are not sent;
+ * -EINVAL when wday is empty or over 7 bits, min or offset_min out of
+ * range, at unknown, or name empty or not UTF-8 text); delete_rule of id,
+ * or delete_all_rules when id is NULL. */
+int kasa_req_schedule_get(const char *child_id, char **ret_json);
+int kasa_req_schedule_add(const char *child_id, const struct kasa_rule *rule, char **ret_json);
+int kasa_req_schedule_delete(const char *child_id, const char *id, char **ret_json);
+
+/*
+ * reply[module].get_rules.rule_list, module "count_down" or "schedule"
+ * (else -EINVAL).  A rule without a string id, or with a field out of
+ * range, is -EBADMSG (why in ret_err->msg); so are more than
+ * KASA_RULES_MAX rules.  A module's "enable":0 does not disable its rules.
+ */
+int kasa_rules_parse(struct json_object *reply, const char *module, struct kasa_rules *ret,
+		     struct kasa_device_error *ret_err);
+
+/* time: get_time and get_timezone in one request. */
+int kasa_req_time_zone(char **ret_json);
+/* time: set_timezone, which sets the clock to t and the zone to index
+ * (0..109); -EINVAL for a date that does not exist or an index beyond. */
+int kasa_req_time_set(const struct kasa_time *t, int index, char **ret_json);
+/* reply.time.get_timezone.index, 0..109. */
+int kasa_timezone_parse(struct json_object *reply, int *ret_index,
+			struct kasa_device_error *ret_err);
+
 /* --- Non-blocking connection ---------------------------------------------
  * One connection to one device, one request in flight.  An event loop
  * watches kasa_conn_fd() for kasa_conn_events() (poll(2)/epoll(7) bits:

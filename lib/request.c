@@ -311,3 +311,188 @@ KASA_EXPORT int kasa_child_id(const char *device_id, unsigned index, char ret_id
 	snprintf(ret_id, KASA_ID_MAX, "%s%02u", device_id, index);
 	return 0;
 }
+
+/* --- Rules and the clock --------------------------------------------------- */
+
+/* A week, the longest countdown kasad or kasactl sets. */
+#define COUNTDOWN_MAX_S (7 * 86400)
+
+/* Add the integers of keys[i] = values[i] to params; false on ENOMEM. */
+static bool add_ints(struct json_object *params, const char *const *keys, const int64_t *values,
+		     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_new_int64(values[i]);
+
+		if (!v || json_object_object_add(params, keys[i], v) < 0) {
+			json_object_put(v);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool add_string(struct json_object *params, const char *key, const char *value)
+{
+	struct json_object *v = json_object_new_string(value);
+
+	if (!v || json_object_object_add(params, key, v) < 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+KASA_EXPORT int kasa_req_countdown_get(const char *child_id, char **ret_json)
+{
+	return build(child_id, "count_down", "get_rules", NULL, ret_json);
+}
+
+KASA_EXPORT int kasa_req_countdown_add(const char *child_id, int64_t delay_s, bool on,
+				       char **ret_json)
+{
+	static const char *const keys[] = {"enable", "delay", "act"};
+	const int64_t values[] = {1, delay_s, on ? 1 : 0};
+	struct json_object *params;
+
+	if (delay_s < 1 || delay_s > COUNTDOWN_MAX_S)
+		return -EINVAL;
+	params = json_object_new_object();
+	if (!params || !add_ints(params, keys, values, 3) ||
+	    !add_string(params, "name", on ? "on" : "off")) {
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	return build(child_id, "count_down", "add_rule", params, ret_json);
+}
+
+KASA_EXPORT int kasa_req_countdown_clear(const char *child_id, char **ret_json)
+{
+	return build(child_id, "count_down", "delete_all_rules", NULL, ret_json);
+}
+
+KASA_EXPORT int kasa_req_schedule_get(const char *child_id, char **ret_json)
+{
+	return build(child_id, "schedule", "get_rules", NULL, ret_json);
+}
+
+/* The fields the Kasa app sends with a rule, in its order: a start action
+ * and no end action (etime_opt and eact -1). */
+KASA_EXPORT int kasa_req_schedule_add(const char *child_id, const struct kasa_rule *rule,
+				      char **ret_json)
+{
+	static const char *const keys[] = {"stime_opt", "smin",	     "sact",  "soffset",
+					   "etime_opt", "emin",	     "eact",  "enable",
+					   "repeat",	"year",	     "month", "day",
+					   "force",	"latitude", "longitude"};
+	struct json_object *params, *wday;
+	int64_t values[ARRAY_SIZE(keys)];
+
+	if (!rule || rule->wday == 0 || rule->wday > 0x7f || rule->min < 0 || rule->min > 1439 ||
+	    rule->offset_min < -720 || rule->offset_min > 720 ||
+	    (rule->at != KASA_RULE_AT_TIME && rule->at != KASA_RULE_AT_SUNRISE &&
+	     rule->at != KASA_RULE_AT_SUNSET) ||
+	    !valid_text(rule->name, KASA_ALIAS_LEN_MAX) || !valid_utf8(rule->name))
+		return -EINVAL;
+	values[0] = rule->at;
+	values[1] = rule->min;
+	values[2] = rule->on ? 1 : 0;
+	values[3] = rule->at == KASA_RULE_AT_TIME ? 0 : rule->offset_min;
+	values[4] = -1;
+	values[5] = 0;
+	values[6] = -1;
+	values[7] = rule->enabled ? 1 : 0;
+	values[8] = rule->repeat ? 1 : 0;
+	for (size_t i = 9; i < ARRAY_SIZE(keys); i++)
+		values[i] = 0;
+	params = json_object_new_object();
+	wday = json_object_new_array();
+	if (!params || !wday || !add_string(params, "name", rule->name)) {
+		json_object_put(wday);
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	for (unsigned d = 0; d < 7; d++) {
+		struct json_object *v = json_object_new_int((rule->wday >> d) & 1);
+
+		if (!v || json_object_array_add(wday, v) < 0) {
+			json_object_put(v);
+			json_object_put(wday);
+			json_object_put(params);
+			return -ENOMEM;
+		}
+	}
+	if (json_object_object_add(params, "wday", wday) < 0) {
+		json_object_put(wday);
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	if (!add_ints(params, keys, values, ARRAY_SIZE(keys))) {
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	return build(child_id, "schedule", "add_rule", params, ret_json);
+}
+
+KASA_EXPORT int kasa_req_schedule_delete(const char *child_id, const char *id, char **ret_json)
+{
+	struct json_object *params;
+
+	if (!id)
+		return build(child_id, "schedule", "delete_all_rules", NULL, ret_json);
+	if (!valid_text(id, KASA_ID_MAX - 1))
+		return -EINVAL;
+	params = json_object_new_object();
+	if (!params || !add_string(params, "id", id)) {
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	return build(child_id, "schedule", "delete_rule", params, ret_json);
+}
+
+KASA_EXPORT int kasa_req_time_zone(char **ret_json)
+{
+	char *s = strdup("{\"time\":{\"get_time\":{},\"get_timezone\":{}}}");
+
+	if (!s)
+		return -ENOMEM;
+	*ret_json = s;
+	return 0;
+}
+
+static bool valid_date(const struct kasa_time *t)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int mdays;
+
+	if (!valid_year(t->year) || t->month < 1 || t->month > 12)
+		return false;
+	mdays = days[t->month - 1];
+	if (t->month == 2 && (t->year % 4 == 0 && (t->year % 100 != 0 || t->year % 400 == 0)))
+		mdays = 29;
+	return t->mday >= 1 && t->mday <= mdays && t->hour >= 0 && t->hour <= 23 && t->min >= 0 &&
+	       t->min <= 59 && t->sec >= 0 && t->sec <= 59;
+}
+
+KASA_EXPORT int kasa_req_time_set(const struct kasa_time *t, int index, char **ret_json)
+{
+	static const char *const keys[] = {"year", "month", "mday", "hour", "min", "sec", "index"};
+	struct json_object *params;
+	int64_t values[7];
+
+	if (!t || !valid_date(t) || index < 0 || index > KASA_TIMEZONE_INDEX_MAX)
+		return -EINVAL;
+	values[0] = t->year;
+	values[1] = t->month;
+	values[2] = t->mday;
+	values[3] = t->hour;
+	values[4] = t->min;
+	values[5] = t->sec;
+	values[6] = index;
+	params = json_object_new_object();
+	if (!params || !add_ints(params, keys, values, 7)) {
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	return build(NULL, "time", "set_timezone", params, ret_json);
+}

@@ -27,6 +27,11 @@ int cmd_emeter(struct ctl *c);
 int cmd_daily(struct ctl *c, int year, int month);
 int cmd_monthly(struct ctl *c, int year);
 
+/* kasactl-rules.c: what the plug keeps itself; argv as given after the
+ * command (countdown: 0 to 2 words; schedule: 1 to 4). */
+int cmd_countdown(struct ctl *c, int argc, char **argv);
+int cmd_schedule(struct ctl *c, int argc, char **argv);
+
 /* kasactl-discover.c */
 /* klap_port: where the KLAP probe goes, 0 for none. */
 int cmd_discover(const char *target, uint16_t klap_port, double timeout_s, bool json, bool verbose);

@@ -43,6 +43,8 @@ static const char usage_text[] =
 	"  alias NAME          rename the plug (or one outlet with --outlet)\n"
 	"  reboot              restart the plug\n"
 	"  time                print the plug's clock\n"
+	"  countdown [SECONDS on|off|cancel]  the plug's own countdown: show, set, cancel\n"
+	"  schedule list|add|delete  the plug's schedule rules (kasactl(1): add, delete)\n"
 	"  raw JSON            send any request, print the reply as JSON\n"
 	"  discover            find plugs by UDP broadcast (ports 9999 and 20002), list them\n"
 	"  encode, decode      filters: JSON to a wire frame and back\n"
@@ -117,6 +119,8 @@ enum cmd {
 	CMD_ALIAS,
 	CMD_REBOOT,
 	CMD_TIME,
+	CMD_COUNTDOWN,
+	CMD_SCHEDULE,
 	CMD_RAW,
 	CMD_DISCOVER,
 	CMD_ENCODE,
@@ -147,6 +151,8 @@ static const struct cmd_info commands[] = {
 	{"alias", CMD_ALIAS, 1, 1, true, true, false, true, " NAME"},
 	{"reboot", CMD_REBOOT, 0, 0, false, true, false, true, ""},
 	{"time", CMD_TIME, 0, 0, false, true, false, true, ""},
+	{"countdown", CMD_COUNTDOWN, 0, 2, true, true, false, false, " [SECONDS on|off | cancel]"},
+	{"schedule", CMD_SCHEDULE, 1, 4, true, true, false, false, " list|add|delete ..."},
 	{"raw", CMD_RAW, 1, 1, true, true, false, true, " JSON"},
 	{"discover", CMD_DISCOVER, 0, 0, false, false, false, false, ""},
 	{"encode", CMD_ENCODE, 0, 0, false, false, false, false, ""},
@@ -295,6 +301,10 @@ static int run_device_command(struct ctl *c, const struct cmd_info *ci, int argc
 		return cmd_reboot(c);
 	case CMD_TIME:
 		return cmd_time(c);
+	case CMD_COUNTDOWN:
+		return cmd_countdown(c, argc, argv);
+	case CMD_SCHEDULE:
+		return cmd_schedule(c, argc, argv);
 	case CMD_RAW:
 		return cmd_raw(c, argv[0]);
 	case CMD_DISCOVER:

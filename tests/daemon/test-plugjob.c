@@ -411,6 +411,165 @@ START_TEST(test_sharing)
 }
 END_TEST
 
+/* --- What the plug keeps: countdown, schedule, clock ------------------------- */
+
+static struct json_object *rules_json(const char *module, const char *list)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "{\"%s\":{\"get_rules\":{\"rule_list\":[%s],\"err_code\":0}}}",
+		 module, list);
+	return text_json(text);
+}
+
+START_TEST(test_countdown_set)
+{
+	struct plug_state st = {0};
+	struct plugjob jb;
+
+	known_plug(&st, false);
+	start(&jb, &st, PLUG_JOB_COUNTDOWN_SET, -1);
+	jb.args.seconds = 90;
+	jb.args.on = true;
+	ck_assert_int_eq(round_trip(&jb, &st, "count_down", "delete_all_rules", NULL,
+				    text_json("{\"count_down\":{\"delete_all_rules\":{\"err_code\":0}}}")),
+			 0);
+	ck_assert_int_eq(round_trip(&jb, &st, "count_down", "add_rule", "\"delay\":90,\"act\":1",
+				    text_json("{\"count_down\":{\"add_rule\":{\"id\":\"A\",\"err_code\":0}}}")),
+			 0);
+	ck_assert_int_eq(round_trip(&jb, &st, "count_down", "get_rules", NULL,
+				    rules_json("count_down", "{\"id\":\"A\",\"enable\":1,\"delay\":90,"
+							     "\"act\":1,\"remain\":89}")),
+			 0);
+	expect_done(&jb, &st);
+	ck_assert(!jb.wrote);
+	ck_assert_ptr_nonnull(jb.result.rules);
+	ck_assert_uint_eq(jb.result.rules->count, 1);
+	ck_assert_int_eq(jb.result.rules->rule[0].remain_s, 89);
+	plugjob_clear(&jb);
+
+	/* A refusal on the way ends the job with the plug's error. */
+	start(&jb, &st, PLUG_JOB_COUNTDOWN_SET, -1);
+	jb.args.seconds = 90;
+	ck_assert_int_eq(round_trip(&jb, &st, "count_down", "delete_all_rules", NULL,
+				    text_json("{\"count_down\":{\"err_code\":-1,"
+					      "\"err_msg\":\"module not support\"}}")),
+			 -ENOTSUP);
+	ck_assert_int_eq(jb.result.device.code, -1);
+	plugjob_clear(&jb);
+}
+END_TEST
+
+START_TEST(test_rules_of_outlets)
+{
+	struct plug_state st = {0};
+	struct plugjob jb;
+	char *json = NULL;
+
+	ck_assert_int_eq(start_sysinfo(&jb, &st, PLUG_JOB_SCHEDULE_GET, 2,
+				       data_json("sysinfo-hs300.json")),
+			 0);
+	ck_assert_int_eq(round_trip(&jb, &st, "schedule", "get_rules", "\"child_ids\":[\"",
+				    rules_json("schedule", "")),
+			 0);
+	ck_assert_uint_eq(jb.result.rules->count, 0);
+	plugjob_clear(&jb);
+
+	/* The whole strip: rules are its outlets'. */
+	start(&jb, &st, PLUG_JOB_COUNTDOWN_GET, -1);
+	ck_assert_int_eq(plugjob_request(&jb, &st, &json), -ENOTSUP);
+	ck_assert_ptr_null(json);
+	ck_assert_str_ne(jb.result.device.msg, "");
+	plugjob_clear(&jb);
+
+	/* SMART keeps none here. */
+	known_plug(&st, false);
+	memset(&jb, 0, sizeof(jb));
+	jb.args.kind = PLUG_JOB_TIME_GET;
+	jb.args.outlet = -1;
+	plugjob_begin(&jb, &st, true);
+	ck_assert_int_eq(plugjob_request(&jb, &st, &json), -ENOTSUP);
+	plugjob_clear(&jb);
+}
+END_TEST
+
+START_TEST(test_schedule_delete)
+{
+	struct plug_state st = {0};
+	struct plugjob jb;
+
+	known_plug(&st, false);
+	start(&jb, &st, PLUG_JOB_SCHEDULE_DELETE, -1);
+	strcpy(jb.args.rule_id, "R1");
+	ck_assert_int_eq(round_trip(&jb, &st, "schedule", "delete_rule", "\"id\":\"R1\"",
+				    text_json("{\"schedule\":{\"delete_rule\":{\"err_code\":-14,"
+					      "\"err_msg\":\"entry not exist\"}}}")),
+			 -ENOENT);
+	plugjob_clear(&jb);
+	start(&jb, &st, PLUG_JOB_SCHEDULE_DELETE, -1);
+	ck_assert_int_eq(round_trip(&jb, &st, "schedule", "delete_all_rules", NULL,
+				    text_json("{\"schedule\":{\"delete_all_rules\":{\"err_code\":0}}}")),
+			 0);
+	ck_assert_int_eq(round_trip(&jb, &st, "schedule", "get_rules", NULL,
+				    rules_json("schedule", "")),
+			 0);
+	expect_done(&jb, &st);
+	plugjob_clear(&jb);
+}
+END_TEST
+
+#define TIME_REPLY(h, zone)                                                                     \
+	"{\"time\":{\"get_time\":{\"year\":2026,\"month\":3,\"mday\":1,\"hour\":" #h ",\"min\":0," \
+	"\"sec\":0,\"err_code\":0},\"get_timezone\":{\"index\":" #zone ",\"err_code\":0}}}"
+
+START_TEST(test_time)
+{
+	struct plug_state st = {0};
+	struct plugjob jb;
+	int64_t off = 0;
+
+	known_plug(&st, false);
+	ck_assert(!plug_state_clock_offset(&st, NOW, 0, &off));
+	start(&jb, &st, PLUG_JOB_TIME_GET, -1);
+	ck_assert_int_eq(round_trip(&jb, &st, "time", "get_timezone", NULL, text_json(TIME_REPLY(6, 12))),
+			 0);
+	expect_done(&jb, &st);
+	plugjob_clear(&jb);
+	ck_assert(st.clock_known);
+	ck_assert_int_eq(st.clock_zone, 12);
+	/* 2026-03-01T06:00:00 as seconds since the epoch. */
+	ck_assert_int_eq(st.clock_wall_s, 1772344800);
+	/* Three seconds later by both clocks, kasad's an hour ahead. */
+	ck_assert(plug_state_clock_offset(&st, NOW + 3000000,
+					  (1772344800LL + 3600 + 3) * 1000000 + 500000, &off));
+	ck_assert_int_eq(off, -3600);
+
+	/* Set, keeping the plug's zone: read it, set, read back. */
+	start(&jb, &st, PLUG_JOB_TIME_SET, -1);
+	jb.args.zone = -1;
+	jb.args.time = (struct kasa_time){2026, 3, 1, 7, 0, 3};
+	ck_assert_int_eq(round_trip(&jb, &st, "time", "get_time", NULL, text_json(TIME_REPLY(6, 12))),
+			 0);
+	ck_assert_int_eq(round_trip(&jb, &st, "time", "set_timezone", "\"hour\":7,\"min\":0,\"sec\":3,\"index\":12",
+				    text_json("{\"time\":{\"set_timezone\":{\"err_code\":0}}}")),
+			 0);
+	ck_assert_int_eq(round_trip(&jb, &st, "time", "get_time", NULL, text_json(TIME_REPLY(7, 12))),
+			 0);
+	expect_done(&jb, &st);
+	plugjob_clear(&jb);
+
+	/* A zone given: no read first. */
+	start(&jb, &st, PLUG_JOB_TIME_SET, -1);
+	jb.args.zone = 39;
+	jb.args.time = (struct kasa_time){2026, 3, 1, 7, 0, 3};
+	ck_assert_int_eq(round_trip(&jb, &st, "time", "set_timezone", "\"index\":39",
+				    text_json("{\"time\":{\"set_timezone\":{\"err_code\":-3,"
+					      "\"err_msg\":\"invalid argument\"}}}")),
+			 -EINVAL);
+	plugjob_clear(&jb);
+}
+END_TEST
+
 static Suite *plugjob_suite(void)
 {
 	Suite *s = suite_create("plugjob");
@@ -428,6 +587,10 @@ static Suite *plugjob_suite(void)
 	tcase_add_test(tc, test_led_alias_reboot);
 	tcase_add_test(tc, test_unsendable_id);
 	tcase_add_test(tc, test_sharing);
+	tcase_add_test(tc, test_countdown_set);
+	tcase_add_test(tc, test_rules_of_outlets);
+	tcase_add_test(tc, test_schedule_delete);
+	tcase_add_test(tc, test_time);
 	suite_add_tcase(s, tc);
 	return s;
 }

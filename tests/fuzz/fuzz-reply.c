@@ -95,6 +95,22 @@ static void first_period(struct json_object *reply, const char *method, const ch
 		*ret_month = 1;
 }
 
+/* What kasa_rules_parse() promises of every rule it keeps. */
+static void check_rules(const struct kasa_rules *rs)
+{
+	if (rs->count > KASA_RULES_MAX)
+		abort();
+	for (unsigned i = 0; i < rs->count; i++) {
+		const struct kasa_rule *r = &rs->rule[i];
+
+		check_text(r->name);
+		if (!r->id[0] || r->wday > 0x7f || r->min < 0 || r->min > 1439 ||
+		    r->offset_min < -720 || r->offset_min > 720 || r->delay_s < 0 ||
+		    r->remain_s < -1)
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *reply, *result;
@@ -103,6 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kasa_emeter em;
 	struct kasa_stats stats;
 	struct kasa_time t;
+	struct kasa_rules rules;
+	int zone;
 	struct kasa_smart_energy energy;
 	int year = 2025, month = 1, ver;
 
@@ -121,6 +139,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_stats(&stats, year, 0);
 	(void)kasa_time_parse(reply, &t, &err);
 	check_text(err.msg);
+	if (kasa_rules_parse(reply, "count_down", &rules, &err) == 0)
+		check_rules(&rules);
+	check_text(err.msg);
+	if (kasa_rules_parse(reply, "schedule", &rules, &err) == 0)
+		check_rules(&rules);
+	check_text(err.msg);
+	if (kasa_timezone_parse(reply, &zone, &err) == 0 &&
+	    (zone < 0 || zone > KASA_TIMEZONE_INDEX_MAX))
+		abort();
 	(void)kasa_reply_result(reply, "system", "set_relay_state", &result, NULL);
 
 	/* The SMART parsers, to the same promises. */

@@ -867,6 +867,125 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* --- rules and the time zone ----------------------------------------------- */
+
+START_TEST(test_rules_countdown)
+{
+	struct json_object *reply = parse_text(
+		"{\"count_down\":{\"get_rules\":{\"rule_list\":[{\"id\":\"7C90\",\"name\":\"off\","
+		"\"enable\":1,\"delay\":1800,\"act\":0,\"remain\":1795}],\"err_code\":0}}}");
+	struct kasa_rules rs = {0};
+
+	ck_assert_int_eq(kasa_rules_parse(reply, "count_down", &rs, NULL), 0);
+	ck_assert_uint_eq(rs.count, 1);
+	ck_assert_str_eq(rs.rule[0].id, "7C90");
+	ck_assert(rs.rule[0].enabled);
+	ck_assert(!rs.rule[0].on);
+	ck_assert_int_eq(rs.rule[0].delay_s, 1800);
+	ck_assert_int_eq(rs.rule[0].remain_s, 1795);
+	ck_assert_int_eq(kasa_rules_parse(reply, "emeter", &rs, NULL), -EINVAL);
+	json_object_put(reply);
+
+	reply = parse_text("{\"count_down\":{\"get_rules\":{\"rule_list\":[],\"err_code\":0}}}");
+	ck_assert_int_eq(kasa_rules_parse(reply, "count_down", &rs, NULL), 0);
+	ck_assert_uint_eq(rs.count, 0);
+	json_object_put(reply);
+
+	/* No remain: not known. */
+	reply = parse_text("{\"count_down\":{\"get_rules\":{\"rule_list\":[{\"id\":\"A\","
+			   "\"enable\":0,\"delay\":60,\"act\":1}]}}}");
+	ck_assert_int_eq(kasa_rules_parse(reply, "count_down", &rs, NULL), 0);
+	ck_assert_int_eq(rs.rule[0].remain_s, -1);
+	ck_assert(rs.rule[0].on);
+	json_object_put(reply);
+}
+END_TEST
+
+START_TEST(test_rules_refused)
+{
+	static const char *const bad[] = {
+		"{\"count_down\":{\"get_rules\":{\"rule_list\":[{\"enable\":1,\"delay\":1,"
+		"\"act\":0}]}}}",
+		"{\"count_down\":{\"get_rules\":{\"rule_list\":[{\"id\":\"A\",\"enable\":2,"
+		"\"delay\":1,\"act\":0}]}}}",
+		"{\"count_down\":{\"get_rules\":{\"rule_list\":[{\"id\":\"A\",\"enable\":1,"
+		"\"delay\":-1,\"act\":0}]}}}",
+		"{\"count_down\":{\"get_rules\":{\"rule_list\":[{\"id\":\"\",\"enable\":1,"
+		"\"delay\":1,\"act\":0}]}}}",
+		"{\"count_down\":{\"get_rules\":{\"rule_list\":[7]}}}",
+		"{\"count_down\":{\"get_rules\":{}}}",
+	};
+	struct kasa_device_error err;
+	struct kasa_rules rs = {.count = 99};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct json_object *reply = parse_text(bad[i]);
+
+		ck_assert_int_eq(kasa_rules_parse(reply, "count_down", &rs, &err), -EBADMSG);
+		ck_assert_str_ne(err.msg, "");
+		json_object_put(reply);
+	}
+	ck_assert_uint_eq(rs.count, 99);
+}
+END_TEST
+
+START_TEST(test_rules_schedule)
+{
+	struct json_object *reply = parse_text(
+		"{\"schedule\":{\"get_rules\":{\"rule_list\":[{\"id\":\"S1\",\"name\":\"lights on\","
+		"\"enable\":1,\"wday\":[1,0,0,0,0,0,1],\"stime_opt\":0,\"smin\":1029,\"sact\":1,"
+		"\"etime_opt\":-1,\"emin\":0,\"eact\":-1,\"repeat\":1},{\"id\":\"S2\","
+		"\"name\":\"dusk\",\"enable\":0,\"wday\":[1,1,1,1,1,1,1],\"stime_opt\":2,"
+		"\"smin\":1100,\"soffset\":-15,\"sact\":0,\"repeat\":0}],\"version\":2,"
+		"\"enable\":1,\"err_code\":0}}}");
+	struct kasa_rules rs = {0};
+	struct kasa_device_error err;
+
+	ck_assert_int_eq(kasa_rules_parse(reply, "schedule", &rs, NULL), 0);
+	ck_assert_uint_eq(rs.count, 2);
+	ck_assert_str_eq(rs.rule[0].name, "lights on");
+	ck_assert_uint_eq(rs.rule[0].wday, 0x41);
+	ck_assert_int_eq(rs.rule[0].at, KASA_RULE_AT_TIME);
+	ck_assert_int_eq(rs.rule[0].min, 1029);
+	ck_assert(rs.rule[0].on && rs.rule[0].enabled && rs.rule[0].repeat);
+	ck_assert_int_eq(rs.rule[1].at, KASA_RULE_AT_SUNSET);
+	ck_assert_int_eq(rs.rule[1].offset_min, -15);
+	ck_assert(!rs.rule[1].on && !rs.rule[1].enabled && !rs.rule[1].repeat);
+	json_object_put(reply);
+
+	reply = parse_text("{\"schedule\":{\"get_rules\":{\"rule_list\":[{\"id\":\"S\","
+			   "\"enable\":1,\"wday\":[1,0,0,0,0,0],\"stime_opt\":0,\"smin\":1,"
+			   "\"sact\":1}]}}}");
+	ck_assert_int_eq(kasa_rules_parse(reply, "schedule", &rs, &err), -EBADMSG);
+	json_object_put(reply);
+	reply = parse_text("{\"schedule\":{\"get_rules\":{\"rule_list\":[{\"id\":\"S\","
+			   "\"enable\":1,\"wday\":[1,0,0,0,0,0,0],\"stime_opt\":0,\"smin\":1440,"
+			   "\"sact\":1}]}}}");
+	ck_assert_int_eq(kasa_rules_parse(reply, "schedule", &rs, &err), -EBADMSG);
+	json_object_put(reply);
+	reply = parse_text("{\"schedule\":{\"err_code\":-1,\"err_msg\":\"module not support\"}}");
+	ck_assert_int_eq(kasa_rules_parse(reply, "schedule", &rs, &err), -ENOTSUP);
+	json_object_put(reply);
+}
+END_TEST
+
+START_TEST(test_timezone)
+{
+	struct json_object *reply = parse_text(
+		"{\"time\":{\"get_time\":{\"year\":2026,\"month\":1,\"mday\":2,\"hour\":3,"
+		"\"min\":4,\"sec\":5,\"err_code\":0},\"get_timezone\":{\"index\":39,\"err_code\":0}}}");
+	int index = -1;
+
+	ck_assert_int_eq(kasa_timezone_parse(reply, &index, NULL), 0);
+	ck_assert_int_eq(index, 39);
+	json_object_put(reply);
+	reply = parse_text("{\"time\":{\"get_timezone\":{\"index\":110,\"err_code\":0}}}");
+	ck_assert_int_eq(kasa_timezone_parse(reply, &index, NULL), -EBADMSG);
+	json_object_put(reply);
+	ck_assert_int_eq(index, 39);
+}
+END_TEST
+
 /* --- what a hostile plug sends ----------------------------------------------- */
 
 /* Whether s is well-formed UTF-8 throughout (RFC 3629), checked here on
@@ -1209,6 +1328,10 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_emeter_implausible);
 	tcase_add_test(tc, test_stats_other_period);
 	tcase_add_test(tc, test_time);
+	tcase_add_test(tc, test_rules_countdown);
+	tcase_add_test(tc, test_rules_refused);
+	tcase_add_test(tc, test_rules_schedule);
+	tcase_add_test(tc, test_timezone);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -261,6 +261,93 @@ START_TEST(test_child_id)
 }
 END_TEST
 
+START_TEST(test_countdown)
+{
+	expect(kasa_req_countdown_get(NULL, &json), "{\"count_down\":{\"get_rules\":{}}}");
+	expect(kasa_req_countdown_add(NULL, 1800, false, &json),
+	       "{\"count_down\":{\"add_rule\":{\"enable\":1,\"delay\":1800,\"act\":0,"
+	       "\"name\":\"off\"}}}");
+	expect(kasa_req_countdown_add(CHILD, 5, true, &json),
+	       CTX "\"count_down\":{\"add_rule\":{\"enable\":1,\"delay\":5,\"act\":1,"
+	       "\"name\":\"on\"}}}");
+	expect(kasa_req_countdown_clear(NULL, &json), "{\"count_down\":{\"delete_all_rules\":{}}}");
+	ck_assert_int_eq(kasa_req_countdown_add(NULL, 0, true, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_countdown_add(NULL, 7 * 86400 + 1, true, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_countdown_add("", 5, true, &json), -EINVAL);
+	ck_assert_ptr_null(json);
+}
+END_TEST
+
+START_TEST(test_schedule)
+{
+	struct kasa_rule r = {.name = "lights", .enabled = true, .on = true, .wday = 0x3e,
+			      .repeat = true, .at = KASA_RULE_AT_TIME, .min = 450};
+
+	expect(kasa_req_schedule_get(NULL, &json), "{\"schedule\":{\"get_rules\":{}}}");
+	expect(kasa_req_schedule_add(NULL, &r, &json),
+	       "{\"schedule\":{\"add_rule\":{\"name\":\"lights\",\"wday\":[0,1,1,1,1,1,0],"
+	       "\"stime_opt\":0,\"smin\":450,\"sact\":1,\"soffset\":0,\"etime_opt\":-1,"
+	       "\"emin\":0,\"eact\":-1,\"enable\":1,\"repeat\":1,\"year\":0,\"month\":0,"
+	       "\"day\":0,\"force\":0,\"latitude\":0,\"longitude\":0}}}");
+	r.at = KASA_RULE_AT_SUNSET;
+	r.offset_min = -15;
+	r.on = false;
+	expect(kasa_req_schedule_add(CHILD, &r, &json),
+	       CTX "\"schedule\":{\"add_rule\":{\"name\":\"lights\",\"wday\":[0,1,1,1,1,1,0],"
+	       "\"stime_opt\":2,\"smin\":450,\"sact\":0,\"soffset\":-15,\"etime_opt\":-1,"
+	       "\"emin\":0,\"eact\":-1,\"enable\":1,\"repeat\":1,\"year\":0,\"month\":0,"
+	       "\"day\":0,\"force\":0,\"latitude\":0,\"longitude\":0}}}");
+	expect(kasa_req_schedule_delete(NULL, "ABC", &json),
+	       "{\"schedule\":{\"delete_rule\":{\"id\":\"ABC\"}}}");
+	expect(kasa_req_schedule_delete(CHILD, NULL, &json),
+	       CTX "\"schedule\":{\"delete_all_rules\":{}}}");
+
+	r.wday = 0;
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	r.wday = 0x80;
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	r.wday = 1;
+	r.min = 1440;
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	r.min = 0;
+	r.offset_min = 721;
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	r.offset_min = 0;
+	r.at = 3;
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	r.at = KASA_RULE_AT_SUNRISE;
+	r.name[0] = '\0';
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	strcpy(r.name, "a\x01");
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, &r, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_schedule_add(NULL, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_schedule_delete(NULL, "", &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_schedule_delete(NULL, "a\nb", &json), -EINVAL);
+	ck_assert_ptr_null(json);
+}
+END_TEST
+
+START_TEST(test_time_set)
+{
+	struct kasa_time t = {2028, 2, 29, 23, 59, 58};
+
+	expect(kasa_req_time_zone(&json), "{\"time\":{\"get_time\":{},\"get_timezone\":{}}}");
+	expect(kasa_req_time_set(&t, 39, &json),
+	       "{\"time\":{\"set_timezone\":{\"year\":2028,\"month\":2,\"mday\":29,\"hour\":23,"
+	       "\"min\":59,\"sec\":58,\"index\":39}}}");
+	ck_assert_int_eq(kasa_req_time_set(&t, 110, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_time_set(&t, -1, &json), -EINVAL);
+	t.year = 2027;
+	ck_assert_int_eq(kasa_req_time_set(&t, 0, &json), -EINVAL);
+	t = (struct kasa_time){2026, 4, 31, 0, 0, 0};
+	ck_assert_int_eq(kasa_req_time_set(&t, 0, &json), -EINVAL);
+	t = (struct kasa_time){2026, 4, 30, 24, 0, 0};
+	ck_assert_int_eq(kasa_req_time_set(&t, 0, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_time_set(NULL, 0, &json), -EINVAL);
+	ck_assert_ptr_null(json);
+}
+END_TEST
+
 static Suite *request_suite(void)
 {
 	Suite *s = suite_create("request");
@@ -277,6 +364,9 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, test_with_context);
 	tcase_add_test(tc, test_with_context_caps);
 	tcase_add_test(tc, test_child_id);
+	tcase_add_test(tc, test_countdown);
+	tcase_add_test(tc, test_schedule);
+	tcase_add_test(tc, test_time_set);
 	suite_add_tcase(s, tc);
 	return s;
 }

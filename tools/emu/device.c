@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "common/clock.h"
 #include "common/macro.h"
 #include "device.h"
@@ -31,6 +33,44 @@ static void reboot_fire(struct emu_timer *t)
 		if (o->on)
 			o->on_since = now;
 	}
+}
+
+int64_t device_wall_usec(const struct emu_device *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * (int64_t)USEC_PER_SEC + ts.tv_nsec / 1000 +
+	       d->clock_offset_usec;
+}
+
+void device_set_clock(struct emu_device *d, int64_t wall_s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* To the second, as the plug takes it: what was set reads back. */
+	d->clock_offset_usec = (wall_s - (int64_t)ts.tv_sec) * (int64_t)USEC_PER_SEC -
+			       ts.tv_nsec / 1000;
+	rules_clock_changed(&d->schedule);
+}
+
+/* A rule fired: the relays of mask go on or off, as set_relay_state does. */
+static void rule_fire(void *owner, uint32_t mask, bool on)
+{
+	struct emu_device *d = owner;
+	uint64_t now = monotonic_usec();
+
+	if (emu_verbose)
+		fprintf(stderr, "kasa-emu: [%u] a rule switches %s\n", d->index, on ? "on" : "off");
+	for (unsigned i = 0; i < d->outlets; i++)
+		if (mask & (1u << i))
+			emeter_set_relay(&d->outlet[i], on, now);
+}
+
+static int64_t rule_wall_usec(void *owner)
+{
+	return device_wall_usec(owner);
 }
 
 struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsigned rep)
@@ -68,8 +108,12 @@ struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsig
 		if (d->model->meter != EMU_METER_NONE)
 			emeter_init(&o->meter, index, i, d->model->volts, spec->power_w, now);
 	}
-	rules_init(&d->countdown, 1, emu_mix64(index ^ 0xc0c0));
-	rules_init(&d->schedule, EMU_RULES_MAX, emu_mix64(index ^ 0x5c5c));
+	d->clock_offset_usec = spec->clock_offset_s * (int64_t)USEC_PER_SEC;
+	d->tz_index = 39;
+	rules_init(&d->countdown, d->outlets, emu_mix64(index ^ 0xc0c0), true,
+		   &(struct emu_rules_hooks){rule_fire, rule_wall_usec, d});
+	rules_init(&d->schedule, EMU_RULES_MAX, emu_mix64(index ^ 0x5c5c), false,
+		   &(struct emu_rules_hooks){rule_fire, rule_wall_usec, d});
 	return d;
 }
 

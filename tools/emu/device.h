@@ -42,6 +42,8 @@ struct emu_device {
 	unsigned outlets;
 	struct emu_outlet outlet[EMU_OUTLETS_MAX];
 	struct emu_rules countdown, schedule;
+	int64_t clock_offset_usec; /* its wall clock less the host's */
+	int tz_index;		   /* get_timezone's index */
 	struct emu_timer reboot_timer;
 	uint64_t fault_rng; /* flaky, garbage, split: seeded by seed= */
 	uint64_t noise_rng; /* rssi jitter */
@@ -53,6 +55,11 @@ struct emu_device {
 /* rep: the repetition number (1-based) under -n, 0 when not repeated. */
 struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsigned rep);
 void device_free(struct emu_device *d);
+/* The device's wall clock, in microseconds since the epoch (UTC, its
+ * zone not applied). */
+int64_t device_wall_usec(const struct emu_device *d);
+/* Set that clock to wall_s seconds since the epoch. */
+void device_set_clock(struct emu_device *d, int64_t wall_s);
 /* Derive deviceId, MAC and default aliases; mac_base makes several processes differ. */
 void device_identity(struct emu_device *d, uint32_t mac_base);
 

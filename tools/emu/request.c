@@ -42,9 +42,9 @@ static struct json_object *next_action(void)
 
 static const char *active_mode(const struct emu_device *d)
 {
-	if (d->countdown.count)
+	if (rules_pending(&d->countdown))
 		return "count_down";
-	if (d->schedule.count)
+	if (rules_pending(&d->schedule))
 		return "schedule";
 	return "none";
 }
@@ -355,11 +355,14 @@ static const struct method emeter_methods[] = {
 	{NULL, NULL},
 };
 
-/* The device clock runs on UTC, so its days match the emeter history. */
+/* The device clock runs on UTC (plus its offset: clock_offset=, or what
+ * set_timezone set), so its days match the emeter history. */
 static struct json_object *time_get_time(struct call *c, struct json_object *params)
 {
 	struct json_object *res = json_object_new_object();
-	time_t t = time(NULL);
+	int64_t wall = device_wall_usec(c->d);
+	time_t t = (time_t)((wall - (wall < 0 ? (int64_t)USEC_PER_SEC - 1 : 0)) /
+			    (int64_t)USEC_PER_SEC);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -377,7 +380,9 @@ static struct json_object *time_get_timezone(struct call *c, struct json_object 
 {
 	struct json_object *res = json_object_new_object();
 
-	result_add_int(res, "index", 39);
+	result_add_int(res, "index", c->d->tz_index);
+	/* The zone's words are UTC's whatever the index: the emulator keeps
+	 * no table of zones. */
 	result_add_str(res, "zone_str", "(UTC) Coordinated Universal Time");
 	result_add_str(res, "tz_str", "UTC0");
 	result_add_int(res, "dst_offset", 0);
@@ -385,9 +390,32 @@ static struct json_object *time_get_timezone(struct call *c, struct json_object 
 	return res;
 }
 
+/* The clock and the zone at once, as firmware takes them. */
+static struct json_object *time_set_timezone(struct call *c, struct json_object *params)
+{
+	int64_t year, month, mday, hour, min, sec, index;
+	struct tm tm = {0};
+
+	if (!get_int(params, "year", 2000, 2099, &year) || !get_int(params, "month", 1, 12, &month) ||
+	    !get_int(params, "mday", 1, 31, &mday) || !get_int(params, "hour", 0, 23, &hour) ||
+	    !get_int(params, "min", 0, 59, &min) || !get_int(params, "sec", 0, 59, &sec) ||
+	    !get_int(params, "index", 0, 109, &index))
+		return result_new(EMU_ERR_ARG);
+	tm.tm_year = (int)year - 1900;
+	tm.tm_mon = (int)month - 1;
+	tm.tm_mday = (int)mday;
+	tm.tm_hour = (int)hour;
+	tm.tm_min = (int)min;
+	tm.tm_sec = (int)sec;
+	device_set_clock(c->d, (int64_t)timegm(&tm));
+	c->d->tz_index = (int)index;
+	return result_new(0);
+}
+
 static const struct method time_methods[] = {
 	{"get_time", time_get_time},
 	{"get_timezone", time_get_timezone},
+	{"set_timezone", time_set_timezone},
 	{NULL, NULL},
 };
 
@@ -417,7 +445,7 @@ static const struct method cloud_methods[] = {
 static struct json_object *countdown_other(struct call *c, const char *method,
 					   struct json_object *params)
 {
-	return rules_call(&c->d->countdown, method, params, false);
+	return rules_call(&c->d->countdown, method, params, targets(c));
 }
 
 static const struct method no_methods[] = {
@@ -450,7 +478,7 @@ static const struct method schedule_methods[] = {
 static struct json_object *schedule_other(struct call *c, const char *method,
 					  struct json_object *params)
 {
-	return rules_call(&c->d->schedule, method, params, true);
+	return rules_call(&c->d->schedule, method, params, targets(c));
 }
 
 static const struct module modules[] = {

@@ -15,6 +15,8 @@
 
 #define SPEC_LINE_MAX 1024
 #define SPEC_FILE_MAX EMU_DEVICES_MAX
+/* Ten years either way: a clock lost on a power cut restarts in 2000 or so. */
+#define CLOCK_OFFSET_MAX (10LL * 366 * 86400)
 
 static int parse_ulong(const char *text, unsigned long long max, unsigned long long *ret)
 {
@@ -135,6 +137,16 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val, unsig
 		if (strcmp(val, "yes") && strcmp(val, "no"))
 			return -EINVAL;
 		s->stuck = !strcmp(val, "yes");
+		return 0;
+	}
+	if (!strcmp(key, "clock_offset")) {
+		long long off;
+
+		errno = 0;
+		off = strtoll(val, &end, 10);
+		if (errno || end == val || *end || off < -CLOCK_OFFSET_MAX || off > CLOCK_OFFSET_MAX)
+			return -EINVAL;
+		s->clock_offset_s = off;
 		return 0;
 	}
 	if (!strcmp(key, "local")) {

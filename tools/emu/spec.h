@@ -34,6 +34,7 @@ struct emu_spec {
 	unsigned session_max; /* end a KLAP session after this many requests; 0 never */
 	bool local_off;	      /* KLAP: 403 to every handshake (Third-Party Compatibility off) */
 	bool stuck;	      /* a switch is answered as done, and the relay stays */
+	int64_t clock_offset_s; /* the device's clock starts this far from the host's */
 };
 
 /* Parse "MODEL[,key=value...]"; prints what is wrong on stderr. */
