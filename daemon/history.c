@@ -78,7 +78,8 @@ static int follow_registry(struct history *h)
 	for (size_t i = 0; i < h->n_tracks; i++)
 		if (old[i])
 			old[k++] = old[i];
-	qsort(old, k, sizeof(*old), cmp_track);
+	if (k)
+		qsort(old, k, sizeof(*old), cmp_track);
 	for (size_t i = 0; i < n; i++) {
 		const struct device *d = registry_device(h->reg, i);
 		struct track key = {.name = d->name}, *kp = &key, **hit;
