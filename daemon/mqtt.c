@@ -25,6 +25,8 @@
 
 #include <json-c/json.h>
 #include <mosquitto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "common/clock.h"
 #include "common/list.h"
@@ -79,12 +81,16 @@ enum mstate {
 	MQTT_STOPPED,
 };
 
+/* Unknown names whose commands were logged, remembered. */
+#define UNKNOWN_NAMES 32
+
 struct mqtt {
 	struct loop *loop;
 	struct service *svc;
 	struct registry *reg;
 	struct service_watch *watch;
 	struct mqtt_settings set;
+	SSL_CTX *ssl_ctx; /* over TLS: kasad's own context (tls_context()) */
 	struct mosquitto *mosq;
 	enum mstate state;
 	struct lookup addr;
@@ -101,6 +107,10 @@ struct mqtt {
 	/* Refusals are logged at most once a RATE_USEC, with a count. */
 	uint64_t refused_log_usec;
 	unsigned refused_quiet;
+	/* The unknown names commands came for, each logged once (the oldest
+	 * forgotten first). */
+	char unknown[UNKNOWN_NAMES][CONFIG_NAME_MAX + 8];
+	unsigned n_unknown;
 };
 
 #define REFUSED_LOG_USEC (10 * USEC_PER_SEC)
@@ -231,14 +241,14 @@ static void connect_addr(struct mqtt *m)
 		return;
 	}
 	/*
-	 * A numeric address: libmosquitto's own getaddrinfo() does not block.
-	 * With TLS and a name, the name itself, for the certificate's check;
-	 * the lookup just made is then in the resolver's cache, if it has one.
+	 * The address the lookup found: libmosquitto's own getaddrinfo() of a
+	 * numeric address does not block.  Over TLS the certificate is checked
+	 * against the name as configured, by the context made for it
+	 * (tls_context()), not against this address.
 	 */
 	m->state = MQTT_CONNECTING;
 	m->deadline_usec = loop_now(m->loop) + MQTT_CONNECT_TIMEOUT_USEC;
-	r = mosquitto_connect_async(m->mosq, m->set.tls ? m->set.host : ip, m->set.port,
-				    (int)m->set.keepalive_s);
+	r = mosquitto_connect_async(m->mosq, ip, m->set.port, (int)m->set.keepalive_s);
 	if (r != MOSQ_ERR_SUCCESS) {
 		retry_later(m, mosq_why(r));
 		return;
@@ -565,6 +575,25 @@ static void refuse(struct mqtt *m, const char *topic, const char *why)
 	say(m, topic, why);
 }
 
+/* A command for a device the inventory lacks: counted always, logged once
+ * a name (the most recent UNKNOWN_NAMES remembered). */
+static void unknown_device(struct mqtt *m, const char *topic, const char *name, size_t len)
+{
+	char *slot;
+
+	metrics_mqtt()->refused++;
+	if (len >= sizeof(m->unknown[0]))
+		len = sizeof(m->unknown[0]) - 1;
+	for (unsigned i = 0; i < m->n_unknown && i < UNKNOWN_NAMES; i++)
+		if (strlen(m->unknown[i]) == len && !memcmp(m->unknown[i], name, len))
+			return;
+	slot = m->unknown[m->n_unknown++ % UNKNOWN_NAMES];
+	memcpy(slot, name, len);
+	slot[len] = '\0';
+	/* The topic is the broker's: at most so much of it. */
+	log_warning("mqtt: %.200s: no such device (said once a name)", topic);
+}
+
 /* The node a command names, and its device, or NULL. */
 static struct node *find_node(struct mqtt *m, const char *name, size_t len, struct mdev **ret)
 {
@@ -664,7 +693,7 @@ static void on_command(struct mqtt *m, const struct mosquitto_message *msg, cons
 	}
 	n = find_node(m, name, len, &md);
 	if (!n) {
-		refuse(m, msg->topic, "no such device");
+		unknown_device(m, msg->topic, name, len);
 		return;
 	}
 	if (set) {
@@ -764,6 +793,48 @@ static void on_message(struct mosquitto *mosq, void *userdata,
 
 /* --- Life ---------------------------------------------------------------------- */
 
+
+/*
+ * The TLS context, kasad's own: it trusts ca_file (else the system's
+ * certificates) and checks the broker's certificate against the broker's
+ * name as configured (or its address, when it is one).  kasad connects to
+ * the address its own lookup found, which never blocks; libmosquitto's
+ * check of the host it was given (that address) is off, as this one holds.
+ */
+static int tls_context(struct mqtt *m)
+{
+	unsigned char ip[sizeof(struct in6_addr)];
+	X509_VERIFY_PARAM *param;
+	SSL_CTX *ctx;
+	int ok;
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return MOSQ_ERR_NOMEM;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ok = *m->set.ca_file ? SSL_CTX_load_verify_locations(ctx, m->set.ca_file, NULL)
+			     : SSL_CTX_set_default_verify_paths(ctx);
+	param = SSL_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (ok == 1) {
+		if (inet_pton(AF_INET, m->set.host, ip) == 1 ||
+		    inet_pton(AF_INET6, m->set.host, ip) == 1)
+			ok = X509_VERIFY_PARAM_set1_ip_asc(param, m->set.host);
+		else
+			ok = X509_VERIFY_PARAM_set1_host(param, m->set.host, 0);
+	}
+	if (ok != 1) {
+		SSL_CTX_free(ctx);
+		return MOSQ_ERR_TLS;
+	}
+	SSL_CTX_free(m->ssl_ctx);
+	m->ssl_ctx = ctx;
+	mosquitto_int_option(m->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+	mosquitto_void_option(m->mosq, MOSQ_OPT_SSL_CTX, ctx);
+	return mosquitto_tls_insecure_set(m->mosq, true);
+}
+
 /* The inventory as it is now: devices that stay keep what they published,
  * those gone are cleared (now, or at the next connection). */
 static int rebuild(struct mqtt *m)
@@ -853,6 +924,8 @@ static int client_new(struct mqtt *m)
 				      *m->set.ca_file ? NULL : "/etc/ssl/certs", NULL, NULL, NULL);
 		if (r == MOSQ_ERR_SUCCESS)
 			r = mosquitto_tls_opts_set(m->mosq, 1, NULL, NULL);
+		if (r == MOSQ_ERR_SUCCESS)
+			r = tls_context(m);
 	}
 	if (r != MOSQ_ERR_SUCCESS) {
 		log_error("mqtt: cannot set up the client: %s", mosq_why(r));
@@ -863,13 +936,14 @@ static int client_new(struct mqtt *m)
 
 static void client_free(struct mqtt *m)
 {
-	if (!m->mosq)
-		return;
-	loop_io_set(m->io, -1, 0);
-	m->io_fd = -1;
-	m->io_events = 0;
-	mosquitto_destroy(m->mosq);
-	m->mosq = NULL;
+	if (m->mosq) {
+		loop_io_set(m->io, -1, 0);
+		m->io_fd = -1;
+		m->io_events = 0;
+		mosquitto_destroy(steal_ptr(m->mosq));
+	}
+	/* After the client: it used the context to the end. */
+	SSL_CTX_free(steal_ptr(m->ssl_ctx));
 }
 
 /* Say offline and disconnect, writing it out now: the loop may end next. */
