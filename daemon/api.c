@@ -61,7 +61,7 @@ enum answer {
 	ANSWER_EMETER,
 	ANSWER_DAILY,
 	ANSWER_MONTHLY,
-	ANSWER_OK, /* {"ok":true} plus the device */
+	ANSWER_OK,	  /* {"ok":true} plus the device */
 	ANSWER_COUNTDOWN, /* the plug's countdown */
 	ANSWER_SCHEDULE,  /* the plug's schedule */
 	ANSWER_TIME,	  /* the plug's clock */
@@ -608,8 +608,8 @@ void api_route_history(struct api *a, struct http_request *req, struct device *d
 			     max, m);
 		return;
 	}
-	r = history_render(a->history, d, (unsigned)minutes, loop_now(a->loop),
-			   (int64_t)time(NULL), &b);
+	r = history_render(a->history, d, (unsigned)minutes, loop_now(a->loop), (int64_t)time(NULL),
+			   &b);
 	if (r < 0) {
 		strbuf_free(&b);
 		if (r == -ENOENT)
@@ -672,8 +672,7 @@ void api_route_set_countdown(struct api *a, struct http_request *req, struct dev
 
 void api_route_clear_countdown(struct api *a, struct http_request *req, struct device *d)
 {
-	act(a, req, d, &(struct service_action){.verb = SERVICE_COUNTDOWN_CLEAR},
-	    ANSWER_COUNTDOWN);
+	act(a, req, d, &(struct service_action){.verb = SERVICE_COUNTDOWN_CLEAR}, ANSWER_COUNTDOWN);
 }
 
 void api_route_schedule(struct api *a, struct http_request *req, struct device *d)
@@ -859,8 +858,7 @@ int api_new(struct loop *l, struct service *svc, const struct api_settings *s, s
 	a->set = *s;
 	a->started_usec = loop_now(l);
 	if (admission_new(&a->admission) < 0 || events_new(l, svc, &a->events) < 0 ||
-	    history_new(l, svc,
-			&(struct history_settings){s->history_usec, s->history_step_usec},
+	    history_new(l, svc, &(struct history_settings){s->history_usec, s->history_step_usec},
 			&a->history) < 0) {
 		api_free(a);
 		return -ENOMEM;

@@ -221,8 +221,8 @@ unsigned history_minutes_max(const struct history *h)
 	return (unsigned)(h->n * h->set.step_usec / USEC_PER_MIN);
 }
 
-int history_render(struct history *h, const struct device *d, unsigned minutes,
-		   uint64_t now_usec, int64_t now_unix_s, struct strbuf *b)
+int history_render(struct history *h, const struct device *d, unsigned minutes, uint64_t now_usec,
+		   int64_t now_unix_s, struct strbuf *b)
 {
 	struct track *t = h->set.length_usec ? track_of(h, d, false) : NULL;
 	uint64_t now_step, first, want;

@@ -342,9 +342,8 @@ static void clear_configs(struct mqtt *m, const char *uid, unsigned mask)
 	if (!*m->set.discovery)
 		return;
 	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
-		if ((mask & (1u << e)) &&
-		    mqtt_ha_config_topic(m->set.discovery, m->set.base, uid, e, topic,
-					 sizeof(topic)) == 0)
+		if ((mask & (1u << e)) && mqtt_ha_config_topic(m->set.discovery, m->set.base, uid,
+							       e, topic, sizeof(topic)) == 0)
 			publish(m, topic, NULL, true);
 }
 
@@ -412,8 +411,8 @@ static void publish_discovery(struct mqtt *m, struct mdev *md, struct node *n,
 	else if (n->retained)
 		clear_configs(m, uid, n->entities & ~mask);
 	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
-		if (configs[e] && mqtt_ha_config_topic(m->set.discovery, m->set.base, uid, e,
-						       topic, sizeof(topic)) == 0)
+		if (configs[e] && mqtt_ha_config_topic(m->set.discovery, m->set.base, uid, e, topic,
+						       sizeof(topic)) == 0)
 			publish(m, topic, configs[e], true);
 	snprintf(n->uid, sizeof(n->uid), "%s", uid);
 	n->entities = mask;
@@ -700,7 +699,8 @@ static void on_command(struct mqtt *m, const struct mosquitto_message *msg, cons
 		r = mqtt_ha_parse_command(msg->payload, (size_t)msg->payloadlen, &cmd);
 		if (r < 0) {
 			refuse(m, msg->topic,
-			       r == -EMSGSIZE ? "too long" : "not ON, OFF, TOGGLE or {\"state\":..}");
+			       r == -EMSGSIZE ? "too long"
+					      : "not ON, OFF, TOGGLE or {\"state\":..}");
 			return;
 		}
 		a = (struct service_action){.verb = cmd == MQTT_HA_TOGGLE ? SERVICE_TOGGLE
@@ -762,8 +762,7 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 	publish_all(m);
 }
 
-static void on_message(struct mosquitto *mosq, void *userdata,
-		       const struct mosquitto_message *msg)
+static void on_message(struct mosquitto *mosq, void *userdata, const struct mosquitto_message *msg)
 {
 	struct mqtt *m = userdata;
 	char status[256];
@@ -792,7 +791,6 @@ static void on_message(struct mosquitto *mosq, void *userdata,
 }
 
 /* --- Life ---------------------------------------------------------------------- */
-
 
 /*
  * The TLS context, kasad's own: it trusts ca_file (else the system's
@@ -1014,15 +1012,16 @@ int mqtt_new(struct loop *l, struct service *svc, const struct mqtt_settings *s,
 static bool same_connection(const struct mqtt_settings *a, const struct mqtt_settings *b)
 {
 	return streq(a->host, b->host) && a->port == b->port && streq(a->base, b->base) &&
-	       streq(a->client_id, b->client_id) && a->auth == b->auth &&
-	       streq(a->user, b->user) && streq(a->password, b->password) && a->tls == b->tls &&
+	       streq(a->client_id, b->client_id) && a->auth == b->auth && streq(a->user, b->user) &&
+	       streq(a->password, b->password) && a->tls == b->tls &&
 	       streq(a->ca_file, b->ca_file) && a->qos == b->qos &&
 	       a->keepalive_s == b->keepalive_s;
 }
 
 int mqtt_configure(struct mqtt *m, const struct mqtt_settings *s)
 {
-	bool same = same_connection(&m->set, s), same_prefix = streq(m->set.discovery, s->discovery);
+	bool same = same_connection(&m->set, s),
+	     same_prefix = streq(m->set.discovery, s->discovery);
 	int r = rebuild(m);
 
 	if (same && same_prefix) {

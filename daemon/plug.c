@@ -205,8 +205,8 @@ static int use_transport(struct plug *p, bool klap)
 	if (klap)
 		r = transport_klap_new(p->host, p->set.klap_port,
 				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
-				       p->smart ? KASA_KLAP_V2 : p->klap_versions,
-				       p->set.account, &t);
+				       p->smart ? KASA_KLAP_V2 : p->klap_versions, p->set.account,
+				       &t);
 	else
 		r = transport_xor_new(p->host, p->port, &t);
 	if (r < 0)
@@ -328,7 +328,7 @@ static void on_readback(struct loop_source *s, uint64_t now, void *userdata)
 static struct {
 	unsigned max;
 	unsigned in_flight, peak, waiting;
-	unsigned round_trips; /* clients' too */
+	unsigned round_trips;	/* clients' too */
 	struct list_head queue; /* plugs, by gate_node */
 } gate = {
 	.max = 256,

@@ -50,9 +50,8 @@ static struct json_object *kwh(int64_t wh)
 #define AGE_MARK_DEVICE INT64_C(9000000000000001)
 #define AGE_MARK_EMETER INT64_C(9000000000000002)
 
-static struct json_object *emeter_object(const struct plug_state *st,
-					 const struct kasa_emeter *em, uint64_t age_usec,
-					 bool mark)
+static struct json_object *emeter_object(const struct plug_state *st, const struct kasa_emeter *em,
+					 uint64_t age_usec, bool mark)
 {
 	struct json_object *o = json_object_new_object();
 	bool all = !st->emeter_power_only;
@@ -65,8 +64,8 @@ static struct json_object *emeter_object(const struct plug_state *st,
 		add(o, "today_kwh", kwh(st->energy.today_wh));
 		add(o, "month_kwh", kwh(st->energy.month_wh));
 	}
-	add(o, "age_ms", json_object_new_int64(mark ? AGE_MARK_EMETER
-						    : (int64_t)(age_usec / USEC_PER_MSEC)));
+	add(o, "age_ms",
+	    json_object_new_int64(mark ? AGE_MARK_EMETER : (int64_t)(age_usec / USEC_PER_MSEC)));
 	return o;
 }
 
@@ -113,9 +112,10 @@ static struct json_object *device_object(const char *name, const char *host, uin
 		add(o, "on", NULL);
 		add(o, "last_error", json_object_new_string("the plug has no such outlet"));
 	}
-	add(o, "age_ms", json_object_new_int64(!st->usec ? 0
-					       : mark	 ? AGE_MARK_DEVICE
-							 : age_ms(now, st->usec)));
+	add(o, "age_ms",
+	    json_object_new_int64(!st->usec ? 0
+				  : mark    ? AGE_MARK_DEVICE
+					    : age_ms(now, st->usec)));
 	add(o, "alias", json_object_new_string(plug_state_alias(st, outlet)));
 	if (plug_state_on_time(st, outlet, &s) != -ENOENT)
 		add(o, "on_time", on_time_json(st, outlet));
@@ -185,8 +185,8 @@ struct json_object *render_device_state(const char *name, const char *host, uint
 static struct json_object *plug_device_object(const char *name, const struct plug *p, int outlet,
 					      uint64_t now, bool mark)
 {
-	struct json_object *o = device_object(name, plug_host(p), plug_port(p), plug_state(p),
-					      outlet, now, mark);
+	struct json_object *o =
+		device_object(name, plug_host(p), plug_port(p), plug_state(p), outlet, now, mark);
 	const char *transport = plug_transport_name(p);
 
 	/* How kasad talks to it: null until auto has found out. */

@@ -104,37 +104,24 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+/* The command, on a connected client. */
+static int run(struct mosquitto *m, int argc, char **argv)
 {
-	struct mosquitto *m;
-	int port;
-
-	if (argc < 5) {
-		fprintf(stderr, "usage: mqtt-probe PORT wait|count|latency ...\n");
-		return 2;
-	}
-	port = atoi(argv[1]);
-	mosquitto_lib_init();
-	m = mosquitto_new(NULL, true, NULL);
-	if (m)
-		mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-	if (m && getenv("MQTT_USER"))
-		mosquitto_username_pw_set(m, getenv("MQTT_USER"), getenv("MQTT_PASSWORD"));
-	if (!m || mosquitto_connect(m, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "mqtt-probe: cannot connect to 127.0.0.1:%d\n", port);
-		return 2;
-	}
 	mosquitto_subscribe_callback_set(m, on_subscribe);
 	if (!strcmp(argv[2], "wait") && argc == 6) {
+		bool ok;
+
 		if (regcomp(&re, argv[4], REG_EXTENDED | REG_NOSUB)) {
 			fprintf(stderr, "mqtt-probe: bad regex\n");
 			return 2;
 		}
+
 		mosquitto_message_callback_set(m, on_wait);
 		mosquitto_subscribe(m, NULL, argv[3], 0);
-		return loop_until(m, &matched, now_usec() + (unsigned long long)(atof(argv[5]) * 1e6))
-			       ? 0
-			       : 1;
+		ok = loop_until(m, &matched,
+				now_usec() + (unsigned long long)(atof(argv[5]) * 1e6));
+		regfree(&re);
+		return ok ? 0 : 1;
 	}
 	if (!strcmp(argv[2], "watch") && argc == 5) {
 		bool never = false;
@@ -178,6 +165,7 @@ int main(int argc, char **argv)
 					  false);
 			if (!loop_until(m, &matched, t0 + 5000000ULL)) {
 				fprintf(stderr, "mqtt-probe: no state after round %u\n", i);
+				free(t);
 				return 1;
 			}
 			t[i] = now_usec() - t0;
@@ -185,8 +173,37 @@ int main(int argc, char **argv)
 		qsort(t, rounds, sizeof(*t), cmp);
 		printf("%u rounds: median %llu us, p99 %llu us\n", rounds, t[rounds / 2],
 		       t[rounds * 99 / 100]);
+		free(t);
 		return 0;
 	}
 	fprintf(stderr, "mqtt-probe: unknown command\n");
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct mosquitto *m;
+	int port, r;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: mqtt-probe PORT wait|count|latency ...\n");
+		return 2;
+	}
+	port = atoi(argv[1]);
+	mosquitto_lib_init();
+	m = mosquitto_new(NULL, true, NULL);
+	if (m)
+		mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+	if (m && getenv("MQTT_USER"))
+		mosquitto_username_pw_set(m, getenv("MQTT_USER"), getenv("MQTT_PASSWORD"));
+	if (!m || mosquitto_connect(m, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "mqtt-probe: cannot connect to 127.0.0.1:%d\n", port);
+		r = 2;
+	} else {
+		r = run(m, argc, argv);
+	}
+	/* Everything given back: the probe runs under the sanitizers too. */
+	mosquitto_destroy(m);
+	mosquitto_lib_cleanup();
+	return r;
 }
