@@ -43,6 +43,7 @@ struct config_device {
 	uint16_t klap_port; /* KLAP's */
 	unsigned transport; /* enum config_transport */
 	char *credentials;  /* its own credentials file; NULL: [kasad]'s */
+	unsigned time_sync; /* 0: [kasad]'s, 1: yes, 2: no */
 	int outlet;		     /* -1: the whole plug; else 0..KASA_OUTLETS_MAX-1 */
 	uint64_t poll_interval_usec; /* 0: the daemon's poll_interval */
 	unsigned line;		     /* where its section starts */
@@ -81,6 +82,7 @@ struct config {
 	unsigned offline_after;		/* missed polls before "offline" */
 	uint64_t backoff_max_usec;	/* longest poll interval of an offline plug */
 	uint64_t history_usec;		/* each meter's power kept this far back; 0: none */
+	bool time_sync;			/* keep the plugs' clocks right */
 	uint64_t shutdown_timeout_usec; /* SIGTERM grace */
 	unsigned max_connections;	/* HTTP */
 	unsigned max_connections_per_ip;

@@ -277,6 +277,7 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 			tail[k]->next_on_plug = &devices[i];
 		else
 			head[k] = &devices[i];
+		devices[i].first_on_plug = head[k];
 		tail[k] = &devices[i];
 	}
 

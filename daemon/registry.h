@@ -21,7 +21,8 @@ struct device {
 	struct plug *plug; /* shared with other devices on the same host:port */
 	int outlet;	   /* -1: the whole plug */
 	size_t index;	   /* in configuration order */
-	struct device *next_on_plug; /* the next device on the same plug */
+	struct device *next_on_plug;  /* the next device on the same plug */
+	struct device *first_on_plug; /* the plug's first device: itself, or one before */
 	struct registry *registry;
 };
 

@@ -47,6 +47,8 @@ static const struct schema_key kasad_keys[] = {
 	{"history", SCHEMA_DURATION, 0, 7 * USEC_PER_DAY, .off = true, .def = "24h",
 	 KASAD(history_usec),
 	 .doc = "how far back each meter's power is kept, one value a poll_interval; off: none"},
+	{"time_sync", SCHEMA_BOOL, .def = "no", KASAD(time_sync),
+	 .doc = "yes: keep every plug's clock within 2 s of this host's, checked hourly"},
 	{"shutdown_timeout", SCHEMA_DURATION, 0, 5 * USEC_PER_MIN, .def = "3s",
 	 KASAD(shutdown_timeout_usec),
 	 .doc = "how long kasad may take to finish its work on SIGTERM"},
@@ -57,8 +59,8 @@ static const struct schema_key kasad_keys[] = {
 	{"connection_timeout", SCHEMA_DURATION, USEC_PER_SEC, USEC_PER_DAY, .def = "30s",
 	 KASAD(connection_timeout_usec),
 	 .doc = "an idle HTTP connection is closed after this long"},
-	{"max_devices", SCHEMA_UINT, 1, CONFIG_DEVICES_MAX, .def = "16384",
-	 KASAD(max_devices), .doc = "[device] sections at most: a bound on what a reload may bring"},
+	{"max_devices", SCHEMA_UINT, 1, CONFIG_DEVICES_MAX, .def = "16384", KASAD(max_devices),
+	 .doc = "[device] sections at most: a bound on what a reload may bring"},
 	{"polls_in_flight", SCHEMA_UINT, 1, 65535, .def = "256", KASAD(polls_in_flight),
 	 .doc = "polls (and read-backs) in flight at once over all plugs; the rest wait"},
 	{"queue_max", SCHEMA_UINT, 1, 10000, .def = "64", KASAD(queue_max),
@@ -97,6 +99,7 @@ static const struct schema_key kasad_keys[] = {
 };
 
 static const char *const transports[] = {"auto", "xor", "klap", NULL};
+static const char *const defaults_yes_no[] = {"default", "yes", "no", NULL};
 
 /* A device's poll_interval cannot be "off": not set is "as [kasad]". */
 static const struct schema_key device_keys[] = {
@@ -109,6 +112,9 @@ static const struct schema_key device_keys[] = {
 	 .doc = "the plug's HTTP port for KLAP, the protocol of newer firmware"},
 	{"credentials", SCHEMA_PATH, DEVICE(credentials),
 	 .doc = "this plug's own credentials file; not set: [kasad]'s"},
+	{"time_sync", SCHEMA_CHOICE, .def = "default", DEVICE(time_sync),
+	 .choices = defaults_yes_no,
+	 .doc = "keep this plug's clock right: yes, no, or default ([kasad]'s)"},
 	{"outlet", SCHEMA_UINT, 0, KASA_OUTLETS_MAX - 1, DEVICE(outlet),
 	 .doc = "one outlet of a power strip; not set: the whole plug or strip"},
 	{"poll_interval", SCHEMA_DURATION, USEC_PER_MSEC, USEC_PER_DAY, DEVICE(poll_interval_usec),

@@ -26,6 +26,7 @@
 #include "service.h"
 #include "server.h"
 #include "systemd.h"
+#include "timesync.h"
 
 /*
  * Open files kasad holds besides one socket per plug and one per HTTP
@@ -62,6 +63,7 @@ struct server {
 	struct service *service;
 	struct api *api;
 	struct mqtt *mqtt; /* NULL: no [mqtt] */
+	struct timesync *timesync;
 	struct http_server *http;
 	struct loop_source *sig[ARRAY_SIZE(signals)];
 	struct loop_source *status_timer, *stop_timer;
@@ -154,8 +156,7 @@ struct service_settings server_service_settings(const struct config *c)
 int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret)
 {
 	const struct config_mqtt *mc = &c->mqtt;
-	_cleanup_free_ char *copy = strdup(c->path ? c->path : ""), *errors = NULL,
-			    *path = NULL;
+	_cleanup_free_ char *copy = strdup(c->path ? c->path : ""), *errors = NULL, *path = NULL;
 	char host[256] = "localhost", *text = NULL;
 	size_t len = 0;
 	int r;
@@ -178,17 +179,16 @@ int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret)
 	} else {
 		/* kasad-BASE-HOST, one per instance and machine. */
 		gethostname(host, sizeof(host) - 1);
-		snprintf(ret->client_id, sizeof(ret->client_id), "kasad-%s-%.64s", mc->topic,
-			 host);
+		snprintf(ret->client_id, sizeof(ret->client_id), "kasad-%s-%.64s", mc->topic, host);
 		for (char *p = ret->client_id; *p; p++)
 			if (*p == '/')
 				*p = '_';
 	}
 	if (!mc->credentials)
 		return 0;
-	r = secret_file_read(mc->credentials, c->path ? dirname(copy) : NULL,
-			     "the MQTT credentials file", MQTT_HA_USER_MAX + MQTT_HA_PASSWORD_MAX + 4,
-			     &path, &text, &len, &errors);
+	r = secret_file_read(
+		mc->credentials, c->path ? dirname(copy) : NULL, "the MQTT credentials file",
+		MQTT_HA_USER_MAX + MQTT_HA_PASSWORD_MAX + 4, &path, &text, &len, &errors);
 	if (r < 0) {
 		print_errors(errors ? errors : "the MQTT credentials file: out of memory\n");
 		return r;
@@ -368,6 +368,21 @@ static void warn_restart(const struct config *old, const struct config *c)
 		log_warning("HTTP limits changed: they take a restart");
 }
 
+/* time_sync's settings: [kasad]'s, and each device's own (owned array). */
+static int timesync_settings(const struct config *c, struct timesync_settings *ret,
+			     unsigned **ret_choice)
+{
+	unsigned *choice = calloc(c->n_devices ? c->n_devices : 1, sizeof(*choice));
+
+	if (!choice)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_devices; i++)
+		choice[i] = c->devices[i].time_sync;
+	*ret = (struct timesync_settings){c->time_sync, choice, c->n_devices};
+	*ret_choice = choice;
+	return 0;
+}
+
 static void reload_failed(const char *why)
 {
 	log_error("reload failed: %s", why);
@@ -454,6 +469,14 @@ static void reload(struct server *s)
 	service_configure(s->service, &service_settings);
 	settings = server_api_settings(c, auth);
 	api_configure(s->api, &settings);
+	{
+		_cleanup_free_ unsigned *choice = NULL;
+		struct timesync_settings ts;
+
+		if (timesync_settings(c, &ts, &choice) < 0 ||
+		    timesync_configure(s->timesync, &ts) < 0)
+			log_error("time_sync: keeping the settings in use: out of memory");
+	}
 	http_set_suspend_timeout(s->http, server_http_options(c, -1).suspend_timeout_usec);
 	config_free(s->config);
 	s->config = c;
@@ -611,6 +634,19 @@ static int start_http(struct server *s)
 	return 0;
 }
 
+static int start_timesync(struct server *s)
+{
+	_cleanup_free_ unsigned *choice = NULL;
+	struct timesync_settings ts;
+	int r = timesync_settings(s->config, &ts, &choice);
+
+	if (r >= 0)
+		r = timesync_new(s->loop, s->service, &ts, &s->timesync);
+	if (r < 0)
+		return log_error("cannot set up time_sync: %s", strerror(-r)), r;
+	return 0;
+}
+
 static int start_mqtt(struct server *s)
 {
 	struct mqtt_settings ms;
@@ -642,7 +678,7 @@ static int start(struct server *s)
 			    "says that is meant)",
 			    c->path);
 	if ((r = start_loop(s)) < 0 || (r = start_inventory(s)) < 0 || (r = start_http(s)) < 0 ||
-	    (r = start_mqtt(s)) < 0)
+	    (r = start_timesync(s)) < 0 || (r = start_mqtt(s)) < 0)
 		return r;
 	log_info("listening on http://%s with %zu devices", s->listen, c->n_devices);
 	if (s->auth)
@@ -694,6 +730,7 @@ void server_free(struct server *s)
 	 * inventory it watches. */
 	http_free(s->http);
 	mqtt_free(s->mqtt);
+	timesync_free(s->timesync);
 	api_free(s->api);
 	service_free(s->service);
 	registry_free(s->registry);
