@@ -203,6 +203,10 @@ int mqtt_ha_parse_command(const void *payload, size_t len, enum mqtt_ha_command 
 
 	if (len > MQTT_HA_COMMAND_MAX)
 		return -EMSGSIZE;
+	/* An empty message (a retained one cleared) may come with no payload
+	 * at all: NULL. */
+	if (len == 0)
+		return -EBADMSG;
 	if (memchr(payload, '\0', len))
 		return -EBADMSG;
 	memcpy(buf, payload, len);

@@ -232,6 +232,8 @@ START_TEST(test_commands)
 			ck_assert_int_eq(c, cases[i].cmd);
 	}
 	ck_assert_int_eq(mqtt_ha_parse_command("O\0N", 3, &c), -EBADMSG);
+	/* A cleared retained message: no payload, not even a pointer. */
+	ck_assert_int_eq(mqtt_ha_parse_command(NULL, 0, &c), -EBADMSG);
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "ON", 2);
 	ck_assert_int_eq(mqtt_ha_parse_command(big, sizeof(big), &c), -EMSGSIZE);
