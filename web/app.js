@@ -12,6 +12,7 @@ const BACKOFF_MAX_MS = 30000;
 const TODAY_EVERY_MS = 5 * 60000; // today's energy: a plug round trip, so not often
 const CHART_EVERY_MS = 60000; // the power chart: from kasad's memory, once a minute
 const CHART_MINUTES = 180;
+const TIMER_EVERY_MS = 60000; // the plug's countdown, read again once a minute
 const STREAM_BUFFER_MAX = 1 << 20;
 
 const $ = (id) => document.getElementById(id);
@@ -41,9 +42,9 @@ class ApiError extends Error {
 	}
 }
 
-async function api(method, path) {
+async function api(method, path, data) {
 	const res = await fetch(path, {method, headers: headers({Accept: 'application/json'}),
-				       cache: 'no-store'});
+				       cache: 'no-store', body: data});
 	let body = null;
 	try {
 		body = await res.json();
@@ -97,6 +98,11 @@ function cardFor(name) {
 	     chartAt: 0, chartBusy: false, days: null};
 	const month = el.querySelector('.month-button');
 	month.addEventListener('click', () => toggleMonth(c, month));
+	for (const b of el.querySelectorAll('.timer-off'))
+		b.addEventListener('click', () => setTimer(c, Number(b.dataset.minutes)));
+	el.querySelector('.timer-cancel').addEventListener('click', () => cancelTimer(c));
+	c.timerAt = 0;
+	c.timerEnd = 0;
 	cards.set(name, c);
 	devicesEl.append(el);
 	$('empty').hidden = true;
@@ -179,6 +185,59 @@ function render(dev) {
 		loadToday(c);
 	if (dev.has_emeter && !c.chartBusy && (!c.chartAt || now - c.chartAt > CHART_EVERY_MS))
 		loadChart(c);
+	// A countdown is a relay's: none for a whole strip (its outlets have
+	// theirs) nor over SMART here.
+	if (known && dev.online && !dev.outlets && dev.protocol !== 'smart' && !c.timerBusy &&
+	    (!c.timerAt || now - c.timerAt > TIMER_EVERY_MS))
+		loadTimer(c);
+}
+
+// --- The countdown the plug keeps ----------------------------------------------
+
+// GET /countdown: shown with its time left, counted down here; a device
+// without one (a whole strip, a SMART plug) shows no controls.
+async function loadTimer(c, verb, body) {
+	c.timerBusy = true;
+	try {
+		showTimer(c, await api(verb || 'GET', url(c.dev.name, '/countdown'), body));
+		say(c, '.error', '');
+	} catch (e) {
+		if (e.status === 404)
+			c.el.querySelector('.timer').hidden = true;
+		else if (verb)
+			say(c, '.error', 'Countdown: ' + e.message);
+	} finally {
+		c.timerAt = performance.now();
+		c.timerBusy = false;
+	}
+}
+
+function showTimer(c, t) {
+	c.el.querySelector('.timer').hidden = false;
+	c.timerOn = t.on;
+	c.timerEnd = t.pending && t.remaining_s !== null ? performance.now() + t.remaining_s * 1000 : 0;
+	c.el.querySelector('.timer-cancel').hidden = !t.pending;
+	tickTimer(c, performance.now());
+}
+
+function tickTimer(c, now) {
+	let text = '';
+	if (c.timerEnd) {
+		const s = Math.max(0, Math.round((c.timerEnd - now) / 1000));
+		const m = Math.floor(s / 60);
+		text = (c.timerOn ? 'On' : 'Off') + ' in ' +
+			(m >= 60 ? Math.floor(m / 60) + ':' + String(m % 60).padStart(2, '0') + ' h'
+				 : m + ':' + String(s % 60).padStart(2, '0'));
+	}
+	setText(c.el.querySelector('.countdown'), text);
+}
+
+function setTimer(c, minutes) {
+	loadTimer(c, 'POST', JSON.stringify({minutes, on: false}));
+}
+
+function cancelTimer(c) {
+	loadTimer(c, 'DELETE');
 }
 
 // --- Charts ------------------------------------------------------------------
@@ -297,6 +356,7 @@ function drawMonth(fig, days, d) {
 // The ages, every second.
 function tick(c, now) {
 	const el = c.el;
+	tickTimer(c, now);
 	setText(el.querySelector('.checked'), c.seenAt ? '· checked ' + ago(now - c.seenAt) : '');
 	setText(el.querySelector('.power-age'), c.emeterAt ? ago(now - c.emeterAt) : '');
 	setText(el.querySelector('.today-age'), c.todayAt ? ago(now - c.todayAt) : '');
