@@ -165,6 +165,21 @@ if command -v wrk >/dev/null 2>&1; then
 	echo "  (check on 1.: the plug got $during requests while wrk ran against kasad: answers came from the cache)"
 fi
 
+# --- 2a: against a plug with a realistic round trip --------------------------
+
+echo
+echo "2a. the same against a plug that takes 1 ms more to answer (kasa-emu delay=1), $ROUNDS rounds: interleaved with the direct request, then back to back (a switch answered from the plug's confirmation, read back behind the clients)"
+emu_start hs100,delay=1
+KASAD_POLL=1h kasad_config "$TMP/kasad-delay.conf" "cache_max_age = 1h" \
+	'[device "plug"]' "host = 127.0.0.1" "port = $(emu_port 0)"
+kasad_start "$TMP/kasad-delay.conf"
+"$BENCH_HTTP" relay "${KASAD_URL##*:}" plug "$(emu_port 0)" "$ROUNDS" 9<&- ||
+	note "the delayed relay measurement failed (see above)"
+"$BENCH_HTTP" switch "${KASAD_URL##*:}" "$ROUNDS" plug 9<&- ||
+	note "the back-to-back switch measurement failed (see above)"
+kasad_stop
+emu_stop "$EMU"
+
 # --- 2b: the same switch to plugs of newer firmware -------------------------
 
 echo
