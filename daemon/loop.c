@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <systemd/sd-event.h>
 #include <time.h>
 
 #include "common/clock.h"
 #include "loop.h"
+
+_Static_assert(LOOP_IO_EDGE == EPOLLET, "LOOP_IO_EDGE is epoll's edge-triggered flag");
 
 struct loop {
 	sd_event *event;
@@ -199,6 +202,11 @@ int loop_timer_set(struct loop_source *s, uint64_t usec)
 	if (r < 0)
 		return r;
 	return sd_event_source_set_enabled(s->source, SD_EVENT_ONESHOT);
+}
+
+int loop_timer_set_accuracy(struct loop_source *s, uint64_t usec)
+{
+	return sd_event_source_set_time_accuracy(s->source, usec ? usec : 1);
 }
 
 static int on_defer(sd_event_source *es, void *userdata)

@@ -32,7 +32,14 @@ uint64_t loop_clock(void);
 /* Ping the watchdog from the loop when $WATCHDOG_USEC asks for it. */
 int loop_enable_watchdog(struct loop *l);
 
-/* Watch fd for events (EPOLLIN/EPOLLOUT bits); fd may be -1 (disabled). */
+/* Edge-triggered (EPOLLET): the source is told once per change, so its
+ * callback must read or write until the descriptor would block.  With
+ * many sockets ready at once this keeps each iteration from collecting
+ * them all again: the loop dispatches one source per iteration. */
+#define LOOP_IO_EDGE (1u << 31)
+
+/* Watch fd for events (EPOLLIN/EPOLLOUT bits, LOOP_IO_EDGE); fd may be -1
+ * (disabled). */
 int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_cb_t cb, void *userdata,
 		struct loop_source **ret_source);
 /*
@@ -46,6 +53,9 @@ int loop_io_set(struct loop_source *s, int fd, uint32_t events);
 int loop_timer_add(struct loop *l, uint64_t usec, loop_timer_cb_t cb, void *userdata,
 		   struct loop_source **ret_source);
 int loop_timer_set(struct loop_source *s, uint64_t usec);
+/* How late the timer may fire (1 ms unless set), so that timers due close
+ * together share one wake-up. */
+int loop_timer_set_accuracy(struct loop_source *s, uint64_t usec);
 
 /* Work for the next iteration, before the loop waits again: armed with
  * loop_defer_arm(), it runs once per arming. */

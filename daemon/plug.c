@@ -186,6 +186,10 @@ static void update_io(struct plug *p)
 	int fd = transport_fd(p->transport);
 	uint32_t ev = transport_events(p->transport);
 
+	/* With hundreds of replies in at once, a level-triggered socket would
+	 * be reported again on every iteration until its turn came. */
+	if (ev && transport_edge_triggered(p->transport))
+		ev |= LOOP_IO_EDGE;
 	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
 		transport_close(p->transport);
 		job_done(p, -ENOMEM);

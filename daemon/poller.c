@@ -45,6 +45,9 @@ void poller_schedule(struct plug *p, bool ok)
 	jitter = delay / 5;
 	if (jitter)
 		delay = delay - jitter / 2 + rng_next(p) % jitter;
+	/* Late by up to a tenth of the jitter: polls due close together share
+	 * one wake-up, which ten thousand plugs notice. */
+	loop_timer_set_accuracy(p->poll_timer, jitter / 10);
 	loop_timer_set(p->poll_timer, loop_now(p->loop) + delay);
 }
 

@@ -74,6 +74,7 @@ static const struct transport_ops xor_ops = {
 	.fd = xor_fd,
 	.events = xor_events,
 	.deadline = xor_deadline,
+	.edge_triggered = true, /* kasa_conn_process() drains */
 	.free = xor_free,
 };
 

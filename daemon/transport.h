@@ -46,6 +46,9 @@ struct transport_ops {
 	int (*fd)(const struct transport *t);
 	uint32_t (*events)(const struct transport *t);
 	uint64_t (*deadline)(const struct transport *t);
+	/* process() sends and reads until the socket would block: the loop
+	 * may report readiness once per change (edge-triggered). */
+	bool edge_triggered;
 	/* Free the connection object (if made) and the transport. */
 	void (*free)(struct transport *t);
 };
@@ -82,6 +85,8 @@ void transport_close(struct transport *t);
 int transport_fd(const struct transport *t);
 uint32_t transport_events(const struct transport *t);
 uint64_t transport_deadline(const struct transport *t);
+/* Whether the fd may be watched edge-triggered (see transport_ops). */
+bool transport_edge_triggered(const struct transport *t);
 /* Accepts NULL. */
 void transport_free(struct transport *t);
 

@@ -342,6 +342,9 @@ int kasa_timezone_parse(struct json_object *reply, int *ret_index,
  * POLLIN/EPOLLIN, POLLOUT/EPOLLOUT) until kasa_conn_deadline(), and calls
  * kasa_conn_process() when the fd is ready or the deadline has passed.
  * The fd can change after any call (a reconnect): re-read it every time.
+ * kasa_conn_process() sends and reads until the socket would block, so the
+ * loop may watch edge-triggered (EPOLLET), once it watches the fd afresh
+ * whenever the fd or the events change.
  */
 struct kasa_conn;
 
