@@ -323,7 +323,7 @@ static void put_device_info(struct strbuf *b, const struct view *views, size_t n
 		   "transport (xor, klap; empty until auto finds out) and JSON (iot, smart)");
 	for (size_t i = 0; i < n; i++) {
 		const struct view *v = &views[i];
-		const struct kasa_sysinfo *in = &v->st->info;
+		const struct plug_info *in = &v->st->info;
 		char addr[300], outlet[16] = "";
 
 		plug_address(v->d->plug, addr, sizeof(addr));

@@ -362,7 +362,7 @@ static void clear_node(struct mqtt *m, struct node *n)
 static void publish_discovery(struct mqtt *m, struct mdev *md, struct node *n,
 			      const struct plug_state *st)
 {
-	const struct kasa_sysinfo *in = &st->info;
+	const struct plug_info *in = &st->info;
 	const struct kasa_outlet *ou = n->outlet >= 0 && (unsigned)n->outlet < in->outlet_count
 					       ? &in->outlets[n->outlet]
 					       : NULL;

@@ -1058,6 +1058,7 @@ void plug_free(struct plug *p)
 	loop_source_free(p->kick);
 	loop_source_free(p->readback);
 	transport_free(p->transport);
+	plug_state_release(&p->st);
 	free_account(p->set.account);
 	free(p->host);
 	free(p->label);

@@ -13,11 +13,34 @@
 
 #include "kasa.h"
 
-/* The cached state. */
+/*
+ * What kasad keeps of a plug's sysinfo: the fields it shows, and a strip's
+ * outlets in memory of their own.  A struct kasa_sysinfo has room for
+ * KASA_OUTLETS_MAX outlets (about 4 KiB) that single plugs never use, and
+ * ten thousand plugs would carry 40 MiB of it.
+ */
+struct plug_info {
+	char alias[64];
+	char model[32];
+	char device_id[KASA_ID_MAX];
+	char mac[24];
+	char hw_ver[16];
+	char sw_ver[64];
+	int rssi;
+	bool led_on;
+	bool has_relay;
+	bool relay_on;
+	int64_t on_time;
+	bool has_emeter;
+	unsigned outlet_count;
+	struct kasa_outlet *outlets; /* outlet_count of them (owned); NULL for single plugs */
+};
+
+/* The cached state.  It owns memory: plug_state_release() frees it. */
 struct plug_state {
 	bool known;    /* sysinfo has been read at least once */
 	uint64_t usec; /* when sysinfo was read */
-	struct kasa_sysinfo info;
+	struct plug_info info;
 	bool emeter_known;
 	uint64_t emeter_usec;
 	struct kasa_emeter emeter;			    /* single plugs */
@@ -25,7 +48,7 @@ struct plug_state {
 	 * no voltage, current or total. */
 	bool emeter_power_only;
 	struct kasa_smart_energy energy;
-	struct kasa_emeter outlet_emeter[KASA_OUTLETS_MAX]; /* strips, per outlet */
+	struct kasa_emeter *outlet_emeter; /* strips: info.outlet_count of them (owned) */
 	/* The plug's clock as the last TIME_ job read it: its wall clock
 	 * (seconds since the epoch, were its zone UTC) at clock_usec, and its
 	 * zone's index. */
@@ -38,6 +61,16 @@ struct plug_state {
 	int last_error;	 /* of the last failed round trip, 0 after a success */
 	char last_error_text[128];
 };
+
+/* Keep what a sysinfo says: -ENOMEM (st unchanged) when a strip's outlets
+ * do not fit in memory.  A strip's outlet count that changed starts its
+ * outlets' meter readings afresh (zero). */
+int plug_state_take_info(struct plug_state *st, const struct kasa_sysinfo *in);
+/* Make room for n outlets (0: a single plug), each zero where new: for the
+ * parser above and for tests.  -ENOMEM (st unchanged). */
+int plug_state_set_outlets(struct plug_state *st, unsigned n);
+/* Free what st owns; st is then a single plug never read. */
+void plug_state_release(struct plug_state *st);
 
 /* The outlet a device names, if the plug has been read and has it; NULL
  * for a whole plug or strip. */

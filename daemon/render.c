@@ -87,7 +87,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 					 const struct plug_state *st, int outlet, uint64_t now,
 					 bool mark)
 {
-	const struct kasa_sysinfo *in = &st->info;
+	const struct plug_info *in = &st->info;
 	struct json_object *o = json_object_new_object();
 	struct kasa_emeter em;
 	int64_t s;

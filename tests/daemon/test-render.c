@@ -49,7 +49,7 @@ static void strip(struct plug_state *st)
 	snprintf(st->info.model, sizeof(st->info.model), "HS300(US)");
 	st->info.has_relay = false;
 	st->info.has_emeter = true;
-	st->info.outlet_count = 2;
+	ck_assert_int_eq(plug_state_set_outlets(st, 2), 0);
 	snprintf(st->info.outlets[0].alias, sizeof(st->info.outlets[0].alias), "Kettle");
 	st->info.outlets[0].on = true;
 	st->info.outlets[0].on_time = 30;
@@ -149,6 +149,7 @@ START_TEST(whole_strip)
 		"],"
 		"\"emeter\":{\"power_w\":1500.250,\"voltage_v\":230.000,\"current_a\":6.5200,"
 		"\"total_kwh\":13.000,\"age_ms\":250}}");
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -172,6 +173,7 @@ START_TEST(outlets)
 		    "\"alias\":\"Strip\",\"model\":\"HS300(US)\",\"hw_ver\":\"2.0\","
 		    "\"sw_ver\":\"1.5.4\",\"mac\":\"50:C7:BF:00:00:01\",\"device_id\":\"8006\","
 		    "\"rssi\":-60,\"led\":true,\"has_emeter\":true}");
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -195,6 +197,7 @@ START_TEST(views)
 	ck_assert_str_eq(plug_state_alias(&st, 9), "Strip");
 	ck_assert_ptr_null(plug_state_outlet(&st, -1));
 	ck_assert_ptr_eq(plug_state_outlet(&st, 1), &st.info.outlets[1]);
+	plug_state_release(&st);
 	plug(&st, true, -1);
 	ck_assert_int_eq(plug_state_on_time(&st, -1, &s), -ENODATA);
 	st.known = false;
