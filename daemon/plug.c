@@ -141,19 +141,34 @@ void plug_waiter_cancel(struct plug_waiter *w)
 	free(w);
 }
 
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 static void arm_timer(struct plug *p)
 {
 	/* While the transport opens, its next check; then the request's. */
-	uint64_t next = transport_deadline(p->transport);
+	uint64_t next = transport_deadline(p->transport), slack;
 	struct plug_waiter *w;
 	struct plug_job *j;
 
 	if (!p->opening)
 		list_foreach(j, &p->jobs, node)
 			list_foreach(w, &j->waiters, node)
-				if (!next || w->deadline < next)
-					next = w->deadline;
+				next = earliest(next, w->deadline);
+	next = earliest(next, p->readback_at);
+	/* Only the poll may be late: by its slack, when it comes first. */
+	slack = p->poll_at && (!next || p->poll_at < next) ? p->poll_slack : 0;
+	next = earliest(next, p->poll_at);
+	if (slack != p->timer_slack && loop_timer_set_accuracy(p->timer, slack) >= 0)
+		p->timer_slack = slack;
 	loop_timer_set(p->timer, next);
+}
+
+void plug_arm_timer(struct plug *p)
+{
+	arm_timer(p);
 }
 
 static void expire_waiters(struct plug *p, uint64_t now)
@@ -308,21 +323,93 @@ static void readback_arm(struct plug *p)
 	if (!p->readback_since)
 		p->readback_since = now;
 	latest = p->readback_since + READBACK_MAX;
-	loop_timer_set(p->readback, at < latest ? at : latest);
+	p->readback_at = at < latest ? at : latest;
+	arm_timer(p);
 }
 
-static void on_readback(struct loop_source *s, uint64_t now, void *userdata)
+static void readback_due(struct plug *p, uint64_t now)
 {
-	struct plug *p = userdata;
 	bool busy = p->queued || (p->current && !p->current->background);
 
 	if (busy && now < p->readback_since + READBACK_MAX) {
-		loop_timer_set(p->readback, now + READBACK_QUIET);
+		p->readback_at = now + READBACK_QUIET;
 		return;
 	}
 	p->readback_since = 0;
 	plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0, NULL,
 		    NULL, NULL);
+}
+
+/* --- Kicks ------------------------------------------------------------------- */
+
+/* Plugs whose next job starts on the next iteration (not within the call
+ * that queued it, which may be a client's handler), and the one source of
+ * the loop's that starts them. */
+static struct {
+	struct loop *loop;
+	struct loop_source *defer;
+	unsigned plugs; /* alive: the source goes with the last */
+	struct list_head queue;
+} kicks = {
+	.queue = LIST_HEAD_INIT(kicks.queue),
+};
+
+static void kick(struct plug *p)
+{
+	if (p->kicked)
+		return;
+	p->kicked = true;
+	list_insert_tail(&kicks.queue, &p->kick_node);
+	loop_defer_arm(kicks.defer);
+}
+
+static void unkick(struct plug *p)
+{
+	if (!p->kicked)
+		return;
+	p->kicked = false;
+	list_remove(&p->kick_node);
+}
+
+static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
+{
+	struct list_head now_due = LIST_HEAD_INIT(now_due);
+
+	/* Those kicked meanwhile wait for the next iteration. */
+	list_move_all(&now_due, &kicks.queue);
+	while (!list_empty(&now_due)) {
+		struct plug *p = list_first(&now_due, struct plug, kick_node);
+
+		list_remove(&p->kick_node);
+		p->kicked = false;
+		pump(p);
+	}
+}
+
+static int kicks_join(struct loop *l)
+{
+	int r;
+
+	if (kicks.plugs == 0) {
+		r = loop_defer_add(l, on_kicks, NULL, &kicks.defer);
+		if (r < 0)
+			return r;
+		kicks.loop = l;
+	} else if (kicks.loop != l) {
+		return -EXDEV; /* plugs live on one loop */
+	}
+	kicks.plugs++;
+	return 0;
+}
+
+static void kicks_leave(struct plug *p)
+{
+	unkick(p);
+	if (--kicks.plugs == 0) {
+		loop_source_free(kicks.defer);
+		kicks.defer = NULL;
+		kicks.loop = NULL;
+	}
 }
 
 /* --- The poller's bound ------------------------------------------------------ */
@@ -382,7 +469,7 @@ static void gate_wake(void)
 		next->slot = true;
 		gate.in_flight++;
 		gate_count();
-		loop_defer_arm(next->kick);
+		kick(next);
 	}
 }
 
@@ -554,7 +641,7 @@ static void job_done(struct plug *p, int error)
 		/* It read the plug after the last change: that was the read-back. */
 		if (error == 0 && p->readback_since) {
 			p->readback_since = 0;
-			loop_timer_set(p->readback, 0);
+			p->readback_at = 0;
 		}
 	}
 
@@ -757,24 +844,31 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 	struct plug *p = userdata;
 	uint64_t deadline;
 
+	/* The read-back and the poll queue their jobs: a kick, which the
+	 * plug's own callback may as well serve at once. */
+	if (p->readback_at && p->readback_at <= now) {
+		p->readback_at = 0;
+		readback_due(p, now);
+	}
+	if (p->poll_at && p->poll_at <= now) {
+		p->poll_at = 0;
+		poller_due(p);
+	}
 	if (p->opening) {
 		open_check(p, now);
-		arm_timer(p);
-		return;
+	} else {
+		expire_waiters(p, now);
+		deadline = transport_deadline(p->transport);
+		if (p->current && deadline && deadline <= now)
+			on_transport_result(p, transport_process(p->transport, 0, now));
+		else
+			drop_orphans(p);
 	}
-	expire_waiters(p, now);
-	deadline = transport_deadline(p->transport);
-	if (p->current && deadline && deadline <= now) {
-		on_transport_result(p, transport_process(p->transport, 0, now));
-		return;
+	if (p->kicked) {
+		unkick(p);
+		pump(p);
 	}
-	drop_orphans(p);
 	arm_timer(p);
-}
-
-static void on_kick(struct loop_source *s, uint64_t now, void *userdata)
-{
-	pump(userdata);
 }
 
 static void pump(struct plug *p)
@@ -906,7 +1000,7 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 	if (ret_waiter)
 		*ret_waiter = w;
 	if (!p->current)
-		loop_defer_arm(p->kick);
+		kick(p);
 	arm_timer(p);
 	return 0;
 }
@@ -1015,17 +1109,16 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	r = start_wire(p);
 	if (r < 0)
 		goto fail;
+	r = kicks_join(l);
+	if (r < 0)
+		goto fail;
+	p->joined = true;
 	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_timer, p, &p->timer);
-	if (r >= 0)
-		r = loop_timer_add(l, 0, poller_on_timer, p, &p->poll_timer);
-	if (r >= 0)
-		r = loop_defer_add(l, on_kick, p, &p->kick);
-	if (r >= 0)
-		r = loop_timer_add(l, 0, on_readback, p, &p->readback);
 	if (r < 0)
 		goto fail;
+	p->timer_slack = 1000; /* loop_timer_add's */
 	*ret_plug = p;
 	return 0;
 fail:
@@ -1054,9 +1147,8 @@ void plug_free(struct plug *p)
 	}
 	loop_source_free(p->io);
 	loop_source_free(p->timer);
-	loop_source_free(p->poll_timer);
-	loop_source_free(p->kick);
-	loop_source_free(p->readback);
+	if (p->joined)
+		kicks_leave(p);
 	transport_free(p->transport);
 	plug_state_release(&p->st);
 	free_account(p->set.account);

@@ -47,13 +47,13 @@ void poller_schedule(struct plug *p, bool ok)
 		delay = delay - jitter / 2 + rng_next(p) % jitter;
 	/* Late by up to a tenth of the jitter: polls due close together share
 	 * one wake-up, which ten thousand plugs notice. */
-	loop_timer_set_accuracy(p->poll_timer, jitter / 10);
-	loop_timer_set(p->poll_timer, loop_now(p->loop) + delay);
+	p->poll_slack = jitter / 10;
+	p->poll_at = loop_now(p->loop) + delay;
+	plug_arm_timer(p);
 }
 
-void poller_on_timer(struct loop_source *s, uint64_t now, void *userdata)
+void poller_due(struct plug *p)
 {
-	struct plug *p = userdata;
 	struct plug_job *j;
 
 	list_foreach(j, &p->jobs, node)
@@ -73,11 +73,14 @@ void plug_poll_start(struct plug *p, uint64_t first_within_usec)
 		return;
 	if (first_within_usec)
 		at += rng_next(p) % first_within_usec;
-	loop_timer_set(p->poll_timer, at);
+	p->poll_slack = 0;
+	p->poll_at = at;
+	plug_arm_timer(p);
 }
 
 void plug_poll_stop(struct plug *p)
 {
 	p->polling = false;
-	loop_timer_set(p->poll_timer, 0);
+	p->poll_at = 0;
+	plug_arm_timer(p);
 }
