@@ -790,6 +790,7 @@ static void on_transport_result(struct plug *p, int r)
 			p->dirty = true;
 	}
 	json_object_put(reply);
+	transport_drop_reply(p->transport);
 	if (r < 0) {
 		count_failure(p, r, &j->run.result.device);
 		/* The plug answered, but not with what was asked: start afresh. */

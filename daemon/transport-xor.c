@@ -59,6 +59,11 @@ static uint64_t xor_deadline(const struct transport *t)
 	return kasa_conn_deadline(XOR_CONST(t)->conn);
 }
 
+static void xor_drop_reply(struct transport *t)
+{
+	kasa_conn_drop_reply(XOR(t)->conn);
+}
+
 static void xor_free(struct transport *t)
 {
 	kasa_conn_free(XOR(t)->conn);
@@ -71,6 +76,7 @@ static const struct transport_ops xor_ops = {
 	.process = xor_process,
 	.reply = xor_reply,
 	.close = xor_close,
+	.drop_reply = xor_drop_reply,
 	.fd = xor_fd,
 	.events = xor_events,
 	.deadline = xor_deadline,

@@ -76,6 +76,12 @@ uint32_t transport_events(const struct transport *t)
 	return t->a.lookup ? POLLIN : 0; /* readable once the lookup has ended */
 }
 
+void transport_drop_reply(struct transport *t)
+{
+	if (t->made && t->ops->drop_reply)
+		t->ops->drop_reply(t);
+}
+
 bool transport_edge_triggered(const struct transport *t)
 {
 	/* The lookup's descriptor stays level-triggered: it is read once. */

@@ -43,6 +43,8 @@ struct transport_ops {
 	/* Abandon any request and close the connection; the next send opens
 	 * another. */
 	void (*close)(struct transport *t);
+	/* Free the reply's memory, read and done with (NULL: keeps it). */
+	void (*drop_reply)(struct transport *t);
 	int (*fd)(const struct transport *t);
 	uint32_t (*events)(const struct transport *t);
 	uint64_t (*deadline)(const struct transport *t);
@@ -79,6 +81,8 @@ int transport_process(struct transport *t, uint32_t revents, uint64_t now_usec);
 const char *transport_reply(const struct transport *t, size_t *ret_len);
 /* Abandon any request and close the connection; the transport stays ready. */
 void transport_close(struct transport *t);
+/* The reply has been read: its memory may go (an idle plug holds none). */
+void transport_drop_reply(struct transport *t);
 /* What to watch now (-1: nothing), for which poll(2) bits (0: idle), and
  * when process() must be called anyway (0: no need); all three change after
  * any call, so they are read again each time. */

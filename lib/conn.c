@@ -85,6 +85,12 @@ static int conn_fail(struct kasa_conn *c, int err)
 	return err;
 }
 
+KASA_EXPORT void kasa_conn_drop_reply(struct kasa_conn *c)
+{
+	if (c->state == CONN_IDLE)
+		kasa_reader_reset(c->reader);
+}
+
 KASA_EXPORT void kasa_conn_close(struct kasa_conn *c)
 {
 	if (c)

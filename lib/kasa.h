@@ -65,7 +65,8 @@ struct kasa_reader;
 /* max_payload 0 means KASA_FRAME_MAX_DEFAULT.  NULL on ENOMEM. */
 struct kasa_reader *kasa_reader_new(size_t max_payload);
 void kasa_reader_free(struct kasa_reader *r);
-/* Forget everything fed so far; ready for the next frame. */
+/* Forget everything fed so far, and free the payload's memory: ready for
+ * the next frame, and holding none while idle. */
 void kasa_reader_reset(struct kasa_reader *r);
 
 /*
@@ -382,6 +383,11 @@ int kasa_conn_process(struct kasa_conn *c, uint32_t revents, uint64_t now_usec);
 
 /* The decrypted reply, NUL-terminated.  Borrowed until the next start. */
 const char *kasa_conn_reply(const struct kasa_conn *c, size_t *ret_len);
+
+/* Free the reply once it has been read (kasa_conn_reply() is then NULL),
+ * so that an idle connection holds no buffer: it counts with thousands of
+ * them.  Nothing happens while a request is in flight. */
+void kasa_conn_drop_reply(struct kasa_conn *c);
 
 /* Abandon any request and close the socket. */
 void kasa_conn_close(struct kasa_conn *c);

@@ -53,6 +53,9 @@ KASA_EXPORT void kasa_reader_reset(struct kasa_reader *r)
 	r->header_got = 0;
 	r->want = 0;
 	r->got = 0;
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = 0;
 }
 
 static int reader_fail(struct kasa_reader *r, int err)
