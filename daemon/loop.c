@@ -21,7 +21,9 @@ struct loop {
 
 struct loop_source {
 	struct loop *loop;
-	sd_event_source *source; /* an I/O source is made once it has a descriptor */
+	/* An I/O source exists only while it watches a descriptor: ten
+	 * thousand idle plugs would hold 3 MiB of sources doing nothing. */
+	sd_event_source *source;
 	union {
 		loop_io_cb_t io;
 		loop_timer_cb_t timer;
@@ -139,19 +141,20 @@ int loop_io_set(struct loop_source *s, int fd, uint32_t events)
 {
 	int r;
 
-	if (!s->source) {
-		if (fd < 0 || events == 0)
-			return 0;
-		return sd_event_add_io(s->loop->event, &s->source, fd, events, on_io, s);
+	if (fd < 0 || events == 0) {
+		/* sd-event frees a source unreferenced in its own callback once
+		 * that returns. */
+		s->source = sd_event_source_disable_unref(s->source);
+		return 0;
 	}
+	if (!s->source)
+		return sd_event_add_io(s->loop->event, &s->source, fd, events, on_io, s);
 	/* Off first: the descriptor number may be the same as before but name a
 	 * new socket, which the kernel dropped from epoll when the old one
 	 * closed.  Turning the source off and on registers it afresh. */
 	r = sd_event_source_set_enabled(s->source, SD_EVENT_OFF);
 	if (r < 0)
 		return r;
-	if (fd < 0 || events == 0)
-		return 0;
 	r = sd_event_source_set_io_fd(s->source, fd);
 	if (r < 0)
 		return r;

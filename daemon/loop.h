@@ -43,7 +43,8 @@ int loop_enable_watchdog(struct loop *l);
 int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_cb_t cb, void *userdata,
 		struct loop_source **ret_source);
 /*
- * Point the source at fd for events; events 0 or fd -1 disables it.  Always
+ * Point the source at fd for events; events 0 or fd -1 disables it (and
+ * frees what sd-event holds for it: a disabled source costs little).  Always
  * re-registers, so a closed descriptor whose number came back for a new
  * socket is watched correctly.
  */

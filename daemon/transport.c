@@ -19,7 +19,7 @@ int transport_init(struct transport *t, const struct transport_ops *ops, const c
 /* The address is known: the implementation makes its connection. */
 static int make(struct transport *t)
 {
-	int r = t->ops->make(t, (const struct sockaddr *)&t->a.addr, t->a.addrlen);
+	int r = t->ops->make(t, &t->a.addr.sa, t->a.addrlen);
 
 	t->made = r >= 0;
 	return r < 0 ? r : 0;

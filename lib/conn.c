@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include "common/inaddr.h"
 #include "kasa-private.h"
 
 enum conn_state {
@@ -20,7 +21,7 @@ enum conn_state {
 };
 
 struct kasa_conn {
-	struct sockaddr_storage addr;
+	union inet_sockaddr addr;
 	socklen_t addrlen;
 	int fd;
 	enum conn_state state;
@@ -189,7 +190,7 @@ static int conn_open(struct kasa_conn *c)
 	int one = 1;
 	int fd;
 
-	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	fd = socket(c->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0)
 		return -errno;
 	/* Some firmware treats each segment as a whole message. */
@@ -198,7 +199,7 @@ static int conn_open(struct kasa_conn *c)
 	c->got_any = false;
 	c->out_off = 0;
 	kasa_reader_reset(c->reader);
-	if (connect(fd, (const struct sockaddr *)&c->addr, c->addrlen) < 0) {
+	if (connect(fd, &c->addr.sa, c->addrlen) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR) {
 			int err = -errno;
 
