@@ -5,6 +5,7 @@
  * well-formed UTF-8, readings within their bounds, MACs written one way,
  * and refusals that say why.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,23 @@ int kasa_json_reading(struct json_object *obj, const char *key, double max, doub
 	if (!(d >= -max && d <= max))
 		return kasa_bad_reply(ret_err, "%s %g is out of range", key, d);
 	*ret = d;
+	return 1;
+}
+
+int kasa_json_percent(struct json_object *obj, const char *key, int *ret,
+		      struct kasa_device_error *ret_err)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return kasa_bad_reply(ret_err, "%s is not a whole number", key);
+	n = json_object_get_int64(v);
+	if (n < 0 || n > 100)
+		return kasa_bad_reply(ret_err, "%s %" PRId64 " is out of range", key, n);
+	*ret = (int)n;
 	return 1;
 }
 

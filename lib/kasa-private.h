@@ -88,6 +88,11 @@ bool kasa_json_int64(struct json_object *obj, const char *key, int64_t *ret);
  * not a number, not finite or out of that range. */
 int kasa_json_reading(struct json_object *obj, const char *key, double max, double *ret,
 		      struct kasa_device_error *ret_err);
+/* A percentage the plug must get right when it sends it (a dimmer's
+ * brightness): 1 when present and a whole number 0..100, 0 when absent,
+ * -EBADMSG (and why, in ret_err) when it is anything else. */
+int kasa_json_percent(struct json_object *obj, const char *key, int *ret,
+		      struct kasa_device_error *ret_err);
 /* A MAC as the IOT firmware writes it, "AA:BB:CC:DD:EE:FF", from SMART's
  * "aa-bb-.." or bare twelve digits; anything else is kept as (UTF-8) text. */
 void kasa_mac_copy(char *dst, size_t size, const char *src);

@@ -114,6 +114,16 @@ int kasa_req_time(char **ret_json);
 /* sysinfo and emeter realtime in one request (one round trip). */
 int kasa_req_sysinfo_emeter(char **ret_json);
 /*
+ * Dimmers (HS220 and its relatives): the module's name, and set_brightness
+ * of brightness KASA_BRIGHTNESS_MIN..KASA_BRIGHTNESS_MAX (else -EINVAL:
+ * firmware refuses 0, or takes it as 1).  It sets the level the light has
+ * when on, and leaves the relay as it is; read it back from sysinfo.
+ */
+#define KASA_DIMMER_MODULE "smartlife.iot.dimmer"
+#define KASA_BRIGHTNESS_MIN 1
+#define KASA_BRIGHTNESS_MAX 100
+int kasa_req_brightness(int brightness, char **ret_json);
+/*
  * Any request: json must be a JSON object (else -EINVAL; -EMSGSIZE over
  * 64 KiB); the context is merged in, replacing any the request had.
  */
@@ -201,6 +211,10 @@ struct kasa_sysinfo {
 	bool relay_on;
 	int64_t on_time;   /* as in struct kasa_outlet: -1 when not known */
 	bool has_emeter;   /* feature contains ENE */
+	/* A dimmer: the level its light has when on, 0..100, kept (and
+	 * reported) while the relay is off. */
+	bool has_brightness;
+	int brightness;
 	bool updating;
 	double latitude, longitude; /* either style, in degrees */
 	unsigned outlet_count;      /* child_num; 0 for single plugs */
@@ -209,7 +223,8 @@ struct kasa_sysinfo {
 
 /* Fill *ret from reply.system.get_sysinfo (old, new and nested variants).
  * -EBADMSG when a strip lists more than KASA_OUTLETS_MAX children (real
- * strips have up to six), with the count in ret_err->msg. */
+ * strips have up to six), with the count in ret_err->msg, or when a
+ * dimmer's brightness is not a whole number 0..100 (why in ret_err->msg). */
 int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinfo *ret,
 		       struct kasa_device_error *ret_err);
 
@@ -897,6 +912,10 @@ int kasa_smart_req_nickname(const char *alias, const struct kasa_smart_stamp *st
 			    char **ret_json);
 /* set_led_info {"led_rule":"always"} (on) or {"led_rule":"never"} (off). */
 int kasa_smart_req_led(bool on, const struct kasa_smart_stamp *stamp, char **ret_json);
+/* set_device_info {"brightness":N}: a dimmer's level, as kasa_req_brightness()
+ * takes it (KASA_BRIGHTNESS_MIN..KASA_BRIGHTNESS_MAX, else -EINVAL). */
+int kasa_smart_req_brightness(int brightness, const struct kasa_smart_stamp *stamp,
+			      char **ret_json);
 /* device_reboot {"delay":1}: with no delay the device may restart before
  * its answer goes out. */
 int kasa_smart_req_reboot(const struct kasa_smart_stamp *stamp, char **ret_json);
@@ -937,7 +956,9 @@ int kasa_smart_result(struct json_object *reply, const char *method,
  * parsers keep it), rssi, on_time, latitude and longitude (in 1e-4
  * degrees on the wire).  get_device_info does not say whether the device
  * has a meter: has_emeter is false and feature "" (see
- * kasa_smart_component()); led_on is true.  -EBADMSG without device_id.
+ * kasa_smart_component()); led_on is true.  A dimmer's brightness as
+ * sysinfo's (has_brightness).  -EBADMSG without device_id, or with a
+ * brightness that is not a whole number 0..100.
  */
 int kasa_smart_sysinfo_parse(struct json_object *reply, struct kasa_sysinfo *ret,
 			     struct kasa_device_error *ret_err);

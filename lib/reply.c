@@ -342,6 +342,10 @@ KASA_EXPORT int kasa_sysinfo_parse(struct json_object *reply, struct kasa_sysinf
 	}
 	si.on_time = get_on_time(info);
 	si.has_emeter = has_feature(si.feature, "ENE");
+	r = kasa_json_percent(info, "brightness", &si.brightness, ret_err);
+	if (r < 0)
+		return r;
+	si.has_brightness = r > 0;
 	if (kasa_json_int64(info, "updating", &v))
 		si.updating = v != 0;
 

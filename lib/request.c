@@ -170,6 +170,14 @@ KASA_EXPORT int kasa_req_led(bool on, char **ret_json)
 	return build_int(NULL, "system", "set_led_off", "off", on ? 0 : 1, ret_json);
 }
 
+KASA_EXPORT int kasa_req_brightness(int brightness, char **ret_json)
+{
+	if (brightness < KASA_BRIGHTNESS_MIN || brightness > KASA_BRIGHTNESS_MAX)
+		return -EINVAL;
+	return build_int(NULL, KASA_DIMMER_MODULE, "set_brightness", "brightness", brightness,
+			 ret_json);
+}
+
 bool kasa_alias_valid(const char *alias)
 {
 	return valid_text(alias, KASA_ALIAS_LEN_MAX) && valid_utf8(alias);

@@ -219,6 +219,19 @@ KASA_EXPORT int kasa_smart_req_led(bool on, const struct kasa_smart_stamp *stamp
 	return build("set_led_info", params, stamp, ret_json);
 }
 
+KASA_EXPORT int kasa_smart_req_brightness(int brightness, const struct kasa_smart_stamp *stamp,
+					  char **ret_json)
+{
+	struct json_object *params;
+
+	if (brightness < KASA_BRIGHTNESS_MIN || brightness > KASA_BRIGHTNESS_MAX)
+		return -EINVAL;
+	params = params_of("brightness", json_object_new_int(brightness));
+	if (!params)
+		return -ENOMEM;
+	return build("set_device_info", params, stamp, ret_json);
+}
+
 KASA_EXPORT int kasa_smart_req_reboot(const struct kasa_smart_stamp *stamp, char **ret_json)
 {
 	/* As on port 9999: with no delay the device may go before it answers. */
@@ -472,6 +485,10 @@ KASA_EXPORT int kasa_smart_sysinfo_parse(struct json_object *reply, struct kasa_
 		si.latitude = (double)n / 10000.0;
 	if (kasa_json_int64(info, "longitude", &n) && n >= -1800000 && n <= 1800000)
 		si.longitude = (double)n / 10000.0;
+	r = kasa_json_percent(info, "brightness", &si.brightness, ret_err);
+	if (r < 0)
+		return r;
+	si.has_brightness = r > 0;
 
 	*ret = si;
 	return 0;

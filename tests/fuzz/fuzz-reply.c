@@ -2,8 +2,8 @@
 /*
  * Every reply parser, IOT and SMART, against arbitrary payloads, as a
  * hostile plug sends, and what the parsers promise of what they keep:
- * well-formed UTF-8, on_time -1 or plausible, readings within range, dates
- * that exist.
+ * well-formed UTF-8, on_time -1 or plausible, readings and a dimmer's
+ * brightness within range, dates that exist.
  */
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -33,6 +33,8 @@ static void check_sysinfo(const struct kasa_sysinfo *si)
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		check_text(texts[i]);
 	if (si->on_time < -1 || si->outlet_count > KASA_OUTLETS_MAX)
+		abort();
+	if (si->has_brightness && (si->brightness < 0 || si->brightness > 100))
 		abort();
 	for (unsigned i = 0; i < si->outlet_count; i++) {
 		check_text(si->outlets[i].alias);

@@ -450,6 +450,28 @@ START_TEST(test_sysinfo_kp115)
 }
 END_TEST
 
+START_TEST(test_sysinfo_hs220)
+{
+	struct kasa_sysinfo si;
+
+	sysinfo_file("sysinfo-hs220.json", &si);
+	ck_assert_str_eq(si.model, "HS220(US)");
+	ck_assert_str_eq(si.type, "IOT.SMARTPLUGSWITCH");
+	ck_assert(si.has_relay);
+	ck_assert(!si.relay_on);
+	/* The level is kept, and said, while the relay is off; preferred_state's
+	 * brightnesses are not the device's. */
+	ck_assert(si.has_brightness);
+	ck_assert_int_eq(si.brightness, 35);
+	ck_assert(!si.has_emeter);
+	ck_assert_uint_eq(si.outlet_count, 0);
+
+	/* A plug says nothing of brightness: it has none. */
+	sysinfo_file("sysinfo-kp115.json", &si);
+	ck_assert(!si.has_brightness);
+}
+END_TEST
+
 /* Parse a sysinfo reply given inline; returns the result, *si written only on success. */
 static int sysinfo_text(const char *text, struct kasa_sysinfo *si)
 {
@@ -520,6 +542,51 @@ START_TEST(test_sysinfo_wrong_types)
 				      &si),
 			 0);
 	ck_assert(si.has_emeter);
+}
+END_TEST
+
+/* A brightness no dimmer has refuses the reply, as a meter's reading out of
+ * range does; 0 and 100, the ends, are a dimmer's. */
+START_TEST(test_sysinfo_brightness_implausible)
+{
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+		{"101", "brightness 101 is out of range"},
+		{"-1", "brightness -1 is out of range"},
+		{"4294967396", "brightness 4294967396 is out of range"},
+		{"50.5", "brightness is not a whole number"},
+		{"\"50\"", "brightness is not a whole number"},
+		{"true", "brightness is not a whole number"},
+		{"null", "brightness is not a whole number"},
+	};
+	struct kasa_device_error err;
+	struct kasa_sysinfo si;
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\",\"relay_state\":1,"
+			 "\"brightness\":%s}}}",
+			 bad[i].value);
+		memset(&si, 0x55, sizeof(si));
+		ck_assert_int_eq(sysinfo_err_text(text, &si, &err), -EBADMSG);
+		ck_assert_str_eq(err.msg, bad[i].why);
+		ck_assert_int_eq(err.code, 0);
+		/* Written only on success. */
+		ck_assert_int_eq(si.brightness, 0x55555555);
+	}
+	ck_assert_int_eq(sysinfo_text("{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\","
+				      "\"relay_state\":1,\"brightness\":0}}}",
+				      &si),
+			 0);
+	ck_assert(si.has_brightness);
+	ck_assert_int_eq(si.brightness, 0);
+	ck_assert_int_eq(sysinfo_text("{\"system\":{\"get_sysinfo\":{\"deviceId\":\"AB\","
+				      "\"relay_state\":1,\"brightness\":100}}}",
+				      &si),
+			 0);
+	ck_assert_int_eq(si.brightness, 100);
 }
 END_TEST
 
@@ -1308,6 +1375,8 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_sysinfo_hs300);
 	tcase_add_test(tc, test_sysinfo_nested);
 	tcase_add_test(tc, test_sysinfo_kp115);
+	tcase_add_test(tc, test_sysinfo_hs220);
+	tcase_add_test(tc, test_sysinfo_brightness_implausible);
 	tcase_add_test(tc, test_sysinfo_wrong_types);
 	tcase_add_test(tc, test_sysinfo_refused);
 	tcase_add_test(tc, test_sysinfo_long_strings);

@@ -79,6 +79,24 @@ START_TEST(test_led_reboot)
 }
 END_TEST
 
+START_TEST(test_brightness)
+{
+	/* PROTOCOL.md's dimmer request, byte for byte. */
+	expect(kasa_req_brightness(50, &json),
+	       "{\"smartlife.iot.dimmer\":{\"set_brightness\":{\"brightness\":50}}}");
+	expect(kasa_req_brightness(KASA_BRIGHTNESS_MIN, &json),
+	       "{\"smartlife.iot.dimmer\":{\"set_brightness\":{\"brightness\":1}}}");
+	expect(kasa_req_brightness(KASA_BRIGHTNESS_MAX, &json),
+	       "{\"smartlife.iot.dimmer\":{\"set_brightness\":{\"brightness\":100}}}");
+	/* 0 is no level (some firmware refuses it, some takes it as 1): off is
+	 * the relay's. */
+	ck_assert_int_eq(kasa_req_brightness(0, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_brightness(101, &json), -EINVAL);
+	ck_assert_int_eq(kasa_req_brightness(-50, &json), -EINVAL);
+	ck_assert_ptr_null(json);
+}
+END_TEST
+
 START_TEST(test_alias)
 {
 	char long_alias[65];
@@ -357,6 +375,7 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, test_sysinfo_encrypts_to_vector);
 	tcase_add_test(tc, test_relay);
 	tcase_add_test(tc, test_led_reboot);
+	tcase_add_test(tc, test_brightness);
 	tcase_add_test(tc, test_alias);
 	tcase_add_test(tc, test_emeter);
 	tcase_add_test(tc, test_bad_child_id);

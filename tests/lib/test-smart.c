@@ -50,6 +50,13 @@ START_TEST(test_requests)
 	expect(kasa_smart_req_reboot(NULL, &json),
 	       "{\"method\":\"device_reboot\",\"params\":{\"delay\":1}}");
 	expect(kasa_smart_req_device_time(NULL, &json), "{\"method\":\"get_device_time\"}");
+	expect(kasa_smart_req_brightness(1, NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"brightness\":1}}");
+	expect(kasa_smart_req_brightness(100, NULL, &json),
+	       "{\"method\":\"set_device_info\",\"params\":{\"brightness\":100}}");
+	ck_assert_int_eq(kasa_smart_req_brightness(0, NULL, &json), -EINVAL);
+	ck_assert_int_eq(kasa_smart_req_brightness(101, NULL, &json), -EINVAL);
+	ck_assert_ptr_null(json);
 }
 END_TEST
 
@@ -451,6 +458,16 @@ START_TEST(test_sysinfo_fields)
 	ck_assert_double_eq(si.longitude, 0);
 	ck_assert_int_eq(sysinfo_of("\"rssi\":4294967296", &si), 0);
 	ck_assert_int_eq(si.rssi, 0);
+
+	/* A dimmer's brightness, as sysinfo's: 0..100, else the reply is refused. */
+	ck_assert(!si.has_brightness);
+	ck_assert_int_eq(sysinfo_of("\"device_on\":true,\"brightness\":64", &si), 0);
+	ck_assert(si.has_brightness);
+	ck_assert_int_eq(si.brightness, 64);
+	ck_assert_int_eq(sysinfo_of("\"brightness\":101", &si), -EBADMSG);
+	ck_assert_int_eq(sysinfo_of("\"brightness\":-1", &si), -EBADMSG);
+	ck_assert_int_eq(sysinfo_of("\"brightness\":\"64\"", &si), -EBADMSG);
+	ck_assert_int_eq(si.brightness, 64);
 }
 END_TEST
 
