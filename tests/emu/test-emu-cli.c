@@ -62,6 +62,9 @@ START_TEST(test_cli_errors)
 		{NULL, "-p", "0", "hs100,fault=nope", NULL},
 		{NULL, "-p", "0", "hs100,flaky=101", NULL},
 		{NULL, "-p", "0", "hs100,colour=red", NULL},
+		{NULL, "-p", "0", "hs100,brightness=50", NULL},
+		{NULL, "-p", "0", "hs220,brightness=0", NULL},
+		{NULL, "-p", "0", "hs220,brightness=101", NULL},
 		{NULL, "-p", "70000", NULL},
 		{NULL, "-a", "not-an-address", NULL},
 	};

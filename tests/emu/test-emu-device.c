@@ -2,7 +2,8 @@
 /*
  * kasa-emu's device model, driven as a black box (emu-util.h): the sysinfo
  * of every model, switching and the state it keeps, the errors of the
- * request dispatcher and the rule tables, and the contexts of a power strip.
+ * request dispatcher and the rule tables, the contexts of a power strip,
+ * and a dimmer's brightness.
  */
 #include "emu-util.h"
 
@@ -31,13 +32,15 @@ START_TEST(test_sysinfo_models)
 		{"kp115", "KP115(US)", "1.0", true, true, true, false},
 		{"hs200", "HS200(US)", "1.0", false, false, false, false},
 		{"hs300", "HS300(US)", "2.0", true, true, true, true},
+		{"hs220", "HS220(US)", "1.0", false, true, true, false},
 	};
 	struct emu e;
-	char macs[7][24];
+	char macs[8][24];
 
-	emu_start(&e, "hs100", "hs105", "hs110v1", "hs110v4", "kp115", "hs200", "hs300", NULL);
-	ck_assert_uint_eq(e.n, 7);
-	for (unsigned i = 0; i < 7; i++) {
+	emu_start(&e, "hs100", "hs105", "hs110v1", "hs110v4", "kp115", "hs200", "hs300", "hs220",
+		  NULL);
+	ck_assert_uint_eq(e.n, 8);
+	for (unsigned i = 0; i < 8; i++) {
 		struct json_object *r = call(e.dev[i].port, "{\"system\":{\"get_sysinfo\":{}}}");
 		struct json_object *si = jget(r, "system.get_sysinfo");
 		int rssi;
@@ -87,6 +90,13 @@ START_TEST(test_sysinfo_models)
 			ck_assert_int_eq(jint(si, "relay_state"), 0);
 			ck_assert_int_eq(jint(si, "on_time"), 0);
 			ck_assert_ptr_null(jget(si, "children"));
+		}
+		/* A dimmer says its level, 100 unless told; plugs say none. */
+		if (!strcmp(want[i].name, "hs220")) {
+			ck_assert_int_eq(jint(si, "brightness"), 100);
+			ck_assert_str_eq(jstr(si, "dev_name"), "Smart Wi-Fi Dimmer");
+		} else {
+			ck_assert_ptr_null(jget(si, "brightness"));
 		}
 		if (!strcmp(want[i].name, "kp115")) {
 			ck_assert_ptr_nonnull(jget(si, "obd_src"));
@@ -200,6 +210,96 @@ START_TEST(test_errors)
 	ck_assert_int_eq(jint(r, "count_down.delete_all_rules.err_code"), 0);
 	ck_assert_uint_eq(json_object_array_length(jget(r, "count_down.get_rules.rule_list")), 0);
 	json_object_put(r);
+	emu_stop(&e, NULL);
+}
+END_TEST
+
+/* --- A dimmer ------------------------------------------------------------- */
+
+/* reply["smartlife.iot.dimmer"][method] (the module's name has dots). */
+static struct json_object *dimmer_result(struct json_object *reply, const char *method)
+{
+	struct json_object *mod, *res;
+
+	ck_assert(json_object_object_get_ex(reply, KASA_DIMMER_MODULE, &mod));
+	if (!method)
+		return mod;
+	ck_assert(json_object_object_get_ex(mod, method, &res));
+	return res;
+}
+
+static void set_level(uint16_t port, const char *value, int want_err)
+{
+	char req[128];
+	struct json_object *r;
+
+	snprintf(req, sizeof(req),
+		 "{\"smartlife.iot.dimmer\":{\"set_brightness\":{\"brightness\":%s}}}", value);
+	r = call(port, req);
+	ck_assert_int_eq(jint(dimmer_result(r, "set_brightness"), "err_code"), want_err);
+	json_object_put(r);
+}
+
+static void expect_level(uint16_t port, int level, int relay)
+{
+	struct json_object *r = call(port, sysinfo_req);
+
+	ck_assert_int_eq(jint(r, "system.get_sysinfo.brightness"), level);
+	ck_assert_int_eq(jint(r, "system.get_sysinfo.relay_state"), relay);
+	json_object_put(r);
+}
+
+START_TEST(test_dimmer)
+{
+	static const char *const refused[] = {"0", "101", "-5", "\"50\"", "50.5", "null"};
+	struct emu e;
+	struct json_object *r, *presets;
+	uint16_t port;
+
+	emu_start(&e, "hs220,brightness=40", "hs100", "hs220,hostile=brightness", NULL);
+	port = e.dev[0].port;
+	expect_level(port, 40, 0);
+	/* The presets' levels are not the light's. */
+	r = call(port, sysinfo_req);
+	presets = jget(r, "system.get_sysinfo.preferred_state");
+	ck_assert_uint_eq(json_object_array_length(presets), 4);
+	ck_assert_int_eq(jint(json_object_array_get_idx(presets, 0), "brightness"), 100);
+	json_object_put(r);
+
+	/* The level changes, the relay does not: off, the light keeps its level. */
+	set_level(port, "75", 0);
+	expect_level(port, 75, 0);
+	set_level(port, "1", 0);
+	set_level(port, "100", 0);
+	expect_level(port, 100, 0);
+	r = call(port, "{\"system\":{\"set_relay_state\":{\"state\":1}}}");
+	json_object_put(r);
+	set_level(port, "30", 0);
+	expect_level(port, 30, 1);
+
+	/* What firmware refuses, and the level stays. */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		set_level(port, refused[i], -3);
+	r = call(port, "{\"smartlife.iot.dimmer\":{\"set_brightness\":{}}}");
+	ck_assert_int_eq(jint(dimmer_result(r, "set_brightness"), "err_code"), -3);
+	json_object_put(r);
+	expect_level(port, 30, 1);
+
+	r = call(port, "{\"smartlife.iot.dimmer\":{\"get_dimmer_parameters\":{},\"nope\":{}}}");
+	ck_assert_int_eq(jint(dimmer_result(r, "get_dimmer_parameters"), "err_code"), 0);
+	ck_assert_int_gt(jint(dimmer_result(r, "get_dimmer_parameters"), "fadeOnTime"), 0);
+	ck_assert_int_eq(jint(dimmer_result(r, "nope"), "err_code"), -2);
+	json_object_put(r);
+
+	/* A plug has no dimmer: the module is refused as a whole. */
+	r = call(e.dev[1].port, "{\"smartlife.iot.dimmer\":{\"set_brightness\":"
+				"{\"brightness\":50}}}");
+	ck_assert_int_eq(jint(dimmer_result(r, NULL), "err_code"), -1);
+	ck_assert_str_eq(jstr(dimmer_result(r, NULL), "err_msg"), "module not support");
+	json_object_put(r);
+
+	/* hostile=brightness: a level no dimmer has, in sysinfo. */
+	expect_level(e.dev[2].port, 250, 0);
 	emu_stop(&e, NULL);
 }
 END_TEST
@@ -325,6 +425,7 @@ static Suite *emu_device_suite(void)
 	tcase_add_test(tc, test_switch_and_state);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_strip_contexts);
+	tcase_add_test(tc, test_dimmer);
 	suite_add_tcase(s, tc);
 	return s;
 }

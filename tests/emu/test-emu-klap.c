@@ -681,6 +681,69 @@ START_TEST(test_klap_smart_kp125m_kasa_default)
 }
 END_TEST
 
+/* A SMART dimmer: its brightness in get_device_info, set with
+ * set_device_info; no meter. */
+START_TEST(test_klap_smart_ks225)
+{
+	struct emu e;
+	struct klap k;
+	struct kasa_sysinfo si;
+	struct json_object *r;
+	char *req;
+
+	emu_start(&e, "ks225,brightness=20", "p110", NULL);
+	ck_assert_int_eq(klap_open(&k, e.dev[0].port, NULL, NULL, KASA_KLAP_V2), 0);
+	smart_info(&k, &si);
+	ck_assert_str_eq(si.model, "KS225");
+	ck_assert_str_eq(si.type, "SMART.KASASWITCH");
+	ck_assert(si.has_relay);
+	ck_assert(si.has_brightness);
+	ck_assert_int_eq(si.brightness, 20);
+
+	ck_assert_int_eq(kasa_smart_req_brightness(85, NULL, &req), 0);
+	ck_assert_int_eq(smart_error(&k, req), 0);
+	free(req);
+	smart_info(&k, &si);
+	ck_assert_int_eq(si.brightness, 85);
+	ck_assert(!si.relay_on);
+	/* Out of range, or not a number: refused, the level kept. */
+	ck_assert_int_eq(smart_error(&k, "{\"method\":\"set_device_info\",\"params\":"
+					 "{\"brightness\":0}}"),
+			 -1008);
+	ck_assert_int_eq(smart_error(&k, "{\"method\":\"set_device_info\",\"params\":"
+					 "{\"brightness\":101}}"),
+			 -1008);
+	ck_assert_int_eq(smart_error(&k, "{\"method\":\"set_device_info\",\"params\":"
+					 "{\"brightness\":\"50\"}}"),
+			 -1008);
+	smart_info(&k, &si);
+	ck_assert_int_eq(si.brightness, 85);
+
+	/* No meter: its methods are unknown, and component_nego says so. */
+	ck_assert_int_eq(smart_error(&k, "{\"method\":\"get_energy_usage\"}"), -1002);
+	ck_assert_int_eq(smart_error(&k, "{\"method\":\"get_current_power\"}"), -1002);
+	ck_assert_int_eq(kasa_smart_req_component_nego(NULL, &req), 0);
+	r = klap_call(&k, req);
+	free(req);
+	ck_assert_int_eq(kasa_smart_component(r, "brightness", NULL, NULL), 1);
+	ck_assert_int_eq(kasa_smart_component(r, "energy_monitoring", NULL, NULL), 0);
+	json_object_put(r);
+	klap_close(&k);
+
+	/* A plug has no brightness. */
+	ck_assert_int_eq(klap_open(&k, e.dev[1].port, NULL, NULL, KASA_KLAP_V2), 0);
+	smart_info(&k, &si);
+	ck_assert(!si.has_brightness);
+	ck_assert_int_eq(kasa_smart_req_component_nego(NULL, &req), 0);
+	r = klap_call(&k, req);
+	free(req);
+	ck_assert_int_eq(kasa_smart_component(r, "brightness", NULL, NULL), 0);
+	json_object_put(r);
+	klap_close(&k);
+	emu_stop(&e, NULL);
+}
+END_TEST
+
 START_TEST(test_klap_wrong_credentials)
 {
 	struct emu e;
@@ -1250,6 +1313,7 @@ START_TEST(test_klap_spec_errors)
 		{NULL, "-p", "0", "hs100,session=2", NULL},
 		{NULL, "-p", "0", "p110,session=0", NULL},
 		{NULL, "-p", "0", "p110,hostile=utf8", NULL},
+		{NULL, "-p", "0", "p110,brightness=50", NULL},
 		{NULL, "-u", "70000", "p110", NULL},
 	};
 
@@ -1271,6 +1335,7 @@ static Suite *emu_klap_suite(void)
 	tcase_add_test(tc, test_klap_iot_v2_blank);
 	tcase_add_test(tc, test_klap_smart_p110);
 	tcase_add_test(tc, test_klap_smart_kp125m_kasa_default);
+	tcase_add_test(tc, test_klap_smart_ks225);
 	tcase_add_test(tc, test_klap_wrong_credentials);
 	tcase_add_test(tc, test_klap_refusals_handshake);
 	tcase_add_test(tc, test_klap_refusals_request);

@@ -108,6 +108,7 @@ struct emu_device *device_new(unsigned index, const struct emu_spec *spec, unsig
 		if (d->model->meter != EMU_METER_NONE)
 			emeter_init(&o->meter, index, i, d->model->volts, spec->power_w, now);
 	}
+	d->brightness = spec->brightness ? (int)spec->brightness : 100;
 	d->clock_offset_usec = spec->clock_offset_s * (int64_t)USEC_PER_SEC;
 	d->tz_index = 39;
 	rules_init(&d->countdown, d->outlets, emu_mix64(index ^ 0xc0c0), true,

@@ -39,6 +39,7 @@ struct emu_device {
 	/* state */
 	char alias[EMU_ALIAS_MAX];
 	bool led_off;
+	int brightness; /* a dimmer's level, 1..100 (the model's dimmer) */
 	unsigned outlets;
 	struct emu_outlet outlet[EMU_OUTLETS_MAX];
 	struct emu_rules countdown, schedule;

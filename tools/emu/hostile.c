@@ -19,7 +19,7 @@ static const char *const hostile_names[] = {
 	[EMU_HOSTILE_NONE] = "none",	   [EMU_HOSTILE_UTF8] = "utf8",
 	[EMU_HOSTILE_ONTIME] = "ontime",   [EMU_HOSTILE_METER] = "meter",
 	[EMU_HOSTILE_HISTORY] = "history", [EMU_HOSTILE_OUTLETS] = "outlets",
-	[EMU_HOSTILE_CHILDID] = "childid",
+	[EMU_HOSTILE_CHILDID] = "childid", [EMU_HOSTILE_BRIGHTNESS] = "brightness",
 };
 
 int hostile_from_name(const char *name, enum emu_hostile *ret)
@@ -117,6 +117,10 @@ void hostile_sysinfo(enum emu_hostile mode, const char *device_id, struct json_o
 		    json_object_is_type(children, json_type_array) &&
 		    json_object_array_length(children) > 1)
 			prefix_str(json_object_array_get_idx(children, 1), "id", "\x01");
+		break;
+	case EMU_HOSTILE_BRIGHTNESS:
+		/* A level no dimmer has (a plug gets one too). */
+		set_int(si, "brightness", 250);
 		break;
 	case EMU_HOSTILE_NONE:
 	case EMU_HOSTILE_METER:

@@ -16,6 +16,7 @@ enum emu_hostile {
 	EMU_HOSTILE_HISTORY, /* statistics of other periods, days 0 and 99, months 0 and 13 */
 	EMU_HOSTILE_OUTLETS, /* 17 children */
 	EMU_HOSTILE_CHILDID, /* the second child's id starts with \x01 */
+	EMU_HOSTILE_BRIGHTNESS, /* sysinfo's brightness 250 */
 };
 
 int hostile_from_name(const char *name, enum emu_hostile *ret);

@@ -97,6 +97,24 @@ static const struct emu_model models[] = {
 		.volts = 120,
 		.fw_id = true,
 	},
+	/* A wall dimmer: a relay, and the level of its light. */
+	{
+		.name = "hs220",
+		.model = "HS220(US)",
+		.dev_name = "Smart Wi-Fi Dimmer",
+		.hw_ver = "1.0",
+		.sw_ver = "1.5.7 Build 180912 Rel.104837",
+		.hw_id = "84DCCF37225C9E55319617F7D5C095BD",
+		.oem_id = "3B13224B2807E0D48A9DD06EBD344CD6",
+		.alias_prefix = "TP-LINK_Smart Dimmer_",
+		.outlets = 1,
+		.meter = EMU_METER_NONE,
+		.volts = 120,
+		.mic_type = true,
+		.latitude_i = true,
+		.next_action = true,
+		.dimmer = true,
+	},
 	{
 		.name = "hs300",
 		.model = "HS300(US)",
@@ -142,6 +160,23 @@ static const struct emu_model models[] = {
 		.outlets = 1,
 		.meter = EMU_METER_NEW,
 		.volts = 120,
+	},
+	/* A SMART wall dimmer: no meter, a brightness. */
+	{
+		.name = "ks225",
+		.model = "KS225",
+		.dialect = EMU_DIALECT_SMART,
+		.smart_type = "SMART.KASASWITCH",
+		.region = "US",
+		.hw_ver = "1.0",
+		.sw_ver = "1.0.2 Build 231108 Rel.161847",
+		.hw_id = "2E6C1A9B8F4D3E7A5C0B9D8E7F6A5B4C",
+		.oem_id = "9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D",
+		.alias_prefix = "Kasa_Dimmer Switch_",
+		.outlets = 1,
+		.meter = EMU_METER_NONE,
+		.volts = 120,
+		.dimmer = true,
 	},
 };
 

@@ -40,6 +40,7 @@ struct emu_model {
 	bool next_action; /* a next_action object */
 	bool fw_id;	  /* the old fwId field */
 	bool newer;	  /* obd_src, status, ntc_state */
+	bool dimmer;	  /* a brightness, and the dimmer module (SMART: its component) */
 };
 
 /* Both return borrowed pointers into a static table, NULL when none. */

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/macro.h"
 #include "device.h"
+#include "dimmer.h"
 #include "emeter.h"
 #include "emu.h"
 #include "hostile.h"
@@ -147,6 +148,8 @@ static void sysinfo_new(struct emu_device *d, struct json_object *si, uint64_t n
 		return;
 	}
 	result_add_int(si, "relay_state", d->outlet[0].on);
+	if (m->dimmer)
+		result_add_int(si, "brightness", d->brightness);
 	result_add_int(si, "on_time", on_time(&d->outlet[0], now));
 	result_add_str(si, "icon_hash", "");
 	if (m->dev_name)
@@ -156,6 +159,8 @@ static void sysinfo_new(struct emu_device *d, struct json_object *si, uint64_t n
 		json_object_object_add(si, "next_action", next_action());
 	if (m->newer)
 		result_add_int(si, "ntc_state", 0);
+	if (m->dimmer)
+		json_object_object_add(si, "preferred_state", dimmer_presets());
 }
 
 static struct json_object *sysinfo(struct emu_device *d, uint64_t now)
@@ -347,6 +352,27 @@ static struct json_object *em_erase(struct call *c, struct json_object *params)
 	return result_new(0);
 }
 
+static bool is_dimmer(const struct emu_device *d)
+{
+	return d->model->dimmer;
+}
+
+static struct json_object *dim_set_brightness(struct call *c, struct json_object *params)
+{
+	return dimmer_set_brightness(&c->d->brightness, params);
+}
+
+static struct json_object *dim_get_parameters(struct call *c, struct json_object *params)
+{
+	return dimmer_parameters();
+}
+
+static const struct method dimmer_methods[] = {
+	{"set_brightness", dim_set_brightness},
+	{"get_dimmer_parameters", dim_get_parameters},
+	{NULL, NULL},
+};
+
 static const struct method emeter_methods[] = {
 	{"get_realtime", em_get_realtime},
 	{"get_daystat", em_get_daystat},
@@ -484,6 +510,7 @@ static struct json_object *schedule_other(struct call *c, const char *method,
 static const struct module modules[] = {
 	{"system", system_methods, NULL, NULL},
 	{"emeter", emeter_methods, has_emeter, NULL},
+	{"smartlife.iot.dimmer", dimmer_methods, is_dimmer, NULL},
 	{"time", time_methods, NULL, NULL},
 	{"cnCloud", cloud_methods, NULL, NULL},
 	{"count_down", no_methods, NULL, countdown_other},

@@ -150,6 +150,8 @@ static struct json_object *get_device_info(struct call *c, struct json_object *p
 	json_object_object_add(r, "nickname", base64_string(d->alias));
 	result_add_bool(r, "has_set_location_info", false);
 	result_add_bool(r, "device_on", d->outlet[0].on);
+	if (m->dimmer)
+		result_add_int(r, "brightness", d->brightness);
 	result_add_int(r, "on_time", on_time(&d->outlet[0], c->now));
 	result_add_str(ds, "type", "last_states");
 	json_object_object_add(ds, "state", json_object_new_object());
@@ -160,13 +162,18 @@ static struct json_object *get_device_info(struct call *c, struct json_object *p
 	return r;
 }
 
-/* device_on and nickname; other settings are taken and not kept. */
+/* device_on, nickname and a dimmer's brightness (1..100); other settings
+ * are taken and not kept. */
 static struct json_object *set_device_info(struct call *c, struct json_object *params)
 {
-	struct json_object *on = NULL, *nick = NULL;
+	struct json_object *on = NULL, *nick = NULL, *level = NULL;
 	char alias[EMU_ALIAS_MAX];
 
 	if (!params)
+		return fail(c, EMU_SMART_ERR_PARAMS);
+	if (c->d->model->dimmer && json_object_object_get_ex(params, "brightness", &level) &&
+	    (!json_object_is_type(level, json_type_int) || json_object_get_int64(level) < 1 ||
+	     json_object_get_int64(level) > 100))
 		return fail(c, EMU_SMART_ERR_PARAMS);
 	if (json_object_object_get_ex(params, "device_on", &on) &&
 	    !json_object_is_type(on, json_type_boolean))
@@ -179,6 +186,8 @@ static struct json_object *set_device_info(struct call *c, struct json_object *p
 		emeter_set_relay(&c->d->outlet[0], json_object_get_boolean(on), c->now);
 	if (nick)
 		memcpy(c->d->alias, alias, strlen(alias) + 1);
+	if (level)
+		c->d->brightness = (int)json_object_get_int64(level);
 	return NULL;
 }
 
@@ -217,15 +226,28 @@ static struct json_object *set_led_info(struct call *c, struct json_object *para
 	return NULL;
 }
 
+/* A model without a meter knows neither of the meter's methods. */
+static bool no_meter(struct call *c)
+{
+	if (c->d->model->meter != EMU_METER_NONE)
+		return false;
+	c->err = EMU_SMART_ERR_METHOD;
+	return true;
+}
+
 static struct json_object *get_energy_usage(struct call *c, struct json_object *params)
 {
 	struct emu_outlet *o = &c->d->outlet[0];
-	struct json_object *r = json_object_new_object(), *charge = json_object_new_array();
+	struct json_object *r, *charge;
 	struct emu_reading rd;
 	time_t t = time(NULL);
 	char local[32];
 	struct tm tm;
 
+	if (no_meter(c))
+		return NULL;
+	r = json_object_new_object();
+	charge = json_object_new_array();
 	emeter_read(&o->meter, o->on, c->now, &rd);
 	gmtime_r(&t, &tm);
 	strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S", &tm);
@@ -245,9 +267,12 @@ static struct json_object *get_energy_usage(struct call *c, struct json_object *
 static struct json_object *get_current_power(struct call *c, struct json_object *params)
 {
 	struct emu_outlet *o = &c->d->outlet[0];
-	struct json_object *r = json_object_new_object();
+	struct json_object *r;
 	struct emu_reading rd;
 
+	if (no_meter(c))
+		return NULL;
+	r = json_object_new_object();
 	emeter_read(&o->meter, o->on, c->now, &rd);
 	result_add_int(r, "current_power", llround(rd.watts));
 	return r;
@@ -306,12 +331,19 @@ static struct json_object *component_nego(struct call *c, struct json_object *pa
 		{"energy_monitoring", 2},
 		{"power_protection", 1},
 		{"current_protection", 1},
+		{"brightness", 1},
 	};
+	const struct emu_model *m = c->d->model;
 	struct json_object *r = json_object_new_object(), *a = json_object_new_array();
 
 	for (size_t i = 0; i < ARRAY_SIZE(list); i++) {
-		struct json_object *e = json_object_new_object();
+		struct json_object *e;
 
+		/* What the model has: a meter, a dimmer. */
+		if ((streq(list[i].id, "energy_monitoring") && m->meter == EMU_METER_NONE) ||
+		    (streq(list[i].id, "brightness") && !m->dimmer))
+			continue;
+		e = json_object_new_object();
 		result_add_str(e, "id", list[i].id);
 		result_add_int(e, "ver_code", list[i].ver);
 		json_object_array_add(a, e);

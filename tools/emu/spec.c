@@ -149,6 +149,12 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val, unsig
 		s->clock_offset_s = off;
 		return 0;
 	}
+	if (!strcmp(key, "brightness")) {
+		if (parse_uint(val, 100, &u) < 0 || u == 0)
+			return -EINVAL;
+		s->brightness = u;
+		return 0;
+	}
 	if (!strcmp(key, "local")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return -EINVAL;
@@ -189,6 +195,10 @@ static int spec_check(const char *text, struct emu_spec *s, unsigned creds, stru
 	}
 	if (smart)
 		s->klap = 2;
+	if (s->brightness && !s->model->dimmer) {
+		fprintf(stderr, "kasa-emu: SPEC '%s': brightness= is for dimmers\n", text);
+		return -EINVAL;
+	}
 	if (smart && s->hostile) {
 		fprintf(stderr, "kasa-emu: SPEC '%s': hostile= is for IOT models\n", text);
 		return -EINVAL;

@@ -35,6 +35,7 @@ struct emu_spec {
 	bool local_off;	      /* KLAP: 403 to every handshake (Third-Party Compatibility off) */
 	bool stuck;	      /* a switch is answered as done, and the relay stays */
 	int64_t clock_offset_s; /* the device's clock starts this far from the host's */
+	unsigned brightness;	/* a dimmer's level at start, 1..100; 0: not given (100) */
 };
 
 /* Parse "MODEL[,key=value...]"; prints what is wrong on stderr. */
