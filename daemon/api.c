@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API (v1): the handlers of the routes in routes.c, and the
- * request bodies they take.  Who may ask is admission.c's to say, every
- * error becomes an answer through errors.c, and devices, readings and
- * histories are rendered by render.c.
+ * The REST API (v1): the handlers of the routes in routes.c; the request
+ * bodies they take are read by devbody.c and rulebody.c.  Who may ask is
+ * admission.c's to say, every error becomes an answer through errors.c,
+ * and devices, readings and histories are rendered by render.c.
  *
  * A request acts through the device service (service.c): when the plug is
  * asked, the request waits while its HTTP connection is suspended, and
@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -25,6 +24,7 @@
 #include "admission.h"
 #include "api.h"
 #include "config.h"
+#include "devbody.h"
 #include "errors.h"
 #include "events.h"
 #include "history.h"
@@ -283,85 +283,6 @@ static void act(struct api *a, struct http_request *req, const struct device *d,
 
 /* --- Request bodies -------------------------------------------------------- */
 
-/* ON/OFF, on/off, true/false, 1/0, {"on":bool} or {"state":"ON"|bool}.
- * 1 on, 0 off, -1 unrecognised. */
-static int parse_switch_body(const char *body)
-{
-	static const char *const on_words[] = {"on", "true", "1"};
-	static const char *const off_words[] = {"off", "false", "0"};
-	char word[16];
-	size_t n;
-	struct json_object *o, *v;
-	int ret = -1;
-
-	while (isspace((unsigned char)*body))
-		body++;
-	n = strlen(body);
-	while (n && isspace((unsigned char)body[n - 1]))
-		n--;
-	if (n > 0 && body[0] == '"' && body[n - 1] == '"' && n >= 2) {
-		body++;
-		n -= 2;
-	}
-	if (n < sizeof(word)) {
-		memcpy(word, body, n);
-		word[n] = '\0';
-		for (size_t i = 0; i < ARRAY_SIZE(on_words); i++) {
-			if (strcasecmp(word, on_words[i]) == 0)
-				return 1;
-			if (strcasecmp(word, off_words[i]) == 0)
-				return 0;
-		}
-	}
-	if (body[0] != '{')
-		return -1;
-	o = json_tokener_parse(body);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return -1;
-	}
-	if (json_object_object_get_ex(o, "on", &v) || json_object_object_get_ex(o, "state", &v)) {
-		if (json_object_is_type(v, json_type_boolean))
-			ret = json_object_get_boolean(v);
-		else if (json_object_is_type(v, json_type_string))
-			ret = parse_switch_body(json_object_get_string(v));
-		else if (json_object_is_type(v, json_type_int))
-			ret = json_object_get_int(v) == 1   ? 1
-			      : json_object_get_int(v) == 0 ? 0
-							    : -1;
-	}
-	json_object_put(o);
-	return ret;
-}
-
-/* {"alias":"..."}: 1..63 bytes of UTF-8 (json-c lets other bytes through,
- * and the alias goes to the plug and back into every answer about it)
- * without control characters. */
-static int parse_alias_body(const char *body, char ret[64])
-{
-	struct json_object *o = json_tokener_parse(body), *v;
-	const char *s;
-	int r = -EINVAL;
-
-	if (o && json_object_is_type(o, json_type_object) &&
-	    json_object_object_get_ex(o, "alias", &v) && json_object_is_type(v, json_type_string)) {
-		s = json_object_get_string(v);
-		if (*s && strlen(s) < 64 && strlen(s) == (size_t)json_object_get_string_len(v)) {
-			r = 0;
-			for (const char *k = s; *k; k++)
-				if ((unsigned char)*k < 0x20 || *k == 0x7f)
-					r = -EINVAL;
-			for (const char *k = s; *k && r == 0; k += kasa_utf8_char_len(k))
-				if (!kasa_utf8_char_len(k))
-					r = -EINVAL;
-			if (r == 0)
-				snprintf(ret, 64, "%s", s);
-		}
-	}
-	json_object_put(o);
-	return r;
-}
-
 static int parse_int_arg(const char *s, int lo, int hi, int *ret)
 {
 	char *end;
@@ -556,7 +477,7 @@ void api_route_state(struct api *a, struct http_request *req, struct device *d)
 /* ON, OFF and the like: 1 or 0, or answered and -1. */
 static int switch_body(struct http_request *req, const struct device *d)
 {
-	int on = parse_switch_body(http_request_body(req, NULL));
+	int on = devbody_switch(http_request_body(req, NULL));
 
 	if (on < 0)
 		errors_reply(req, API_EBADREQ, d->name, NULL,
@@ -632,11 +553,30 @@ void api_route_led(struct api *a, struct http_request *req, struct device *d)
 		    ANSWER_DEVICE);
 }
 
+/* {"brightness":N} or N: the level, 1..100; the relay is left as it is. */
+void api_route_brightness(struct api *a, struct http_request *req, struct device *d)
+{
+	struct service_action action = {.verb = SERVICE_BRIGHTNESS};
+	size_t len;
+	const char *body = http_request_body(req, &len);
+	int r = devbody_brightness(body, len, &action.brightness);
+
+	if (r == -ERANGE)
+		errors_reply(req, API_EBRIGHTNESS, d->name, NULL, NULL);
+	else if (r < 0)
+		errors_reply(req, API_EBADREQ, d->name, NULL,
+			     "the body must be {\"brightness\":N} or N, a whole number from %d "
+			     "to %d",
+			     KASA_BRIGHTNESS_MIN, KASA_BRIGHTNESS_MAX);
+	else
+		act(a, req, d, &action, ANSWER_DEVICE);
+}
+
 void api_route_alias(struct api *a, struct http_request *req, struct device *d)
 {
 	struct service_action action = {.verb = SERVICE_ALIAS};
 
-	if (parse_alias_body(http_request_body(req, NULL), action.alias) < 0) {
+	if (devbody_alias(http_request_body(req, NULL), action.alias) < 0) {
 		errors_reply(req, API_EBADREQ, d->name, NULL,
 			     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
 			     "UTF-8, no control characters");

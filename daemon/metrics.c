@@ -223,6 +223,17 @@ static bool v_on_time(const struct view *v, uint64_t now, double *ret)
 	return true;
 }
 
+/* A dimmer's level, on or off; none for the others. */
+static bool v_brightness(const struct view *v, uint64_t now, double *ret)
+{
+	int level;
+
+	if (!plug_state_brightness(v->st, v->d->outlet, &level))
+		return false;
+	*ret = level;
+	return true;
+}
+
 static bool v_rssi(const struct view *v, uint64_t now, double *ret)
 {
 	if (!v->st->known)
@@ -286,6 +297,8 @@ static const struct device_family {
 	{"kasa_relay_on", "gauge",
 	 "1 when the relay is on, 0 when off (a whole strip: any outlet on), as last read",
 	 v_relay},
+	{"kasa_brightness_percent", "gauge",
+	 "A dimmer's level, 0 to 100, as last read (kept while the relay is off)", v_brightness},
 	{"kasa_power_watts", "gauge", "Real power drawn, from the plug's meter", v_power},
 	{"kasa_voltage_volts", "gauge", "Supply voltage, from the plug's meter", v_voltage},
 	{"kasa_current_amperes", "gauge", "Current drawn, from the plug's meter", v_current},

@@ -46,6 +46,7 @@ enum plug_job_kind {
 	PLUG_JOB_RELAY,	  /* set_relay_state; outlet -1 switches a whole strip */
 	PLUG_JOB_TOGGLE,  /* sysinfo, then set_relay_state to the opposite */
 	PLUG_JOB_LED,
+	PLUG_JOB_BRIGHTNESS, /* a dimmer's level, .brightness; -ENOTSUP on others */
 	PLUG_JOB_ALIAS,
 	PLUG_JOB_REBOOT,
 	PLUG_JOB_DAILY,	  /* get_daystat; a whole strip asks each outlet */
@@ -67,6 +68,7 @@ struct plug_job_args {
 	enum plug_job_kind kind;
 	int outlet; /* -1: the whole plug */
 	bool on;    /* RELAY, LED */
+	int brightness; /* BRIGHTNESS: KASA_BRIGHTNESS_MIN..KASA_BRIGHTNESS_MAX */
 	int year, month;
 	char alias[64];
 	int64_t seconds;		/* COUNTDOWN_SET */

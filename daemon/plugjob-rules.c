@@ -74,6 +74,7 @@ static unsigned ops_of(const struct plugjob *jb, enum op ret[OPS_MAX])
 	case PLUG_JOB_RELAY:
 	case PLUG_JOB_TOGGLE:
 	case PLUG_JOB_LED:
+	case PLUG_JOB_BRIGHTNESS:
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 	case PLUG_JOB_DAILY:

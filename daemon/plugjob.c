@@ -48,6 +48,7 @@ static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st
 	case PLUG_JOB_RELAY:
 	case PLUG_JOB_TOGGLE:
 	case PLUG_JOB_LED:
+	case PLUG_JOB_BRIGHTNESS:
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 		return 1;
@@ -62,6 +63,17 @@ static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st
 		return plugjob_rules_steps(jb);
 	}
 	return 0;
+}
+
+/* A level for a plug that has none (or an outlet of a strip): refused
+ * before anything is sent, once its sysinfo says what it is. */
+static int need_dimmer(struct plugjob *jb, const struct plug_state *st)
+{
+	if (jb->args.kind != PLUG_JOB_BRIGHTNESS ||
+	    (st->info.has_brightness && jb->args.outlet < 0))
+		return 0;
+	snprintf(jb->result.device.msg, sizeof(jb->result.device.msg), "it has no dimmer");
+	return -ENOTSUP;
 }
 
 void plugjob_begin(struct plugjob *jb, const struct plug_state *st, bool smart)
@@ -100,6 +112,8 @@ static int smart_request(struct plugjob *jb, const struct plug_state *st, char *
 	}
 	if (jb->step >= main_steps(jb, st))
 		return 0;
+	if (need_dimmer(jb, st) < 0)
+		return -ENOTSUP;
 	if (plugjob_rules_kind(jb->args.kind))
 		return plugjob_rules_request(jb, st, NULL, ret_json);
 	if (jb->args.outlet >= 0)
@@ -110,6 +124,8 @@ static int smart_request(struct plugjob *jb, const struct plug_state *st, char *
 		return kasa_smart_req_device_on(jb->args.on, NULL, ret_json);
 	case PLUG_JOB_LED:
 		return kasa_smart_req_led(jb->args.on, NULL, ret_json);
+	case PLUG_JOB_BRIGHTNESS:
+		return kasa_smart_req_brightness(jb->args.brightness, NULL, ret_json);
 	case PLUG_JOB_ALIAS:
 		return kasa_smart_req_nickname(jb->args.alias, NULL, ret_json);
 	case PLUG_JOB_REBOOT:
@@ -151,6 +167,8 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 	}
 	if (jb->step >= main_steps(jb, st))
 		return 0;
+	if (need_dimmer(jb, st) < 0)
+		return -ENOTSUP;
 
 	/* Per-outlet steps of a whole strip go through its outlets in turn. */
 	if (outlet < 0 && is_strip(st) &&
@@ -175,6 +193,9 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 		break;
 	case PLUG_JOB_LED:
 		r = kasa_req_led(jb->args.on, ret_json);
+		break;
+	case PLUG_JOB_BRIGHTNESS:
+		r = kasa_req_brightness(jb->args.brightness, ret_json);
 		break;
 	case PLUG_JOB_ALIAS:
 		r = kasa_req_alias(id, jb->args.alias, ret_json);
@@ -368,6 +389,14 @@ static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_obj
 			return r;
 		st->info.led_on = jb->args.on;
 		break;
+	case PLUG_JOB_BRIGHTNESS:
+		r = jb->smart ? result_of(jb, reply, NULL, &res)
+			      : kasa_reply_result(reply, KASA_DIMMER_MODULE, "set_brightness", &res,
+						  derr);
+		if (r < 0)
+			return r;
+		st->info.brightness = jb->args.brightness;
+		break;
 	case PLUG_JOB_ALIAS:
 		r = result_of(jb, reply, "set_dev_alias", &res);
 		if (r < 0)
@@ -432,6 +461,7 @@ bool plugjob_shareable(const struct plug_job_args *a, const struct plug_job_args
 	case PLUG_JOB_RELAY:
 	case PLUG_JOB_TOGGLE:
 	case PLUG_JOB_LED:
+	case PLUG_JOB_BRIGHTNESS:
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 		return false;
@@ -456,6 +486,7 @@ bool plugjob_changes_plug(enum plug_job_kind kind)
 	case PLUG_JOB_RELAY:
 	case PLUG_JOB_TOGGLE:
 	case PLUG_JOB_LED:
+	case PLUG_JOB_BRIGHTNESS:
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 		return true;

@@ -61,6 +61,8 @@ int plug_state_take_info(struct plug_state *st, const struct kasa_sysinfo *in)
 	o->relay_on = in->relay_on;
 	o->on_time = in->on_time;
 	o->has_emeter = in->has_emeter;
+	o->has_brightness = in->has_brightness;
+	o->brightness = in->brightness;
 	if (in->outlet_count)
 		memcpy(o->outlets, in->outlets, in->outlet_count * sizeof(*o->outlets));
 	return 0;
@@ -92,6 +94,14 @@ bool plug_state_relay(const struct plug_state *st, int outlet, bool *ret_on)
 	if (!st->known || (outlet >= 0 && !plug_state_outlet(st, outlet)))
 		return false;
 	*ret_on = plug_state_on(st, outlet);
+	return true;
+}
+
+bool plug_state_brightness(const struct plug_state *st, int outlet, int *ret)
+{
+	if (!st->known || outlet >= 0 || !st->info.has_brightness)
+		return false;
+	*ret = st->info.brightness;
 	return true;
 }
 

@@ -32,6 +32,8 @@ struct plug_info {
 	bool relay_on;
 	int64_t on_time;
 	bool has_emeter;
+	bool has_brightness; /* a dimmer */
+	int brightness;	     /* its level, 0..100 */
 	unsigned outlet_count;
 	struct kasa_outlet *outlets; /* outlet_count of them (owned); NULL for single plugs */
 };
@@ -94,6 +96,9 @@ int plug_state_on_time(const struct plug_state *st, int outlet, int64_t *ret_s);
  * or a whole strip's sum (its voltage the outlets' average: they share one
  * supply).  False when there is no meter or no reading yet. */
 bool plug_state_emeter(const struct plug_state *st, int outlet, struct kasa_emeter *ret);
+/* The level of a dimmer, 0..100 (the light's when on, kept while off);
+ * false for a device that has none (a plug, an outlet) or never read. */
+bool plug_state_brightness(const struct plug_state *st, int outlet, int *ret);
 /* A switch the plug confirmed: the outlet, the whole strip (outlet -1 on a
  * strip) or the single plug is now on or off, just switched. */
 void plug_state_set_relay(struct plug_state *st, int outlet, bool on);

@@ -91,6 +91,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 	struct json_object *o = json_object_new_object();
 	struct kasa_emeter em;
 	int64_t s;
+	int level;
 	bool on;
 
 	add(o, "name", json_object_new_string(name));
@@ -128,6 +129,9 @@ static struct json_object *device_object(const char *name, const char *host, uin
 	add(o, "device_id", json_object_new_string(in->device_id));
 	add(o, "rssi", json_object_new_int(in->rssi));
 	add(o, "led", json_object_new_boolean(in->led_on));
+	/* A dimmer's level, on or off; no member at all for the others. */
+	if (plug_state_brightness(st, outlet, &level))
+		add(o, "brightness", json_object_new_int(level));
 	add(o, "has_emeter", json_object_new_boolean(in->has_emeter));
 	if (outlet < 0 && in->outlet_count > 0) {
 		struct json_object *list = json_object_new_array();
@@ -157,12 +161,15 @@ struct json_object *render_mqtt_state(const struct plug_state *st, int outlet, b
 {
 	struct json_object *o;
 	struct kasa_emeter em;
+	int level;
 	bool on;
 
 	if (!st->known || !plug_state_relay(st, outlet, &on))
 		return NULL;
 	o = json_object_new_object();
 	add(o, "state", json_object_new_string(on ? "ON" : "OFF"));
+	if (plug_state_brightness(st, outlet, &level))
+		add(o, "brightness", json_object_new_int(level));
 	if (plug_state_emeter(st, outlet, &em)) {
 		add(o, "power", num(em.power_w, 3));
 		if (!st->emeter_power_only) {

@@ -31,6 +31,8 @@ static const struct route routes[] = {
 	{ROUTE_GET, "/devices/{name}/emeter/monthly", AUTH_READ, api_route_monthly, false, false},
 	{ROUTE_GET, "/devices/{name}/history", AUTH_READ, api_route_history, false, false},
 	{ROUTE_CHANGE, "/devices/{name}/led", AUTH_CONTROL, api_route_led, false, false},
+	{ROUTE_CHANGE, "/devices/{name}/brightness", AUTH_CONTROL, api_route_brightness, false,
+	 false},
 	{ROUTE_CHANGE, "/devices/{name}/alias", AUTH_ADMIN, api_route_alias, false, false},
 	{ROUTE_CHANGE, "/devices/{name}/reboot", AUTH_ADMIN, api_route_reboot, false, false},
 	{ROUTE_GET, "/devices/{name}/countdown", AUTH_READ, api_route_countdown, false, false},

@@ -81,6 +81,7 @@ void api_route_emeter(struct api *a, struct http_request *req, struct device *d)
 void api_route_daily(struct api *a, struct http_request *req, struct device *d);
 void api_route_monthly(struct api *a, struct http_request *req, struct device *d);
 void api_route_led(struct api *a, struct http_request *req, struct device *d);
+void api_route_brightness(struct api *a, struct http_request *req, struct device *d);
 void api_route_alias(struct api *a, struct http_request *req, struct device *d);
 void api_route_reboot(struct api *a, struct http_request *req, struct device *d);
 void api_route_countdown(struct api *a, struct http_request *req, struct device *d);

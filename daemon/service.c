@@ -176,6 +176,11 @@ static struct plug_job_args job_for(const struct device *d, const struct service
 		j.kind = PLUG_JOB_LED;
 		j.outlet = -1;
 		break;
+	case SERVICE_BRIGHTNESS:
+		/* An outlet of a strip stays one: it has no dimmer. */
+		j.kind = PLUG_JOB_BRIGHTNESS;
+		j.brightness = a->brightness;
+		break;
 	case SERVICE_ALIAS:
 		j.kind = PLUG_JOB_ALIAS;
 		snprintf(j.alias, sizeof(j.alias), "%s", a->alias);
@@ -288,6 +293,9 @@ int service_act(struct service *svc, const struct device *d, const struct servic
 
 	if (reads_meter(a->verb) && st->known && !st->info.has_emeter)
 		return API_ENOMETER;
+	if (a->verb == SERVICE_BRIGHTNESS && st->known &&
+	    (!st->info.has_brightness || d->outlet >= 0))
+		return API_ENODIMMER;
 	if (cache_answers(svc, d, a))
 		return SERVICE_CACHED;
 	if (switches(a->verb) && svc->set.switch_rate) {

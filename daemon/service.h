@@ -39,6 +39,7 @@ enum service_verb {
 	SERVICE_SWITCH,	     /* the relay on or off (.on) */
 	SERVICE_TOGGLE,
 	SERVICE_LED,	 /* the plug's LED on or off (.on) */
+	SERVICE_BRIGHTNESS, /* a dimmer's level (.brightness), the relay left as it is */
 	SERVICE_ALIAS,	 /* the device's name on the plug (.alias) */
 	SERVICE_REBOOT,	 /* the whole plug */
 	SERVICE_DAILY,	 /* energy per day of .month in .year */
@@ -60,6 +61,7 @@ struct service_action {
 	enum service_verb verb;
 	bool fresh; /* reads: ask the plug even when the cache is fresh */
 	bool on;
+	int brightness;
 	int year, month;
 	char alias[64];
 	int64_t seconds;
@@ -111,7 +113,8 @@ bool service_clock_offset(const struct device *d, uint64_t now, int64_t *ret_s);
  * called); 0: cb will be called once with the outcome, unless the call is
  * cancelled (*ret_call, may be NULL, is valid until then); < 0: refused at
  * once, with API_ENOMETER (a read of the meter of a plug that has none),
- * API_ESWITCH (the plug's switch rate is spent: *ret_wait_usec says for
+ * API_ENODIMMER (a level for a device known to have no dimmer; one not yet
+ * read is refused by its plug, with -ENOTSUP), API_ESWITCH (the plug's switch rate is spent: *ret_wait_usec says for
  * how long), -ENOBUFS (its queue is full), -ENOMEM. */
 #define SERVICE_CACHED 1
 int service_act(struct service *svc, const struct device *d, const struct service_action *a,

@@ -8,6 +8,7 @@
 #include "../../daemon/config.h"
 #include "../../daemon/loop.h"
 #include "../../daemon/metrics.h"
+#include "../../daemon/plug-private.h"
 #include "../../daemon/registry.h"
 #include "../lib/test-util.h"
 
@@ -157,6 +158,7 @@ START_TEST(test_never_polled)
 	ck_assert_ptr_null(strstr(text, "kasa_relay_on{"));
 	ck_assert_ptr_null(strstr(text, "kasa_power_watts{"));
 	ck_assert_ptr_null(strstr(text, "kasa_rssi_dbm{"));
+	ck_assert_ptr_null(strstr(text, "kasa_brightness_percent{"));
 	ck_assert_ptr_null(strstr(text, "kasa_last_poll_age_seconds{"));
 	/* One plug for the strip and its outlet, named after the first. */
 	contains(text, "kasad_devices 5\n");
@@ -180,6 +182,40 @@ START_TEST(test_never_polled)
 }
 END_TEST
 
+/* kasa_brightness_percent: a dimmer's level, on or off, and nothing for a
+ * plug or an outlet of a strip. */
+START_TEST(test_brightness)
+{
+	struct registry *reg;
+	struct loop *l;
+	char *text;
+	size_t len;
+
+	metrics_reset();
+	text = render(&reg, &l,
+		      "[kasad]\n"
+		      "[device \"hall\"]\nhost = 127.0.0.1\nport = 9\n"
+		      "[device \"lamp\"]\nhost = 127.0.0.1\nport = 10\n");
+	free(text);
+	for (size_t i = 0; i < 2; i++) {
+		struct plug *p = registry_device(reg, i)->plug;
+
+		p->st.known = true;
+		p->st.info.has_relay = true;
+		snprintf(p->st.info.model, sizeof(p->st.info.model), i ? "HS100(US)" : "HS220(US)");
+	}
+	registry_device(reg, 0)->plug->st.info.has_brightness = true;
+	registry_device(reg, 0)->plug->st.info.brightness = 35;
+	ck_assert_int_eq(metrics_render(reg, loop_now(l), loop_now(l), &text, &len), 0);
+	contains(text, "# TYPE kasa_brightness_percent gauge\n");
+	contains(text, "kasa_brightness_percent{device=\"hall\",alias=\"\",model=\"HS220(US)\"} 35\n");
+	ck_assert_ptr_null(strstr(text, "kasa_brightness_percent{device=\"lamp\""));
+	free(text);
+	registry_free(reg);
+	loop_free(l);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -189,6 +225,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_utf8);
 	tcase_add_test(tc, test_http_counts);
 	tcase_add_test(tc, test_never_polled);
+	tcase_add_test(tc, test_brightness);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -385,6 +385,87 @@ START_TEST(test_led_alias_reboot)
 }
 END_TEST
 
+/* A dimmer's level: read from sysinfo, set with the dimmer module (IOT) or
+ * set_device_info (SMART), the relay left alone; a plug, or an outlet of a
+ * strip, is refused before anything is sent. */
+START_TEST(test_brightness)
+{
+	struct plug_state st = {0};
+	struct plugjob jb;
+	char *json = NULL;
+
+	/* Not read yet: the sysinfo first, which says it is a dimmer at 35. */
+	start(&jb, &st, PLUG_JOB_BRIGHTNESS, -1);
+	jb.args.brightness = 80;
+	ck_assert_int_eq(round_trip(&jb, &st, "system", "get_sysinfo", NULL,
+				    data_json("sysinfo-hs220.json")),
+			 0);
+	ck_assert(st.info.has_brightness);
+	ck_assert_int_eq(st.info.brightness, 35);
+	ck_assert_int_eq(round_trip(&jb, &st, KASA_DIMMER_MODULE, "set_brightness",
+				    "{\"brightness\":80}",
+				    text_json("{\"smartlife.iot.dimmer\":{\"set_brightness\":"
+					      "{\"err_code\":0}}}")),
+			 0);
+	ck_assert_int_eq(st.info.brightness, 80);
+	ck_assert(!st.info.relay_on);
+	ck_assert(jb.wrote);
+	expect_done(&jb, &st);
+	plugjob_clear(&jb);
+
+	/* The plug refuses: the level stays, the code is said. */
+	start(&jb, &st, PLUG_JOB_BRIGHTNESS, -1);
+	jb.args.brightness = 5;
+	ck_assert_int_eq(round_trip(&jb, &st, KASA_DIMMER_MODULE, "set_brightness", NULL,
+				    text_json("{\"smartlife.iot.dimmer\":{\"set_brightness\":"
+					      "{\"err_code\":-3,\"err_msg\":\"invalid argument\"}}}")),
+			 -EINVAL);
+	ck_assert_int_eq(jb.result.device.code, -3);
+	ck_assert_int_eq(st.info.brightness, 80);
+	plugjob_clear(&jb);
+	/* The answer of another module is not the answer. */
+	start(&jb, &st, PLUG_JOB_BRIGHTNESS, -1);
+	jb.args.brightness = 5;
+	ck_assert_int_lt(round_trip(&jb, &st, KASA_DIMMER_MODULE, "set_brightness", NULL,
+				    done_json("set_brightness")),
+			 0);
+	ck_assert_int_eq(st.info.brightness, 80);
+	plugjob_clear(&jb);
+
+	/* SMART: set_device_info, and any answer without an error. */
+	memset(&jb, 0, sizeof(jb));
+	jb.args = (struct plug_job_args){.kind = PLUG_JOB_BRIGHTNESS, .outlet = -1, .brightness = 9};
+	plugjob_begin(&jb, &st, true);
+	ck_assert_int_eq(plugjob_request(&jb, &st, &json), 0);
+	ck_assert_str_eq(json, "{\"method\":\"set_device_info\",\"params\":{\"brightness\":9}}");
+	free(json);
+	ck_assert_int_eq(apply(&jb, &st, text_json("{\"error_code\":0}")), 0);
+	ck_assert_int_eq(st.info.brightness, 9);
+	plugjob_clear(&jb);
+
+	/* A plug has no dimmer: nothing is sent. */
+	known_plug(&st, false);
+	start(&jb, &st, PLUG_JOB_BRIGHTNESS, -1);
+	jb.args.brightness = 50;
+	ck_assert_int_eq(plugjob_request(&jb, &st, &json), -ENOTSUP);
+	ck_assert_ptr_null(json);
+	ck_assert_str_eq(jb.result.device.msg, "it has no dimmer");
+	plugjob_clear(&jb);
+	/* Nor an outlet of a strip, read first. */
+	plug_state_release(&st);
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(start_sysinfo(&jb, &st, PLUG_JOB_BRIGHTNESS, 1,
+				       data_json("sysinfo-hs300.json")),
+			 0);
+	ck_assert_int_eq(plugjob_request(&jb, &st, &json), -ENOTSUP);
+	plugjob_clear(&jb);
+	plug_state_release(&st);
+
+	ck_assert(plugjob_changes_plug(PLUG_JOB_BRIGHTNESS));
+	ck_assert(!plugjob_shareable(&jb.args, &jb.args));
+}
+END_TEST
+
 START_TEST(test_unsendable_id)
 {
 	struct plug_state st = {0};
@@ -602,6 +683,7 @@ static Suite *plugjob_suite(void)
 	tcase_add_test(tc, test_not_a_plug);
 	tcase_add_test(tc, test_stats_styles);
 	tcase_add_test(tc, test_led_alias_reboot);
+	tcase_add_test(tc, test_brightness);
 	tcase_add_test(tc, test_unsendable_id);
 	tcase_add_test(tc, test_sharing);
 	tcase_add_test(tc, test_countdown_set);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The renderer: a device (a plug with and without a meter, a strip, an
- * outlet, one a strip lacks, one never read), readings and histories, and
- * the views the metrics share. */
+/* The renderer: a device (a plug with and without a meter, a dimmer, a
+ * strip, an outlet, one a strip lacks, one never read), readings and
+ * histories, and the views the metrics share. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -117,6 +117,32 @@ START_TEST(metered_plug)
 		    "\xc3\xa9\\/\\\\\",\"on_time\":5," PLUG_TAIL
 		    "\"has_emeter\":true,\"emeter\":{\"power_w\":0.013,\"voltage_v\":240.500,"
 		    "\"current_a\":0.0002,\"total_kwh\":1.000,\"age_ms\":2}}");
+}
+END_TEST
+
+/* A dimmer says its level, on or off; a plug says none (no member at all). */
+START_TEST(dimmer)
+{
+	struct plug_state st;
+	int level = -1;
+
+	plug(&st, false, 0);
+	st.info.has_brightness = true;
+	st.info.brightness = 35;
+	expect_json(render_device_state("hall", "h", 1, &st, -1, NOW),
+		    "{\"name\":\"hall\",\"host\":\"h\",\"port\":1,\"online\":true,\"on\":false,"
+		    "\"age_ms\":1500,\"alias\":\"Lamp \\\"1\\\" "
+		    "\xc3\xa9\\/\\\\\",\"on_time\":null," PLUG_TAIL
+		    "\"brightness\":35,\"has_emeter\":false}");
+	ck_assert(plug_state_brightness(&st, -1, &level));
+	ck_assert_int_eq(level, 35);
+	/* Only the whole plug has it; not before a read either. */
+	ck_assert(!plug_state_brightness(&st, 0, &level));
+	st.known = false;
+	ck_assert(!plug_state_brightness(&st, -1, &level));
+	plug(&st, true, 1);
+	ck_assert(!plug_state_brightness(&st, -1, &level));
+	ck_assert_int_eq(level, 35);
 }
 END_TEST
 
@@ -300,7 +326,8 @@ END_TEST
 int main(void)
 {
 	const TTest *const tests[] = {
-		plain_plug, metered_plug, never_read, whole_strip, outlets, views, history, cached,
+		plain_plug, metered_plug, dimmer,  never_read, whole_strip,
+		outlets,    views,	  history, cached,
 	};
 	Suite *s = suite_create("render");
 	TCase *tc = tcase_create("all");
