@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Home Assistant's MQTT discovery, as its MQTT integration checks it
- * (schemas.py, switch.py, sensor.py): abbreviated keys, a unique id from
+ * (schemas.py, switch.py, sensor.py, light/schema_basic.py): abbreviated
+ * keys, a unique id from
  * the plug's own id, units its device classes accept in their exact case,
  * an availability list of the bridge and the device (mode all), and a
  * device block with the plug's MAC as a connection so that Home Assistant
@@ -34,11 +35,13 @@ static const struct {
 			     "A", 3, .disabled = true},
 	[MQTT_HA_RSSI] = {"sensor", "rssi", "Signal strength", "rssi", "signal_strength",
 			  "measurement", "dBm", 0, .disabled = true, .diagnostic = true},
+	/* A light has no device class. */
+	[MQTT_HA_LIGHT] = {"light", "light", NULL, "state", NULL, NULL, NULL, -1},
 };
 
 unsigned mqtt_ha_entities(const struct mqtt_ha_device *dev)
 {
-	unsigned m = 1u << MQTT_HA_RELAY;
+	unsigned m = 1u << (dev->dimmer ? MQTT_HA_LIGHT : MQTT_HA_RELAY);
 
 	if (dev->power)
 		m |= 1u << MQTT_HA_POWER;
@@ -147,15 +150,29 @@ char *mqtt_ha_config(const struct mqtt_ha_device *dev, enum mqtt_ha_entity e,
 	add(o, "name", entities[e].name ? json_object_new_string(entities[e].name) : NULL);
 	add(o, "uniq_id", json_object_new_string(uid));
 	add(o, "stat_t", topic(dev->base, dev->node, "state"));
-	add(o, "val_tpl", json_object_new_string(tpl));
-	add(o, "dev_cla", json_object_new_string(entities[e].device_class));
+	if (e == MQTT_HA_LIGHT) {
+		/* The default schema: ON and OFF on cmd_t, the level (1..100,
+		 * bri_scl) on a topic of its own; both read from the state. */
+		add(o, "stat_val_tpl", json_object_new_string(tpl));
+		add(o, "cmd_t", topic(dev->base, dev->node, "set"));
+		add(o, "pl_on", json_object_new_string("ON"));
+		add(o, "pl_off", json_object_new_string("OFF"));
+		add(o, "bri_stat_t", topic(dev->base, dev->node, "state"));
+		add(o, "bri_val_tpl", json_object_new_string("{{ value_json.brightness }}"));
+		add(o, "bri_cmd_t", topic(dev->base, dev->node, "brightness/set"));
+		add(o, "bri_scl", json_object_new_int(100));
+		add(o, "ret", json_object_new_boolean(false));
+	} else {
+		add(o, "val_tpl", json_object_new_string(tpl));
+		add(o, "dev_cla", json_object_new_string(entities[e].device_class));
+	}
 	if (e == MQTT_HA_RELAY) {
 		add(o, "cmd_t", topic(dev->base, dev->node, "set"));
 		add(o, "pl_on", json_object_new_string("ON"));
 		add(o, "pl_off", json_object_new_string("OFF"));
 		/* A retained command would switch the plug at every reconnect. */
 		add(o, "ret", json_object_new_boolean(false));
-	} else {
+	} else if (e != MQTT_HA_LIGHT) {
 		add(o, "stat_cla", json_object_new_string(entities[e].state_class));
 		add(o, "unit_of_meas", json_object_new_string(entities[e].unit));
 		add(o, "sug_dsp_prc", json_object_new_int(entities[e].precision));
@@ -276,24 +293,30 @@ int mqtt_ha_parse_credentials(const char *text, size_t len, char *ret_user, char
 	return 0;
 }
 
-int mqtt_ha_command_topic(const char *base, const char *topic_, const char **ret_node,
-			  size_t *ret_len)
+enum mqtt_ha_topic mqtt_ha_command_topic(const char *base, const char *topic_,
+					 const char **ret_node, size_t *ret_len)
 {
+	static const char level[] = "/brightness";
 	size_t b = strlen(base), n;
 	const char *node, *slash;
 
 	if (strncmp(topic_, base, b) || topic_[b] != '/')
-		return 0;
+		return MQTT_HA_TOPIC_NONE;
 	node = topic_ + b + 1;
 	slash = strrchr(node, '/');
 	if (!slash || slash == node)
-		return 0;
+		return MQTT_HA_TOPIC_NONE;
 	n = (size_t)(slash - node);
 	*ret_node = node;
 	*ret_len = n;
-	if (streq(slash + 1, "set"))
-		return 1;
 	if (streq(slash + 1, "get"))
-		return 2;
-	return 0;
+		return MQTT_HA_TOPIC_GET;
+	if (!streq(slash + 1, "set"))
+		return MQTT_HA_TOPIC_NONE;
+	/* NODE/brightness/set: names have no '/', so NODE is before it. */
+	if (n > sizeof(level) - 1 && !memcmp(slash - (sizeof(level) - 1), level, sizeof(level) - 1)) {
+		*ret_len = n - (sizeof(level) - 1);
+		return MQTT_HA_TOPIC_BRIGHTNESS;
+	}
+	return MQTT_HA_TOPIC_SET;
 }

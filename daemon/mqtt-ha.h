@@ -5,8 +5,8 @@
  * broker's credentials file.  Pure functions, for mqtt.c and its tests.
  *
  * Topics under the base B (mqtt.h has the whole layout): B/bridge/state,
- * and per device B/NODE/availability, B/NODE/state, B/NODE/set and
- * B/NODE/get, NODE being the inventory name or, for an outlet of a strip
+ * and per device B/NODE/availability, B/NODE/state, B/NODE/set,
+ * B/NODE/brightness/set (dimmers) and B/NODE/get, NODE being the inventory name or, for an outlet of a strip
  * the inventory names whole, NAME/N.  Discovery configs go to
  * PREFIX/COMPONENT/NODE_ID/UNIQUE_ID/config, NODE_ID the base with every
  * character Home Assistant refuses there made '_'.
@@ -32,6 +32,7 @@ enum mqtt_ha_entity {
 	MQTT_HA_VOLTAGE, /* sensor, V */
 	MQTT_HA_CURRENT, /* sensor, A */
 	MQTT_HA_RSSI,	 /* sensor, dBm, diagnostic: a strip's own */
+	MQTT_HA_LIGHT,	 /* light with a brightness: a dimmer's, instead of the switch */
 	MQTT_HA_ENTITIES,
 };
 
@@ -47,6 +48,7 @@ struct mqtt_ha_device {
 	bool power;	   /* a meter that gives the power */
 	bool full_meter;   /* ... and voltage, current and the energy total */
 	bool rssi;	   /* a strip: its own signal strength */
+	bool dimmer;	   /* a light with a level, not a switch */
 };
 
 /* The entities dev has, as a bit mask of 1 << enum mqtt_ha_entity. */
@@ -83,10 +85,17 @@ int mqtt_ha_parse_command(const void *payload, size_t len, enum mqtt_ha_command 
  * MQTT_HA_USER_MAX and MQTT_HA_PASSWORD_MAX bytes. */
 int mqtt_ha_parse_credentials(const char *text, size_t len, char *ret_user, char *ret_password);
 
+/* What a message on a topic under the base is. */
+enum mqtt_ha_topic {
+	MQTT_HA_TOPIC_NONE,	  /* none of kasad's, for this base */
+	MQTT_HA_TOPIC_SET,	  /* B/NODE/set */
+	MQTT_HA_TOPIC_GET,	  /* B/NODE/get */
+	MQTT_HA_TOPIC_BRIGHTNESS, /* B/NODE/brightness/set */
+};
+
 /* Where a message on topic goes: the node (*ret_node, *ret_len: a part of
- * topic) and whether it is a set (1) or a get (2); 0: neither, for this
- * base. */
-int mqtt_ha_command_topic(const char *base, const char *topic, const char **ret_node,
-			  size_t *ret_len);
+ * topic) and what it asks. */
+enum mqtt_ha_topic mqtt_ha_command_topic(const char *base, const char *topic,
+					 const char **ret_node, size_t *ret_len);
 
 #endif

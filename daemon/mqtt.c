@@ -31,6 +31,7 @@
 #include "common/clock.h"
 #include "common/list.h"
 #include "common/macro.h"
+#include "devbody.h"
 #include "log.h"
 #include "lookup.h"
 #include "loop.h"
@@ -372,6 +373,7 @@ static void publish_discovery(struct mqtt *m, struct mdev *md, struct node *n,
 	struct kasa_emeter em;
 	uint64_t h = 0;
 	unsigned mask;
+	int level;
 
 	if (!*m->set.discovery || !st->known)
 		return;
@@ -395,6 +397,7 @@ static void publish_discovery(struct mqtt *m, struct mdev *md, struct node *n,
 	dev.power = in->has_emeter && plug_state_emeter(st, n->outlet, &em);
 	dev.full_meter = !st->emeter_power_only;
 	dev.rssi = !ou && in->outlet_count > 0;
+	dev.dimmer = plug_state_brightness(st, n->outlet, &level);
 	mask = mqtt_ha_entities(&dev);
 	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
 		if (mask & (1u << e)) {
@@ -672,12 +675,15 @@ static void act(struct mqtt *m, struct mdev *md, struct node *n, const struct se
 			 (double)wait / USEC_PER_SEC);
 		refuse(m, n->topic, why);
 	} else {
-		refuse(m, n->topic, r == API_ENOMETER ? "no meter" : kasa_strerror(r));
+		refuse(m, n->topic,
+		       r == API_ENOMETER	? "no meter"
+		       : r == API_ENODIMMER ? "no dimmer"
+					    : kasa_strerror(r));
 	}
 }
 
 static void on_command(struct mqtt *m, const struct mosquitto_message *msg, const char *name,
-		       size_t len, bool set)
+		       size_t len, enum mqtt_ha_topic kind)
 {
 	struct service_action a = {.verb = SERVICE_READ, .fresh = true};
 	enum mqtt_ha_command cmd;
@@ -695,7 +701,8 @@ static void on_command(struct mqtt *m, const struct mosquitto_message *msg, cons
 		unknown_device(m, msg->topic, name, len);
 		return;
 	}
-	if (set) {
+	switch (kind) {
+	case MQTT_HA_TOPIC_SET:
 		r = mqtt_ha_parse_command(msg->payload, (size_t)msg->payloadlen, &cmd);
 		if (r < 0) {
 			refuse(m, msg->topic,
@@ -706,8 +713,26 @@ static void on_command(struct mqtt *m, const struct mosquitto_message *msg, cons
 		a = (struct service_action){.verb = cmd == MQTT_HA_TOGGLE ? SERVICE_TOGGLE
 									  : SERVICE_SWITCH,
 					    .on = cmd == MQTT_HA_ON};
-	} else if (msg->payloadlen > MQTT_HA_COMMAND_MAX) {
-		refuse(m, msg->topic, "too long");
+		break;
+	case MQTT_HA_TOPIC_BRIGHTNESS:
+		a = (struct service_action){.verb = SERVICE_BRIGHTNESS};
+		r = devbody_brightness(msg->payload ? msg->payload : "", (size_t)msg->payloadlen,
+				       &a.brightness);
+		if (r < 0) {
+			refuse(m, msg->topic,
+			       r == -EMSGSIZE ? "too long"
+					      : "not a brightness from 1 to 100 (N or "
+						"{\"brightness\":N})");
+			return;
+		}
+		break;
+	case MQTT_HA_TOPIC_GET:
+		if (msg->payloadlen > MQTT_HA_COMMAND_MAX) {
+			refuse(m, msg->topic, "too long");
+			return;
+		}
+		break;
+	case MQTT_HA_TOPIC_NONE:
 		return;
 	}
 	act(m, md, n, &a);
@@ -768,7 +793,7 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
 	char status[256];
 	const char *name;
 	size_t len;
-	int kind;
+	enum mqtt_ha_topic kind;
 
 	metrics_mqtt()->received++;
 	if (m->state != MQTT_CONNECTED)
@@ -783,11 +808,11 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
 		return;
 	}
 	kind = mqtt_ha_command_topic(m->set.base, msg->topic, &name, &len);
-	if (kind == 0) {
+	if (kind == MQTT_HA_TOPIC_NONE) {
 		refuse(m, msg->topic, "not a topic kasad takes");
 		return;
 	}
-	on_command(m, msg, name, len, kind == 1);
+	on_command(m, msg, name, len, kind);
 }
 
 /* --- Life ---------------------------------------------------------------------- */

@@ -11,8 +11,10 @@
  *                            on a clean stop
  *   B/NODE/availability      online while the plug answers, else offline
  *   B/NODE/state             {"state":"ON","power":..,"voltage":..,
- *                            "current":..,"energy":..} (render.c)
+ *                            "current":..,"energy":..} (render.c), and a
+ *                            dimmer's "brightness":1..100
  *   B/NODE/set               ON, OFF, TOGGLE or {"state":"ON"}: switch
+ *   B/NODE/brightness/set    a dimmer's level: N or {"brightness":N}, 1..100
  *   B/NODE/get               anything: read the plug afresh, publish its state
  * NODE is a device's inventory name; a strip named whole has its outlets
  * as NAME/0, NAME/1, ... beside it.  Everything published is retained

@@ -67,6 +67,47 @@ START_TEST(test_entities)
 	ck_assert_uint_eq(mqtt_ha_entities(&d), 1u << MQTT_HA_RELAY);
 	d.rssi = true;
 	ck_assert_uint_eq(mqtt_ha_entities(&d), 1u << MQTT_HA_RELAY | 1u << MQTT_HA_RSSI);
+	/* A dimmer is a light, not a switch. */
+	d.rssi = false;
+	d.dimmer = true;
+	ck_assert_uint_eq(mqtt_ha_entities(&d), 1u << MQTT_HA_LIGHT);
+}
+END_TEST
+
+/* A dimmer: a light of the default schema, its level 1..100 on a topic of
+ * its own, both read from the state; no device class, no value template
+ * (the switch's keys a light does not take). */
+START_TEST(test_light)
+{
+	struct mqtt_ha_device d = hs110;
+	struct json_object *o, *name;
+	char topic[256];
+
+	d.node = "hall";
+	d.power = false;
+	d.dimmer = true;
+	o = config(&d, MQTT_HA_LIGHT);
+	ck_assert(json_object_object_get_ex(o, "name", &name));
+	ck_assert_ptr_null(name);
+	ck_assert_str_eq(str(o, "uniq_id"), "kasad_8006ABCD_light");
+	ck_assert_str_eq(str(o, "cmd_t"), "kasad/hall/set");
+	ck_assert_str_eq(str(o, "stat_t"), "kasad/hall/state");
+	ck_assert_str_eq(str(o, "stat_val_tpl"), "{{ value_json.state }}");
+	ck_assert_str_eq(str(o, "pl_on"), "ON");
+	ck_assert_str_eq(str(o, "pl_off"), "OFF");
+	ck_assert_str_eq(str(o, "bri_cmd_t"), "kasad/hall/brightness/set");
+	ck_assert_str_eq(str(o, "bri_stat_t"), "kasad/hall/state");
+	ck_assert_str_eq(str(o, "bri_val_tpl"), "{{ value_json.brightness }}");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "bri_scl")), 100);
+	ck_assert(has(o, "ret") && !json_object_get_boolean(json_object_object_get(o, "ret")));
+	ck_assert(!has(o, "dev_cla") && !has(o, "val_tpl") && !has(o, "stat_cla") &&
+		  !has(o, "unit_of_meas") && !has(o, "sug_dsp_prc"));
+	ck_assert(has(o, "avty") && has(o, "dev"));
+	json_object_put(o);
+	ck_assert_int_eq(mqtt_ha_config_topic("homeassistant", "kasad", "kasad_X", MQTT_HA_LIGHT,
+					      topic, sizeof(topic)),
+			 0);
+	ck_assert_str_eq(topic, "homeassistant/light/kasad/kasad_X_light/config");
 }
 END_TEST
 
@@ -255,6 +296,21 @@ START_TEST(test_command_topics)
 	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/x/state", &node, &len), 0);
 	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad//set", &node, &len), 0);
 	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/set", &node, &len), 0);
+	/* A dimmer's level; a device may be named "brightness". */
+	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/hall/brightness/set", &node, &len),
+			 MQTT_HA_TOPIC_BRIGHTNESS);
+	ck_assert(!strncmp(node, "hall", len) && len == 4);
+	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/brightness/set", &node, &len),
+			 MQTT_HA_TOPIC_SET);
+	ck_assert(!strncmp(node, "brightness", len) && len == 10);
+	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/brightness/brightness/set", &node,
+					       &len),
+			 MQTT_HA_TOPIC_BRIGHTNESS);
+	ck_assert(!strncmp(node, "brightness", len) && len == 10);
+	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/hall/brightness/get", &node, &len),
+			 MQTT_HA_TOPIC_GET);
+	ck_assert_int_eq(mqtt_ha_command_topic("kasad", "kasad/hall/brightness", &node, &len),
+			 MQTT_HA_TOPIC_NONE);
 }
 END_TEST
 
@@ -299,6 +355,15 @@ START_TEST(test_state)
 	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			 "{\"state\":\"OFF\",\"power\":12.300,\"voltage\":230.400,\"current\":0."
 			 "0530,\"energy\":1.234,\"rssi\":0}");
+	json_object_put(o);
+	/* A dimmer's level, off as on. */
+	st = (struct plug_state){.known = true, .online = true};
+	st.info.has_relay = true;
+	st.info.has_brightness = true;
+	st.info.brightness = 42;
+	o = render_mqtt_state(&st, -1, false);
+	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			 "{\"state\":\"OFF\",\"brightness\":42}");
 	json_object_put(o);
 }
 END_TEST
@@ -398,6 +463,7 @@ static Suite *mqtt_suite(void)
 
 	tcase_add_test(tc, test_entities);
 	tcase_add_test(tc, test_switch);
+	tcase_add_test(tc, test_light);
 	tcase_add_test(tc, test_sensors);
 	tcase_add_test(tc, test_common);
 	tcase_add_test(tc, test_outlet);
