@@ -216,6 +216,8 @@ static struct json_object *sysinfo_json(const struct kasa_sysinfo *info,
 		if (info->on_time >= 0)
 			json_add(obj, "on_time", json_object_new_int64(info->on_time));
 	}
+	if (info->has_brightness)
+		json_add(obj, "brightness", json_object_new_int(info->brightness));
 	json_add(obj, "has_emeter", json_object_new_boolean(info->has_emeter));
 	json_add(obj, "updating", json_object_new_boolean(info->updating));
 	json_add(obj, "latitude", ctl_json_double(info->latitude));
@@ -290,6 +292,8 @@ static void print_status(const struct kasa_sysinfo *info, const struct status_ex
 		printf("relay:     %s\n", info->relay_on ? "ON" : "OFF");
 		printf("on_time:   %s\n", duration);
 	}
+	if (info->has_brightness)
+		printf("dimmer:    %d %%\n", info->brightness);
 	if (feature[0])
 		printf("feature:   %s%s\n", feature, info->has_emeter ? " (energy meter)" : "");
 	else /* SMART has no feature string: component_nego said. */
@@ -364,9 +368,28 @@ int cmd_status(struct ctl *c)
 	return ctl_print_json(obj);
 }
 
-int cmd_led(struct ctl *c, bool on)
+/* What a setting that went through prints: text, or {key: value} with
+ * --json (value is taken either way). */
+static int print_setting(const struct ctl *c, const char *text, const char *key,
+			 struct json_object *value)
 {
 	_cleanup_(json_object_putp) struct json_object *obj = NULL;
+
+	if (!c->json) {
+		json_object_put(value);
+		puts(text);
+		return KASACTL_EXIT_OK;
+	}
+	obj = json_object_new_object();
+	if (obj)
+		json_add(obj, key, value);
+	else
+		json_object_put(value);
+	return ctl_print_json(obj);
+}
+
+int cmd_led(struct ctl *c, bool on)
+{
 	char *req = NULL;
 	int r;
 
@@ -379,14 +402,28 @@ int cmd_led(struct ctl *c, bool on)
 	}
 	if (r != KASACTL_EXIT_OK)
 		return r;
-	if (!c->json) {
-		printf("LED %s\n", on ? "on" : "off");
-		return KASACTL_EXIT_OK;
+	return print_setting(c, on ? "LED on" : "LED off", "led_on", json_object_new_boolean(on));
+}
+
+/* A dimmer's level; the relay stays as it is.  A plug refuses the module
+ * (IOT), or may take the setting and keep nothing (SMART). */
+int cmd_brightness(struct ctl *c, int level)
+{
+	char text[32];
+	char *req = NULL;
+	int r;
+
+	if (ctl_smart(c)) {
+		r = kasa_smart_req_brightness(level, NULL, &req);
+		r = smart_simple(c, r, req, "set_device_info");
+	} else {
+		r = kasa_req_brightness(level, &req);
+		r = simple_request(c, r, req, KASA_DIMMER_MODULE, "set_brightness");
 	}
-	obj = json_object_new_object();
-	if (obj)
-		json_add(obj, "led_on", json_object_new_boolean(on));
-	return ctl_print_json(obj);
+	if (r != KASACTL_EXIT_OK)
+		return r;
+	snprintf(text, sizeof(text), "brightness %d %%", level);
+	return print_setting(c, text, "brightness", json_object_new_int(level));
 }
 
 int cmd_alias(struct ctl *c, const char *alias)
@@ -426,7 +463,6 @@ int cmd_alias(struct ctl *c, const char *alias)
 
 int cmd_reboot(struct ctl *c)
 {
-	_cleanup_(json_object_putp) struct json_object *obj = NULL;
 	/* A delay of 0 may reboot before the reply is sent (PROTOCOL.md). */
 	char *req = NULL;
 	int r;
@@ -440,14 +476,7 @@ int cmd_reboot(struct ctl *c)
 	}
 	if (r != KASACTL_EXIT_OK)
 		return r;
-	if (!c->json) {
-		puts("rebooting");
-		return KASACTL_EXIT_OK;
-	}
-	obj = json_object_new_object();
-	if (obj)
-		json_add(obj, "rebooting", json_object_new_boolean(true));
-	return ctl_print_json(obj);
+	return print_setting(c, "rebooting", "rebooting", json_object_new_boolean(true));
 }
 
 static int smart_time(struct ctl *c, struct kasa_smart_time *ret)

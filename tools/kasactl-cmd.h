@@ -17,6 +17,8 @@ int cmd_toggle(struct ctl *c);
 int cmd_check(struct ctl *c);
 int cmd_status(struct ctl *c);
 int cmd_led(struct ctl *c, bool on);
+/* level: KASA_BRIGHTNESS_MIN..KASA_BRIGHTNESS_MAX (kasactl.c checks it). */
+int cmd_brightness(struct ctl *c, int level);
 int cmd_alias(struct ctl *c, const char *alias);
 int cmd_reboot(struct ctl *c);
 int cmd_time(struct ctl *c);

@@ -40,6 +40,7 @@ static const char usage_text[] =
 	"  daily [YEAR MONTH]  energy per day (default: this month)\n"
 	"  monthly [YEAR]      energy per month (default: this year)\n"
 	"  led on|off          switch the status LED\n"
+	"  brightness N        a dimmer's level, 1 to 100; the relay stays as it is\n"
 	"  alias NAME          rename the plug (or one outlet with --outlet)\n"
 	"  reboot              restart the plug\n"
 	"  time                print the plug's clock\n"
@@ -116,6 +117,7 @@ enum cmd {
 	CMD_DAILY,
 	CMD_MONTHLY,
 	CMD_LED,
+	CMD_BRIGHTNESS,
 	CMD_ALIAS,
 	CMD_REBOOT,
 	CMD_TIME,
@@ -148,6 +150,7 @@ static const struct cmd_info commands[] = {
 	{"daily", CMD_DAILY, 0, 2, true, true, false, false, " [YEAR MONTH]"},
 	{"monthly", CMD_MONTHLY, 0, 1, true, true, false, false, " [YEAR]"},
 	{"led", CMD_LED, 1, 1, false, true, false, true, " on|off"},
+	{"brightness", CMD_BRIGHTNESS, 1, 1, false, true, false, true, " N"},
 	{"alias", CMD_ALIAS, 1, 1, true, true, false, true, " NAME"},
 	{"reboot", CMD_REBOOT, 0, 0, false, true, false, true, ""},
 	{"time", CMD_TIME, 0, 0, false, true, false, true, ""},
@@ -242,11 +245,24 @@ static int parse_month(const char *s, int *ret)
 	return KASACTL_EXIT_OK;
 }
 
+/* 1..100: 0 is no level (off is the relay's: kasactl HOST off). */
+static int parse_brightness(const char *s, int *ret)
+{
+	unsigned long v;
+
+	if (ctl_parse_uint(s, KASA_BRIGHTNESS_MAX, &v) < 0 || v < KASA_BRIGHTNESS_MIN)
+		return ctl_usage_error("brightness takes a level from %d to %d, not '%s'%s",
+				       KASA_BRIGHTNESS_MIN, KASA_BRIGHTNESS_MAX, s,
+				       streq(s, "0") ? " (to switch off: kasactl HOST off)" : "");
+	*ret = (int)v;
+	return KASACTL_EXIT_OK;
+}
+
 static int run_device_command(struct ctl *c, const struct cmd_info *ci, int argc, char **argv)
 {
 	time_t now = time(NULL);
 	struct tm tm;
-	int year, month, r;
+	int year, month, level = 0, r;
 
 	if (!localtime_r(&now, &tm))
 		memset(&tm, 0, sizeof(tm));
@@ -290,6 +306,11 @@ static int run_device_command(struct ctl *c, const struct cmd_info *ci, int argc
 		if (strcmp(argv[0], "off") == 0)
 			return cmd_led(c, false);
 		return ctl_usage_error("led takes 'on' or 'off', not '%s'", argv[0]);
+	case CMD_BRIGHTNESS:
+		r = parse_brightness(argv[0], &level);
+		if (r != KASACTL_EXIT_OK)
+			return r;
+		return cmd_brightness(c, level);
 	case CMD_ALIAS:
 		if (!argv[0][0])
 			return ctl_usage_error("alias: the name is empty");
