@@ -95,7 +95,17 @@ function cardFor(name) {
 	sw.setAttribute('aria-labelledby', id);
 	sw.addEventListener('click', () => flip(name, sw));
 	c = {el, dev: null, seenAt: 0, emeterAt: 0, today: null, todayAt: 0, todayBusy: false,
-	     chartAt: 0, chartBusy: false, days: null};
+	     chartAt: 0, chartBusy: false, days: null, dimming: false};
+	const level = el.querySelector('.brightness');
+	level.id = id + '-brightness';
+	el.querySelector('.brightness-label').htmlFor = level.id;
+	// While the slider moves, only its figure follows; the plug is asked
+	// once it is let go (or a key has moved it).
+	level.addEventListener('input', () => {
+		c.dimming = true;
+		showLevel(c, Number(level.value));
+	});
+	level.addEventListener('change', () => dim(c, level));
 	const month = el.querySelector('.month-button');
 	month.addEventListener('click', () => toggleMonth(c, month));
 	for (const b of el.querySelectorAll('.timer-off'))
@@ -177,6 +187,7 @@ function render(dev) {
 	if (dev.emeter)
 		setText(el.querySelector('.power'), watts.format(dev.emeter.power_w) + ' W');
 	el.querySelector('.today-row').hidden = !dev.has_emeter;
+	renderDimmer(c);
 	el.querySelector('.figures').hidden = !dev.emeter && !dev.has_emeter;
 	renderOutlets(c);
 	tick(c, now);
@@ -190,6 +201,49 @@ function render(dev) {
 	if (known && dev.online && !dev.outlets && dev.protocol !== 'smart' && !c.timerBusy &&
 	    (!c.timerAt || now - c.timerAt > TIMER_EVERY_MS))
 		loadTimer(c);
+}
+
+// --- A dimmer's level ----------------------------------------------------------------
+
+// The slider and its figure; a device without "brightness" has no dimmer.
+function renderDimmer(c) {
+	const dev = c.dev;
+	const box = c.el.querySelector('.dimmer');
+	box.hidden = typeof dev.brightness !== 'number';
+	if (box.hidden)
+		return;
+	const level = c.el.querySelector('.brightness');
+	level.disabled = !dev.online;
+	// The user's hand wins over the stream while it is on the slider.
+	if (!c.dimming) {
+		level.value = String(dev.brightness);
+		showLevel(c, dev.brightness);
+	}
+}
+
+function showLevel(c, value) {
+	const text = value + ' %';
+	c.el.querySelector('.brightness').setAttribute('aria-valuetext', text);
+	setText(c.el.querySelector('.brightness-value'), text);
+}
+
+// POST /brightness with the slider's level; the answer (the device) shows.
+async function dim(c, level) {
+	const value = Number(level.value);
+	c.dimming = true;
+	say(c, '.error', '');
+	try {
+		const dev = await api('POST', url(c.dev.name, '/brightness'),
+				      JSON.stringify({brightness: value}));
+		c.dimming = false;
+		render(dev);
+		say(c, '.note', 'Brightness ' + dev.brightness + ' %.');
+	} catch (e) {
+		c.dimming = false;
+		renderDimmer(c);
+		say(c, '.note', '');
+		say(c, '.error', 'Could not set the brightness to ' + value + ' %: ' + e.message);
+	}
 }
 
 // --- The countdown the plug keeps ----------------------------------------------
