@@ -289,7 +289,7 @@ int kasa_time_parse(struct json_object *reply, struct kasa_time *ret,
  */
 
 #define KASA_RULES_MAX 32
-/* TP-Link's zones are numbered 0..109 (39: UTC). */
+/* TP-Link's zones are numbered 0..109 (38: UTC; 39: London, kasa-emu's at start). */
 #define KASA_TIMEZONE_INDEX_MAX 109
 
 /* When a schedule rule fires: stime_opt. */
@@ -351,6 +351,35 @@ int kasa_req_time_set(const struct kasa_time *t, int index, char **ret_json);
 /* reply.time.get_timezone.index, 0..109. */
 int kasa_timezone_parse(struct json_object *reply, int *ret_index,
 			struct kasa_device_error *ret_err);
+
+/*
+ * TP-Link's zones, as the firmware knows them: index's description
+ * ("(UTC+01:00) Amsterdam, Berlin, ..."; get_timezone's zone_str) and the
+ * rule it keeps its clock by across the year (a POSIX TZ string, its
+ * tz_str: "CET-1CEST,M3.5.0,M10.5.0/3").  Static strings; NULL for an
+ * index beyond the table.
+ */
+const char *kasa_timezone_label(int index);
+const char *kasa_timezone_rule(int index);
+/* index's offset east of UTC at utc_s (seconds since 1970), by its rule.
+ * -EINVAL for an index beyond the table. */
+int kasa_timezone_offset(int index, int64_t utc_s, int *ret_offset_s);
+
+/* A zone's offset east of UTC at utc_s, in *ret_offset_s; < 0 to stop. */
+typedef int (*kasa_timezone_offset_cb_t)(int64_t utc_s, int *ret_offset_s, void *userdata);
+/*
+ * The index of a zone, given its offsets (offset(), asked at noon UTC of
+ * every day of year) and its name (IANA, "Europe/Berlin"; may be NULL):
+ * an index whose rule gives the same offset on every one of those days.
+ * Of several (the table has one index a city, many with one rule), the one
+ * the name is known for, else the main one of that rule ("(UTC-08:00)
+ * Pacific Daylight Time (US & Canada)" rather than "Baja California").
+ * -ENOENT when no index keeps that zone's time (a zone whose rules changed
+ * since the firmware's table was made may have none); -EINVAL for a year
+ * not 1970..9999 or no callback; offset()'s error as it is.
+ */
+int kasa_timezone_find(const char *name, int year, kasa_timezone_offset_cb_t offset,
+		       void *userdata, int *ret_index);
 
 /* --- Non-blocking connection ---------------------------------------------
  * One connection to one device, one request in flight.  An event loop
