@@ -407,11 +407,11 @@ static struct json_object *time_get_timezone(struct call *c, struct json_object 
 	struct json_object *res = json_object_new_object();
 
 	result_add_int(res, "index", c->d->tz_index);
-	/* The zone's words are UTC's whatever the index: the emulator keeps
-	 * no table of zones. */
-	result_add_str(res, "zone_str", "(UTC) Coordinated Universal Time");
-	result_add_str(res, "tz_str", "UTC0");
-	result_add_int(res, "dst_offset", 0);
+	/* TP-Link's words and rule for the index; the clock itself runs on
+	 * UTC plus its offset whatever the zone. */
+	result_add_str(res, "zone_str", kasa_timezone_label(c->d->tz_index));
+	result_add_str(res, "tz_str", kasa_timezone_rule(c->d->tz_index));
+	result_add_int(res, "dst_offset", strchr(kasa_timezone_rule(c->d->tz_index), ',') ? 60 : 0);
 	result_add_int(res, "err_code", 0);
 	return res;
 }
