@@ -52,6 +52,10 @@ struct config_device {
 	size_t plug;
 };
 
+/* time_zone's words; else an index of TP-Link's table, 0..109. */
+#define CONFIG_ZONE_LOCAL (-2) /* kasad's own zone */
+#define CONFIG_ZONE_KEEP  (-1) /* each plug's own: the clock alone is set */
+
 /* The MQTT bridge ([mqtt]); absent, kasad speaks no MQTT. */
 #define CONFIG_MQTT_PORT      1883
 #define CONFIG_MQTT_TOPIC_MAX 96 /* the base and the discovery prefix */
@@ -83,6 +87,7 @@ struct config {
 	uint64_t backoff_max_usec;	/* longest poll interval of an offline plug */
 	uint64_t history_usec;		/* each meter's power kept this far back; 0: none */
 	bool time_sync;			/* keep the plugs' clocks right */
+	int time_zone; /* the zone a clock set gives: CONFIG_ZONE_* or TP-Link's index */
 	uint64_t shutdown_timeout_usec; /* SIGTERM grace */
 	unsigned max_connections;	/* HTTP */
 	unsigned max_connections_per_ip;

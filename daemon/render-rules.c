@@ -107,6 +107,11 @@ struct json_object *render_time(const char *name, const struct plug_state *st, u
 	add(o, "device", json_object_new_string(name));
 	add(o, "time", known ? wall_text(st->clock_wall_s) : NULL);
 	add(o, "zone", known ? json_object_new_int(st->clock_zone) : NULL);
+	/* What the plug's app calls that zone. */
+	add(o, "zone_label",
+	    known && kasa_timezone_label(st->clock_zone)
+		    ? json_object_new_string(kasa_timezone_label(st->clock_zone))
+		    : NULL);
 	add(o, "offset_s", known ? json_object_new_int64(offset) : NULL);
 	add(o, "kasad_time", wall_text(wall_usec / 1000000));
 	add(o, "age_ms", known && now >= st->clock_usec

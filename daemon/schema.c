@@ -49,6 +49,8 @@ static const struct schema_key kasad_keys[] = {
 	 .doc = "how far back each meter's power is kept, one value a poll_interval; off: none"},
 	{"time_sync", SCHEMA_BOOL, .def = "no", KASAD(time_sync),
 	 .doc = "yes: keep every plug's clock within 2 s of this host's, checked hourly"},
+	{"time_zone", SCHEMA_ZONE, 0, KASA_TIMEZONE_INDEX_MAX, .def = "local", KASAD(time_zone),
+	 .doc = "the zone a plug's clock is set in: local (this host's), keep, or an index 0..109"},
 	{"shutdown_timeout", SCHEMA_DURATION, 0, 5 * USEC_PER_MIN, .def = "3s",
 	 KASAD(shutdown_timeout_usec),
 	 .doc = "how long kasad may take to finish its work on SIGTERM"},
@@ -263,6 +265,7 @@ static int parse_number(const struct schema_key *k, const char *value, struct di
 	case SCHEMA_CHOICE:
 	case SCHEMA_ORIGINS:
 	case SCHEMA_TOPIC:
+	case SCHEMA_ZONE:
 		assert(!"not a number");
 		return -EINVAL;
 	}
@@ -431,6 +434,26 @@ static int set_choice(const struct schema_key *k, const char *value, void *base,
 	return -EINVAL;
 }
 
+/* local, keep, or an index of TP-Link's table (the key's min..max). */
+static int set_zone(const struct schema_key *k, const char *value, void *base, struct diag *d)
+{
+	uint64_t v;
+
+	if (streq(value, "local") || streq(value, "keep")) {
+		*(int *)field(k, base) = streq(value, "local") ? CONFIG_ZONE_LOCAL : CONFIG_ZONE_KEEP;
+		return 0;
+	}
+	if (strparse_uint(value, NULL, &v) < 0 || v < k->min || v > k->max) {
+		diag_report(d, d->line,
+			    "%s: \"%s\" is not local, keep or a zone's index (%" PRIu64 " to %" PRIu64
+			    ")",
+			    k->name, value, k->min, k->max);
+		return -EINVAL;
+	}
+	*(int *)field(k, base) = (int)v;
+	return 0;
+}
+
 int schema_set(const struct schema_key *k, const char *value, void *base, struct diag *d)
 {
 	uint64_t v;
@@ -473,6 +496,8 @@ int schema_set(const struct schema_key *k, const char *value, void *base, struct
 		return set_choice(k, value, base, d);
 	case SCHEMA_TOPIC:
 		return set_topic(k, value, base, d);
+	case SCHEMA_ZONE:
+		return set_zone(k, value, base, d);
 	}
 	return -EINVAL;
 }
@@ -534,6 +559,11 @@ static const char *value_text(const struct schema_key *k, const void *base, char
 		return *(char *const *)f;
 	case SCHEMA_CHOICE:
 		return k->choices[*(const unsigned *)f];
+	case SCHEMA_ZONE:
+		if (*(const int *)f < 0)
+			return *(const int *)f == CONFIG_ZONE_LOCAL ? "local" : "keep";
+		snprintf(buf, size, "%d", *(const int *)f);
+		return buf;
 	case SCHEMA_HOSTS:
 	case SCHEMA_ORIGINS:
 		break;

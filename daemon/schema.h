@@ -37,6 +37,7 @@ enum schema_type {
 	SCHEMA_ORIGINS,	 /* char ** and its count: http(s)://HOST[:PORT] ... */
 	SCHEMA_CHOICE,	 /* unsigned: the index of one of choices' words */
 	SCHEMA_TOPIC,	 /* char *, an MQTT topic of plain levels: [A-Za-z0-9_.-] and '/' */
+	SCHEMA_ZONE,	 /* int: local, keep (CONFIG_ZONE_*) or TP-Link's zone index */
 };
 
 struct schema_key {
@@ -44,7 +45,7 @@ struct schema_key {
 	enum schema_type type;
 	/* Numbers: inclusive; microseconds for durations.  A number stored
 	 * outside them is "not set" (a device's outlet -1, its poll_interval 0). */
-	uint64_t min, max;
+	uint64_t min, max; /* and SCHEMA_ZONE's indices */
 	bool off; /* a duration that may be "off", meaning 0 */
 	/* As it would be written in the file; NULL: not set unless given. */
 	const char *def;

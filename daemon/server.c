@@ -16,6 +16,7 @@
 #include "config.h"
 #include "credentials.h"
 #include "errors.h"
+#include "localzone.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -150,7 +151,20 @@ struct service_settings server_service_settings(const struct config *c)
 		.cache_max_age_usec = c->cache_max_age_usec,
 		.switch_rate = c->switch_rate,
 		.switch_burst = c->switch_burst,
+		/* local: the host's, which service_settings_of() reads. */
+		.time_zone = c->time_zone >= 0 ? c->time_zone : -1,
 	};
+}
+
+/* The service's settings, with time_zone = local made this host's zone:
+ * files and the log, so not in the pure function above (the fuzzers call
+ * it for every input). */
+static struct service_settings service_settings_of(const struct config *c)
+{
+	struct service_settings s = server_service_settings(c);
+
+	s.time_zone = localzone_setting(c->time_zone);
+	return s;
 }
 
 int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret)
@@ -465,7 +479,7 @@ static void reload(struct server *s)
 	reload_mqtt(s, c, &mqtt_settings);
 	mqtt_settings_wipe(&mqtt_settings);
 	warn_restart(s->config, c);
-	service_settings = server_service_settings(c);
+	service_settings = service_settings_of(c);
 	service_configure(s->service, &service_settings);
 	settings = server_api_settings(c, auth);
 	api_configure(s->api, &settings);
@@ -584,7 +598,7 @@ static int start_inventory(struct server *s)
 		r = registry_apply(s->registry, c, cr);
 	credentials_free(cr);
 	if (r >= 0) {
-		struct service_settings service_settings = server_service_settings(c);
+		struct service_settings service_settings = service_settings_of(c);
 
 		r = service_new(s->loop, s->registry, &service_settings, &s->service);
 	}

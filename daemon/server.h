@@ -48,7 +48,8 @@ void server_free(struct server *s);
 
 /* The API's settings; they borrow from c and auth (see api_configure()). */
 struct api_settings server_api_settings(const struct config *c, const struct auth *auth);
-/* The device service's settings. */
+/* The device service's settings; time_zone = local is left -1 here (the
+ * server reads this host's zone beside it, with files and the log). */
 struct service_settings server_service_settings(const struct config *c);
 /* The MQTT bridge's settings, the credentials file read (its errors
  * logged): -errno when it cannot be. */

@@ -154,7 +154,8 @@ static bool cache_answers(const struct service *svc, const struct device *d,
 /* --- Actions --------------------------------------------------------------- */
 
 /* The plug's job for action a of d. */
-static struct plug_job_args job_for(const struct device *d, const struct service_action *a)
+static struct plug_job_args job_for(const struct service *svc, const struct device *d,
+				    const struct service_action *a)
 {
 	struct plug_job_args j = {.outlet = d->outlet, .on = a->on};
 
@@ -224,7 +225,8 @@ static struct plug_job_args job_for(const struct device *d, const struct service
 		/* The clock is the whole plug's. */
 		j.kind = a->verb == SERVICE_TIME ? PLUG_JOB_TIME_GET : PLUG_JOB_TIME_SET;
 		j.outlet = -1;
-		j.zone = a->zone;
+		/* Unless told, kasad's zone (time_zone), as its clock is. */
+		j.zone = a->zone >= 0 ? a->zone : svc->set.time_zone;
 		if (a->verb == SERVICE_TIME_SET) {
 			int64_t wall = service_wall_usec() / 1000000;
 			time_t t = (time_t)wall;
@@ -317,7 +319,7 @@ int service_act(struct service *svc, const struct device *d, const struct servic
 		.name = c->name, .plug = d->plug, .outlet = d->outlet, .index = d->index};
 	c->cb = cb;
 	c->userdata = userdata;
-	job = job_for(d, a);
+	job = job_for(svc, d, a);
 	r = plug_submit(d->plug, &job, svc->set.request_timeout_usec, on_result, c, &c->waiter);
 	if (r < 0) {
 		free(c);

@@ -30,6 +30,7 @@ struct service_settings {
 	uint64_t request_timeout_usec;	    /* how long an action waits on a plug */
 	uint64_t cache_max_age_usec;	    /* reads older than this go to the plug */
 	unsigned switch_rate, switch_burst; /* a minute, per plug; 0: no limit */
+	int time_zone; /* the zone a clock set gives unless told: an index, -1 the plug's */
 };
 
 enum service_verb {
@@ -54,7 +55,7 @@ enum service_verb {
 	SERVICE_SCHEDULE_DELETE,  /* .rule_id, or all when "" */
 	/* The plug's clock, into its cached state (service_clock_offset()). */
 	SERVICE_TIME,
-	SERVICE_TIME_SET, /* to kasad's clock, zone .zone (-1: the plug's own) */
+	SERVICE_TIME_SET, /* to kasad's clock, zone .zone (-1: time_zone's) */
 };
 
 struct service_action {

@@ -52,22 +52,38 @@ static bool wanted(const struct timesync *t, const struct device *d)
 
 static void start(struct timesync *t, const struct device *d, bool set);
 
+/* A clock just read: set it when it is off, or in another zone than the
+ * one time_zone gives (the plug would keep summer time by another rule). */
+static void check_clock(struct timesync *t, const struct device *d)
+{
+	const struct plug_state *st = service_state(d);
+	int zone = service_settings(t->svc)->time_zone;
+	int64_t off;
+
+	if (!service_clock_offset(d, loop_now(t->loop), &off))
+		return;
+	if (off > TIMESYNC_TOLERANCE_S || off < -TIMESYNC_TOLERANCE_S) {
+		log_dev(LOG_NOTICE, d->name, "time_sync: the clock is %lld s %s; setting it",
+			(long long)(off < 0 ? -off : off), off < 0 ? "behind" : "ahead");
+		start(t, d, true);
+	} else if (zone >= 0 && st->clock_zone != zone) {
+		log_dev(LOG_NOTICE, d->name, "time_sync: the zone is %d, not %d; setting it",
+			st->clock_zone, zone);
+		start(t, d, true);
+	}
+}
+
 static void on_done(const struct device *d, const struct service_result *res, void *userdata)
 {
 	struct check *c = userdata;
 	struct timesync *t = c->t;
-	int64_t off;
 
 	t->busy--;
-	if (res->error < 0) {
+	if (res->error < 0)
 		log_dev(LOG_INFO, d->name, "time_sync: %s the clock: %s",
 			c->set ? "cannot set" : "cannot read", kasa_strerror(res->error));
-	} else if (!c->set && service_clock_offset(d, loop_now(t->loop), &off) &&
-		   (off > TIMESYNC_TOLERANCE_S || off < -TIMESYNC_TOLERANCE_S)) {
-		log_dev(LOG_NOTICE, d->name, "time_sync: the clock is %lld s %s; setting it",
-			(long long)(off < 0 ? -off : off), off < 0 ? "behind" : "ahead");
-		start(t, d, true);
-	}
+	else if (!c->set)
+		check_clock(t, d);
 	free(c);
 }
 

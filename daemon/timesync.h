@@ -3,8 +3,9 @@
  * Keeping the plugs' clocks right (time_sync = yes): plugs lose their clock
  * on a power cut, and their schedules then fire at the wrong time.  Each
  * plug's clock is read once an hour, the plugs spread over it, and as soon
- * as a plug comes back online; one more than TIMESYNC_TOLERANCE_S off is
- * set to kasad's (in the plug's own zone).  Through the device service, as
+ * as a plug comes back online; one more than TIMESYNC_TOLERANCE_S off, or
+ * in another zone than time_zone gives, is set to kasad's clock and that
+ * zone (time_zone = keep: the plug's own).  Through the device service, as
  * any front door.
  */
 #ifndef KASAD_TIMESYNC_H

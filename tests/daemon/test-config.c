@@ -763,6 +763,12 @@ static const struct {
 	 "t:2: answer_memory_max: 16777216G is out of range (65536 to 4294967296)\n"},
 	{"[kasad]\nanswer_memory_max = 64MB\n",
 	 "t:2: answer_memory_max: \"64MB\" is not a number of bytes (such as 4096, 4k or 64M)\n"},
+	{"[kasad]\ntime_zone = 110\n",
+	 "t:2: time_zone: \"110\" is not local, keep or a zone's index (0 to 109)\n"},
+	{"[kasad]\ntime_zone = Europe/Berlin\n",
+	 "t:2: time_zone: \"Europe/Berlin\" is not local, keep or a zone's index (0 to 109)\n"},
+	{"[kasad]\ntime_zone = -1\n",
+	 "t:2: time_zone: \"-1\" is not local, keep or a zone's index (0 to 109)\n"},
 	/* errors after the first are reported too */
 	{"[kasad]\nqueue_max = 0\noffline_after = 0\n[nope]\nx = 1\n[device \"d\"]\nport = 0\n",
 	 "t:2: queue_max: 0 is out of range (1 to 10000)\n"
@@ -1053,6 +1059,20 @@ START_TEST(test_limits)
 
 	c = load_ok("[kasad]\nbody_max = 4K\n");
 	ck_assert_uint_eq(c->body_max, 4096);
+	config_free(c);
+
+	/* time_zone: its two words, and TP-Link's indices at both ends. */
+	c = load_ok("[kasad]\n");
+	ck_assert_int_eq(c->time_zone, CONFIG_ZONE_LOCAL);
+	config_free(c);
+	c = load_ok("[kasad]\ntime_zone = keep\n");
+	ck_assert_int_eq(c->time_zone, CONFIG_ZONE_KEEP);
+	config_free(c);
+	c = load_ok("[kasad]\ntime_zone = 0\n");
+	ck_assert_int_eq(c->time_zone, 0);
+	config_free(c);
+	c = load_ok("[kasad]\ntime_zone = 109\n");
+	ck_assert_int_eq(c->time_zone, 109);
 	config_free(c);
 }
 END_TEST

@@ -36,7 +36,7 @@ START_TEST(test_names_and_docs)
 			for (size_t j = 0; j < i; j++)
 				ck_assert_str_ne(keys[j].name, k->name);
 			if (k->type == SCHEMA_DURATION || k->type == SCHEMA_UINT ||
-			    k->type == SCHEMA_SIZE)
+			    k->type == SCHEMA_SIZE || k->type == SCHEMA_ZONE)
 				ck_assert_msg(k->min <= k->max, "%s: bounds", k->name);
 			else
 				ck_assert_msg(!k->min && !k->max && !k->off, "%s: bounds", k->name);
