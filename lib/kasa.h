@@ -462,9 +462,9 @@ int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned se
 /*
  * kasa_discover(), and with it the probe of newer firmware to
  * target:klap_port (KASA_DISCOVERY_PORT for real devices), each sent
- * `sends` times from a socket of its own.  port or klap_port 0: that probe
- * is not sent (not both: -EINVAL).  An answer to the KLAP probe counts only
- * from klap_port (as python-kasa takes them); a KLAP device is reported
+ * `sends` times, both from one kasa_discovery (below).  port or klap_port
+ * 0: that probe is not sent (not both: -EINVAL).  An answer to the KLAP
+ * probe counts only from klap_port (as python-kasa takes them); a KLAP device is reported
  * once per address, http_port and device_id, whatever it answered with
  * (an unreadable answer: info_ok false, port KASA_KLAP_PORT).  A device
  * that answers both probes is reported once for each.  The count and
@@ -472,6 +472,54 @@ int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned se
  */
 int kasa_discover_all(const char *target, uint16_t port, uint16_t klap_port, int timeout_ms,
 		      unsigned sends, kasa_found_cb_t cb, void *userdata);
+
+/*
+ * Discovery an event loop drives (kasa_discover_all() is one on poll()):
+ * one UDP socket, IPv4, on a port of the kernel's choosing, that may send
+ * to broadcast addresses.  Send the probes with kasa_discovery_send() as
+ * often as wanted, watch kasa_discovery_fd() for POLLIN and call
+ * kasa_discovery_receive() when it is readable.
+ *
+ * An answer is the KLAP probe's when it comes from a port the KLAP probe
+ * went to and carries its header (or that port had only the KLAP probe);
+ * one with that header from anywhere else is dropped.  Any other answer is
+ * the sysinfo query's, from whatever port (a plug behind a NAT answers
+ * from another), once that query was sent.  Nothing is remembered of the
+ * answers: each is reported as it comes, repeats too.
+ */
+struct kasa_discovery;
+
+/* -ENOMEM, or the socket's -errno. */
+int kasa_discovery_new(struct kasa_discovery **ret_discovery);
+/* Accepts NULL. */
+void kasa_discovery_free(struct kasa_discovery *d);
+int kasa_discovery_fd(const struct kasa_discovery *d);
+/*
+ * Send the sysinfo query to to's address at port, and the KLAP probe at
+ * klap_port (either 0: not sent; not both).  to is an IPv4 address (its
+ * port is not used): a broadcast address or a host.  -EINVAL, or the first
+ * send's -errno (-ENETUNREACH, -EACCES, ...) once both were tried.
+ */
+int kasa_discovery_send(struct kasa_discovery *d, const struct sockaddr *to, socklen_t tolen,
+			uint16_t port, uint16_t klap_port);
+/*
+ * Read the answers waiting, at most KASA_DISCOVERY_BATCH datagrams, and
+ * call cb (may be NULL) for each, as kasa_found_parse() reads it.  Returns
+ * how many were reported.  Errors of the socket (a stale ICMP report of a
+ * probe nobody heard) are skipped.
+ */
+#define KASA_DISCOVERY_BATCH 64
+int kasa_discovery_receive(struct kasa_discovery *d, kasa_found_cb_t cb, void *userdata);
+
+/*
+ * One datagram read as an answer to the probe of transport, from from (an
+ * IPv4 address and port).  *ret is always filled on success: info_ok false
+ * when the answer is not one (garbage, cut short, a value no device
+ * sends), with the address and, for KLAP, port KASA_KLAP_PORT.  -EINVAL
+ * when from is not IPv4, -EMSGSIZE over 64 KiB.
+ */
+int kasa_found_parse(enum kasa_transport transport, const void *datagram, size_t len,
+		     const struct sockaddr *from, socklen_t fromlen, struct kasa_found *ret);
 
 /* --- KLAP: the session of newer firmware, without I/O ---------------------
  * Plugs of newer firmware refuse TCP 9999 and speak KLAP: JSON (IOT as on
