@@ -62,6 +62,8 @@ START_TEST(test_cli_errors)
 		{NULL, "-p", "0", "hs100,fault=nope", NULL},
 		{NULL, "-p", "0", "hs100,flaky=101", NULL},
 		{NULL, "-p", "0", "hs100,colour=red", NULL},
+		{NULL, "-p", "0", "hs100,mac=50:C7:BF:00:00", NULL},
+		{NULL, "-p", "0", "hs100,mac=50:C7:BF:00:00:0G", NULL},
 		{NULL, "-p", "70000", NULL},
 		{NULL, "-a", "not-an-address", NULL},
 	};
