@@ -46,7 +46,7 @@ struct responders {
 };
 
 /* The probes' ports, remembered to tell the answers apart. */
-#define PROBED_MAX 16
+#define PROBED_MAX  16
 #define PROBED_XOR  1
 #define PROBED_KLAP 2
 
@@ -393,8 +393,7 @@ static bool answers(const struct kasa_discovery *d, uint16_t port, const char *b
 	return true;
 }
 
-KASA_EXPORT int kasa_discovery_receive(struct kasa_discovery *d, kasa_found_cb_t cb,
-				       void *userdata)
+KASA_EXPORT int kasa_discovery_receive(struct kasa_discovery *d, kasa_found_cb_t cb, void *userdata)
 {
 	int count = 0;
 

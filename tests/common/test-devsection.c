@@ -16,8 +16,10 @@ static const char *section(const struct devsection *s)
 
 START_TEST(test_xor)
 {
-	struct devsection s = {.alias = "Living Room Lamp", .model = "HS100(UK)",
-			       .mac = "50:c7:bf:01:02:03", .host = "192.168.1.23",
+	struct devsection s = {.alias = "Living Room Lamp",
+			       .model = "HS100(UK)",
+			       .mac = "50:c7:bf:01:02:03",
+			       .host = "192.168.1.23",
 			       .port = KASA_PORT};
 
 	ck_assert_str_eq(section(&s), "[device \"living-room-lamp\"]\n"
@@ -38,8 +40,11 @@ END_TEST
 
 START_TEST(test_klap)
 {
-	struct devsection s = {.model = "P110(EU)", .mac = "3C-52-A1-00-00-0F",
-			       .host = "10.0.0.7", .port = KASA_KLAP_PORT, .klap = true};
+	struct devsection s = {.model = "P110(EU)",
+			       .mac = "3C-52-A1-00-00-0F",
+			       .host = "10.0.0.7",
+			       .port = KASA_KLAP_PORT,
+			       .klap = true};
 
 	ck_assert_str_eq(section(&s), "[device \"p110-eu-00-00-0f\"]\n"
 				      "mac = 3C:52:A1:00:00:0F\n"
@@ -63,7 +68,8 @@ START_TEST(test_hostile_alias)
 		"x\"]\n[kasad]\nlisten = 0.0.0.0:80\n#",
 		"\xc3\xa9t\xc3\xa9 \xe2\x98\x83",
 		"--__..--",
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAA",
 	};
 	char name[DEVSECTION_NAME_MAX];
 
@@ -83,7 +89,8 @@ START_TEST(test_hostile_alias)
 		ck_assert_int_ne(name[0], '-');
 		ck_assert_int_ne(name[strlen(name) - 1], '-');
 		/* Three lines: the header, mac, host. */
-		ck_assert_ptr_nonnull(strstr(text, "\nmac = 50:C7:BF:01:02:03\nhost = 192.0.2.1\n"));
+		ck_assert_ptr_nonnull(
+			strstr(text, "\nmac = 50:C7:BF:01:02:03\nhost = 192.0.2.1\n"));
 		ck_assert_ptr_null(strstr(text, "[kasad]"));
 	}
 	devsection_name(&(struct devsection){.alias = aliases[0]}, name);

@@ -680,9 +680,8 @@ START_TEST(test_discovery_unasked)
 	ck_assert_int_eq(getsockname(kasa_discovery_fd(d), (struct sockaddr *)&at, &len), 0);
 	at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(sendto(fd, "\xd0\x01", 2, 0, (struct sockaddr *)&at, sizeof(at)), 2);
-	ck_assert_int_eq(poll(&(struct pollfd){.fd = kasa_discovery_fd(d), .events = POLLIN}, 1,
-			      2000),
-			 1);
+	ck_assert_int_eq(
+		poll(&(struct pollfd){.fd = kasa_discovery_fd(d), .events = POLLIN}, 1, 2000), 1);
 	ck_assert_int_eq(kasa_discovery_receive(d, on_found, NULL), 0);
 	/* Nothing waits: 0 at once, not a block. */
 	ck_assert_int_eq(kasa_discovery_receive(d, on_found, NULL), 0);
@@ -786,7 +785,8 @@ START_TEST(test_parse_hostile)
 		"{\"http_port\":-1}}}",
 		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.X\",\"mgt_encrypt_schm\":"
 		"{\"http_port\":1e300}}}",
-		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.X\",\"device_model\":\"\\u0000\","
+		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.X\",\"device_model\":"
+		"\"\\u0000\","
 		"\"mgt_encrypt_schm\":{}}}",
 		"{\"error_code\":\"0\",\"result\":{}}",
 	};
