@@ -31,5 +31,6 @@
 #define API_ELATE    (-10022) /* a request that did not arrive whole in time */
 #define API_ENORULE  (-10023) /* no rule of that id on the plug */
 #define API_ERULESFULL (-10024) /* the plug's table of rules is full */
+#define API_ENOTFOUND (-10025) /* named by its MAC, the plug has not answered discovery */
 
 #endif

@@ -306,12 +306,17 @@ static const char *view_alias(const struct view *v)
 	return plug_state_alias(v->st, v->d->outlet);
 }
 
-/* "host:port", with brackets around an IPv6 address. */
+/* "host:port", with brackets around an IPv6 address; "" for a plug named
+ * by its MAC and not found yet. */
 static void plug_address(const struct plug *p, char *buf, size_t len)
 {
 	const char *h = plug_host(p);
-	bool v6 = strchr(h, ':') && h[0] != '[';
+	bool v6 = h && strchr(h, ':') && h[0] != '[';
 
+	if (!h) {
+		buf[0] = '\0';
+		return;
+	}
 	snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", plug_port(p));
 }
 

@@ -35,8 +35,17 @@ struct plug_job {
 
 struct plug {
 	struct loop *loop;
+	/* Where it is (plug-address.c): NULL while a plug named by its MAC
+	 * has not been found; the XOR and KLAP ports in use.  And where the
+	 * configuration says it is, to tell a reload that moves it from one
+	 * that keeps where discovery found it. */
 	char *host;
 	uint16_t port;
+	uint16_t klap_port;
+	char *home;
+	uint16_t home_port;
+	bool prefer_klap; /* discovery heard it answer the KLAP probe */
+	bool moved;	  /* poll as soon as the new transport is there */
 	char *label;
 	struct plug_settings set; /* set.account is the plug's own copy (owned) */
 
@@ -82,9 +91,18 @@ struct plug {
 };
 
 /* poller.c: seed the jitter; schedule the next poll after one that ended
- * (ok or not); the poll timer's callback. */
+ * (ok or not); the poll timer's callback; the next poll now. */
 void poller_init(struct plug *p);
 void poller_schedule(struct plug *p, bool ok);
 void poller_on_timer(struct loop_source *s, uint64_t now, void *userdata);
+void plug_poll_soon(struct plug *p);
+
+/* plug.c: talk to the plug afresh (a new transport, to where it is now):
+ * at once when idle, else once the job in flight is done. */
+void plug_rewire(struct plug *p);
+
+/* plug-address.c: host (NULL: named by its MAC, not found yet) and port,
+ * as plug_new() is given them.  -ENOMEM. */
+int plug_address_init(struct plug *p, const char *host, uint16_t port);
 
 #endif

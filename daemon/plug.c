@@ -20,6 +20,7 @@
 #include "common/macro.h"
 #include "log.h"
 #include "loop.h"
+#include "errcodes.h"
 #include "plug-private.h"
 #include "transport.h"
 
@@ -39,11 +40,6 @@ static void open_check(struct plug *p, uint64_t now);
 static int start_wire(struct plug *p);
 static void readback_arm(struct plug *p);
 
-const char *plug_host(const struct plug *p)
-{
-	return p->host;
-}
-
 uint16_t plug_port(const struct plug *p)
 {
 	return p->port;
@@ -56,7 +52,7 @@ uint16_t plug_klap_port(const struct plug *p)
 
 uint16_t plug_wire_port(const struct plug *p)
 {
-	return p->klap ? p->set.klap_port : p->port;
+	return p->klap ? p->klap_port : p->port;
 }
 
 const char *plug_transport_name(const struct plug *p)
@@ -144,7 +140,7 @@ void plug_waiter_cancel(struct plug_waiter *w)
 static void arm_timer(struct plug *p)
 {
 	/* While the transport opens, its next check; then the request's. */
-	uint64_t next = transport_deadline(p->transport);
+	uint64_t next = p->transport ? transport_deadline(p->transport) : 0;
 	struct plug_waiter *w;
 	struct plug_job *j;
 
@@ -183,8 +179,8 @@ static void drop_orphans(struct plug *p)
 
 static void update_io(struct plug *p)
 {
-	int fd = transport_fd(p->transport);
-	uint32_t ev = transport_events(p->transport);
+	int fd = p->transport ? transport_fd(p->transport) : -1;
+	uint32_t ev = p->transport ? transport_events(p->transport) : 0;
 
 	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
 		transport_close(p->transport);
@@ -203,7 +199,7 @@ static int use_transport(struct plug *p, bool klap)
 	int r;
 
 	if (klap)
-		r = transport_klap_new(p->host, p->set.klap_port,
+		r = transport_klap_new(p->host, p->klap_port,
 				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
 				       p->smart ? KASA_KLAP_V2 : p->klap_versions, p->set.account,
 				       &t);
@@ -271,7 +267,7 @@ static void found(struct plug *p)
 	p->klap_versions = version;
 	whose = cred == KASA_KLAP_CRED_GIVEN ? "the account's" : kasa_klap_cred_name(cred);
 	log_dev(LOG_NOTICE, p->label, "speaks KLAP v%d on port %u, %s JSON; credentials: %s%s",
-		(int)version, p->set.klap_port, p->smart ? "SMART" : "IOT", whose,
+		(int)version, p->klap_port, p->smart ? "SMART" : "IOT", whose,
 		cred == KASA_KLAP_CRED_GIVEN ? "" : " (default)");
 }
 
@@ -485,6 +481,9 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 {
 	char text[sizeof(p->st.last_error_text)];
 
+	/* Not found yet: no round trip, and the state says so already. */
+	if (error == API_ENOTFOUND)
+		return;
 	if (error == 0) {
 		if (!p->st.online) {
 			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
@@ -636,7 +635,7 @@ static bool try_other_transport(struct plug *p, int error)
 	p->switched = true;
 	log_dev(p->found ? LOG_NOTICE : LOG_INFO, p->label,
 		"%s:%u refused the connection; trying %s on port %u", p->host, plug_wire_port(p),
-		klap ? "KLAP" : "the XOR protocol", klap ? p->set.klap_port : p->port);
+		klap ? "KLAP" : "the XOR protocol", klap ? p->klap_port : p->port);
 	if (use_transport(p, klap) < 0)
 		return false;
 	p->found = false;
@@ -759,7 +758,7 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 		return;
 	}
 	expire_waiters(p, now);
-	deadline = transport_deadline(p->transport);
+	deadline = p->transport ? transport_deadline(p->transport) : 0;
 	if (p->current && deadline && deadline <= now) {
 		on_transport_result(p, transport_process(p->transport, 0, now));
 		return;
@@ -786,12 +785,21 @@ static void pump(struct plug *p)
 		if (r < 0)
 			log_dev(LOG_ERR, p->label, "cannot set up its new transport: %s",
 				strerror(-r));
+		else if (p->moved)
+			plug_poll_soon(p);
+		p->moved = false;
 	}
 	drop_orphans(p);
 	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
 		gate_give(p);
 		arm_timer(p);
+		return;
+	}
+	if (!p->transport) {
+		/* Named by its MAC, and not found yet: nowhere to send it. */
+		set_current(p, j);
+		job_done(p, API_ENOTFOUND);
 		return;
 	}
 	/* The poller's jobs wait for a place; a client's goes at once. */
@@ -939,7 +947,9 @@ static void free_account(const struct kasa_klap_account *a)
 	}
 }
 
-/* The transport the settings start with: auto tries XOR first. */
+/* The transport the settings start with: auto tries XOR first, unless
+ * discovery heard the plug answer the KLAP probe.  None while a plug named
+ * by its MAC has not been found. */
 static int start_wire(struct plug *p)
 {
 	p->version++;
@@ -949,7 +959,23 @@ static int start_wire(struct plug *p)
 	p->klap_version = 0;
 	p->auth_hold_until = 0;
 	p->auth_hold_usec = 0;
-	return use_transport(p, p->set.transport == PLUG_TRANSPORT_KLAP);
+	if (!p->host)
+		return 0;
+	return use_transport(p,
+			     p->set.transport == PLUG_TRANSPORT_KLAP ||
+				     (p->set.transport == PLUG_TRANSPORT_AUTO && p->prefer_klap));
+}
+
+void plug_rewire(struct plug *p)
+{
+	if (p->current || p->opening)
+		p->rewire = true;
+	else if (start_wire(p) < 0)
+		log_dev(LOG_ERR, p->label, "cannot set up its new transport: out of memory");
+	else if (p->moved)
+		plug_poll_soon(p);
+	if (!p->rewire)
+		p->moved = false;
 }
 
 void plug_configure(struct plug *p, const struct plug_settings *s)
@@ -963,15 +989,16 @@ void plug_configure(struct plug *p, const struct plug_settings *s)
 		return;
 	}
 	free_account(p->set.account);
+	/* Another KLAP port in the file wins over the one discovery found. */
+	if (s->klap_port != p->set.klap_port)
+		p->klap_port = s->klap_port;
 	p->set = *s;
 	p->set.account = account;
 	p->version++;
 	/* Another transport or account: start over, once the job in flight
 	 * is done with the one it uses. */
-	if (rewire && !p->current && !p->opening && start_wire(p) < 0)
-		log_dev(LOG_ERR, p->label, "cannot set up its new transport: out of memory");
-	else if (rewire)
-		p->rewire = true;
+	if (rewire)
+		plug_rewire(p);
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
 	if (interval_changed && p->polling) {
@@ -993,6 +1020,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	p->loop = l;
 	p->port = port;
 	p->set = *s;
+	p->klap_port = s->klap_port;
 	list_head_init(&p->jobs);
 	r = copy_account(s, &account);
 	p->set.account = account;
@@ -1000,10 +1028,12 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		goto fail;
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
-	snprintf(label, sizeof(label), "%s:%u", host, port);
-	p->host = strdup(host);
+	r = plug_address_init(p, host, port);
+	if (r < 0)
+		goto fail;
+	snprintf(label, sizeof(label), "%s:%u", host ? host : s->mac, port);
 	p->label = strdup(label);
-	if (!p->host || !p->label) {
+	if (!p->label) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -1056,6 +1086,7 @@ void plug_free(struct plug *p)
 	transport_free(p->transport);
 	free_account(p->set.account);
 	free(p->host);
+	free(p->home);
 	free(p->label);
 	free(p);
 }

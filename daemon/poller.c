@@ -53,6 +53,9 @@ void poller_on_timer(struct loop_source *s, uint64_t now, void *userdata)
 	struct plug *p = userdata;
 	struct plug_job *j;
 
+	/* Named by its MAC and not found yet: polled once it is. */
+	if (!p->host)
+		return;
 	list_foreach(j, &p->jobs, node)
 		if (j->run.args.kind == PLUG_JOB_REFRESH)
 			return; /* its end schedules the next poll */
@@ -71,6 +74,12 @@ void plug_poll_start(struct plug *p, uint64_t first_within_usec)
 	if (first_within_usec)
 		at += rng_next(p) % first_within_usec;
 	loop_timer_set(p->poll_timer, at);
+}
+
+void plug_poll_soon(struct plug *p)
+{
+	if (p->polling)
+		loop_timer_set(p->poll_timer, loop_now(p->loop));
 }
 
 void plug_poll_stop(struct plug *p)
