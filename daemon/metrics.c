@@ -9,8 +9,8 @@
  * per family.  Per device (its inventory name, the plug's alias and model
  * as labels): the relay, online, the meter, on-time, RSSI and the age of
  * the state.  Per plug: round trips, failures by cause, refresh durations.
- * The daemon: HTTP answers by route template, devices, build.  The process:
- * start time, CPU, memory and descriptors.
+ * The daemon: HTTP answers by route template, MQTT, discovery, devices,
+ * build.  The process: start time, CPU, memory and descriptors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -76,15 +76,22 @@ void metrics_count_http(const char *route, enum http_method method, unsigned sta
 }
 
 static struct metrics_mqtt mqtt_counts;
+static struct metrics_discovery discovery_counts;
 
 struct metrics_mqtt *metrics_mqtt(void)
 {
 	return &mqtt_counts;
 }
 
+struct metrics_discovery *metrics_discovery(void)
+{
+	return &discovery_counts;
+}
+
 void metrics_reset(void)
 {
 	mqtt_counts = (struct metrics_mqtt){0};
+	discovery_counts = (struct metrics_discovery){0};
 	free(http_counts);
 	http_counts = NULL;
 	n_http_counts = cap_http_counts = 0;
@@ -519,6 +526,26 @@ static void put_mqtt(struct strbuf *b)
 	strbuf_printf(b, "kasad_mqtt_reconnects_total %" PRIu64 "\n", m->reconnects);
 }
 
+static void put_discovery(struct strbuf *b)
+{
+	const struct metrics_discovery *m = &discovery_counts;
+
+	if (!m->enabled)
+		return;
+	put_family(b, "kasad_discovery_rounds_total", "counter",
+		   "Discovery rounds begun (each sends its probes three times)");
+	strbuf_printf(b, "kasad_discovery_rounds_total %" PRIu64 "\n", m->rounds);
+	put_family(b, "kasad_discovery_answers_total", "counter",
+		   "Answers to discovery's probes, repeats included");
+	strbuf_printf(b, "kasad_discovery_answers_total %" PRIu64 "\n", m->answers);
+	put_family(b, "kasad_discovery_moves_total", "counter",
+		   "Plugs named by their MAC that discovery found, at start or at a new address");
+	strbuf_printf(b, "kasad_discovery_moves_total %" PRIu64 "\n", m->moves);
+	put_family(b, "kasad_discovered_devices", "gauge",
+		   "Devices that answered discovery and are not in the inventory (GET /discovered)");
+	strbuf_printf(b, "kasad_discovered_devices %zu\n", m->discovered);
+}
+
 static void put_daemon(struct strbuf *b, struct registry *reg)
 {
 	struct plug_totals t;
@@ -634,6 +661,7 @@ int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec,
 		put_plugs(&b, reg);
 		put_http(&b);
 		put_mqtt(&b);
+		put_discovery(&b);
 		put_daemon(&b, reg);
 		put_process(&b, start_usec);
 	}

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/macro.h"
 #include "config.h"
 #include "credentials.h"
+#include "discovery.h"
 #include "errors.h"
 #include "log.h"
 #include "loop.h"
@@ -23,6 +25,7 @@
 #include "mqtt.h"
 #include "registry.h"
 #include "secretfile.h"
+#include "strparse.h"
 #include "service.h"
 #include "server.h"
 #include "systemd.h"
@@ -64,6 +67,7 @@ struct server {
 	struct api *api;
 	struct mqtt *mqtt; /* NULL: no [mqtt] */
 	struct timesync *timesync;
+	struct discovery *discovery;
 	struct http_server *http;
 	struct loop_source *sig[ARRAY_SIZE(signals)];
 	struct loop_source *status_timer, *stop_timer;
@@ -203,6 +207,33 @@ int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret)
 	}
 	ret->auth = true;
 	return 0;
+}
+
+void server_discovery_settings(const struct config *c, const struct sockaddr *listen,
+			       struct discovery_settings *ret)
+{
+	size_t len = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < c->n_discover && ret->n_targets < DISCOVERY_TARGETS_MAX; i++) {
+		struct discovery_target *t = &ret->targets[ret->n_targets];
+		const char *why;
+
+		/* Checked as the file was read. */
+		if (strparse_ipv4_port(c->discover[i], KASA_PORT, &t->addr, &t->port, &why) == 0)
+			ret->n_targets++;
+	}
+	if (!listen)
+		listen = (const struct sockaddr *)&c->listen_addr;
+	if (listen->sa_family == AF_INET)
+		len = sizeof(struct sockaddr_in);
+	else if (listen->sa_family == AF_INET6)
+		len = sizeof(struct sockaddr_in6);
+	memcpy(&ret->listen, listen, len);
+	ret->listen_len = (socklen_t)len;
+	ret->broadcast = c->discover_broadcast;
+	ret->klap_port = c->discover_klap_port;
+	ret->interval_usec = c->discover_interval_usec;
 }
 
 struct http_options server_http_options(const struct config *c, int listen_fd)
@@ -477,6 +508,13 @@ static void reload(struct server *s)
 		    timesync_configure(s->timesync, &ts) < 0)
 			log_error("time_sync: keeping the settings in use: out of memory");
 	}
+	{
+		struct discovery_settings ds;
+
+		server_discovery_settings(c, http_local_sockaddr(s->http), &ds);
+		if (discovery_configure(s->discovery, &ds) < 0)
+			log_error("discovery: keeping the settings in use");
+	}
 	http_set_suspend_timeout(s->http, server_http_options(c, -1).suspend_timeout_usec);
 	config_free(s->config);
 	s->config = c;
@@ -534,6 +572,9 @@ static void stop(struct server *s)
 	log_info("stopping: %u requests in progress", http_active(s->http));
 	api_set_stopping(s->api);
 	mqtt_stop(s->mqtt);
+	/* Nothing moves while the plugs are left. */
+	api_set_discovery(s->api, NULL);
+	discovery_free(steal_ptr(s->discovery));
 	registry_poll_stop(s->registry);
 	loop_timer_set(s->stop_timer, loop_now(s->loop) + s->config->shutdown_timeout_usec);
 	http_on_idle(s->http, on_stopped, s);
@@ -647,6 +688,19 @@ static int start_timesync(struct server *s)
 	return 0;
 }
 
+static int start_discovery(struct server *s)
+{
+	struct discovery_settings ds;
+	int r;
+
+	server_discovery_settings(s->config, http_local_sockaddr(s->http), &ds);
+	r = discovery_new(s->loop, s->service, &ds, &s->discovery);
+	if (r < 0)
+		return log_error("cannot set up discovery: %s", strerror(-r)), r;
+	api_set_discovery(s->api, s->discovery);
+	return 0;
+}
+
 static int start_mqtt(struct server *s)
 {
 	struct mqtt_settings ms;
@@ -678,7 +732,7 @@ static int start(struct server *s)
 			    "says that is meant)",
 			    c->path);
 	if ((r = start_loop(s)) < 0 || (r = start_inventory(s)) < 0 || (r = start_http(s)) < 0 ||
-	    (r = start_timesync(s)) < 0 || (r = start_mqtt(s)) < 0)
+	    (r = start_timesync(s)) < 0 || (r = start_discovery(s)) < 0 || (r = start_mqtt(s)) < 0)
 		return r;
 	log_info("listening on http://%s with %zu devices", s->listen, c->n_devices);
 	if (s->auth)
@@ -731,6 +785,7 @@ void server_free(struct server *s)
 	http_free(s->http);
 	mqtt_free(s->mqtt);
 	timesync_free(s->timesync);
+	discovery_free(s->discovery);
 	api_free(s->api);
 	service_free(s->service);
 	registry_free(s->registry);
