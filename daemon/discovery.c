@@ -67,6 +67,7 @@ struct discovery {
 	uint64_t soon_at; /* a round asked for meanwhile; 0: none */
 	unsigned missing_rounds;
 	char targets_text[1024]; /* the last round's, to log a change */
+	bool targets_said;	 /* targets_text was logged */
 
 	struct known *known;
 	size_t n_known;
@@ -323,7 +324,8 @@ static void collect(struct discovery *d)
 		strbuf_printf(&b, "%s%s:%u%s", i ? ", " : "", a, d->round[i].port,
 			      d->round[i].broadcast ? " (broadcast)" : "");
 	}
-	if (!b.error && !streq(b.s ? b.s : "", d->targets_text)) {
+	if (!b.error && (!d->targets_said || !streq(b.s ? b.s : "", d->targets_text))) {
+		d->targets_said = true;
 		snprintf(d->targets_text, sizeof(d->targets_text), "%s", b.s ? b.s : "");
 		if (d->n_round && d->set.klap_port)
 			log_info("discovery: to %s, the KLAP probe to port %u of each", b.s,
@@ -467,7 +469,7 @@ static void turn_off(struct discovery *d)
 	kasa_discovery_free(d->kd);
 	d->kd = NULL;
 	d->sends_left = 0;
-	d->targets_text[0] = '\0';
+	d->targets_said = false;
 }
 
 int discovery_configure(struct discovery *d, const struct discovery_settings *s)
