@@ -290,7 +290,7 @@ START_TEST(test_poll_off)
 END_TEST
 
 /* The shipped example loads as the defaults, and with its settings
- * uncommented gives the defaults it claims, plus its two devices. */
+ * uncommented gives the defaults it claims, plus its three devices. */
 /* etc/kasad.conf's text (owned). */
 static char *read_example(void)
 {
@@ -324,13 +324,15 @@ START_TEST(test_example)
 
 	c = load_ok(all);
 	check_defaults(c);
-	ck_assert_uint_eq(c->n_devices, 2);
+	ck_assert_uint_eq(c->n_devices, 3);
 	ck_assert_str_eq(c->devices[0].name, "living-room");
 	ck_assert_str_eq(c->devices[0].host, "192.168.1.50");
 	ck_assert_int_eq(c->devices[0].outlet, -1);
 	ck_assert_str_eq(c->devices[1].name, "desk-lamp");
 	ck_assert_int_eq(c->devices[1].outlet, 2);
 	ck_assert_uint_eq(c->devices[1].poll_interval_usec, 30 * SEC);
+	ck_assert_str_eq(c->devices[2].name, "porch");
+	ck_assert_str_eq(c->devices[2].mac, "50:C7:BF:01:02:03");
 	ck_assert(c->mqtt.enabled);
 	ck_assert_str_eq(c->mqtt.broker_host, "127.0.0.1");
 	ck_assert_uint_eq(c->mqtt.broker_port, 1883);
