@@ -500,8 +500,11 @@ int discovery_configure(struct discovery *d, const struct discovery_settings *s)
 		/* The first round at once. */
 		d->next_round = loop_now(d->loop);
 	} else if (!d->sends_left) {
-		/* New settings, perhaps another interval: from the last round. */
-		d->next_round = d->round_start + d->set.interval_usec;
+		/* A reload (other addresses, devices, an interval): a round as
+		 * soon as the gap allows. */
+		uint64_t at = d->round_start + DISCOVERY_GAP_USEC, now = loop_now(d->loop);
+
+		d->next_round = at > now ? at : now;
 	}
 	arm(d);
 	return 0;

@@ -12,7 +12,8 @@
  * the last, then twice that, up to the interval.  A plug named by its MAC
  * that goes offline asks for a round too, but never two rounds begin less
  * than DISCOVERY_GAP apart: plugs are small computers, and so are the
- * networks of them.
+ * networks of them.  A reload brings a round too (other addresses, new
+ * devices named by their MAC), within the same bound.
  *
  * An answer with the MAC of such a plug that is missing moves it there
  * (plug_move()); one the inventory lacks goes to the table of
