@@ -152,6 +152,8 @@ static const struct config_device *first_of(const struct config_device **v, size
 	return m;
 }
 
+#define ONE_NAME "one plug, one name (the same mac for both, or none)"
+
 /* How a device clashes with another of its plug. */
 enum clash {
 	CLASH_NONE,
@@ -236,39 +238,31 @@ static int find_two_names(const struct config *c, const struct config_device **c
 static void report_clash(struct diag *dg, const struct config_device *d,
 			 const struct config_device *o, enum clash why)
 {
+	const char *same = NULL, *but = "";
+
 	switch (why) {
 	case CLASH_NONE:
-		break;
+		return;
 	case CLASH_TWIN:
-		diag_report(dg, d->line,
-			    d->mac ? "[device \"%s\"]: the same MAC and outlet as [device \"%s\"] "
-				     "at line %u"
-				   : "[device \"%s\"]: the same host, ports and outlet as "
-				     "[device \"%s\"] at line %u",
-			    d->name, o->name, o->line);
+		same = d->mac ? "the same MAC and outlet" : "the same host, ports and outlet";
 		break;
 	case CLASH_HOW:
-		diag_report(dg, d->line,
-			    "[device \"%s\"]: the same plug as [device \"%s\"] at line %u, but "
-			    "another transport or credentials",
-			    d->name, o->name, o->line);
+		same = "the same plug";
+		but = ", but another transport or credentials";
 		break;
 	case CLASH_WHERE:
-		diag_report(dg, d->line,
-			    "[device \"%s\"]: the same MAC as [device \"%s\"] at line %u, but "
-			    "another host or ports",
-			    d->name, o->name, o->line);
+		same = "the same MAC";
+		but = ", but another host or ports";
 		break;
 	case CLASH_TWO_NAMES:
-		diag_report(dg, d->line,
-			    "[device \"%s\"]: the same host and ports as [device \"%s\"] at line "
-			    "%u, but %s: one plug, one name (the same mac for both, or none)",
-			    d->name, o->name, o->line,
-			    d->mac && o->mac ? "another MAC"
-			    : d->mac	     ? "named by its MAC here, not there"
-					     : "named by its MAC there, not here");
+		same = "the same host and ports";
+		but = d->mac && o->mac ? ", but another MAC: " ONE_NAME
+		      : d->mac	       ? ", but named by its MAC here, not there: " ONE_NAME
+				       : ", but named by its MAC there, not here: " ONE_NAME;
 		break;
 	}
+	diag_report(dg, d->line, "[device \"%s\"]: %s as [device \"%s\"] at line %u%s", d->name,
+		    same, o->name, o->line, but);
 }
 
 void config_plugs_check(const struct config *c, struct diag *dg)

@@ -505,25 +505,30 @@ static void put_http(struct strbuf *b)
 	}
 }
 
+/* A family of one sample without labels. */
+static void put_one(struct strbuf *b, const char *name, const char *type, const char *help,
+		    uint64_t value)
+{
+	put_family(b, name, type, help);
+	strbuf_printf(b, "%s %" PRIu64 "\n", name, value);
+}
+
 static void put_mqtt(struct strbuf *b)
 {
 	const struct metrics_mqtt *m = &mqtt_counts;
 
 	if (!m->enabled)
 		return;
-	put_family(b, "kasad_mqtt_connected", "gauge", "1 while the MQTT broker is connected");
-	strbuf_printf(b, "kasad_mqtt_connected %d\n", m->connected);
-	put_family(b, "kasad_mqtt_messages_received_total", "counter",
-		   "MQTT messages received from the broker");
-	strbuf_printf(b, "kasad_mqtt_messages_received_total %" PRIu64 "\n", m->received);
-	put_family(b, "kasad_mqtt_messages_sent_total", "counter", "MQTT messages published");
-	strbuf_printf(b, "kasad_mqtt_messages_sent_total %" PRIu64 "\n", m->sent);
-	put_family(b, "kasad_mqtt_messages_refused_total", "counter",
-		   "MQTT messages refused: for no device, malformed, or too large");
-	strbuf_printf(b, "kasad_mqtt_messages_refused_total %" PRIu64 "\n", m->refused);
-	put_family(b, "kasad_mqtt_reconnects_total", "counter",
-		   "Connections to the MQTT broker after the first");
-	strbuf_printf(b, "kasad_mqtt_reconnects_total %" PRIu64 "\n", m->reconnects);
+	put_one(b, "kasad_mqtt_connected", "gauge", "1 while the MQTT broker is connected",
+		m->connected);
+	put_one(b, "kasad_mqtt_messages_received_total", "counter",
+		"MQTT messages received from the broker", m->received);
+	put_one(b, "kasad_mqtt_messages_sent_total", "counter", "MQTT messages published",
+		m->sent);
+	put_one(b, "kasad_mqtt_messages_refused_total", "counter",
+		"MQTT messages refused: for no device, malformed, or too large", m->refused);
+	put_one(b, "kasad_mqtt_reconnects_total", "counter",
+		"Connections to the MQTT broker after the first", m->reconnects);
 }
 
 static void put_discovery(struct strbuf *b)
@@ -532,18 +537,16 @@ static void put_discovery(struct strbuf *b)
 
 	if (!m->enabled)
 		return;
-	put_family(b, "kasad_discovery_rounds_total", "counter",
-		   "Discovery rounds begun (each sends its probes three times)");
-	strbuf_printf(b, "kasad_discovery_rounds_total %" PRIu64 "\n", m->rounds);
-	put_family(b, "kasad_discovery_answers_total", "counter",
-		   "Answers to discovery's probes, repeats included");
-	strbuf_printf(b, "kasad_discovery_answers_total %" PRIu64 "\n", m->answers);
-	put_family(b, "kasad_discovery_moves_total", "counter",
-		   "Plugs named by their MAC that discovery found, at start or at a new address");
-	strbuf_printf(b, "kasad_discovery_moves_total %" PRIu64 "\n", m->moves);
-	put_family(b, "kasad_discovered_devices", "gauge",
-		   "Devices that answered discovery and are not in the inventory (GET /discovered)");
-	strbuf_printf(b, "kasad_discovered_devices %zu\n", m->discovered);
+	put_one(b, "kasad_discovery_rounds_total", "counter",
+		"Discovery rounds begun (each sends its probes three times)", m->rounds);
+	put_one(b, "kasad_discovery_answers_total", "counter",
+		"Answers to discovery's probes, repeats included", m->answers);
+	put_one(b, "kasad_discovery_moves_total", "counter",
+		"Plugs named by their MAC that discovery found, at start or at a new address",
+		m->moves);
+	put_one(b, "kasad_discovered_devices", "gauge",
+		"Devices that answered discovery and are not in the inventory (GET /discovered)",
+		m->discovered);
 }
 
 static void put_daemon(struct strbuf *b, struct registry *reg)
