@@ -390,6 +390,20 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* registry_apply() of text, as a reload does; its device name. */
+static struct device *reload(struct fixture *x, const char *text, const char *name)
+{
+	struct config *c;
+	char *errors = NULL;
+
+	ck_assert_msg(config_load_string(text, "reload", &c, &errors) == 0, "%s",
+		      errors ? errors : "");
+	ck_assert_int_eq(registry_apply(x->reg, c, NULL), 0);
+	config_free(x->config);
+	x->config = c;
+	return registry_find(x->reg, name);
+}
+
 /* A plug named by its MAC: nowhere until discovery finds it (plug_move()),
  * then served there; a reload keeps where it was found unless the file
  * itself names another place. */
@@ -399,8 +413,7 @@ START_TEST(test_mac_plug)
 	struct fixture x;
 	struct device *d;
 	struct plug *p;
-	struct config *c2;
-	char text[512], *errors = NULL;
+	char text[512];
 
 	setup(&x, specs,
 	      "[kasad]\npoll_interval = off\ndiscover = 127.0.0.1:@0\n"
@@ -431,11 +444,7 @@ START_TEST(test_mac_plug)
 		 "[kasad]\npoll_interval = off\ndiscover = 127.0.0.1:%u\n"
 		 "[device \"lamp\"]\nmac = 50:C7:BF:00:00:0A\n",
 		 x.emu.ports[0]);
-	ck_assert_int_eq(config_load_string(text, "t2", &c2, &errors), 0);
-	ck_assert_int_eq(registry_apply(x.reg, c2, NULL), 0);
-	config_free(x.config);
-	x.config = c2;
-	d = registry_find(x.reg, "lamp");
+	d = reload(&x, text, "lamp");
 	ck_assert_ptr_eq(d->plug, p);
 	ck_assert_str_eq(plug_host(p), "127.0.0.1");
 	ck_assert_uint_eq(plug_port(p), x.emu.ports[0]);
@@ -447,11 +456,7 @@ START_TEST(test_mac_plug)
 	snprintf(text, sizeof(text),
 		 "[device \"lamp\"]\nmac = 50:C7:BF:00:00:0A\nhost = 127.0.0.1\nport = %u\n",
 		 x.emu.ports[1]);
-	ck_assert_int_eq(config_load_string(text, "t3", &c2, &errors), 0);
-	ck_assert_int_eq(registry_apply(x.reg, c2, NULL), 0);
-	config_free(x.config);
-	x.config = c2;
-	d = registry_find(x.reg, "lamp");
+	d = reload(&x, text, "lamp");
 	ck_assert_ptr_eq(d->plug, p);
 	ck_assert_uint_eq(plug_port(p), x.emu.ports[1]);
 	ck_assert_int_eq(
