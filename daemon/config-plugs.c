@@ -17,17 +17,16 @@
 #include "common/macro.h"
 #include "config-private.h"
 
-/* What names the plug: the MAC, else the host (in any case with
- * any_case) and ports; devices named by a MAC come first. */
-static int cmp_identity(const struct config_device *x, const struct config_device *y, bool any_case)
+/* Hosts (either may be NULL, which comes first) in any case or as written,
+ * then both ports. */
+static int cmp_where(const struct config_device *x, const struct config_device *y, bool any_case)
 {
-	int r;
+	int r = 0;
 
-	if (!x->mac != !y->mac)
-		return x->mac ? -1 : 1;
-	if (x->mac)
-		return strcmp(x->mac, y->mac);
-	r = any_case ? strcasecmp(x->host, y->host) : strcmp(x->host, y->host);
+	if (!x->host != !y->host)
+		return x->host ? 1 : -1;
+	if (x->host)
+		r = any_case ? strcasecmp(x->host, y->host) : strcmp(x->host, y->host);
 	if (r)
 		return r;
 	if (x->port != y->port)
@@ -37,21 +36,21 @@ static int cmp_identity(const struct config_device *x, const struct config_devic
 	return 0;
 }
 
-/* Where the devices say the plug is: host in any case (none first), ports. */
+/* What names the plug: the MAC, else the host (in any case with
+ * any_case) and ports; devices named by a MAC come first. */
+static int cmp_identity(const struct config_device *x, const struct config_device *y, bool any_case)
+{
+	if (!x->mac != !y->mac)
+		return x->mac ? -1 : 1;
+	if (x->mac)
+		return strcmp(x->mac, y->mac);
+	return cmp_where(x, y, any_case);
+}
+
+/* Where the devices say the plug is: host in any case, ports. */
 static int cmp_address(const struct config_device *x, const struct config_device *y)
 {
-	int r;
-
-	if (!x->host != !y->host)
-		return x->host ? 1 : -1;
-	r = x->host ? strcasecmp(x->host, y->host) : 0;
-	if (r)
-		return r;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if (x->klap_port != y->klap_port)
-		return x->klap_port < y->klap_port ? -1 : 1;
-	return 0;
+	return cmp_where(x, y, true);
 }
 
 /* In configuration order after the key: a run's first is the file's first. */
@@ -85,7 +84,7 @@ static int cmp_twin(const void *a, const void *b)
 	return in_order(x, y);
 }
 
-static int cmp_where(const void *a, const void *b)
+static int cmp_at(const void *a, const void *b)
 {
 	const struct config_device *x = *(const struct config_device *const *)a;
 	const struct config_device *y = *(const struct config_device *const *)b;
@@ -217,7 +216,7 @@ static int find_two_names(const struct config *c, const struct config_device **c
 	_cleanup_free_ const struct config_device **v = NULL;
 	size_t n;
 
-	v = sorted_devices(c, &n, cmp_where, true);
+	v = sorted_devices(c, &n, cmp_at, true);
 	if (!v)
 		return -ENOMEM;
 	for (size_t a = 0, b; a < n; a = b) {
