@@ -113,8 +113,13 @@ static void known_refresh(struct discovery *d)
 	if (!d->known_stale && d->known && d->known_generation == registry_generation(d->reg))
 		return;
 	k = calloc(4 * np + 1, sizeof(*k));
-	if (!k)
-		return; /* the old one, or none: answers look new until memory comes back */
+	if (!k) {
+		/* None: the old one's plugs may be gone.  Answers look new, and
+		 * move nothing, until memory comes back. */
+		free(steal_ptr(d->known));
+		d->n_known = 0;
+		return;
+	}
 	for (size_t i = 0; i < np; i++) {
 		struct plug *p = registry_plug(d->reg, i);
 		const struct plug_state *st = plug_state(p);
