@@ -168,7 +168,10 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct loop_source *s = userdata;
 
-	s->cb.timer(s, usec, s->userdata);
+	/* usec is the time the timer was set for; the callback is told the
+	 * time now, which a timer allowed to be late (its accuracy) is past:
+	 * the poller starts every poll due by then. */
+	s->cb.timer(s, loop_now(s->loop), s->userdata);
 	return 0;
 }
 

@@ -56,20 +56,22 @@ struct plug {
 	uint64_t auth_hold_usec;  /* the last hold; doubles while refused */
 	bool rewire;		  /* a reload changed these: start over when idle */
 
-	/* Two loop sources a plug, whatever it waits for: ten thousand plugs
-	 * with five each spent 15 MiB on them, and sd-event reordered 30,000
-	 * timers at every change.  The timer fires at the nearest of: the
-	 * request's deadline or the open's check, the next poll, the
-	 * read-back, and the next iteration when kicked (plug.c's kicks). */
+	/* Two loop sources a plug at most, and none for its polls: ten
+	 * thousand plugs with five each spent 15 MiB on them, and sd-event
+	 * reordered 30,000 timers at every change.  The I/O source exists
+	 * while a request is in flight; the timer fires at the nearest of the
+	 * request's deadline (or the open's check) and the read-back.  The
+	 * next poll is in poller.c's heap; the next job's start in plug.c's
+	 * kicks. */
 	struct loop_source *io;
 	struct loop_source *timer;
-	uint64_t timer_slack;  /* the accuracy the timer has now */
-	uint64_t poll_at;      /* the next poll; 0 none (poller.c) */
+	uint64_t poll_at;      /* the next poll; 0 none */
 	uint64_t poll_slack;   /* how late the poll may be */
+	unsigned poll_index;   /* in poller.c's heap, from 1; 0 when not in it */
 	uint64_t readback_at;  /* reads the plug back after a change; 0 none */
 	uint64_t readback_since; /* the first change not read back yet; 0 none */
 	bool kicked;		 /* pump on the next iteration */
-	bool joined;		 /* counted in plug.c's kicks */
+	bool joined;		 /* counted in plug.c's kicks and poller.c's heap */
 	struct list_node kick_node;
 
 	struct list_head jobs; /* the queue; the first is current when running */
@@ -90,12 +92,12 @@ struct plug {
 	void *observer_userdata;
 };
 
-/* plug.c: set the timer to what is due first, after a change of poll_at. */
-void plug_arm_timer(struct plug *p);
-
-/* poller.c: seed the jitter; schedule the next poll after one that ended
- * (ok or not); the poll is due (from the plug's timer). */
-void poller_init(struct plug *p);
+/* poller.c: a new plug joins (its jitter seeded, room for it in the
+ * heap; -ENOMEM, or -EXDEV for a second loop), a plug freed leaves;
+ * schedule the next poll after one that ended (ok or not); a poll is due
+ * (called by the poller's timer). */
+int poller_join(struct plug *p);
+void poller_leave(struct plug *p);
 void poller_schedule(struct plug *p, bool ok);
 void poller_due(struct plug *p);
 

@@ -149,7 +149,7 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 static void arm_timer(struct plug *p)
 {
 	/* While the transport opens, its next check; then the request's. */
-	uint64_t next = transport_deadline(p->transport), slack;
+	uint64_t next = transport_deadline(p->transport);
 	struct plug_waiter *w;
 	struct plug_job *j;
 
@@ -158,17 +158,7 @@ static void arm_timer(struct plug *p)
 			list_foreach(w, &j->waiters, node)
 				next = earliest(next, w->deadline);
 	next = earliest(next, p->readback_at);
-	/* Only the poll may be late: by its slack, when it comes first. */
-	slack = p->poll_at && (!next || p->poll_at < next) ? p->poll_slack : 0;
-	next = earliest(next, p->poll_at);
-	if (slack != p->timer_slack && loop_timer_set_accuracy(p->timer, slack) >= 0)
-		p->timer_slack = slack;
 	loop_timer_set(p->timer, next);
-}
-
-void plug_arm_timer(struct plug *p)
-{
-	arm_timer(p);
 }
 
 static void expire_waiters(struct plug *p, uint64_t now)
@@ -845,15 +835,11 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 	struct plug *p = userdata;
 	uint64_t deadline;
 
-	/* The read-back and the poll queue their jobs: a kick, which the
-	 * plug's own callback may as well serve at once. */
+	/* The read-back queues its job: a kick, which the plug's own callback
+	 * may as well serve at once. */
 	if (p->readback_at && p->readback_at <= now) {
 		p->readback_at = 0;
 		readback_due(p, now);
-	}
-	if (p->poll_at && p->poll_at <= now) {
-		p->poll_at = 0;
-		poller_due(p);
 	}
 	if (p->opening) {
 		open_check(p, now);
@@ -1106,20 +1092,23 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		r = -ENOMEM;
 		goto fail;
 	}
-	poller_init(p);
 	r = start_wire(p);
 	if (r < 0)
 		goto fail;
 	r = kicks_join(l);
 	if (r < 0)
 		goto fail;
+	r = poller_join(p);
+	if (r < 0) {
+		kicks_leave(p);
+		goto fail;
+	}
 	p->joined = true;
 	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_timer, p, &p->timer);
 	if (r < 0)
 		goto fail;
-	p->timer_slack = 1000; /* loop_timer_add's */
 	*ret_plug = p;
 	return 0;
 fail:
@@ -1148,8 +1137,10 @@ void plug_free(struct plug *p)
 	}
 	loop_source_free(p->io);
 	loop_source_free(p->timer);
-	if (p->joined)
+	if (p->joined) {
+		poller_leave(p);
 		kicks_leave(p);
+	}
 	transport_free(p->transport);
 	plug_state_release(&p->st);
 	free_account(p->set.account);
