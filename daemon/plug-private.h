@@ -65,6 +65,12 @@ struct plug {
 	 * kicks. */
 	struct loop_source *io;
 	struct loop_source *timer;
+	/* What io watches, when the transport tells its socket's generation
+	 * (io_known): an unchanged watch is not registered again. */
+	bool io_known;
+	int io_fd;
+	uint32_t io_events;
+	unsigned io_gen;
 	uint64_t poll_at;      /* the next poll; 0 none */
 	uint64_t poll_slack;   /* how late the poll may be */
 	unsigned poll_index;   /* in poller.c's heap, from 1; 0 when not in it */

@@ -186,19 +186,42 @@ static void drop_orphans(struct plug *p)
 		}
 }
 
+static void io_off(struct plug *p)
+{
+	loop_io_set(p->io, -1, 0);
+	p->io_known = false;
+}
+
 static void update_io(struct plug *p)
 {
 	int fd = transport_fd(p->transport);
 	uint32_t ev = transport_events(p->transport);
+	unsigned gen = 0;
+	bool known = transport_generation(p->transport, &gen);
 
 	/* With hundreds of replies in at once, a level-triggered socket would
 	 * be reported again on every iteration until its turn came. */
 	if (ev && transport_edge_triggered(p->transport))
 		ev |= LOOP_IO_EDGE;
-	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
-		transport_close(p->transport);
-		job_done(p, -ENOMEM);
+	/* The same socket for the same events: nothing to tell epoll, which
+	 * saves two calls a poll.  A new socket may have the old one's
+	 * number; the generation tells them apart. */
+	if (known && p->io_known && fd == p->io_fd && ev == p->io_events && gen == p->io_gen) {
+		arm_timer(p);
 		return;
+	}
+	if (loop_io_set(p->io, fd, ev) < 0) {
+		p->io_known = false;
+		if (p->current) {
+			transport_close(p->transport);
+			job_done(p, -ENOMEM);
+			return;
+		}
+	} else {
+		p->io_known = known;
+		p->io_fd = fd;
+		p->io_events = ev;
+		p->io_gen = gen;
 	}
 	arm_timer(p);
 }
@@ -221,7 +244,7 @@ static int use_transport(struct plug *p, bool klap)
 	if (r < 0)
 		return r;
 	if (p->io)
-		loop_io_set(p->io, -1, 0);
+		io_off(p);
 	transport_free(p->transport);
 	p->transport = t;
 	p->klap = klap;
@@ -606,12 +629,16 @@ static void job_done(struct plug *p, int error)
 	gate_give(p);
 	list_remove(&j->node);
 	/*
-	 * The socket is not watched between jobs: a kept one the plug closes
-	 * while idle would be readable for ever (the next start checks it).
-	 * And off at once, before anything can open a socket that takes the
+	 * Between jobs a kept socket is watched only edge-triggered with its
+	 * generation known (a plug closing it is then one event); any other
+	 * would be readable for ever once closed (the next start checks it).
+	 * Either way now, before anything can open a socket that takes the
 	 * number of one the connection just closed.
 	 */
-	loop_io_set(p->io, -1, 0);
+	if (transport_edge_triggered(p->transport))
+		update_io(p);
+	else
+		io_off(p);
 
 	res->error = error;
 	if (error >= 0)
@@ -801,7 +828,14 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 		return;
 	}
 	if (!p->current) {
-		loop_io_set(p->io, -1, 0);
+		/* A kept socket between jobs: the plug closed it (or sent what
+		 * nobody asked), and the transport closes it too. */
+		if (transport_edge_triggered(p->transport)) {
+			transport_process(p->transport, revents, loop_now(p->loop));
+			update_io(p);
+		} else {
+			io_off(p);
+		}
 		return;
 	}
 	on_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));

@@ -64,6 +64,11 @@ static void xor_drop_reply(struct transport *t)
 	kasa_conn_drop_reply(XOR(t)->conn);
 }
 
+static unsigned xor_generation(const struct transport *t)
+{
+	return kasa_conn_generation(XOR_CONST(t)->conn);
+}
+
 static void xor_free(struct transport *t)
 {
 	kasa_conn_free(XOR(t)->conn);
@@ -81,6 +86,7 @@ static const struct transport_ops xor_ops = {
 	.events = xor_events,
 	.deadline = xor_deadline,
 	.edge_triggered = true, /* kasa_conn_process() drains */
+	.generation = xor_generation,
 	.free = xor_free,
 };
 

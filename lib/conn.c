@@ -32,6 +32,7 @@ struct kasa_conn {
 	bool reused;  /* the request went out on a connection opened before */
 	bool retried; /* the one reconnect has been spent */
 	bool got_any; /* some reply byte arrived */
+	unsigned generation; /* sockets opened */
 };
 
 KASA_EXPORT uint64_t kasa_now_usec(void)
@@ -134,7 +135,7 @@ KASA_EXPORT uint32_t kasa_conn_events(const struct kasa_conn *c)
 {
 	switch (c->state) {
 	case CONN_IDLE:
-		return 0;
+		return c->fd >= 0 ? POLLIN : 0;
 	case CONN_CONNECTING:
 	case CONN_SENDING:
 		return POLLOUT;
@@ -142,6 +143,11 @@ KASA_EXPORT uint32_t kasa_conn_events(const struct kasa_conn *c)
 		return POLLIN;
 	}
 	return 0;
+}
+
+KASA_EXPORT unsigned kasa_conn_generation(const struct kasa_conn *c)
+{
+	return c->generation;
 }
 
 KASA_EXPORT uint64_t kasa_conn_deadline(const struct kasa_conn *c)
@@ -196,6 +202,7 @@ static int conn_open(struct kasa_conn *c)
 	/* Some firmware treats each segment as a whole message. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
+	c->generation++;
 	c->got_any = false;
 	c->out_off = 0;
 	kasa_reader_reset(c->reader);
@@ -329,7 +336,9 @@ KASA_EXPORT int kasa_conn_process(struct kasa_conn *c, uint32_t revents, uint64_
 
 	switch (c->state) {
 	case CONN_IDLE:
-		return -EINVAL;
+		if (c->fd >= 0 && (revents & (POLLIN | POLLERR | POLLHUP)))
+			conn_close_socket(c);
+		return 0;
 	case CONN_CONNECTING:
 		if (revents & (POLLOUT | POLLERR | POLLHUP))
 			r = conn_connected(c);

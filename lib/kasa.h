@@ -366,15 +366,21 @@ int kasa_conn_start(struct kasa_conn *c, const char *json, size_t len, uint64_t 
 
 /* -1 when there is no socket. */
 int kasa_conn_fd(const struct kasa_conn *c);
-/* Events wanted now; 0 when idle. */
+/* Events wanted now: while idle, POLLIN on a kept socket (so that a
+ * device closing it is noticed), 0 with no socket. */
 uint32_t kasa_conn_events(const struct kasa_conn *c);
+/* Goes up each time the connection opens a new socket: a loop that keeps
+ * watching the fd tells a new socket from the old one whose number it
+ * took (the old one left epoll when it closed). */
+unsigned kasa_conn_generation(const struct kasa_conn *c);
 /* Absolute deadline of the request in flight; 0 when idle. */
 uint64_t kasa_conn_deadline(const struct kasa_conn *c);
 bool kasa_conn_busy(const struct kasa_conn *c);
 
 /*
- * Advance the request.  revents may be 0 (for example on a timer).  Returns
- * 0 while in progress, 1 when the reply is complete (read it with
+ * Advance the request.  revents may be 0 (for example on a timer).  While
+ * idle, a readable kept socket (the device closed it, or sent what nobody
+ * asked) is closed, and 0 returned.  Returns 0 while in progress, 1 when the reply is complete (read it with
  * kasa_conn_reply()), or a -errno that ended the request; the connection is
  * then closed and the next start reconnects.  A reused connection found dead
  * before any reply byte arrived is reopened once and the request sent again.
