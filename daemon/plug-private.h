@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/list.h"
+#include "loop.h"
 #include "plug.h"
 #include "plugjob.h"
 
@@ -63,14 +64,9 @@ struct plug {
 	 * request's deadline (or the open's check) and the read-back.  The
 	 * next poll is in poller.c's heap; the next job's start in plug.c's
 	 * kicks. */
-	struct loop_source *io;
+	struct loop_source *io;	 /* the lookup's fd, KLAP's sockets */
+	struct loop_watch watch; /* a kept XOR socket, in plug.c's watch set */
 	struct loop_source *timer;
-	/* What io watches, when the transport tells its socket's generation
-	 * (io_known): an unchanged watch is not registered again. */
-	bool io_known;
-	int io_fd;
-	uint32_t io_events;
-	unsigned io_gen;
 	uint64_t poll_at;      /* the next poll; 0 none */
 	uint64_t poll_slack;   /* how late the poll may be */
 	unsigned poll_index;   /* in poller.c's heap, from 1; 0 when not in it */

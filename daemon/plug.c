@@ -34,6 +34,21 @@ const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
 static void pump(struct plug *p);
 static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
+
+/* What all plugs share, made with the first and gone with the last: the
+ * plugs whose next job starts on the next iteration (not within the call
+ * that queued it, which may be a client's handler) and the one source that
+ * starts them; and the watch set of their kept sockets. */
+static struct {
+	struct loop *loop;
+	unsigned plugs;
+	struct loop_source *defer;
+	struct list_head queue;
+	struct loop_watchset *ws;
+} shared = {
+	.queue = LIST_HEAD_INIT(shared.queue),
+};
+
 static void arm_timer(struct plug *p);
 static void open_check(struct plug *p, uint64_t now);
 static int start_wire(struct plug *p);
@@ -186,10 +201,20 @@ static void drop_orphans(struct plug *p)
 		}
 }
 
+/* Nothing watched: the kept socket, if still open, leaves the watch set
+ * before anything can close it. */
 static void io_off(struct plug *p)
 {
-	loop_io_set(p->io, -1, 0);
-	p->io_known = false;
+	unsigned gen = 0;
+
+	if (p->io)
+		loop_io_set(p->io, -1, 0);
+	if (p->watch.fd < 0)
+		return;
+	if (p->transport && transport_generation(p->transport, &gen))
+		loop_watch_set(shared.ws, &p->watch, transport_fd(p->transport), 0, gen);
+	else
+		loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
 }
 
 static void update_io(struct plug *p)
@@ -197,31 +222,28 @@ static void update_io(struct plug *p)
 	int fd = transport_fd(p->transport);
 	uint32_t ev = transport_events(p->transport);
 	unsigned gen = 0;
-	bool known = transport_generation(p->transport, &gen);
+	int r;
 
 	/* With hundreds of replies in at once, a level-triggered socket would
 	 * be reported again on every iteration until its turn came. */
 	if (ev && transport_edge_triggered(p->transport))
 		ev |= LOOP_IO_EDGE;
-	/* The same socket for the same events: nothing to tell epoll, which
-	 * saves two calls a poll.  A new socket may have the old one's
-	 * number; the generation tells them apart. */
-	if (known && p->io_known && fd == p->io_fd && ev == p->io_events && gen == p->io_gen) {
-		arm_timer(p);
-		return;
-	}
-	if (loop_io_set(p->io, fd, ev) < 0) {
-		p->io_known = false;
-		if (p->current) {
-			transport_close(p->transport);
-			job_done(p, -ENOMEM);
-			return;
-		}
+	if (transport_generation(p->transport, &gen)) {
+		/* A kept socket (XOR): in the plugs' watch set, watched between
+		 * polls too and registered again only when it or its events
+		 * change; ready ones are served together. */
+		loop_io_set(p->io, -1, 0);
+		r = loop_watch_set(shared.ws, &p->watch, fd, ev, gen);
 	} else {
-		p->io_known = known;
-		p->io_fd = fd;
-		p->io_events = ev;
-		p->io_gen = gen;
+		/* The name lookup, or libcurl's sockets (KLAP). */
+		if (p->watch.fd >= 0)
+			loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+		r = loop_io_set(p->io, fd, ev);
+	}
+	if (r < 0 && p->current) {
+		transport_close(p->transport);
+		job_done(p, -ENOMEM);
+		return;
 	}
 	arm_timer(p);
 }
@@ -353,27 +375,15 @@ static void readback_due(struct plug *p, uint64_t now)
 		    NULL, NULL);
 }
 
-/* --- Kicks ------------------------------------------------------------------- */
-
-/* Plugs whose next job starts on the next iteration (not within the call
- * that queued it, which may be a client's handler), and the one source of
- * the loop's that starts them. */
-static struct {
-	struct loop *loop;
-	struct loop_source *defer;
-	unsigned plugs; /* alive: the source goes with the last */
-	struct list_head queue;
-} kicks = {
-	.queue = LIST_HEAD_INIT(kicks.queue),
-};
+/* --- Kicks and the watch set --------------------------------------------------- */
 
 static void kick(struct plug *p)
 {
 	if (p->kicked)
 		return;
 	p->kicked = true;
-	list_insert_tail(&kicks.queue, &p->kick_node);
-	loop_defer_arm(kicks.defer);
+	list_insert_tail(&shared.queue, &p->kick_node);
+	loop_defer_arm(shared.defer);
 }
 
 static void unkick(struct plug *p)
@@ -389,7 +399,7 @@ static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
 	struct list_head now_due = LIST_HEAD_INIT(now_due);
 
 	/* Those kicked meanwhile wait for the next iteration. */
-	list_move_all(&now_due, &kicks.queue);
+	list_move_all(&now_due, &shared.queue);
 	while (!list_empty(&now_due)) {
 		struct plug *p = list_first(&now_due, struct plug, kick_node);
 
@@ -399,29 +409,34 @@ static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
 	}
 }
 
-static int kicks_join(struct loop *l)
+static int shared_join(struct loop *l)
 {
 	int r;
 
-	if (kicks.plugs == 0) {
-		r = loop_defer_add(l, on_kicks, NULL, &kicks.defer);
+	if (shared.plugs == 0) {
+		r = loop_defer_add(l, on_kicks, NULL, &shared.defer);
 		if (r < 0)
 			return r;
-		kicks.loop = l;
-	} else if (kicks.loop != l) {
+		r = loop_watchset_new(l, &shared.ws);
+		if (r < 0) {
+			loop_source_free(steal_ptr(shared.defer));
+			return r;
+		}
+		shared.loop = l;
+	} else if (shared.loop != l) {
 		return -EXDEV; /* plugs live on one loop */
 	}
-	kicks.plugs++;
+	shared.plugs++;
 	return 0;
 }
 
-static void kicks_leave(struct plug *p)
+static void shared_leave(struct plug *p)
 {
 	unkick(p);
-	if (--kicks.plugs == 0) {
-		loop_source_free(kicks.defer);
-		kicks.defer = NULL;
-		kicks.loop = NULL;
+	if (--shared.plugs == 0) {
+		loop_source_free(steal_ptr(shared.defer));
+		loop_watchset_free(steal_ptr(shared.ws));
+		shared.loop = NULL;
 	}
 }
 
@@ -841,6 +856,13 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 	on_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));
 }
 
+static void on_watch(struct loop_watch *w, uint32_t revents)
+{
+	struct plug *p = container_of(w, struct plug, watch);
+
+	on_io(p->io, w->fd, revents, p);
+}
+
 /* The transport's open may have ended: take its outcome, then go on. */
 static void open_check(struct plug *p, uint64_t now)
 {
@@ -1109,6 +1131,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 
 	if (!p)
 		return -ENOMEM;
+	p->watch = LOOP_WATCH_INIT(on_watch);
 	p->loop = l;
 	p->port = port;
 	p->set = *s;
@@ -1129,12 +1152,12 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	r = start_wire(p);
 	if (r < 0)
 		goto fail;
-	r = kicks_join(l);
+	r = shared_join(l);
 	if (r < 0)
 		goto fail;
 	r = poller_join(p);
 	if (r < 0) {
-		kicks_leave(p);
+		shared_leave(p);
 		goto fail;
 	}
 	p->joined = true;
@@ -1169,11 +1192,13 @@ void plug_free(struct plug *p)
 		list_remove(&j->node);
 		job_free(j);
 	}
+	if (p->joined)
+		io_off(p); /* the socket leaves the watch set while open */
 	loop_source_free(p->io);
 	loop_source_free(p->timer);
 	if (p->joined) {
 		poller_leave(p);
-		kicks_leave(p);
+		shared_leave(p);
 	}
 	transport_free(p->transport);
 	plug_state_release(&p->st);
