@@ -298,6 +298,8 @@ scale_run() {
 		curl -sS -o "$TMP/metrics" -w '%{time_total} %{size_download}\n' "$KASAD_URL/metrics"
 	done | sort -n | head -n 1 | awk '{
 		printf "  %-48s %8.1f ms for %.1f MB (aim <= 250 ms)\n", "GET /metrics, best of 3", $1 * 1000, $2 / 1e6 }'
+	awk '/^VmRSS:/ { printf "  %-48s %8.1f MiB\n", "kasad RSS after those scrapes", $2 / 1024 }' \
+		"/proc/$KASAD_PID/status"
 	if command -v wrk >/dev/null 2>&1; then
 		wrk_run "cached GET /devices/p0 while polling" "$KASAD_URL/devices/p0"
 	fi
