@@ -602,7 +602,7 @@ static void count_poll(struct plug *p, uint64_t usec)
 
 static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 {
-	char text[sizeof(p->st.last_error_text)];
+	char text[PLUG_ERROR_TEXT_MAX];
 
 	if (error == 0) {
 		if (!p->st.online) {
@@ -611,15 +611,12 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 		}
 		p->st.online = true;
 		p->st.misses = 0;
-		p->st.last_error = 0;
-		p->st.last_error_text[0] = '\0';
+		plug_state_set_error(&p->st, 0, NULL);
 		return;
 	}
 	error_text(error, &j->run.result.device, text, sizeof(text));
-	if (!streq(text, p->st.last_error_text))
+	if (plug_state_set_error(&p->st, error, text))
 		p->dirty = true;
-	memcpy(p->st.last_error_text, text, sizeof(text));
-	p->st.last_error = error;
 	if (j->run.args.kind != PLUG_JOB_REFRESH)
 		return;
 	p->st.misses++;
@@ -661,7 +658,7 @@ static void job_done(struct plug *p, int error)
 	/* A device error is an answer: the plug is there. */
 	record_outcome(p, j, error < 0 && res->device.code == 0 ? error : 0);
 	if (error < 0 && res->device.code != 0) {
-		char text[sizeof(p->st.last_error_text)];
+		char text[PLUG_ERROR_TEXT_MAX];
 
 		log_dev(LOG_INFO, p->label, "refused: %s",
 			error_text(error, &res->device, text, sizeof(text)));

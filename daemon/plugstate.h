@@ -59,7 +59,7 @@ struct plug_state {
 	bool online;
 	unsigned misses; /* failed polls in a row */
 	int last_error;	 /* of the last failed round trip, 0 after a success */
-	char last_error_text[128];
+	char *last_error_text;	 /* of last_error, owned; NULL when none */
 };
 
 /* Keep what a sysinfo says: -ENOMEM (st unchanged) when a strip's outlets
@@ -69,6 +69,12 @@ int plug_state_take_info(struct plug_state *st, const struct kasa_sysinfo *in);
 /* Make room for n outlets (0: a single plug), each zero where new: for the
  * parser above and for tests.  -ENOMEM (st unchanged). */
 int plug_state_set_outlets(struct plug_state *st, unsigned n);
+/* The longest last_error_text kept. */
+#define PLUG_ERROR_TEXT_MAX 128
+/* The last round trip failed with error, text saying why (cut to fit);
+ * error 0 clears both.  Returns whether the text changed.  Out of memory,
+ * the text is NULL, which reads as "". */
+bool plug_state_set_error(struct plug_state *st, int error, const char *text);
 /* Free what st owns; st is then a single plug never read. */
 void plug_state_release(struct plug_state *st);
 
