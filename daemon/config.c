@@ -501,7 +501,7 @@ static int group_plugs(struct config *c)
 			head = (size_t)(v[i] - c->devices);
 		first[v[i] - c->devices] = head;
 	}
-	c->n_plugs = c->n_klap_plugs = 0;
+	c->n_plugs = c->n_klap_plugs = c->n_auto_plugs = 0;
 	for (size_t i = 0; i < c->n_devices; i++) {
 		struct config_device *d = &c->devices[i];
 
@@ -510,7 +510,8 @@ static int group_plugs(struct config *c)
 			continue;
 		}
 		d->plug = c->n_plugs++;
-		c->n_klap_plugs += d->transport != CONFIG_TRANSPORT_XOR;
+		c->n_klap_plugs += d->transport == CONFIG_TRANSPORT_KLAP;
+		c->n_auto_plugs += d->transport == CONFIG_TRANSPORT_AUTO;
 	}
 	return 0;
 }
@@ -883,10 +884,12 @@ enum config_exposure config_exposure(const struct config *c, const struct sockad
 	return c->allow_unauthenticated ? CONFIG_EXPOSURE_OPEN : CONFIG_EXPOSURE_REFUSED;
 }
 
-size_t config_plug_count(const struct config *c, size_t *ret_klap)
+size_t config_plug_count(const struct config *c, size_t *ret_klap, size_t *ret_auto)
 {
 	if (ret_klap)
 		*ret_klap = c->n_klap_plugs;
+	if (ret_auto)
+		*ret_auto = c->n_auto_plugs;
 	return c->n_plugs;
 }
 
