@@ -209,7 +209,7 @@ fi
 
 # scale_run PLUGS: PLUGS emulated hs100 (kasa-emu processes of at most
 # EMU_PER plugs each, within the open file limit), one kasad device each
-# (transport = xor), poll_interval = 1s.  Figures: READY=1 to all online,
+# (the default transport = auto), poll_interval = 1s.  Figures: READY=1 to all online,
 # poll time-outs in the start-up burst, CPU per poll cycle, RSS, /metrics
 # size and time, and a cached GET's throughput while the poller runs.
 EMU_PER=${EMU_PER:-2500}
@@ -244,7 +244,7 @@ scale_run() {
 			hard_error "kasa-emu -n $_n did not get ready: $(cat "$TMP/big$_g.err")"
 		awk -v base=$((_plugs - _left)) '$1 == "device" {
 			n = split($4, a, ":")
-			printf "[device \"p%d\"]\nhost = %s\nport = %s\ntransport = xor\n", base + $2, a[1], a[n]
+			printf "[device \"p%d\"]\nhost = %s\nport = %s\n", base + $2, a[1], a[n]
 		}' "$TMP/big$_g.ready" >>"$TMP/kasad-big.conf"
 		_left=$((_left - _n))
 		_g=$((_g + 1))
