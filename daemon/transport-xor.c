@@ -20,7 +20,11 @@ struct transport_xor {
 static int xor_make(struct transport *t, const struct sockaddr *addr, socklen_t addrlen)
 {
 	XOR(t)->conn = kasa_conn_new(addr, addrlen);
-	return XOR(t)->conn ? 0 : -ENOMEM;
+	if (!XOR(t)->conn)
+		return -ENOMEM;
+	/* plug.c watches the kept socket between requests (generation). */
+	kasa_conn_set_idle_watched(XOR(t)->conn, true);
+	return 0;
 }
 
 static int xor_send(struct transport *t, const char *json, size_t len, uint64_t now,

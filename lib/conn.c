@@ -33,6 +33,7 @@ struct kasa_conn {
 	bool retried; /* the one reconnect has been spent */
 	bool got_any; /* some reply byte arrived */
 	unsigned generation; /* sockets opened */
+	bool idle_watched;   /* the caller watches the kept socket between requests */
 };
 
 KASA_EXPORT uint64_t kasa_now_usec(void)
@@ -134,6 +135,11 @@ KASA_EXPORT uint32_t kasa_conn_events(const struct kasa_conn *c)
 		return POLLIN;
 	}
 	return 0;
+}
+
+KASA_EXPORT void kasa_conn_set_idle_watched(struct kasa_conn *c, bool watched)
+{
+	c->idle_watched = watched;
 }
 
 KASA_EXPORT unsigned kasa_conn_generation(const struct kasa_conn *c)
@@ -250,7 +256,7 @@ KASA_EXPORT int kasa_conn_start(struct kasa_conn *c, const char *json, size_t le
 		return err;
 	c->deadline = now_usec + (timeout_usec ? timeout_usec : 1);
 	c->retried = false;
-	if (c->fd >= 0 && !conn_idle_socket_alive(c))
+	if (c->fd >= 0 && !c->idle_watched && !conn_idle_socket_alive(c))
 		conn_close_socket(c);
 
 	if (c->fd >= 0) {

@@ -373,6 +373,12 @@ uint32_t kasa_conn_events(const struct kasa_conn *c);
  * watching the fd tells a new socket from the old one whose number it
  * took (the old one left epoll when it closed). */
 unsigned kasa_conn_generation(const struct kasa_conn *c);
+/* The caller watches the kept socket between requests too (for
+ * kasa_conn_events(), calling kasa_conn_process() on them), so a start
+ * need not check it first: a poll(2) a request saved.  A device that
+ * closed it a moment before still costs no request: a kept socket found
+ * dead is reopened once, as ever. */
+void kasa_conn_set_idle_watched(struct kasa_conn *c, bool watched);
 /* Absolute deadline of the request in flight; 0 when idle. */
 uint64_t kasa_conn_deadline(const struct kasa_conn *c);
 bool kasa_conn_busy(const struct kasa_conn *c);

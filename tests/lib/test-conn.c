@@ -289,6 +289,30 @@ START_TEST(test_idle_hang_up)
 }
 END_TEST
 
+/* A caller that watches idle sockets, but has not yet seen the device
+ * hang up: the start sends on the dead socket, finds it dead, and sends
+ * again on a new one, the request answered all the same. */
+START_TEST(test_idle_watched_hang_up)
+{
+	struct server *s = server_start(MODE_HANG_UP);
+	struct kasa_conn *c = conn_to(s->port);
+	struct pollfd pfd;
+
+	kasa_conn_set_idle_watched(c, true);
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	/* The hang-up has arrived; nobody processed it. */
+	pfd = (struct pollfd){.fd = kasa_conn_fd(c), .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	ck_assert_str_eq(kasa_conn_reply(c, NULL), "{\"n\":1}");
+	ck_assert_uint_eq(kasa_conn_generation(c), 2);
+	ck_assert_int_eq(atomic_load(&s->connections), 2);
+	ck_assert_int_eq(atomic_load(&s->requests), 2);
+	kasa_conn_free(c);
+	server_stop(s);
+}
+END_TEST
+
 /* A fresh connection closed without a reply is not retried. */
 START_TEST(test_close_without_reply)
 {
@@ -415,6 +439,7 @@ static Suite *conn_suite(void)
 	tcase_add_test(tc, test_stale_reconnects_once);
 	tcase_add_test(tc, test_close_without_reply);
 	tcase_add_test(tc, test_idle_hang_up);
+	tcase_add_test(tc, test_idle_watched_hang_up);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_zero_length_reply);
