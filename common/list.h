@@ -94,6 +94,18 @@ static inline void list_remove(struct list_node *node)
 	node->next = node->prev = NULL;
 }
 
+/* Every node of src to the back of dst, in order; src is then empty. */
+static inline void list_move_all(struct list_head *dst, struct list_head *src)
+{
+	if (list_empty(src))
+		return;
+	src->n.next->prev = dst->n.prev;
+	src->n.prev->next = &dst->n;
+	dst->n.prev->next = src->n.next;
+	dst->n.prev = src->n.prev;
+	list_head_init(src);
+}
+
 /* The struct of type that holds node as its member. */
 #define list_entry(node, type, member) container_of(node, type, member)
 

@@ -126,7 +126,7 @@ int config_plugs_group(struct config *c)
 			head = (size_t)(v[i] - c->devices);
 		first[v[i] - c->devices] = head;
 	}
-	c->n_plugs = c->n_klap_plugs = 0;
+	c->n_plugs = c->n_klap_plugs = c->n_auto_plugs = 0;
 	for (size_t i = 0; i < c->n_devices; i++) {
 		struct config_device *d = &c->devices[i];
 
@@ -135,7 +135,8 @@ int config_plugs_group(struct config *c)
 			continue;
 		}
 		d->plug = c->n_plugs++;
-		c->n_klap_plugs += d->transport != CONFIG_TRANSPORT_XOR;
+		c->n_klap_plugs += d->transport == CONFIG_TRANSPORT_KLAP;
+		c->n_auto_plugs += d->transport == CONFIG_TRANSPORT_AUTO;
 	}
 	return 0;
 }

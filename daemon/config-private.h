@@ -8,8 +8,8 @@
 #include "diag.h"
 
 /* Number the plugs in the order of their first devices (config_device's
- * plug, config's n_plugs and n_klap_plugs); every device has a host or a
- * MAC.  -ENOMEM. */
+ * plug, config's n_plugs, n_klap_plugs and n_auto_plugs); every device has
+ * a host or a MAC.  -ENOMEM. */
 int config_plugs_group(struct config *c);
 
 /* Report each device that names no plug (no host, nor a MAC), a MAC alone

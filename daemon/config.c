@@ -730,10 +730,12 @@ enum config_exposure config_exposure(const struct config *c, const struct sockad
 	return c->allow_unauthenticated ? CONFIG_EXPOSURE_OPEN : CONFIG_EXPOSURE_REFUSED;
 }
 
-size_t config_plug_count(const struct config *c, size_t *ret_klap)
+size_t config_plug_count(const struct config *c, size_t *ret_klap, size_t *ret_auto)
 {
 	if (ret_klap)
 		*ret_klap = c->n_klap_plugs;
+	if (ret_auto)
+		*ret_auto = c->n_auto_plugs;
 	return c->n_plugs;
 }
 

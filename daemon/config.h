@@ -126,7 +126,8 @@ struct config {
 	struct config_device *devices;
 	size_t n_devices;
 	size_t n_plugs;	     /* see config_device's plug */
-	size_t n_klap_plugs; /* of those, how many may speak KLAP (klap or auto) */
+	size_t n_klap_plugs; /* of those, how many speak KLAP (transport = klap) */
+	size_t n_auto_plugs; /* and how many may (transport = auto) */
 	struct config_mqtt mqtt;
 };
 
@@ -175,9 +176,10 @@ enum config_exposure {
 enum config_exposure config_exposure(const struct config *c, const struct sockaddr *addr);
 
 /* The plugs c names: devices with the same MAC, or on the same host (as
- * written) and ports, share one, and its one connection.  *ret_klap (may be NULL): how many of them
- * may speak KLAP (transport klap or auto). */
-size_t config_plug_count(const struct config *c, size_t *ret_klap);
+ * written) and ports, share one, and its one connection.  *ret_klap (may be
+ * NULL): how many of them speak KLAP (transport = klap); *ret_auto (may be
+ * NULL): how many may turn out to (transport = auto). */
+size_t config_plug_count(const struct config *c, size_t *ret_klap, size_t *ret_auto);
 
 /* The credentials file a device's plug uses: its own, else [kasad]'s, else
  * NULL. */

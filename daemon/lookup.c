@@ -31,7 +31,8 @@ void lookup_done(struct lookup *l)
 /* The lookup ended with res: keep its first address. */
 static int take(struct lookup *l, const struct addrinfo *res)
 {
-	if (res->ai_addrlen > sizeof(l->addr))
+	if ((res->ai_family != AF_INET && res->ai_family != AF_INET6) ||
+	    res->ai_addrlen > sizeof(l->addr))
 		return -EAFNOSUPPORT;
 	memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
 	l->addrlen = res->ai_addrlen;

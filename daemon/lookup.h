@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/inaddr.h"
+
 struct kasa_lookup;
 
 struct lookup {
@@ -18,7 +20,7 @@ struct lookup {
 	uint16_t port;
 	struct kasa_lookup *lookup; /* under way */
 	uint64_t deadline;	    /* of the lookup */
-	struct sockaddr_storage addr;
+	union inet_sockaddr addr;
 	socklen_t addrlen; /* 0 until known */
 };
 

@@ -32,11 +32,19 @@ uint64_t loop_clock(void);
 /* Ping the watchdog from the loop when $WATCHDOG_USEC asks for it. */
 int loop_enable_watchdog(struct loop *l);
 
-/* Watch fd for events (EPOLLIN/EPOLLOUT bits); fd may be -1 (disabled). */
+/* Edge-triggered (EPOLLET): the source is told once per change, so its
+ * callback must read or write until the descriptor would block.  With
+ * many sockets ready at once this keeps each iteration from collecting
+ * them all again: the loop dispatches one source per iteration. */
+#define LOOP_IO_EDGE (1u << 31)
+
+/* Watch fd for events (EPOLLIN/EPOLLOUT bits, LOOP_IO_EDGE); fd may be -1
+ * (disabled). */
 int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_cb_t cb, void *userdata,
 		struct loop_source **ret_source);
 /*
- * Point the source at fd for events; events 0 or fd -1 disables it.  Always
+ * Point the source at fd for events; events 0 or fd -1 disables it (and
+ * frees what sd-event holds for it: a disabled source costs little).  Always
  * re-registers, so a closed descriptor whose number came back for a new
  * socket is watched correctly.
  */
@@ -46,6 +54,9 @@ int loop_io_set(struct loop_source *s, int fd, uint32_t events);
 int loop_timer_add(struct loop *l, uint64_t usec, loop_timer_cb_t cb, void *userdata,
 		   struct loop_source **ret_source);
 int loop_timer_set(struct loop_source *s, uint64_t usec);
+/* How late the timer may fire (1 ms unless set), so that timers due close
+ * together share one wake-up. */
+int loop_timer_set_accuracy(struct loop_source *s, uint64_t usec);
 
 /* Work for the next iteration, before the loop waits again: armed with
  * loop_defer_arm(), it runs once per arming. */
@@ -59,5 +70,48 @@ int loop_signal_add(struct loop *l, int signo, loop_signal_cb_t cb, void *userda
 
 /* Accepts NULL. */
 void loop_source_free(struct loop_source *s);
+
+/* --- Watch sets ---------------------------------------------------------------
+ * Many sockets under one source of the loop: an epoll set of the set's
+ * own, whose ready sockets are dispatched together in one iteration, with
+ * nothing allocated per socket (the caller embeds a struct loop_watch).
+ * For the thousands of plugs' kept sockets: an sd-event source each cost
+ * 296 bytes, and an iteration (an epoll_wait) each reply.
+ *
+ * A socket is told apart by its generation, which the caller changes with
+ * each new socket: a closed socket leaves the set on its own, and a new one
+ * may take its number.  Hence the rule: stop watching a socket while it is
+ * open, or after it closed (the same fd and generation say which).
+ */
+struct loop_watchset;
+struct loop_watch;
+typedef void (*loop_watch_cb_t)(struct loop_watch *w, uint32_t revents);
+
+struct loop_watch {
+	loop_watch_cb_t cb;
+	int fd;		 /* watched; -1: nothing */
+	uint32_t events; /* EPOLLIN/EPOLLOUT bits, LOOP_IO_EDGE */
+	unsigned gen;
+};
+
+#define LOOP_WATCH_INIT(callback)                                                                  \
+	(struct loop_watch)                                                                        \
+	{                                                                                          \
+		.cb = (callback), .fd = -1                                                         \
+	}
+
+int loop_watchset_new(struct loop *l, struct loop_watchset **ret_set);
+/* Accepts NULL.  Its watches must have stopped. */
+void loop_watchset_free(struct loop_watchset *ws);
+/*
+ * Watch fd (of generation gen) for events; fd -1 or events 0 stops.  A
+ * socket watched already is changed in place (nothing at all when its
+ * events are the same); a new one (another fd or generation) is added, the
+ * old one having left the set when it closed; stopping an open socket (the
+ * same fd and generation) removes it.  Events of a socket no longer
+ * watched are not delivered, even within the same iteration.
+ */
+int loop_watch_set(struct loop_watchset *ws, struct loop_watch *w, int fd, uint32_t events,
+		   unsigned gen);
 
 #endif

@@ -232,11 +232,11 @@ static void connect_addr(struct mqtt *m)
 	const void *a;
 	int r;
 
-	if (m->addr.addr.ss_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)&m->addr.addr)->sin6_addr;
+	if (m->addr.addr.sa.sa_family == AF_INET6)
+		a = &m->addr.addr.in6.sin6_addr;
 	else
-		a = &((const struct sockaddr_in *)&m->addr.addr)->sin_addr;
-	if (!inet_ntop(m->addr.addr.ss_family, a, ip, sizeof(ip))) {
+		a = &m->addr.addr.in.sin_addr;
+	if (!inet_ntop(m->addr.addr.sa.sa_family, a, ip, sizeof(ip))) {
 		retry_later(m, strerror(errno));
 		return;
 	}
@@ -362,7 +362,7 @@ static void clear_node(struct mqtt *m, struct node *n)
 static void publish_discovery(struct mqtt *m, struct mdev *md, struct node *n,
 			      const struct plug_state *st)
 {
-	const struct kasa_sysinfo *in = &st->info;
+	const struct plug_info *in = &st->info;
 	const struct kasa_outlet *ou = n->outlet >= 0 && (unsigned)n->outlet < in->outlet_count
 					       ? &in->outlets[n->outlet]
 					       : NULL;

@@ -24,12 +24,14 @@ static void address_text(const char *host, uint16_t port, char *buf, size_t size
 	snprintf(buf, size, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
 
-/* Nowhere yet: the state says why, for the device's answers. */
-static void not_found(struct plug *p)
+/* Nowhere yet: the state says why, for the device's answers.  -ENOMEM. */
+static int not_found(struct plug *p)
 {
-	p->st.last_error = API_ENOTFOUND;
-	snprintf(p->st.last_error_text, sizeof(p->st.last_error_text),
-		 "not found yet: %s has not answered discovery", p->set.mac);
+	char text[PLUG_ERROR_TEXT_MAX];
+
+	snprintf(text, sizeof(text), "not found yet: %s has not answered discovery", p->set.mac);
+	plug_state_set_error(&p->st, API_ENOTFOUND, text);
+	return p->st.last_error_text ? 0 : -ENOMEM;
 }
 
 int plug_address_init(struct plug *p, const char *host, uint16_t port)
@@ -39,9 +41,7 @@ int plug_address_init(struct plug *p, const char *host, uint16_t port)
 	p->home_port = port;
 	if (host && (!(p->host = strdup(host)) || !(p->home = strdup(host))))
 		return -ENOMEM;
-	if (!host)
-		not_found(p);
-	return 0;
+	return host ? 0 : not_found(p);
 }
 
 const char *plug_host(const struct plug *p)
@@ -87,8 +87,7 @@ int plug_move(struct plug *p, const char *host, uint16_t port, uint16_t klap_por
 	/* What it said at the old place (or that it was nowhere) is over:
 	 * the next poll, soon, says what it says here. */
 	p->st.misses = 0;
-	p->st.last_error = 0;
-	p->st.last_error_text[0] = '\0';
+	plug_state_set_error(&p->st, 0, NULL);
 	p->version++;
 	p->moved = true;
 	plug_rewire(p);

@@ -35,6 +35,21 @@ const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
 static void pump(struct plug *p);
 static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
+
+/* What all plugs share, made with the first and gone with the last: the
+ * plugs whose next job starts on the next iteration (not within the call
+ * that queued it, which may be a client's handler) and the one source that
+ * starts them; and the watch set of their kept sockets. */
+static struct {
+	struct loop *loop;
+	unsigned plugs;
+	struct loop_source *defer;
+	struct list_head queue;
+	struct loop_watchset *ws;
+} shared = {
+	.queue = LIST_HEAD_INIT(shared.queue),
+};
+
 static void arm_timer(struct plug *p);
 static void open_check(struct plug *p, uint64_t now);
 static int start_wire(struct plug *p);
@@ -137,6 +152,11 @@ void plug_waiter_cancel(struct plug_waiter *w)
 	free(w);
 }
 
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 static void arm_timer(struct plug *p)
 {
 	/* While the transport opens, its next check; then the request's. */
@@ -147,8 +167,8 @@ static void arm_timer(struct plug *p)
 	if (!p->opening)
 		list_foreach(j, &p->jobs, node)
 			list_foreach(w, &j->waiters, node)
-				if (!next || w->deadline < next)
-					next = w->deadline;
+				next = earliest(next, w->deadline);
+	next = earliest(next, p->readback_at);
 	loop_timer_set(p->timer, next);
 }
 
@@ -177,12 +197,54 @@ static void drop_orphans(struct plug *p)
 		}
 }
 
+/* Nothing watched: the kept socket, if still open, leaves the watch set
+ * before anything can close it. */
+static void io_off(struct plug *p)
+{
+	unsigned gen = 0;
+
+	if (p->io)
+		loop_io_set(p->io, -1, 0);
+	if (p->watch.fd < 0)
+		return;
+	if (p->transport && transport_generation(p->transport, &gen))
+		loop_watch_set(shared.ws, &p->watch, transport_fd(p->transport), 0, gen);
+	else
+		loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+}
+
 static void update_io(struct plug *p)
 {
-	int fd = p->transport ? transport_fd(p->transport) : -1;
-	uint32_t ev = p->transport ? transport_events(p->transport) : 0;
+	unsigned gen = 0;
+	uint32_t ev;
+	int fd, r;
 
-	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
+	/* Named by its MAC and not found yet: nothing to watch. */
+	if (!p->transport) {
+		io_off(p);
+		arm_timer(p);
+		return;
+	}
+	fd = transport_fd(p->transport);
+	ev = transport_events(p->transport);
+
+	/* With hundreds of replies in at once, a level-triggered socket would
+	 * be reported again on every iteration until its turn came. */
+	if (ev && transport_edge_triggered(p->transport))
+		ev |= LOOP_IO_EDGE;
+	if (transport_generation(p->transport, &gen)) {
+		/* A kept socket (XOR): in the plugs' watch set, watched between
+		 * polls too and registered again only when it or its events
+		 * change; ready ones are served together. */
+		loop_io_set(p->io, -1, 0);
+		r = loop_watch_set(shared.ws, &p->watch, fd, ev, gen);
+	} else {
+		/* The name lookup, or libcurl's sockets (KLAP). */
+		if (p->watch.fd >= 0)
+			loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+		r = loop_io_set(p->io, fd, ev);
+	}
+	if (r < 0 && p->current) {
 		transport_close(p->transport);
 		job_done(p, -ENOMEM);
 		return;
@@ -208,7 +270,7 @@ static int use_transport(struct plug *p, bool klap)
 	if (r < 0)
 		return r;
 	if (p->io)
-		loop_io_set(p->io, -1, 0);
+		io_off(p);
 	transport_free(p->transport);
 	p->transport = t;
 	p->klap = klap;
@@ -300,21 +362,86 @@ static void readback_arm(struct plug *p)
 	if (!p->readback_since)
 		p->readback_since = now;
 	latest = p->readback_since + READBACK_MAX;
-	loop_timer_set(p->readback, at < latest ? at : latest);
+	p->readback_at = at < latest ? at : latest;
+	arm_timer(p);
 }
 
-static void on_readback(struct loop_source *s, uint64_t now, void *userdata)
+static void readback_due(struct plug *p, uint64_t now)
 {
-	struct plug *p = userdata;
 	bool busy = p->queued || (p->current && !p->current->background);
 
 	if (busy && now < p->readback_since + READBACK_MAX) {
-		loop_timer_set(p->readback, now + READBACK_QUIET);
+		p->readback_at = now + READBACK_QUIET;
 		return;
 	}
 	p->readback_since = 0;
 	plug_submit(p, &(struct plug_job_args){.kind = PLUG_JOB_REFRESH, .outlet = -1}, 0, NULL,
 		    NULL, NULL);
+}
+
+/* --- Kicks and the watch set --------------------------------------------------- */
+
+static void kick(struct plug *p)
+{
+	if (p->kicked)
+		return;
+	p->kicked = true;
+	list_insert_tail(&shared.queue, &p->kick_node);
+	loop_defer_arm(shared.defer);
+}
+
+static void unkick(struct plug *p)
+{
+	if (!p->kicked)
+		return;
+	p->kicked = false;
+	list_remove(&p->kick_node);
+}
+
+static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
+{
+	struct list_head now_due = LIST_HEAD_INIT(now_due);
+
+	/* Those kicked meanwhile wait for the next iteration. */
+	list_move_all(&now_due, &shared.queue);
+	while (!list_empty(&now_due)) {
+		struct plug *p = list_first(&now_due, struct plug, kick_node);
+
+		list_remove(&p->kick_node);
+		p->kicked = false;
+		pump(p);
+	}
+}
+
+static int shared_join(struct loop *l)
+{
+	int r;
+
+	if (shared.plugs == 0) {
+		r = loop_defer_add(l, on_kicks, NULL, &shared.defer);
+		if (r < 0)
+			return r;
+		r = loop_watchset_new(l, &shared.ws);
+		if (r < 0) {
+			loop_source_free(steal_ptr(shared.defer));
+			return r;
+		}
+		shared.loop = l;
+	} else if (shared.loop != l) {
+		return -EXDEV; /* plugs live on one loop */
+	}
+	shared.plugs++;
+	return 0;
+}
+
+static void shared_leave(struct plug *p)
+{
+	unkick(p);
+	if (--shared.plugs == 0) {
+		loop_source_free(steal_ptr(shared.defer));
+		loop_watchset_free(steal_ptr(shared.ws));
+		shared.loop = NULL;
+	}
 }
 
 /* --- The poller's bound ------------------------------------------------------ */
@@ -374,7 +501,7 @@ static void gate_wake(void)
 		next->slot = true;
 		gate.in_flight++;
 		gate_count();
-		loop_defer_arm(next->kick);
+		kick(next);
 	}
 }
 
@@ -479,7 +606,7 @@ static void count_poll(struct plug *p, uint64_t usec)
 
 static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 {
-	char text[sizeof(p->st.last_error_text)];
+	char text[PLUG_ERROR_TEXT_MAX];
 
 	/* Not found yet: no round trip, and the state says so already. */
 	if (error == API_ENOTFOUND)
@@ -491,15 +618,12 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 		}
 		p->st.online = true;
 		p->st.misses = 0;
-		p->st.last_error = 0;
-		p->st.last_error_text[0] = '\0';
+		plug_state_set_error(&p->st, 0, NULL);
 		return;
 	}
 	error_text(error, &j->run.result.device, text, sizeof(text));
-	if (!streq(text, p->st.last_error_text))
+	if (plug_state_set_error(&p->st, error, text))
 		p->dirty = true;
-	memcpy(p->st.last_error_text, text, sizeof(text));
-	p->st.last_error = error;
 	if (j->run.args.kind != PLUG_JOB_REFRESH)
 		return;
 	p->st.misses++;
@@ -524,12 +648,16 @@ static void job_done(struct plug *p, int error)
 	gate_give(p);
 	list_remove(&j->node);
 	/*
-	 * The socket is not watched between jobs: a kept one the plug closes
-	 * while idle would be readable for ever (the next start checks it).
-	 * And off at once, before anything can open a socket that takes the
+	 * Between jobs a kept socket is watched only edge-triggered with its
+	 * generation known (a plug closing it is then one event); any other
+	 * would be readable for ever once closed (the next start checks it).
+	 * Either way now, before anything can open a socket that takes the
 	 * number of one the connection just closed.
 	 */
-	loop_io_set(p->io, -1, 0);
+	if (transport_edge_triggered(p->transport))
+		update_io(p);
+	else
+		io_off(p);
 
 	res->error = error;
 	if (error >= 0)
@@ -537,7 +665,7 @@ static void job_done(struct plug *p, int error)
 	/* A device error is an answer: the plug is there. */
 	record_outcome(p, j, error < 0 && res->device.code == 0 ? error : 0);
 	if (error < 0 && res->device.code != 0) {
-		char text[sizeof(p->st.last_error_text)];
+		char text[PLUG_ERROR_TEXT_MAX];
 
 		log_dev(LOG_INFO, p->label, "refused: %s",
 			error_text(error, &res->device, text, sizeof(text)));
@@ -549,7 +677,7 @@ static void job_done(struct plug *p, int error)
 		/* It read the plug after the last change: that was the read-back. */
 		if (error == 0 && p->readback_since) {
 			p->readback_since = 0;
-			loop_timer_set(p->readback, 0);
+			p->readback_at = 0;
 		}
 	}
 
@@ -698,6 +826,7 @@ static void on_transport_result(struct plug *p, int r)
 			p->dirty = true;
 	}
 	json_object_put(reply);
+	transport_drop_reply(p->transport);
 	if (r < 0) {
 		count_failure(p, r, &j->run.result.device);
 		/* The plug answered, but not with what was asked: start afresh. */
@@ -718,10 +847,24 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 		return;
 	}
 	if (!p->current) {
-		loop_io_set(p->io, -1, 0);
+		/* A kept socket between jobs: the plug closed it (or sent what
+		 * nobody asked), and the transport closes it too. */
+		if (transport_edge_triggered(p->transport)) {
+			transport_process(p->transport, revents, loop_now(p->loop));
+			update_io(p);
+		} else {
+			io_off(p);
+		}
 		return;
 	}
 	on_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));
+}
+
+static void on_watch(struct loop_watch *w, uint32_t revents)
+{
+	struct plug *p = container_of(w, struct plug, watch);
+
+	on_io(p->io, w->fd, revents, p);
 }
 
 /* The transport's open may have ended: take its outcome, then go on. */
@@ -752,24 +895,27 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 	struct plug *p = userdata;
 	uint64_t deadline;
 
+	/* The read-back queues its job: a kick, which the plug's own callback
+	 * may as well serve at once. */
+	if (p->readback_at && p->readback_at <= now) {
+		p->readback_at = 0;
+		readback_due(p, now);
+	}
 	if (p->opening) {
 		open_check(p, now);
-		arm_timer(p);
-		return;
+	} else {
+		expire_waiters(p, now);
+		deadline = p->transport ? transport_deadline(p->transport) : 0;
+		if (p->current && deadline && deadline <= now)
+			on_transport_result(p, transport_process(p->transport, 0, now));
+		else
+			drop_orphans(p);
 	}
-	expire_waiters(p, now);
-	deadline = p->transport ? transport_deadline(p->transport) : 0;
-	if (p->current && deadline && deadline <= now) {
-		on_transport_result(p, transport_process(p->transport, 0, now));
-		return;
+	if (p->kicked) {
+		unkick(p);
+		pump(p);
 	}
-	drop_orphans(p);
 	arm_timer(p);
-}
-
-static void on_kick(struct loop_source *s, uint64_t now, void *userdata)
-{
-	pump(userdata);
 }
 
 static void pump(struct plug *p)
@@ -910,7 +1056,7 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 	if (ret_waiter)
 		*ret_waiter = w;
 	if (!p->current)
-		loop_defer_arm(p->kick);
+		kick(p);
 	arm_timer(p);
 	return 0;
 }
@@ -1017,6 +1163,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 
 	if (!p)
 		return -ENOMEM;
+	p->watch = LOOP_WATCH_INIT(on_watch);
 	p->loop = l;
 	p->port = port;
 	p->set = *s;
@@ -1037,19 +1184,21 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		r = -ENOMEM;
 		goto fail;
 	}
-	poller_init(p);
 	r = start_wire(p);
 	if (r < 0)
 		goto fail;
+	r = shared_join(l);
+	if (r < 0)
+		goto fail;
+	r = poller_join(p);
+	if (r < 0) {
+		shared_leave(p);
+		goto fail;
+	}
+	p->joined = true;
 	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_timer, p, &p->timer);
-	if (r >= 0)
-		r = loop_timer_add(l, 0, poller_on_timer, p, &p->poll_timer);
-	if (r >= 0)
-		r = loop_defer_add(l, on_kick, p, &p->kick);
-	if (r >= 0)
-		r = loop_timer_add(l, 0, on_readback, p, &p->readback);
 	if (r < 0)
 		goto fail;
 	*ret_plug = p;
@@ -1078,12 +1227,16 @@ void plug_free(struct plug *p)
 		list_remove(&j->node);
 		job_free(j);
 	}
+	if (p->joined)
+		io_off(p); /* the socket leaves the watch set while open */
 	loop_source_free(p->io);
 	loop_source_free(p->timer);
-	loop_source_free(p->poll_timer);
-	loop_source_free(p->kick);
-	loop_source_free(p->readback);
+	if (p->joined) {
+		poller_leave(p);
+		shared_leave(p);
+	}
 	transport_free(p->transport);
+	plug_state_release(&p->st);
 	free_account(p->set.account);
 	free(p->host);
 	free(p->home);

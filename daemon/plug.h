@@ -122,12 +122,13 @@ struct plug_stats {
 	/* Round trips begun, and name lookups that failed (a lookup that
 	 * fails is an attempt to reach the plug that never got a socket). */
 	uint64_t requests;
-	uint64_t failures[PLUG_FAILURE_MAX]; /* of those, by cause */
+	/* 32 bits: a failure a second takes 136 years to wrap one. */
+	uint32_t failures[PLUG_FAILURE_MAX]; /* of those, by cause */
 	/* Refreshes (sysinfo and meter; the poller's and ?fresh=1), from the
 	 * first request to the last answer or the failure. */
 	uint64_t polls;
 	uint64_t poll_usec_sum;
-	uint64_t poll_buckets[PLUG_POLL_BUCKETS]; /* per bucket, not cumulative */
+	uint32_t poll_buckets[PLUG_POLL_BUCKETS]; /* per bucket, not cumulative */
 };
 
 /*

@@ -21,7 +21,7 @@ static bool is_strip(const struct plug_state *st)
 
 static int child_id(const struct plug_state *st, int outlet, char ret_id[KASA_ID_MAX])
 {
-	const struct kasa_sysinfo *in = &st->info;
+	const struct plug_info *in = &st->info;
 
 	if (outlet < 0 || (unsigned)outlet >= in->outlet_count)
 		return -ENOENT;
@@ -271,16 +271,20 @@ static int take_sysinfo(struct plugjob *jb, struct plug_state *st, struct json_o
 		r = kasa_emeter_parse(reply, &em, &jb->result.device);
 		if (r < 0)
 			return r;
-		st->emeter = em;
-		st->emeter_known = true;
-		st->emeter_usec = now;
 	}
 	/* A strip that lost outlets, or a plug swapped for another model, must
 	 * not keep readings that no longer belong to anything. */
 	if (st->known &&
 	    (st->info.outlet_count != info.outlet_count || st->info.has_emeter != info.has_emeter))
 		st->emeter_known = false;
-	st->info = info;
+	r = plug_state_take_info(st, &info);
+	if (r < 0)
+		return r;
+	if (jb->combined && !jb->smart) {
+		st->emeter = em;
+		st->emeter_known = true;
+		st->emeter_usec = now;
+	}
 	st->known = true;
 	st->usec = now;
 	jb->wrote = true;

@@ -87,7 +87,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 					 const struct plug_state *st, int outlet, uint64_t now,
 					 bool mark)
 {
-	const struct kasa_sysinfo *in = &st->info;
+	const struct plug_info *in = &st->info;
 	struct json_object *o = json_object_new_object();
 	struct kasa_emeter em;
 	int64_t s;
@@ -103,7 +103,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 		add(o, "on", NULL);
 		add(o, "age_ms", NULL);
 		if (st->last_error)
-			add(o, "last_error", json_object_new_string(st->last_error_text));
+			add(o, "last_error", json_object_new_string(st->last_error_text ? st->last_error_text : ""));
 		return o;
 	}
 	if (plug_state_relay(st, outlet, &on)) {
@@ -149,7 +149,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 	if (plug_state_emeter(st, outlet, &em))
 		add(o, "emeter", emeter_object(st, &em, now - st->emeter_usec, mark));
 	if (!st->online && st->last_error)
-		add(o, "last_error", json_object_new_string(st->last_error_text));
+		add(o, "last_error", json_object_new_string(st->last_error_text ? st->last_error_text : ""));
 	return o;
 }
 

@@ -47,8 +47,10 @@
  * (A lookup's own eventfd stands in for its plug's socket, which is not
  * open while the name is looked up.) */
 #define FDS_RESOLVER 40
-/* A plug that may speak KLAP holds libcurl's multi handle, and with it two
- * descriptors beside its socket (the socket pair curl_multi_wakeup() uses). */
+/* A plug that speaks KLAP holds libcurl's multi handle, and with it two
+ * descriptors beside its socket (the socket pair curl_multi_wakeup() uses).
+ * A plug on transport = auto holds one only once it turned out to speak
+ * KLAP. */
 #define FDS_KLAP 2
 /* After shutdown_timeout, what still waits gets 503; this long for those
  * answers to go out (a few hundred bytes each: one pass of the loop, unless
@@ -271,8 +273,10 @@ static const char *limit_text(rlim_t v, char *buf, size_t size)
 
 /*
  * Does c fit the open file limit?  Each plug keeps a socket (and FDS_KLAP
- * more where it may speak KLAP), each HTTP connection is one, and kasad has
- * FDS_BASE + FDS_RESOLVER more.
+ * more where it speaks KLAP), each HTTP connection is one, and kasad has
+ * FDS_BASE + FDS_RESOLVER more.  Plugs on transport = auto are counted as
+ * speaking XOR, as most do: should the limit leave too little room for
+ * those that turn out to speak KLAP, one warning says so.
  *
  * With raise, the soft limit goes up to the hard one: kasad never calls
  * select(), and a soft limit of 1024 is only there for programs that do
@@ -285,9 +289,10 @@ static const char *limit_text(rlim_t v, char *buf, size_t size)
  */
 static int check_fds(const struct config *c, unsigned max_connections, bool raise)
 {
-	size_t klap, plugs = config_plug_count(c, &klap);
+	size_t klap, autos, plugs = config_plug_count(c, &klap, &autos);
 	uint64_t need = plugs + FDS_KLAP * (uint64_t)klap + (uint64_t)max_connections + FDS_BASE +
 			FDS_RESOLVER;
+	uint64_t all_klap = need + FDS_KLAP * (uint64_t)autos;
 	struct rlimit rl, want;
 	char buf[32];
 	int r;
@@ -304,6 +309,12 @@ static int check_fds(const struct config *c, unsigned max_connections, bool rais
 			  limit_text(rl.rlim_max, buf, sizeof(buf)));
 		return -EMFILE;
 	}
+	if (rl.rlim_max != RLIM_INFINITY && all_klap > rl.rlim_max)
+		log_warning("%s: %zu plugs on transport = auto fit the open file limit (%s) if they "
+			    "speak the XOR protocol, not if all speak KLAP (%llu needed): set "
+			    "transport = xor where they do, or raise LimitNOFILE=",
+			    c->path, autos, limit_text(rl.rlim_max, buf, sizeof(buf)),
+			    (unsigned long long)all_klap);
 	if (!raise || rl.rlim_cur == rl.rlim_max)
 		return 0;
 	want = (struct rlimit){rl.rlim_max, rl.rlim_max};

@@ -19,7 +19,7 @@ int transport_init(struct transport *t, const struct transport_ops *ops, const c
 /* The address is known: the implementation makes its connection. */
 static int make(struct transport *t)
 {
-	int r = t->ops->make(t, (const struct sockaddr *)&t->a.addr, t->a.addrlen);
+	int r = t->ops->make(t, &t->a.addr.sa, t->a.addrlen);
 
 	t->made = r >= 0;
 	return r < 0 ? r : 0;
@@ -74,6 +74,26 @@ uint32_t transport_events(const struct transport *t)
 	if (t->made)
 		return t->ops->events(t);
 	return t->a.lookup ? POLLIN : 0; /* readable once the lookup has ended */
+}
+
+void transport_drop_reply(struct transport *t)
+{
+	if (t->made && t->ops->drop_reply)
+		t->ops->drop_reply(t);
+}
+
+bool transport_generation(const struct transport *t, unsigned *ret)
+{
+	if (!t->made || !t->ops->generation)
+		return false;
+	*ret = t->ops->generation(t);
+	return true;
+}
+
+bool transport_edge_triggered(const struct transport *t)
+{
+	/* The lookup's descriptor stays level-triggered: it is read once. */
+	return t->made && t->ops->edge_triggered;
 }
 
 uint64_t transport_deadline(const struct transport *t)

@@ -43,9 +43,17 @@ struct transport_ops {
 	/* Abandon any request and close the connection; the next send opens
 	 * another. */
 	void (*close)(struct transport *t);
+	/* Free the reply's memory, read and done with (NULL: keeps it). */
+	void (*drop_reply)(struct transport *t);
 	int (*fd)(const struct transport *t);
 	uint32_t (*events)(const struct transport *t);
 	uint64_t (*deadline)(const struct transport *t);
+	/* process() sends and reads until the socket would block: the loop
+	 * may report readiness once per change (edge-triggered). */
+	bool edge_triggered;
+	/* A number that changes with each new socket (NULL: not known, and
+	 * then the socket is not watched between requests). */
+	unsigned (*generation)(const struct transport *t);
 	/* Free the connection object (if made) and the transport. */
 	void (*free)(struct transport *t);
 };
@@ -76,12 +84,20 @@ int transport_process(struct transport *t, uint32_t revents, uint64_t now_usec);
 const char *transport_reply(const struct transport *t, size_t *ret_len);
 /* Abandon any request and close the connection; the transport stays ready. */
 void transport_close(struct transport *t);
+/* The reply has been read: its memory may go (an idle plug holds none). */
+void transport_drop_reply(struct transport *t);
 /* What to watch now (-1: nothing), for which poll(2) bits (0: idle), and
  * when process() must be called anyway (0: no need); all three change after
  * any call, so they are read again each time. */
 int transport_fd(const struct transport *t);
 uint32_t transport_events(const struct transport *t);
 uint64_t transport_deadline(const struct transport *t);
+/* Whether the fd may be watched edge-triggered (see transport_ops). */
+bool transport_edge_triggered(const struct transport *t);
+/* The socket's generation, when the transport tells it: then its fd is
+ * watched while idle too (POLLIN: the plug closing it), and watched afresh
+ * only when the generation or the events change. */
+bool transport_generation(const struct transport *t, unsigned *ret);
 /* Accepts NULL. */
 void transport_free(struct transport *t);
 

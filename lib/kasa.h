@@ -65,7 +65,8 @@ struct kasa_reader;
 /* max_payload 0 means KASA_FRAME_MAX_DEFAULT.  NULL on ENOMEM. */
 struct kasa_reader *kasa_reader_new(size_t max_payload);
 void kasa_reader_free(struct kasa_reader *r);
-/* Forget everything fed so far; ready for the next frame. */
+/* Forget everything fed so far, and free the payload's memory: ready for
+ * the next frame, and holding none while idle. */
 void kasa_reader_reset(struct kasa_reader *r);
 
 /*
@@ -342,6 +343,9 @@ int kasa_timezone_parse(struct json_object *reply, int *ret_index,
  * POLLIN/EPOLLIN, POLLOUT/EPOLLOUT) until kasa_conn_deadline(), and calls
  * kasa_conn_process() when the fd is ready or the deadline has passed.
  * The fd can change after any call (a reconnect): re-read it every time.
+ * kasa_conn_process() sends and reads until the socket would block, so the
+ * loop may watch edge-triggered (EPOLLET), once it watches the fd afresh
+ * whenever the fd or the events change.
  */
 struct kasa_conn;
 
@@ -362,15 +366,27 @@ int kasa_conn_start(struct kasa_conn *c, const char *json, size_t len, uint64_t 
 
 /* -1 when there is no socket. */
 int kasa_conn_fd(const struct kasa_conn *c);
-/* Events wanted now; 0 when idle. */
+/* Events wanted now: while idle, POLLIN on a kept socket (so that a
+ * device closing it is noticed), 0 with no socket. */
 uint32_t kasa_conn_events(const struct kasa_conn *c);
+/* Goes up each time the connection opens a new socket: a loop that keeps
+ * watching the fd tells a new socket from the old one whose number it
+ * took (the old one left epoll when it closed). */
+unsigned kasa_conn_generation(const struct kasa_conn *c);
+/* The caller watches the kept socket between requests too (for
+ * kasa_conn_events(), calling kasa_conn_process() on them), so a start
+ * need not check it first: a poll(2) a request saved.  A device that
+ * closed it a moment before still costs no request: a kept socket found
+ * dead is reopened once, as ever. */
+void kasa_conn_set_idle_watched(struct kasa_conn *c, bool watched);
 /* Absolute deadline of the request in flight; 0 when idle. */
 uint64_t kasa_conn_deadline(const struct kasa_conn *c);
 bool kasa_conn_busy(const struct kasa_conn *c);
 
 /*
- * Advance the request.  revents may be 0 (for example on a timer).  Returns
- * 0 while in progress, 1 when the reply is complete (read it with
+ * Advance the request.  revents may be 0 (for example on a timer).  While
+ * idle, a readable kept socket (the device closed it, or sent what nobody
+ * asked) is closed, and 0 returned.  Returns 0 while in progress, 1 when the reply is complete (read it with
  * kasa_conn_reply()), or a -errno that ended the request; the connection is
  * then closed and the next start reconnects.  A reused connection found dead
  * before any reply byte arrived is reopened once and the request sent again.
@@ -379,6 +395,11 @@ int kasa_conn_process(struct kasa_conn *c, uint32_t revents, uint64_t now_usec);
 
 /* The decrypted reply, NUL-terminated.  Borrowed until the next start. */
 const char *kasa_conn_reply(const struct kasa_conn *c, size_t *ret_len);
+
+/* Free the reply once it has been read (kasa_conn_reply() is then NULL),
+ * so that an idle connection holds no buffer: it counts with thousands of
+ * them.  Nothing happens while a request is in flight. */
+void kasa_conn_drop_reply(struct kasa_conn *c);
 
 /* Abandon any request and close the socket. */
 void kasa_conn_close(struct kasa_conn *c);

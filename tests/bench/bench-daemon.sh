@@ -13,7 +13,8 @@
 #    reload.
 #
 # Everything listens on 127.0.0.1.  Knobs (environment): WRK_S (5), ROUNDS
-# (2000), SCALE_PLUGS ("1000 10000"), EMU_PER (2500), WINDOW_S (10).
+# (2000), SCALE_PLUGS ("1000 10000"), EMU_PER (2500), WINDOW_S (10), SCALE_ONLY
+# (1: section 3 alone).
 set -u
 build=${1:-.}
 top_builddir=$(cd "$build" && pwd)
@@ -21,6 +22,7 @@ top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 WRK_S=${WRK_S:-5}
 ROUNDS=${ROUNDS:-2000}
 SCALE_PLUGS=${SCALE_PLUGS:-1000 10000}
+SCALE_ONLY=${SCALE_ONLY:-0}
 WINDOW_S=${WINDOW_S:-10}
 BENCH_HTTP=$top_builddir/tests/bench/bench-http
 MHD_MIN=$top_builddir/tests/bench/mhd-min
@@ -107,6 +109,7 @@ tck=$(getconf CLK_TCK)
 echo "bench-daemon: $(uname -m), $(nproc) cores, $(uname -sr); $("$KASAD" --version 2>/dev/null | head -n 1), libmicrohttpd $(pkg-config --modversion libmicrohttpd 2>/dev/null || echo "?")"
 echo "bench-daemon: wrk -t1 -c8 -d${WRK_S}s --latency; relay rounds=$ROUNDS; $SCALE_PLUGS x hs100 at poll_interval = 1s, CPU window ${WINDOW_S} s; all on 127.0.0.1, nothing pinned"
 
+if [ "$SCALE_ONLY" = 0 ]; then
 # --- 1 and 2: one plug ------------------------------------------------------
 
 emu_start hs100
@@ -200,11 +203,13 @@ kasad_start "$TMP/kasad-klap.conf"
 kasad_stop
 emu_stop "$EMU"
 
+fi
+
 # --- 3: a thousand and ten thousand plugs ------------------------------------
 
 # scale_run PLUGS: PLUGS emulated hs100 (kasa-emu processes of at most
 # EMU_PER plugs each, within the open file limit), one kasad device each
-# (transport = xor), poll_interval = 1s.  Figures: READY=1 to all online,
+# (the default transport = auto), poll_interval = 1s.  Figures: READY=1 to all online,
 # poll time-outs in the start-up burst, CPU per poll cycle, RSS, /metrics
 # size and time, and a cached GET's throughput while the poller runs.
 EMU_PER=${EMU_PER:-2500}
@@ -239,7 +244,7 @@ scale_run() {
 			hard_error "kasa-emu -n $_n did not get ready: $(cat "$TMP/big$_g.err")"
 		awk -v base=$((_plugs - _left)) '$1 == "device" {
 			n = split($4, a, ":")
-			printf "[device \"p%d\"]\nhost = %s\nport = %s\ntransport = xor\n", base + $2, a[1], a[n]
+			printf "[device \"p%d\"]\nhost = %s\nport = %s\n", base + $2, a[1], a[n]
 		}' "$TMP/big$_g.ready" >>"$TMP/kasad-big.conf"
 		_left=$((_left - _n))
 		_g=$((_g + 1))
@@ -293,6 +298,8 @@ scale_run() {
 		curl -sS -o "$TMP/metrics" -w '%{time_total} %{size_download}\n' "$KASAD_URL/metrics"
 	done | sort -n | head -n 1 | awk '{
 		printf "  %-48s %8.1f ms for %.1f MB (aim <= 250 ms)\n", "GET /metrics, best of 3", $1 * 1000, $2 / 1e6 }'
+	awk '/^VmRSS:/ { printf "  %-48s %8.1f MiB\n", "kasad RSS after those scrapes", $2 / 1024 }' \
+		"/proc/$KASAD_PID/status"
 	if command -v wrk >/dev/null 2>&1; then
 		wrk_run "cached GET /devices/p0 while polling" "$KASAD_URL/devices/p0"
 	fi

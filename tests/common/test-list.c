@@ -93,6 +93,41 @@ START_TEST(test_order)
 }
 END_TEST
 
+START_TEST(test_move_all)
+{
+	struct list_head a, b;
+	struct item items[6];
+
+	list_head_init(&a);
+	list_head_init(&b);
+	for (int i = 0; i < 6; i++)
+		items[i] = (struct item){.value = i};
+	/* Empty to empty, empty to full: nothing moves. */
+	list_move_all(&a, &b);
+	ck_assert(list_empty(&a) && list_empty(&b));
+	list_insert_tail(&a, &items[1].node);
+	list_move_all(&a, &b);
+	ck_assert_str_eq(values(&a), "1");
+	/* Full to full: behind what dst holds, in order, both ways round. */
+	list_insert_tail(&b, &items[2].node);
+	list_insert_tail(&b, &items[3].node);
+	list_insert_tail(&b, &items[4].node);
+	list_move_all(&a, &b);
+	ck_assert_str_eq(values(&a), "1234");
+	ck_assert_str_eq(values_backwards(&a), "4321");
+	ck_assert(list_empty(&b));
+	/* Full to empty; src usable again at once. */
+	list_move_all(&b, &a);
+	ck_assert_str_eq(values(&b), "1234");
+	ck_assert_str_eq(values_backwards(&b), "4321");
+	ck_assert(list_empty(&a));
+	list_insert_tail(&a, &items[5].node);
+	ck_assert_str_eq(values(&a), "5");
+	list_remove(&items[3].node);
+	ck_assert_str_eq(values(&b), "124");
+}
+END_TEST
+
 START_TEST(test_remove)
 {
 	struct list_head h;
@@ -239,6 +274,7 @@ static Suite *list_suite(void)
 	tcase_add_test(tc, test_static_head);
 	tcase_add_test(tc, test_order);
 	tcase_add_test(tc, test_remove);
+	tcase_add_test(tc, test_move_all);
 	tcase_add_test(tc, test_zeroed_node);
 	tcase_add_test(tc, test_foreach_safe_frees);
 	tcase_add_test(tc, test_break_keeps_pos);

@@ -880,7 +880,7 @@ START_TEST(test_mac)
 	ck_assert_str_eq(c->devices[1].mac, "50:C7:BF:0A:1B:2D");
 	ck_assert_ptr_null(c->devices[3].mac);
 	/* The strip's two devices share a plug: the MAC names it. */
-	ck_assert_uint_eq(config_plug_count(c, NULL), 3);
+	ck_assert_uint_eq(config_plug_count(c, NULL, NULL), 3);
 	ck_assert_uint_eq(c->devices[1].plug, c->devices[2].plug);
 	ck_assert_uint_ne(c->devices[0].plug, c->devices[1].plug);
 	config_free(c);
@@ -1253,7 +1253,7 @@ START_TEST(test_devices_max)
 	ck_assert_uint_eq(c->max_devices, 16384);
 	ck_assert_uint_eq(c->n_devices, 10000);
 	ck_assert_uint_eq(c->n_plugs, 10000);
-	ck_assert_uint_eq(config_plug_count(c, NULL), 10000);
+	ck_assert_uint_eq(config_plug_count(c, NULL, NULL), 10000);
 	check_device(c, 9999, "d9999", "h9999", 9999, -1, 0, 19999);
 	ck_assert_uint_eq(c->devices[9999].plug, 9999);
 	config_free(c);
@@ -1285,7 +1285,8 @@ START_TEST(test_devices_max)
 	ck_assert_uint_eq(c->devices[2].plug, 0);
 	ck_assert_uint_eq(c->devices[3].plug, 2);
 	ck_assert_uint_eq(c->devices[4].plug, 3);
-	ck_assert_uint_eq(c->n_klap_plugs, 3);
+	ck_assert_uint_eq(c->n_klap_plugs, 1);
+	ck_assert_uint_eq(c->n_auto_plugs, 2);
 	config_free(c);
 }
 END_TEST
@@ -1421,10 +1422,11 @@ END_TEST
 START_TEST(test_plug_count)
 {
 	struct config *c = load_ok("");
-	size_t klap = 99;
+	size_t klap = 99, autos = 99;
 
-	ck_assert_uint_eq(config_plug_count(c, &klap), 0);
+	ck_assert_uint_eq(config_plug_count(c, &klap, &autos), 0);
 	ck_assert_uint_eq(klap, 0);
+	ck_assert_uint_eq(autos, 0);
 	config_free(c);
 	c = load_ok("[device \"strip\"]\nhost = 192.0.2.1\n"
 		    "[device \"s0\"]\nhost = 192.0.2.1\noutlet = 0\n"
@@ -1434,9 +1436,10 @@ START_TEST(test_plug_count)
 		    "[device \"lamp-again\"]\nhost = lamp.lan\noutlet = 1\n"
 		    "[device \"new\"]\nhost = lamp.lan\nklap_port = 8080\ntransport = klap\n");
 	ck_assert_uint_eq(c->n_devices, 7);
-	ck_assert_uint_eq(config_plug_count(c, &klap), 4);
-	ck_assert_uint_eq(klap, 3);
-	ck_assert_uint_eq(config_plug_count(c, NULL), 4);
+	ck_assert_uint_eq(config_plug_count(c, &klap, &autos), 4);
+	ck_assert_uint_eq(klap, 1);
+	ck_assert_uint_eq(autos, 2);
+	ck_assert_uint_eq(config_plug_count(c, NULL, NULL), 4);
 	config_free(c);
 }
 END_TEST

@@ -88,8 +88,10 @@ static struct json_object *done_json(const char *method)
 }
 
 /* A plug whose sysinfo is known: a single plug with a relay. */
+/* st was zeroed or used before: what it held is freed. */
 static void known_plug(struct plug_state *st, bool has_emeter)
 {
+	plug_state_release(st);
 	memset(st, 0, sizeof(*st));
 	st->known = true;
 	st->info.has_relay = true;
@@ -136,6 +138,7 @@ START_TEST(test_refresh_unknown_plug)
 	ck_assert_uint_eq(st.emeter_usec, NOW);
 	expect_done(&jb, &st);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -165,6 +168,7 @@ START_TEST(test_refresh_combined_old_firmware)
 	ck_assert_int_eq(st.emeter.power_mw, 929);
 	expect_done(&jb, &st);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -201,6 +205,7 @@ START_TEST(test_refresh_strip)
 	ck_assert(plug_state_on(&st, 0));
 	ck_assert(!plug_state_on(&st, 1));
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -234,6 +239,7 @@ START_TEST(test_relay)
 	ck_assert(!jb.need_sysinfo);
 	expect_request(&jb, &st, "system", "set_relay_state", "\"state\":1");
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -252,6 +258,7 @@ START_TEST(test_toggle_outlet)
 			 0);
 	ck_assert(!plug_state_on(&st, 0));
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -266,6 +273,7 @@ START_TEST(test_no_such_outlet)
 		-ENOENT);
 	ck_assert(st.known && jb.wrote);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -283,6 +291,7 @@ START_TEST(test_device_refuses)
 	ck_assert_int_eq(jb.result.device.code, -1);
 	ck_assert(!st.emeter_known);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -298,6 +307,7 @@ START_TEST(test_not_a_plug)
 			 -EBADMSG);
 	ck_assert(!st.known);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -340,6 +350,7 @@ START_TEST(test_stats_styles)
 			 0);
 	ck_assert_uint_eq(jb.result.n_stats, 1);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -370,6 +381,7 @@ START_TEST(test_led_alias_reboot)
 	ck_assert_int_lt(round_trip(&jb, &st, "system", "reboot", NULL, done_json("set_dev_alias")),
 			 0);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -380,13 +392,14 @@ START_TEST(test_unsendable_id)
 	char *json = NULL;
 
 	st.known = true;
-	st.info.outlet_count = 2;
+	ck_assert_int_eq(plug_state_set_outlets(&st, 2), 0);
 	snprintf(st.info.outlets[1].id, sizeof(st.info.outlets[1].id), "AB\x01");
 	start(&jb, &st, PLUG_JOB_RELAY, 1);
 	ck_assert_int_eq(plugjob_request(&jb, &st, &json), -EBADMSG);
 	ck_assert_ptr_null(json);
 	ck_assert_ptr_nonnull(strstr(jb.result.device.msg, "outlet 1"));
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -457,6 +470,7 @@ START_TEST(test_countdown_set)
 			 -ENOTSUP);
 	ck_assert_int_eq(jb.result.device.code, -1);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -490,6 +504,7 @@ START_TEST(test_rules_of_outlets)
 	plugjob_begin(&jb, &st, true);
 	ck_assert_int_eq(plugjob_request(&jb, &st, &json), -ENOTSUP);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -515,6 +530,7 @@ START_TEST(test_schedule_delete)
 			 0);
 	expect_done(&jb, &st);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -567,6 +583,7 @@ START_TEST(test_time)
 					      "\"err_msg\":\"invalid argument\"}}}")),
 			 -EINVAL);
 	plugjob_clear(&jb);
+	plug_state_release(&st);
 }
 END_TEST
 

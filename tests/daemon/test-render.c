@@ -49,7 +49,7 @@ static void strip(struct plug_state *st)
 	snprintf(st->info.model, sizeof(st->info.model), "HS300(US)");
 	st->info.has_relay = false;
 	st->info.has_emeter = true;
-	st->info.outlet_count = 2;
+	ck_assert_int_eq(plug_state_set_outlets(st, 2), 0);
 	snprintf(st->info.outlets[0].alias, sizeof(st->info.outlets[0].alias), "Kettle");
 	st->info.outlets[0].on = true;
 	st->info.outlets[0].on_time = 30;
@@ -98,8 +98,8 @@ START_TEST(metered_plug)
 	plug(&st, true, 5);
 	st.info.has_emeter = true;
 	st.online = false;
-	st.last_error = -ETIMEDOUT;
-	snprintf(st.last_error_text, sizeof(st.last_error_text), "timed out");
+	ck_assert(plug_state_set_error(&st, -ETIMEDOUT, "timed out"));
+	ck_assert(!plug_state_set_error(&st, -ETIMEDOUT, "timed out"));
 	/* A meter with no reading yet has no "emeter". */
 	expect_json(render_device_state("m", "h", 1, &st, -1, NOW),
 		    "{\"name\":\"m\",\"host\":\"h\",\"port\":1,\"online\":false,\"on\":true,"
@@ -117,18 +117,36 @@ START_TEST(metered_plug)
 		    "\xc3\xa9\\/\\\\\",\"on_time\":5," PLUG_TAIL
 		    "\"has_emeter\":true,\"emeter\":{\"power_w\":0.013,\"voltage_v\":240.500,"
 		    "\"current_a\":0.0002,\"total_kwh\":1.000,\"age_ms\":2}}");
+	/* A success clears the text; a long one is kept cut. */
+	ck_assert(plug_state_set_error(&st, 0, NULL));
+	ck_assert_ptr_null(st.last_error_text);
+	ck_assert(!plug_state_set_error(&st, 0, NULL));
+	{
+		char long_text[300];
+
+		memset(long_text, 'x', sizeof(long_text) - 1);
+		long_text[sizeof(long_text) - 1] = '\0';
+		ck_assert(plug_state_set_error(&st, -EPROTO, long_text));
+		ck_assert_uint_eq(strlen(st.last_error_text), PLUG_ERROR_TEXT_MAX - 1);
+		ck_assert(!plug_state_set_error(&st, -EPROTO, long_text));
+		ck_assert(plug_state_set_error(&st, -EPROTO, "short"));
+		ck_assert(!plug_state_set_error(&st, -EPROTO, "short"));
+	}
+	plug_state_release(&st);
+	ck_assert_ptr_null(st.last_error_text);
 }
 END_TEST
 
 START_TEST(never_read)
 {
-	struct plug_state st = {.last_error = -ECONNREFUSED};
+	struct plug_state st = {0};
 
-	snprintf(st.last_error_text, sizeof(st.last_error_text), "refused");
+	ck_assert(plug_state_set_error(&st, -ECONNREFUSED, "refused"));
 	expect_json(render_device_state("x", "h", 1, &st, 2, NOW),
 		    "{\"name\":\"x\",\"host\":\"h\",\"port\":1,\"outlet\":2,\"online\":false,"
 		    "\"on\":null,\"age_ms\":null,\"last_error\":\"refused\"}");
 	ck_assert_str_eq(plug_state_alias(&st, -1), "");
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -149,6 +167,7 @@ START_TEST(whole_strip)
 		"],"
 		"\"emeter\":{\"power_w\":1500.250,\"voltage_v\":230.000,\"current_a\":6.5200,"
 		"\"total_kwh\":13.000,\"age_ms\":250}}");
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -172,6 +191,7 @@ START_TEST(outlets)
 		    "\"alias\":\"Strip\",\"model\":\"HS300(US)\",\"hw_ver\":\"2.0\","
 		    "\"sw_ver\":\"1.5.4\",\"mac\":\"50:C7:BF:00:00:01\",\"device_id\":\"8006\","
 		    "\"rssi\":-60,\"led\":true,\"has_emeter\":true}");
+	plug_state_release(&st);
 }
 END_TEST
 
@@ -195,6 +215,7 @@ START_TEST(views)
 	ck_assert_str_eq(plug_state_alias(&st, 9), "Strip");
 	ck_assert_ptr_null(plug_state_outlet(&st, -1));
 	ck_assert_ptr_eq(plug_state_outlet(&st, 1), &st.info.outlets[1]);
+	plug_state_release(&st);
 	plug(&st, true, -1);
 	ck_assert_int_eq(plug_state_on_time(&st, -1, &s), -ENODATA);
 	st.known = false;
