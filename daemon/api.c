@@ -25,6 +25,7 @@
 #include "api.h"
 #include "config.h"
 #include "devbody.h"
+#include "discovery.h"
 #include "errors.h"
 #include "events.h"
 #include "history.h"
@@ -47,6 +48,7 @@ struct api {
 	uint64_t started_usec;
 	struct admission *admission;
 	struct events *events;
+	struct discovery *discovery; /* borrowed; NULL: none */
 	struct history *history;
 	/* GET /devices/NAME's answers, by device index, for the registry's
 	 * generation cache_generation. */
@@ -429,6 +431,22 @@ void api_route_list(struct api *a, struct http_request *req, struct device *d)
 	}
 	body = strbuf_steal(&b, &len);
 	errors_reply_large(req, http_reply(req, 200, "application/json", body, len, NULL));
+}
+
+/* {"discovered":[...]}: the plugs that answered discovery and are not in
+ * the inventory (discovered.h). */
+void api_route_discovered(struct api *a, struct http_request *req, struct device *d)
+{
+	struct json_object *o = a->discovery ? discovery_render(a->discovery, loop_now(a->loop))
+					     : json_object_new_object();
+
+	if (o && !a->discovery)
+		add(o, "discovered", json_object_new_array());
+	if (!o) {
+		errors_reply(req, -ENOMEM, NULL, NULL, NULL);
+		return;
+	}
+	errors_reply_json(req, 200, o, NULL);
 }
 
 void api_route_metrics(struct api *a, struct http_request *req, struct device *d)
@@ -825,6 +843,11 @@ void api_configure(struct api *a, const struct api_settings *s)
 	events_reset(a->events);
 	history_configure(a->history,
 			  &(struct history_settings){s->history_usec, s->history_step_usec});
+}
+
+void api_set_discovery(struct api *a, struct discovery *d)
+{
+	a->discovery = d;
 }
 
 void api_set_stopping(struct api *a)

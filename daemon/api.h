@@ -33,6 +33,9 @@ void api_free(struct api *a);
 void api_configure(struct api *a, const struct api_settings *s);
 /* From now on, new requests get 503 and /healthz says so. */
 void api_set_stopping(struct api *a);
+/* What GET /discovered lists (borrowed; NULL: nothing). */
+struct discovery;
+void api_set_discovery(struct api *a, struct discovery *d);
 
 /* The http_handler_cb_t; userdata is the struct api. */
 void api_handle(struct http_request *req, void *userdata);

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 
 #include "common/macro.h"
 #include "common/strbuf.h"
+#include "config-private.h"
 #include "config.h"
 #include "diag.h"
 #include "schema.h"
@@ -423,109 +423,6 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-/* --- devices that share a plug ---------------------------------------------- */
-
-/* Devices sorted so that those of one plug (host as written, ports) are
- * together, in configuration order. */
-static int cmp_plug(const void *a, const void *b)
-{
-	const struct config_device *x = *(const struct config_device *const *)a;
-	const struct config_device *y = *(const struct config_device *const *)b;
-	int r = strcmp(x->host, y->host);
-
-	if (r)
-		return r;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if (x->klap_port != y->klap_port)
-		return x->klap_port < y->klap_port ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-/* Likewise, the host in any case and then by outlet: what check_all()
- * takes for the same plug, and the same device twice. */
-static int cmp_twin(const void *a, const void *b)
-{
-	const struct config_device *x = *(const struct config_device *const *)a;
-	const struct config_device *y = *(const struct config_device *const *)b;
-	int r = strcasecmp(x->host, y->host);
-
-	if (r)
-		return r;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	if (x->klap_port != y->klap_port)
-		return x->klap_port < y->klap_port ? -1 : 1;
-	if (x->outlet != y->outlet)
-		return x->outlet < y->outlet ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-static bool same_plug_ci(const struct config_device *x, const struct config_device *y)
-{
-	return x->port == y->port && x->klap_port == y->klap_port && !strcasecmp(x->host, y->host);
-}
-
-/* The devices with a host, sorted by cmp (owned); NULL when out of memory. */
-static const struct config_device **sorted_devices(const struct config *c, size_t *ret_n,
-						   int (*cmp)(const void *, const void *))
-{
-	const struct config_device **v = calloc(c->n_devices ? c->n_devices : 1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < c->n_devices; i++)
-		if (c->devices[i].host)
-			v[n++] = &c->devices[i];
-	qsort(v, n, sizeof(*v), cmp);
-	*ret_n = n;
-	return v;
-}
-
-/* Number the plugs in the order of their first devices (every device has a
- * host). */
-static int group_plugs(struct config *c)
-{
-	_cleanup_free_ const struct config_device **v = NULL;
-	_cleanup_free_ size_t *first = calloc(c->n_devices ? c->n_devices : 1, sizeof(*first));
-	size_t n;
-
-	v = sorted_devices(c, &n, cmp_plug);
-	if (!v || !first)
-		return -ENOMEM;
-	/* For each device, the index of its plug's first device. */
-	for (size_t i = 0, head = 0; i < n; i++) {
-		if (i == 0 || v[i - 1]->port != v[i]->port ||
-		    v[i - 1]->klap_port != v[i]->klap_port || !streq(v[i - 1]->host, v[i]->host))
-			head = (size_t)(v[i] - c->devices);
-		first[v[i] - c->devices] = head;
-	}
-	c->n_plugs = c->n_klap_plugs = 0;
-	for (size_t i = 0; i < c->n_devices; i++) {
-		struct config_device *d = &c->devices[i];
-
-		if (first[i] != i) {
-			d->plug = c->devices[first[i]].plug;
-			continue;
-		}
-		d->plug = c->n_plugs++;
-		c->n_klap_plugs += d->transport != CONFIG_TRANSPORT_XOR;
-	}
-	return 0;
-}
-
-/* The device of v[a..b) that comes first in the file. */
-static const struct config_device *first_of(const struct config_device **v, size_t a, size_t b)
-{
-	const struct config_device *m = v[a];
-
-	for (size_t i = a + 1; i < b; i++)
-		if (v[i] < m)
-			m = v[i];
-	return m;
-}
-
 /* Where an [mqtt] key was set, else where the section starts. */
 static unsigned mqtt_key_line(const struct parser *p, const char *name)
 {
@@ -590,64 +487,10 @@ static void check_mqtt(struct parser *p)
 static void check_all(struct parser *p)
 {
 	struct config *c = p->c;
-	_cleanup_free_ const struct config_device **v = NULL;
-	/* Per device, the one it clashes with, and whether as its twin (the
-	 * same outlet) or only in how to talk to the plug. */
-	_cleanup_free_ const struct config_device **clash = NULL;
-	_cleanup_free_ bool *twin = NULL;
-	size_t n;
 
-	v = sorted_devices(c, &n, cmp_twin);
-	clash = calloc(c->n_devices ? c->n_devices : 1, sizeof(*clash));
-	twin = calloc(c->n_devices ? c->n_devices : 1, sizeof(*twin));
-	if (!v || !clash || !twin) {
-		diag_oom(&p->diag);
-		return;
-	}
-	/* In a run of one plug, the devices of one outlet are together, the
-	 * first in the file first: a later one names it.  One plug, one way to
-	 * talk to it: a device with another transport or credentials than the
-	 * plug's first device names that one. */
-	for (size_t a = 0, b; a < n; a = b) {
-		const struct config_device *m;
-
-		for (b = a + 1; b < n && same_plug_ci(v[a], v[b]); b++)
-			;
-		m = first_of(v, a, b);
-		for (size_t i = a, head = a; i < b; i++) {
-			size_t k = (size_t)(v[i] - c->devices);
-
-			if (v[head]->outlet != v[i]->outlet)
-				head = i;
-			if (head != i) {
-				clash[k] = v[head];
-				twin[k] = true;
-			} else if (v[i] != m && (m->transport != v[i]->transport ||
-						 !streq(config_device_credentials(c, m) ?: "",
-							config_device_credentials(c, v[i]) ?: ""))) {
-				clash[k] = m;
-			}
-		}
-	}
 	if (c->mqtt.enabled)
 		check_mqtt(p);
-
-	for (size_t i = 0; i < c->n_devices; i++) {
-		const struct config_device *d = &c->devices[i], *o = clash[i];
-
-		if (!d->host)
-			diag_report(&p->diag, d->line, "[device \"%s\"]: no host", d->name);
-		else if (o && twin[i])
-			diag_report(&p->diag, d->line,
-				    "[device \"%s\"]: the same host, ports and outlet as "
-				    "[device \"%s\"] at line %u",
-				    d->name, o->name, o->line);
-		else if (o)
-			diag_report(&p->diag, d->line,
-				    "[device \"%s\"]: the same plug as [device \"%s\"] at "
-				    "line %u, but another transport or credentials",
-				    d->name, o->name, o->line);
-	}
+	config_plugs_check(c, &p->diag);
 	if (c->n_devices > c->max_devices) {
 		const struct config_device *d = &c->devices[c->max_devices];
 
@@ -732,7 +575,7 @@ static int parse(const char *name, const char *text, size_t len, const char *pat
 		if (!diag_stopped(&p.diag))
 			check_all(&p);
 	}
-	if (!diag_failed(&p.diag) && group_plugs(c) < 0)
+	if (!diag_failed(&p.diag) && config_plugs_group(c) < 0)
 		diag_oom(&p.diag);
 	if (!diag_failed(&p.diag)) {
 		diag_done(&p.diag);
@@ -812,6 +655,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_devices; i++) {
 		free(c->devices[i].name);
 		free(c->devices[i].host);
+		free(c->devices[i].mac);
 		free(c->devices[i].credentials);
 	}
 	free(c->devices);
@@ -828,6 +672,9 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_cors_origins; i++)
 		free(c->cors_origins[i]);
 	free(c->cors_origins);
+	for (size_t i = 0; i < c->n_discover; i++)
+		free(c->discover[i]);
+	free(c->discover);
 	free(c->tokens);
 	free(c->credentials);
 	free(c->listen);
@@ -883,10 +730,12 @@ enum config_exposure config_exposure(const struct config *c, const struct sockad
 	return c->allow_unauthenticated ? CONFIG_EXPOSURE_OPEN : CONFIG_EXPOSURE_REFUSED;
 }
 
-size_t config_plug_count(const struct config *c, size_t *ret_klap)
+size_t config_plug_count(const struct config *c, size_t *ret_klap, size_t *ret_auto)
 {
 	if (ret_klap)
 		*ret_klap = c->n_klap_plugs;
+	if (ret_auto)
+		*ret_auto = c->n_auto_plugs;
 	return c->n_plugs;
 }
 

@@ -38,7 +38,8 @@ enum config_transport {
 
 struct config_device {
 	char *name; /* letters, digits, '-', '_', '.'; 1..CONFIG_NAME_MAX-1 */
-	char *host; /* a name or a numeric address, as written */
+	char *host; /* a name or a numeric address, as written; NULL: found by mac */
+	char *mac;  /* "AA:BB:CC:DD:EE:FF" (config-plugs.c names the plug by it); NULL */
 	uint16_t port;	    /* XOR's */
 	uint16_t klap_port; /* KLAP's */
 	unsigned transport; /* enum config_transport */
@@ -48,7 +49,8 @@ struct config_device {
 	uint64_t poll_interval_usec; /* 0: the daemon's poll_interval */
 	unsigned line;		     /* where its section starts */
 	/* Its plug, an index in the order of the plugs' first devices:
-	 * devices on the same host (as written) and ports share one. */
+	 * devices with the same MAC, or else on the same host (as written)
+	 * and ports, share one. */
 	size_t plug;
 };
 
@@ -117,12 +119,20 @@ struct config {
 	 * that would drop every device is refused without it (an empty or
 	 * truncated file is not taken for "no devices"). */
 	bool empty_inventory;
+	/* Discovery: where it goes (ADDR[:PORT] words, as written; checked),
+	 * and to the broadcast address of each interface listened on. */
+	char **discover;
+	size_t n_discover;
+	bool discover_broadcast;
+	uint64_t discover_interval_usec;
+	uint16_t discover_klap_port; /* 0: no probe of KLAP firmware */
 	unsigned max_devices;	  /* [device] sections at most */
 	unsigned polls_in_flight; /* background round trips at once, all plugs */
 	struct config_device *devices;
 	size_t n_devices;
 	size_t n_plugs;	     /* see config_device's plug */
-	size_t n_klap_plugs; /* of those, how many may speak KLAP (klap or auto) */
+	size_t n_klap_plugs; /* of those, how many speak KLAP (transport = klap) */
+	size_t n_auto_plugs; /* and how many may (transport = auto) */
 	struct config_mqtt mqtt;
 };
 
@@ -170,10 +180,11 @@ enum config_exposure {
 };
 enum config_exposure config_exposure(const struct config *c, const struct sockaddr *addr);
 
-/* The plugs c names: devices on the same host (as written) and ports share
- * one, and its one connection.  *ret_klap (may be NULL): how many of them
- * may speak KLAP (transport klap or auto). */
-size_t config_plug_count(const struct config *c, size_t *ret_klap);
+/* The plugs c names: devices with the same MAC, or on the same host (as
+ * written) and ports, share one, and its one connection.  *ret_klap (may be
+ * NULL): how many of them speak KLAP (transport = klap); *ret_auto (may be
+ * NULL): how many may turn out to (transport = auto). */
+size_t config_plug_count(const struct config *c, size_t *ret_klap, size_t *ret_auto);
 
 /* The credentials file a device's plug uses: its own, else [kasad]'s, else
  * NULL. */

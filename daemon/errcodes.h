@@ -31,7 +31,8 @@
 #define API_ELATE    (-10022) /* a request that did not arrive whole in time */
 #define API_ENORULE  (-10023) /* no rule of that id on the plug */
 #define API_ERULESFULL (-10024) /* the plug's table of rules is full */
-#define API_ENODIMMER (-10025) /* a level for a device without a dimmer */
-#define API_EBRIGHTNESS (-10026) /* a level out of 1..100 */
+#define API_ENOTFOUND (-10025) /* named by its MAC, the plug has not answered discovery */
+#define API_ENODIMMER (-10026) /* a level for a device without a dimmer */
+#define API_EBRIGHTNESS (-10027) /* a level out of 1..100 */
 
 #endif

@@ -50,6 +50,8 @@ static const struct api_error errors[] = {
 	{API_EBUSY, 503, "busy", "too many large answers wait for their clients to read them"},
 	{-ENOBUFS, 503, "queue_full", "too many requests waiting for this plug"},
 	{API_ESTREAMS, 503, "too_many_streams", "too many event streams are open"},
+	{API_ENOTFOUND, 503, "not_found_yet",
+	 "the plug is named by its MAC, and discovery has not found it yet"},
 	{-ESHUTDOWN, 503, "shutting_down", "kasad is stopping"},
 	{-ETIMEDOUT, 504, "timeout", "the plug did not answer in time"},
 	{-ECONNREFUSED, 502, "refused", "the plug refused the connection"},

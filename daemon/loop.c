@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <systemd/sd-event.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "loop.h"
@@ -168,7 +170,10 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct loop_source *s = userdata;
 
-	s->cb.timer(s, usec, s->userdata);
+	/* usec is the time the timer was set for; the callback is told the
+	 * time now, which a timer allowed to be late (its accuracy) is past:
+	 * the poller starts every poll due by then. */
+	s->cb.timer(s, loop_now(s->loop), s->userdata);
 	return 0;
 }
 
@@ -210,6 +215,110 @@ int loop_timer_set(struct loop_source *s, uint64_t usec)
 int loop_timer_set_accuracy(struct loop_source *s, uint64_t usec)
 {
 	return sd_event_source_set_time_accuracy(s->source, usec ? usec : 1);
+}
+
+/* --- Watch sets -------------------------------------------------------------- */
+
+#define WATCH_BATCH 64
+
+struct loop_watchset {
+	int epfd;
+	struct loop_source *src;
+	/* The batch being dispatched: a watch that stops is cut out of it. */
+	struct epoll_event ev[WATCH_BATCH];
+	int n, i;
+};
+
+static void watch_forget(struct loop_watchset *ws, struct loop_watch *w)
+{
+	for (int k = ws->i + 1; k < ws->n; k++)
+		if (ws->ev[k].data.ptr == w)
+			ws->ev[k].data.ptr = NULL;
+}
+
+static void on_watchset(struct loop_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct loop_watchset *ws = userdata;
+
+	/* At most a batch an iteration: more, and the set's fd is still
+	 * readable next time, after the loop's other sources had a turn. */
+	ws->n = epoll_wait(ws->epfd, ws->ev, WATCH_BATCH, 0);
+	for (ws->i = 0; ws->i < ws->n; ws->i++) {
+		struct loop_watch *w = ws->ev[ws->i].data.ptr;
+
+		if (w)
+			w->cb(w, ws->ev[ws->i].events);
+	}
+	ws->n = ws->i = 0;
+}
+
+int loop_watchset_new(struct loop *l, struct loop_watchset **ret_set)
+{
+	struct loop_watchset *ws = calloc(1, sizeof(*ws));
+	int r;
+
+	if (!ws)
+		return -ENOMEM;
+	ws->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ws->epfd < 0) {
+		r = -errno;
+		free(ws);
+		return r;
+	}
+	r = loop_io_add(l, ws->epfd, EPOLLIN, on_watchset, ws, &ws->src);
+	if (r < 0) {
+		close(ws->epfd);
+		free(ws);
+		return r;
+	}
+	*ret_set = ws;
+	return 0;
+}
+
+void loop_watchset_free(struct loop_watchset *ws)
+{
+	if (!ws)
+		return;
+	loop_source_free(ws->src);
+	close(ws->epfd);
+	free(ws);
+}
+
+int loop_watch_set(struct loop_watchset *ws, struct loop_watch *w, int fd, uint32_t events,
+		   unsigned gen)
+{
+	bool same = w->fd >= 0 && fd == w->fd && gen == w->gen;
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+	int r;
+
+	if (fd < 0 || events == 0) {
+		if (same)
+			(void)epoll_ctl(ws->epfd, EPOLL_CTL_DEL, fd, NULL);
+		if (w->fd >= 0)
+			watch_forget(ws, w);
+		w->fd = -1;
+		return 0;
+	}
+	if (same && events == w->events)
+		return 0;
+	if (!same && w->fd >= 0)
+		watch_forget(ws, w); /* those were the old socket's */
+	r = epoll_ctl(ws->epfd, same ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+	/* A socket the set lost, or one it still had under a generation the
+	 * caller moved on from: either way, now as asked. */
+	if (r < 0 && errno == ENOENT)
+		r = epoll_ctl(ws->epfd, EPOLL_CTL_ADD, fd, &ev);
+	else if (r < 0 && errno == EEXIST)
+		r = epoll_ctl(ws->epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (r < 0) {
+		r = -errno;
+		w->fd = -1;
+		return r;
+	}
+	w->fd = fd;
+	w->events = events;
+	w->gen = gen;
+	return 0;
 }
 
 static int on_defer(sd_event_source *es, void *userdata)

@@ -71,4 +71,47 @@ int loop_signal_add(struct loop *l, int signo, loop_signal_cb_t cb, void *userda
 /* Accepts NULL. */
 void loop_source_free(struct loop_source *s);
 
+/* --- Watch sets ---------------------------------------------------------------
+ * Many sockets under one source of the loop: an epoll set of the set's
+ * own, whose ready sockets are dispatched together in one iteration, with
+ * nothing allocated per socket (the caller embeds a struct loop_watch).
+ * For the thousands of plugs' kept sockets: an sd-event source each cost
+ * 296 bytes, and an iteration (an epoll_wait) each reply.
+ *
+ * A socket is told apart by its generation, which the caller changes with
+ * each new socket: a closed socket leaves the set on its own, and a new one
+ * may take its number.  Hence the rule: stop watching a socket while it is
+ * open, or after it closed (the same fd and generation say which).
+ */
+struct loop_watchset;
+struct loop_watch;
+typedef void (*loop_watch_cb_t)(struct loop_watch *w, uint32_t revents);
+
+struct loop_watch {
+	loop_watch_cb_t cb;
+	int fd;		 /* watched; -1: nothing */
+	uint32_t events; /* EPOLLIN/EPOLLOUT bits, LOOP_IO_EDGE */
+	unsigned gen;
+};
+
+#define LOOP_WATCH_INIT(callback)                                                                  \
+	(struct loop_watch)                                                                        \
+	{                                                                                          \
+		.cb = (callback), .fd = -1                                                         \
+	}
+
+int loop_watchset_new(struct loop *l, struct loop_watchset **ret_set);
+/* Accepts NULL.  Its watches must have stopped. */
+void loop_watchset_free(struct loop_watchset *ws);
+/*
+ * Watch fd (of generation gen) for events; fd -1 or events 0 stops.  A
+ * socket watched already is changed in place (nothing at all when its
+ * events are the same); a new one (another fd or generation) is added, the
+ * old one having left the set when it closed; stopping an open socket (the
+ * same fd and generation) removes it.  Events of a socket no longer
+ * watched are not delivered, even within the same iteration.
+ */
+int loop_watch_set(struct loop_watchset *ws, struct loop_watch *w, int fd, uint32_t events,
+		   unsigned gen);
+
 #endif

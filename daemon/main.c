@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +77,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(verbose ? LOG_DEBUG : LOG_INFO);
+	/* Big buffers (ten thousand devices' configuration and registry
+	 * arrays, a /metrics of 27 MB) are mapped and unmapped, never left in
+	 * the heap: glibc's threshold would otherwise rise to the biggest
+	 * freed, and the next ones would stay resident as holes. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 
 	r = server_load_config(path, &c);
 	if (r < 0) {

@@ -9,8 +9,8 @@
  * per family.  Per device (its inventory name, the plug's alias and model
  * as labels): the relay, online, the meter, on-time, RSSI and the age of
  * the state.  Per plug: round trips, failures by cause, refresh durations.
- * The daemon: HTTP answers by route template, devices, build.  The process:
- * start time, CPU, memory and descriptors.
+ * The daemon: HTTP answers by route template, MQTT, discovery, devices,
+ * build.  The process: start time, CPU, memory and descriptors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -76,15 +76,22 @@ void metrics_count_http(const char *route, enum http_method method, unsigned sta
 }
 
 static struct metrics_mqtt mqtt_counts;
+static struct metrics_discovery discovery_counts;
 
 struct metrics_mqtt *metrics_mqtt(void)
 {
 	return &mqtt_counts;
 }
 
+struct metrics_discovery *metrics_discovery(void)
+{
+	return &discovery_counts;
+}
+
 void metrics_reset(void)
 {
 	mqtt_counts = (struct metrics_mqtt){0};
+	discovery_counts = (struct metrics_discovery){0};
 	free(http_counts);
 	http_counts = NULL;
 	n_http_counts = cap_http_counts = 0;
@@ -120,21 +127,56 @@ static const char *method_name(enum http_method m)
  * goes on. */
 #define METRICS_TEXT_MAX (256u << 20)
 
-/* Go's ParseFloat reads all of these back. */
+/*
+ * Ten thousand plugs make 27 MB of text, so what every line writes is
+ * written without printf: fixed strings copied, integers by hand, label
+ * sets rendered once a scrape and copied into each line.
+ */
+static void put_str(struct strbuf *b, const char *s)
+{
+	strbuf_append(b, s, strlen(s));
+}
+
+static void put_u64(struct strbuf *b, uint64_t v)
+{
+	char buf[20], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	strbuf_append(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* Go's ParseFloat reads all of these back.  Whole numbers (states,
+ * counts, dBm) as integers, which "%.15g" would write the same. */
 static void put_double(struct strbuf *b, double v)
 {
-	if (isnan(v))
-		strbuf_printf(b, "NaN");
-	else if (isinf(v))
-		strbuf_printf(b, v > 0 ? "+Inf" : "-Inf");
-	else
+	if (isnan(v)) {
+		put_str(b, "NaN");
+	} else if (isinf(v)) {
+		put_str(b, v > 0 ? "+Inf" : "-Inf");
+	} else if (v == (double)(int64_t)v && fabs(v) < 1e15) {
+		int64_t i = (int64_t)v;
+
+		if (i < 0)
+			strbuf_append(b, "-", 1);
+		put_u64(b, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i);
+	} else {
 		strbuf_printf(b, "%.15g", v);
+	}
 }
 
 static void put_label_value(struct strbuf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	size_t plain = 0;
 
+	/* Most values are printable ASCII with nothing to escape. */
+	while (u[plain] >= 0x20 && u[plain] < 0x7f && u[plain] != '\\' && u[plain] != '"')
+		plain++;
+	strbuf_append(b, u, plain);
+	u += plain;
 	while (*u) {
 		size_t n = kasa_utf8_char_len((const char *)u);
 
@@ -173,7 +215,8 @@ char *metrics_label_value(const char *s)
 /* name="value" */
 static void put_label(struct strbuf *b, const char *name, const char *value)
 {
-	strbuf_printf(b, "%s=\"", name);
+	put_str(b, name);
+	strbuf_append(b, "=\"", 2);
 	put_label_value(b, value);
 	strbuf_append(b, "\"", 1);
 }
@@ -181,6 +224,15 @@ static void put_label(struct strbuf *b, const char *name, const char *value)
 static void put_family(struct strbuf *b, const char *name, const char *type, const char *help)
 {
 	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{labels} (labels NUL-terminated in a label buffer) and a space. */
+static void put_head(struct strbuf *b, const char *name, const char *labels)
+{
+	put_str(b, name);
+	strbuf_append(b, "{", 1);
+	put_str(b, labels);
+	strbuf_append(b, "} ", 2);
 }
 
 /* --- Devices ------------------------------------------------------------------- */
@@ -319,12 +371,17 @@ static const char *view_alias(const struct view *v)
 	return plug_state_alias(v->st, v->d->outlet);
 }
 
-/* "host:port", with brackets around an IPv6 address. */
+/* "host:port", with brackets around an IPv6 address; "" for a plug named
+ * by its MAC and not found yet. */
 static void plug_address(const struct plug *p, char *buf, size_t len)
 {
 	const char *h = plug_host(p);
-	bool v6 = strchr(h, ':') && h[0] != '[';
+	bool v6 = h && strchr(h, ':') && h[0] != '[';
 
+	if (!h) {
+		buf[0] = '\0';
+		return;
+	}
 	snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", plug_port(p));
 }
 
@@ -342,7 +399,9 @@ static void put_device_info(struct strbuf *b, const struct view *views, size_t n
 		plug_address(v->d->plug, addr, sizeof(addr));
 		if (v->d->outlet >= 0)
 			snprintf(outlet, sizeof(outlet), "%d", v->d->outlet);
-		strbuf_printf(b, "kasa_device_info{%s,", labels + v->labels);
+		put_str(b, "kasa_device_info{");
+		put_str(b, labels + v->labels);
+		strbuf_append(b, ",", 1);
 		put_label(b, "plug", addr);
 		strbuf_append(b, ",", 1);
 		put_label(b, "outlet", outlet);
@@ -356,7 +415,7 @@ static void put_device_info(struct strbuf *b, const struct view *views, size_t n
 		put_label(b, "transport", plug_transport_name(v->d->plug));
 		strbuf_append(b, ",", 1);
 		put_label(b, "protocol", plug_protocol_name(v->d->plug));
-		strbuf_printf(b, "} 1\n");
+		put_str(b, "} 1\n");
 	}
 }
 
@@ -397,7 +456,7 @@ static int put_devices(struct strbuf *b, struct registry *reg, uint64_t now)
 
 			if (!fam->value(&views[i], now, &value))
 				continue;
-			strbuf_printf(b, "%s{%s} ", fam->name, labels.s + views[i].labels);
+			put_head(b, fam->name, labels.s + views[i].labels);
 			put_double(b, value);
 			strbuf_append(b, "\n", 1);
 		}
@@ -430,62 +489,96 @@ static void put_plug_labels(struct strbuf *b, const struct plug *p)
 	put_label(b, "plug", addr);
 }
 
-static void put_plugs(struct strbuf *b, struct registry *reg)
+/* The le label of each bucket, "+Inf" last. */
+static void put_bucket_labels(struct strbuf *b, size_t *offsets)
 {
-	size_t n = registry_plug_count(reg);
+	for (unsigned k = 0; k <= PLUG_POLL_BUCKETS; k++) {
+		offsets[k] = b->len;
+		put_str(b, ",le=\"");
+		if (k < PLUG_POLL_BUCKETS)
+			put_double(b, (double)plug_poll_bucket_usec[k] / USEC_PER_SEC);
+		else
+			put_str(b, "+Inf");
+		strbuf_append(b, "\"", 2); /* and the NUL */
+	}
+}
 
-	if (n == 0)
-		return;
+/* name{plug labels,more} value */
+static void put_plug_line(struct strbuf *b, const char *name, const char *labels,
+			  const char *more, uint64_t value)
+{
+	put_str(b, name);
+	strbuf_append(b, "{", 1);
+	put_str(b, labels);
+	put_str(b, more);
+	strbuf_append(b, "} ", 2);
+	put_u64(b, value);
+	strbuf_append(b, "\n", 1);
+}
+
+static int put_plugs(struct strbuf *b, struct registry *reg)
+{
+	size_t n = registry_plug_count(reg), le[PLUG_POLL_BUCKETS + 1];
+	struct strbuf labels = STRBUF_INIT(METRICS_TEXT_MAX);
+	size_t *at = calloc(n ? n : 1, sizeof(*at));
+	char failure_label[PLUG_FAILURE_MAX][32];
+
+	if (!at)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		at[i] = labels.len;
+		put_plug_labels(&labels, registry_plug(reg, i));
+		strbuf_append(&labels, "", 1); /* each set ends with its NUL */
+	}
+	put_bucket_labels(&labels, le);
+	if (labels.error < 0 || n == 0) {
+		strbuf_free(&labels);
+		free(at);
+		return n ? -ENOMEM : 0;
+	}
+	for (unsigned k = 0; k < PLUG_FAILURE_MAX; k++)
+		snprintf(failure_label[k], sizeof(failure_label[k]), ",error=\"%s\"",
+			 failure_names[k]);
+
 	put_family(b, "kasad_plug_requests_total", "counter",
 		   "Round trips to the plug begun (and name lookups that failed)");
-	for (size_t i = 0; i < n; i++) {
-		const struct plug *p = registry_plug(reg, i);
-
-		strbuf_printf(b, "kasad_plug_requests_total{");
-		put_plug_labels(b, p);
-		strbuf_printf(b, "} %" PRIu64 "\n", plug_stats(p)->requests);
-	}
+	for (size_t i = 0; i < n; i++)
+		put_plug_line(b, "kasad_plug_requests_total", labels.s + at[i], "",
+			      plug_stats(registry_plug(reg, i))->requests);
 
 	put_family(b, "kasad_plug_failures_total", "counter",
 		   "Round trips to the plug that failed, by cause");
 	for (size_t i = 0; i < n; i++) {
-		const struct plug *p = registry_plug(reg, i);
+		const struct plug_stats *s = plug_stats(registry_plug(reg, i));
 
-		for (unsigned k = 0; k < PLUG_FAILURE_MAX; k++) {
-			strbuf_printf(b, "kasad_plug_failures_total{");
-			put_plug_labels(b, p);
-			strbuf_printf(b, ",error=\"%s\"} %" PRIu64 "\n", failure_names[k],
-				      plug_stats(p)->failures[k]);
-		}
+		for (unsigned k = 0; k < PLUG_FAILURE_MAX; k++)
+			put_plug_line(b, "kasad_plug_failures_total", labels.s + at[i],
+				      failure_label[k], s->failures[k]);
 	}
 
 	put_family(b, "kasad_poll_duration_seconds", "histogram",
 		   "How long refreshing the plug's state took (sysinfo and meter), failures "
 		   "included");
 	for (size_t i = 0; i < n; i++) {
-		const struct plug *p = registry_plug(reg, i);
-		const struct plug_stats *s = plug_stats(p);
+		const struct plug_stats *s = plug_stats(registry_plug(reg, i));
+		const char *l = labels.s + at[i];
 		uint64_t cumulative = 0;
 
 		for (unsigned k = 0; k < PLUG_POLL_BUCKETS; k++) {
 			cumulative += s->poll_buckets[k];
-			strbuf_printf(b, "kasad_poll_duration_seconds_bucket{");
-			put_plug_labels(b, p);
-			strbuf_printf(b, ",le=\"");
-			put_double(b, (double)plug_poll_bucket_usec[k] / USEC_PER_SEC);
-			strbuf_printf(b, "\"} %" PRIu64 "\n", cumulative);
+			put_plug_line(b, "kasad_poll_duration_seconds_bucket", l, labels.s + le[k],
+				      cumulative);
 		}
-		strbuf_printf(b, "kasad_poll_duration_seconds_bucket{");
-		put_plug_labels(b, p);
-		strbuf_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", s->polls);
-		strbuf_printf(b, "kasad_poll_duration_seconds_sum{");
-		put_plug_labels(b, p);
-		strbuf_printf(b, "} ");
+		put_plug_line(b, "kasad_poll_duration_seconds_bucket", l,
+			      labels.s + le[PLUG_POLL_BUCKETS], s->polls);
+		put_head(b, "kasad_poll_duration_seconds_sum", l);
 		put_double(b, (double)s->poll_usec_sum / USEC_PER_SEC);
-		strbuf_printf(b, "\nkasad_poll_duration_seconds_count{");
-		put_plug_labels(b, p);
-		strbuf_printf(b, "} %" PRIu64 "\n", s->polls);
+		strbuf_append(b, "\n", 1);
+		put_plug_line(b, "kasad_poll_duration_seconds_count", l, "", s->polls);
 	}
+	strbuf_free(&labels);
+	free(at);
+	return 0;
 }
 
 /* --- The daemon and the process --------------------------------------------- */
@@ -506,25 +599,48 @@ static void put_http(struct strbuf *b)
 	}
 }
 
+/* A family of one sample without labels. */
+static void put_one(struct strbuf *b, const char *name, const char *type, const char *help,
+		    uint64_t value)
+{
+	put_family(b, name, type, help);
+	strbuf_printf(b, "%s %" PRIu64 "\n", name, value);
+}
+
 static void put_mqtt(struct strbuf *b)
 {
 	const struct metrics_mqtt *m = &mqtt_counts;
 
 	if (!m->enabled)
 		return;
-	put_family(b, "kasad_mqtt_connected", "gauge", "1 while the MQTT broker is connected");
-	strbuf_printf(b, "kasad_mqtt_connected %d\n", m->connected);
-	put_family(b, "kasad_mqtt_messages_received_total", "counter",
-		   "MQTT messages received from the broker");
-	strbuf_printf(b, "kasad_mqtt_messages_received_total %" PRIu64 "\n", m->received);
-	put_family(b, "kasad_mqtt_messages_sent_total", "counter", "MQTT messages published");
-	strbuf_printf(b, "kasad_mqtt_messages_sent_total %" PRIu64 "\n", m->sent);
-	put_family(b, "kasad_mqtt_messages_refused_total", "counter",
-		   "MQTT messages refused: for no device, malformed, or too large");
-	strbuf_printf(b, "kasad_mqtt_messages_refused_total %" PRIu64 "\n", m->refused);
-	put_family(b, "kasad_mqtt_reconnects_total", "counter",
-		   "Connections to the MQTT broker after the first");
-	strbuf_printf(b, "kasad_mqtt_reconnects_total %" PRIu64 "\n", m->reconnects);
+	put_one(b, "kasad_mqtt_connected", "gauge", "1 while the MQTT broker is connected",
+		m->connected);
+	put_one(b, "kasad_mqtt_messages_received_total", "counter",
+		"MQTT messages received from the broker", m->received);
+	put_one(b, "kasad_mqtt_messages_sent_total", "counter", "MQTT messages published",
+		m->sent);
+	put_one(b, "kasad_mqtt_messages_refused_total", "counter",
+		"MQTT messages refused: for no device, malformed, or too large", m->refused);
+	put_one(b, "kasad_mqtt_reconnects_total", "counter",
+		"Connections to the MQTT broker after the first", m->reconnects);
+}
+
+static void put_discovery(struct strbuf *b)
+{
+	const struct metrics_discovery *m = &discovery_counts;
+
+	if (!m->enabled)
+		return;
+	put_one(b, "kasad_discovery_rounds_total", "counter",
+		"Discovery rounds begun (each sends its probes three times)", m->rounds);
+	put_one(b, "kasad_discovery_answers_total", "counter",
+		"Answers to discovery's probes, repeats included", m->answers);
+	put_one(b, "kasad_discovery_moves_total", "counter",
+		"Plugs named by their MAC that discovery found, at start or at a new address",
+		m->moves);
+	put_one(b, "kasad_discovered_devices", "gauge",
+		"Devices that answered discovery and are not in the inventory (GET /discovered)",
+		m->discovered);
 }
 
 static void put_daemon(struct strbuf *b, struct registry *reg)
@@ -637,11 +753,16 @@ int metrics_render(struct registry *reg, uint64_t now_usec, uint64_t start_usec,
 	struct strbuf b = STRBUF_INIT(METRICS_TEXT_MAX);
 	int r;
 
+	/* About 2.7 KiB a device and its plug: one allocation, not twenty
+	 * doublings and their copies. */
+	strbuf_reserve(&b, 8192 + registry_count(reg) * 2900);
 	r = put_devices(&b, reg, now_usec);
+	if (r >= 0)
+		r = put_plugs(&b, reg);
 	if (r >= 0) {
-		put_plugs(&b, reg);
 		put_http(&b);
 		put_mqtt(&b);
+		put_discovery(&b);
 		put_daemon(&b, reg);
 		put_process(&b, start_usec);
 	}

@@ -40,6 +40,15 @@ struct metrics_mqtt {
 	uint64_t reconnects; /* connections after the first */
 };
 struct metrics_mqtt *metrics_mqtt(void);
+/* Discovery's, likewise: discovery.c writes them. */
+struct metrics_discovery {
+	bool enabled;	   /* discovery goes somewhere */
+	uint64_t rounds;   /* begun */
+	uint64_t answers;  /* datagrams read as answers, repeats included */
+	uint64_t moves;	   /* plugs named by their MAC found at another address */
+	size_t discovered; /* devices that answered and the inventory lacks */
+};
+struct metrics_discovery *metrics_discovery(void);
 
 /* Forget every HTTP count. */
 void metrics_reset(void);

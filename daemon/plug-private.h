@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/list.h"
+#include "loop.h"
 #include "plug.h"
 #include "plugjob.h"
 
@@ -35,8 +36,17 @@ struct plug_job {
 
 struct plug {
 	struct loop *loop;
+	/* Where it is (plug-address.c): NULL while a plug named by its MAC
+	 * has not been found; the XOR and KLAP ports in use.  And where the
+	 * configuration says it is, to tell a reload that moves it from one
+	 * that keeps where discovery found it. */
 	char *host;
 	uint16_t port;
+	uint16_t klap_port;
+	char *home;
+	uint16_t home_port;
+	bool prefer_klap; /* discovery heard it answer the KLAP probe */
+	bool moved;	  /* poll as soon as the new transport is there */
 	char *label;
 	struct plug_settings set; /* set.account is the plug's own copy (owned) */
 
@@ -56,20 +66,23 @@ struct plug {
 	uint64_t auth_hold_usec;  /* the last hold; doubles while refused */
 	bool rewire;		  /* a reload changed these: start over when idle */
 
-	/* Two loop sources a plug, whatever it waits for: ten thousand plugs
-	 * with five each spent 15 MiB on them, and sd-event reordered 30,000
-	 * timers at every change.  The timer fires at the nearest of: the
-	 * request's deadline or the open's check, the next poll, the
-	 * read-back, and the next iteration when kicked (plug.c's kicks). */
-	struct loop_source *io;
+	/* Two loop sources a plug at most, and none for its polls: ten
+	 * thousand plugs with five each spent 15 MiB on them, and sd-event
+	 * reordered 30,000 timers at every change.  The I/O source exists
+	 * while a request is in flight; the timer fires at the nearest of the
+	 * request's deadline (or the open's check) and the read-back.  The
+	 * next poll is in poller.c's heap; the next job's start in plug.c's
+	 * kicks. */
+	struct loop_source *io;	 /* the lookup's fd, KLAP's sockets */
+	struct loop_watch watch; /* a kept XOR socket, in plug.c's watch set */
 	struct loop_source *timer;
-	uint64_t timer_slack;  /* the accuracy the timer has now */
-	uint64_t poll_at;      /* the next poll; 0 none (poller.c) */
+	uint64_t poll_at;      /* the next poll; 0 none */
 	uint64_t poll_slack;   /* how late the poll may be */
+	unsigned poll_index;   /* in poller.c's heap, from 1; 0 when not in it */
 	uint64_t readback_at;  /* reads the plug back after a change; 0 none */
 	uint64_t readback_since; /* the first change not read back yet; 0 none */
 	bool kicked;		 /* pump on the next iteration */
-	bool joined;		 /* counted in plug.c's kicks */
+	bool joined;		 /* counted in plug.c's kicks and poller.c's heap */
 	struct list_node kick_node;
 
 	struct list_head jobs; /* the queue; the first is current when running */
@@ -90,13 +103,22 @@ struct plug {
 	void *observer_userdata;
 };
 
-/* plug.c: set the timer to what is due first, after a change of poll_at. */
-void plug_arm_timer(struct plug *p);
-
-/* poller.c: seed the jitter; schedule the next poll after one that ended
- * (ok or not); the poll is due (from the plug's timer). */
-void poller_init(struct plug *p);
+/* poller.c: a new plug joins (its jitter seeded, room for it in the
+ * heap; -ENOMEM, or -EXDEV for a second loop), a plug freed leaves;
+ * schedule the next poll after one that ended (ok or not); a poll is due
+ * (called by the poller's timer); the next poll now. */
+int poller_join(struct plug *p);
+void poller_leave(struct plug *p);
 void poller_schedule(struct plug *p, bool ok);
 void poller_due(struct plug *p);
+void plug_poll_soon(struct plug *p);
+
+/* plug.c: talk to the plug afresh (a new transport, to where it is now):
+ * at once when idle, else once the job in flight is done. */
+void plug_rewire(struct plug *p);
+
+/* plug-address.c: host (NULL: named by its MAC, not found yet) and port,
+ * as plug_new() is given them.  -ENOMEM. */
+int plug_address_init(struct plug *p, const char *host, uint16_t port);
 
 #endif

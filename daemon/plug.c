@@ -20,6 +20,7 @@
 #include "common/macro.h"
 #include "log.h"
 #include "loop.h"
+#include "errcodes.h"
 #include "plug-private.h"
 #include "transport.h"
 
@@ -34,15 +35,25 @@ const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
 static void pump(struct plug *p);
 static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
+
+/* What all plugs share, made with the first and gone with the last: the
+ * plugs whose next job starts on the next iteration (not within the call
+ * that queued it, which may be a client's handler) and the one source that
+ * starts them; and the watch set of their kept sockets. */
+static struct {
+	struct loop *loop;
+	unsigned plugs;
+	struct loop_source *defer;
+	struct list_head queue;
+	struct loop_watchset *ws;
+} shared = {
+	.queue = LIST_HEAD_INIT(shared.queue),
+};
+
 static void arm_timer(struct plug *p);
 static void open_check(struct plug *p, uint64_t now);
 static int start_wire(struct plug *p);
 static void readback_arm(struct plug *p);
-
-const char *plug_host(const struct plug *p)
-{
-	return p->host;
-}
 
 uint16_t plug_port(const struct plug *p)
 {
@@ -56,7 +67,7 @@ uint16_t plug_klap_port(const struct plug *p)
 
 uint16_t plug_wire_port(const struct plug *p)
 {
-	return p->klap ? p->set.klap_port : p->port;
+	return p->klap ? p->klap_port : p->port;
 }
 
 const char *plug_transport_name(const struct plug *p)
@@ -149,7 +160,7 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 static void arm_timer(struct plug *p)
 {
 	/* While the transport opens, its next check; then the request's. */
-	uint64_t next = transport_deadline(p->transport), slack;
+	uint64_t next = p->transport ? transport_deadline(p->transport) : 0;
 	struct plug_waiter *w;
 	struct plug_job *j;
 
@@ -158,17 +169,7 @@ static void arm_timer(struct plug *p)
 			list_foreach(w, &j->waiters, node)
 				next = earliest(next, w->deadline);
 	next = earliest(next, p->readback_at);
-	/* Only the poll may be late: by its slack, when it comes first. */
-	slack = p->poll_at && (!next || p->poll_at < next) ? p->poll_slack : 0;
-	next = earliest(next, p->poll_at);
-	if (slack != p->timer_slack && loop_timer_set_accuracy(p->timer, slack) >= 0)
-		p->timer_slack = slack;
 	loop_timer_set(p->timer, next);
-}
-
-void plug_arm_timer(struct plug *p)
-{
-	arm_timer(p);
 }
 
 static void expire_waiters(struct plug *p, uint64_t now)
@@ -196,16 +197,54 @@ static void drop_orphans(struct plug *p)
 		}
 }
 
+/* Nothing watched: the kept socket, if still open, leaves the watch set
+ * before anything can close it. */
+static void io_off(struct plug *p)
+{
+	unsigned gen = 0;
+
+	if (p->io)
+		loop_io_set(p->io, -1, 0);
+	if (p->watch.fd < 0)
+		return;
+	if (p->transport && transport_generation(p->transport, &gen))
+		loop_watch_set(shared.ws, &p->watch, transport_fd(p->transport), 0, gen);
+	else
+		loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+}
+
 static void update_io(struct plug *p)
 {
-	int fd = transport_fd(p->transport);
-	uint32_t ev = transport_events(p->transport);
+	unsigned gen = 0;
+	uint32_t ev;
+	int fd, r;
+
+	/* Named by its MAC and not found yet: nothing to watch. */
+	if (!p->transport) {
+		io_off(p);
+		arm_timer(p);
+		return;
+	}
+	fd = transport_fd(p->transport);
+	ev = transport_events(p->transport);
 
 	/* With hundreds of replies in at once, a level-triggered socket would
 	 * be reported again on every iteration until its turn came. */
 	if (ev && transport_edge_triggered(p->transport))
 		ev |= LOOP_IO_EDGE;
-	if (loop_io_set(p->io, fd, ev) < 0 && p->current) {
+	if (transport_generation(p->transport, &gen)) {
+		/* A kept socket (XOR): in the plugs' watch set, watched between
+		 * polls too and registered again only when it or its events
+		 * change; ready ones are served together. */
+		loop_io_set(p->io, -1, 0);
+		r = loop_watch_set(shared.ws, &p->watch, fd, ev, gen);
+	} else {
+		/* The name lookup, or libcurl's sockets (KLAP). */
+		if (p->watch.fd >= 0)
+			loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+		r = loop_io_set(p->io, fd, ev);
+	}
+	if (r < 0 && p->current) {
 		transport_close(p->transport);
 		job_done(p, -ENOMEM);
 		return;
@@ -222,7 +261,7 @@ static int use_transport(struct plug *p, bool klap)
 	int r;
 
 	if (klap)
-		r = transport_klap_new(p->host, p->set.klap_port,
+		r = transport_klap_new(p->host, p->klap_port,
 				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
 				       p->smart ? KASA_KLAP_V2 : p->klap_versions, p->set.account,
 				       &t);
@@ -231,7 +270,7 @@ static int use_transport(struct plug *p, bool klap)
 	if (r < 0)
 		return r;
 	if (p->io)
-		loop_io_set(p->io, -1, 0);
+		io_off(p);
 	transport_free(p->transport);
 	p->transport = t;
 	p->klap = klap;
@@ -290,7 +329,7 @@ static void found(struct plug *p)
 	p->klap_versions = version;
 	whose = cred == KASA_KLAP_CRED_GIVEN ? "the account's" : kasa_klap_cred_name(cred);
 	log_dev(LOG_NOTICE, p->label, "speaks KLAP v%d on port %u, %s JSON; credentials: %s%s",
-		(int)version, p->set.klap_port, p->smart ? "SMART" : "IOT", whose,
+		(int)version, p->klap_port, p->smart ? "SMART" : "IOT", whose,
 		cred == KASA_KLAP_CRED_GIVEN ? "" : " (default)");
 }
 
@@ -340,27 +379,15 @@ static void readback_due(struct plug *p, uint64_t now)
 		    NULL, NULL);
 }
 
-/* --- Kicks ------------------------------------------------------------------- */
-
-/* Plugs whose next job starts on the next iteration (not within the call
- * that queued it, which may be a client's handler), and the one source of
- * the loop's that starts them. */
-static struct {
-	struct loop *loop;
-	struct loop_source *defer;
-	unsigned plugs; /* alive: the source goes with the last */
-	struct list_head queue;
-} kicks = {
-	.queue = LIST_HEAD_INIT(kicks.queue),
-};
+/* --- Kicks and the watch set --------------------------------------------------- */
 
 static void kick(struct plug *p)
 {
 	if (p->kicked)
 		return;
 	p->kicked = true;
-	list_insert_tail(&kicks.queue, &p->kick_node);
-	loop_defer_arm(kicks.defer);
+	list_insert_tail(&shared.queue, &p->kick_node);
+	loop_defer_arm(shared.defer);
 }
 
 static void unkick(struct plug *p)
@@ -376,7 +403,7 @@ static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
 	struct list_head now_due = LIST_HEAD_INIT(now_due);
 
 	/* Those kicked meanwhile wait for the next iteration. */
-	list_move_all(&now_due, &kicks.queue);
+	list_move_all(&now_due, &shared.queue);
 	while (!list_empty(&now_due)) {
 		struct plug *p = list_first(&now_due, struct plug, kick_node);
 
@@ -386,29 +413,34 @@ static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
 	}
 }
 
-static int kicks_join(struct loop *l)
+static int shared_join(struct loop *l)
 {
 	int r;
 
-	if (kicks.plugs == 0) {
-		r = loop_defer_add(l, on_kicks, NULL, &kicks.defer);
+	if (shared.plugs == 0) {
+		r = loop_defer_add(l, on_kicks, NULL, &shared.defer);
 		if (r < 0)
 			return r;
-		kicks.loop = l;
-	} else if (kicks.loop != l) {
+		r = loop_watchset_new(l, &shared.ws);
+		if (r < 0) {
+			loop_source_free(steal_ptr(shared.defer));
+			return r;
+		}
+		shared.loop = l;
+	} else if (shared.loop != l) {
 		return -EXDEV; /* plugs live on one loop */
 	}
-	kicks.plugs++;
+	shared.plugs++;
 	return 0;
 }
 
-static void kicks_leave(struct plug *p)
+static void shared_leave(struct plug *p)
 {
 	unkick(p);
-	if (--kicks.plugs == 0) {
-		loop_source_free(kicks.defer);
-		kicks.defer = NULL;
-		kicks.loop = NULL;
+	if (--shared.plugs == 0) {
+		loop_source_free(steal_ptr(shared.defer));
+		loop_watchset_free(steal_ptr(shared.ws));
+		shared.loop = NULL;
 	}
 }
 
@@ -574,8 +606,11 @@ static void count_poll(struct plug *p, uint64_t usec)
 
 static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 {
-	char text[sizeof(p->st.last_error_text)];
+	char text[PLUG_ERROR_TEXT_MAX];
 
+	/* Not found yet: no round trip, and the state says so already. */
+	if (error == API_ENOTFOUND)
+		return;
 	if (error == 0) {
 		if (!p->st.online) {
 			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
@@ -583,15 +618,12 @@ static void record_outcome(struct plug *p, const struct plug_job *j, int error)
 		}
 		p->st.online = true;
 		p->st.misses = 0;
-		p->st.last_error = 0;
-		p->st.last_error_text[0] = '\0';
+		plug_state_set_error(&p->st, 0, NULL);
 		return;
 	}
 	error_text(error, &j->run.result.device, text, sizeof(text));
-	if (!streq(text, p->st.last_error_text))
+	if (plug_state_set_error(&p->st, error, text))
 		p->dirty = true;
-	memcpy(p->st.last_error_text, text, sizeof(text));
-	p->st.last_error = error;
 	if (j->run.args.kind != PLUG_JOB_REFRESH)
 		return;
 	p->st.misses++;
@@ -616,12 +648,16 @@ static void job_done(struct plug *p, int error)
 	gate_give(p);
 	list_remove(&j->node);
 	/*
-	 * The socket is not watched between jobs: a kept one the plug closes
-	 * while idle would be readable for ever (the next start checks it).
-	 * And off at once, before anything can open a socket that takes the
+	 * Between jobs a kept socket is watched only edge-triggered with its
+	 * generation known (a plug closing it is then one event); any other
+	 * would be readable for ever once closed (the next start checks it).
+	 * Either way now, before anything can open a socket that takes the
 	 * number of one the connection just closed.
 	 */
-	loop_io_set(p->io, -1, 0);
+	if (transport_edge_triggered(p->transport))
+		update_io(p);
+	else
+		io_off(p);
 
 	res->error = error;
 	if (error >= 0)
@@ -629,7 +665,7 @@ static void job_done(struct plug *p, int error)
 	/* A device error is an answer: the plug is there. */
 	record_outcome(p, j, error < 0 && res->device.code == 0 ? error : 0);
 	if (error < 0 && res->device.code != 0) {
-		char text[sizeof(p->st.last_error_text)];
+		char text[PLUG_ERROR_TEXT_MAX];
 
 		log_dev(LOG_INFO, p->label, "refused: %s",
 			error_text(error, &res->device, text, sizeof(text)));
@@ -727,7 +763,7 @@ static bool try_other_transport(struct plug *p, int error)
 	p->switched = true;
 	log_dev(p->found ? LOG_NOTICE : LOG_INFO, p->label,
 		"%s:%u refused the connection; trying %s on port %u", p->host, plug_wire_port(p),
-		klap ? "KLAP" : "the XOR protocol", klap ? p->set.klap_port : p->port);
+		klap ? "KLAP" : "the XOR protocol", klap ? p->klap_port : p->port);
 	if (use_transport(p, klap) < 0)
 		return false;
 	p->found = false;
@@ -811,10 +847,24 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 		return;
 	}
 	if (!p->current) {
-		loop_io_set(p->io, -1, 0);
+		/* A kept socket between jobs: the plug closed it (or sent what
+		 * nobody asked), and the transport closes it too. */
+		if (transport_edge_triggered(p->transport)) {
+			transport_process(p->transport, revents, loop_now(p->loop));
+			update_io(p);
+		} else {
+			io_off(p);
+		}
 		return;
 	}
 	on_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));
+}
+
+static void on_watch(struct loop_watch *w, uint32_t revents)
+{
+	struct plug *p = container_of(w, struct plug, watch);
+
+	on_io(p->io, w->fd, revents, p);
 }
 
 /* The transport's open may have ended: take its outcome, then go on. */
@@ -845,21 +895,17 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 	struct plug *p = userdata;
 	uint64_t deadline;
 
-	/* The read-back and the poll queue their jobs: a kick, which the
-	 * plug's own callback may as well serve at once. */
+	/* The read-back queues its job: a kick, which the plug's own callback
+	 * may as well serve at once. */
 	if (p->readback_at && p->readback_at <= now) {
 		p->readback_at = 0;
 		readback_due(p, now);
-	}
-	if (p->poll_at && p->poll_at <= now) {
-		p->poll_at = 0;
-		poller_due(p);
 	}
 	if (p->opening) {
 		open_check(p, now);
 	} else {
 		expire_waiters(p, now);
-		deadline = transport_deadline(p->transport);
+		deadline = p->transport ? transport_deadline(p->transport) : 0;
 		if (p->current && deadline && deadline <= now)
 			on_transport_result(p, transport_process(p->transport, 0, now));
 		else
@@ -885,12 +931,21 @@ static void pump(struct plug *p)
 		if (r < 0)
 			log_dev(LOG_ERR, p->label, "cannot set up its new transport: %s",
 				strerror(-r));
+		else if (p->moved)
+			plug_poll_soon(p);
+		p->moved = false;
 	}
 	drop_orphans(p);
 	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
 		gate_give(p);
 		arm_timer(p);
+		return;
+	}
+	if (!p->transport) {
+		/* Named by its MAC, and not found yet: nowhere to send it. */
+		set_current(p, j);
+		job_done(p, API_ENOTFOUND);
 		return;
 	}
 	/* The poller's jobs wait for a place; a client's goes at once. */
@@ -1038,7 +1093,9 @@ static void free_account(const struct kasa_klap_account *a)
 	}
 }
 
-/* The transport the settings start with: auto tries XOR first. */
+/* The transport the settings start with: auto tries XOR first, unless
+ * discovery heard the plug answer the KLAP probe.  None while a plug named
+ * by its MAC has not been found. */
 static int start_wire(struct plug *p)
 {
 	p->version++;
@@ -1048,7 +1105,23 @@ static int start_wire(struct plug *p)
 	p->klap_version = 0;
 	p->auth_hold_until = 0;
 	p->auth_hold_usec = 0;
-	return use_transport(p, p->set.transport == PLUG_TRANSPORT_KLAP);
+	if (!p->host)
+		return 0;
+	return use_transport(p,
+			     p->set.transport == PLUG_TRANSPORT_KLAP ||
+				     (p->set.transport == PLUG_TRANSPORT_AUTO && p->prefer_klap));
+}
+
+void plug_rewire(struct plug *p)
+{
+	if (p->current || p->opening)
+		p->rewire = true;
+	else if (start_wire(p) < 0)
+		log_dev(LOG_ERR, p->label, "cannot set up its new transport: out of memory");
+	else if (p->moved)
+		plug_poll_soon(p);
+	if (!p->rewire)
+		p->moved = false;
 }
 
 void plug_configure(struct plug *p, const struct plug_settings *s)
@@ -1062,15 +1135,16 @@ void plug_configure(struct plug *p, const struct plug_settings *s)
 		return;
 	}
 	free_account(p->set.account);
+	/* Another KLAP port in the file wins over the one discovery found. */
+	if (s->klap_port != p->set.klap_port)
+		p->klap_port = s->klap_port;
 	p->set = *s;
 	p->set.account = account;
 	p->version++;
 	/* Another transport or account: start over, once the job in flight
 	 * is done with the one it uses. */
-	if (rewire && !p->current && !p->opening && start_wire(p) < 0)
-		log_dev(LOG_ERR, p->label, "cannot set up its new transport: out of memory");
-	else if (rewire)
-		p->rewire = true;
+	if (rewire)
+		plug_rewire(p);
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
 	if (interval_changed && p->polling) {
@@ -1089,9 +1163,11 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 
 	if (!p)
 		return -ENOMEM;
+	p->watch = LOOP_WATCH_INIT(on_watch);
 	p->loop = l;
 	p->port = port;
 	p->set = *s;
+	p->klap_port = s->klap_port;
 	list_head_init(&p->jobs);
 	r = copy_account(s, &account);
 	p->set.account = account;
@@ -1099,27 +1175,32 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		goto fail;
 	if (p->set.offline_after == 0)
 		p->set.offline_after = 1;
-	snprintf(label, sizeof(label), "%s:%u", host, port);
-	p->host = strdup(host);
+	r = plug_address_init(p, host, port);
+	if (r < 0)
+		goto fail;
+	snprintf(label, sizeof(label), "%s:%u", host ? host : s->mac, port);
 	p->label = strdup(label);
-	if (!p->host || !p->label) {
+	if (!p->label) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	poller_init(p);
 	r = start_wire(p);
 	if (r < 0)
 		goto fail;
-	r = kicks_join(l);
+	r = shared_join(l);
 	if (r < 0)
 		goto fail;
+	r = poller_join(p);
+	if (r < 0) {
+		shared_leave(p);
+		goto fail;
+	}
 	p->joined = true;
 	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
 	if (r >= 0)
 		r = loop_timer_add(l, 0, on_timer, p, &p->timer);
 	if (r < 0)
 		goto fail;
-	p->timer_slack = 1000; /* loop_timer_add's */
 	*ret_plug = p;
 	return 0;
 fail:
@@ -1146,14 +1227,19 @@ void plug_free(struct plug *p)
 		list_remove(&j->node);
 		job_free(j);
 	}
+	if (p->joined)
+		io_off(p); /* the socket leaves the watch set while open */
 	loop_source_free(p->io);
 	loop_source_free(p->timer);
-	if (p->joined)
-		kicks_leave(p);
+	if (p->joined) {
+		poller_leave(p);
+		shared_leave(p);
+	}
 	transport_free(p->transport);
 	plug_state_release(&p->st);
 	free_account(p->set.account);
 	free(p->host);
+	free(p->home);
 	free(p->label);
 	free(p);
 }

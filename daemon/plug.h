@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/mac.h"
 #include "kasa.h"
 #include "plugstate.h"
 
@@ -39,6 +40,9 @@ struct plug_settings {
 	/* NULL: only TP-Link's defaults and blank are tried.  Borrowed by
 	 * plug_new() and plug_configure(), which keep a copy. */
 	const struct kasa_klap_account *account;
+	/* "AA:BB:CC:DD:EE:FF": the plug is named by its MAC, and discovery
+	 * may move it (plug_move()); "": by its host.  Never changes. */
+	char mac[MAC_TEXT_SIZE];
 };
 
 enum plug_job_kind {
@@ -120,12 +124,13 @@ struct plug_stats {
 	/* Round trips begun, and name lookups that failed (a lookup that
 	 * fails is an attempt to reach the plug that never got a socket). */
 	uint64_t requests;
-	uint64_t failures[PLUG_FAILURE_MAX]; /* of those, by cause */
+	/* 32 bits: a failure a second takes 136 years to wrap one. */
+	uint32_t failures[PLUG_FAILURE_MAX]; /* of those, by cause */
 	/* Refreshes (sysinfo and meter; the poller's and ?fresh=1), from the
 	 * first request to the last answer or the failure. */
 	uint64_t polls;
 	uint64_t poll_usec_sum;
-	uint64_t poll_buckets[PLUG_POLL_BUCKETS]; /* per bucket, not cumulative */
+	uint32_t poll_buckets[PLUG_POLL_BUCKETS]; /* per bucket, not cumulative */
 };
 
 /*
@@ -145,15 +150,34 @@ struct plug_totals {
 };
 void plug_totals(struct plug_totals *ret);
 
+/* host NULL: named by its MAC (s->mac), and nowhere until plug_move();
+ * until then its jobs end at once with API_ENOTFOUND. */
 int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_settings *s,
 	     struct plug **ret_plug);
 /* Answers every waiter with -ESHUTDOWN first.  Accepts NULL. */
 void plug_free(struct plug *p);
 void plug_configure(struct plug *p, const struct plug_settings *s);
 
+/* Where the plug is: its host as configured, or where discovery found a
+ * plug named by its MAC; NULL while such a plug has not been found. */
 const char *plug_host(const struct plug *p);
 /* The XOR port, which with the host names the plug in the inventory. */
 uint16_t plug_port(const struct plug *p);
+/* Its MAC, when that names it; "" when its host does. */
+const char *plug_mac(const struct plug *p);
+
+/*
+ * Discovery heard the plug named by its MAC at host (numeric), answering
+ * the sysinfo query from port (0: not heard, keep the XOR port) or the
+ * KLAP probe with klap_port (0: likewise).  The plug moves there (a new
+ * transport, at once when idle, else after the job in flight; then a
+ * poll), and the log says so.  1 moved, 0 it was there, -ENOMEM.
+ */
+int plug_move(struct plug *p, const char *host, uint16_t port, uint16_t klap_port, bool klap);
+/* A reload: where the configuration now says a plug named by its MAC is
+ * (host NULL: nowhere).  What it said before keeps where discovery found
+ * the plug; another host or port moves it there. */
+int plug_set_home(struct plug *p, const char *host, uint16_t port);
 /* The KLAP port: with the host and the XOR port, what names the plug. */
 uint16_t plug_klap_port(const struct plug *p);
 /* The port of the transport in use: the XOR port or the KLAP port. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macro.h"
 #include "plugstate.h"
 
 /* The strings are copied whole: each must be as long as libkasa's. */
@@ -68,9 +69,31 @@ int plug_state_take_info(struct plug_state *st, const struct kasa_sysinfo *in)
 	return 0;
 }
 
+bool plug_state_set_error(struct plug_state *st, int error, const char *text)
+{
+	size_t n;
+	bool changed;
+
+	st->last_error = error;
+	if (error == 0) {
+		changed = st->last_error_text != NULL;
+		free(st->last_error_text);
+		st->last_error_text = NULL;
+		return changed;
+	}
+	n = strnlen(text, PLUG_ERROR_TEXT_MAX - 1);
+	if (st->last_error_text && strlen(st->last_error_text) == n &&
+	    memcmp(st->last_error_text, text, n) == 0)
+		return false;
+	free(st->last_error_text);
+	st->last_error_text = strndup(text, n);
+	return true;
+}
+
 void plug_state_release(struct plug_state *st)
 {
 	plug_state_set_outlets(st, 0);
+	plug_state_set_error(st, 0, NULL);
 }
 
 const struct kasa_outlet *plug_state_outlet(const struct plug_state *st, int outlet)

@@ -40,28 +40,29 @@ struct plug_info {
 
 /* The cached state.  It owns memory: plug_state_release() frees it. */
 struct plug_state {
-	bool known;    /* sysinfo has been read at least once */
 	uint64_t usec; /* when sysinfo was read */
 	struct plug_info info;
-	bool emeter_known;
 	uint64_t emeter_usec;
-	struct kasa_emeter emeter;			    /* single plugs */
-	/* SMART meters give the power, and energy today and this month, but
-	 * no voltage, current or total. */
-	bool emeter_power_only;
-	struct kasa_smart_energy energy;
+	struct kasa_emeter emeter;	   /* single plugs */
+	struct kasa_smart_energy energy;   /* SMART meters (see emeter_power_only) */
 	struct kasa_emeter *outlet_emeter; /* strips: info.outlet_count of them (owned) */
 	/* The plug's clock as the last TIME_ job read it: its wall clock
 	 * (seconds since the epoch, were its zone UTC) at clock_usec, and its
 	 * zone's index. */
-	bool clock_known;
 	uint64_t clock_usec;
 	int64_t clock_wall_s;
 	int clock_zone;
+	unsigned misses;	 /* failed polls in a row */
+	int last_error;		 /* of the last failed round trip, 0 after a success */
+	char *last_error_text;	 /* of last_error, owned; NULL when none */
+	/* Together, so that ten thousand plugs carry no padding for them. */
+	bool known;		 /* sysinfo has been read at least once */
+	bool emeter_known;
+	/* SMART meters give the power, and energy today and this month, but
+	 * no voltage, current or total. */
+	bool emeter_power_only;
+	bool clock_known;
 	bool online;
-	unsigned misses; /* failed polls in a row */
-	int last_error;	 /* of the last failed round trip, 0 after a success */
-	char last_error_text[128];
 };
 
 /* Keep what a sysinfo says: -ENOMEM (st unchanged) when a strip's outlets
@@ -71,6 +72,12 @@ int plug_state_take_info(struct plug_state *st, const struct kasa_sysinfo *in);
 /* Make room for n outlets (0: a single plug), each zero where new: for the
  * parser above and for tests.  -ENOMEM (st unchanged). */
 int plug_state_set_outlets(struct plug_state *st, unsigned n);
+/* The longest last_error_text kept. */
+#define PLUG_ERROR_TEXT_MAX 128
+/* The last round trip failed with error, text saying why (cut to fit);
+ * error 0 clears both.  Returns whether the text changed.  Out of memory,
+ * the text is NULL, which reads as "". */
+bool plug_state_set_error(struct plug_state *st, int error, const char *text);
 /* Free what st owns; st is then a single plug never read. */
 void plug_state_release(struct plug_state *st);
 

@@ -2,7 +2,8 @@
 /*
  * The inventory.  Devices are kept in configuration order (that is how
  * GET /devices lists them) and in a by-name index for lookups; plugs are
- * shared by every device on the same host and port.
+ * shared by every device on the same plug: the same MAC, or else the same
+ * host and ports.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -114,6 +115,15 @@ void registry_poll_stop(struct registry *r)
 		plug_poll_stop(r->plugs[i]);
 }
 
+/* "host:port", or the MAC of a plug not found yet. */
+static void plug_where(const struct plug *p, char *buf, size_t size)
+{
+	if (plug_host(p))
+		snprintf(buf, size, "%s:%u", plug_host(p), plug_port(p));
+	else
+		snprintf(buf, size, "%s, not found yet", plug_mac(p));
+}
+
 /* A plug's cache was written; userdata is its first device. */
 static void on_plug_change(struct plug *p, void *userdata)
 {
@@ -131,38 +141,54 @@ void registry_set_observer(struct registry *r, void (*cb)(struct device *d, void
 	r->observer_userdata = userdata;
 }
 
-/* Plugs ordered by what names them: host (as written) and ports. */
-static int cmp_plug_key(const struct plug *x, const char *host, uint16_t port, uint16_t klap_port)
-{
-	int r = strcmp(plug_host(x), host);
+/* What names a plug: its MAC, else its host (as written) and ports. */
+struct plug_key {
+	const char *mac; /* "": none */
+	const char *host;
+	uint16_t port, klap_port;
+};
 
+static struct plug_key key_of(const struct plug *p)
+{
+	return (struct plug_key){plug_mac(p), plug_host(p), plug_port(p), plug_klap_port(p)};
+}
+
+/* Plugs ordered by what names them; those named by a MAC first. */
+static int cmp_plug_key(const struct plug *x, const struct plug_key *k)
+{
+	const char *mac = plug_mac(x);
+	int r;
+
+	if (!*mac != !*k->mac)
+		return *mac ? -1 : 1;
+	if (*mac)
+		return strcmp(mac, k->mac);
+	r = strcmp(plug_host(x), k->host);
 	if (r)
 		return r;
-	if (plug_port(x) != port)
-		return plug_port(x) < port ? -1 : 1;
-	if (plug_klap_port(x) != klap_port)
-		return plug_klap_port(x) < klap_port ? -1 : 1;
+	if (plug_port(x) != k->port)
+		return plug_port(x) < k->port ? -1 : 1;
+	if (plug_klap_port(x) != k->klap_port)
+		return plug_klap_port(x) < k->klap_port ? -1 : 1;
 	return 0;
 }
 
 static int cmp_plug(const void *a, const void *b)
 {
-	const struct plug *y = *(struct plug *const *)b;
+	struct plug_key k = key_of(*(struct plug *const *)b);
 
-	return cmp_plug_key(*(struct plug *const *)a, plug_host(y), plug_port(y),
-			    plug_klap_port(y));
+	return cmp_plug_key(*(struct plug *const *)a, &k);
 }
 
-/* The index of the plug on host and ports in sorted (n plugs, sorted with
+/* The index of the plug k names in sorted (n plugs, sorted with
  * cmp_plug), or n. */
-static size_t find_plug_index(struct plug **sorted, size_t n, const char *host, uint16_t port,
-			      uint16_t klap_port)
+static size_t find_plug_index(struct plug **sorted, size_t n, const struct plug_key *k)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = cmp_plug_key(sorted[mid], host, port, klap_port);
+		int r = cmp_plug_key(sorted[mid], k);
 
 		if (r == 0)
 			return mid;
@@ -203,6 +229,8 @@ static void plug_settings_all(const struct config *c, const struct credentials *
 			.klap_port = d->klap_port,
 			.account = credentials_find(cr, config_device_credentials(c, d)),
 		};
+		if (d->mac)
+			snprintf(s->mac, sizeof(s->mac), "%s", d->mac);
 	}
 }
 
@@ -249,8 +277,9 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 		size_t k = cd->plug;
 
 		if (!plugs[k]) {
-			size_t o = find_plug_index(old, r->n_plugs, cd->host, cd->port,
-						   cd->klap_port);
+			struct plug_key key = {cd->mac ? cd->mac : "", cd->host, cd->port,
+					       cd->klap_port};
+			size_t o = find_plug_index(old, r->n_plugs, &key);
 
 			if (o < r->n_plugs) {
 				plugs[k] = old[o];
@@ -287,16 +316,17 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 	for (size_t i = 0; i < c->n_devices; i++) {
 		const struct device *was = find_by_name(r->by_name, r->n_devices, devices[i].name);
 
+		char where[300];
+
+		plug_where(devices[i].plug, where, sizeof(where));
 		if (!was) {
 			added++;
 			if (r->n_devices || r->n_plugs)
-				log_dev(LOG_NOTICE, devices[i].name, "added (%s:%u%s)",
-					plug_host(devices[i].plug), plug_port(devices[i].plug),
+				log_dev(LOG_NOTICE, devices[i].name, "added (%s%s)", where,
 					devices[i].outlet >= 0 ? ", an outlet" : "");
 		} else if (was->plug != devices[i].plug || was->outlet != devices[i].outlet) {
 			changed++;
-			log_dev(LOG_NOTICE, devices[i].name, "now %s:%u outlet %d",
-				plug_host(devices[i].plug), plug_port(devices[i].plug),
+			log_dev(LOG_NOTICE, devices[i].name, "now %s outlet %d", where,
 				devices[i].outlet);
 		}
 	}
@@ -317,7 +347,12 @@ int registry_apply(struct registry *r, const struct config *c, const struct cred
 			plug_poll_start(plugs[k],
 					spread < USEC_PER_SEC / 2 ? spread : USEC_PER_SEC / 2);
 		} else {
+			const struct config_device *cd = &c->devices[head[k]->index];
+
 			plug_configure(plugs[k], &set[k]);
+			if (cd->mac && plug_set_home(plugs[k], cd->host, cd->port) < 0)
+				log_dev(LOG_ERR, head[k]->name,
+					"cannot take its new host: out of memory");
 		}
 		/* Named after its first device, which may be new; its changes
 		 * go to the chain of devices that begins there. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The inventory: named devices, each a view of one plug (the whole plug or
- * one outlet of a strip).  Devices naming the same host and port share one
- * plug, its connection and its cache.
+ * one outlet of a strip).  Devices naming the same MAC, or else the same
+ * host and ports, share one plug, its connection and its cache.  A plug
+ * named by its MAC keeps where discovery found it across a reload.
  */
 #ifndef KASAD_REGISTRY_H
 #define KASAD_REGISTRY_H
@@ -18,7 +19,7 @@ struct registry;
 
 struct device {
 	char *name;
-	struct plug *plug; /* shared with other devices on the same host:port */
+	struct plug *plug; /* shared with other devices of the same plug */
 	int outlet;	   /* -1: the whole plug */
 	size_t index;	   /* in configuration order */
 	struct device *next_on_plug;  /* the next device on the same plug */

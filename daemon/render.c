@@ -95,7 +95,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 	bool on;
 
 	add(o, "name", json_object_new_string(name));
-	add(o, "host", json_object_new_string(host));
+	add(o, "host", host ? json_object_new_string(host) : NULL);
 	add(o, "port", json_object_new_int(port));
 	if (outlet >= 0)
 		add(o, "outlet", json_object_new_int(outlet));
@@ -104,7 +104,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 		add(o, "on", NULL);
 		add(o, "age_ms", NULL);
 		if (st->last_error)
-			add(o, "last_error", json_object_new_string(st->last_error_text));
+			add(o, "last_error", json_object_new_string(st->last_error_text ? st->last_error_text : ""));
 		return o;
 	}
 	if (plug_state_relay(st, outlet, &on)) {
@@ -153,7 +153,7 @@ static struct json_object *device_object(const char *name, const char *host, uin
 	if (plug_state_emeter(st, outlet, &em))
 		add(o, "emeter", emeter_object(st, &em, now - st->emeter_usec, mark));
 	if (!st->online && st->last_error)
-		add(o, "last_error", json_object_new_string(st->last_error_text));
+		add(o, "last_error", json_object_new_string(st->last_error_text ? st->last_error_text : ""));
 	return o;
 }
 
@@ -195,6 +195,14 @@ static struct json_object *plug_device_object(const char *name, const struct plu
 	struct json_object *o =
 		device_object(name, plug_host(p), plug_port(p), plug_state(p), outlet, now, mark);
 	const char *transport = plug_transport_name(p);
+
+	/* Named by its MAC: whether discovery has found it (and the MAC, while
+	 * the plug has not said it itself). */
+	if (*plug_mac(p)) {
+		add(o, "found", json_object_new_boolean(plug_host(p) != NULL));
+		if (!plug_state(p)->known)
+			add(o, "mac", json_object_new_string(plug_mac(p)));
+	}
 
 	/* How kasad talks to it: null until auto has found out. */
 	add(o, "transport", *transport ? json_object_new_string(transport) : NULL);

@@ -16,6 +16,7 @@ static const struct route routes[] = {
 	{ROUTE_GET, "/", AUTH_NONE, api_route_file, true, true},
 	{ROUTE_GET, "/healthz", AUTH_NONE, api_route_healthz, true, false},
 	{ROUTE_GET, "/devices", AUTH_READ, api_route_list, false, false},
+	{ROUTE_GET, "/discovered", AUTH_READ, api_route_discovered, false, false},
 	{ROUTE_GET, "/metrics", AUTH_READ, api_route_metrics, false, false},
 	{ROUTE_GET, "/events", AUTH_READ, api_route_events, false, false},
 	{ROUTE_GET, "/{file}", AUTH_NONE, api_route_file, true, true},

@@ -68,6 +68,7 @@ void routes_match(enum http_method m, const char *path, const struct route_path 
 void api_route_file(struct api *a, struct http_request *req, struct device *d);
 void api_route_healthz(struct api *a, struct http_request *req, struct device *d);
 void api_route_list(struct api *a, struct http_request *req, struct device *d);
+void api_route_discovered(struct api *a, struct http_request *req, struct device *d);
 void api_route_history(struct api *a, struct http_request *req, struct device *d);
 void api_route_metrics(struct api *a, struct http_request *req, struct device *d);
 void api_route_events(struct api *a, struct http_request *req, struct device *d);

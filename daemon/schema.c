@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/mac.h"
 #include "common/macro.h"
 #include "config.h"
 #include "kasa.h"
@@ -98,6 +99,15 @@ static const struct schema_key kasad_keys[] = {
 	 .doc = "the request's header lines in all, in bytes; 431 beyond"},
 	{"empty_inventory", SCHEMA_BOOL, .def = "no", KASAD(empty_inventory),
 	 .doc = "yes: no [device] section, on purpose (a reload may then drop every device)"},
+	{"discover", SCHEMA_TARGETS, LIST(discover),
+	 .doc = "where discovery goes: IPv4 ADDR[:PORT] (a plug, or a broadcast address), spaced"},
+	{"discover_broadcast", SCHEMA_BOOL, .def = "no", KASAD(discover_broadcast),
+	 .doc = "yes: discovery goes to the broadcast address of each interface listened on too"},
+	{"discover_interval", SCHEMA_DURATION, USEC_PER_MIN, USEC_PER_DAY, .def = "5m",
+	 KASAD(discover_interval_usec),
+	 .doc = "how often discovery runs; more often while a plug named by its MAC is missing"},
+	{"discover_klap_port", SCHEMA_UINT, 0, 65535, .def = "20002", KASAD(discover_klap_port),
+	 .doc = "the port of the probe of KLAP firmware at each discovery address; 0: none"},
 };
 
 static const char *const transports[] = {"auto", "xor", "klap", NULL};
@@ -105,7 +115,10 @@ static const char *const defaults_yes_no[] = {"default", "yes", "no", NULL};
 
 /* A device's poll_interval cannot be "off": not set is "as [kasad]". */
 static const struct schema_key device_keys[] = {
-	{"host", SCHEMA_HOST, DEVICE(host), .doc = "the plug's host name or address (required)"},
+	{"host", SCHEMA_HOST, DEVICE(host),
+	 .doc = "the plug's host name or address (required without mac)"},
+	{"mac", SCHEMA_MAC, DEVICE(mac),
+	 .doc = "the plug's MAC: found by discovery at start and whenever it stops answering"},
 	{"port", SCHEMA_UINT, 1, 65535, .def = "9999", DEVICE(port),
 	 .doc = "the plug's TCP port for the XOR protocol"},
 	{"transport", SCHEMA_CHOICE, .def = "auto", DEVICE(transport), .choices = transports,
@@ -266,6 +279,8 @@ static int parse_number(const struct schema_key *k, const char *value, struct di
 	case SCHEMA_ORIGINS:
 	case SCHEMA_TOPIC:
 	case SCHEMA_ZONE:
+	case SCHEMA_MAC:
+	case SCHEMA_TARGETS:
 		assert(!"not a number");
 		return -EINVAL;
 	}
@@ -362,8 +377,14 @@ static void free_list(char **list, size_t n)
  * as written.  What is wrong, or NULL. */
 static const char *list_word_problem(const struct schema_key *k, char *w)
 {
+	struct sockaddr_storage ss;
+	const char *why = NULL;
+	uint16_t port;
+
 	if (k->type == SCHEMA_ORIGINS)
 		return strparse_origin_problem(w);
+	if (k->type == SCHEMA_TARGETS)
+		return strparse_ipv4_port(w, KASA_PORT, &ss, &port, &why) < 0 ? why : NULL;
 	for (char *c = w; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	if (!strparse_host_ok(w) || w[strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789-.")])
@@ -416,6 +437,22 @@ static int set_list(const struct schema_key *k, const char *value, void *base, s
 	*ret_list = list;
 	*ret_n = n;
 	return 0;
+}
+
+/* Six pairs of hex digits (colons, dashes or none), kept in one form; kept
+ * as written when wrong (the load fails anyway), so that "no host" is not
+ * said as well. */
+static int set_mac(const struct schema_key *k, const char *value, void *base, struct diag *d)
+{
+	char mac[MAC_TEXT_SIZE];
+
+	if (mac_parse(value, mac))
+		return store_string(k, base, mac, d);
+	diag_report(d, d->line,
+		    "%s: \"%s\" is not a MAC address (six pairs of hex digits, such as "
+		    "50:C7:BF:01:02:03)",
+		    k->name, value);
+	return store_string(k, base, value, d) ?: -EINVAL;
 }
 
 static int set_choice(const struct schema_key *k, const char *value, void *base, struct diag *d)
@@ -491,6 +528,7 @@ int schema_set(const struct schema_key *k, const char *value, void *base, struct
 		return set_path(k, value, base, d);
 	case SCHEMA_HOSTS:
 	case SCHEMA_ORIGINS:
+	case SCHEMA_TARGETS:
 		return set_list(k, value, base, d);
 	case SCHEMA_CHOICE:
 		return set_choice(k, value, base, d);
@@ -498,6 +536,8 @@ int schema_set(const struct schema_key *k, const char *value, void *base, struct
 		return set_topic(k, value, base, d);
 	case SCHEMA_ZONE:
 		return set_zone(k, value, base, d);
+	case SCHEMA_MAC:
+		return set_mac(k, value, base, d);
 	}
 	return -EINVAL;
 }
@@ -556,6 +596,7 @@ static const char *value_text(const struct schema_key *k, const void *base, char
 	case SCHEMA_HOST:
 	case SCHEMA_PATH:
 	case SCHEMA_TOPIC:
+	case SCHEMA_MAC:
 		return *(char *const *)f;
 	case SCHEMA_CHOICE:
 		return k->choices[*(const unsigned *)f];
@@ -566,6 +607,7 @@ static const char *value_text(const struct schema_key *k, const void *base, char
 		return buf;
 	case SCHEMA_HOSTS:
 	case SCHEMA_ORIGINS:
+	case SCHEMA_TARGETS:
 		break;
 	}
 	return NULL;
@@ -582,7 +624,8 @@ void schema_dump(enum schema_section s, const void *base, bool docs, FILE *f)
 		const char *text = value_text(k, base, buf, sizeof(buf));
 		size_t count = 0;
 
-		if (k->type == SCHEMA_HOSTS || k->type == SCHEMA_ORIGINS)
+		if (k->type == SCHEMA_HOSTS || k->type == SCHEMA_ORIGINS ||
+		    k->type == SCHEMA_TARGETS)
 			count = *(const size_t *)((const char *)base + k->n_offset);
 		if (docs)
 			fprintf(f, "# %s\n", k->doc);

@@ -17,7 +17,7 @@
 #include "diag.h"
 
 /* More keys than any section has. */
-#define SCHEMA_KEYS_MAX 32
+#define SCHEMA_KEYS_MAX 40
 
 enum schema_section {
 	SCHEMA_KASAD,  /* fields of struct config */
@@ -37,6 +37,8 @@ enum schema_type {
 	SCHEMA_ORIGINS,	 /* char ** and its count: http(s)://HOST[:PORT] ... */
 	SCHEMA_CHOICE,	 /* unsigned: the index of one of choices' words */
 	SCHEMA_TOPIC,	 /* char *, an MQTT topic of plain levels: [A-Za-z0-9_.-] and '/' */
+	SCHEMA_MAC,	 /* char *, a MAC address, kept as "AA:BB:CC:DD:EE:FF" */
+	SCHEMA_TARGETS,	 /* char ** and its count: numeric IPv4 ADDR[:PORT] ... */
 	SCHEMA_ZONE,	 /* int: local, keep (CONFIG_ZONE_*) or TP-Link's zone index */
 };
 

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/macro.h"
 #include "config.h"
 #include "credentials.h"
+#include "discovery.h"
 #include "errors.h"
 #include "localzone.h"
 #include "log.h"
@@ -24,6 +26,7 @@
 #include "mqtt.h"
 #include "registry.h"
 #include "secretfile.h"
+#include "strparse.h"
 #include "service.h"
 #include "server.h"
 #include "systemd.h"
@@ -45,8 +48,10 @@
  * (A lookup's own eventfd stands in for its plug's socket, which is not
  * open while the name is looked up.) */
 #define FDS_RESOLVER 40
-/* A plug that may speak KLAP holds libcurl's multi handle, and with it two
- * descriptors beside its socket (the socket pair curl_multi_wakeup() uses). */
+/* A plug that speaks KLAP holds libcurl's multi handle, and with it two
+ * descriptors beside its socket (the socket pair curl_multi_wakeup() uses).
+ * A plug on transport = auto holds one only once it turned out to speak
+ * KLAP. */
 #define FDS_KLAP 2
 /* After shutdown_timeout, what still waits gets 503; this long for those
  * answers to go out (a few hundred bytes each: one pass of the loop, unless
@@ -65,6 +70,7 @@ struct server {
 	struct api *api;
 	struct mqtt *mqtt; /* NULL: no [mqtt] */
 	struct timesync *timesync;
+	struct discovery *discovery;
 	struct http_server *http;
 	struct loop_source *sig[ARRAY_SIZE(signals)];
 	struct loop_source *status_timer, *stop_timer;
@@ -219,6 +225,33 @@ int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret)
 	return 0;
 }
 
+void server_discovery_settings(const struct config *c, const struct sockaddr *listen,
+			       struct discovery_settings *ret)
+{
+	size_t len = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < c->n_discover && ret->n_targets < DISCOVERY_TARGETS_MAX; i++) {
+		struct discovery_target *t = &ret->targets[ret->n_targets];
+		const char *why;
+
+		/* Checked as the file was read. */
+		if (strparse_ipv4_port(c->discover[i], KASA_PORT, &t->addr, &t->port, &why) == 0)
+			ret->n_targets++;
+	}
+	if (!listen)
+		listen = (const struct sockaddr *)&c->listen_addr;
+	if (listen->sa_family == AF_INET)
+		len = sizeof(struct sockaddr_in);
+	else if (listen->sa_family == AF_INET6)
+		len = sizeof(struct sockaddr_in6);
+	memcpy(&ret->listen, listen, len);
+	ret->listen_len = (socklen_t)len;
+	ret->broadcast = c->discover_broadcast;
+	ret->klap_port = c->discover_klap_port;
+	ret->interval_usec = c->discover_interval_usec;
+}
+
 struct http_options server_http_options(const struct config *c, int listen_fd)
 {
 	return (struct http_options){
@@ -254,8 +287,10 @@ static const char *limit_text(rlim_t v, char *buf, size_t size)
 
 /*
  * Does c fit the open file limit?  Each plug keeps a socket (and FDS_KLAP
- * more where it may speak KLAP), each HTTP connection is one, and kasad has
- * FDS_BASE + FDS_RESOLVER more.
+ * more where it speaks KLAP), each HTTP connection is one, and kasad has
+ * FDS_BASE + FDS_RESOLVER more.  Plugs on transport = auto are counted as
+ * speaking XOR, as most do: should the limit leave too little room for
+ * those that turn out to speak KLAP, one warning says so.
  *
  * With raise, the soft limit goes up to the hard one: kasad never calls
  * select(), and a soft limit of 1024 is only there for programs that do
@@ -268,9 +303,10 @@ static const char *limit_text(rlim_t v, char *buf, size_t size)
  */
 static int check_fds(const struct config *c, unsigned max_connections, bool raise)
 {
-	size_t klap, plugs = config_plug_count(c, &klap);
+	size_t klap, autos, plugs = config_plug_count(c, &klap, &autos);
 	uint64_t need = plugs + FDS_KLAP * (uint64_t)klap + (uint64_t)max_connections + FDS_BASE +
 			FDS_RESOLVER;
+	uint64_t all_klap = need + FDS_KLAP * (uint64_t)autos;
 	struct rlimit rl, want;
 	char buf[32];
 	int r;
@@ -287,6 +323,12 @@ static int check_fds(const struct config *c, unsigned max_connections, bool rais
 			  limit_text(rl.rlim_max, buf, sizeof(buf)));
 		return -EMFILE;
 	}
+	if (rl.rlim_max != RLIM_INFINITY && all_klap > rl.rlim_max)
+		log_warning("%s: %zu plugs on transport = auto fit the open file limit (%s) if they "
+			    "speak the XOR protocol, not if all speak KLAP (%llu needed): set "
+			    "transport = xor where they do, or raise LimitNOFILE=",
+			    c->path, autos, limit_text(rl.rlim_max, buf, sizeof(buf)),
+			    (unsigned long long)all_klap);
 	if (!raise || rl.rlim_cur == rl.rlim_max)
 		return 0;
 	want = (struct rlimit){rl.rlim_max, rl.rlim_max};
@@ -491,6 +533,13 @@ static void reload(struct server *s)
 		    timesync_configure(s->timesync, &ts) < 0)
 			log_error("time_sync: keeping the settings in use: out of memory");
 	}
+	{
+		struct discovery_settings ds;
+
+		server_discovery_settings(c, http_local_sockaddr(s->http), &ds);
+		if (discovery_configure(s->discovery, &ds) < 0)
+			log_error("discovery: keeping the settings in use");
+	}
 	http_set_suspend_timeout(s->http, server_http_options(c, -1).suspend_timeout_usec);
 	config_free(s->config);
 	s->config = c;
@@ -548,6 +597,9 @@ static void stop(struct server *s)
 	log_info("stopping: %u requests in progress", http_active(s->http));
 	api_set_stopping(s->api);
 	mqtt_stop(s->mqtt);
+	/* Nothing moves while the plugs are left. */
+	api_set_discovery(s->api, NULL);
+	discovery_free(steal_ptr(s->discovery));
 	registry_poll_stop(s->registry);
 	loop_timer_set(s->stop_timer, loop_now(s->loop) + s->config->shutdown_timeout_usec);
 	http_on_idle(s->http, on_stopped, s);
@@ -661,6 +713,19 @@ static int start_timesync(struct server *s)
 	return 0;
 }
 
+static int start_discovery(struct server *s)
+{
+	struct discovery_settings ds;
+	int r;
+
+	server_discovery_settings(s->config, http_local_sockaddr(s->http), &ds);
+	r = discovery_new(s->loop, s->service, &ds, &s->discovery);
+	if (r < 0)
+		return log_error("cannot set up discovery: %s", strerror(-r)), r;
+	api_set_discovery(s->api, s->discovery);
+	return 0;
+}
+
 static int start_mqtt(struct server *s)
 {
 	struct mqtt_settings ms;
@@ -692,7 +757,7 @@ static int start(struct server *s)
 			    "says that is meant)",
 			    c->path);
 	if ((r = start_loop(s)) < 0 || (r = start_inventory(s)) < 0 || (r = start_http(s)) < 0 ||
-	    (r = start_timesync(s)) < 0 || (r = start_mqtt(s)) < 0)
+	    (r = start_timesync(s)) < 0 || (r = start_discovery(s)) < 0 || (r = start_mqtt(s)) < 0)
 		return r;
 	log_info("listening on http://%s with %zu devices", s->listen, c->n_devices);
 	if (s->auth)
@@ -745,6 +810,7 @@ void server_free(struct server *s)
 	http_free(s->http);
 	mqtt_free(s->mqtt);
 	timesync_free(s->timesync);
+	discovery_free(s->discovery);
 	api_free(s->api);
 	service_free(s->service);
 	registry_free(s->registry);

@@ -55,6 +55,12 @@ struct service_settings server_service_settings(const struct config *c);
  * logged): -errno when it cannot be. */
 struct mqtt_settings;
 int server_mqtt_settings(const struct config *c, struct mqtt_settings *ret);
+/* Discovery's settings: c's discover addresses, and with
+ * discover_broadcast the interfaces that have listen, the address the HTTP
+ * server listens on (NULL: c's listen address). */
+struct discovery_settings;
+void server_discovery_settings(const struct config *c, const struct sockaddr *listen,
+			       struct discovery_settings *ret);
 /* The HTTP server's options: on listen_fd, or (-1) bound to c's listen
  * address, which they borrow.  A reload changes only suspend_timeout_usec:
  * a request waiting on a plug is answered by the plug's own deadline, and

@@ -300,6 +300,9 @@ int service_act(struct service *svc, const struct device *d, const struct servic
 		return API_ENODIMMER;
 	if (cache_answers(svc, d, a))
 		return SERVICE_CACHED;
+	/* Named by its MAC and not found yet: nowhere to ask. */
+	if (!plug_host(d->plug))
+		return API_ENOTFOUND;
 	if (switches(a->verb) && svc->set.switch_rate) {
 		uint64_t wait = rate_limit_take(svc->switches, &d->plug, sizeof(d->plug),
 						svc->set.switch_rate / 60.0, svc->set.switch_burst,

@@ -113,9 +113,11 @@ bool service_clock_offset(const struct device *d, uint64_t now, int64_t *ret_s);
 /* Do a to d.  SERVICE_CACHED: the cache answers, at once (cb is not
  * called); 0: cb will be called once with the outcome, unless the call is
  * cancelled (*ret_call, may be NULL, is valid until then); < 0: refused at
- * once, with API_ENOMETER (a read of the meter of a plug that has none),
+ * once, with API_ENOTFOUND (the plug is named by its MAC and discovery has
+ * not found it), API_ENOMETER (a read of the meter of a plug that has none),
  * API_ENODIMMER (a level for a device known to have no dimmer; one not yet
- * read is refused by its plug, with -ENOTSUP), API_ESWITCH (the plug's switch rate is spent: *ret_wait_usec says for
+ * read is refused by its plug, with -ENOTSUP), API_ESWITCH (the plug's
+ * switch rate is spent: *ret_wait_usec says for
  * how long), -ENOBUFS (its queue is full), -ENOMEM. */
 #define SERVICE_CACHED 1
 int service_act(struct service *svc, const struct device *d, const struct service_action *a,

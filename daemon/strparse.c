@@ -230,6 +230,35 @@ int strparse_listen(const char *s, struct sockaddr_storage *ret_addr, socklen_t 
 	return 0;
 }
 
+int strparse_ipv4_port(const char *s, uint16_t default_port, struct sockaddr_storage *ret_addr,
+		       uint16_t *ret_port, const char **ret_why)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	const char *colon = strchr(s, ':');
+	char addr[INET_ADDRSTRLEN];
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	uint64_t port = default_port;
+
+	if (n == 0 || n >= sizeof(addr)) {
+		*ret_why = "not a numeric IPv4 address";
+		return -EINVAL;
+	}
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		*ret_why = "not a numeric IPv4 address";
+		return -EINVAL;
+	}
+	if (colon && (strparse_uint(colon + 1, NULL, &port) < 0 || port < 1 || port > 65535)) {
+		*ret_why = "the port must be a number from 1 to 65535";
+		return -EINVAL;
+	}
+	memset(ret_addr, 0, sizeof(*ret_addr));
+	memcpy(ret_addr, &sin, sizeof(sin));
+	*ret_port = (uint16_t)port;
+	return 0;
+}
+
 bool strparse_host_ok(const char *s)
 {
 	size_t n = strlen(s);

@@ -57,6 +57,12 @@ int strparse_bool(const char *s, bool *ret);
 int strparse_listen(const char *s, struct sockaddr_storage *ret_addr, socklen_t *ret_len,
 		    const char **ret_why);
 
+/* Where discovery goes: a numeric IPv4 address (a host, or a broadcast
+ * address), and a port from 1 to 65535 after a ':' or default_port.  The
+ * address in ret_addr, the port in ret_port. */
+int strparse_ipv4_port(const char *s, uint16_t default_port, struct sockaddr_storage *ret_addr,
+		       uint16_t *ret_port, const char **ret_why);
+
 /* Letters, digits and -.:[]_, not starting with '-', 1 to STRPARSE_HOST_MAX:
  * a name or a numeric address, as a plug's host. */
 bool strparse_host_ok(const char *s);

@@ -20,7 +20,11 @@ struct transport_xor {
 static int xor_make(struct transport *t, const struct sockaddr *addr, socklen_t addrlen)
 {
 	XOR(t)->conn = kasa_conn_new(addr, addrlen);
-	return XOR(t)->conn ? 0 : -ENOMEM;
+	if (!XOR(t)->conn)
+		return -ENOMEM;
+	/* plug.c watches the kept socket between requests (generation). */
+	kasa_conn_set_idle_watched(XOR(t)->conn, true);
+	return 0;
 }
 
 static int xor_send(struct transport *t, const char *json, size_t len, uint64_t now,
@@ -64,6 +68,11 @@ static void xor_drop_reply(struct transport *t)
 	kasa_conn_drop_reply(XOR(t)->conn);
 }
 
+static unsigned xor_generation(const struct transport *t)
+{
+	return kasa_conn_generation(XOR_CONST(t)->conn);
+}
+
 static void xor_free(struct transport *t)
 {
 	kasa_conn_free(XOR(t)->conn);
@@ -81,6 +90,7 @@ static const struct transport_ops xor_ops = {
 	.events = xor_events,
 	.deadline = xor_deadline,
 	.edge_triggered = true, /* kasa_conn_process() drains */
+	.generation = xor_generation,
 	.free = xor_free,
 };
 

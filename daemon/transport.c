@@ -82,6 +82,14 @@ void transport_drop_reply(struct transport *t)
 		t->ops->drop_reply(t);
 }
 
+bool transport_generation(const struct transport *t, unsigned *ret)
+{
+	if (!t->made || !t->ops->generation)
+		return false;
+	*ret = t->ops->generation(t);
+	return true;
+}
+
 bool transport_edge_triggered(const struct transport *t)
 {
 	/* The lookup's descriptor stays level-triggered: it is read once. */

@@ -51,6 +51,9 @@ struct transport_ops {
 	/* process() sends and reads until the socket would block: the loop
 	 * may report readiness once per change (edge-triggered). */
 	bool edge_triggered;
+	/* A number that changes with each new socket (NULL: not known, and
+	 * then the socket is not watched between requests). */
+	unsigned (*generation)(const struct transport *t);
 	/* Free the connection object (if made) and the transport. */
 	void (*free)(struct transport *t);
 };
@@ -91,6 +94,10 @@ uint32_t transport_events(const struct transport *t);
 uint64_t transport_deadline(const struct transport *t);
 /* Whether the fd may be watched edge-triggered (see transport_ops). */
 bool transport_edge_triggered(const struct transport *t);
+/* The socket's generation, when the transport tells it: then its fd is
+ * watched while idle too (POLLIN: the plug closing it), and watched afresh
+ * only when the generation or the events change. */
+bool transport_generation(const struct transport *t, unsigned *ret);
 /* Accepts NULL. */
 void transport_free(struct transport *t);
 

@@ -26,12 +26,14 @@ struct kasa_conn {
 	int fd;
 	enum conn_state state;
 	uint64_t deadline;
-	struct kasa_reader *reader;
+	struct kasa_reader reader;
 	uint8_t *out; /* the encoded frame of the request in flight */
 	size_t out_len, out_off;
 	bool reused;  /* the request went out on a connection opened before */
 	bool retried; /* the one reconnect has been spent */
 	bool got_any; /* some reply byte arrived */
+	unsigned generation; /* sockets opened */
+	bool idle_watched;   /* the caller watches the kept socket between requests */
 };
 
 KASA_EXPORT uint64_t kasa_now_usec(void)
@@ -50,11 +52,7 @@ KASA_EXPORT struct kasa_conn *kasa_conn_new(const struct sockaddr *addr, socklen
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->reader = kasa_reader_new(0);
-	if (!c->reader) {
-		free(c);
-		return NULL;
-	}
+	kasa_reader_init(&c->reader, 0);
 	memcpy(&c->addr, addr, addrlen);
 	c->addrlen = addrlen;
 	c->fd = -1;
@@ -89,7 +87,7 @@ static int conn_fail(struct kasa_conn *c, int err)
 KASA_EXPORT void kasa_conn_drop_reply(struct kasa_conn *c)
 {
 	if (c->state == CONN_IDLE)
-		kasa_reader_reset(c->reader);
+		kasa_reader_reset(&c->reader);
 }
 
 KASA_EXPORT void kasa_conn_close(struct kasa_conn *c)
@@ -103,21 +101,16 @@ KASA_EXPORT void kasa_conn_free(struct kasa_conn *c)
 	if (!c)
 		return;
 	conn_finish(c, false);
-	kasa_reader_free(c->reader);
+	kasa_reader_done(&c->reader);
 	free(c);
 }
 
 KASA_EXPORT void kasa_conn_set_max_payload(struct kasa_conn *c, size_t max_payload)
 {
-	struct kasa_reader *r = kasa_reader_new(max_payload);
-
-	/* Keep the old reader if memory is short: the old cap still holds. */
-	if (!r || c->state != CONN_IDLE) {
-		kasa_reader_free(r);
+	if (c->state != CONN_IDLE)
 		return;
-	}
-	kasa_reader_free(c->reader);
-	c->reader = r;
+	kasa_reader_done(&c->reader);
+	kasa_reader_init(&c->reader, max_payload);
 }
 
 KASA_EXPORT int kasa_conn_fd(const struct kasa_conn *c)
@@ -134,7 +127,7 @@ KASA_EXPORT uint32_t kasa_conn_events(const struct kasa_conn *c)
 {
 	switch (c->state) {
 	case CONN_IDLE:
-		return 0;
+		return c->fd >= 0 ? POLLIN : 0;
 	case CONN_CONNECTING:
 	case CONN_SENDING:
 		return POLLOUT;
@@ -144,6 +137,16 @@ KASA_EXPORT uint32_t kasa_conn_events(const struct kasa_conn *c)
 	return 0;
 }
 
+KASA_EXPORT void kasa_conn_set_idle_watched(struct kasa_conn *c, bool watched)
+{
+	c->idle_watched = watched;
+}
+
+KASA_EXPORT unsigned kasa_conn_generation(const struct kasa_conn *c)
+{
+	return c->generation;
+}
+
 KASA_EXPORT uint64_t kasa_conn_deadline(const struct kasa_conn *c)
 {
 	return c->deadline;
@@ -151,7 +154,7 @@ KASA_EXPORT uint64_t kasa_conn_deadline(const struct kasa_conn *c)
 
 KASA_EXPORT const char *kasa_conn_reply(const struct kasa_conn *c, size_t *ret_len)
 {
-	return kasa_reader_payload(c->reader, ret_len);
+	return kasa_reader_payload(&c->reader, ret_len);
 }
 
 /* After a send or recv failed: 1 to try again at once (a signal came),
@@ -196,9 +199,10 @@ static int conn_open(struct kasa_conn *c)
 	/* Some firmware treats each segment as a whole message. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
+	c->generation++;
 	c->got_any = false;
 	c->out_off = 0;
-	kasa_reader_reset(c->reader);
+	kasa_reader_reset(&c->reader);
 	if (connect(fd, &c->addr.sa, c->addrlen) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR) {
 			int err = -errno;
@@ -252,14 +256,14 @@ KASA_EXPORT int kasa_conn_start(struct kasa_conn *c, const char *json, size_t le
 		return err;
 	c->deadline = now_usec + (timeout_usec ? timeout_usec : 1);
 	c->retried = false;
-	if (c->fd >= 0 && !conn_idle_socket_alive(c))
+	if (c->fd >= 0 && !c->idle_watched && !conn_idle_socket_alive(c))
 		conn_close_socket(c);
 
 	if (c->fd >= 0) {
 		c->reused = true;
 		c->got_any = false;
 		c->out_off = 0;
-		kasa_reader_reset(c->reader);
+		kasa_reader_reset(&c->reader);
 		c->state = CONN_SENDING;
 		err = conn_send(c);
 		if (err < 0) {
@@ -306,13 +310,13 @@ static int conn_receive(struct kasa_conn *c)
 			return r;
 		}
 		if (n == 0) {
-			r = kasa_reader_eof(c->reader);
+			r = kasa_reader_eof(&c->reader);
 			if (r == 1)
 				conn_finish(c, false); /* the device closed: reopen next time */
 			return r;
 		}
 		c->got_any = true;
-		r = kasa_reader_feed(c->reader, buf, (size_t)n, &used);
+		r = kasa_reader_feed(&c->reader, buf, (size_t)n, &used);
 		if (r == 1) {
 			/* Bytes past the frame mean the stream is out of step. */
 			conn_finish(c, used == (size_t)n);
@@ -329,7 +333,9 @@ KASA_EXPORT int kasa_conn_process(struct kasa_conn *c, uint32_t revents, uint64_
 
 	switch (c->state) {
 	case CONN_IDLE:
-		return -EINVAL;
+		if (c->fd >= 0 && (revents & (POLLIN | POLLERR | POLLHUP)))
+			conn_close_socket(c);
+		return 0;
 	case CONN_CONNECTING:
 		if (revents & (POLLOUT | POLLERR | POLLHUP))
 			r = conn_connected(c);

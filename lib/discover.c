@@ -2,14 +2,18 @@
 /*
  * UDP discovery, to one host or a broadcast address: the encrypted sysinfo
  * query (no header) of port 9999's plugs, and the probe of newer firmware
- * on port 20002 (PROTOCOL-KLAP.md section 8), each from a socket of its own.
+ * on port 20002 (PROTOCOL-KLAP.md section 8), both from one socket that an
+ * event loop drives (struct kasa_discovery), and kasa_discover_all() on it
+ * with poll().
  */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -41,13 +45,27 @@ struct responders {
 	unsigned count;
 };
 
-/* One probe: its socket and the bytes it sends. */
-struct probe {
-	enum kasa_transport transport;
+/* The probes' ports, remembered to tell the answers apart. */
+#define PROBED_MAX  16
+#define PROBED_XOR  1
+#define PROBED_KLAP 2
+
+struct probed {
+	uint16_t port;
+	uint8_t kinds;
+};
+
+struct kasa_discovery {
 	int fd;
-	struct sockaddr_in to;
-	uint8_t *data;
-	size_t len;
+	uint8_t *xor_probe, *klap_probe;
+	size_t xor_len, klap_len;
+	/* The ports probed lately and with what (PROBED_ bits); the oldest
+	 * gives way when full. */
+	struct probed probed[PROBED_MAX];
+	unsigned n_probed, next_probed;
+	bool sent_xor;
+	/* One spare byte for the NUL the parsers want. */
+	char buf[DATAGRAM_MAX + 1];
 };
 
 /* Discovery speaks IPv4 only: the plugs do, and broadcast has no IPv6 equivalent. */
@@ -167,51 +185,41 @@ static void read_klap(char *buf, size_t len, struct kasa_found *found)
 	json_object_put(reply);
 }
 
-static void report(const struct probe *p, const struct sockaddr_in *from, char *buf, size_t len,
-		   struct responders *seen, kasa_found_cb_t cb, void *userdata, int *count)
+/* buf (len bytes and room for a NUL) read in place. */
+static void parse_in_place(enum kasa_transport transport, char *buf, size_t len,
+			   const struct sockaddr_in *from, struct kasa_found *ret)
 {
-	struct kasa_found found = {.transport = p->transport};
 	struct sockaddr_in at = *from;
 
-	found_at(&found, from);
-	if (p->transport == KASA_TRANSPORT_XOR)
-		read_xor(buf, len, &found);
+	*ret = (struct kasa_found){.transport = transport};
+	found_at(ret, from);
+	if (transport == KASA_TRANSPORT_XOR)
+		read_xor(buf, len, ret);
 	else
-		read_klap(buf, len, &found);
+		read_klap(buf, len, ret);
 	/* A KLAP device is where its HTTP is. */
-	at.sin_port = htons(found.port);
-	if (!remember(seen, p->transport, &at,
-		      p->transport == KASA_TRANSPORT_KLAP ? found.info.device_id : ""))
-		return;
-	found_at(&found, &at);
-	(*count)++;
-	if (cb)
-		cb(&found, userdata);
+	at.sin_port = htons(ret->port);
+	found_at(ret, &at);
 }
 
-/* Read every datagram waiting; count the new devices reported. */
-static void drain(const struct probe *p, char *buf, struct responders *seen, kasa_found_cb_t cb,
-		  void *userdata, int *count)
+KASA_EXPORT int kasa_found_parse(enum kasa_transport transport, const void *datagram, size_t len,
+				 const struct sockaddr *from, socklen_t fromlen,
+				 struct kasa_found *ret)
 {
-	/* Bounded so that a flood cannot keep us past the deadline for long. */
-	for (int i = 0; i < 256; i++) {
-		struct sockaddr_in from;
-		socklen_t fromlen = sizeof(from);
-		ssize_t n;
+	_cleanup_free_ char *buf = NULL;
+	struct sockaddr_in sin;
 
-		n = recvfrom(p->fd, buf, DATAGRAM_MAX, 0, (struct sockaddr *)&from, &fromlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* EAGAIN ends the batch; any other error is a stale ICMP report: move on too. */
-		if (n < 0)
-			break;
-		if (fromlen != sizeof(from) || from.sin_family != AF_INET)
-			continue;
-		/* Only the port probed answers the KLAP probe. */
-		if (p->transport == KASA_TRANSPORT_KLAP && from.sin_port != p->to.sin_port)
-			continue;
-		report(p, &from, buf, (size_t)n, seen, cb, userdata, count);
-	}
+	if (!datagram || !from || !ret || fromlen != sizeof(sin) || from->sa_family != AF_INET)
+		return -EINVAL;
+	if (len > DATAGRAM_MAX)
+		return -EMSGSIZE;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, datagram, len);
+	memcpy(&sin, from, sizeof(sin));
+	parse_in_place(transport, buf, len, &sin, ret);
+	return 0;
 }
 
 static void be_put(uint8_t *at, uint32_t v, int bytes)
@@ -254,45 +262,198 @@ static int xor_probe(uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
-static int probe_open(struct probe *p, enum kasa_transport transport, const struct sockaddr_in *to,
-		      uint16_t port)
+KASA_EXPORT int kasa_discovery_new(struct kasa_discovery **ret_discovery)
 {
+	struct kasa_discovery *d = calloc(1, sizeof(*d));
+	struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
 	int one = 1, r;
 
-	p->transport = transport;
-	p->to = *to;
-	p->to.sin_port = htons(port);
-	r = transport == KASA_TRANSPORT_XOR ? xor_probe(&p->data, &p->len)
-					    : klap_probe(&p->data, &p->len);
-	if (r < 0)
-		return r;
-	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd < 0)
-		return -errno;
+	if (!d)
+		return -ENOMEM;
+	d->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
 	/* Without it, sending to a broadcast address fails with EACCES. */
-	if (setsockopt(p->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0)
-		return -errno;
+	if (setsockopt(d->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* A port of its own from the start (a send would take one anyway), so
+	 * that answers have somewhere to come to from the first send on. */
+	if (bind(d->fd, (const struct sockaddr *)&any, sizeof(any)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = xor_probe(&d->xor_probe, &d->xor_len);
+	if (r >= 0)
+		r = klap_probe(&d->klap_probe, &d->klap_len);
+	if (r < 0)
+		goto fail;
+	*ret_discovery = d;
+	return 0;
+fail:
+	kasa_discovery_free(d);
+	return r;
+}
+
+KASA_EXPORT void kasa_discovery_free(struct kasa_discovery *d)
+{
+	if (!d)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->xor_probe);
+	free(d->klap_probe);
+	free(d);
+}
+
+KASA_EXPORT int kasa_discovery_fd(const struct kasa_discovery *d)
+{
+	return d->fd;
+}
+
+static void probed_add(struct kasa_discovery *d, uint16_t port, uint8_t kind)
+{
+	for (unsigned i = 0; i < d->n_probed; i++)
+		if (d->probed[i].port == port) {
+			d->probed[i].kinds |= kind;
+			return;
+		}
+	if (d->n_probed < PROBED_MAX) {
+		d->probed[d->n_probed++] = (struct probed){port, kind};
+		return;
+	}
+	d->probed[d->next_probed] = (struct probed){port, kind};
+	d->next_probed = (d->next_probed + 1) % PROBED_MAX;
+}
+
+static uint8_t probed_kinds(const struct kasa_discovery *d, uint16_t port)
+{
+	for (unsigned i = 0; i < d->n_probed; i++)
+		if (d->probed[i].port == port)
+			return d->probed[i].kinds;
 	return 0;
 }
 
-static void probe_close(struct probe *p)
+static int send_one(struct kasa_discovery *d, const struct sockaddr_in *to, uint16_t port,
+		    uint8_t kind)
 {
-	if (p->fd >= 0)
-		close(p->fd);
-	free(p->data);
+	struct sockaddr_in at = *to;
+	bool klap = kind == PROBED_KLAP;
+	ssize_t n;
+
+	at.sin_port = htons(port);
+	probed_add(d, port, kind);
+	if (!klap)
+		d->sent_xor = true;
+	n = sendto(d->fd, klap ? d->klap_probe : d->xor_probe, klap ? d->klap_len : d->xor_len, 0,
+		   (const struct sockaddr *)&at, sizeof(at));
+	return n < 0 ? -errno : 0;
+}
+
+KASA_EXPORT int kasa_discovery_send(struct kasa_discovery *d, const struct sockaddr *to,
+				    socklen_t tolen, uint16_t port, uint16_t klap_port)
+{
+	struct sockaddr_in sin;
+	int r = 0, k = 0;
+
+	if (!to || tolen != sizeof(sin) || to->sa_family != AF_INET || (!port && !klap_port))
+		return -EINVAL;
+	memcpy(&sin, to, sizeof(sin));
+	if (port)
+		r = send_one(d, &sin, port, PROBED_XOR);
+	if (klap_port)
+		k = send_one(d, &sin, klap_port, PROBED_KLAP);
+	return r < 0 ? r : k;
+}
+
+/* The 16 bytes of the KLAP firmware's header: version 2, op_code 1.  (An
+ * encrypted sysinfo answer starts with '{' ^ 0xAB.) */
+static bool klap_shaped(const char *buf, size_t len)
+{
+	return len >= KLAP_HEADER_LEN && buf[0] == 2 && buf[2] == 0 && buf[3] == 1;
+}
+
+/* Which probe a datagram from port answers; false: none. */
+static bool answers(const struct kasa_discovery *d, uint16_t port, const char *buf, size_t len,
+		    enum kasa_transport *ret)
+{
+	uint8_t kinds = probed_kinds(d, port);
+	bool shaped = klap_shaped(buf, len);
+
+	if ((kinds & PROBED_KLAP) && (shaped || !(kinds & PROBED_XOR))) {
+		*ret = KASA_TRANSPORT_KLAP;
+		return true;
+	}
+	if (shaped || !d->sent_xor)
+		return false;
+	*ret = KASA_TRANSPORT_XOR;
+	return true;
+}
+
+KASA_EXPORT int kasa_discovery_receive(struct kasa_discovery *d, kasa_found_cb_t cb, void *userdata)
+{
+	int count = 0;
+
+	/* Bounded so that a flood cannot hold the caller's loop. */
+	for (int i = 0; i < KASA_DISCOVERY_BATCH; i++) {
+		struct sockaddr_in from;
+		socklen_t fromlen = sizeof(from);
+		enum kasa_transport transport;
+		struct kasa_found found;
+		ssize_t n;
+
+		n = recvfrom(d->fd, d->buf, DATAGRAM_MAX, 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		/* EINTR, or a stale ICMP report: the next one. */
+		if (n < 0)
+			continue;
+		if (fromlen != sizeof(from) || from.sin_family != AF_INET ||
+		    !answers(d, ntohs(from.sin_port), d->buf, (size_t)n, &transport))
+			continue;
+		parse_in_place(transport, d->buf, (size_t)n, &from, &found);
+		count++;
+		if (cb)
+			cb(&found, userdata);
+	}
+	return count;
+}
+
+/* kasa_discover_all()'s report: each device once. */
+struct once {
+	struct responders seen;
+	kasa_found_cb_t cb;
+	void *userdata;
+	int count;
+};
+
+static void report_once(const struct kasa_found *found, void *userdata)
+{
+	struct once *o = userdata;
+	struct sockaddr_in at;
+
+	memcpy(&at, &found->addr, sizeof(at));
+	if (!remember(&o->seen, found->transport, &at,
+		      found->transport == KASA_TRANSPORT_KLAP ? found->info.device_id : ""))
+		return;
+	o->count++;
+	if (o->cb)
+		o->cb(found, o->userdata);
 }
 
 KASA_EXPORT int kasa_discover_all(const char *target, uint16_t port, uint16_t klap_port,
 				  int timeout_ms, unsigned sends, kasa_found_cb_t cb,
 				  void *userdata)
 {
-	_cleanup_free_ struct responders *seen = NULL;
-	_cleanup_free_ char *buf = NULL;
-	struct probe probes[2] = {{.fd = -1}, {.fd = -1}};
+	_cleanup_free_ struct once *once = NULL;
+	struct kasa_discovery *d = NULL;
 	struct sockaddr_in to;
 	uint64_t start, deadline, interval;
-	unsigned sent = 0, nprobes = 0;
-	int found = 0, r;
+	unsigned sent = 0;
+	int r;
 
 	if (!target || (port == 0 && klap_port == 0) || timeout_ms < 0 || sends == 0 ||
 	    sends > SENDS_MAX)
@@ -300,18 +461,13 @@ KASA_EXPORT int kasa_discover_all(const char *target, uint16_t port, uint16_t kl
 	r = resolve(target, &to);
 	if (r < 0)
 		return r;
-
-	seen = calloc(1, sizeof(*seen));
-	/* One spare byte for the NUL the parser's caller expects. */
-	buf = malloc(DATAGRAM_MAX + 1);
-	if (!seen || !buf)
+	once = calloc(1, sizeof(*once));
+	if (!once)
 		return -ENOMEM;
-	if (port)
-		r = probe_open(&probes[nprobes++], KASA_TRANSPORT_XOR, &to, port);
-	if (r == 0 && klap_port)
-		r = probe_open(&probes[nprobes++], KASA_TRANSPORT_KLAP, &to, klap_port);
+	*once = (struct once){.cb = cb, .userdata = userdata};
+	r = kasa_discovery_new(&d);
 	if (r < 0)
-		goto out;
+		return r;
 
 	start = monotonic_usec();
 	deadline = start + (uint64_t)timeout_ms * USEC_PER_MSEC;
@@ -319,24 +475,18 @@ KASA_EXPORT int kasa_discover_all(const char *target, uint16_t port, uint16_t kl
 
 	for (;;) {
 		uint64_t now = monotonic_usec(), wake;
-		struct pollfd pfd[2];
+		struct pollfd pfd = {.fd = d->fd, .events = POLLIN};
 		int wait_ms;
 
 		/* Send i goes out at start + i * interval; the first at once. */
 		while (sent < sends && now >= start + sent * interval) {
-			for (unsigned i = 0; i < nprobes; i++) {
-				const struct probe *p = &probes[i];
-				ssize_t n = sendto(p->fd, p->data, p->len, 0,
-						   (const struct sockaddr *)&p->to, sizeof(p->to));
-
-				/* The first failure tells the caller why (no route, say);
-				 * later ones are transient and the replies so far still
-				 * count. */
-				if (n < 0 && sent == 0) {
-					r = -errno;
-					goto out;
-				}
-			}
+			r = kasa_discovery_send(d, (const struct sockaddr *)&to, sizeof(to), port,
+						klap_port);
+			/* The first failure tells the caller why (no route, say);
+			 * later ones are transient and the replies so far still
+			 * count. */
+			if (r < 0 && sent == 0)
+				goto out;
 			sent++;
 		}
 		if (now >= deadline)
@@ -348,21 +498,17 @@ KASA_EXPORT int kasa_discover_all(const char *target, uint16_t port, uint16_t kl
 		/* Round up so we never spin on a sub-millisecond remainder. */
 		wait_ms = (int)((wake - now + 999) / 1000);
 
-		for (unsigned i = 0; i < nprobes; i++)
-			pfd[i] = (struct pollfd){.fd = probes[i].fd, .events = POLLIN};
-		r = poll(pfd, nprobes, wait_ms);
+		r = poll(&pfd, 1, wait_ms);
 		if (r < 0 && errno != EINTR) {
 			r = -errno;
 			goto out;
 		}
-		for (unsigned i = 0; r > 0 && i < nprobes; i++)
-			if (pfd[i].revents)
-				drain(&probes[i], buf, seen, cb, userdata, &found);
+		if (r > 0)
+			kasa_discovery_receive(d, report_once, once);
 	}
-	r = found;
+	r = once->count;
 out:
-	for (unsigned i = 0; i < nprobes; i++)
-		probe_close(&probes[i]);
+	kasa_discovery_free(d);
 	return r;
 }
 

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "common/text.h"
+#include "common/mac.h"
 #include "kasa-private.h"
 
 int kasa_bad_reply(struct kasa_device_error *ret_err, const char *fmt, ...)
@@ -103,31 +103,10 @@ int kasa_json_percent(struct json_object *obj, const char *key, int *ret,
  */
 void kasa_mac_copy(char *dst, size_t size, const char *src)
 {
-	static const char digits[] = "0123456789ABCDEF";
-	size_t len = strlen(src), step;
-	char out[18];
+	char mac[MAC_TEXT_SIZE];
 
-	if (len == 17)
-		step = 3;
-	else if (len == 12)
-		step = 2;
+	if (size >= sizeof(mac) && mac_parse(src, mac))
+		memcpy(dst, mac, sizeof(mac));
 	else
-		goto as_text;
-	for (size_t i = 0, o = 0; i < 6; i++) {
-		const char *p = src + i * step;
-
-		if (hex_digit(p[0]) < 0 || hex_digit(p[1]) < 0)
-			goto as_text;
-		if (step == 3 && i < 5 && p[2] != '-' && p[2] != ':')
-			goto as_text;
-		out[o++] = digits[hex_digit(p[0])];
-		out[o++] = digits[hex_digit(p[1])];
-		out[o++] = i < 5 ? ':' : '\0';
-	}
-	if (size >= sizeof(out)) {
-		memcpy(dst, out, sizeof(out));
-		return;
-	}
-as_text:
-	kasa_utf8_copy(dst, size, src);
+		kasa_utf8_copy(dst, size, src);
 }

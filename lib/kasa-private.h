@@ -96,6 +96,33 @@ int kasa_json_percent(struct json_object *obj, const char *key, int *ret,
 /* A MAC as the IOT firmware writes it, "AA:BB:CC:DD:EE:FF", from SMART's
  * "aa-bb-.." or bare twelve digits; anything else is kept as (UTF-8) text. */
 void kasa_mac_copy(char *dst, size_t size, const char *src);
+/* reader.c's struct, for what embeds one (a connection: a plug's kept
+ * connection is then one allocation, not two). */
+enum reader_state {
+	READER_HEADER,
+	READER_BODY,
+	READER_TO_EOF, /* zero length header: the payload ends at EOF */
+	READER_DONE,
+	READER_FAILED,
+};
+
+struct kasa_reader {
+	enum reader_state state;
+	int error;
+	size_t max;
+	uint8_t header[KASA_HEADER_LEN];
+	size_t header_got;
+	size_t want; /* payload length announced */
+	size_t got;
+	size_t cap;  /* allocated, excluding the NUL */
+	char *buf;
+};
+
+/* An embedded reader: set up (max_payload 0: the default), and its buffer
+ * freed. */
+void kasa_reader_init(struct kasa_reader *r, size_t max_payload);
+void kasa_reader_done(struct kasa_reader *r);
+
 /* Half away from zero, without libm; x must be bounded (as readings are). */
 static inline int64_t kasa_round_i64(double x)
 {

@@ -410,15 +410,27 @@ int kasa_conn_start(struct kasa_conn *c, const char *json, size_t len, uint64_t 
 
 /* -1 when there is no socket. */
 int kasa_conn_fd(const struct kasa_conn *c);
-/* Events wanted now; 0 when idle. */
+/* Events wanted now: while idle, POLLIN on a kept socket (so that a
+ * device closing it is noticed), 0 with no socket. */
 uint32_t kasa_conn_events(const struct kasa_conn *c);
+/* Goes up each time the connection opens a new socket: a loop that keeps
+ * watching the fd tells a new socket from the old one whose number it
+ * took (the old one left epoll when it closed). */
+unsigned kasa_conn_generation(const struct kasa_conn *c);
+/* The caller watches the kept socket between requests too (for
+ * kasa_conn_events(), calling kasa_conn_process() on them), so a start
+ * need not check it first: a poll(2) a request saved.  A device that
+ * closed it a moment before still costs no request: a kept socket found
+ * dead is reopened once, as ever. */
+void kasa_conn_set_idle_watched(struct kasa_conn *c, bool watched);
 /* Absolute deadline of the request in flight; 0 when idle. */
 uint64_t kasa_conn_deadline(const struct kasa_conn *c);
 bool kasa_conn_busy(const struct kasa_conn *c);
 
 /*
- * Advance the request.  revents may be 0 (for example on a timer).  Returns
- * 0 while in progress, 1 when the reply is complete (read it with
+ * Advance the request.  revents may be 0 (for example on a timer).  While
+ * idle, a readable kept socket (the device closed it, or sent what nobody
+ * asked) is closed, and 0 returned.  Returns 0 while in progress, 1 when the reply is complete (read it with
  * kasa_conn_reply()), or a -errno that ended the request; the connection is
  * then closed and the next start reconnects.  A reused connection found dead
  * before any reply byte arrived is reopened once and the request sent again.
@@ -515,9 +527,9 @@ int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned se
 /*
  * kasa_discover(), and with it the probe of newer firmware to
  * target:klap_port (KASA_DISCOVERY_PORT for real devices), each sent
- * `sends` times from a socket of its own.  port or klap_port 0: that probe
- * is not sent (not both: -EINVAL).  An answer to the KLAP probe counts only
- * from klap_port (as python-kasa takes them); a KLAP device is reported
+ * `sends` times, both from one kasa_discovery (below).  port or klap_port
+ * 0: that probe is not sent (not both: -EINVAL).  An answer to the KLAP
+ * probe counts only from klap_port (as python-kasa takes them); a KLAP device is reported
  * once per address, http_port and device_id, whatever it answered with
  * (an unreadable answer: info_ok false, port KASA_KLAP_PORT).  A device
  * that answers both probes is reported once for each.  The count and
@@ -525,6 +537,54 @@ int kasa_discover(const char *target, uint16_t port, int timeout_ms, unsigned se
  */
 int kasa_discover_all(const char *target, uint16_t port, uint16_t klap_port, int timeout_ms,
 		      unsigned sends, kasa_found_cb_t cb, void *userdata);
+
+/*
+ * Discovery an event loop drives (kasa_discover_all() is one on poll()):
+ * one UDP socket, IPv4, on a port of the kernel's choosing, that may send
+ * to broadcast addresses.  Send the probes with kasa_discovery_send() as
+ * often as wanted, watch kasa_discovery_fd() for POLLIN and call
+ * kasa_discovery_receive() when it is readable.
+ *
+ * An answer is the KLAP probe's when it comes from a port the KLAP probe
+ * went to and carries its header (or that port had only the KLAP probe);
+ * one with that header from anywhere else is dropped.  Any other answer is
+ * the sysinfo query's, from whatever port (a plug behind a NAT answers
+ * from another), once that query was sent.  Nothing is remembered of the
+ * answers: each is reported as it comes, repeats too.
+ */
+struct kasa_discovery;
+
+/* -ENOMEM, or the socket's -errno. */
+int kasa_discovery_new(struct kasa_discovery **ret_discovery);
+/* Accepts NULL. */
+void kasa_discovery_free(struct kasa_discovery *d);
+int kasa_discovery_fd(const struct kasa_discovery *d);
+/*
+ * Send the sysinfo query to to's address at port, and the KLAP probe at
+ * klap_port (either 0: not sent; not both).  to is an IPv4 address (its
+ * port is not used): a broadcast address or a host.  -EINVAL, or the first
+ * send's -errno (-ENETUNREACH, -EACCES, ...) once both were tried.
+ */
+int kasa_discovery_send(struct kasa_discovery *d, const struct sockaddr *to, socklen_t tolen,
+			uint16_t port, uint16_t klap_port);
+/*
+ * Read the answers waiting, at most KASA_DISCOVERY_BATCH datagrams, and
+ * call cb (may be NULL) for each, as kasa_found_parse() reads it.  Returns
+ * how many were reported.  Errors of the socket (a stale ICMP report of a
+ * probe nobody heard) are skipped.
+ */
+#define KASA_DISCOVERY_BATCH 64
+int kasa_discovery_receive(struct kasa_discovery *d, kasa_found_cb_t cb, void *userdata);
+
+/*
+ * One datagram read as an answer to the probe of transport, from from (an
+ * IPv4 address and port).  *ret is always filled on success: info_ok false
+ * when the answer is not one (garbage, cut short, a value no device
+ * sends), with the address and, for KLAP, port KASA_KLAP_PORT.  -EINVAL
+ * when from is not IPv4, -EMSGSIZE over 64 KiB.
+ */
+int kasa_found_parse(enum kasa_transport transport, const void *datagram, size_t len,
+		     const struct sockaddr *from, socklen_t fromlen, struct kasa_found *ret);
 
 /* --- KLAP: the session of newer firmware, without I/O ---------------------
  * Plugs of newer firmware refuse TCP 9999 and speak KLAP: JSON (IOT as on

@@ -8,33 +8,25 @@
 
 #include "kasa-private.h"
 
-enum reader_state {
-	READER_HEADER,
-	READER_BODY,
-	READER_TO_EOF, /* zero length header: the payload ends at EOF */
-	READER_DONE,
-	READER_FAILED,
-};
+void kasa_reader_init(struct kasa_reader *r, size_t max_payload)
+{
+	*r = (struct kasa_reader){.max = max_payload ? max_payload : KASA_FRAME_MAX_DEFAULT};
+}
 
-struct kasa_reader {
-	enum reader_state state;
-	int error;
-	size_t max;
-	uint8_t header[KASA_HEADER_LEN];
-	size_t header_got;
-	size_t want; /* payload length announced */
-	size_t got;
-	size_t cap;  /* allocated, excluding the NUL */
-	char *buf;
-};
+void kasa_reader_done(struct kasa_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = 0;
+}
 
 KASA_EXPORT struct kasa_reader *kasa_reader_new(size_t max_payload)
 {
-	struct kasa_reader *r = calloc(1, sizeof(*r));
+	struct kasa_reader *r = malloc(sizeof(*r));
 
 	if (!r)
 		return NULL;
-	r->max = max_payload ? max_payload : KASA_FRAME_MAX_DEFAULT;
+	kasa_reader_init(r, max_payload);
 	return r;
 }
 
@@ -42,7 +34,7 @@ KASA_EXPORT void kasa_reader_free(struct kasa_reader *r)
 {
 	if (!r)
 		return;
-	free(r->buf);
+	kasa_reader_done(r);
 	free(r);
 }
 

@@ -36,7 +36,13 @@ int cmd_schedule(struct ctl *c, int argc, char **argv);
 
 /* kasactl-discover.c */
 /* klap_port: where the KLAP probe goes, 0 for none. */
-int cmd_discover(const char *target, uint16_t klap_port, double timeout_s, bool json, bool verbose);
+enum discover_output {
+	DISCOVER_TABLE,	 /* a line a device */
+	DISCOVER_JSON,	 /* one array */
+	DISCOVER_CONFIG, /* a [device] section of kasad.conf a device */
+};
+int cmd_discover(const char *target, uint16_t klap_port, double timeout_s,
+		 enum discover_output output, bool verbose);
 
 /* kasactl-filter.c: stdin to stdout. */
 int cmd_encode(bool base64, bool header);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kasactl discover: list the plugs that answer a UDP sysinfo query, and the
- * devices of newer firmware that answer the KLAP probe (port 20002).
+ * devices of newer firmware that answer the KLAP probe (port 20002): as a
+ * table, as JSON, or as kasad.conf's [device] sections (common/devsection.h,
+ * the text kasad's GET /discovered gives).
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/devsection.h"
 #include "kasactl-cmd.h"
 #include "kasactl-ctl.h"
 
@@ -15,9 +18,10 @@
 #define DISCOVER_SENDS 3
 
 struct found_list {
-	bool json;
+	enum discover_output output;
 	struct json_object *array; /* --json: every device, printed at the end */
 	unsigned count;
+	unsigned sections; /* --config: printed so far */
 };
 
 static void state_text(const struct kasa_sysinfo *info, char *buf, size_t size)
@@ -68,6 +72,26 @@ static void add_klap_json(struct json_object *obj, const struct kasa_found *f)
 	json_object_object_add(obj, "factory_default", json_object_new_boolean(k->factory_default));
 }
 
+/* The device's section, a blank line between two; an answer that could not
+ * be read names no device to configure. */
+static void print_section(struct found_list *list, const struct kasa_found *f)
+{
+	struct devsection s = {
+		.alias = f->info.alias,
+		.model = f->info.model,
+		.mac = f->info.mac,
+		.host = f->host,
+		.port = f->port,
+		.klap = f->transport == KASA_TRANSPORT_KLAP,
+	};
+	char text[DEVSECTION_MAX];
+
+	if (!f->info_ok || devsection_write(&s, text, sizeof(text)) < 0)
+		return;
+	printf("%s%s", list->sections++ ? "\n" : "", text);
+	fflush(stdout);
+}
+
 static void on_found(const struct kasa_found *f, void *userdata)
 {
 	struct found_list *list = userdata;
@@ -76,8 +100,12 @@ static void on_found(const struct kasa_found *f, void *userdata)
 	struct json_object *obj;
 
 	list->count++;
+	if (list->output == DISCOVER_CONFIG) {
+		print_section(list, f);
+		return;
+	}
 	ctl_format_where(f->host, f->port, where, sizeof(where));
-	if (!list->json) {
+	if (list->output == DISCOVER_TABLE) {
 		if (klap) {
 			/* The probe's answer names no alias nor state. */
 			ctl_sanitize(f->info_ok ? f->info.model : "?", model, sizeof(model));
@@ -126,10 +154,12 @@ static void on_found(const struct kasa_found *f, void *userdata)
 	json_object_array_add(list->array, obj);
 }
 
-int cmd_discover(const char *target, uint16_t klap_port, double timeout_s, bool json, bool verbose)
+int cmd_discover(const char *target, uint16_t klap_port, double timeout_s,
+		 enum discover_output output, bool verbose)
 {
 	_cleanup_(json_object_putp) struct json_object *array = NULL;
-	struct found_list list = {.json = json};
+	struct found_list list = {.output = output};
+	bool json = output == DISCOVER_JSON;
 	struct ctl c = {.verbose = verbose};
 	char host[256], where[300], klap_where[300];
 	uint16_t port;

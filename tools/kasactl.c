@@ -68,6 +68,8 @@ static const char usage_text[] =
 	"      --broadcast ADDR[:PORT]  discover: where to send (default 255.255.255.255)\n"
 	"      --klap-discovery-port N  discover: the port of the KLAP probe at ADDR\n"
 	"                      (default 20002; 0: no KLAP probe)\n"
+	"      --config        discover: print each device found as a [device] section\n"
+	"                      of kasad.conf, ready to paste\n"
 	"      --base64        encode/decode: base64 text instead of raw bytes\n"
 	"      --no-header     encode/decode: no 4-byte length header (UDP framing)\n"
 	"  -v, --verbose       say on stderr which transport is used, and why\n"
@@ -192,6 +194,7 @@ struct options {
 	const char *transport_name; /* as given, for messages */
 	uint16_t klap_port;	    /* 0: not given (KASA_KLAP_PORT) */
 	int klap_discovery_port;    /* -1: not given (KASA_DISCOVERY_PORT); 0: no probe */
+	bool config;		    /* discover: kasad.conf sections */
 	bool verbose;
 };
 
@@ -205,6 +208,7 @@ enum {
 	OPT_TRANSPORT,
 	OPT_KLAP_PORT,
 	OPT_KLAP_DISCOVERY_PORT,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -220,6 +224,7 @@ static const struct option long_options[] = {
 	{"transport", required_argument, NULL, OPT_TRANSPORT},
 	{"klap-port", required_argument, NULL, OPT_KLAP_PORT},
 	{"klap-discovery-port", required_argument, NULL, OPT_KLAP_DISCOVERY_PORT},
+	{"config", no_argument, NULL, OPT_CONFIG},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -480,6 +485,9 @@ int main(int argc, char **argv)
 					optarg);
 			o.klap_discovery_port = (int)v;
 			break;
+		case OPT_CONFIG:
+			o.config = true;
+			break;
 		case 'v':
 			o.verbose = true;
 			break;
@@ -534,6 +542,10 @@ int main(int argc, char **argv)
 		return ctl_usage_error("--broadcast applies only to discover");
 	if (o.klap_discovery_port >= 0 && ci->cmd != CMD_DISCOVER)
 		return ctl_usage_error("--klap-discovery-port applies only to discover");
+	if (o.config && ci->cmd != CMD_DISCOVER)
+		return ctl_usage_error("--config applies only to discover");
+	if (o.config && o.json)
+		return ctl_usage_error("--config and --json: one output at a time");
 	if ((o.base64 || o.no_header) && ci->cmd != CMD_ENCODE && ci->cmd != CMD_DECODE)
 		return ctl_usage_error("--%s applies only to encode and decode",
 				       o.base64 ? "base64" : "no-header");
@@ -573,7 +585,11 @@ int main(int argc, char **argv)
 						 o.klap_discovery_port >= 0
 							 ? (uint16_t)o.klap_discovery_port
 							 : KASA_DISCOVERY_PORT,
-						 o.timeout_s, o.json, o.verbose));
+						 o.timeout_s,
+						 o.config ? DISCOVER_CONFIG
+						 : o.json ? DISCOVER_JSON
+							  : DISCOVER_TABLE,
+						 o.verbose));
 	if (ci->cmd == CMD_ENCODE)
 		return flush_stdout(cmd_encode(o.base64, !o.no_header));
 	if (ci->cmd == CMD_DECODE)

@@ -13,6 +13,7 @@ const TODAY_EVERY_MS = 5 * 60000; // today's energy: a plug round trip, so not o
 const CHART_EVERY_MS = 60000; // the power chart: from kasad's memory, once a minute
 const CHART_MINUTES = 180;
 const TIMER_EVERY_MS = 60000; // the plug's countdown, read again once a minute
+const FOUND_EVERY_MS = 60000; // GET /discovered: from kasad's memory, once a minute
 const STREAM_BUFFER_MAX = 1 << 20;
 
 const $ = (id) => document.getElementById(id);
@@ -490,6 +491,60 @@ async function flipOutlet(c, i, sw) {
 	}
 }
 
+// --- Plugs found and not configured ---------------------------------------------
+
+// GET /discovered: a quiet list below the devices, each with the section
+// that would configure it, hidden when there is none (or kasad has no
+// discovery, or the token may not read it).
+let foundTimer = 0;
+
+async function loadFound() {
+	clearTimeout(foundTimer);
+	foundTimer = setTimeout(loadFound, FOUND_EVERY_MS);
+	let list = [];
+	try {
+		list = (await api('GET', 'discovered')).discovered || [];
+	} catch (e) {
+		// nothing to show
+	}
+	renderFound(list.filter((f) => f.config));
+}
+
+function renderFound(list) {
+	const ul = $('found-list');
+	$('found').hidden = list.length === 0;
+	while (ul.children.length > list.length)
+		ul.lastElementChild.remove();
+	list.forEach((f, i) => {
+		let li = ul.children[i];
+		if (!li) {
+			li = $('found-template').content.firstElementChild.cloneNode(true);
+			const pre = li.querySelector('.found-config');
+			li.querySelector('.found-copy').addEventListener('click',
+				() => copyFound(pre, li.querySelector('.found-note')));
+			ul.append(li);
+		}
+		li.dataset.mac = f.mac || '';
+		setText(li.querySelector('.found-name'),
+			(f.alias || f.model || 'A plug') + (f.alias && f.model ? ' (' + f.model + ')' : ''));
+		setText(li.querySelector('.found-where'), '· ' + f.address + ':' + f.port + ', ' +
+			f.transport + ', seen ' + ago(f.age_ms));
+		setText(li.querySelector('.found-config'), f.config);
+	});
+}
+
+// The clipboard where the page may write it (a secure context: https, or
+// loopback); elsewhere the text is selected for the keyboard's copy.
+async function copyFound(pre, note) {
+	try {
+		await navigator.clipboard.writeText(pre.textContent);
+		setText(note, 'Copied.');
+	} catch (e) {
+		window.getSelection().selectAllChildren(pre);
+		setText(note, 'Selected: copy it with the keyboard.');
+	}
+}
+
 // --- The event stream --------------------------------------------------------
 
 function setConn(state, text) {
@@ -511,6 +566,7 @@ function onEvent(type, data) {
 		$('empty').hidden = cards.size > 0;
 		attempts = 0;
 		setConn('live', 'Live');
+		loadFound(); // a reload may have configured some
 	} else if (type === 'reset') {
 		seen = new Set();
 	}

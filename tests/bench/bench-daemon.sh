@@ -209,7 +209,7 @@ fi
 
 # scale_run PLUGS: PLUGS emulated hs100 (kasa-emu processes of at most
 # EMU_PER plugs each, within the open file limit), one kasad device each
-# (transport = xor), poll_interval = 1s.  Figures: READY=1 to all online,
+# (the default transport = auto), poll_interval = 1s.  Figures: READY=1 to all online,
 # poll time-outs in the start-up burst, CPU per poll cycle, RSS, /metrics
 # size and time, and a cached GET's throughput while the poller runs.
 EMU_PER=${EMU_PER:-2500}
@@ -244,7 +244,7 @@ scale_run() {
 			hard_error "kasa-emu -n $_n did not get ready: $(cat "$TMP/big$_g.err")"
 		awk -v base=$((_plugs - _left)) '$1 == "device" {
 			n = split($4, a, ":")
-			printf "[device \"p%d\"]\nhost = %s\nport = %s\ntransport = xor\n", base + $2, a[1], a[n]
+			printf "[device \"p%d\"]\nhost = %s\nport = %s\n", base + $2, a[1], a[n]
 		}' "$TMP/big$_g.ready" >>"$TMP/kasad-big.conf"
 		_left=$((_left - _n))
 		_g=$((_g + 1))
@@ -298,6 +298,8 @@ scale_run() {
 		curl -sS -o "$TMP/metrics" -w '%{time_total} %{size_download}\n' "$KASAD_URL/metrics"
 	done | sort -n | head -n 1 | awk '{
 		printf "  %-48s %8.1f ms for %.1f MB (aim <= 250 ms)\n", "GET /metrics, best of 3", $1 * 1000, $2 / 1e6 }'
+	awk '/^VmRSS:/ { printf "  %-48s %8.1f MiB\n", "kasad RSS after those scrapes", $2 / 1024 }' \
+		"/proc/$KASAD_PID/status"
 	if command -v wrk >/dev/null 2>&1; then
 		wrk_run "cached GET /devices/p0 while polling" "$KASAD_URL/devices/p0"
 	fi

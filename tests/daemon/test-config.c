@@ -290,7 +290,7 @@ START_TEST(test_poll_off)
 END_TEST
 
 /* The shipped example loads as the defaults, and with its settings
- * uncommented gives the defaults it claims, plus its two devices. */
+ * uncommented gives the defaults it claims, plus its three devices. */
 /* etc/kasad.conf's text (owned). */
 static char *read_example(void)
 {
@@ -324,13 +324,15 @@ START_TEST(test_example)
 
 	c = load_ok(all);
 	check_defaults(c);
-	ck_assert_uint_eq(c->n_devices, 2);
+	ck_assert_uint_eq(c->n_devices, 3);
 	ck_assert_str_eq(c->devices[0].name, "living-room");
 	ck_assert_str_eq(c->devices[0].host, "192.168.1.50");
 	ck_assert_int_eq(c->devices[0].outlet, -1);
 	ck_assert_str_eq(c->devices[1].name, "desk-lamp");
 	ck_assert_int_eq(c->devices[1].outlet, 2);
 	ck_assert_uint_eq(c->devices[1].poll_interval_usec, 30 * SEC);
+	ck_assert_str_eq(c->devices[2].name, "porch");
+	ck_assert_str_eq(c->devices[2].mac, "50:C7:BF:01:02:03");
 	ck_assert(c->mqtt.enabled);
 	ck_assert_str_eq(c->mqtt.broker_host, "127.0.0.1");
 	ck_assert_uint_eq(c->mqtt.broker_port, 1883);
@@ -569,7 +571,7 @@ START_TEST(test_bad_file)
 			"%1$s:21: [device \"lamp\"]: already defined at line 18\n"
 			"%1$s:23: [device \"no host\"]: invalid device name (letters, digits, '-', "
 			"'_' and '.', at most 63)\n"
-			"%1$s:24: [device \"nohost\"]: no host\n"
+			"%1$s:24: [device \"nohost\"]: no host (nor mac)\n"
 			"%1$s:25: port: 0 is out of range (1 to 65535)\n"
 			"%1$s:26: [device \"twin\"]: the same host, ports and outlet as [device "
 			"\"lamp\"] at line 18\n"
@@ -598,9 +600,11 @@ START_TEST(test_bad_file)
 END_TEST
 
 /* One mistake each, and the exact message it gives. */
-static const struct {
+struct bad_case {
 	const char *text, *errors;
-} bad_cases[] = {
+};
+
+static const struct bad_case bad_cases[] = {
 	/* syntax */
 	{"[kasad\n", "t:1: syntax error: a section header needs a closing ']'\n"},
 	{"[kasad] x\n", "t:1: syntax error: text after the section header\n"},
@@ -679,8 +683,8 @@ static const struct {
 	{"[device \"a\"]\nhost = a\n[device \"b\"]\nhost = b\noutlet = 1\noutlet = 1\n",
 	 "t:6: outlet: given twice in [device \"b\"] (first at line 5)\n"},
 	/* devices */
-	{"[device \"a\"]\n", "t:1: [device \"a\"]: no host\n"},
-	{"[device \"a\"]\nport = 1\n[kasad]\n", "t:1: [device \"a\"]: no host\n"},
+	{"[device \"a\"]\n", "t:1: [device \"a\"]: no host (nor mac)\n"},
+	{"[device \"a\"]\nport = 1\n[kasad]\n", "t:1: [device \"a\"]: no host (nor mac)\n"},
 	{"[device \"a\"]\nhost = x\n\n[device \"a\"]\nhost = y\n",
 	 "t:4: [device \"a\"]: already defined at line 1\n"},
 	{"[device \"a\"]\nhost = x\n[device \"b\"]\nhost = x\n",
@@ -774,7 +778,7 @@ static const struct {
 	 "t:2: queue_max: 0 is out of range (1 to 10000)\n"
 	 "t:3: offline_after: 0 is out of range (1 to 100)\n"
 	 "t:4: [nope]: unknown section (expected [kasad], [device \"NAME\"] or [mqtt])\n"
-	 "t:6: [device \"d\"]: no host\n"
+	 "t:6: [device \"d\"]: no host (nor mac)\n"
 	 "t:7: port: 0 is out of range (1 to 65535)\n"},
 };
 
@@ -855,6 +859,100 @@ START_TEST(test_same_host)
 		      "line 3\n"
 		      "t:9: [device \"d\"]: the same host, ports and outlet as [device \"a\"] at "
 		      "line 1\n");
+}
+END_TEST
+
+/* --- plugs named by their MAC, and discovery ---------------------------------- */
+
+START_TEST(test_mac)
+{
+	struct config *c = load_ok("[kasad]\ndiscover = 192.0.2.255 192.0.2.7:40000\n"
+				   "discover_klap_port = 0\n"
+				   "[device \"lamp\"]\nmac = 50-c7-bf-0a-1b-2c\n"
+				   "[device \"strip\"]\nmac = 50C7BF0A1B2D\nhost = 192.0.2.9\n"
+				   "[device \"s1\"]\nmac = 50:C7:BF:0A:1B:2D\nhost = 192.0.2.9\n"
+				   "outlet = 1\n"
+				   "[device \"fixed\"]\nhost = 192.0.2.10\n");
+
+	ck_assert_uint_eq(c->n_discover, 2);
+	ck_assert_str_eq(c->discover[0], "192.0.2.255");
+	ck_assert_str_eq(c->discover[1], "192.0.2.7:40000");
+	ck_assert_uint_eq(c->discover_klap_port, 0);
+	ck_assert(!c->discover_broadcast);
+	ck_assert_uint_eq(c->discover_interval_usec, 300000000);
+	/* One form, whatever was written; no host is fine with a MAC. */
+	ck_assert_str_eq(c->devices[0].mac, "50:C7:BF:0A:1B:2C");
+	ck_assert_ptr_null(c->devices[0].host);
+	ck_assert_str_eq(c->devices[1].mac, "50:C7:BF:0A:1B:2D");
+	ck_assert_ptr_null(c->devices[3].mac);
+	/* The strip's two devices share a plug: the MAC names it. */
+	ck_assert_uint_eq(config_plug_count(c, NULL, NULL), 3);
+	ck_assert_uint_eq(c->devices[1].plug, c->devices[2].plug);
+	ck_assert_uint_ne(c->devices[0].plug, c->devices[1].plug);
+	config_free(c);
+
+	/* Broadcast alone is somewhere for discovery to go, too. */
+	c = load_ok("[kasad]\ndiscover_broadcast = yes\ndiscover_interval = 1m\n"
+		    "[device \"lamp\"]\nmac = 50:C7:BF:0A:1B:2C\n");
+	ck_assert(c->discover_broadcast);
+	ck_assert_uint_eq(c->discover_interval_usec, 60000000);
+	config_free(c);
+	/* A MAC with a host needs no discovery to start with. */
+	c = load_ok("[device \"lamp\"]\nmac = 50:C7:BF:0A:1B:2C\nhost = 192.0.2.1\n");
+	config_free(c);
+}
+END_TEST
+
+static const struct bad_case mac_cases[] = {
+	{"[kasad]\ndiscover = 192.0.2.255\n[device \"a\"]\nmac = 50:C7:BF:0A:1B\n",
+	 "t:4: mac: \"50:C7:BF:0A:1B\" is not a MAC address (six pairs of hex digits, such as "
+	 "50:C7:BF:01:02:03)\n"},
+	{"[kasad]\ndiscover = 192.0.2.255\n[device \"a\"]\nmac = 50:C7:BF:0A:1B:2X\n",
+	 "t:4: mac: \"50:C7:BF:0A:1B:2X\" is not a MAC address (six pairs of hex digits, such as "
+	 "50:C7:BF:01:02:03)\n"},
+	{"[device \"a\"]\nmac = 50:C7:BF:0A:1B:2C\n",
+	 "t:1: [device \"a\"]: a mac and no host, but discovery goes nowhere: set discover = ADDR "
+	 "or discover_broadcast = yes in [kasad], or give its host\n"},
+	{"[kasad]\ndiscover = 192.0.2.255\n"
+	 "[device \"a\"]\nmac = 50:C7:BF:0A:1B:2C\n[device \"b\"]\nmac = 50c7bf0a1b2c\n",
+	 "t:5: [device \"b\"]: the same MAC and outlet as [device \"a\"] at line 3\n"},
+	{"[kasad]\ndiscover = 192.0.2.255\n"
+	 "[device \"a\"]\nmac = 50:C7:BF:0A:1B:2C\noutlet = 2\n"
+	 "[device \"b\"]\nmac = 50:C7:BF:0A:1B:2C\noutlet = 2\n",
+	 "t:6: [device \"b\"]: the same MAC and outlet as [device \"a\"] at line 3\n"},
+	{"[device \"a\"]\nmac = 50:C7:BF:0A:1B:2C\nhost = x\n"
+	 "[device \"b\"]\nmac = 50:C7:BF:0A:1B:2C\nhost = y\noutlet = 1\n",
+	 "t:4: [device \"b\"]: the same MAC as [device \"a\"] at line 1, but another host or "
+	 "ports\n"},
+	{"[device \"a\"]\nmac = 50:C7:BF:0A:1B:2C\nhost = x\n"
+	 "[device \"b\"]\nmac = 50:C7:BF:0A:1B:2C\nhost = x\ntransport = klap\noutlet = 1\n",
+	 "t:4: [device \"b\"]: the same plug as [device \"a\"] at line 1, but another transport "
+	 "or credentials\n"},
+	{"[device \"a\"]\nmac = 50:C7:BF:0A:1B:2C\nhost = x\n"
+	 "[device \"b\"]\nmac = 50:C7:BF:0A:1B:2D\nhost = X\n",
+	 "t:4: [device \"b\"]: the same host and ports as [device \"a\"] at line 1, but another "
+	 "MAC: one plug, one name (the same mac for both, or none)\n"},
+	{"[device \"a\"]\nhost = x\n[device \"b\"]\nmac = 50:C7:BF:0A:1B:2D\nhost = x\n",
+	 "t:3: [device \"b\"]: the same host and ports as [device \"a\"] at line 1, but named by "
+	 "its MAC here, not there: one plug, one name (the same mac for both, or none)\n"},
+	{"[kasad]\ndiscover = 192.0.2.255 nas.lan 192.0.2.1:0 192.0.2.1:x 192.0.2.256\n",
+	 "t:2: discover: \"nas.lan\": not a numeric IPv4 address\n"
+	 "t:2: discover: \"192.0.2.1:0\": the port must be a number from 1 to 65535\n"
+	 "t:2: discover: \"192.0.2.1:x\": the port must be a number from 1 to 65535\n"
+	 "t:2: discover: \"192.0.2.256\": not a numeric IPv4 address\n"},
+	{"[kasad]\ndiscover = [::1]:9999\n",
+	 "t:2: discover: \"[::1]:9999\": not a numeric IPv4 address\n"},
+	{"[kasad]\ndiscover_interval = 30s\n",
+	 "t:2: discover_interval: 30s is out of range (1m to 24h)\n"},
+	{"[kasad]\ndiscover_klap_port = 65536\n",
+	 "t:2: discover_klap_port: 65536 is out of range (0 to 65535)\n"},
+	{"[kasad]\ndiscover_broadcast = sometimes\n",
+	 "t:2: discover_broadcast: \"sometimes\" is not yes or no\n"},
+};
+
+START_TEST(test_mac_bad)
+{
+	expect_errors(mac_cases[_i].text, mac_cases[_i].errors);
 }
 END_TEST
 
@@ -1098,7 +1196,7 @@ START_TEST(test_long_lines)
 	snprintf(text, sizeof(text), "[device \"a\"]\nhost = %s\n[kasad]\nqueue_max = 0\n", host);
 	errors = load_err(text);
 	/* The line is dropped, so the device has no host either. */
-	prefix = "t:1: [device \"a\"]: no host\nt:2: line too long (more than ";
+	prefix = "t:1: [device \"a\"]: no host (nor mac)\nt:2: line too long (more than ";
 	ck_assert_msg(strncmp(errors, prefix, strlen(prefix)) == 0, "%s", errors);
 	ck_assert_ptr_nonnull(strstr(errors, "\nt:4: queue_max: 0 is out of range"));
 	/* inih's buffer decides the limit; check both sides of it exactly. */
@@ -1175,7 +1273,7 @@ START_TEST(test_devices_max)
 	ck_assert_uint_eq(c->max_devices, 16384);
 	ck_assert_uint_eq(c->n_devices, 10000);
 	ck_assert_uint_eq(c->n_plugs, 10000);
-	ck_assert_uint_eq(config_plug_count(c, NULL), 10000);
+	ck_assert_uint_eq(config_plug_count(c, NULL, NULL), 10000);
 	check_device(c, 9999, "d9999", "h9999", 9999, -1, 0, 19999);
 	ck_assert_uint_eq(c->devices[9999].plug, 9999);
 	config_free(c);
@@ -1207,7 +1305,8 @@ START_TEST(test_devices_max)
 	ck_assert_uint_eq(c->devices[2].plug, 0);
 	ck_assert_uint_eq(c->devices[3].plug, 2);
 	ck_assert_uint_eq(c->devices[4].plug, 3);
-	ck_assert_uint_eq(c->n_klap_plugs, 3);
+	ck_assert_uint_eq(c->n_klap_plugs, 1);
+	ck_assert_uint_eq(c->n_auto_plugs, 2);
 	config_free(c);
 }
 END_TEST
@@ -1343,10 +1442,11 @@ END_TEST
 START_TEST(test_plug_count)
 {
 	struct config *c = load_ok("");
-	size_t klap = 99;
+	size_t klap = 99, autos = 99;
 
-	ck_assert_uint_eq(config_plug_count(c, &klap), 0);
+	ck_assert_uint_eq(config_plug_count(c, &klap, &autos), 0);
 	ck_assert_uint_eq(klap, 0);
+	ck_assert_uint_eq(autos, 0);
 	config_free(c);
 	c = load_ok("[device \"strip\"]\nhost = 192.0.2.1\n"
 		    "[device \"s0\"]\nhost = 192.0.2.1\noutlet = 0\n"
@@ -1356,9 +1456,10 @@ START_TEST(test_plug_count)
 		    "[device \"lamp-again\"]\nhost = lamp.lan\noutlet = 1\n"
 		    "[device \"new\"]\nhost = lamp.lan\nklap_port = 8080\ntransport = klap\n");
 	ck_assert_uint_eq(c->n_devices, 7);
-	ck_assert_uint_eq(config_plug_count(c, &klap), 4);
-	ck_assert_uint_eq(klap, 3);
-	ck_assert_uint_eq(config_plug_count(c, NULL), 4);
+	ck_assert_uint_eq(config_plug_count(c, &klap, &autos), 4);
+	ck_assert_uint_eq(klap, 1);
+	ck_assert_uint_eq(autos, 2);
+	ck_assert_uint_eq(config_plug_count(c, NULL, NULL), 4);
 	config_free(c);
 }
 END_TEST
@@ -1506,6 +1607,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_syntax_accepted);
 	tcase_add_test(tc, test_bad_file);
 	tcase_add_loop_test(tc, test_bad_cases, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_mac);
+	tcase_add_loop_test(tc, test_mac_bad, 0, sizeof(mac_cases) / sizeof(mac_cases[0]));
 	tcase_add_test(tc, test_device_names);
 	tcase_add_test(tc, test_same_host);
 	tcase_add_test(tc, test_durations);

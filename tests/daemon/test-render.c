@@ -98,8 +98,8 @@ START_TEST(metered_plug)
 	plug(&st, true, 5);
 	st.info.has_emeter = true;
 	st.online = false;
-	st.last_error = -ETIMEDOUT;
-	snprintf(st.last_error_text, sizeof(st.last_error_text), "timed out");
+	ck_assert(plug_state_set_error(&st, -ETIMEDOUT, "timed out"));
+	ck_assert(!plug_state_set_error(&st, -ETIMEDOUT, "timed out"));
 	/* A meter with no reading yet has no "emeter". */
 	expect_json(render_device_state("m", "h", 1, &st, -1, NOW),
 		    "{\"name\":\"m\",\"host\":\"h\",\"port\":1,\"online\":false,\"on\":true,"
@@ -117,6 +117,23 @@ START_TEST(metered_plug)
 		    "\xc3\xa9\\/\\\\\",\"on_time\":5," PLUG_TAIL
 		    "\"has_emeter\":true,\"emeter\":{\"power_w\":0.013,\"voltage_v\":240.500,"
 		    "\"current_a\":0.0002,\"total_kwh\":1.000,\"age_ms\":2}}");
+	/* A success clears the text; a long one is kept cut. */
+	ck_assert(plug_state_set_error(&st, 0, NULL));
+	ck_assert_ptr_null(st.last_error_text);
+	ck_assert(!plug_state_set_error(&st, 0, NULL));
+	{
+		char long_text[300];
+
+		memset(long_text, 'x', sizeof(long_text) - 1);
+		long_text[sizeof(long_text) - 1] = '\0';
+		ck_assert(plug_state_set_error(&st, -EPROTO, long_text));
+		ck_assert_uint_eq(strlen(st.last_error_text), PLUG_ERROR_TEXT_MAX - 1);
+		ck_assert(!plug_state_set_error(&st, -EPROTO, long_text));
+		ck_assert(plug_state_set_error(&st, -EPROTO, "short"));
+		ck_assert(!plug_state_set_error(&st, -EPROTO, "short"));
+	}
+	plug_state_release(&st);
+	ck_assert_ptr_null(st.last_error_text);
 }
 END_TEST
 
@@ -148,13 +165,14 @@ END_TEST
 
 START_TEST(never_read)
 {
-	struct plug_state st = {.last_error = -ECONNREFUSED};
+	struct plug_state st = {0};
 
-	snprintf(st.last_error_text, sizeof(st.last_error_text), "refused");
+	ck_assert(plug_state_set_error(&st, -ECONNREFUSED, "refused"));
 	expect_json(render_device_state("x", "h", 1, &st, 2, NOW),
 		    "{\"name\":\"x\",\"host\":\"h\",\"port\":1,\"outlet\":2,\"online\":false,"
 		    "\"on\":null,\"age_ms\":null,\"last_error\":\"refused\"}");
 	ck_assert_str_eq(plug_state_alias(&st, -1), "");
+	plug_state_release(&st);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The server's settings, each derived from the configuration by one function. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 /* By path: a plain "config.h" would find autoconf's at the top of the tree. */
 #include "../../daemon/config.h"
+#include "../../daemon/discovery.h"
 #include "../../daemon/errors.h"
 #include "../../daemon/log.h"
 #include "../../daemon/server.h"
@@ -153,6 +155,51 @@ END_TEST
 
 /* What the HTTP server answers on its own comes from the error table, at
  * every reload alike. */
+/* Discovery's settings: the addresses as written (the default port where
+ * none is), broadcast, the KLAP probe's port, the interval, and the address
+ * whose interfaces broadcast goes out of: the one listened on. */
+START_TEST(test_discovery)
+{
+	struct config *c = load("[kasad]\nlisten = 0.0.0.0:8080\nallow_unauthenticated = yes\n"
+				"discover = 192.0.2.255 192.0.2.7:40000\n"
+				"discover_broadcast = yes\ndiscover_klap_port = 0\n"
+				"discover_interval = 2m\n");
+	struct sockaddr_in there = {.sin_family = AF_INET, .sin_port = htons(9)};
+	const struct sockaddr_in *t, *l;
+	struct discovery_settings ds;
+
+	server_discovery_settings(c, NULL, &ds);
+	ck_assert_uint_eq(ds.n_targets, 2);
+	t = (const struct sockaddr_in *)&ds.targets[0].addr;
+	ck_assert_int_eq(t->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohl(t->sin_addr.s_addr), 0xC00002FF);
+	ck_assert_uint_eq(ds.targets[0].port, 9999);
+	t = (const struct sockaddr_in *)&ds.targets[1].addr;
+	ck_assert_uint_eq(ntohl(t->sin_addr.s_addr), 0xC0000207);
+	ck_assert_uint_eq(ds.targets[1].port, 40000);
+	ck_assert(ds.broadcast);
+	ck_assert_uint_eq(ds.klap_port, 0);
+	ck_assert_uint_eq(ds.interval_usec, 120 * SEC);
+	l = (const struct sockaddr_in *)&ds.listen;
+	ck_assert_uint_eq(ds.listen_len, sizeof(*l));
+	ck_assert_uint_eq(l->sin_addr.s_addr, htonl(INADDR_ANY));
+	/* The socket's own address wins over the file's (systemd's socket). */
+	there.sin_addr.s_addr = htonl(0xC0000201);
+	server_discovery_settings(c, (struct sockaddr *)&there, &ds);
+	ck_assert_uint_eq(ntohl(l->sin_addr.s_addr), 0xC0000201);
+	config_free(c);
+
+	/* The defaults: nowhere to go, the KLAP probe to 20002, every 5 min. */
+	c = load("[kasad]\n");
+	server_discovery_settings(c, NULL, &ds);
+	ck_assert_uint_eq(ds.n_targets, 0);
+	ck_assert(!ds.broadcast);
+	ck_assert_uint_eq(ds.klap_port, 20002);
+	ck_assert_uint_eq(ds.interval_usec, 300 * SEC);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_http_answers)
 {
 	struct config *a = load(""), *b = load(changed);
@@ -206,6 +253,7 @@ static Suite *server_suite(void)
 	tcase_add_test(settings, test_reload_derives_anew);
 	tcase_add_loop_test(settings, test_http, 0, sizeof(http_cases) / sizeof(http_cases[0]));
 	tcase_add_test(settings, test_http_answers);
+	tcase_add_test(settings, test_discovery);
 	suite_add_tcase(s, settings);
 	tcase_add_test(life, test_check);
 	tcase_add_test(life, test_load_config);

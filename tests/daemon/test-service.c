@@ -18,6 +18,7 @@
 #include "../../daemon/config.h"
 #include "../../daemon/log.h"
 #include "../../daemon/loop.h"
+#include "../../daemon/plug.h"
 #include "../../daemon/service.h"
 #include "../lib/test-util.h"
 
@@ -389,6 +390,82 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* registry_apply() of text, as a reload does; its device name. */
+static struct device *reload(struct fixture *x, const char *text, const char *name)
+{
+	struct config *c;
+	char *errors = NULL;
+
+	ck_assert_msg(config_load_string(text, "reload", &c, &errors) == 0, "%s",
+		      errors ? errors : "");
+	ck_assert_int_eq(registry_apply(x->reg, c, NULL), 0);
+	config_free(x->config);
+	x->config = c;
+	return registry_find(x->reg, name);
+}
+
+/* A plug named by its MAC: nowhere until discovery finds it (plug_move()),
+ * then served there; a reload keeps where it was found unless the file
+ * itself names another place. */
+START_TEST(test_mac_plug)
+{
+	static const char *const specs[] = {"hs100,mac=50:C7:BF:00:00:0A", "hs110v1", NULL};
+	struct fixture x;
+	struct device *d;
+	struct plug *p;
+	char text[512];
+
+	setup(&x, specs,
+	      "[kasad]\npoll_interval = off\ndiscover = 127.0.0.1:@0\n"
+	      "[device \"lamp\"]\nmac = 50-c7-bf-00-00-0a\n");
+	d = registry_find(x.reg, "lamp");
+	p = d->plug;
+	ck_assert_ptr_null(plug_host(p));
+	ck_assert_str_eq(plug_mac(p), "50:C7:BF:00:00:0A");
+	ck_assert_int_eq(service_state(d)->last_error, API_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(service_state(d)->last_error_text, "not found yet"));
+	/* Refused at once: nowhere to ask. */
+	ck_assert_int_eq(service_act(x.svc, d, &(struct service_action){.verb = SERVICE_READ},
+				     on_done, &x, NULL, NULL),
+			 API_ENOTFOUND);
+	ck_assert_int_eq(plug_move(p, "127.0.0.1", 0, 0, false), -EINVAL);
+
+	/* Found: there from now on, and the next move there is none. */
+	ck_assert_int_eq(plug_move(p, "127.0.0.1", (uint16_t)x.emu.ports[0], 0, false), 1);
+	ck_assert_str_eq(plug_host(p), "127.0.0.1");
+	ck_assert_uint_eq(plug_port(p), x.emu.ports[0]);
+	ck_assert_int_eq(service_state(d)->last_error, 0);
+	ck_assert_int_eq(plug_move(p, "127.0.0.1", (uint16_t)x.emu.ports[0], 0, false), 0);
+	ck_assert_int_eq(act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ}), 0);
+	ck_assert_str_eq(service_state(d)->info.mac, "50:C7:BF:00:00:0A");
+
+	/* A reload of the same file: the same plug, where it was found. */
+	snprintf(text, sizeof(text),
+		 "[kasad]\npoll_interval = off\ndiscover = 127.0.0.1:%u\n"
+		 "[device \"lamp\"]\nmac = 50:C7:BF:00:00:0A\n",
+		 x.emu.ports[0]);
+	d = reload(&x, text, "lamp");
+	ck_assert_ptr_eq(d->plug, p);
+	ck_assert_str_eq(plug_host(p), "127.0.0.1");
+	ck_assert_uint_eq(plug_port(p), x.emu.ports[0]);
+	ck_assert_int_eq(
+		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}), 0);
+
+	/* The file names a place now: the plug goes there (the other plug, so
+	 * that the move shows). */
+	snprintf(text, sizeof(text),
+		 "[device \"lamp\"]\nmac = 50:C7:BF:00:00:0A\nhost = 127.0.0.1\nport = %u\n",
+		 x.emu.ports[1]);
+	d = reload(&x, text, "lamp");
+	ck_assert_ptr_eq(d->plug, p);
+	ck_assert_uint_eq(plug_port(p), x.emu.ports[1]);
+	ck_assert_int_eq(
+		act(&x, "lamp", &(struct service_action){.verb = SERVICE_READ, .fresh = true}), 0);
+	ck_assert_str_eq(service_state(d)->info.model, "HS110(EU)");
+	teardown(&x);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("service");
@@ -402,6 +479,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_watchers);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_mac_plug);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -161,6 +161,36 @@ START_TEST(test_listen)
 }
 END_TEST
 
+/* Where discovery goes: a numeric IPv4 address, its port or the default. */
+START_TEST(test_ipv4_port)
+{
+	static const char *const bad[] = {
+		"", ":9999", "nas.lan", "192.0.2.256", "192.0.2.1:", "192.0.2.1:0", "192.0.2.1:65536",
+		"192.0.2.1:1:2", "[::1]:9999", "::1", "192.0.2.1 ", "0x7f.1",
+	};
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	const char *why = NULL;
+	uint16_t port = 7;
+
+	ck_assert_int_eq(strparse_ipv4_port("192.0.2.255", 9999, &ss, &port, &why), 0);
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0xC00002FF);
+	ck_assert_uint_eq(port, 9999);
+	ck_assert_int_eq(strparse_ipv4_port("127.0.0.1:40000", 9999, &ss, &port, &why), 0);
+	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0x7F000001);
+	ck_assert_uint_eq(port, 40000);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		port = 7;
+		why = NULL;
+		ck_assert_msg(strparse_ipv4_port(bad[i], 9999, &ss, &port, &why) == -EINVAL, "%s",
+			      bad[i]);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_uint_eq(port, 7);
+	}
+}
+END_TEST
+
 START_TEST(test_hosts_and_origins)
 {
 	char longest[STRPARSE_HOST_MAX + 2];
@@ -198,6 +228,7 @@ static Suite *strparse_suite(void)
 	tcase_add_test(tc, test_bool);
 	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_hosts_and_origins);
+	tcase_add_test(tc, test_ipv4_port);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -65,6 +65,8 @@ START_TEST(test_cli_errors)
 		{NULL, "-p", "0", "hs100,brightness=50", NULL},
 		{NULL, "-p", "0", "hs220,brightness=0", NULL},
 		{NULL, "-p", "0", "hs220,brightness=101", NULL},
+		{NULL, "-p", "0", "hs100,mac=50:C7:BF:00:00", NULL},
+		{NULL, "-p", "0", "hs100,mac=50:C7:BF:00:00:0G", NULL},
 		{NULL, "-p", "70000", NULL},
 		{NULL, "-a", "not-an-address", NULL},
 	};

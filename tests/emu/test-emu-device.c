@@ -415,6 +415,36 @@ START_TEST(test_strip_contexts)
 }
 END_TEST
 
+/* mac=: the device's MAC as given, in sysinfo, SMART's device info and the
+ * discovery answer alike; and its deviceId follows it, wherever it listens. */
+START_TEST(test_mac_key)
+{
+	struct emu a, b;
+	struct json_object *r;
+	char id[48];
+
+	emu_start(&a, "hs100,mac=aa-bb-cc-dd-ee-0f", "hs100", NULL);
+	r = call(a.dev[0].port, "{\"system\":{\"get_sysinfo\":{}}}");
+	ck_assert_str_eq(jstr(jget(r, "system.get_sysinfo"), "mac"), "AA:BB:CC:DD:EE:0F");
+	json_object_put(r);
+	r = call(a.dev[1].port, "{\"system\":{\"get_sysinfo\":{}}}");
+	ck_assert_str_ne(jstr(jget(r, "system.get_sysinfo"), "mac"), "AA:BB:CC:DD:EE:0F");
+	json_object_put(r);
+	snprintf(id, sizeof(id), "%s", a.dev[0].id);
+	ck_assert_str_ne(id, a.dev[1].id);
+	emu_stop(&a, NULL);
+
+	/* Another emulator, other ports, the same MAC: the same device. */
+	emu_start(&b, "hs110v1", "hs100,mac=AABBCCDDEE0F", NULL);
+	ck_assert_uint_ne(b.dev[1].port, 0);
+	ck_assert_str_eq(b.dev[1].id, id);
+	r = call(b.dev[1].port, "{\"system\":{\"get_sysinfo\":{}}}");
+	ck_assert_str_eq(jstr(jget(r, "system.get_sysinfo"), "mac"), "AA:BB:CC:DD:EE:0F");
+	json_object_put(r);
+	emu_stop(&b, NULL);
+}
+END_TEST
+
 static Suite *emu_device_suite(void)
 {
 	Suite *s = suite_create("kasa-emu device");
@@ -426,6 +456,7 @@ static Suite *emu_device_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_strip_contexts);
 	tcase_add_test(tc, test_dimmer);
+	tcase_add_test(tc, test_mac_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

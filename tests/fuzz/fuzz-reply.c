@@ -9,20 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-util.h"
 #include "kasa.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_text(const char *s)
-{
-	while (*s) {
-		size_t n = kasa_utf8_char_len(s);
-
-		if (n == 0)
-			abort();
-		s += n;
-	}
-}
 
 static void check_sysinfo(const struct kasa_sysinfo *si)
 {

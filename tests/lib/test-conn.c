@@ -26,6 +26,7 @@ enum mode {
 	MODE_SILENT,      /* read requests, never answer */
 	MODE_CLOSE,       /* close every connection without answering */
 	MODE_ZERO_LENGTH, /* answer with a zero length header, then close */
+	MODE_HANG_UP,     /* answer, then close the kept connection */
 };
 
 struct server {
@@ -93,6 +94,9 @@ static void serve(struct server *s, int fd)
 				goto out;
 			case MODE_ZERO_LENGTH:
 				reply(fd, "{\"zero\":1}", true);
+				goto out;
+			case MODE_HANG_UP:
+				reply(fd, "{\"n\":1}", false);
 				goto out;
 			}
 		}
@@ -183,7 +187,8 @@ static int run_request(struct kasa_conn *c, const char *json, int timeout_ms)
 		r = kasa_conn_process(c, n > 0 ? (uint32_t)pfd.revents : 0, kasa_now_usec());
 	}
 	ck_assert(!kasa_conn_busy(c));
-	ck_assert_uint_eq(kasa_conn_events(c), 0);
+	/* Idle: the kept socket watched for the device closing it. */
+	ck_assert_uint_eq(kasa_conn_events(c), kasa_conn_fd(c) >= 0 ? POLLIN : 0);
 	return r;
 }
 
@@ -244,6 +249,65 @@ START_TEST(test_stale_reconnects_once)
 	ck_assert_str_eq(kasa_conn_reply(c, NULL), "{\"n\":1}");
 	ck_assert_int_eq(atomic_load(&s->connections), 2);
 	ck_assert_int_eq(atomic_load(&s->requests), 3);
+	kasa_conn_free(c);
+	server_stop(s);
+}
+END_TEST
+
+/* The device closes the kept connection while it is idle: the socket,
+ * watched for POLLIN, is closed at once; the next request opens another
+ * (a new generation) without a wasted send. */
+START_TEST(test_idle_hang_up)
+{
+	struct server *s = server_start(MODE_HANG_UP);
+	struct kasa_conn *c = conn_to(s->port);
+	unsigned gen;
+
+	ck_assert_uint_eq(kasa_conn_generation(c), 0);
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	gen = kasa_conn_generation(c);
+	ck_assert_uint_eq(gen, 1);
+	ck_assert_int_ge(kasa_conn_fd(c), 0);
+	ck_assert_uint_eq(kasa_conn_events(c), POLLIN);
+	/* Nothing readable yet or not, a call without events changes nothing. */
+	ck_assert_int_eq(kasa_conn_process(c, 0, kasa_now_usec()), 0);
+	{
+		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = POLLIN};
+
+		ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+		ck_assert_int_eq(kasa_conn_process(c, (uint32_t)pfd.revents, kasa_now_usec()), 0);
+	}
+	ck_assert_int_eq(kasa_conn_fd(c), -1);
+	ck_assert_uint_eq(kasa_conn_events(c), 0);
+	ck_assert_uint_eq(kasa_conn_generation(c), gen);
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	ck_assert_uint_eq(kasa_conn_generation(c), gen + 1);
+	ck_assert_int_eq(atomic_load(&s->connections), 2);
+	ck_assert_int_eq(atomic_load(&s->requests), 2);
+	kasa_conn_free(c);
+	server_stop(s);
+}
+END_TEST
+
+/* A caller that watches idle sockets, but has not yet seen the device
+ * hang up: the start sends on the dead socket, finds it dead, and sends
+ * again on a new one, the request answered all the same. */
+START_TEST(test_idle_watched_hang_up)
+{
+	struct server *s = server_start(MODE_HANG_UP);
+	struct kasa_conn *c = conn_to(s->port);
+	struct pollfd pfd;
+
+	kasa_conn_set_idle_watched(c, true);
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	/* The hang-up has arrived; nobody processed it. */
+	pfd = (struct pollfd){.fd = kasa_conn_fd(c), .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	ck_assert_str_eq(kasa_conn_reply(c, NULL), "{\"n\":1}");
+	ck_assert_uint_eq(kasa_conn_generation(c), 2);
+	ck_assert_int_eq(atomic_load(&s->connections), 2);
+	ck_assert_int_eq(atomic_load(&s->requests), 2);
 	kasa_conn_free(c);
 	server_stop(s);
 }
@@ -374,6 +438,8 @@ static Suite *conn_suite(void)
 	tcase_add_test(tc, test_busy);
 	tcase_add_test(tc, test_stale_reconnects_once);
 	tcase_add_test(tc, test_close_without_reply);
+	tcase_add_test(tc, test_idle_hang_up);
+	tcase_add_test(tc, test_idle_watched_hang_up);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_zero_length_reply);

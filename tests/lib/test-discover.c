@@ -577,6 +577,262 @@ START_TEST(test_klap_bad_arguments)
 }
 END_TEST
 
+/* --- The discovery an event loop drives ------------------------------------------ */
+
+/* Wait (at most 2 s) for the socket, and read what came: the reports. */
+static int receive_within(struct kasa_discovery *d, unsigned want, struct seen *seen)
+{
+	uint64_t deadline = monotonic_usec() + 2000000;
+	int total = 0;
+
+	while (seen->calls < want && monotonic_usec() < deadline) {
+		struct pollfd pfd = {.fd = kasa_discovery_fd(d), .events = POLLIN};
+
+		if (poll(&pfd, 1, 100) > 0)
+			total += kasa_discovery_receive(d, on_found, seen);
+	}
+	return total;
+}
+
+static struct sockaddr_in loopback(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sin;
+}
+
+START_TEST(test_discovery_both)
+{
+	struct kasa_discovery *d;
+	struct responder x, k;
+	struct seen seen = {0};
+	struct sockaddr_in to = loopback();
+	const struct kasa_found *f;
+
+	responder_start(&x, REPLY_SYSINFO);
+	klap_responder_start(&k, REPLY_KLAP, smart_answer, NULL);
+	ck_assert_int_eq(kasa_discovery_new(&d), 0);
+	ck_assert_int_ge(kasa_discovery_fd(d), 0);
+	ck_assert_int_eq(kasa_discovery_send(d, (struct sockaddr *)&to, sizeof(to), x.port, k.port),
+			 0);
+	ck_assert_int_eq(receive_within(d, 2, &seen), 2);
+	/* Nothing is remembered: a second send, the same two again. */
+	ck_assert_int_eq(kasa_discovery_send(d, (struct sockaddr *)&to, sizeof(to), x.port, k.port),
+			 0);
+	ck_assert_int_eq(receive_within(d, 4, &seen), 2);
+	responder_stop(&x);
+	responder_stop(&k);
+	kasa_discovery_free(d);
+
+	/* Each probe byte for byte, each to its port. */
+	ck_assert_uint_eq(x.queries, 2);
+	ck_assert_uint_eq(x.bad_queries, 0);
+	ck_assert_uint_eq(k.queries, 2);
+	ck_assert_uint_eq(k.bad_queries, 0);
+	ck_assert_uint_eq(seen.calls, 4);
+	f = by_id(&seen, "80067A7E8D6E6C1E4A6F6B4A3C2D1E0F9A8B7C6D");
+	ck_assert_int_eq(f->transport, KASA_TRANSPORT_XOR);
+	ck_assert(f->info_ok);
+	ck_assert_uint_eq(f->port, x.port);
+	f = by_id(&seen, "A1B2C3D4E5F60718293A4B5C6D7E8F90");
+	ck_assert_int_eq(f->transport, KASA_TRANSPORT_KLAP);
+	ck_assert_uint_eq(f->port, 8080);
+	ck_assert_str_eq(f->info.mac, "3C:52:A1:00:00:06");
+}
+END_TEST
+
+START_TEST(test_discovery_klap_elsewhere)
+{
+	struct kasa_discovery *d;
+	struct responder x, k;
+	struct seen seen = {0};
+	struct sockaddr_in to = loopback();
+
+	/* The KLAP answer from another port, beside the sysinfo query: not
+	 * taken for a garbled sysinfo answer either. */
+	responder_start(&x, REPLY_SYSINFO);
+	klap_responder_start(&k, REPLY_KLAP_ELSEWHERE, smart_answer, NULL);
+	ck_assert_int_eq(kasa_discovery_new(&d), 0);
+	ck_assert_int_eq(kasa_discovery_send(d, (struct sockaddr *)&to, sizeof(to), x.port, k.port),
+			 0);
+	ck_assert_int_eq(receive_within(d, 2, &seen), 1);
+	responder_stop(&x);
+	responder_stop(&k);
+	kasa_discovery_free(d);
+	ck_assert_uint_eq(k.queries, 1);
+	ck_assert_uint_eq(seen.calls, 1);
+	ck_assert_int_eq(seen.first.transport, KASA_TRANSPORT_XOR);
+	ck_assert(seen.first.info_ok);
+}
+END_TEST
+
+START_TEST(test_discovery_unasked)
+{
+	struct kasa_discovery *d;
+	struct sockaddr_in at;
+	socklen_t len = sizeof(at);
+	uint16_t port;
+	int fd = udp_bound("127.0.0.1", &port);
+
+	/* A datagram to a socket that sent nothing is no answer. */
+	ck_assert_int_eq(kasa_discovery_new(&d), 0);
+	ck_assert_int_eq(getsockname(kasa_discovery_fd(d), (struct sockaddr *)&at, &len), 0);
+	at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(sendto(fd, "\xd0\x01", 2, 0, (struct sockaddr *)&at, sizeof(at)), 2);
+	ck_assert_int_eq(
+		poll(&(struct pollfd){.fd = kasa_discovery_fd(d), .events = POLLIN}, 1, 2000), 1);
+	ck_assert_int_eq(kasa_discovery_receive(d, on_found, NULL), 0);
+	/* Nothing waits: 0 at once, not a block. */
+	ck_assert_int_eq(kasa_discovery_receive(d, on_found, NULL), 0);
+	kasa_discovery_free(d);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_discovery_send_arguments)
+{
+	struct kasa_discovery *d;
+	struct sockaddr_in to = loopback();
+	struct sockaddr_in6 six = {.sin6_family = AF_INET6};
+
+	ck_assert_int_eq(kasa_discovery_new(&d), 0);
+	ck_assert_int_eq(kasa_discovery_send(d, (struct sockaddr *)&to, sizeof(to), 0, 0), -EINVAL);
+	ck_assert_int_eq(kasa_discovery_send(d, NULL, sizeof(to), 9999, 0), -EINVAL);
+	ck_assert_int_eq(kasa_discovery_send(d, (struct sockaddr *)&six, sizeof(six), 9999, 0),
+			 -EINVAL);
+	ck_assert_int_eq(kasa_discovery_send(d, (struct sockaddr *)&to, sizeof(to) - 1, 9999, 0),
+			 -EINVAL);
+	kasa_discovery_free(d);
+	kasa_discovery_free(NULL);
+}
+END_TEST
+
+/* --- Answers as they come: kasa_found_parse() ------------------------------------- */
+
+static struct sockaddr_in from_port(uint16_t port)
+{
+	struct sockaddr_in sin = loopback();
+
+	sin.sin_port = htons(port);
+	return sin;
+}
+
+/* json with a KLAP header before it. */
+static size_t klap_datagram(const char *json, uint8_t *buf, size_t size)
+{
+	size_t len = strlen(json);
+
+	ck_assert_uint_le(16 + len, size);
+	memset(buf, 0, 16);
+	buf[0] = 2;
+	buf[3] = 1;
+	memcpy(buf + 16, json, len);
+	return 16 + len;
+}
+
+START_TEST(test_parse_xor)
+{
+	struct sockaddr_in from = from_port(9999);
+	struct kasa_found f;
+	size_t len;
+	char *reply = test_data("sysinfo-hs110-v4.json", &len);
+
+	kasa_encrypt(reply, len);
+	ck_assert_int_eq(kasa_found_parse(KASA_TRANSPORT_XOR, reply, len, (struct sockaddr *)&from,
+					  sizeof(from), &f),
+			 0);
+	ck_assert(f.info_ok);
+	ck_assert_int_eq(f.transport, KASA_TRANSPORT_XOR);
+	ck_assert_str_eq(f.host, "127.0.0.1");
+	ck_assert_uint_eq(f.port, 9999);
+	ck_assert_str_eq(f.info.model, "HS110(EU)");
+	ck_assert_str_ne(f.info.mac, "");
+	/* The datagram is the caller's: not decrypted in place. */
+	ck_assert_int_ne(reply[0], '{');
+	free(reply);
+}
+END_TEST
+
+START_TEST(test_parse_klap)
+{
+	struct sockaddr_in from = from_port(20002);
+	uint8_t buf[1024];
+	size_t len = klap_datagram(smart_answer, buf, sizeof(buf));
+	struct kasa_found f;
+
+	ck_assert_int_eq(kasa_found_parse(KASA_TRANSPORT_KLAP, buf, len, (struct sockaddr *)&from,
+					  sizeof(from), &f),
+			 0);
+	ck_assert(f.info_ok);
+	ck_assert_uint_eq(f.port, 8080);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&f.addr)->sin_port), 8080);
+	ck_assert_str_eq(f.info.mac, "3C:52:A1:00:00:06");
+}
+END_TEST
+
+/* Whatever comes is read without harm: no answer, but never a crash, an
+ * overrun or a half-filled result. */
+START_TEST(test_parse_hostile)
+{
+	static const char *const texts[] = {
+		"",
+		"{",
+		"null",
+		"{\"system\":{\"get_sysinfo\":[]}}",
+		"{\"system\":{\"get_sysinfo\":{\"children\":7,\"child_num\":1000000}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.X\",\"mgt_encrypt_schm\":"
+		"{\"http_port\":-1}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.X\",\"mgt_encrypt_schm\":"
+		"{\"http_port\":1e300}}}",
+		"{\"error_code\":0,\"result\":{\"device_type\":\"SMART.X\",\"device_model\":"
+		"\"\\u0000\","
+		"\"mgt_encrypt_schm\":{}}}",
+		"{\"error_code\":\"0\",\"result\":{}}",
+	};
+	struct sockaddr_in from = from_port(20002);
+	static uint8_t big[70000];
+	uint8_t buf[2048];
+	char nested[4096];
+	struct kasa_found f;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t len = klap_datagram(texts[i], buf, sizeof(buf));
+
+		for (int t = KASA_TRANSPORT_XOR; t <= KASA_TRANSPORT_KLAP; t++) {
+			ck_assert_int_eq(kasa_found_parse(t, buf, len, (struct sockaddr *)&from,
+							  sizeof(from), &f),
+					 0);
+			ck_assert_str_eq(f.host, "127.0.0.1");
+			if (t == KASA_TRANSPORT_KLAP && !f.info_ok)
+				ck_assert_uint_eq(f.port, KASA_KLAP_PORT);
+		}
+	}
+	/* JSON nested deeper than the parser goes. */
+	while (n + 2 < sizeof(nested) / 2)
+		nested[n++] = '[';
+	nested[n] = '\0';
+	ck_assert_int_eq(kasa_found_parse(KASA_TRANSPORT_KLAP, nested, n, (struct sockaddr *)&from,
+					  sizeof(from), &f),
+			 0);
+	ck_assert(!f.info_ok);
+	/* The largest datagram, of random-looking bytes, and one beyond. */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 2654435761u >> 13);
+	ck_assert_int_eq(kasa_found_parse(KASA_TRANSPORT_XOR, big, 65507, (struct sockaddr *)&from,
+					  sizeof(from), &f),
+			 0);
+	ck_assert(!f.info_ok);
+	ck_assert_int_eq(kasa_found_parse(KASA_TRANSPORT_XOR, big, sizeof(big),
+					  (struct sockaddr *)&from, sizeof(from), &f),
+			 -EMSGSIZE);
+	ck_assert_int_eq(kasa_found_parse(KASA_TRANSPORT_XOR, big, 10, (struct sockaddr *)&from,
+					  sizeof(from) - 1, &f),
+			 -EINVAL);
+}
+END_TEST
+
 static Suite *discover_suite(void)
 {
 	Suite *s = suite_create("discover");
@@ -597,6 +853,13 @@ static Suite *discover_suite(void)
 	tcase_add_test(tc, test_klap_elsewhere);
 	tcase_add_test(tc, test_klap_unreadable);
 	tcase_add_test(tc, test_klap_bad_arguments);
+	tcase_add_test(tc, test_discovery_both);
+	tcase_add_test(tc, test_discovery_klap_elsewhere);
+	tcase_add_test(tc, test_discovery_unasked);
+	tcase_add_test(tc, test_discovery_send_arguments);
+	tcase_add_test(tc, test_parse_xor);
+	tcase_add_test(tc, test_parse_klap);
+	tcase_add_test(tc, test_parse_hostile);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/macro.h"
+#include "common/text.h"
 #include "device.h"
 #include "emu.h"
 
@@ -132,15 +133,28 @@ void device_free(struct emu_device *d)
 void device_identity(struct emu_device *d, uint32_t mac_base)
 {
 	uint32_t low = (mac_base + d->index) & 0xFFFFFF;
-	uint64_t h1 = emu_mix64(low ^ ((uint64_t)mac_base << 32));
-	uint64_t h2 = h1;
+	uint64_t seed = low ^ ((uint64_t)mac_base << 32), h1, h2;
 
+	/* mac= names the device: the same MAC, the same device wherever it
+	 * listens, deviceId and all. */
+	if (d->spec.mac[0]) {
+		seed = 0;
+		for (const char *p = d->spec.mac; *p; p++)
+			if (*p != ':')
+				seed = seed << 4 | (uint64_t)hex_digit(*p);
+		low = seed & 0xFFFFFF;
+		seed |= 1ULL << 63;
+	}
+	h1 = h2 = emu_mix64(seed);
 	/* The model takes part so that models differ even at one MAC. */
 	for (const char *p = d->model->name; *p; p++)
 		h2 = emu_mix64(h2 ^ (unsigned char)*p);
 
-	snprintf(d->mac, sizeof(d->mac), "50:C7:BF:%02X:%02X:%02X", low >> 16, (low >> 8) & 0xFF,
-		 low & 0xFF);
+	if (d->spec.mac[0])
+		snprintf(d->mac, sizeof(d->mac), "%s", d->spec.mac);
+	else
+		snprintf(d->mac, sizeof(d->mac), "50:C7:BF:%02X:%02X:%02X", low >> 16,
+			 (low >> 8) & 0xFF, low & 0xFF);
 	snprintf(d->device_id, sizeof(d->device_id), "8006%016llX%016llX%04X",
 		 (unsigned long long)h1, (unsigned long long)h2, low & 0xFFFF);
 	d->rssi = -52 - (int)(h1 % 16);

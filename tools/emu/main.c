@@ -61,7 +61,7 @@ static void usage(FILE *f)
 		"\n"
 		"keys: alias=TEXT port=N state=on|off delay=MS fault=MODE flaky=PERCENT seed=N\n"
 		"      drip=MS idle=MS power=WATTS klap=1|2 user=TEXT password=TEXT session=N\n"
-		"      clock_offset=SECONDS brightness=PERCENT (dimmers)\n"
+		"      clock_offset=SECONDS mac=AA:BB:CC:DD:EE:FF brightness=PERCENT (dimmers)\n"
 		"fault MODEs: blackhole refuse close reset garbage truncate oversize zerolen\n"
 		"             split drip badjson\n"
 		"KLAP: p110, kp125m and ks225 speak SMART JSON over KLAP v2 (HTTP on their port);\n"

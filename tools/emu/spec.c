@@ -149,6 +149,8 @@ static int parse_key(struct emu_spec *s, const char *key, const char *val, unsig
 		s->clock_offset_s = off;
 		return 0;
 	}
+	if (!strcmp(key, "mac"))
+		return mac_parse(val, s->mac) ? 0 : -EINVAL;
 	if (!strcmp(key, "brightness")) {
 		if (parse_uint(val, 100, &u) < 0 || u == 0)
 			return -EINVAL;

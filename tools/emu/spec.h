@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/mac.h"
 #include "emu.h"
 #include "fault.h"
 #include "hostile.h"
@@ -35,6 +36,7 @@ struct emu_spec {
 	bool local_off;	      /* KLAP: 403 to every handshake (Third-Party Compatibility off) */
 	bool stuck;	      /* a switch is answered as done, and the relay stays */
 	int64_t clock_offset_s; /* the device's clock starts this far from the host's */
+	char mac[MAC_TEXT_SIZE]; /* "AA:BB:..", its identity; "" when not given */
 	unsigned brightness;	/* a dimmer's level at start, 1..100; 0: not given (100) */
 };
 
