@@ -39,7 +39,10 @@ int plug_address_init(struct plug *p, const char *host, uint16_t port)
 	if (!host && !p->set.mac[0])
 		return -EINVAL;
 	p->home_port = port;
-	if (host && (!(p->host = strdup(host)) || !(p->home = strdup(host))))
+	if (host && !(p->host = strdup(host)))
+		return -ENOMEM;
+	/* Only a plug named by its MAC moves away from its home. */
+	if (host && p->set.mac[0] && !(p->home = strdup(host)))
 		return -ENOMEM;
 	return host ? 0 : not_found(p);
 }

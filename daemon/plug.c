@@ -51,6 +51,7 @@ static struct {
 };
 
 static void arm_timer(struct plug *p);
+static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdata);
 static void open_check(struct plug *p, uint64_t now);
 static int start_wire(struct plug *p);
 static void readback_arm(struct plug *p);
@@ -236,13 +237,18 @@ static void update_io(struct plug *p)
 		/* A kept socket (XOR): in the plugs' watch set, watched between
 		 * polls too and registered again only when it or its events
 		 * change; ready ones are served together. */
-		loop_io_set(p->io, -1, 0);
+		if (p->io)
+			loop_io_set(p->io, -1, 0);
 		r = loop_watch_set(shared.ws, &p->watch, fd, ev, gen);
 	} else {
-		/* The name lookup, or libcurl's sockets (KLAP). */
+		/* The name lookup, or libcurl's sockets (KLAP): a source of the
+		 * loop's, made the first time one is needed. */
 		if (p->watch.fd >= 0)
 			loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
-		r = loop_io_set(p->io, fd, ev);
+		if (p->io)
+			r = loop_io_set(p->io, fd, ev);
+		else
+			r = fd >= 0 && ev ? loop_io_add(p->loop, fd, ev, on_io, p, &p->io) : 0;
 	}
 	if (r < 0 && p->current) {
 		transport_close(p->transport);
@@ -1196,9 +1202,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		goto fail;
 	}
 	p->joined = true;
-	r = loop_io_add(l, -1, 0, on_io, p, &p->io);
-	if (r >= 0)
-		r = loop_timer_add(l, 0, on_timer, p, &p->timer);
+	r = loop_timer_add(l, 0, on_timer, p, &p->timer);
 	if (r < 0)
 		goto fail;
 	*ret_plug = p;
