@@ -27,19 +27,21 @@ struct loop_source;
  * Each connection's memory pool: the request line, the headers and the
  * response headers live in it, and libmicrohttpd clears the whole of it
  * for every request on a kept connection (a memset that costs as much as
- * the rest of a cached GET at 200 KiB), so it is sized for this API's
- * requests rather than the library's 32 KiB default.  Beside the bytes of
- * the head, each header line and each query argument takes a record of its
- * own, and a pool that runs out answers 431 in HTML (headers) or nothing at
- * all (arguments).  So: room for a header line every 16 bytes of
- * header_max, and for HTTP_ARGUMENTS_MAX (http.h) query arguments, which is
- * checked before libmicrohttpd parses them.
+ * the rest of a cached GET at 64 KiB), so it is sized for this API's
+ * requests, about the library's 32 KiB default with the default caps.
+ * Beside the bytes of the head, each header line and each query argument
+ * takes a record of its own, and a pool that runs out answers 431 in HTML
+ * (headers) or nothing at all (arguments).  So: room for a header line
+ * every 32 bytes of header_max (real clients' lines are longer), and for
+ * HTTP_ARGUMENTS_MAX (http.h) query arguments, which is checked before
+ * libmicrohttpd parses them.
  */
 #define HTTP_CONNECTION_MEMORY (16 * 1024)
 #define HTTP_POOL_RECORD       64 /* a header record, rounded up */
-#define HTTP_HEADER_AVERAGE    16
-/* Room in the pool beside the request's head, for the response's headers. */
-#define HTTP_POOL_SPARE	   (4 * 1024)
+#define HTTP_HEADER_AVERAGE    32
+/* Room in the pool beside the request's head, for the response's headers
+ * (kasad's add about 300 bytes). */
+#define HTTP_POOL_SPARE	   (2 * 1024)
 #define HTTP_EXTRA_HEADERS 4
 /* How often connections are checked against their deadlines. */
 #define HTTP_DEADLINE_CHECK_USEC (250 * USEC_PER_MSEC)

@@ -152,11 +152,12 @@ void http_request_hangup(struct http_request *r, uint32_t revents)
 	if (!(revents & (EPOLLERR | EPOLLHUP))) {
 		if (!r->half_closed)
 			log_debug("%s %s %s: the client closed its sending side, still answering",
-				  r->client, r->method_name, r->path);
+				  http_request_client_name(r), r->method_name, r->path);
 		r->half_closed = true;
 		return;
 	}
-	log_debug("%s %s %s: client gone, %.3f ms", r->client, r->method_name, r->path,
+	log_debug("%s %s %s: client gone, %.3f ms", http_request_client_name(r), r->method_name,
+		  r->path,
 		  (double)(loop_clock() - r->start) / USEC_PER_MSEC);
 	r->gone = r->client_gone = true;
 	suspended_unlink(r);
@@ -351,10 +352,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 }
 
 /* One debug line per request: who, what, the status and the time taken. */
-static void log_access(const struct http_request *r, bool sent)
+static void log_access(struct http_request *r, bool sent)
 {
-	log_debug("%s %s %s: %u%s, %.3f ms", r->client, r->method_name, r->path, r->status,
-		  sent ? "" : " (not sent)", (double)(loop_clock() - r->start) / USEC_PER_MSEC);
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	log_debug("%s %s %s: %u%s, %.3f ms", http_request_client_name(r), r->method_name, r->path,
+		  r->status, sent ? "" : " (not sent)",
+		  (double)(loop_clock() - r->start) / USEC_PER_MSEC);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

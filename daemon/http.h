@@ -58,8 +58,10 @@ enum http_refusal {
 };
 
 /* Query arguments a request may have: a target with more is refused (414)
- * before libmicrohttpd parses them, and its connection closed. */
-#define HTTP_ARGUMENTS_MAX 256
+ * before libmicrohttpd parses them, and its connection closed.  The API
+ * takes three at most; each one allowed costs every kept connection a
+ * record of its pool, cleared at every request. */
+#define HTTP_ARGUMENTS_MAX 64
 
 typedef void (*http_handler_cb_t)(struct http_request *req, void *userdata);
 typedef void (*http_abort_cb_t)(struct http_request *req, enum http_abort why, void *userdata);
@@ -144,7 +146,8 @@ const char *http_request_header(const struct http_request *r, const char *name);
 const char *http_request_host(const struct http_request *r);
 /* The client's address (length 0 when unknown), and as text. */
 const struct sockaddr *http_request_client(const struct http_request *r, socklen_t *ret_len);
-const char *http_request_client_name(const struct http_request *r);
+/* Its address as text ("?" when not known), written on first use. */
+const char *http_request_client_name(struct http_request *r);
 /* The body, NUL-terminated; "" when none. */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);
 /* What is wrong with the request, if anything: the handler answers that

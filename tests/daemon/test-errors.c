@@ -18,7 +18,7 @@ START_TEST(test_own_answers)
 	ck_assert_str_eq(a->request_timeout, "{\"error\":\"request_timeout\",\"message\":\"the "
 					     "request did not arrive in time\"}\n");
 	ck_assert_str_eq(a->too_many_arguments,
-			 "{\"error\":\"uri_too_long\",\"message\":\"more than 256 query "
+			 "{\"error\":\"uri_too_long\",\"message\":\"more than 64 query "
 			 "arguments\"}\n");
 	ck_assert_str_eq(a->unanswered_timeout,
 			 "{\"error\":\"timeout\",\"message\":\"no answer in time\"}");
