@@ -179,7 +179,12 @@ void routes_match(enum http_method m, const char *path, const struct route_path 
 		const struct route *r = &routes[i];
 		unsigned n = templates[i].n, wild = templates[i].wild;
 		const char *name;
-		unsigned k = match_segments(&templates[i], p, &name);
+		unsigned k;
+
+		/* Longer than the path: neither it nor a prefix of it. */
+		if (n > p->n)
+			continue;
+		k = match_segments(&templates[i], p, &name);
 
 		if (k == n && (int)n > deepest) {
 			deepest = (int)n;
