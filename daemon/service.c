@@ -284,20 +284,35 @@ static void on_result(struct plug *p, const struct plug_result *pr, void *userda
 	free(c);
 }
 
-int service_act(struct service *svc, const struct device *d, const struct service_action *a,
-		service_done_t cb, void *userdata, struct service_call **ret_call,
-		uint64_t *ret_wait_usec)
+/* What the device is known not to have. */
+static int refusal(const struct device *d, const struct service_action *a)
 {
 	const struct plug_state *st = plug_state(d->plug);
-	struct plug_job_args job;
-	struct service_call *c;
-	int r;
 
 	if (reads_meter(a->verb) && st->known && !st->info.has_emeter)
 		return API_ENOMETER;
 	if (a->verb == SERVICE_BRIGHTNESS && st->known &&
 	    (!st->info.has_brightness || d->outlet >= 0))
 		return API_ENODIMMER;
+	return 0;
+}
+
+bool service_cached(struct service *svc, const struct device *d, const struct service_action *a)
+{
+	return refusal(d, a) == 0 && cache_answers(svc, d, a);
+}
+
+int service_act(struct service *svc, const struct device *d, const struct service_action *a,
+		service_done_t cb, void *userdata, struct service_call **ret_call,
+		uint64_t *ret_wait_usec)
+{
+	struct plug_job_args job;
+	struct service_call *c;
+	int r;
+
+	r = refusal(d, a);
+	if (r < 0)
+		return r;
 	if (cache_answers(svc, d, a))
 		return SERVICE_CACHED;
 	/* Named by its MAC and not found yet: nowhere to ask. */

@@ -110,6 +110,9 @@ int64_t service_wall_usec(void);
  * at now; false when it was never read. */
 bool service_clock_offset(const struct device *d, uint64_t now, int64_t *ret_s);
 
+/* Whether service_act() would answer a to d from the cache, at once: for
+ * a caller that need not set anything up then. */
+bool service_cached(struct service *svc, const struct device *d, const struct service_action *a);
 /* Do a to d.  SERVICE_CACHED: the cache answers, at once (cb is not
  * called); 0: cb will be called once with the outcome, unless the call is
  * cancelled (*ret_call, may be NULL, is valid until then); < 0: refused at
