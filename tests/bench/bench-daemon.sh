@@ -20,6 +20,7 @@ build=${1:-.}
 top_builddir=$(cd "$build" && pwd)
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 WRK_S=${WRK_S:-5}
+WRK_C=${WRK_C:-32}
 ROUNDS=${ROUNDS:-2000}
 SCALE_PLUGS=${SCALE_PLUGS:-1000 10000}
 SCALE_ONLY=${SCALE_ONLY:-0}
@@ -69,7 +70,7 @@ to_ms() {
 
 # wrk_run LABEL URL: one wrk run; sets RPS and P99_MS and prints a line.
 wrk_run() {
-	wrk -t1 -c8 -d"${WRK_S}s" --latency "$2" >"$TMP/wrk.out" 2>&1
+	wrk -t1 -c"$WRK_C" -d"${WRK_S}s" --latency "$2" >"$TMP/wrk.out" 2>&1
 	RPS=$(awk '$1 == "Requests/sec:" { print $2 }' "$TMP/wrk.out")
 	P99_MS=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$TMP/wrk.out")")
 	_p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$TMP/wrk.out")")
@@ -107,7 +108,7 @@ wait_lines() {
 
 tck=$(getconf CLK_TCK)
 echo "bench-daemon: $(uname -m), $(nproc) cores, $(uname -sr); $("$KASAD" --version 2>/dev/null | head -n 1), libmicrohttpd $(pkg-config --modversion libmicrohttpd 2>/dev/null || echo "?")"
-echo "bench-daemon: wrk -t1 -c8 -d${WRK_S}s --latency; relay rounds=$ROUNDS; $SCALE_PLUGS x hs100 at poll_interval = 1s, CPU window ${WINDOW_S} s; all on 127.0.0.1, nothing pinned"
+echo "bench-daemon: wrk -t1 -c$WRK_C -d${WRK_S}s --latency; relay rounds=$ROUNDS; $SCALE_PLUGS x hs100 at poll_interval = 1s, CPU window ${WINDOW_S} s; all on 127.0.0.1, nothing pinned"
 
 if [ "$SCALE_ONLY" = 0 ]; then
 # --- 1 and 2: one plug ------------------------------------------------------
@@ -142,14 +143,22 @@ if command -v wrk >/dev/null 2>&1; then
 	code=$(curl -sS -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$mhd_port/devices/plug")
 	[ "$code" = "200 $size" ] || hard_error "mhd-min answered '$code', not '200 $size'"
 
+	# Three rounds each, interleaved, the best of each compared: on a
+	# shared machine a single pair moves by a fifth either way.
 	kill -USR1 "$emu_pid"
-	wrk_run "kasad GET /devices/plug" "$url"
-	kasad_rps=$RPS kasad_p99=$P99_MS
+	kasad_rps=0 min_rps=0
+	for _r in 1 2 3; do
+		wrk_run "kasad GET /devices/plug" "$url"
+		awk -v a="$RPS" -v b="$kasad_rps" 'BEGIN { exit !(a + 0 > b + 0) }' &&
+			kasad_rps=$RPS kasad_p99=$P99_MS
+		wrk_run "mhd-min, same body size (1 MHD thread, epoll)" \
+			"http://127.0.0.1:$mhd_port/devices/plug"
+		awk -v a="$RPS" -v b="$min_rps" 'BEGIN { exit !(a + 0 > b + 0) }' &&
+			min_rps=$RPS min_p99=$P99_MS
+	done
 	kill -USR1 "$emu_pid"
-	wrk_run "mhd-min, same body size (1 MHD thread, epoll)" "http://127.0.0.1:$mhd_port/devices/plug"
-	min_rps=$RPS min_p99=$P99_MS
 	awk -v k="$kasad_rps" -v m="$min_rps" -v kp="$kasad_p99" -v mp="$min_p99" 'BEGIN {
-		if (m > 0) printf "  throughput ratio kasad/minimal: %.2f  (aim >= 0.6); p99 %s ms vs %s ms\n", k / m, kp, mp
+		if (m > 0) printf "  throughput ratio kasad/minimal, best of 3 each: %.2f  (aim >= 0.9); p99 %s ms vs %s ms\n", k / m, kp, mp
 	}'
 	kill -TERM "$mhd_pid" 2>/dev/null
 	wait "$mhd_pid" 2>/dev/null
