@@ -107,9 +107,12 @@ START_TEST(test_too_small)
 {
 	struct devsection s = {.alias = "lamp", .host = "192.0.2.1", .port = KASA_PORT};
 	char buf[16];
+	/* A size the compiler cannot see: it would warn of the truncation the
+	 * test asks for (-Wformat-truncation, in the sanitizers' build). */
+	volatile size_t size = sizeof(buf), none = 0;
 
-	ck_assert_int_eq(devsection_write(&s, buf, sizeof(buf)), -ENOSPC);
-	ck_assert_int_eq(devsection_write(&s, buf, 0), -ENOSPC);
+	ck_assert_int_eq(devsection_write(&s, buf, size), -ENOSPC);
+	ck_assert_int_eq(devsection_write(&s, buf, none), -ENOSPC);
 }
 END_TEST
 
