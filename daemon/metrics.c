@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/macro.h"
 #include "common/strbuf.h"
+#include "common/text.h"
 #include "metrics.h"
 #include "plug.h"
 #include "registry.h"
@@ -139,13 +140,11 @@ static void put_str(struct strbuf *b, const char *s)
 
 static void put_u64(struct strbuf *b, uint64_t v)
 {
-	char buf[20], *p = buf + sizeof(buf);
+	char buf[TEXT_U64_MAX];
+	size_t n;
+	const char *p = text_u64(buf, v, &n);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	strbuf_append(b, p, (size_t)(buf + sizeof(buf) - p));
+	strbuf_append(b, p, n);
 }
 
 /* Go's ParseFloat reads all of these back.  Whole numbers (states,

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/macro.h"
 #include "common/strbuf.h"
+#include "common/text.h"
 #include "plug.h"
 #include "render.h"
 
@@ -305,8 +306,12 @@ int render_device_cached_append(struct render_cached *c, const char *name, const
 		return r;
 	end = c->len - !newline; /* the text ends in its line feed */
 	for (unsigned i = 0; i < c->n_cuts; i++) {
+		char buf[TEXT_U64_MAX];
+		size_t n;
+		const char *age = text_u64(buf, (uint64_t)age_ms(now, c->then[i]), &n);
+
 		strbuf_append(b, c->text + from, c->cut[i] - from);
-		strbuf_printf(b, "%" PRId64, age_ms(now, c->then[i]));
+		strbuf_append(b, age, n);
 		from = c->cut[i];
 	}
 	strbuf_append(b, c->text + from, end - from);
