@@ -153,6 +153,7 @@ struct http_server {
 	unsigned log_lines, log_suppressed;
 	struct loop_source *io;
 	struct loop_source *timer;
+	uint64_t timer_at; /* what it is set to; 0: disarmed */
 	struct loop_source *deadline_timer;
 	struct loop_source *kick; /* MHD_run() after a resume */
 	http_handler_cb_t handler;

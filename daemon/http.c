@@ -56,19 +56,33 @@
 
 /* --- The loop's side ------------------------------------------------------- */
 
+/*
+ * The timer at libmicrohttpd's next timeout.  A timeout later than the one
+ * set leaves the timer as it is: when it fires, MHD_run() finds nothing due
+ * and the next one is set.  Every request on a kept connection moves the
+ * idle timeout, and moving the timer each time cost a cached GET 1 %.
+ */
+static void timer_at(struct http_server *s, uint64_t at)
+{
+	if (at && s->timer_at && s->timer_at <= at)
+		return;
+	if (loop_timer_set(s->timer, at) >= 0)
+		s->timer_at = at;
+}
+
 void http_update_timer(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
 	if (MHD_get_timeout(s->mhd, &ms) != MHD_YES) {
-		loop_timer_set(s->timer, 0);
+		timer_at(s, 0);
 	} else if (ms == 0) {
 		/* Work is ready now (a resumed connection's next request): run on the
 		 * next iteration, not on a timer that may fire a millisecond late. */
-		loop_timer_set(s->timer, 0);
+		timer_at(s, 0);
 		loop_defer_arm(s->kick);
 	} else {
-		loop_timer_set(s->timer, loop_now(s->loop) + (uint64_t)ms * USEC_PER_MSEC);
+		timer_at(s, loop_now(s->loop) + (uint64_t)ms * USEC_PER_MSEC);
 	}
 }
 
@@ -86,7 +100,11 @@ static void on_io(struct loop_source *src, int fd, uint32_t revents, void *userd
 /* Both the timer that follows MHD_get_timeout() and the kick after a resume. */
 static void on_run(struct loop_source *src, uint64_t now, void *userdata)
 {
-	run(userdata);
+	struct http_server *s = userdata;
+
+	if (src == s->timer)
+		s->timer_at = 0; /* fired: one-shot */
+	run(s);
 }
 
 /* --- Suspension ---------------------------------------------------------- */
