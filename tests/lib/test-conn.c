@@ -254,36 +254,51 @@ START_TEST(test_stale_reconnects_once)
 }
 END_TEST
 
-/* The device closes the kept connection while it is idle: the socket,
- * watched for POLLIN, is closed at once; the next request opens another
- * (a new generation) without a wasted send. */
+/* The device closes the kept connection once it has answered: a request
+ * on a connection (watched idle or not) that is answered, then the
+ * hang-up waited for; the revents that say it.  The test goes on. */
+static uint32_t hang_up_after_one(struct kasa_conn *c)
+{
+	struct pollfd pfd;
+
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	ck_assert_uint_eq(kasa_conn_generation(c), 1);
+	pfd = (struct pollfd){.fd = kasa_conn_fd(c), .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	return (uint32_t)pfd.revents;
+}
+
+/* The second request found a new socket (a new generation), and the
+ * device saw two connections and two requests. */
+static void expect_reopened(struct server *s, struct kasa_conn *c)
+{
+	ck_assert_int_eq(run_request(c, query, 2000), 1);
+	ck_assert_str_eq(kasa_conn_reply(c, NULL), "{\"n\":1}");
+	ck_assert_uint_eq(kasa_conn_generation(c), 2);
+	ck_assert_int_eq(atomic_load(&s->connections), 2);
+	ck_assert_int_eq(atomic_load(&s->requests), 2);
+}
+
+/* A loop watching the idle socket (POLLIN) sees the hang-up, and the
+ * process call closes the socket at once. */
 START_TEST(test_idle_hang_up)
 {
 	struct server *s = server_start(MODE_HANG_UP);
 	struct kasa_conn *c = conn_to(s->port);
-	unsigned gen;
+	uint32_t revents;
 
 	ck_assert_uint_eq(kasa_conn_generation(c), 0);
-	ck_assert_int_eq(run_request(c, query, 2000), 1);
-	gen = kasa_conn_generation(c);
-	ck_assert_uint_eq(gen, 1);
+	revents = hang_up_after_one(c);
 	ck_assert_int_ge(kasa_conn_fd(c), 0);
 	ck_assert_uint_eq(kasa_conn_events(c), POLLIN);
-	/* Nothing readable yet or not, a call without events changes nothing. */
+	/* A call without events changes nothing. */
 	ck_assert_int_eq(kasa_conn_process(c, 0, kasa_now_usec()), 0);
-	{
-		struct pollfd pfd = {.fd = kasa_conn_fd(c), .events = POLLIN};
-
-		ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
-		ck_assert_int_eq(kasa_conn_process(c, (uint32_t)pfd.revents, kasa_now_usec()), 0);
-	}
+	ck_assert_int_ge(kasa_conn_fd(c), 0);
+	ck_assert_int_eq(kasa_conn_process(c, revents, kasa_now_usec()), 0);
 	ck_assert_int_eq(kasa_conn_fd(c), -1);
 	ck_assert_uint_eq(kasa_conn_events(c), 0);
-	ck_assert_uint_eq(kasa_conn_generation(c), gen);
-	ck_assert_int_eq(run_request(c, query, 2000), 1);
-	ck_assert_uint_eq(kasa_conn_generation(c), gen + 1);
-	ck_assert_int_eq(atomic_load(&s->connections), 2);
-	ck_assert_int_eq(atomic_load(&s->requests), 2);
+	ck_assert_uint_eq(kasa_conn_generation(c), 1);
+	expect_reopened(s, c);
 	kasa_conn_free(c);
 	server_stop(s);
 }
@@ -296,18 +311,10 @@ START_TEST(test_idle_watched_hang_up)
 {
 	struct server *s = server_start(MODE_HANG_UP);
 	struct kasa_conn *c = conn_to(s->port);
-	struct pollfd pfd;
 
 	kasa_conn_set_idle_watched(c, true);
-	ck_assert_int_eq(run_request(c, query, 2000), 1);
-	/* The hang-up has arrived; nobody processed it. */
-	pfd = (struct pollfd){.fd = kasa_conn_fd(c), .events = POLLIN};
-	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
-	ck_assert_int_eq(run_request(c, query, 2000), 1);
-	ck_assert_str_eq(kasa_conn_reply(c, NULL), "{\"n\":1}");
-	ck_assert_uint_eq(kasa_conn_generation(c), 2);
-	ck_assert_int_eq(atomic_load(&s->connections), 2);
-	ck_assert_int_eq(atomic_load(&s->requests), 2);
+	hang_up_after_one(c); /* arrived; nobody processed it */
+	expect_reopened(s, c);
 	kasa_conn_free(c);
 	server_stop(s);
 }
