@@ -103,6 +103,28 @@ struct plug {
 	void *observer_userdata;
 };
 
+/* plug.c: start the plug's next job, if it is idle and has one. */
+void plug_pump(struct plug *p);
+
+/* plugshare.c: what all plugs of the loop share.  A new plug joins (the
+ * shared sources made with the first: -ENOMEM, or -EXDEV for a second
+ * loop), a plug freed leaves.  A kicked plug is pumped on the next
+ * iteration, once however often kicked; unkick takes a kick back.  The
+ * watch set of the plugs' kept sockets. */
+int plugshare_join(struct loop *l);
+void plugshare_leave(struct plug *p);
+void plug_kick(struct plug *p);
+void plug_unkick(struct plug *p);
+struct loop_watchset *plugshare_watchset(void);
+/* The poller's bound: whether p holds a place for a background round trip
+ * now (if not, it waits in line and is kicked when one comes free); p
+ * leaves the line; p gives its place back.  Round trips in flight,
+ * clients' too, for plug_totals(). */
+bool plug_gate_take(struct plug *p);
+void plug_gate_leave(struct plug *p);
+void plug_gate_give(struct plug *p);
+void plug_gate_round_trips(int delta);
+
 /* poller.c: a new plug joins (its jitter seeded, room for it in the
  * heap; -ENOMEM, or -EXDEV for a second loop), a plug freed leaves;
  * schedule the next poll after one that ended (ok or not); a poll is due

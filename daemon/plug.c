@@ -32,23 +32,8 @@ const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
 	2500 * USEC_PER_MSEC, 5 * USEC_PER_SEC,	   10 * USEC_PER_SEC,
 };
 
-static void pump(struct plug *p);
 static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
-
-/* What all plugs share, made with the first and gone with the last: the
- * plugs whose next job starts on the next iteration (not within the call
- * that queued it, which may be a client's handler) and the one source that
- * starts them; and the watch set of their kept sockets. */
-static struct {
-	struct loop *loop;
-	unsigned plugs;
-	struct loop_source *defer;
-	struct list_head queue;
-	struct loop_watchset *ws;
-} shared = {
-	.queue = LIST_HEAD_INIT(shared.queue),
-};
 
 static void arm_timer(struct plug *p);
 static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdata);
@@ -209,9 +194,9 @@ static void io_off(struct plug *p)
 	if (p->watch.fd < 0)
 		return;
 	if (p->transport && transport_generation(p->transport, &gen))
-		loop_watch_set(shared.ws, &p->watch, transport_fd(p->transport), 0, gen);
+		loop_watch_set(plugshare_watchset(), &p->watch, transport_fd(p->transport), 0, gen);
 	else
-		loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+		loop_watch_set(plugshare_watchset(), &p->watch, -1, 0, 0);
 }
 
 static void update_io(struct plug *p)
@@ -239,12 +224,12 @@ static void update_io(struct plug *p)
 		 * change; ready ones are served together. */
 		if (p->io)
 			loop_io_set(p->io, -1, 0);
-		r = loop_watch_set(shared.ws, &p->watch, fd, ev, gen);
+		r = loop_watch_set(plugshare_watchset(), &p->watch, fd, ev, gen);
 	} else {
 		/* The name lookup, or libcurl's sockets (KLAP): a source of the
 		 * loop's, made the first time one is needed. */
 		if (p->watch.fd >= 0)
-			loop_watch_set(shared.ws, &p->watch, -1, 0, 0);
+			loop_watch_set(plugshare_watchset(), &p->watch, -1, 0, 0);
 		if (p->io)
 			r = loop_io_set(p->io, fd, ev);
 		else
@@ -385,163 +370,12 @@ static void readback_due(struct plug *p, uint64_t now)
 		    NULL, NULL);
 }
 
-/* --- Kicks and the watch set --------------------------------------------------- */
-
-static void kick(struct plug *p)
-{
-	if (p->kicked)
-		return;
-	p->kicked = true;
-	list_insert_tail(&shared.queue, &p->kick_node);
-	loop_defer_arm(shared.defer);
-}
-
-static void unkick(struct plug *p)
-{
-	if (!p->kicked)
-		return;
-	p->kicked = false;
-	list_remove(&p->kick_node);
-}
-
-static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
-{
-	struct list_head now_due = LIST_HEAD_INIT(now_due);
-
-	/* Those kicked meanwhile wait for the next iteration. */
-	list_move_all(&now_due, &shared.queue);
-	while (!list_empty(&now_due)) {
-		struct plug *p = list_first(&now_due, struct plug, kick_node);
-
-		list_remove(&p->kick_node);
-		p->kicked = false;
-		pump(p);
-	}
-}
-
-static int shared_join(struct loop *l)
-{
-	int r;
-
-	if (shared.plugs == 0) {
-		r = loop_defer_add(l, on_kicks, NULL, &shared.defer);
-		if (r < 0)
-			return r;
-		r = loop_watchset_new(l, &shared.ws);
-		if (r < 0) {
-			loop_source_free(steal_ptr(shared.defer));
-			return r;
-		}
-		shared.loop = l;
-	} else if (shared.loop != l) {
-		return -EXDEV; /* plugs live on one loop */
-	}
-	shared.plugs++;
-	return 0;
-}
-
-static void shared_leave(struct plug *p)
-{
-	unkick(p);
-	if (--shared.plugs == 0) {
-		loop_source_free(steal_ptr(shared.defer));
-		loop_watchset_free(steal_ptr(shared.ws));
-		shared.loop = NULL;
-	}
-}
-
-/* --- The poller's bound ------------------------------------------------------ */
-
-/* A place that comes free goes straight to the plug that waited longest,
- * unless the bound was lowered meanwhile. */
-static struct {
-	unsigned max;
-	unsigned in_flight, peak, waiting;
-	unsigned round_trips;	/* clients' too */
-	struct list_head queue; /* plugs, by gate_node */
-} gate = {
-	.max = 256,
-	.queue = LIST_HEAD_INIT(gate.queue),
-};
-
-static void gate_count(void)
-{
-	if (gate.in_flight > gate.peak)
-		gate.peak = gate.in_flight;
-}
-
-/* Whether p holds a place now; if not, it waits in the queue for one. */
-static bool gate_take(struct plug *p)
-{
-	if (p->slot)
-		return true;
-	if (gate.in_flight >= gate.max) {
-		if (!list_linked(&p->gate_node)) {
-			list_insert_tail(&gate.queue, &p->gate_node);
-			gate.waiting++;
-		}
-		return false;
-	}
-	p->slot = true;
-	gate.in_flight++;
-	gate_count();
-	return true;
-}
-
-static void gate_leave(struct plug *p)
-{
-	if (list_linked(&p->gate_node)) {
-		list_remove(&p->gate_node);
-		gate.waiting--;
-	}
-}
-
-/* Hand the waiting plugs the places there are: each runs on the next
- * iteration. */
-static void gate_wake(void)
-{
-	while (gate.in_flight < gate.max && !list_empty(&gate.queue)) {
-		struct plug *next = list_first(&gate.queue, struct plug, gate_node);
-
-		gate_leave(next);
-		next->slot = true;
-		gate.in_flight++;
-		gate_count();
-		kick(next);
-	}
-}
-
-static void gate_give(struct plug *p)
-{
-	if (!p->slot)
-		return;
-	p->slot = false;
-	gate.in_flight--;
-	gate_wake();
-}
-
-void plug_set_poll_limit(unsigned max)
-{
-	gate.max = max ? max : 1;
-	gate_wake();
-}
-
-void plug_totals(struct plug_totals *ret)
-{
-	*ret = (struct plug_totals){
-		.in_flight = gate.round_trips,
-		.polls_in_flight = gate.in_flight,
-		.polls_peak = gate.peak,
-		.polls_waiting = gate.waiting,
-	};
-}
-
 /* The job goes in flight. */
 static void set_current(struct plug *p, struct plug_job *j)
 {
 	p->current = j;
 	p->queued -= j->counted;
-	gate.round_trips++;
+	plug_gate_round_trips(1);
 }
 
 /* --- Running jobs ------------------------------------------------------------ */
@@ -650,8 +484,8 @@ static void job_done(struct plug *p, int error)
 	bool changed;
 
 	p->current = NULL;
-	gate.round_trips--;
-	gate_give(p);
+	plug_gate_round_trips(-1);
+	plug_gate_give(p);
 	list_remove(&j->node);
 	/*
 	 * Between jobs a kept socket is watched only edge-triggered with its
@@ -708,7 +542,7 @@ static void job_done(struct plug *p, int error)
 		p->version++;
 		readback_arm(p);
 	}
-	pump(p);
+	plug_pump(p);
 }
 
 static void job_step(struct plug *p)
@@ -893,7 +727,7 @@ static void open_check(struct plug *p, uint64_t now)
 		return;
 	}
 	p->open_error = r < 0 ? r : 0;
-	pump(p);
+	plug_pump(p);
 }
 
 static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
@@ -918,13 +752,13 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 			drop_orphans(p);
 	}
 	if (p->kicked) {
-		unkick(p);
-		pump(p);
+		plug_unkick(p);
+		plug_pump(p);
 	}
 	arm_timer(p);
 }
 
-static void pump(struct plug *p)
+void plug_pump(struct plug *p)
 {
 	struct plug_job *j;
 	int r;
@@ -944,7 +778,7 @@ static void pump(struct plug *p)
 	drop_orphans(p);
 	j = list_first(&p->jobs, struct plug_job, node);
 	if (!j) {
-		gate_give(p);
+		plug_gate_give(p);
 		arm_timer(p);
 		return;
 	}
@@ -956,12 +790,12 @@ static void pump(struct plug *p)
 	}
 	/* The poller's jobs wait for a place; a client's goes at once. */
 	if (j->background && list_empty(&j->waiters)) {
-		if (!gate_take(p)) {
+		if (!plug_gate_take(p)) {
 			arm_timer(p);
 			return;
 		}
 	} else {
-		gate_give(p);
+		plug_gate_give(p);
 	}
 	if (p->auth_hold_until > loop_now(p->loop)) {
 		/* The credentials were refused a moment ago: the job takes that
@@ -1062,7 +896,7 @@ int plug_submit(struct plug *p, const struct plug_job_args *args, uint64_t timeo
 	if (ret_waiter)
 		*ret_waiter = w;
 	if (!p->current)
-		kick(p);
+		plug_kick(p);
 	arm_timer(p);
 	return 0;
 }
@@ -1193,12 +1027,12 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	r = start_wire(p);
 	if (r < 0)
 		goto fail;
-	r = shared_join(l);
+	r = plugshare_join(l);
 	if (r < 0)
 		goto fail;
 	r = poller_join(p);
 	if (r < 0) {
-		shared_leave(p);
+		plugshare_leave(p);
 		goto fail;
 	}
 	p->joined = true;
@@ -1219,10 +1053,10 @@ void plug_free(struct plug *p)
 
 	if (!p)
 		return;
-	gate_leave(p);
+	plug_gate_leave(p);
 	if (p->current)
-		gate.round_trips--;
-	gate_give(p);
+		plug_gate_round_trips(-1);
+	plug_gate_give(p);
 	/* Waiters first: their callbacks may look at the plug. */
 	list_foreach(j, &p->jobs, node)
 		while (!list_empty(&j->waiters))
@@ -1237,7 +1071,7 @@ void plug_free(struct plug *p)
 	loop_source_free(p->timer);
 	if (p->joined) {
 		poller_leave(p);
-		shared_leave(p);
+		plugshare_leave(p);
 	}
 	transport_free(p->transport);
 	plug_state_release(&p->st);
