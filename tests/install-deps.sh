@@ -7,7 +7,8 @@
 # the unit's sandbox, valgrind and wrk for check-valgrind and the soak,
 # systemd-nspawn and debootstrap for check-systemd, mosquitto and its
 # clients for the MQTT bridge's tests (a broker each test starts itself),
-# openssl for their TLS certificates.
+# openssl for their TLS certificates, iproute2 for discovery's broadcast
+# between network namespaces the test makes.
 #
 # Packages that ship a daemon (prometheus) would start it on a machine
 # where systemd runs: policy-rc.d says no for the length of the install,
@@ -29,5 +30,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get install -y -q --no-install-recommends prometheus chromium tshark debhelper \
 	dpkg-dev mandoc jq strace bash-completion lintian valgrind wrk systemd-container \
-	debootstrap mosquitto mosquitto-clients openssl >/dev/null
+	debootstrap mosquitto mosquitto-clients openssl iproute2 >/dev/null
 echo "install-deps: the tests' tools are installed"
