@@ -52,14 +52,7 @@ static unsigned main_steps(const struct plugjob *jb, const struct plug_state *st
 	case PLUG_JOB_ALIAS:
 	case PLUG_JOB_REBOOT:
 		return 1;
-	case PLUG_JOB_COUNTDOWN_GET:
-	case PLUG_JOB_COUNTDOWN_SET:
-	case PLUG_JOB_COUNTDOWN_CLEAR:
-	case PLUG_JOB_SCHEDULE_GET:
-	case PLUG_JOB_SCHEDULE_ADD:
-	case PLUG_JOB_SCHEDULE_DELETE:
-	case PLUG_JOB_TIME_GET:
-	case PLUG_JOB_TIME_SET:
+	PLUGJOB_RULES_CASES:
 		return plugjob_rules_steps(jb);
 	}
 	return 0;
@@ -136,14 +129,7 @@ static int smart_request(struct plugjob *jb, const struct plug_state *st, char *
 			 "SMART plugs give no daily or monthly statistics here");
 		return -ENOTSUP;
 	case PLUG_JOB_REFRESH:
-	case PLUG_JOB_COUNTDOWN_GET:
-	case PLUG_JOB_COUNTDOWN_SET:
-	case PLUG_JOB_COUNTDOWN_CLEAR:
-	case PLUG_JOB_SCHEDULE_GET:
-	case PLUG_JOB_SCHEDULE_ADD:
-	case PLUG_JOB_SCHEDULE_DELETE:
-	case PLUG_JOB_TIME_GET:
-	case PLUG_JOB_TIME_SET:
+	PLUGJOB_RULES_CASES:
 		break;
 	}
 	return 0;
@@ -209,14 +195,7 @@ int plugjob_request(struct plugjob *jb, const struct plug_state *st, char **ret_
 	case PLUG_JOB_MONTHLY:
 		r = kasa_req_emeter_monthly(id, jb->args.year, ret_json);
 		break;
-	case PLUG_JOB_COUNTDOWN_GET:
-	case PLUG_JOB_COUNTDOWN_SET:
-	case PLUG_JOB_COUNTDOWN_CLEAR:
-	case PLUG_JOB_SCHEDULE_GET:
-	case PLUG_JOB_SCHEDULE_ADD:
-	case PLUG_JOB_SCHEDULE_DELETE:
-	case PLUG_JOB_TIME_GET:
-	case PLUG_JOB_TIME_SET:
+	PLUGJOB_RULES_CASES:
 		r = plugjob_rules_request(jb, st, id, ret_json);
 		break;
 	}
@@ -418,14 +397,7 @@ static int take_reply(struct plugjob *jb, struct plug_state *st, struct json_obj
 		if (r < 0)
 			return r;
 		break;
-	case PLUG_JOB_COUNTDOWN_GET:
-	case PLUG_JOB_COUNTDOWN_SET:
-	case PLUG_JOB_COUNTDOWN_CLEAR:
-	case PLUG_JOB_SCHEDULE_GET:
-	case PLUG_JOB_SCHEDULE_ADD:
-	case PLUG_JOB_SCHEDULE_DELETE:
-	case PLUG_JOB_TIME_GET:
-	case PLUG_JOB_TIME_SET:
+	PLUGJOB_RULES_CASES:
 		r = plugjob_rules_reply(jb, st, reply, now);
 		if (r < 0)
 			return r;
@@ -493,14 +465,7 @@ bool plugjob_changes_plug(enum plug_job_kind kind)
 	case PLUG_JOB_REFRESH:
 	case PLUG_JOB_DAILY:
 	case PLUG_JOB_MONTHLY:
-	case PLUG_JOB_COUNTDOWN_GET:
-	case PLUG_JOB_COUNTDOWN_SET:
-	case PLUG_JOB_COUNTDOWN_CLEAR:
-	case PLUG_JOB_SCHEDULE_GET:
-	case PLUG_JOB_SCHEDULE_ADD:
-	case PLUG_JOB_SCHEDULE_DELETE:
-	case PLUG_JOB_TIME_GET:
-	case PLUG_JOB_TIME_SET:
+	PLUGJOB_RULES_CASES:
 		return false;
 	}
 	return false;

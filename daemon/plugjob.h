@@ -50,6 +50,19 @@ bool plugjob_shareable(const struct plug_job_args *a, const struct plug_job_args
 /* Whether a job that went through changed the plug (it is read back). */
 bool plugjob_changes_plug(enum plug_job_kind kind);
 
+/* plugjob-rules.c's jobs, as the case labels of a switch over a kind:
+ * written once here, so that the switches elsewhere need not spell them
+ * out, and a kind added to neither list still warns (-Wswitch-enum). */
+#define PLUGJOB_RULES_CASES                                                                        \
+	case PLUG_JOB_COUNTDOWN_GET:                                                               \
+	case PLUG_JOB_COUNTDOWN_SET:                                                               \
+	case PLUG_JOB_COUNTDOWN_CLEAR:                                                             \
+	case PLUG_JOB_SCHEDULE_GET:                                                                \
+	case PLUG_JOB_SCHEDULE_ADD:                                                                \
+	case PLUG_JOB_SCHEDULE_DELETE:                                                             \
+	case PLUG_JOB_TIME_GET:                                                                    \
+	case PLUG_JOB_TIME_SET
+
 /* plugjob-rules.c: the countdown, schedule and clock jobs, which
  * plugjob_request() and plugjob_reply() hand on.  id: the outlet's, or
  * NULL for the whole plug. */
