@@ -32,6 +32,7 @@
 #include "http.h"
 #include "loop.h"
 #include "metrics.h"
+#include "plug.h"
 #include "registry.h"
 #include "render.h"
 #include "routes.h"
@@ -55,6 +56,14 @@ struct api {
 	struct render_cached *cache;
 	size_t n_cache;
 	uint64_t cache_generation;
+	/* The last of them given, as libmicrohttpd sends it: the next request
+	 * for the same device in the same turn of the loop (the same ages)
+	 * gets the same answer, not one of its own. */
+	struct {
+		struct http_shared *answer;
+		size_t index;
+		uint64_t generation, version, now;
+	} last;
 };
 
 enum answer {
@@ -94,6 +103,8 @@ static struct json_object *device_json(struct api *a, const struct device *d)
 
 static void cache_clear(struct api *a)
 {
+	http_shared_free(a->last.answer);
+	a->last.answer = NULL;
 	for (size_t i = 0; i < a->n_cache; i++)
 		render_cached_clear(&a->cache[i]);
 	free(a->cache);
@@ -125,6 +136,7 @@ static struct render_cached *cache_of(struct api *a, const struct device *d)
 static void reply_device(struct api *a, struct http_request *req, const struct device *d)
 {
 	struct render_cached *c = cache_of(a, d);
+	uint64_t now = loop_now(a->loop), version = plug_version(d->plug);
 	char *body;
 	size_t len;
 
@@ -132,12 +144,27 @@ static void reply_device(struct api *a, struct http_request *req, const struct d
 		errors_reply_json(req, 200, device_json(a, d), NULL);
 		return;
 	}
-	if (render_device_cached(c, d->name, d->plug, d->outlet, loop_now(a->loop), &body, &len) <
-	    0) {
+	if (a->last.answer && a->last.index == d->index &&
+	    a->last.generation == a->cache_generation && a->last.version == version &&
+	    a->last.now == now) {
+		http_reply_shared(req, 200, a->last.answer);
+		return;
+	}
+	if (render_device_cached(c, d->name, d->plug, d->outlet, now, &body, &len) < 0) {
 		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
 		return;
 	}
-	errors_reply_large(req, http_reply(req, 200, "application/json", body, len, NULL));
+	http_shared_free(a->last.answer);
+	a->last.answer = http_shared_new("application/json", body, len);
+	if (!a->last.answer) {
+		errors_reply(req, -ENOMEM, d->name, NULL, NULL);
+		return;
+	}
+	a->last.index = d->index;
+	a->last.generation = a->cache_generation;
+	a->last.version = version;
+	a->last.now = now;
+	http_reply_shared(req, 200, a->last.answer);
 }
 
 static void reply_state_text(struct http_request *req, bool on)

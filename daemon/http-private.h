@@ -130,6 +130,7 @@ struct http_request {
 	socklen_t addrlen;
 	struct http_conn *hc; /* its connection's, NULL when untracked */
 	struct MHD_Response *response;
+	bool shared; /* response is a struct http_shared's: not ours to destroy */
 	unsigned status;
 	uint64_t start; /* for the access log */
 	uint64_t deadline;

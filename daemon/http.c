@@ -226,8 +226,24 @@ void http_answered(struct http_request *r, unsigned status)
 		s->answer_cb(r, status, s->answer_userdata);
 }
 
-/* resp (NULL: out of memory) is the answer: for the access handler to queue,
+/* resp, its headers added, is the answer: for the access handler to queue,
  * now or once the suspended request is resumed. */
+static void answer_with(struct http_request *r, unsigned status, struct MHD_Response *resp)
+{
+	r->response = resp;
+	r->status = status;
+	http_answered(r, status);
+	if (r->suspended) {
+		suspended_unlink(r);
+		arm_deadline(r->srv);
+		MHD_resume_connection(r->conn);
+		/* In external polling mode a resumed connection moves only when
+		 * MHD_run() is next called; nothing on the wire would wake it. */
+		loop_defer_arm(r->srv->kick);
+	}
+}
+
+/* resp (NULL: out of memory) is the answer, headers to be added. */
 static void reply_with(struct http_request *r, unsigned status, const char *content_type,
 		       struct MHD_Response *resp, const char *const *headers)
 {
@@ -240,17 +256,7 @@ static void reply_with(struct http_request *r, unsigned status, const char *cont
 	} else {
 		http_add_headers(r, resp, content_type, headers);
 	}
-	r->response = resp;
-	r->status = status;
-	http_answered(r, status);
-	if (r->suspended) {
-		suspended_unlink(r);
-		arm_deadline(r->srv);
-		MHD_resume_connection(r->conn);
-		/* In external polling mode a resumed connection moves only when
-		 * MHD_run() is next called; nothing on the wire would wake it. */
-		loop_defer_arm(r->srv->kick);
-	}
+	answer_with(r, status, resp);
 }
 
 int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body,
@@ -295,11 +301,68 @@ void http_reply_static(struct http_request *r, unsigned status, const char *cont
 		   headers);
 }
 
+struct http_shared {
+	struct MHD_Response *resp; /* the owner's reference */
+	const char *content_type;
+	const char *body; /* resp's */
+	size_t len;
+};
+
+struct http_shared *http_shared_new(const char *content_type, char *body, size_t len)
+{
+	struct http_shared *sh = malloc(sizeof(*sh));
+
+	if (!sh || !(sh->resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE))) {
+		free(sh);
+		free(body);
+		return NULL;
+	}
+	if (MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES ||
+	    MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES) {
+		MHD_destroy_response(sh->resp);
+		free(sh);
+		return NULL;
+	}
+	sh->content_type = content_type;
+	sh->body = body;
+	sh->len = len;
+	return sh;
+}
+
+void http_shared_free(struct http_shared *sh)
+{
+	if (!sh)
+		return;
+	MHD_destroy_response(sh->resp); /* freed once no client reads it */
+	free(sh);
+}
+
+void http_reply_shared(struct http_request *r, unsigned status, const struct http_shared *sh)
+{
+	if (r->response || r->gone)
+		return;
+	/* The shared answer is queued before the handler returns: a
+	 * suspended request's waits for its resume, by when the owner may
+	 * have dropped it.  Headers of the request's own need an answer of
+	 * its own too. */
+	if (r->suspended || r->n_extra || r->srv->quiescing || r->closing) {
+		reply_with(r, status, sh->content_type,
+			   MHD_create_response_from_buffer(sh->len, (void *)sh->body,
+							   MHD_RESPMEM_MUST_COPY),
+			   NULL);
+		return;
+	}
+	r->shared = true;
+	answer_with(r, status, sh->resp);
+}
+
 static enum MHD_Result queue(struct http_request *r)
 {
 	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->response);
 
-	MHD_destroy_response(r->response);
+	/* libmicrohttpd holds its own reference while it sends. */
+	if (!r->shared)
+		MHD_destroy_response(r->response);
 	r->response = NULL;
 	return ret;
 }
@@ -403,7 +466,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		if (r->abort_cb)
 			r->abort_cb(r, HTTP_ABORT_SHUTDOWN, r->abort_userdata);
 	}
-	if (r->response)
+	if (r->response && !r->shared)
 		MHD_destroy_response(r->response);
 	if (r->stream)
 		http_stream_free(r->stream);

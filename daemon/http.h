@@ -191,6 +191,21 @@ void http_reply_static(struct http_request *r, unsigned status, const char *cont
 		       const void *body, size_t len, const char *const *headers);
 
 /*
+ * A shared answer: one body, built once and given byte for byte to every
+ * request that asks for it while its owner keeps it (a GET that many
+ * clients repeat).  The answer says its Content-Type and "Cache-Control:
+ * no-store"; libmicrohttpd counts the clients still reading it, so the
+ * owner may drop it at any time.  content_type must outlive it (a literal);
+ * body is taken over.  NULL when out of memory (body freed).
+ */
+struct http_shared;
+struct http_shared *http_shared_new(const char *content_type, char *body, size_t len);
+void http_shared_free(struct http_shared *sh);
+/* Answer r with sh, as http_reply() would with a copy of its body (which
+ * it makes where r's answer needs headers of its own). */
+void http_reply_shared(struct http_request *r, unsigned status, const struct http_shared *sh);
+
+/*
  * Streams: an answer whose body is written piece by piece for as long as the
  * client stays (Server-Sent Events).  The connection is suspended while
  * nothing waits to be sent, resumed by the next write, and watched for the

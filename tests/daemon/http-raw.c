@@ -17,6 +17,13 @@
  *	to SECONDS in all; print "answered A of N", close them all, exit 0.
  *	A connection that waits in the server's backlog is not answered.
  *
+ *   http-raw -p -n N [-t SECONDS] PORT
+ *	The same, but standard input holds one or more requests without
+ *	bodies (each ends in its empty line): connection i sends the
+ *	(i mod K)th of the K, all before any is read.  After "answered", each
+ *	whole answer's body is printed on a line of its own, "i BODY", in
+ *	connection order (a body ending in a line feed keeps only that one).
+ *
  *   http-raw -H -n N [-t SECONDS] PORT
  *	A client that asks and does not read: N connections with a small
  *	receive buffer send standard input, print "holding N" once it is
@@ -48,6 +55,7 @@ static long long now_ms(void)
 }
 
 static bool small_window;
+static bool print_bodies;
 
 static int connect_to(unsigned port)
 {
@@ -102,14 +110,25 @@ static int many(unsigned port, unsigned n, int timeout_ms, const char *req, size
 	static int fds[CONNECTIONS_MAX];
 	static char bufs[CONNECTIONS_MAX][ANSWER_MAX];
 	static size_t lens[CONNECTIONS_MAX];
-	static bool done[CONNECTIONS_MAX];
+	static bool done[CONNECTIONS_MAX], whole[CONNECTIONS_MAX];
+	static const char *reqs[CONNECTIONS_MAX];
+	static size_t req_lens[CONNECTIONS_MAX];
 	long long deadline = now_ms() + timeout_ms;
-	unsigned answered = 0, ended = 0;
+	unsigned answered = 0, ended = 0, k = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		fds[i] = connect_to(port);
-		send_all(fds[i], req, req_len);
+	/* The requests to take turns: all of stdin, or (-p) each up to and
+	 * with its empty line. */
+	for (const char *at = req, *end = req + req_len; at < end && k < CONNECTIONS_MAX; k++) {
+		const char *e = print_bodies ? memmem(at, (size_t)(end - at), "\r\n\r\n", 4) : NULL;
+
+		reqs[k] = at;
+		req_lens[k] = e ? (size_t)(e + 4 - at) : (size_t)(end - at);
+		at += req_lens[k];
 	}
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = connect_to(port);
+	for (unsigned i = 0; i < n; i++)
+		send_all(fds[i], reqs[i % (k ? k : 1)], k ? req_lens[i % k] : 0);
 	if (small_window) {
 		struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
 
@@ -143,13 +162,25 @@ static int many(unsigned port, unsigned n, int timeout_ms, const char *req, size
 			}
 			lens[i] += (size_t)r;
 			if (answer_whole(bufs[i], lens[i]) || lens[i] == ANSWER_MAX) {
-				done[i] = true;
+				done[i] = whole[i] = true;
 				answered++;
 				ended++;
 			}
 		}
 	}
 	printf("answered %u of %u\n", answered, n);
+	for (unsigned i = 0; i < n && print_bodies; i++) {
+		const char *body = memmem(bufs[i], lens[i], "\r\n\r\n", 4);
+		size_t blen;
+
+		if (!whole[i] || !body)
+			continue;
+		body += 4;
+		blen = lens[i] - (size_t)(body - bufs[i]);
+		if (blen && body[blen - 1] == '\n')
+			blen--;
+		printf("%u %.*s\n", i, (int)blen, body);
+	}
 	for (unsigned i = 0; i < n; i++)
 		close(fds[i]);
 	return 0;
@@ -166,8 +197,11 @@ int main(int argc, char **argv)
 	long long deadline;
 	ssize_t r;
 
-	while ((c = getopt(argc, argv, "HsR:n:t:")) != -1) {
+	while ((c = getopt(argc, argv, "HpsR:n:t:")) != -1) {
 		switch (c) {
+		case 'p':
+			print_bodies = true;
+			break;
 		case 's':
 			half = true;
 			break;
@@ -187,8 +221,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc || n > CONNECTIONS_MAX || (small_window && !n)) {
-		fprintf(stderr, "usage: http-raw [-s | -R SECONDS | [-H] -n N] [-t SECONDS] PORT\n");
+	if (optind + 1 != argc || n > CONNECTIONS_MAX || ((small_window || print_bodies) && !n)) {
+		fprintf(stderr,
+			"usage: http-raw [-s | -R SECONDS | [-H | -p] -n N] [-t SECONDS] PORT\n");
 		return 2;
 	}
 	port = (unsigned)strtoul(argv[optind], NULL, 10);
