@@ -24,6 +24,9 @@
 
 struct admission {
 	struct rate_limit *clients; /* per address (an IPv6 /64) */
+	/* The last Host found to be an address or localhost, which no setting
+	 * refuses: a client sends the same with each request. */
+	char host_ok[64];
 };
 
 int admission_new(struct admission **ret)
@@ -74,30 +77,36 @@ static bool port_or_end(const char *p)
  * listed.  Anything else after the host ("[::1].evil", "1.2.3.4:80@evil")
  * is not a host at all.
  */
-bool admission_host_allowed(const struct api_settings *s, const char *h)
+enum host_verdict {
+	HOST_REFUSED,
+	HOST_LISTED,   /* a name in allowed_hosts */
+	HOST_ANYWHERE, /* an address or localhost, whatever the settings */
+};
+
+static enum host_verdict host_verdict(const struct api_settings *s, const char *h)
 {
 	char host[256];
 	unsigned char addr[sizeof(struct in6_addr)];
 	size_t n;
 
 	if (!h)
-		return true; /* HTTP/1.0 */
+		return HOST_ANYWHERE; /* HTTP/1.0 */
 	if (h[0] == '[') {
 		const char *end = strchr(h, ']');
 
 		n = end ? (size_t)(end - h - 1) : 0;
 		if (!end || n == 0 || n >= sizeof(host) || !port_or_end(end + 1))
-			return false;
+			return HOST_REFUSED;
 		memcpy(host, h + 1, n);
 		host[n] = '\0';
-		return inet_pton(AF_INET6, host, addr) == 1;
+		return inet_pton(AF_INET6, host, addr) == 1 ? HOST_ANYWHERE : HOST_REFUSED;
 	}
 	n = strcspn(h, ":");
 	if (n == 0 || n >= sizeof(host) || !port_or_end(h + n))
-		return false;
+		return HOST_REFUSED;
 	for (size_t i = 0; i < n; i++) {
 		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-')
-			return false;
+			return HOST_REFUSED;
 		host[i] = (char)tolower((unsigned char)h[i]);
 	}
 	host[n] = '\0';
@@ -105,11 +114,29 @@ bool admission_host_allowed(const struct api_settings *s, const char *h)
 	if (n > 1 && host[n - 1] == '.')
 		host[n - 1] = '\0';
 	if (inet_pton(AF_INET, host, addr) == 1 || streq(host, "localhost"))
-		return true;
+		return HOST_ANYWHERE;
 	for (size_t i = 0; i < s->n_allowed_hosts; i++)
 		if (streq(host, s->allowed_hosts[i]))
-			return true;
-	return false;
+			return HOST_LISTED;
+	return HOST_REFUSED;
+}
+
+bool admission_host_allowed(const struct api_settings *s, const char *h)
+{
+	return host_verdict(s, h) != HOST_REFUSED;
+}
+
+/* admission_host_allowed(), remembering the last address it allowed. */
+static bool host_allowed(struct admission *ad, const struct api_settings *s, const char *h)
+{
+	enum host_verdict v;
+
+	if (h && h[0] && streq(h, ad->host_ok))
+		return true;
+	v = host_verdict(s, h);
+	if (v == HOST_ANYWHERE && h && strlen(h) < sizeof(ad->host_ok))
+		strcpy(ad->host_ok, h);
+	return v != HOST_REFUSED;
 }
 
 static bool cors_listed(const struct api_settings *s, const char *origin)
@@ -216,7 +243,7 @@ bool admission_admit(struct admission *ad, const struct api_settings *s, struct 
 	const char *origin = http_request_header(req, "Origin");
 	bool listed;
 
-	if (!admission_host_allowed(s, host)) {
+	if (!host_allowed(ad, s, host)) {
 		errors_reply(req, API_EHOST, NULL, NULL,
 			     "Host '%.64s' is not one of kasad's names: add it to allowed_hosts",
 			     host);

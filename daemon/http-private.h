@@ -113,6 +113,7 @@ struct http_request {
 	struct strbuf body; /* capped at body_max */
 	size_t target_len;  /* the request target as sent, query included */
 	char *authority;    /* the host of an absolute-form target */
+	const char *host;   /* the Host header's value (libmicrohttpd's), or NULL */
 	enum http_refusal refusal;
 	bool bad_path; /* the target as sent has %00, or %2F in its path */
 	bool started;  /* the access handler has seen it (and counted it active) */

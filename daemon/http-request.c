@@ -82,7 +82,7 @@ enum http_refusal http_request_refusal(const struct http_request *r)
 
 const char *http_request_host(const struct http_request *r)
 {
-	return r->authority ? r->authority : http_request_header(r, MHD_HTTP_HEADER_HOST);
+	return r->authority ? r->authority : r->host;
 }
 
 const char *http_request_path(const struct http_request *r)
@@ -220,6 +220,7 @@ static void client_address(struct http_request *r)
 struct head {
 	size_t size; /* "Key: value\r\n" of every line */
 	unsigned hosts, lengths, codings;
+	const char *host; /* the first Host */
 	bool bad_name, bad_length, continue_expected;
 	uint64_t length;
 	char coding[64]; /* the Transfer-Encoding lines, joined with "," */
@@ -247,7 +248,8 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	if (!is_token(key)) {
 		h->bad_name = true;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
-		h->hosts++;
+		if (!h->hosts++)
+			h->host = value;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		char *end;
 
@@ -281,6 +283,7 @@ static enum http_refusal check_head(struct http_server *s, struct http_request *
 	struct head h = {0};
 
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, scan_header, &h);
+	r->host = h.host;
 	if (h.bad_name || h.bad_length || h.lengths > 1 || (h.codings && h.lengths) ||
 	    (h.codings && strcasecmp(version, MHD_HTTP_VERSION_1_1) != 0)) {
 		r->closing = true;
@@ -311,11 +314,14 @@ static enum http_refusal check_head(struct http_server *s, struct http_request *
  * check in place of Host's. */
 static int split_absolute(struct http_request *r, const char *url)
 {
-	size_t scheme = strncasecmp(url, "http://", 7) == 0    ? 7
-			: strncasecmp(url, "https://", 8) == 0 ? 8
-							       : 0;
+	size_t scheme;
 	const char *path;
 
+	if (url[0] == '/')
+		return 0; /* the usual origin-form */
+	scheme = strncasecmp(url, "http://", 7) == 0    ? 7
+		 : strncasecmp(url, "https://", 8) == 0 ? 8
+							: 0;
 	if (!scheme)
 		return 0;
 	path = url + scheme + strcspn(url + scheme, "/");

@@ -97,6 +97,11 @@ struct template
 
 static struct template templates[ARRAY_SIZE(routes)];
 static bool templates_parsed;
+/* By a path's number of parts, the routes no longer than it, in the
+ * table's order: all that can match it or a prefix of it. */
+static unsigned char candidates[ROUTE_PARTS_MAX + 1][ARRAY_SIZE(routes)];
+static unsigned n_candidates[ROUTE_PARTS_MAX + 1];
+_Static_assert(ARRAY_SIZE(routes) <= 256, "a route's index fits candidates[][]");
 
 static void parse_templates(void)
 {
@@ -113,6 +118,8 @@ static void parse_templates(void)
 				tp->file |= 1u << tp->n;
 			tp->segment[tp->n++] = t + 1;
 		}
+		for (unsigned n = tp->n; n <= ROUTE_PARTS_MAX; n++)
+			candidates[n][n_candidates[n]++] = (unsigned char)i;
 	}
 }
 
@@ -165,7 +172,7 @@ static const char *allow_of(unsigned methods)
  * method is checked before their last part is: DELETE .../emeter/weekly
  * is a 405, GET .../emeter/weekly a 404.
  */
-void routes_match(enum http_method m, const char *path, const struct route_path *p,
+static void match(enum http_method m, const char *path, const struct route_path *p,
 		  struct route_match *ret)
 {
 	unsigned exact = 0, children = 0;
@@ -175,16 +182,12 @@ void routes_match(enum http_method m, const char *path, const struct route_path 
 	*ret = (struct route_match){.error = API_ENOROUTE};
 	if (!templates_parsed)
 		parse_templates();
-	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+	for (unsigned c = 0; c < n_candidates[p->n]; c++) {
+		unsigned i = candidates[p->n][c];
 		const struct route *r = &routes[i];
 		unsigned n = templates[i].n, wild = templates[i].wild;
 		const char *name;
-		unsigned k;
-
-		/* Longer than the path: neither it nor a prefix of it. */
-		if (n > p->n)
-			continue;
-		k = match_segments(&templates[i], p, &name);
+		unsigned k = match_segments(&templates[i], p, &name);
 
 		if (k == n && (int)n > deepest) {
 			deepest = (int)n;
@@ -220,4 +223,36 @@ void routes_match(enum http_method m, const char *path, const struct route_path 
 		ret->allow = allow_of(children);
 	if (ret->allow)
 		ret->error = API_EMETHOD;
+}
+
+/* The last match, for the next request of the same method and path: a
+ * client polling one device asks the same again and again. */
+static struct {
+	enum http_method method;
+	char path[sizeof(((struct route_path *)0)->buf)];
+	struct route_match match;
+	int name_part; /* the part match.name is, or -1 */
+} last = {.path = ""};
+
+void routes_match(enum http_method m, const char *path, const struct route_path *p,
+		  struct route_match *ret)
+{
+	size_t len;
+
+	if (m == last.method && last.path[0] && streq(path, last.path)) {
+		*ret = last.match;
+		ret->name = last.name_part >= 0 ? p->part[last.name_part] : NULL;
+		return;
+	}
+	match(m, path, p, ret);
+	len = strlen(path);
+	if (len >= sizeof(last.path))
+		return;
+	last.method = m;
+	memcpy(last.path, path, len + 1);
+	last.match = *ret;
+	last.name_part = -1;
+	for (unsigned i = 0; i < p->n; i++)
+		if (ret->name == p->part[i])
+			last.name_part = (int)i;
 }

@@ -118,15 +118,15 @@ static const struct expect routes[] = {
 	{HTTP_DELETE, "/app.js/", NULL, "/{file}", AUTH_NONE, API_ENOROUTE, NULL, NULL, false},
 };
 
-static void check(const struct expect *e)
+/* e, its path split into *p. */
+static void check_in(const struct expect *e, struct route_path *p)
 {
-	struct route_path p;
 	struct route_match m;
 	char what[300];
 
 	snprintf(what, sizeof(what), "method %d %s", e->m, e->path);
-	ck_assert_msg(routes_split(e->path, &p) == 0, "%s: does not split", what);
-	routes_match(e->m, e->path, &p, &m);
+	ck_assert_msg(routes_split(e->path, p) == 0, "%s: does not split", what);
+	routes_match(e->m, e->path, p, &m);
 	ck_assert_msg(m.route ? m.route->handler == e->handler : !e->handler, "%s: handler", what);
 	if (e->template)
 		ck_assert_msg(m.template && strcmp(m.template, e->template) == 0,
@@ -142,15 +142,39 @@ static void check(const struct expect *e)
 	else
 		ck_assert_msg(!m.allow, "%s: Allow %s", what, m.allow);
 	if (e->name)
-		ck_assert_msg(m.name && strcmp(m.name, e->name) == 0, "%s: name", what);
+		ck_assert_msg(m.name && strcmp(m.name, e->name) == 0 && m.name >= p->buf &&
+				      m.name < p->buf + sizeof(p->buf),
+			      "%s: name, in this path's split", what);
 	else
 		ck_assert_msg(!m.name, "%s: name %s", what, m.name);
 	ck_assert_msg(m.while_stopping == e->while_stopping, "%s: while_stopping", what);
 }
 
+static void check(const struct expect *e)
+{
+	struct route_path p;
+
+	check_in(e, &p);
+}
+
 START_TEST(table)
 {
 	check(&routes[_i]);
+}
+END_TEST
+
+/* The same request twice, as a client polling asks: the second answer (the
+ * last match remembered) is the first's, its name in the second split. */
+START_TEST(again)
+{
+	struct route_path a, b;
+
+	check_in(&routes[_i], &a);
+	memset(&a, 'x', sizeof(a));
+	check_in(&routes[_i], &b);
+	/* And one request in between. */
+	check(&routes[(_i + 1) % ARRAY_SIZE(routes)]);
+	check_in(&routes[_i], &a);
 }
 END_TEST
 
@@ -179,6 +203,7 @@ int main(void)
 	TCase *tc = tcase_create("all");
 
 	tcase_add_loop_test(tc, table, 0, (int)ARRAY_SIZE(routes));
+	tcase_add_loop_test(tc, again, 0, (int)ARRAY_SIZE(routes));
 	tcase_add_test(tc, split);
 	suite_add_tcase(s, tc);
 	return test_run(s);
