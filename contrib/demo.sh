@@ -1,8 +1,11 @@
 #!/bin/sh
-# The demo: kasad serving four devices that are kasa-emu plugs on loopback
-# (an HS100, an HS110 with its meter, an HS300 strip, and one outlet of the
-# strip as a device of its own).  Both keep running in the background, so
-# the curl lines it prints can be tried; `make demo-stop` stops them.
+# The demo: kasad serving five devices that are kasa-emu plugs on loopback
+# (an HS100, an HS110 with its meter, an HS300 strip, one outlet of the
+# strip as a device of its own, and an HS220 dimmer), and one more plug that
+# only discovery finds (unicast to its port: nothing leaves loopback), for
+# the dashboard's "Not configured" list.  Both keep running in the
+# background, so the curl lines it prints can be tried; `make demo-stop`
+# stops them.
 #
 # Usage: contrib/demo.sh [BUILDDIR]        start (again)
 #        contrib/demo.sh [BUILDDIR] stop   stop
@@ -38,7 +41,8 @@ rm -f "$dir/emu.ready"
 # Started in their own sessions, output to files: they outlive this script
 # and hold none of its descriptors.
 setsid "$emu" -p 0 -r "$dir/emu.ready" hs100,alias=Lamp hs110v4,alias=Kettle,state=on,power=1850 \
-	hs300,alias=Strip >"$dir/emu.log" 2>&1 </dev/null &
+	hs300,alias=Strip hs220,alias=Hall,state=on,brightness=60 hs100,alias=Garage \
+	>"$dir/emu.log" 2>&1 </dev/null &
 echo $! >"$dir/emu.pid"
 
 # kasa-emu writes the file (renamed into place) once every plug listens.
@@ -58,6 +62,9 @@ cat >"$dir/kasad.conf" <<EOF
 [kasad]
 listen = 127.0.0.1:$port
 poll_interval = 5s
+# The garage plug is not configured: discovery, unicast, finds it.
+discover = 127.0.0.1:$(port_of 4)
+discover_klap_port = 0
 
 [device "lamp"]
 host = 127.0.0.1
@@ -75,6 +82,10 @@ port = $(port_of 2)
 host = 127.0.0.1
 port = $(port_of 2)
 outlet = 2
+
+[device "hall"]
+host = 127.0.0.1
+port = $(port_of 3)
 EOF
 
 setsid "$kasad" -c "$dir/kasad.conf" >"$dir/kasad.log" 2>&1 </dev/null &
@@ -85,12 +96,13 @@ show() {
 	printf '\n$ curl %s\n' "$*"
 	curl -sS "$@"
 }
-echo "kasad is serving four emulated plugs at $url (configuration: $dir/kasad.conf)"
+echo "kasad is serving five devices on four emulated plugs at $url (configuration: $dir/kasad.conf)"
 show "$url/devices/kettle"
 show -X POST "$url/devices/lamp/on"
 show "$url/devices/kettle/emeter"
 show -X POST "$url/devices/desk-lamp/off"
 show "$url/devices/lamp/state"
+show -X POST -d 40 "$url/devices/hall/brightness"
 echo
 cat <<EOF
 
@@ -100,6 +112,7 @@ kasad and kasa-emu keep running (pids $(cat "$dir/kasad.pid") and $(cat "$dir/em
   curl -X POST $url/devices/kettle/toggle
   curl -X POST -d OFF $url/devices/lamp/state
   curl "$url/devices/kettle/emeter/daily?year=$(date +%Y)&month=$(date +%-m)"
+  curl $url/discovered
   curl $url/healthz
 Stop them with: make demo-stop
 EOF

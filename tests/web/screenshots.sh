@@ -1,7 +1,8 @@
 #!/bin/sh
-# The README's pictures of the dashboard: the demo (contrib/demo.sh: kasad
-# and four kasa-emu devices) in headless Chromium, driven by tests/web/cdp,
-# once at a desktop's size and once at a phone's.
+# The README's pictures of the dashboard: the demo (contrib/demo.sh: kasad,
+# five devices on kasa-emu plugs and one plug only discovery found) in
+# headless Chromium, driven by tests/web/cdp, once at a desktop's size and
+# once at a phone's.
 #
 # Usage: tests/web/screenshots.sh BUILDDIR OUTDIR     (make screenshots)
 # KASAD_DEMO_PORT picks kasad's port (default 8080), as for the demo.
@@ -20,10 +21,11 @@ sh "$src/contrib/demo.sh" "$build" >/dev/null
 {
 	cat <<EOC
 open $url
-wait 10000 document.querySelectorAll('#devices > [data-device]').length === 4 && document.getElementById('conn').dataset.state === 'live'
+wait 10000 document.querySelectorAll('#devices > [data-device]').length === 5 && document.getElementById('conn').dataset.state === 'live'
 wait 10000 [...document.querySelectorAll('.today-row:not([hidden]) .today')].every(e => /kWh/.test(e.textContent))
 wait 40000 !document.querySelector('[data-device=kettle] .power-chart').hidden
-viewport 1280 800 0
+wait 70000 !document.getElementById('found').hidden
+viewport 1280 1180 0
 screenshot $tmp/dashboard-desktop.png
 viewport 390 844 1
 screenshot $tmp/dashboard-phone.png
