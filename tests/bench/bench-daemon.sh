@@ -72,6 +72,7 @@ to_ms() {
 wrk_run() {
 	wrk -t1 -c"$WRK_C" -d"${WRK_S}s" --latency "$2" >"$TMP/wrk.out" 2>&1
 	RPS=$(awk '$1 == "Requests/sec:" { print $2 }' "$TMP/wrk.out")
+	REQS=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$TMP/wrk.out")
 	P99_MS=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$TMP/wrk.out")")
 	_p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$TMP/wrk.out")")
 	_bad=$(awk '/Non-2xx or 3xx/ { print $NF } /Socket errors/ { print }' "$TMP/wrk.out")
@@ -146,9 +147,16 @@ if command -v wrk >/dev/null 2>&1; then
 	# Three rounds each, interleaved, the best of each compared: on a
 	# shared machine a single pair moves by a fifth either way.
 	kill -USR1 "$emu_pid"
-	kasad_rps=0 min_rps=0
+	kasad_rps=0 min_rps=0 idle_us=
 	for _r in 1 2 3; do
+		c0=$(cpu_ticks "$KASAD_PID")
 		wrk_run "kasad GET /devices/plug" "$url"
+		c1=$(cpu_ticks "$KASAD_PID")
+		# kasad's own CPU a request (the least of the three): what a
+		# GET costs it, whatever wrk and the machine took meanwhile.
+		idle_us=$(awk -v c="$((c1 - c0))" -v tck="$tck" -v n="${REQS:-0}" -v best="$idle_us" 'BEGIN {
+			us = n > 0 ? c * 1e6 / tck / n : 0
+			print (best == "" || us < best + 0) ? us : best }')
 		awk -v a="$RPS" -v b="$kasad_rps" 'BEGIN { exit !(a + 0 > b + 0) }' &&
 			kasad_rps=$RPS kasad_p99=$P99_MS
 		wrk_run "mhd-min, same body size (1 MHD thread, epoll)" \
@@ -160,6 +168,7 @@ if command -v wrk >/dev/null 2>&1; then
 	awk -v k="$kasad_rps" -v m="$min_rps" -v kp="$kasad_p99" -v mp="$min_p99" 'BEGIN {
 		if (m > 0) printf "  throughput ratio kasad/minimal, best of 3 each: %.2f  (aim >= 0.9); p99 %s ms vs %s ms\n", k / m, kp, mp
 	}'
+	printf '  %-48s %8.2f us of CPU a request (the least of 3)\n' "kasad's own time a cached GET, idle" "$idle_us"
 	kill -TERM "$mhd_pid" 2>/dev/null
 	wait "$mhd_pid" 2>/dev/null
 	mhd_pid=
@@ -294,6 +303,8 @@ scale_run() {
 	sleep "$WINDOW_S"
 	c1=$(cpu_ticks "$KASAD_PID")
 	t1=$(date +%s%N)
+	poll_ms_s=$(awk -v c="$((c1 - c0))" -v tck="$tck" -v ns="$((t1 - t0))" 'BEGIN {
+		print c * 1000 / tck / (ns / 1e9) }')
 	awk -v c="$((c1 - c0))" -v tck="$tck" -v ns="$((t1 - t0))" -v n="$_plugs" 'BEGIN {
 		s = ns / 1e9
 		cpu_ms = c * 1000 / tck
@@ -310,7 +321,20 @@ scale_run() {
 	awk '/^VmRSS:/ { printf "  %-48s %8.1f MiB\n", "kasad RSS after those scrapes", $2 / 1024 }' \
 		"/proc/$KASAD_PID/status"
 	if command -v wrk >/dev/null 2>&1; then
+		c0=$(cpu_ticks "$KASAD_PID")
+		t0=$(date +%s%N)
 		wrk_run "cached GET /devices/p0 while polling" "$KASAD_URL/devices/p0"
+		c1=$(cpu_ticks "$KASAD_PID")
+		t1=$(date +%s%N)
+		# The poller's share (its rate over the window above) taken out:
+		# what a GET costs kasad while it polls, against idle_us of 1.
+		awk -v c="$((c1 - c0))" -v tck="$tck" -v ns="$((t1 - t0))" -v poll="$poll_ms_s" \
+			-v n="${REQS:-0}" -v idle="${idle_us:-}" 'BEGIN {
+			if (n <= 0) exit
+			us = (c * 1000 / tck - poll * ns / 1e9) * 1000 / n
+			printf "  %-48s %8.2f us of CPU a request%s\n", "kasad'"'"'s own time a GET while polling", us,
+				idle != "" ? sprintf(" (idle, in 1.: %.2f us)", idle) : ""
+		}'
 	fi
 	# A reload of the same inventory (SIGHUP to READY=1).
 	_t0=$(date +%s%N)
