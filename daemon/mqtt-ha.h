@@ -2,7 +2,7 @@
 /*
  * What the MQTT bridge says and reads, without I/O: Home Assistant's
  * discovery configs, the topics, the commands a device takes, and the
- * broker's credentials file.  Pure functions, for mqtt.c and its tests.
+ * broker's credentials file.  Pure functions, for the bridge and its tests.
  *
  * Topics under the base B (mqtt.h has the whole layout): B/bridge/state,
  * and per device B/NODE/availability, B/NODE/state, B/NODE/set,

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The MQTT bridge (mqtt.h): libmosquitto in kasad's loop, the devices'
- * topics, Home Assistant's discovery, commands through the device service.
+ * The MQTT bridge (mqtt.h): libmosquitto in kasad's loop, connecting and
+ * reconnecting, the client's callbacks, the bridge's life.  What it
+ * publishes of the devices is mqtt-publish.c's, the commands it takes
+ * mqtt-commands.c's (mqtt-private.h).
  *
  * libmosquitto writes at once when it is called outside its callbacks and
  * only queues what is published inside one (the connection's, a message's):
  * after every call into it, the socket's write interest follows
  * mosquitto_want_write(), or what was queued would wait for the next ping.
- *
- * Per device the bridge keeps what it published in this connection (the
- * availability, a hash of the discovery configs and of the state) to
- * publish only what changed, and what it ever published retained (the
- * unique id and entities of the configs) to clear it when the device
- * leaves the inventory.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +19,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <mosquitto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -31,94 +26,16 @@
 #include "common/clock.h"
 #include "common/list.h"
 #include "common/macro.h"
-#include "devbody.h"
 #include "log.h"
 #include "lookup.h"
 #include "loop.h"
 #include "metrics.h"
-#include "mqtt.h"
-#include "registry.h"
-#include "render.h"
+#include "mqtt-private.h"
 #include "service.h"
 
-/* The retained topics of one device: NAME, or NAME/N of a whole strip. */
-struct node {
-	char topic[CONFIG_NAME_MAX + 8];
-	int outlet; /* the view of the device's plug: -1 the whole */
-	/* Published in this connection: */
-	int avail;	     /* -1: nothing yet, else 0 or 1 */
-	uint64_t disc_hash;  /* 0: no configs yet */
-	uint64_t state_hash; /* 0: no state yet */
-	/* Published retained, ever (cleared when the device goes): */
-	char uid[MQTT_HA_UID_MAX];
-	unsigned entities;
-	bool retained;
-};
-
-/* A device of the inventory and its nodes: nodes[0] is the device itself,
- * the others (a strip named whole) its outlets. */
-struct mdev {
-	struct device *d; /* the inventory's; NULL once gone */
-	char name[CONFIG_NAME_MAX];
-	struct node *nodes;
-	unsigned n_nodes;
-	unsigned own_outlets; /* outlets other inventory devices name */
-	char via[MQTT_HA_UID_MAX];
-};
-
-/* A command or a get waiting on the service. */
-struct mcall {
-	struct mqtt *m;
-	struct service_call *call;
-	struct list_node node;
-	char topic[CONFIG_NAME_MAX + 8];
-};
-
-enum mstate {
-	MQTT_IDLE,	 /* waiting to try (again) */
-	MQTT_RESOLVING,	 /* the broker's name */
-	MQTT_CONNECTING, /* TCP, TLS, CONNECT, until CONNACK */
-	MQTT_CONNECTED,
-	MQTT_STOPPED,
-};
-
-/* Unknown names whose commands were logged, remembered. */
-#define UNKNOWN_NAMES 32
-
-struct mqtt {
-	struct loop *loop;
-	struct service *svc;
-	struct registry *reg;
-	struct service_watch *watch;
-	struct mqtt_settings set;
-	SSL_CTX *ssl_ctx; /* over TLS: kasad's own context (tls_context()) */
-	struct mosquitto *mosq;
-	enum mstate state;
-	struct lookup addr;
-	struct loop_source *io, *lookup_io, *misc, *retry, *flush;
-	uint32_t io_events;
-	int io_fd;
-	uint64_t backoff_usec, deadline_usec;
-	bool ever_connected, failing;
-	struct mdev *devs; /* by device index */
-	size_t n_devs;
-	struct mdev *gone; /* to clear at the next chance */
-	size_t n_gone;
-	struct list_head calls;
-	/* Refusals are logged at most once a RATE_USEC, with a count. */
-	uint64_t refused_log_usec;
-	unsigned refused_quiet;
-	/* The unknown names commands came for, each logged once (the oldest
-	 * forgotten first). */
-	char unknown[UNKNOWN_NAMES][CONFIG_NAME_MAX + 8];
-	unsigned n_unknown;
-};
-
-#define REFUSED_LOG_USEC (10 * USEC_PER_SEC)
-#define MISC_USEC	 USEC_PER_SEC
+#define MISC_USEC USEC_PER_SEC
 
 static void connect_now(struct mqtt *m);
-static void publish_all(struct mqtt *m);
 
 void mqtt_settings_wipe(struct mqtt_settings *s)
 {
@@ -301,7 +218,7 @@ static void on_retry(struct loop_source *s, uint64_t now, void *userdata)
 
 /* --- Publishing ---------------------------------------------------------- */
 
-static void publish(struct mqtt *m, const char *topic, const char *payload, bool retain)
+void mqtt_send(struct mqtt *m, const char *topic, const char *payload, bool retain)
 {
 	int r;
 
@@ -314,428 +231,6 @@ static void publish(struct mqtt *m, const char *topic, const char *payload, bool
 	else
 		log_debug("mqtt: cannot publish %s: %s", topic, mosq_why(r));
 	arm_flush(m);
-}
-
-static void publish_node_topic(struct mqtt *m, const struct node *n, const char *leaf,
-			       const char *payload)
-{
-	char topic[512];
-
-	snprintf(topic, sizeof(topic), "%s/%s/%s", m->set.base, n->topic, leaf);
-	publish(m, topic, payload, true);
-}
-
-/* FNV-1a, never 0 (0 is "nothing published"). */
-static uint64_t hash(uint64_t h, const char *s)
-{
-	if (!h)
-		h = 14695981039346656037ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-/* Clear the configs of n published under uid, those of mask. */
-static void clear_configs(struct mqtt *m, const char *uid, unsigned mask)
-{
-	char topic[512];
-
-	if (!*m->set.discovery)
-		return;
-	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
-		if ((mask & (1u << e)) && mqtt_ha_config_topic(m->set.discovery, m->set.base, uid,
-							       e, topic, sizeof(topic)) == 0)
-			publish(m, topic, NULL, true);
-}
-
-/* Every retained topic of a device gone from the inventory: emptied. */
-static void clear_node(struct mqtt *m, struct node *n)
-{
-	if (!n->retained || m->state != MQTT_CONNECTED)
-		return;
-	clear_configs(m, n->uid, n->entities);
-	publish_node_topic(m, n, "state", NULL);
-	publish_node_topic(m, n, "availability", NULL);
-	n->retained = false;
-	n->entities = 0;
-}
-
-static void publish_discovery(struct mqtt *m, struct mdev *md, struct node *n,
-			      const struct plug_state *st)
-{
-	const struct plug_info *in = &st->info;
-	const struct kasa_outlet *ou = n->outlet >= 0 && (unsigned)n->outlet < in->outlet_count
-					       ? &in->outlets[n->outlet]
-					       : NULL;
-	char uid[MQTT_HA_UID_MAX], name[CONFIG_NAME_MAX + 80], topic[512];
-	struct mqtt_ha_device dev = {.base = m->set.base, .node = n->topic, .uid = uid};
-	char *configs[MQTT_HA_ENTITIES] = {NULL};
-	struct kasa_emeter em;
-	uint64_t h = 0;
-	unsigned mask;
-	int level;
-
-	if (!*m->set.discovery || !st->known)
-		return;
-	if (n->outlet >= 0 && !ou)
-		return;
-	if (mqtt_ha_uid(ou ? ou->id : in->device_id, uid, sizeof(uid)) < 0)
-		return;
-	/* The plug's alias, or the strip's and the outlet's, else the node. */
-	if (ou)
-		snprintf(name, sizeof(name), "%s", *ou->alias ? ou->alias : n->topic);
-	else
-		snprintf(name, sizeof(name), "%s", *in->alias ? in->alias : n->topic);
-	dev.name = name;
-	dev.model = in->model;
-	dev.sw_ver = in->sw_ver;
-	dev.hw_ver = in->hw_ver;
-	if (!ou)
-		dev.mac = in->mac;
-	else if (n != &md->nodes[0])
-		dev.via = md->via; /* an outlet of the strip published beside it */
-	dev.power = in->has_emeter && plug_state_emeter(st, n->outlet, &em);
-	dev.full_meter = !st->emeter_power_only;
-	dev.rssi = !ou && in->outlet_count > 0;
-	dev.dimmer = plug_state_brightness(st, n->outlet, &level);
-	mask = mqtt_ha_entities(&dev);
-	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
-		if (mask & (1u << e)) {
-			configs[e] = mqtt_ha_config(&dev, e, PACKAGE_VERSION);
-			if (!configs[e])
-				goto out;
-			h = hash(h, configs[e]);
-		}
-	if (h == n->disc_hash)
-		goto out;
-	/* Another plug behind the name, or entities it no longer has. */
-	if (n->retained && strcmp(n->uid, uid))
-		clear_configs(m, n->uid, n->entities);
-	else if (n->retained)
-		clear_configs(m, uid, n->entities & ~mask);
-	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
-		if (configs[e] && mqtt_ha_config_topic(m->set.discovery, m->set.base, uid, e, topic,
-						       sizeof(topic)) == 0)
-			publish(m, topic, configs[e], true);
-	snprintf(n->uid, sizeof(n->uid), "%s", uid);
-	n->entities = mask;
-	n->retained = true;
-	n->disc_hash = h;
-out:
-	for (unsigned e = 0; e < MQTT_HA_ENTITIES; e++)
-		free(configs[e]);
-}
-
-/* Publish what changed of node n of md (the state also when force). */
-static void publish_node(struct mqtt *m, struct mdev *md, struct node *n, bool force)
-{
-	const struct plug_state *st = service_state(md->d);
-	struct json_object *o;
-	int avail = st->online;
-
-	if (m->state != MQTT_CONNECTED)
-		return;
-	if (n == &md->nodes[0] && md->n_nodes > 1 && st->known)
-		mqtt_ha_uid(st->info.device_id, md->via, sizeof(md->via));
-	publish_discovery(m, md, n, st);
-	if (avail != n->avail) {
-		publish_node_topic(m, n, "availability", avail ? "online" : "offline");
-		n->avail = avail;
-		n->retained = true;
-	}
-	o = render_mqtt_state(st, n->outlet, n->outlet < 0 && st->info.outlet_count > 0);
-	if (o) {
-		const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-		uint64_t h = hash(0, text);
-
-		if (force || h != n->state_hash) {
-			publish_node_topic(m, n, "state", text);
-			n->state_hash = h;
-			n->retained = true;
-		}
-		json_object_put(o);
-	}
-}
-
-/* A strip named whole: its outlets become nodes once the plug says how
- * many it has (those other devices name are theirs). */
-static void grow_nodes(struct mdev *md)
-{
-	const struct plug_state *st = service_state(md->d);
-	unsigned want = 1;
-	struct node *nodes;
-
-	if (md->d->outlet < 0 && st->known)
-		want = 1 + st->info.outlet_count;
-	if (want <= md->n_nodes)
-		return;
-	nodes = reallocarray(md->nodes, want, sizeof(*nodes));
-	if (!nodes)
-		return;
-	md->nodes = nodes;
-	for (unsigned i = md->n_nodes; i < want; i++) {
-		struct node *n = &nodes[i];
-
-		*n = (struct node){.outlet = (int)i - 1, .avail = -1};
-		snprintf(n->topic, sizeof(n->topic), "%s/%u", md->name, i - 1);
-	}
-	md->n_nodes = want;
-}
-
-static void publish_mdev(struct mqtt *m, struct mdev *md, bool force)
-{
-	grow_nodes(md);
-	for (unsigned i = 0; i < md->n_nodes; i++)
-		if (i == 0 || !(md->own_outlets & (1u << (i - 1))))
-			publish_node(m, md, &md->nodes[i], force);
-}
-
-static void clear_gone(struct mqtt *m)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < m->n_gone; i++) {
-		struct mdev *g = &m->gone[i];
-		bool left = false;
-
-		for (unsigned j = 0; j < g->n_nodes; j++) {
-			clear_node(m, &g->nodes[j]);
-			left |= g->nodes[j].retained;
-		}
-		if (left)
-			m->gone[kept++] = *g;
-		else
-			free(g->nodes);
-	}
-	m->n_gone = kept;
-}
-
-static void act(struct mqtt *m, struct mdev *md, struct node *n, const struct service_action *a);
-
-/* Publish what changed of every device (everything with all); a plug
- * never read (polling is off, or has not come to it) is read once, so that
- * its state and configs can go out. */
-static void publish_devices(struct mqtt *m, bool all)
-{
-	static const struct service_action read = {.verb = SERVICE_READ};
-
-	if (m->state != MQTT_CONNECTED)
-		return;
-	clear_gone(m);
-	for (size_t i = 0; i < m->n_devs; i++) {
-		for (unsigned j = 0; all && j < m->devs[i].n_nodes; j++) {
-			struct node *n = &m->devs[i].nodes[j];
-
-			n->avail = -1;
-			n->disc_hash = 0;
-			n->state_hash = 0;
-		}
-		publish_mdev(m, &m->devs[i], all);
-		if (!service_state(m->devs[i].d)->known)
-			act(m, &m->devs[i], &m->devs[i].nodes[0], &read);
-	}
-}
-
-static void publish_all(struct mqtt *m)
-{
-	publish_devices(m, true);
-}
-
-static void on_change(const struct device *d, void *userdata)
-{
-	struct mqtt *m = userdata;
-
-	if (d->index >= m->n_devs || m->devs[d->index].d != d)
-		return;
-	publish_mdev(m, &m->devs[d->index], false);
-}
-
-/* --- Commands -------------------------------------------------------------- */
-
-/* What became of a command, logged at most once a REFUSED_LOG_USEC: the
- * broker's clients may send them as fast as they like. */
-static void say(struct mqtt *m, const char *topic, const char *why)
-{
-	uint64_t now = loop_now(m->loop);
-
-	if (m->refused_log_usec && now - m->refused_log_usec < REFUSED_LOG_USEC) {
-		m->refused_quiet++;
-		return;
-	}
-	if (m->refused_quiet)
-		log_warning("mqtt: %u more commands refused or failed", m->refused_quiet);
-	/* The topic is the broker's: at most so much of it. */
-	log_warning("mqtt: %.200s: %s", topic, why);
-	m->refused_log_usec = now;
-	m->refused_quiet = 0;
-}
-
-/* A refusal: counted always, logged as say() does. */
-static void refuse(struct mqtt *m, const char *topic, const char *why)
-{
-	metrics_mqtt()->refused++;
-	say(m, topic, why);
-}
-
-/* A command for a device the inventory lacks: counted always, logged once
- * a name (the most recent UNKNOWN_NAMES remembered). */
-static void unknown_device(struct mqtt *m, const char *topic, const char *name, size_t len)
-{
-	char *slot;
-
-	metrics_mqtt()->refused++;
-	if (len >= sizeof(m->unknown[0]))
-		len = sizeof(m->unknown[0]) - 1;
-	for (unsigned i = 0; i < m->n_unknown && i < UNKNOWN_NAMES; i++)
-		if (strlen(m->unknown[i]) == len && !memcmp(m->unknown[i], name, len))
-			return;
-	slot = m->unknown[m->n_unknown++ % UNKNOWN_NAMES];
-	memcpy(slot, name, len);
-	slot[len] = '\0';
-	/* The topic is the broker's: at most so much of it. */
-	log_warning("mqtt: %.200s: no such device (said once a name)", topic);
-}
-
-/* The node a command names, and its device, or NULL. */
-static struct node *find_node(struct mqtt *m, const char *name, size_t len, struct mdev **ret)
-{
-	char buf[CONFIG_NAME_MAX + 8];
-	const char *slash;
-	struct device *d;
-	struct mdev *md;
-	unsigned k = 0;
-
-	if (len >= sizeof(buf))
-		return NULL;
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	slash = strchr(buf, '/');
-	if (slash) {
-		const char *end;
-		uint64_t v;
-
-		if (strparse_uint(slash + 1, &end, &v) < 0 || *end || v >= KASA_OUTLETS_MAX)
-			return NULL;
-		buf[slash - buf] = '\0';
-		k = (unsigned)v + 1;
-	}
-	d = registry_find(m->reg, buf);
-	if (!d || d->index >= m->n_devs || m->devs[d->index].d != d)
-		return NULL;
-	md = &m->devs[d->index];
-	grow_nodes(md);
-	if (k >= md->n_nodes || (k && (md->own_outlets & (1u << (k - 1)))))
-		return NULL;
-	*ret = md;
-	return &md->nodes[k];
-}
-
-static void on_done(const struct device *d, const struct service_result *res, void *userdata)
-{
-	struct mcall *c = userdata;
-	struct mqtt *m = c->m;
-	struct mdev *md;
-	struct node *n;
-
-	list_remove(&c->node);
-	if (res->error < 0)
-		say(m, c->topic, kasa_strerror(res->error));
-	/* The state after a command even when unchanged: the command's answer. */
-	n = find_node(m, c->topic, strlen(c->topic), &md);
-	if (n)
-		publish_node(m, md, n, true);
-	free(c);
-}
-
-static void act(struct mqtt *m, struct mdev *md, struct node *n, const struct service_action *a)
-{
-	struct device view = *md->d;
-	struct mcall *c;
-	uint64_t wait = 0;
-	int r;
-
-	view.outlet = n == &md->nodes[0] ? md->d->outlet : n->outlet;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return;
-	c->m = m;
-	snprintf(c->topic, sizeof(c->topic), "%s", n->topic);
-	r = service_act(m->svc, &view, a, on_done, c, &c->call, &wait);
-	if (r == 0) {
-		list_insert_tail(&m->calls, &c->node);
-		return;
-	}
-	free(c);
-	if (r == SERVICE_CACHED) {
-		publish_node(m, md, n, true);
-	} else if (r == API_ESWITCH) {
-		char why[80];
-
-		snprintf(why, sizeof(why), "the switch rate is spent, for %.1f s more",
-			 (double)wait / USEC_PER_SEC);
-		refuse(m, n->topic, why);
-	} else {
-		refuse(m, n->topic,
-		       r == API_ENOMETER	? "no meter"
-		       : r == API_ENODIMMER ? "no dimmer"
-					    : kasa_strerror(r));
-	}
-}
-
-static void on_command(struct mqtt *m, const struct mosquitto_message *msg, const char *name,
-		       size_t len, enum mqtt_ha_topic kind)
-{
-	struct service_action a = {.verb = SERVICE_READ, .fresh = true};
-	enum mqtt_ha_command cmd;
-	struct mdev *md;
-	struct node *n;
-	int r;
-
-	/* A command the broker kept would switch the plug at every connection. */
-	if (msg->retain) {
-		refuse(m, msg->topic, "a retained command, ignored");
-		return;
-	}
-	n = find_node(m, name, len, &md);
-	if (!n) {
-		unknown_device(m, msg->topic, name, len);
-		return;
-	}
-	switch (kind) {
-	case MQTT_HA_TOPIC_SET:
-		r = mqtt_ha_parse_command(msg->payload, (size_t)msg->payloadlen, &cmd);
-		if (r < 0) {
-			refuse(m, msg->topic,
-			       r == -EMSGSIZE ? "too long"
-					      : "not ON, OFF, TOGGLE or {\"state\":..}");
-			return;
-		}
-		a = (struct service_action){.verb = cmd == MQTT_HA_TOGGLE ? SERVICE_TOGGLE
-									  : SERVICE_SWITCH,
-					    .on = cmd == MQTT_HA_ON};
-		break;
-	case MQTT_HA_TOPIC_BRIGHTNESS:
-		a = (struct service_action){.verb = SERVICE_BRIGHTNESS};
-		r = devbody_brightness(msg->payload ? msg->payload : "", (size_t)msg->payloadlen,
-				       &a.brightness);
-		if (r < 0) {
-			refuse(m, msg->topic,
-			       r == -EMSGSIZE ? "too long"
-					      : "not a brightness from 1 to 100 (N or "
-						"{\"brightness\":N})");
-			return;
-		}
-		break;
-	case MQTT_HA_TOPIC_GET:
-		if (msg->payloadlen > MQTT_HA_COMMAND_MAX) {
-			refuse(m, msg->topic, "too long");
-			return;
-		}
-		break;
-	case MQTT_HA_TOPIC_NONE:
-		return;
-	}
-	act(m, md, n, &a);
 }
 
 /* --- libmosquitto's callbacks ---------------------------------------------- */
@@ -783,17 +278,14 @@ static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 	if (*m->set.discovery)
 		subscribe(m, "/status", m->set.discovery);
 	snprintf(topic, sizeof(topic), "%s/bridge/state", m->set.base);
-	publish(m, topic, "online", true);
-	publish_all(m);
+	mqtt_send(m, topic, "online", true);
+	mqtt_publish_devices(m, true);
 }
 
 static void on_message(struct mosquitto *mosq, void *userdata, const struct mosquitto_message *msg)
 {
 	struct mqtt *m = userdata;
 	char status[256];
-	const char *name;
-	size_t len;
-	enum mqtt_ha_topic kind;
 
 	metrics_mqtt()->received++;
 	if (m->state != MQTT_CONNECTED)
@@ -803,16 +295,11 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
 		/* Home Assistant (re)started: it wants everything again. */
 		if (msg->payloadlen == 6 && !memcmp(msg->payload, "online", 6)) {
 			log_info("mqtt: Home Assistant is online: publishing everything again");
-			publish_all(m);
+			mqtt_publish_devices(m, true);
 		}
 		return;
 	}
-	kind = mqtt_ha_command_topic(m->set.base, msg->topic, &name, &len);
-	if (kind == MQTT_HA_TOPIC_NONE) {
-		refuse(m, msg->topic, "not a topic kasad takes");
-		return;
-	}
-	on_command(m, msg, name, len, kind);
+	mqtt_commands_take(m, msg->topic, msg->payload, (size_t)msg->payloadlen, msg->retain);
 }
 
 /* --- Life ---------------------------------------------------------------------- */
@@ -856,74 +343,6 @@ static int tls_context(struct mqtt *m)
 	mosquitto_int_option(m->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
 	mosquitto_void_option(m->mosq, MOSQ_OPT_SSL_CTX, ctx);
 	return mosquitto_tls_insecure_set(m->mosq, true);
-}
-
-/* The inventory as it is now: devices that stay keep what they published,
- * those gone are cleared (now, or at the next connection). */
-static int rebuild(struct mqtt *m)
-{
-	size_t n = registry_count(m->reg);
-	struct mdev *devs = calloc(n ? n : 1, sizeof(*devs)), *gone;
-	size_t n_gone = 0;
-
-	gone = reallocarray(m->gone, m->n_gone + m->n_devs + 1, sizeof(*gone));
-	if (!devs || !gone) {
-		free(devs);
-		if (gone)
-			m->gone = gone;
-		return -ENOMEM;
-	}
-	m->gone = gone;
-	for (size_t i = 0; i < n; i++) {
-		struct device *d = registry_device(m->reg, i);
-		struct mdev *md = &devs[i];
-
-		md->d = d;
-		snprintf(md->name, sizeof(md->name), "%s", d->name);
-		for (size_t j = 0; j < m->n_devs; j++)
-			if (m->devs[j].nodes && streq(m->devs[j].name, d->name)) {
-				md->nodes = steal_ptr(m->devs[j].nodes);
-				md->n_nodes = m->devs[j].n_nodes;
-				break;
-			}
-	}
-	/* Outlets named by devices of their own are theirs, not the strip's. */
-	for (size_t i = 0; i < n; i++) {
-		const struct device *o = devs[i].d;
-
-		if (o->outlet < 0)
-			continue;
-		for (size_t j = 0; j < n; j++)
-			if (devs[j].d->outlet < 0 && devs[j].d->plug == o->plug)
-				devs[j].own_outlets |= 1u << o->outlet;
-	}
-	for (size_t j = 0; j < m->n_devs; j++)
-		if (m->devs[j].nodes) {
-			m->devs[j].d = NULL;
-			m->gone[m->n_gone + n_gone++] = m->devs[j];
-		}
-	m->n_gone += n_gone;
-	free(m->devs);
-	m->devs = devs;
-	m->n_devs = n;
-	for (size_t i = 0; i < n; i++) {
-		struct mdev *md = &devs[i];
-
-		if (!md->nodes) {
-			md->nodes = calloc(1, sizeof(*md->nodes));
-			if (!md->nodes)
-				return -ENOMEM;
-			md->nodes[0] = (struct node){.outlet = md->d->outlet, .avail = -1};
-			snprintf(md->nodes[0].topic, sizeof(md->nodes[0].topic), "%s", md->name);
-			md->n_nodes = 1;
-		}
-		/* An outlet given its own device since: it leaves the strip. */
-		for (unsigned k = 1; k < md->n_nodes; k++)
-			if (md->own_outlets & (1u << (k - 1)))
-				clear_node(m, &md->nodes[k]);
-	}
-	clear_gone(m);
-	return 0;
 }
 
 static int client_new(struct mqtt *m)
@@ -976,7 +395,7 @@ static void say_goodbye(struct mqtt *m)
 
 	if (m->state == MQTT_CONNECTED) {
 		snprintf(topic, sizeof(topic), "%s/bridge/state", m->set.base);
-		publish(m, topic, "offline", true);
+		mqtt_send(m, topic, "offline", true);
 		mosquitto_disconnect(m->mosq);
 		for (int i = 0; i < 100 && mosquitto_want_write(m->mosq); i++)
 			if (mosquitto_loop_write(m->mosq, 1) != MOSQ_ERR_SUCCESS)
@@ -1020,9 +439,9 @@ int mqtt_new(struct loop *l, struct service *svc, const struct mqtt_settings *s,
 	if (r >= 0)
 		r = loop_defer_add(l, on_flush, m, &m->flush);
 	if (r >= 0)
-		r = service_watch(svc, on_change, m, &m->watch);
+		r = service_watch(svc, mqtt_publish_on_change, m, &m->watch);
 	if (r >= 0)
-		r = rebuild(m);
+		r = mqtt_publish_rebuild(m);
 	if (r >= 0)
 		r = client_new(m);
 	if (r < 0) {
@@ -1047,20 +466,20 @@ int mqtt_configure(struct mqtt *m, const struct mqtt_settings *s)
 {
 	bool same = same_connection(&m->set, s),
 	     same_prefix = streq(m->set.discovery, s->discovery);
-	int r = rebuild(m);
+	int r = mqtt_publish_rebuild(m);
 
 	if (same && same_prefix) {
 		/* Devices added: out now; those that stay: only what changed. */
 		mqtt_settings_wipe(&m->set);
 		m->set = *s;
-		publish_devices(m, false);
+		mqtt_publish_devices(m, false);
 		return r;
 	}
 	if (same) {
 		/* Another discovery prefix: the configs go out there now. */
 		mqtt_settings_wipe(&m->set);
 		m->set = *s;
-		publish_all(m);
+		mqtt_publish_devices(m, true);
 		return r;
 	}
 	log_info("mqtt: the broker's settings changed: connecting again");
@@ -1079,15 +498,9 @@ int mqtt_configure(struct mqtt *m, const struct mqtt_settings *s)
 
 void mqtt_stop(struct mqtt *m)
 {
-	struct mcall *c;
-
 	if (!m || m->state == MQTT_STOPPED)
 		return;
-	list_foreach_safe(c, &m->calls, node) {
-		list_remove(&c->node);
-		service_call_cancel(c->call);
-		free(c);
-	}
+	mqtt_commands_cancel(m);
 	say_goodbye(m);
 	m->state = MQTT_STOPPED;
 	loop_timer_set(m->retry, 0);
