@@ -85,7 +85,7 @@ struct mqtt {
 	struct mdev *gone; /* to clear at the next chance */
 	size_t n_gone;
 	struct list_head calls;
-	/* Refusals are logged at most once a RATE_USEC, with a count. */
+	/* Refusals are logged at most once a REFUSED_LOG_USEC (mqtt-commands.c), with a count. */
 	uint64_t refused_log_usec;
 	unsigned refused_quiet;
 	/* The unknown names commands came for, each logged once (the oldest

@@ -12,12 +12,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <unistd.h>
 
 #include <mosquitto.h>
 #include <openssl/ssl.h>
@@ -34,8 +32,6 @@
 #include "service.h"
 
 #define MISC_USEC USEC_PER_SEC
-
-static void connect_now(struct mqtt *m);
 
 void mqtt_settings_wipe(struct mqtt_settings *s)
 {
