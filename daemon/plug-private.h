@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The insides of a plug, shared by plug.c (the queue, waiters and jobs)
- * and poller.c (the polling schedule); nothing else includes this. */
+/* The insides of a plug, shared by plug.c (the queue, waiters and jobs),
+ * plug-outcome.c (what its jobs come to) and poller.c (the polling
+ * schedule); nothing else includes this. */
 #ifndef KASAD_PLUG_PRIVATE_H
 #define KASAD_PLUG_PRIVATE_H
 
@@ -138,6 +139,11 @@ void plug_poll_soon(struct plug *p);
 /* plug.c: talk to the plug afresh (a new transport, to where it is now):
  * at once when idle, else once the job in flight is done. */
 void plug_rewire(struct plug *p);
+
+/* plug-outcome.c: a failed request counted by its class (d: the device's error, or NULL). */
+void plug_count_failure(struct plug *p, int error, const struct kasa_device_error *d);
+/* What job j's end with error says of the plug: online or not, its last error, the poll's time. */
+void plug_job_outcome(struct plug *p, const struct plug_job *j, int error);
 
 /* plug-address.c: host (NULL: named by its MAC, not found yet) and port,
  * as plug_new() is given them.  -ENOMEM. */

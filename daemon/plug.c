@@ -2,7 +2,8 @@
 /*
  * Plug I/O: one transport per plug, one request in flight, a FIFO of jobs
  * behind it, and the cache.  The recipes (which request, what a reply
- * means) are plugjob.c's, the polling schedule poller.c's.
+ * means) are plugjob.c's, the polling schedule poller.c's, the counters
+ * plug-outcome.c's.
  *
  * Clients wait on a job through a waiter, each with its own deadline, so a
  * request queued behind a dead plug still gets its answer on time.  A job
@@ -23,14 +24,6 @@
 #include "errcodes.h"
 #include "plug-private.h"
 #include "transport.h"
-
-/* Prometheus's usual buckets: a round trip to a real plug takes 40-80 ms, a
- * strip's refresh one per outlet more, and a dead plug the whole timeout. */
-const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
-	5 * USEC_PER_MSEC,    10 * USEC_PER_MSEC,  25 * USEC_PER_MSEC,	50 * USEC_PER_MSEC,
-	100 * USEC_PER_MSEC,  250 * USEC_PER_MSEC, 500 * USEC_PER_MSEC, 1 * USEC_PER_SEC,
-	2500 * USEC_PER_MSEC, 5 * USEC_PER_SEC,	   10 * USEC_PER_SEC,
-};
 
 static void job_step(struct plug *p);
 static void job_done(struct plug *p, int error);
@@ -380,103 +373,6 @@ static void set_current(struct plug *p, struct plug_job *j)
 
 /* --- Running jobs ------------------------------------------------------------ */
 
-static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
-{
-	if (d->code != 0)
-		snprintf(buf, len, "%s (err_code %d%s%s)", kasa_strerror(error), d->code,
-			 d->msg[0] ? ", " : "", d->msg);
-	else if (d->msg[0])
-		snprintf(buf, len, "%s: %s", kasa_strerror(error), d->msg);
-	else
-		snprintf(buf, len, "%s", kasa_strerror(error));
-	return buf;
-}
-
-/* --- Counting ---------------------------------------------------------------- */
-
-static enum plug_failure failure_class(int error, const struct kasa_device_error *d)
-{
-	if (d && d->code != 0)
-		return PLUG_FAILURE_DEVICE;
-	switch (error) {
-	case -ETIMEDOUT:
-		return PLUG_FAILURE_TIMEOUT;
-	case -ECONNREFUSED:
-		return PLUG_FAILURE_REFUSED;
-	case -ECONNRESET:
-	case -EPIPE:
-		return PLUG_FAILURE_RESET;
-	case -EHOSTUNREACH:
-	case -ENETUNREACH:
-	case -EHOSTDOWN:
-	case -ENETDOWN:
-		return PLUG_FAILURE_UNREACHABLE;
-	case -ENXIO:
-	case -EAGAIN:
-		return PLUG_FAILURE_RESOLVE;
-	case -EPROTO:
-	case -EMSGSIZE:
-		return PLUG_FAILURE_FRAME;
-	case -EBADMSG:
-		return PLUG_FAILURE_REPLY;
-	case -EACCES:
-	case -EPERM:
-		return PLUG_FAILURE_AUTH;
-	default:
-		return PLUG_FAILURE_OTHER;
-	}
-}
-
-static void count_failure(struct plug *p, int error, const struct kasa_device_error *d)
-{
-	p->stats.failures[failure_class(error, d)]++;
-}
-
-static void count_poll(struct plug *p, uint64_t usec)
-{
-	unsigned i = 0;
-
-	while (i < PLUG_POLL_BUCKETS && usec > plug_poll_bucket_usec[i])
-		i++;
-	if (i < PLUG_POLL_BUCKETS)
-		p->stats.poll_buckets[i]++;
-	p->stats.polls++;
-	p->stats.poll_usec_sum += usec;
-}
-
-static void record_outcome(struct plug *p, const struct plug_job *j, int error)
-{
-	char text[PLUG_ERROR_TEXT_MAX];
-
-	/* Not found yet: no round trip, and the state says so already. */
-	if (error == API_ENOTFOUND)
-		return;
-	if (error == 0) {
-		if (!p->st.online) {
-			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
-			p->dirty = true;
-		}
-		p->st.online = true;
-		p->st.misses = 0;
-		plug_state_set_error(&p->st, 0, NULL);
-		return;
-	}
-	error_text(error, &j->run.result.device, text, sizeof(text));
-	if (plug_state_set_error(&p->st, error, text))
-		p->dirty = true;
-	if (j->run.args.kind != PLUG_JOB_REFRESH)
-		return;
-	p->st.misses++;
-	if (p->st.online && p->st.misses >= p->set.offline_after) {
-		p->st.online = false;
-		p->dirty = true;
-		log_dev(LOG_WARNING, p->label, "offline after %u failed polls: %s", p->st.misses,
-			text);
-	} else if (p->st.misses == 1) {
-		log_dev(LOG_INFO, p->label, "poll failed: %s", text);
-	}
-}
-
 static void job_done(struct plug *p, int error)
 {
 	struct plug_job *j = p->current;
@@ -502,17 +398,8 @@ static void job_done(struct plug *p, int error)
 	res->error = error;
 	if (error >= 0)
 		memset(&res->device, 0, sizeof(res->device));
-	/* A device error is an answer: the plug is there. */
-	record_outcome(p, j, error < 0 && res->device.code == 0 ? error : 0);
-	if (error < 0 && res->device.code != 0) {
-		char text[PLUG_ERROR_TEXT_MAX];
-
-		log_dev(LOG_INFO, p->label, "refused: %s",
-			error_text(error, &res->device, text, sizeof(text)));
-	}
+	plug_job_outcome(p, j, error);
 	if (j->run.args.kind == PLUG_JOB_REFRESH) {
-		if (j->started)
-			count_poll(p, loop_now(p->loop) - j->started);
 		poller_schedule(p, error == 0);
 		/* It read the plug after the last change: that was the read-back. */
 		if (error == 0 && p->readback_since) {
@@ -565,7 +452,7 @@ static void job_step(struct plug *p)
 	free(json);
 	p->stats.requests++;
 	if (r < 0) {
-		count_failure(p, r, NULL);
+		plug_count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
@@ -584,7 +471,7 @@ static void job_reopen(struct plug *p)
 		return;
 	}
 	if (r < 0) {
-		count_failure(p, r, NULL);
+		plug_count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
@@ -643,7 +530,7 @@ static void on_transport_result(struct plug *p, int r)
 		return;
 	}
 	if (r < 0) {
-		count_failure(p, r, NULL);
+		plug_count_failure(p, r, NULL);
 		if (try_other_transport(p, r))
 			return;
 		if (r == -EACCES)
@@ -668,7 +555,7 @@ static void on_transport_result(struct plug *p, int r)
 	json_object_put(reply);
 	transport_drop_reply(p->transport);
 	if (r < 0) {
-		count_failure(p, r, &j->run.result.device);
+		plug_count_failure(p, r, &j->run.result.device);
 		/* The plug answered, but not with what was asked: start afresh. */
 		if (j->run.result.device.code == 0)
 			transport_close(p->transport);
@@ -719,7 +606,7 @@ static void open_check(struct plug *p, uint64_t now)
 	if (p->current) {
 		/* Opened anew in the middle of a job (another transport). */
 		if (r < 0) {
-			count_failure(p, r, NULL);
+			plug_count_failure(p, r, NULL);
 			job_done(p, r);
 		} else {
 			job_step(p);
@@ -820,7 +707,7 @@ void plug_pump(struct plug *p)
 		 * one tries again (looks the name up again). */
 		set_current(p, j);
 		p->stats.requests++;
-		count_failure(p, r, NULL);
+		plug_count_failure(p, r, NULL);
 		job_done(p, r);
 		return;
 	}
