@@ -4,11 +4,11 @@
  * basics in the Prometheus text exposition format, version 0.0.4.
  *
  * Counters are kept where they arise: each plug's round trips, failures and
- * refresh durations in plug.c, the HTTP answers here.  The HTTP table is
- * the process's one (there is one server); the server counts every answer
- * http.c gives (http_on_answer()), by route template, method and status,
- * all of them bounded sets, so the table never grows with what clients
- * send.
+ * refresh durations in plug.c and plug-outcome.c, the HTTP answers here.
+ * The HTTP table is the process's one (there is one server); the server
+ * counts every answer http.c gives (http_on_answer()), by route template,
+ * method and status, all of them bounded sets, so the table never grows
+ * with what clients send.
  */
 #ifndef KASAD_METRICS_H
 #define KASAD_METRICS_H

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The insides of a plug, shared by plug.c (the queue, waiters and jobs)
- * and poller.c (the polling schedule); nothing else includes this. */
+/* The insides of a plug, shared by plug.c (the queue, waiters and jobs),
+ * plug-transport.c (what it speaks), plug-outcome.c (what its jobs come
+ * to) and poller.c (the polling schedule); nothing else includes this. */
 #ifndef KASAD_PLUG_PRIVATE_H
 #define KASAD_PLUG_PRIVATE_H
 
@@ -105,6 +106,14 @@ struct plug {
 
 /* plug.c: start the plug's next job, if it is idle and has one. */
 void plug_pump(struct plug *p);
+/* The current job ends with error (0: done): its waiters answered, the next job started. */
+void plug_job_done(struct plug *p, int error);
+/* The current job's next request goes out; none left, or past its deadline: the job ends. */
+void plug_job_step(struct plug *p);
+/* Watch the transport's socket for what it waits for, and arm the plug's timer. */
+void plug_update_io(struct plug *p);
+/* Watch nothing: a kept socket leaves the watch set before anything can close it. */
+void plug_io_off(struct plug *p);
 
 /* plugshare.c: what all plugs of the loop share.  A new plug joins (the
  * shared sources made with the first: -ENOMEM, or -EXDEV for a second
@@ -135,9 +144,20 @@ void poller_schedule(struct plug *p, bool ok);
 void poller_due(struct plug *p);
 void plug_poll_soon(struct plug *p);
 
-/* plug.c: talk to the plug afresh (a new transport, to where it is now):
- * at once when idle, else once the job in flight is done. */
+/* plug-transport.c: talk to the plug afresh (a new transport, to where it
+ * is now): at once when idle, else once the job in flight is done. */
 void plug_rewire(struct plug *p);
+/* Start over with the transport the settings start with (none while not found yet); -ENOMEM. */
+int plug_start_wire(struct plug *p);
+/* Who the plug refused (the account, never its password), written in buf for a message. */
+void plug_refused_whom(const struct plug *p, char *buf, size_t len);
+/* What the transport said of the request in flight (transport_process()'s r), acted on. */
+void plug_transport_result(struct plug *p, int r);
+
+/* plug-outcome.c: a failed request counted by its class (d: the device's error, or NULL). */
+void plug_count_failure(struct plug *p, int error, const struct kasa_device_error *d);
+/* What job j's end with error says of the plug: online or not, its last error, the poll's time. */
+void plug_job_outcome(struct plug *p, const struct plug_job *j, int error);
 
 /* plug-address.c: host (NULL: named by its MAC, not found yet) and port,
  * as plug_new() is given them.  -ENOMEM. */

@@ -2,7 +2,8 @@
 /*
  * Plug I/O: one transport per plug, one request in flight, a FIFO of jobs
  * behind it, and the cache.  The recipes (which request, what a reply
- * means) are plugjob.c's, the polling schedule poller.c's.
+ * means) are plugjob.c's, the polling schedule poller.c's, which transport
+ * and what it said plug-transport.c's, the counters plug-outcome.c's.
  *
  * Clients wait on a job through a waiter, each with its own deadline, so a
  * request queued behind a dead plug still gets its answer on time.  A job
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "common/clock.h"
 #include "common/macro.h"
 #include "log.h"
@@ -24,54 +23,10 @@
 #include "plug-private.h"
 #include "transport.h"
 
-/* Prometheus's usual buckets: a round trip to a real plug takes 40-80 ms, a
- * strip's refresh one per outlet more, and a dead plug the whole timeout. */
-const uint64_t plug_poll_bucket_usec[PLUG_POLL_BUCKETS] = {
-	5 * USEC_PER_MSEC,    10 * USEC_PER_MSEC,  25 * USEC_PER_MSEC,	50 * USEC_PER_MSEC,
-	100 * USEC_PER_MSEC,  250 * USEC_PER_MSEC, 500 * USEC_PER_MSEC, 1 * USEC_PER_SEC,
-	2500 * USEC_PER_MSEC, 5 * USEC_PER_SEC,	   10 * USEC_PER_SEC,
-};
-
-static void job_step(struct plug *p);
-static void job_done(struct plug *p, int error);
-
 static void arm_timer(struct plug *p);
 static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdata);
 static void open_check(struct plug *p, uint64_t now);
-static int start_wire(struct plug *p);
 static void readback_arm(struct plug *p);
-
-uint16_t plug_port(const struct plug *p)
-{
-	return p->port;
-}
-
-uint16_t plug_klap_port(const struct plug *p)
-{
-	return p->set.klap_port;
-}
-
-uint16_t plug_wire_port(const struct plug *p)
-{
-	return p->klap ? p->klap_port : p->port;
-}
-
-const char *plug_transport_name(const struct plug *p)
-{
-	if (!p->found && p->set.transport == PLUG_TRANSPORT_AUTO)
-		return "";
-	return p->klap ? "klap" : "xor";
-}
-
-int plug_klap_version(const struct plug *p)
-{
-	return p->klap ? p->klap_version : 0;
-}
-
-const char *plug_protocol_name(const struct plug *p)
-{
-	return p->smart ? "smart" : "iot";
-}
 
 void plug_set_label(struct plug *p, const char *label)
 {
@@ -185,7 +140,7 @@ static void drop_orphans(struct plug *p)
 
 /* Nothing watched: the kept socket, if still open, leaves the watch set
  * before anything can close it. */
-static void io_off(struct plug *p)
+void plug_io_off(struct plug *p)
 {
 	unsigned gen = 0;
 
@@ -199,7 +154,7 @@ static void io_off(struct plug *p)
 		loop_watch_set(plugshare_watchset(), &p->watch, -1, 0, 0);
 }
 
-static void update_io(struct plug *p)
+void plug_update_io(struct plug *p)
 {
 	unsigned gen = 0;
 	uint32_t ev;
@@ -207,7 +162,7 @@ static void update_io(struct plug *p)
 
 	/* Named by its MAC and not found yet: nothing to watch. */
 	if (!p->transport) {
-		io_off(p);
+		plug_io_off(p);
 		arm_timer(p);
 		return;
 	}
@@ -237,102 +192,10 @@ static void update_io(struct plug *p)
 	}
 	if (r < 0 && p->current) {
 		transport_close(p->transport);
-		job_done(p, -ENOMEM);
+		plug_job_done(p, -ENOMEM);
 		return;
 	}
 	arm_timer(p);
-}
-
-/* --- Transports ------------------------------------------------------------- */
-
-/* Talk KLAP (or XOR) from now on: a new transport, nothing in flight. */
-static int use_transport(struct plug *p, bool klap)
-{
-	struct transport *t;
-	int r;
-
-	if (klap)
-		r = transport_klap_new(p->host, p->klap_port,
-				       p->smart ? KASA_KLAP_PROTO_SMART : KASA_KLAP_PROTO_IOT,
-				       p->smart ? KASA_KLAP_V2 : p->klap_versions, p->set.account,
-				       &t);
-	else
-		r = transport_xor_new(p->host, p->port, &t);
-	if (r < 0)
-		return r;
-	if (p->io)
-		io_off(p);
-	transport_free(p->transport);
-	p->transport = t;
-	p->klap = klap;
-	p->version++;
-	return 0;
-}
-
-/* Who the plug refused, for a message: never the password.  A long
- * e-mail is cut to fit the message. */
-static void refused_whom(const struct plug *p, char *buf, size_t len)
-{
-	if (!p->set.account)
-		snprintf(buf, len, "no account given: TP-Link's defaults and blank");
-	else if (snprintf(buf, len, "account %s", p->set.account->user) >= (int)len)
-		memcpy(buf + len - 4, "...", 4);
-}
-
-/* The credentials were refused: do not try again for a while, so as not to
- * lock the account (Tapo plugs block logins after repeated failures).  The
- * hold doubles while they are refused, from a minute to backoff_max. */
-static void auth_refused(struct plug *p, struct plug_result *res)
-{
-	uint64_t hold = p->auth_hold_usec ? 2 * p->auth_hold_usec : USEC_PER_MIN;
-	char whom[sizeof(res->device.msg)];
-
-	if (hold > p->set.backoff_max_usec)
-		hold = p->set.backoff_max_usec;
-	p->auth_hold_usec = hold;
-	p->auth_hold_until = loop_now(p->loop) + hold;
-	refused_whom(p, whom, sizeof(whom));
-	snprintf(res->device.msg, sizeof(res->device.msg), "%s", whom);
-	log_dev(LOG_WARNING, p->label,
-		"the plug refused the credentials (%s); not trying again for %llu s", whom,
-		(unsigned long long)((hold + USEC_PER_SEC - 1) / USEC_PER_SEC));
-}
-
-/* A reply came through: say once what the plug speaks, and keep it. */
-static void found(struct plug *p)
-{
-	enum kasa_klap_version version;
-	enum kasa_klap_cred cred;
-	const char *whose;
-
-	p->auth_hold_usec = 0;
-	if (p->found)
-		return;
-	p->found = true;
-	p->version++;
-	if (!p->klap) {
-		log_dev(LOG_INFO, p->label, "speaks the XOR protocol on port %u", p->port);
-		return;
-	}
-	if (transport_klap_matched(p->transport, &cred, &version) < 0)
-		return;
-	p->klap_version = (int)version;
-	p->klap_versions = version;
-	whose = cred == KASA_KLAP_CRED_GIVEN ? "the account's" : kasa_klap_cred_name(cred);
-	log_dev(LOG_NOTICE, p->label, "speaks KLAP v%d on port %u, %s JSON; credentials: %s%s",
-		(int)version, p->klap_port, p->smart ? "SMART" : "IOT", whose,
-		cred == KASA_KLAP_CRED_GIVEN ? "" : " (default)");
-}
-
-/* Whether a reply over KLAP says the plug speaks SMART, not IOT JSON: an
- * error_code at the top and no IOT module. */
-static bool smart_shaped(struct json_object *reply)
-{
-	struct json_object *code;
-
-	return json_object_object_get_ex(reply, "error_code", &code) &&
-	       json_object_is_type(code, json_type_int) &&
-	       !json_object_object_get_ex(reply, "system", NULL);
 }
 
 /* --- Reading back ------------------------------------------------------------ */
@@ -380,104 +243,7 @@ static void set_current(struct plug *p, struct plug_job *j)
 
 /* --- Running jobs ------------------------------------------------------------ */
 
-static const char *error_text(int error, const struct kasa_device_error *d, char *buf, size_t len)
-{
-	if (d->code != 0)
-		snprintf(buf, len, "%s (err_code %d%s%s)", kasa_strerror(error), d->code,
-			 d->msg[0] ? ", " : "", d->msg);
-	else if (d->msg[0])
-		snprintf(buf, len, "%s: %s", kasa_strerror(error), d->msg);
-	else
-		snprintf(buf, len, "%s", kasa_strerror(error));
-	return buf;
-}
-
-/* --- Counting ---------------------------------------------------------------- */
-
-static enum plug_failure failure_class(int error, const struct kasa_device_error *d)
-{
-	if (d && d->code != 0)
-		return PLUG_FAILURE_DEVICE;
-	switch (error) {
-	case -ETIMEDOUT:
-		return PLUG_FAILURE_TIMEOUT;
-	case -ECONNREFUSED:
-		return PLUG_FAILURE_REFUSED;
-	case -ECONNRESET:
-	case -EPIPE:
-		return PLUG_FAILURE_RESET;
-	case -EHOSTUNREACH:
-	case -ENETUNREACH:
-	case -EHOSTDOWN:
-	case -ENETDOWN:
-		return PLUG_FAILURE_UNREACHABLE;
-	case -ENXIO:
-	case -EAGAIN:
-		return PLUG_FAILURE_RESOLVE;
-	case -EPROTO:
-	case -EMSGSIZE:
-		return PLUG_FAILURE_FRAME;
-	case -EBADMSG:
-		return PLUG_FAILURE_REPLY;
-	case -EACCES:
-	case -EPERM:
-		return PLUG_FAILURE_AUTH;
-	default:
-		return PLUG_FAILURE_OTHER;
-	}
-}
-
-static void count_failure(struct plug *p, int error, const struct kasa_device_error *d)
-{
-	p->stats.failures[failure_class(error, d)]++;
-}
-
-static void count_poll(struct plug *p, uint64_t usec)
-{
-	unsigned i = 0;
-
-	while (i < PLUG_POLL_BUCKETS && usec > plug_poll_bucket_usec[i])
-		i++;
-	if (i < PLUG_POLL_BUCKETS)
-		p->stats.poll_buckets[i]++;
-	p->stats.polls++;
-	p->stats.poll_usec_sum += usec;
-}
-
-static void record_outcome(struct plug *p, const struct plug_job *j, int error)
-{
-	char text[PLUG_ERROR_TEXT_MAX];
-
-	/* Not found yet: no round trip, and the state says so already. */
-	if (error == API_ENOTFOUND)
-		return;
-	if (error == 0) {
-		if (!p->st.online) {
-			log_dev(LOG_NOTICE, p->label, "online (%s:%u)", p->host, p->port);
-			p->dirty = true;
-		}
-		p->st.online = true;
-		p->st.misses = 0;
-		plug_state_set_error(&p->st, 0, NULL);
-		return;
-	}
-	error_text(error, &j->run.result.device, text, sizeof(text));
-	if (plug_state_set_error(&p->st, error, text))
-		p->dirty = true;
-	if (j->run.args.kind != PLUG_JOB_REFRESH)
-		return;
-	p->st.misses++;
-	if (p->st.online && p->st.misses >= p->set.offline_after) {
-		p->st.online = false;
-		p->dirty = true;
-		log_dev(LOG_WARNING, p->label, "offline after %u failed polls: %s", p->st.misses,
-			text);
-	} else if (p->st.misses == 1) {
-		log_dev(LOG_INFO, p->label, "poll failed: %s", text);
-	}
-}
-
-static void job_done(struct plug *p, int error)
+void plug_job_done(struct plug *p, int error)
 {
 	struct plug_job *j = p->current;
 	struct plug_result *res = &j->run.result;
@@ -495,24 +261,15 @@ static void job_done(struct plug *p, int error)
 	 * number of one the connection just closed.
 	 */
 	if (transport_edge_triggered(p->transport))
-		update_io(p);
+		plug_update_io(p);
 	else
-		io_off(p);
+		plug_io_off(p);
 
 	res->error = error;
 	if (error >= 0)
 		memset(&res->device, 0, sizeof(res->device));
-	/* A device error is an answer: the plug is there. */
-	record_outcome(p, j, error < 0 && res->device.code == 0 ? error : 0);
-	if (error < 0 && res->device.code != 0) {
-		char text[PLUG_ERROR_TEXT_MAX];
-
-		log_dev(LOG_INFO, p->label, "refused: %s",
-			error_text(error, &res->device, text, sizeof(text)));
-	}
+	plug_job_outcome(p, j, error);
 	if (j->run.args.kind == PLUG_JOB_REFRESH) {
-		if (j->started)
-			count_poll(p, loop_now(p->loop) - j->started);
 		poller_schedule(p, error == 0);
 		/* It read the plug after the last change: that was the read-back. */
 		if (error == 0 && p->readback_since) {
@@ -545,7 +302,7 @@ static void job_done(struct plug *p, int error)
 	plug_pump(p);
 }
 
-static void job_step(struct plug *p)
+void plug_job_step(struct plug *p)
 {
 	struct plug_job *j = p->current;
 	uint64_t now = loop_now(p->loop);
@@ -553,129 +310,23 @@ static void job_step(struct plug *p)
 	int r;
 
 	if (now >= j->deadline) {
-		job_done(p, -ETIMEDOUT);
+		plug_job_done(p, -ETIMEDOUT);
 		return;
 	}
 	r = plugjob_request(&j->run, &p->st, &json);
 	if (r < 0 || !json) {
-		job_done(p, r);
+		plug_job_done(p, r);
 		return;
 	}
 	r = transport_send(p->transport, json, strlen(json), now, j->deadline - now);
 	free(json);
 	p->stats.requests++;
 	if (r < 0) {
-		count_failure(p, r, NULL);
-		job_done(p, r);
+		plug_count_failure(p, r, NULL);
+		plug_job_done(p, r);
 		return;
 	}
-	update_io(p);
-}
-
-/* Open the transport anew for the current job, then go on with it. */
-static void job_reopen(struct plug *p)
-{
-	uint64_t now = loop_now(p->loop);
-	int r = transport_open(p->transport, now, p->current->deadline - now);
-
-	if (r > 0) {
-		p->opening = true;
-		update_io(p);
-		return;
-	}
-	if (r < 0) {
-		count_failure(p, r, NULL);
-		job_done(p, r);
-		return;
-	}
-	job_step(p);
-}
-
-/* auto: the port refused the connection, so try the other transport, once
- * a job (a plug's firmware update closes 9999 and opens KLAP, and a reset
- * may go back). */
-static bool try_other_transport(struct plug *p, int error)
-{
-	bool klap = !p->klap;
-
-	if (p->set.transport != PLUG_TRANSPORT_AUTO || error != -ECONNREFUSED || p->switched)
-		return false;
-	p->switched = true;
-	log_dev(p->found ? LOG_NOTICE : LOG_INFO, p->label,
-		"%s:%u refused the connection; trying %s on port %u", p->host, plug_wire_port(p),
-		klap ? "KLAP" : "the XOR protocol", klap ? p->klap_port : p->port);
-	if (use_transport(p, klap) < 0)
-		return false;
-	p->found = false;
-	job_reopen(p);
-	return true;
-}
-
-/* KLAP carries SMART JSON here: a transport for it, and the job afresh. */
-static void switch_to_smart(struct plug *p)
-{
-	struct plug_job *j = p->current;
-	struct plug_job_args args = j->run.args;
-	int r;
-
-	p->smart = true;
-	r = use_transport(p, true);
-	if (r < 0) {
-		job_done(p, r);
-		return;
-	}
-	plugjob_clear(&j->run);
-	j->run = (struct plugjob){.args = args};
-	plugjob_begin(&j->run, &p->st, true);
-	job_reopen(p);
-}
-
-/* What the transport said of the request in flight. */
-static void on_transport_result(struct plug *p, int r)
-{
-	struct plug_job *j = p->current;
-	struct json_object *reply = NULL;
-	const char *payload;
-	size_t len;
-
-	if (r == 0) {
-		update_io(p);
-		return;
-	}
-	if (r < 0) {
-		count_failure(p, r, NULL);
-		if (try_other_transport(p, r))
-			return;
-		if (r == -EACCES)
-			auth_refused(p, &j->run.result);
-		job_done(p, r);
-		return;
-	}
-	payload = transport_reply(p->transport, &len);
-	r = kasa_reply_parse(payload, len, &reply);
-	if (r >= 0 && p->klap && !p->smart && smart_shaped(reply)) {
-		json_object_put(reply);
-		log_dev(LOG_INFO, p->label, "answers in SMART JSON; speaking it from now on");
-		switch_to_smart(p);
-		return;
-	}
-	if (r >= 0) {
-		found(p);
-		r = plugjob_reply(&j->run, &p->st, reply, loop_now(p->loop));
-		if (j->run.wrote)
-			p->dirty = true;
-	}
-	json_object_put(reply);
-	transport_drop_reply(p->transport);
-	if (r < 0) {
-		count_failure(p, r, &j->run.result.device);
-		/* The plug answered, but not with what was asked: start afresh. */
-		if (j->run.result.device.code == 0)
-			transport_close(p->transport);
-		job_done(p, r);
-		return;
-	}
-	job_step(p);
+	plug_update_io(p);
 }
 
 static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdata)
@@ -691,13 +342,13 @@ static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdat
 		 * nobody asked), and the transport closes it too. */
 		if (transport_edge_triggered(p->transport)) {
 			transport_process(p->transport, revents, loop_now(p->loop));
-			update_io(p);
+			plug_update_io(p);
 		} else {
-			io_off(p);
+			plug_io_off(p);
 		}
 		return;
 	}
-	on_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));
+	plug_transport_result(p, transport_process(p->transport, revents, loop_now(p->loop)));
 }
 
 static void on_watch(struct loop_watch *w, uint32_t revents)
@@ -715,14 +366,14 @@ static void open_check(struct plug *p, uint64_t now)
 	if (r == 0)
 		return;
 	p->opening = false;
-	update_io(p); /* off the lookup's descriptor, closed now */
+	plug_update_io(p); /* off the lookup's descriptor, closed now */
 	if (p->current) {
 		/* Opened anew in the middle of a job (another transport). */
 		if (r < 0) {
-			count_failure(p, r, NULL);
-			job_done(p, r);
+			plug_count_failure(p, r, NULL);
+			plug_job_done(p, r);
 		} else {
-			job_step(p);
+			plug_job_step(p);
 		}
 		return;
 	}
@@ -747,7 +398,7 @@ static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
 		expire_waiters(p, now);
 		deadline = p->transport ? transport_deadline(p->transport) : 0;
 		if (p->current && deadline && deadline <= now)
-			on_transport_result(p, transport_process(p->transport, 0, now));
+			plug_transport_result(p, transport_process(p->transport, 0, now));
 		else
 			drop_orphans(p);
 	}
@@ -767,7 +418,7 @@ void plug_pump(struct plug *p)
 		return;
 	if (p->rewire) {
 		p->rewire = false;
-		r = start_wire(p);
+		r = plug_start_wire(p);
 		if (r < 0)
 			log_dev(LOG_ERR, p->label, "cannot set up its new transport: %s",
 				strerror(-r));
@@ -785,7 +436,7 @@ void plug_pump(struct plug *p)
 	if (!p->transport) {
 		/* Named by its MAC, and not found yet: nowhere to send it. */
 		set_current(p, j);
-		job_done(p, API_ENOTFOUND);
+		plug_job_done(p, API_ENOTFOUND);
 		return;
 	}
 	/* The poller's jobs wait for a place; a client's goes at once. */
@@ -801,8 +452,8 @@ void plug_pump(struct plug *p)
 		/* The credentials were refused a moment ago: the job takes that
 		 * answer without trying them again. */
 		set_current(p, j);
-		refused_whom(p, j->run.result.device.msg, sizeof(j->run.result.device.msg));
-		job_done(p, -EACCES);
+		plug_refused_whom(p, j->run.result.device.msg, sizeof(j->run.result.device.msg));
+		plug_job_done(p, -EACCES);
 		return;
 	}
 	r = p->open_error;
@@ -811,7 +462,7 @@ void plug_pump(struct plug *p)
 		r = transport_open(p->transport, loop_now(p->loop), p->set.request_timeout_usec);
 		if (r > 0) {
 			p->opening = true;
-			update_io(p);
+			plug_update_io(p);
 			return;
 		}
 	}
@@ -820,8 +471,8 @@ void plug_pump(struct plug *p)
 		 * one tries again (looks the name up again). */
 		set_current(p, j);
 		p->stats.requests++;
-		count_failure(p, r, NULL);
-		job_done(p, r);
+		plug_count_failure(p, r, NULL);
+		plug_job_done(p, r);
 		return;
 	}
 	set_current(p, j);
@@ -829,7 +480,7 @@ void plug_pump(struct plug *p)
 	j->deadline = j->started + p->set.request_timeout_usec;
 	p->switched = false;
 	plugjob_begin(&j->run, &p->st, p->smart);
-	job_step(p);
+	plug_job_step(p);
 }
 
 /* --- Submitting -------------------------------------------------------------- */
@@ -933,37 +584,6 @@ static void free_account(const struct kasa_klap_account *a)
 	}
 }
 
-/* The transport the settings start with: auto tries XOR first, unless
- * discovery heard the plug answer the KLAP probe.  None while a plug named
- * by its MAC has not been found. */
-static int start_wire(struct plug *p)
-{
-	p->version++;
-	p->found = false;
-	p->smart = false;
-	p->klap_versions = KASA_KLAP_ANY;
-	p->klap_version = 0;
-	p->auth_hold_until = 0;
-	p->auth_hold_usec = 0;
-	if (!p->host)
-		return 0;
-	return use_transport(p,
-			     p->set.transport == PLUG_TRANSPORT_KLAP ||
-				     (p->set.transport == PLUG_TRANSPORT_AUTO && p->prefer_klap));
-}
-
-void plug_rewire(struct plug *p)
-{
-	if (p->current || p->opening)
-		p->rewire = true;
-	else if (start_wire(p) < 0)
-		log_dev(LOG_ERR, p->label, "cannot set up its new transport: out of memory");
-	else if (p->moved)
-		plug_poll_soon(p);
-	if (!p->rewire)
-		p->moved = false;
-}
-
 void plug_configure(struct plug *p, const struct plug_settings *s)
 {
 	bool interval_changed = s->poll_interval_usec != p->set.poll_interval_usec;
@@ -1024,7 +644,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = start_wire(p);
+	r = plug_start_wire(p);
 	if (r < 0)
 		goto fail;
 	r = plugshare_join(l);
@@ -1066,7 +686,7 @@ void plug_free(struct plug *p)
 		job_free(j);
 	}
 	if (p->joined)
-		io_off(p); /* the socket leaves the watch set while open */
+		plug_io_off(p); /* the socket leaves the watch set while open */
 	loop_source_free(p->io);
 	loop_source_free(p->timer);
 	if (p->joined) {
