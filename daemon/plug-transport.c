@@ -69,8 +69,9 @@ static int use_transport(struct plug *p, bool klap)
 		r = transport_xor_new(p->host, p->port, &t);
 	if (r < 0)
 		return r;
-	if (p->io)
-		plug_io_off(p);
+	/* Its sockets leave the loop (the source, and the watch set for a
+	 * kept XOR socket) before the transport closes them. */
+	plug_io_off(p);
 	transport_free(p->transport);
 	p->transport = t;
 	p->klap = klap;
