@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The REST API (v1): the handlers of the routes in routes.c; the request
- * bodies they take are read by devbody.c and rulebody.c.  Who may ask is
+ * The REST API (v1): the handlers of the routes in routes.c, but for a
+ * device's own verbs (api-verbs.c) and what the plug keeps (api-rules.c),
+ * which act through this file (api-private.h); the request bodies they
+ * take are read by devbody.c and rulebody.c.  Who may ask is
  * admission.c's to say, every error becomes an answer through errors.c,
  * and devices, readings and histories are rendered by render.c.
  *
@@ -22,9 +24,9 @@
 #include "common/strbuf.h"
 #include "common/macro.h"
 #include "admission.h"
+#include "api-private.h"
 #include "api.h"
 #include "config.h"
-#include "devbody.h"
 #include "discovery.h"
 #include "errors.h"
 #include "events.h"
@@ -36,7 +38,6 @@
 #include "registry.h"
 #include "render.h"
 #include "routes.h"
-#include "rulebody.h"
 #include "service.h"
 #include "web.h"
 
@@ -66,25 +67,13 @@ struct api {
 	} last;
 };
 
-enum answer {
-	ANSWER_DEVICE, /* the device's state */
-	ANSWER_STATE,  /* ON or OFF as text, for Home Assistant */
-	ANSWER_EMETER,
-	ANSWER_DAILY,
-	ANSWER_MONTHLY,
-	ANSWER_OK,	  /* {"ok":true} plus the device */
-	ANSWER_COUNTDOWN, /* the plug's countdown */
-	ANSWER_SCHEDULE,  /* the plug's schedule */
-	ANSWER_TIME,	  /* the plug's clock */
-};
-
 /* A request waiting on a plug through the device service. */
 struct call {
 	struct api *api;
 	struct http_request *req;
 	struct service_call *sc;
 	char name[CONFIG_NAME_MAX]; /* the device's, for the request's abort */
-	enum answer answer;
+	enum api_answer answer;
 	enum service_verb verb;
 	int year, month;
 };
@@ -197,39 +186,39 @@ static void reply_emeter(struct api *a, struct http_request *req, const struct d
 
 /* The answer to d of what the cache or the plug now says. */
 static void answer(struct api *a, struct http_request *req, const struct device *d,
-		   enum answer answer, const struct service_result *res, int year, int month)
+		   enum api_answer answer, const struct service_result *res, int year, int month)
 {
 	struct json_object *o;
 
 	switch (answer) {
-	case ANSWER_DEVICE:
+	case API_ANSWER_DEVICE:
 		reply_device(a, req, d);
 		break;
-	case ANSWER_STATE:
+	case API_ANSWER_STATE:
 		reply_state_text(req, plug_state_on(service_state(d), d->outlet));
 		break;
-	case ANSWER_EMETER:
+	case API_ANSWER_EMETER:
 		reply_emeter(a, req, d);
 		break;
-	case ANSWER_DAILY:
-	case ANSWER_MONTHLY:
-		o = render_history(d->name, year, month, answer == ANSWER_DAILY, res->stats,
+	case API_ANSWER_DAILY:
+	case API_ANSWER_MONTHLY:
+		o = render_history(d->name, year, month, answer == API_ANSWER_DAILY, res->stats,
 				   res->n_stats);
 		errors_reply_json(req, 200, o, NULL);
 		break;
-	case ANSWER_OK:
+	case API_ANSWER_OK:
 		o = json_object_new_object();
 		add(o, "ok", json_object_new_boolean(true));
 		add(o, "device", json_object_new_string(d->name));
 		errors_reply_json(req, 200, o, NULL);
 		break;
-	case ANSWER_COUNTDOWN:
+	case API_ANSWER_COUNTDOWN:
 		errors_reply_json(req, 200, render_countdown(d->name, res->rules), NULL);
 		break;
-	case ANSWER_SCHEDULE:
+	case API_ANSWER_SCHEDULE:
 		errors_reply_json(req, 200, render_schedule(d->name, res->rules), NULL);
 		break;
-	case ANSWER_TIME:
+	case API_ANSWER_TIME:
 		errors_reply_json(req, 200,
 				  render_time(d->name, service_state(d), loop_now(a->loop),
 					      service_wall_usec()),
@@ -273,8 +262,8 @@ static void on_abort(struct http_request *req, enum http_abort why, void *userda
 }
 
 /* Act on d through the device service, and answer with what it comes to. */
-static void act(struct api *a, struct http_request *req, const struct device *d,
-		const struct service_action *action, enum answer ans)
+void api_act(struct api *a, struct http_request *req, const struct device *d,
+	     const struct service_action *action, enum api_answer ans)
 {
 	const struct service_settings *set = service_settings(a->svc);
 	struct call *c;
@@ -340,25 +329,15 @@ static bool want_fresh(struct http_request *req)
 	return f && (streq(f, "1") || streq(f, "true") || streq(f, "yes") || !*f);
 }
 
-static void route_status(struct api *a, struct http_request *req, struct device *d, enum answer ans)
+static void route_status(struct api *a, struct http_request *req, struct device *d,
+			 enum api_answer ans)
 {
 	struct service_action action = {
-		.verb = ans == ANSWER_STATE ? SERVICE_READ_RELAY : SERVICE_READ,
+		.verb = ans == API_ANSWER_STATE ? SERVICE_READ_RELAY : SERVICE_READ,
 		.fresh = want_fresh(req),
 	};
 
-	act(a, req, d, &action, ans);
-}
-
-static void route_switch(struct api *a, struct http_request *req, struct device *d, int on,
-			 bool toggle)
-{
-	struct service_action action = {
-		.verb = toggle ? SERVICE_TOGGLE : SERVICE_SWITCH,
-		.on = on == 1,
-	};
-
-	act(a, req, d, &action, ANSWER_DEVICE);
+	api_act(a, req, d, &action, ans);
 }
 
 static void route_emeter(struct api *a, struct http_request *req, struct device *d, const char *sub)
@@ -369,7 +348,7 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 	const char *y, *m;
 
 	if (!sub) {
-		act(a, req, d, &action, ANSWER_EMETER);
+		api_act(a, req, d, &action, API_ANSWER_EMETER);
 		return;
 	}
 	localtime_r(&t, &tm);
@@ -389,11 +368,11 @@ static void route_emeter(struct api *a, struct http_request *req, struct device 
 			return;
 		}
 		action.verb = SERVICE_DAILY;
-		act(a, req, d, &action, ANSWER_DAILY);
+		api_act(a, req, d, &action, API_ANSWER_DAILY);
 	} else {
 		action.month = 0;
 		action.verb = SERVICE_MONTHLY;
-		act(a, req, d, &action, ANSWER_MONTHLY);
+		api_act(a, req, d, &action, API_ANSWER_MONTHLY);
 	}
 }
 
@@ -502,46 +481,12 @@ void api_route_file(struct api *a, struct http_request *req, struct device *d)
 
 void api_route_status(struct api *a, struct http_request *req, struct device *d)
 {
-	route_status(a, req, d, ANSWER_DEVICE);
-}
-
-void api_route_on(struct api *a, struct http_request *req, struct device *d)
-{
-	route_switch(a, req, d, 1, false);
-}
-
-void api_route_off(struct api *a, struct http_request *req, struct device *d)
-{
-	route_switch(a, req, d, 0, false);
-}
-
-void api_route_toggle(struct api *a, struct http_request *req, struct device *d)
-{
-	route_switch(a, req, d, 0, true);
+	route_status(a, req, d, API_ANSWER_DEVICE);
 }
 
 void api_route_state(struct api *a, struct http_request *req, struct device *d)
 {
-	route_status(a, req, d, ANSWER_STATE);
-}
-
-/* ON, OFF and the like: 1 or 0, or answered and -1. */
-static int switch_body(struct http_request *req, const struct device *d)
-{
-	int on = devbody_switch(http_request_body(req, NULL));
-
-	if (on < 0)
-		errors_reply(req, API_EBADREQ, d->name, NULL,
-			     "the body must be ON or OFF, true or false, or {\"on\":true}");
-	return on;
-}
-
-void api_route_set_state(struct api *a, struct http_request *req, struct device *d)
-{
-	int on = switch_body(req, d);
-
-	if (on >= 0)
-		route_switch(a, req, d, on, false);
+	route_status(a, req, d, API_ANSWER_STATE);
 }
 
 void api_route_emeter(struct api *a, struct http_request *req, struct device *d)
@@ -593,136 +538,6 @@ void api_route_history(struct api *a, struct http_request *req, struct device *d
 	}
 	body = strbuf_steal(&b, &len);
 	errors_reply_large(req, http_reply(req, 200, "application/json", body, len, NULL));
-}
-
-void api_route_led(struct api *a, struct http_request *req, struct device *d)
-{
-	int on = switch_body(req, d);
-
-	if (on >= 0)
-		act(a, req, d, &(struct service_action){.verb = SERVICE_LED, .on = on == 1},
-		    ANSWER_DEVICE);
-}
-
-/* {"brightness":N} or N: the level, 1..100; the relay is left as it is. */
-void api_route_brightness(struct api *a, struct http_request *req, struct device *d)
-{
-	struct service_action action = {.verb = SERVICE_BRIGHTNESS};
-	size_t len;
-	const char *body = http_request_body(req, &len);
-	int r = devbody_brightness(body, len, &action.brightness);
-
-	if (r == -ERANGE)
-		errors_reply(req, API_EBRIGHTNESS, d->name, NULL, NULL);
-	else if (r < 0)
-		errors_reply(req, API_EBADREQ, d->name, NULL,
-			     "the body must be {\"brightness\":N} or N, a whole number from %d "
-			     "to %d",
-			     KASA_BRIGHTNESS_MIN, KASA_BRIGHTNESS_MAX);
-	else
-		act(a, req, d, &action, ANSWER_DEVICE);
-}
-
-void api_route_alias(struct api *a, struct http_request *req, struct device *d)
-{
-	struct service_action action = {.verb = SERVICE_ALIAS};
-
-	if (devbody_alias(http_request_body(req, NULL), action.alias) < 0) {
-		errors_reply(req, API_EBADREQ, d->name, NULL,
-			     "the body must be {\"alias\":\"NAME\"}, 1 to 63 bytes of "
-			     "UTF-8, no control characters");
-		return;
-	}
-	act(a, req, d, &action, ANSWER_DEVICE);
-}
-
-void api_route_reboot(struct api *a, struct http_request *req, struct device *d)
-{
-	act(a, req, d, &(struct service_action){.verb = SERVICE_REBOOT}, ANSWER_OK);
-}
-
-/* --- What the plug keeps: countdown, schedule, clock ---------------------- */
-
-void api_route_countdown(struct api *a, struct http_request *req, struct device *d)
-{
-	act(a, req, d, &(struct service_action){.verb = SERVICE_COUNTDOWN}, ANSWER_COUNTDOWN);
-}
-
-void api_route_set_countdown(struct api *a, struct http_request *req, struct device *d)
-{
-	struct service_action action = {.verb = SERVICE_COUNTDOWN_SET};
-	char why[128];
-
-	if (rulebody_countdown(http_request_body(req, NULL), &action.seconds, &action.on, why,
-			       sizeof(why)) < 0) {
-		errors_reply(req, API_EBADREQ, d->name, NULL, "%s", why);
-		return;
-	}
-	act(a, req, d, &action, ANSWER_COUNTDOWN);
-}
-
-void api_route_clear_countdown(struct api *a, struct http_request *req, struct device *d)
-{
-	act(a, req, d, &(struct service_action){.verb = SERVICE_COUNTDOWN_CLEAR}, ANSWER_COUNTDOWN);
-}
-
-void api_route_schedule(struct api *a, struct http_request *req, struct device *d)
-{
-	act(a, req, d, &(struct service_action){.verb = SERVICE_SCHEDULE}, ANSWER_SCHEDULE);
-}
-
-void api_route_add_schedule(struct api *a, struct http_request *req, struct device *d)
-{
-	struct service_action action = {.verb = SERVICE_SCHEDULE_ADD};
-	char why[128];
-
-	if (rulebody_schedule(http_request_body(req, NULL), &action.rule, why, sizeof(why)) < 0) {
-		errors_reply(req, API_EBADREQ, d->name, NULL, "%s", why);
-		return;
-	}
-	act(a, req, d, &action, ANSWER_SCHEDULE);
-}
-
-/* ?id=ID removes one rule, ?all=1 every one; neither is a mistake, not
- * "all". */
-void api_route_delete_schedule(struct api *a, struct http_request *req, struct device *d)
-{
-	struct service_action action = {.verb = SERVICE_SCHEDULE_DELETE};
-	const char *id = http_request_query(req, "id"), *all = http_request_query(req, "all");
-
-	if (id && !all && *id && strlen(id) < sizeof(action.rule_id)) {
-		for (const char *k = id; *k; k++)
-			if ((unsigned char)*k < 0x20 || *k == 0x7f) {
-				id = NULL;
-				break;
-			}
-	}
-	if (!id == !all || (id && (!*id || strlen(id) >= sizeof(action.rule_id))) ||
-	    (all && !streq(all, "1"))) {
-		errors_reply(req, API_EBADREQ, d->name, NULL,
-			     "say which rule: ?id=ID (as GET lists them), or ?all=1");
-		return;
-	}
-	if (id)
-		snprintf(action.rule_id, sizeof(action.rule_id), "%s", id);
-	act(a, req, d, &action, ANSWER_SCHEDULE);
-}
-
-void api_route_time(struct api *a, struct http_request *req, struct device *d)
-{
-	act(a, req, d, &(struct service_action){.verb = SERVICE_TIME}, ANSWER_TIME);
-}
-
-void api_route_set_time(struct api *a, struct http_request *req, struct device *d)
-{
-	struct service_action action = {.verb = SERVICE_TIME_SET};
-	char why[128];
-
-	if (rulebody_time(http_request_body(req, NULL), &action.zone, why, sizeof(why)) < 0) {
-		errors_reply(req, API_EBADREQ, d->name, NULL, "%s", why);
-		return;
-	}
-	act(a, req, d, &action, ANSWER_TIME);
 }
 
 /* --- Dispatch ------------------------------------------------------------------ */

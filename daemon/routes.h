@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The routes of the REST API, in one table: the methods each takes, its
- * path template, the scope a token needs for it, its handler (in api.c),
- * and whether it answers while kasad is stopping.  Dispatch, the 404s and
- * 405s, the metrics' route label and the scope admission asks for all come
- * from that table.
+ * path template, the scope a token needs for it, its handler (in api.c,
+ * api-verbs.c or api-rules.c), and whether it answers while kasad is
+ * stopping.  Dispatch, the 404s and 405s, the metrics' route label and the
+ * scope admission asks for all come from that table.
  */
 #ifndef KASAD_ROUTES_H
 #define KASAD_ROUTES_H
@@ -64,7 +64,7 @@ struct route_match {
 void routes_match(enum http_method m, const char *path, const struct route_path *p,
 		  struct route_match *ret);
 
-/* The handlers, in api.c. */
+/* The handlers, in api.c, api-verbs.c and api-rules.c. */
 void api_route_file(struct api *a, struct http_request *req, struct device *d);
 void api_route_healthz(struct api *a, struct http_request *req, struct device *d);
 void api_route_list(struct api *a, struct http_request *req, struct device *d);

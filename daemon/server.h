@@ -3,9 +3,10 @@
  * The daemon's life: start, reload on SIGHUP, stop on SIGTERM or SIGINT,
  * with systemd's notifications and watchdog, and the open file limit.
  *
- * Each module's settings are derived from the configuration here, by one
- * function per module, called at start and at every reload alike: a value
- * of the configuration reaches its module by that function or not at all.
+ * Each module's settings are derived from the configuration here
+ * (server-settings.c), by one function per module, called at start and at
+ * every reload alike: a value of the configuration reaches its module by
+ * that function or not at all.
  * (The plugs' are the registry's own: registry_apply() derives them.)
  */
 #ifndef KASAD_SERVER_H
