@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The insides of a plug, shared by plug.c (the queue, waiters and jobs),
  * plug-transport.c (what it speaks), plug-outcome.c (what its jobs come
- * to) and poller.c (the polling schedule); nothing else includes this. */
+ * to), plug-address.c (where it is), plugshare.c (what all plugs share)
+ * and poller.c (the polling schedule), and by the unit tests that build
+ * plugs of their own; the device service sees plug.h only. */
 #ifndef KASAD_PLUG_PRIVATE_H
 #define KASAD_PLUG_PRIVATE_H
 
