@@ -114,4 +114,44 @@ void loop_watchset_free(struct loop_watchset *ws);
 int loop_watch_set(struct loop_watchset *ws, struct loop_watch *w, int fd, uint32_t events,
 		   unsigned gen);
 
+/* --- Timer sets (loop-timers.c) ------------------------------------------------
+ * Many timers under one timer of the loop's: a binary heap, earliest first,
+ * whose timers due at a wake-up all run in it, with nothing allocated per
+ * timer (the caller embeds a struct loop_timer, and reserves room in the
+ * set for it).  For the thousands of plugs' polls and deadlines: an sd-event
+ * timer each cost 296 bytes, and a reordering of sd-event's own timers at
+ * every change.
+ */
+struct loop_timerset;
+struct loop_timer;
+typedef void (*loop_timer_fire_cb_t)(struct loop_timer *t, uint64_t now_usec);
+
+struct loop_timer {
+	loop_timer_fire_cb_t cb;
+	uint64_t at;	/* due at; 0: stopped */
+	uint64_t slack; /* how late it may run */
+	size_t index;	/* in the set's heap, from 1; 0: not in it */
+};
+
+#define LOOP_TIMER_INIT(callback)                                                                  \
+	(struct loop_timer)                                                                        \
+	{                                                                                          \
+		.cb = (callback)                                                                   \
+	}
+
+int loop_timerset_new(struct loop *l, struct loop_timerset **ret_set);
+/* Accepts NULL.  Its timers must have stopped. */
+void loop_timerset_free(struct loop_timerset *ts);
+/* Room for n timers at once (never less than there is): -ENOMEM. */
+int loop_timerset_reserve(struct loop_timerset *ts, size_t n);
+/*
+ * t due at at (0: stopped), at most slack late: the set's one timer waits
+ * for the earliest, as late as its slack allows, and runs every timer due
+ * by then.  A timer runs once per start, stopped as it runs, and may be
+ * started again (or others started and stopped) from its callback.  The
+ * set must have room (loop_timerset_reserve()): this cannot fail.
+ */
+void loop_timer_start(struct loop_timerset *ts, struct loop_timer *t, uint64_t at,
+		      uint64_t slack);
+
 #endif

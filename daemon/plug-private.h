@@ -69,19 +69,17 @@ struct plug {
 	uint64_t auth_hold_usec;  /* the last hold; doubles while refused */
 	bool rewire;		  /* a reload changed these: start over when idle */
 
-	/* Two loop sources a plug at most, and none for its polls: ten
+	/* One loop source a plug at most, made only when needed: ten
 	 * thousand plugs with five each spent 15 MiB on them, and sd-event
-	 * reordered 30,000 timers at every change.  The I/O source exists
-	 * while a request is in flight; the timer fires at the nearest of the
-	 * request's deadline (or the open's check) and the read-back.  The
-	 * next poll is in poller.c's heap; the next job's start in plug.c's
-	 * kicks. */
+	 * reordered 30,000 timers at every change.  The I/O source is the
+	 * lookup's and KLAP's; a kept XOR socket is in the plugs' watch set.
+	 * The plug's timer, in the plugs' timer set, fires at the nearest of
+	 * the request's deadline (or the open's check) and the read-back; the
+	 * next poll is in the poller's; the next job's start in the kicks. */
 	struct loop_source *io;	 /* the lookup's fd, KLAP's sockets */
-	struct loop_watch watch; /* a kept XOR socket, in plug.c's watch set */
-	struct loop_source *timer;
-	uint64_t poll_at;      /* the next poll; 0 none */
-	uint64_t poll_slack;   /* how late the poll may be */
-	unsigned poll_index;   /* in poller.c's heap, from 1; 0 when not in it */
+	struct loop_watch watch; /* a kept XOR socket, in plugshare.c's watch set */
+	struct loop_timer timer; /* in plugshare.c's timer set */
+	struct loop_timer poll;	 /* the next poll, in poller.c's timer set */
 	uint64_t readback_at;  /* reads the plug back after a change; 0 none */
 	uint64_t readback_since; /* the first change not read back yet; 0 none */
 	bool kicked;		 /* pump on the next iteration */
@@ -127,6 +125,9 @@ void plugshare_leave(struct plug *p);
 void plug_kick(struct plug *p);
 void plug_unkick(struct plug *p);
 struct loop_watchset *plugshare_watchset(void);
+/* The timer set of the plugs' own timers (deadline, read-back): joined
+ * plugs have room in it. */
+struct loop_timerset *plugshare_timers(void);
 /* The poller's bound: whether p holds a place for a background round trip
  * now (if not, it waits in line and is kicked when one comes free); p
  * leaves the line; p gives its place back.  Round trips in flight,

@@ -23,6 +23,9 @@
 #include "plug-private.h"
 #include "transport.h"
 
+/* How late a plug's timer may fire: deadlines due within it share a wake-up. */
+#define TIMER_SLACK_USEC USEC_PER_MSEC
+
 static void arm_timer(struct plug *p);
 static void on_io(struct loop_source *s, int fd, uint32_t revents, void *userdata);
 static void open_check(struct plug *p, uint64_t now);
@@ -110,7 +113,7 @@ static void arm_timer(struct plug *p)
 			list_foreach(w, &j->waiters, node)
 				next = earliest(next, w->deadline);
 	next = earliest(next, p->readback_at);
-	loop_timer_set(p->timer, next);
+	loop_timer_start(plugshare_timers(), &p->timer, next, TIMER_SLACK_USEC);
 }
 
 static void expire_waiters(struct plug *p, uint64_t now)
@@ -381,9 +384,9 @@ static void open_check(struct plug *p, uint64_t now)
 	plug_pump(p);
 }
 
-static void on_timer(struct loop_source *s, uint64_t now, void *userdata)
+static void on_timer(struct loop_timer *t, uint64_t now)
 {
-	struct plug *p = userdata;
+	struct plug *p = container_of(t, struct plug, timer);
 	uint64_t deadline;
 
 	/* The read-back queues its job: a kick, which the plug's own callback
@@ -624,6 +627,7 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 	if (!p)
 		return -ENOMEM;
 	p->watch = LOOP_WATCH_INIT(on_watch);
+	p->timer = LOOP_TIMER_INIT(on_timer);
 	p->loop = l;
 	p->port = port;
 	p->set = *s;
@@ -656,9 +660,6 @@ int plug_new(struct loop *l, const char *host, uint16_t port, const struct plug_
 		goto fail;
 	}
 	p->joined = true;
-	r = loop_timer_add(l, 0, on_timer, p, &p->timer);
-	if (r < 0)
-		goto fail;
 	*ret_plug = p;
 	return 0;
 fail:
@@ -688,7 +689,6 @@ void plug_free(struct plug *p)
 	if (p->joined)
 		plug_io_off(p); /* the socket leaves the watch set while open */
 	loop_source_free(p->io);
-	loop_source_free(p->timer);
 	if (p->joined) {
 		poller_leave(p);
 		plugshare_leave(p);

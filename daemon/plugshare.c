@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What all plugs share (plug-private.h): the kicks that start a plug's next
- * job on the next iteration, the watch set of their kept sockets, and the
- * poller's bound on round trips in flight.  One loop's plugs: the sources
+ * job on the next iteration, the watch set of their kept sockets, the timer
+ * set of their deadlines and read-backs, and the poller's bound on round
+ * trips in flight.  One loop's plugs: the sources
  * are made with the first plug and go with the last.
  */
 #include <errno.h>
@@ -16,18 +17,20 @@
 /* What all plugs share, made with the first and gone with the last: the
  * plugs whose next job starts on the next iteration (not within the call
  * that queued it, which may be a client's handler) and the one source that
- * starts them; and the watch set of their kept sockets. */
+ * starts them; the watch set of their kept sockets; and the timer set of
+ * their own timers. */
 static struct {
 	struct loop *loop;
 	unsigned plugs;
 	struct loop_source *defer;
 	struct list_head queue;
 	struct loop_watchset *ws;
+	struct loop_timerset *timers;
 } shared = {
 	.queue = LIST_HEAD_INIT(shared.queue),
 };
 
-/* --- Kicks and the watch set --------------------------------------------------- */
+/* --- Kicks, the watch set and the timer set ---------------------------------- */
 
 void plug_kick(struct plug *p)
 {
@@ -61,22 +64,37 @@ static void on_kicks(struct loop_source *s, uint64_t now, void *userdata)
 	}
 }
 
+static void shared_free(void)
+{
+	loop_source_free(steal_ptr(shared.defer));
+	loop_watchset_free(steal_ptr(shared.ws));
+	loop_timerset_free(steal_ptr(shared.timers));
+	shared.loop = NULL;
+}
+
 int plugshare_join(struct loop *l)
 {
 	int r;
 
 	if (shared.plugs == 0) {
 		r = loop_defer_add(l, on_kicks, NULL, &shared.defer);
-		if (r < 0)
-			return r;
-		r = loop_watchset_new(l, &shared.ws);
+		if (r >= 0)
+			r = loop_watchset_new(l, &shared.ws);
+		if (r >= 0)
+			r = loop_timerset_new(l, &shared.timers);
 		if (r < 0) {
-			loop_source_free(steal_ptr(shared.defer));
+			shared_free();
 			return r;
 		}
 		shared.loop = l;
 	} else if (shared.loop != l) {
 		return -EXDEV; /* plugs live on one loop */
+	}
+	r = loop_timerset_reserve(shared.timers, shared.plugs + 1);
+	if (r < 0) {
+		if (shared.plugs == 0)
+			shared_free();
+		return r;
 	}
 	shared.plugs++;
 	return 0;
@@ -85,11 +103,9 @@ int plugshare_join(struct loop *l)
 void plugshare_leave(struct plug *p)
 {
 	plug_unkick(p);
-	if (--shared.plugs == 0) {
-		loop_source_free(steal_ptr(shared.defer));
-		loop_watchset_free(steal_ptr(shared.ws));
-		shared.loop = NULL;
-	}
+	loop_timer_start(shared.timers, &p->timer, 0, 0);
+	if (--shared.plugs == 0)
+		shared_free();
 }
 
 /* --- The poller's bound ------------------------------------------------------ */
@@ -181,6 +197,11 @@ void plug_totals(struct plug_totals *ret)
 struct loop_watchset *plugshare_watchset(void)
 {
 	return shared.ws;
+}
+
+struct loop_timerset *plugshare_timers(void)
+{
+	return shared.timers;
 }
 
 void plug_gate_round_trips(int delta)
