@@ -83,7 +83,7 @@ struct plug {
 	uint64_t readback_at;  /* reads the plug back after a change; 0 none */
 	uint64_t readback_since; /* the first change not read back yet; 0 none */
 	bool kicked;		 /* pump on the next iteration */
-	bool joined;		 /* counted in plug.c's kicks and poller.c's heap */
+	bool joined;		 /* counted in the plugs' shared sets and the poller's */
 	struct list_node kick_node;
 
 	struct list_head jobs; /* the queue; the first is current when running */
@@ -138,7 +138,7 @@ void plug_gate_give(struct plug *p);
 void plug_gate_round_trips(int delta);
 
 /* poller.c: a new plug joins (its jitter seeded, room for it in the
- * heap; -ENOMEM, or -EXDEV for a second loop), a plug freed leaves;
+ * timer set; -ENOMEM, or -EXDEV for a second loop), a plug freed leaves;
  * schedule the next poll after one that ended (ok or not); a poll is due
  * (called by the poller's timer); the next poll now. */
 int poller_join(struct plug *p);
