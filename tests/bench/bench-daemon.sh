@@ -4,12 +4,13 @@
 #
 # 1. Cached GET /devices/NAME with wrk (keep-alive), against kasad and
 #    against mhd-min, a minimal libmicrohttpd server sending a body of the
-#    same size; their ratio.
+#    same size; their ratio, and kasad's own CPU time a request.
 # 2. POST /devices/NAME/on through kasad against one kasa-emu hs100, beside
 #    the same relay request sent straight to the plug (bench-http).
 # 3. A thousand, then ten thousand emulated plugs polled every second:
 #    time until all are online, poll time-outs in the start-up burst, CPU
-#    per cycle, resident memory, /metrics, a cached GET while polling, a
+#    per cycle, resident memory, /metrics, a cached GET while polling (and
+#    kasad's own CPU time a request then, the poller's share taken out), a
 #    reload.
 #
 # Everything listens on 127.0.0.1.  Knobs (environment): WRK_S (5), ROUNDS
