@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +33,6 @@
 #include "metrics.h"
 #include "plug.h"
 #include "registry.h"
-#include "render.h"
 
 /* --- HTTP answers ------------------------------------------------------------ */
 
