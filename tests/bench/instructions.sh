@@ -26,6 +26,17 @@ note() {
 command -v valgrind >/dev/null 2>&1 || { note "valgrind is not installed: no figures"; exit 0; }
 command -v curl >/dev/null 2>&1 || { note "curl is not installed: no figures"; exit 0; }
 
+# wait_until TRIES PAUSE COMMAND...: until COMMAND succeeds, trying at
+# most TRIES more times, PAUSE seconds apart.
+wait_until() {
+	_n=$1 _p=$2
+	shift 2
+	while ! "$@" && [ "$_n" -gt 0 ]; do
+		sleep "$_p"
+		_n=$((_n - 1))
+	done
+}
+
 # counts FILE: a callgrind output's instructions, and those in memset.
 counts() {
 	_t=$(awk '$1 == "summary:" { print $2 }' "$1")
@@ -40,11 +51,7 @@ run() {
 	_dir=$(mktemp -d)
 	"$_b/tools/emu/kasa-emu" -a 127.0.0.1 -p 0 hs100 >"$_dir/emu.out" 2>/dev/null &
 	_emu=$!
-	_i=0
-	while ! grep -q '^ready' "$_dir/emu.out" 2>/dev/null && [ "$_i" -lt 500 ]; do
-		sleep 0.01
-		_i=$((_i + 1))
-	done
+	wait_until 500 0.01 grep -qs '^ready' "$_dir/emu.out"
 	_plug=$(awk '$1 == "device" { n = split($4, a, ":"); print a[n] }' "$_dir/emu.out")
 	# A free port: bind 0 and ask.
 	_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -53,11 +60,7 @@ run() {
 	valgrind --tool=callgrind --callgrind-out-file="$_dir/cg.out" \
 		"$_b/daemon/kasad" -c "$_dir/kasad.conf" >"$_dir/kasad.log" 2>&1 &
 	_kasad=$!
-	_i=0
-	while ! curl -sf -o /dev/null "http://127.0.0.1:$_port/healthz" && [ "$_i" -lt 300 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	wait_until 300 0.1 curl -sf -o /dev/null "http://127.0.0.1:$_port/healthz"
 	curl -sf -o "$_dir/body" "http://127.0.0.1:$_port/devices/plug?fresh=1"
 	wc -c <"$_dir/body" | tr -d ' ' >"$SIZE_FILE"
 	if [ "$2" -gt 0 ]; then
@@ -78,11 +81,7 @@ run_min() {
 	valgrind --tool=callgrind --callgrind-out-file="$_dir/cg.out" \
 		"$1/tests/bench/mhd-min" 0 "$(cat "$SIZE_FILE")" >"$_dir/out" 2>/dev/null &
 	_min=$!
-	_i=0
-	while ! grep -q '^port ' "$_dir/out" 2>/dev/null && [ "$_i" -lt 300 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	wait_until 300 0.1 grep -qs '^port ' "$_dir/out"
 	_port=$(awk '$1 == "port" { print $2 }' "$_dir/out")
 	curl -sf -o /dev/null "http://127.0.0.1:$_port/devices/plug"
 	if [ "$2" -gt 0 ]; then
