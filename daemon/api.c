@@ -59,11 +59,12 @@ struct api {
 	uint64_t cache_generation;
 	/* The last of them given, as libmicrohttpd sends it: the next request
 	 * for the same device in the same turn of the loop (the same ages)
-	 * gets the same answer, not one of its own. */
+	 * gets the same answer, not one of its own.  Of cache_generation
+	 * (cache_clear() drops it). */
 	struct {
 		struct http_shared *answer;
 		size_t index;
-		uint64_t generation, version, now;
+		uint64_t version, now;
 	} last;
 };
 
@@ -133,8 +134,7 @@ static void reply_device(struct api *a, struct http_request *req, const struct d
 		errors_reply_json(req, 200, device_json(a, d), NULL);
 		return;
 	}
-	if (a->last.answer && a->last.index == d->index &&
-	    a->last.generation == a->cache_generation && a->last.version == version &&
+	if (a->last.answer && a->last.index == d->index && a->last.version == version &&
 	    a->last.now == now) {
 		http_reply_shared(req, 200, a->last.answer);
 		return;
@@ -150,7 +150,6 @@ static void reply_device(struct api *a, struct http_request *req, const struct d
 		return;
 	}
 	a->last.index = d->index;
-	a->last.generation = a->cache_generation;
 	a->last.version = version;
 	a->last.now = now;
 	http_reply_shared(req, 200, a->last.answer);

@@ -356,7 +356,6 @@ scale_stop() {
 	big_pids=
 }
 
-tck=$(getconf CLK_TCK)
 for n in $SCALE_PLUGS; do
 	scale_run "$n"
 done
